@@ -1,0 +1,259 @@
+//! The command line, as clap types. Words follow the handbook: decision, risk, action, status,
+//! owner, needed from.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use roadbook_model::{Date, Id, Level};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "roadbook",
+    version,
+    about = "Roadbook: a program lead's handbook as data, without a window"
+)]
+pub struct Cli {
+    /// The database file [default: the platform data dir, e.g. ~/.local/share/roadbook/roadbook.db]
+    #[arg(long, global = true, env = "ROADBOOK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Who the change is recorded as in the history [default: the OS user]
+    #[arg(long, global = true, env = "ROADBOOK_AUTHOR", value_name = "NAME")]
+    pub author: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database; with --sample add the bundled sample program
+    Init {
+        /// Add the Builder Insights operationalization program
+        #[arg(long)]
+        sample: bool,
+        /// Add a blank program with this name and the default status vocabulary
+        #[arg(long, value_name = "NAME", conflicts_with = "sample")]
+        name: Option<String>,
+    },
+    /// List the programs in the database
+    Programs {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a whole program as JSON (stdout unless --out)
+    Export {
+        #[arg(long, value_name = "ID")]
+        program: Option<Id>,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Add a program from an export file: all of it or, on any problem, nothing
+    Import { file: PathBuf },
+    /// What changed, field by field, with who and when
+    History {
+        #[arg(long, value_name = "ID")]
+        program: Option<Id>,
+        /// Changes at or after this time (RFC 3339, or a date meaning its start in UTC)
+        #[arg(long, value_name = "RFC3339|DATE", value_parser = crate::commands::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only this item's changes
+        #[arg(long, value_name = "ID")]
+        item: Option<Id>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The decision register
+    #[command(subcommand)]
+    Decision(DecisionCommand),
+    /// The risk register
+    #[command(subcommand)]
+    Risk(RiskCommand),
+    /// Next actions
+    #[command(subcommand)]
+    Action(ActionCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ProgramArg {
+    /// The program (needed only when the database holds several)
+    #[arg(long, value_name = "ID")]
+    pub program: Option<Id>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub program: ProgramArg,
+    /// Only items with this status (name or id)
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A date, or `none` to clear it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrNone {
+    Date(Date),
+    None,
+}
+
+impl std::str::FromStr for DateOrNone {
+    type Err = roadbook_model::BadDate;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("none") {
+            Ok(DateOrNone::None)
+        } else {
+            s.parse().map(DateOrNone::Date)
+        }
+    }
+}
+
+impl DateOrNone {
+    pub fn into_option(self) -> Option<Date> {
+        match self {
+            DateOrNone::Date(d) => Some(d),
+            DateOrNone::None => None,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecisionCommand {
+    /// Add a decision; prints its id
+    Add {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        title: String,
+        /// The open question it answers
+        #[arg(long)]
+        question: Option<String>,
+        /// Whom the decision is needed from (owner name or id; repeat for several)
+        #[arg(long = "needed-from", visible_alias = "owner", value_name = "OWNER")]
+        needed_from: Vec<String>,
+        /// Workstream (area or id)
+        #[arg(long)]
+        workstream: Option<String>,
+        /// Status name or id [default: Needs decision]
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        due: Option<Date>,
+        /// An option under consideration (repeat for several)
+        #[arg(long = "option", value_name = "TEXT")]
+        options: Vec<String>,
+    },
+    /// Change fields of a decision
+    Set {
+        id: Id,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        question: Option<String>,
+        /// Replaces whom the decision is needed from (repeat for several)
+        #[arg(long = "needed-from", visible_alias = "owner", value_name = "OWNER")]
+        needed_from: Vec<String>,
+        #[arg(long)]
+        workstream: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        /// A date, or `none` to clear it
+        #[arg(long, value_name = "YYYY-MM-DD|none")]
+        due: Option<DateOrNone>,
+        #[arg(long)]
+        outcome: Option<String>,
+        #[arg(long)]
+        rationale: Option<String>,
+        #[arg(long = "decided-by", value_name = "WHO")]
+        decided_by: Option<String>,
+        #[arg(long = "decided-on", value_name = "YYYY-MM-DD|none")]
+        decided_on: Option<DateOrNone>,
+    },
+    /// List the decision register
+    List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Add a risk; prints its id
+    Add {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        statement: String,
+        #[arg(long, default_value = "medium")]
+        severity: Level,
+        #[arg(long, default_value = "medium")]
+        likelihood: Level,
+        /// Owner name or id
+        #[arg(long)]
+        owner: Option<String>,
+        /// Status name or id [default: the first open status]
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        mitigation: Option<String>,
+        /// Scope the risk to a workstream (area or id) instead of the whole program
+        #[arg(long)]
+        workstream: Option<String>,
+    },
+    /// Change fields of a risk
+    Set {
+        id: Id,
+        #[arg(long)]
+        statement: Option<String>,
+        #[arg(long)]
+        severity: Option<Level>,
+        #[arg(long)]
+        likelihood: Option<Level>,
+        /// Owner name or id, or `none`
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        mitigation: Option<String>,
+    },
+    /// List the risk register
+    List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Add a next action; prints its id
+    Add {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        due: Option<Date>,
+        #[arg(long)]
+        status: Option<String>,
+        /// Where the action came from
+        #[arg(long)]
+        source: Option<String>,
+        /// The decision it serves (id)
+        #[arg(long, value_name = "ID")]
+        decision: Option<Id>,
+    },
+    /// Change fields of an action
+    Set {
+        id: Id,
+        #[arg(long)]
+        text: Option<String>,
+        /// Owner name or id, or `none`
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD|none")]
+        due: Option<DateOrNone>,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// List next actions
+    List(ListArgs),
+}

@@ -1,0 +1,647 @@
+//! What each command does: parse names into ids, call the store, print.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use roadbook_model::{Action, Decision, Handbook, Id, Risk, RiskScope, Status, sample};
+use roadbook_store::{HistoryQuery, Store};
+
+use crate::cli::{ActionCommand, Cli, Command, DecisionCommand, ListArgs, RiskCommand};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let db = match cli.db {
+        Some(path) => path,
+        None => default_db()?,
+    };
+    let author = cli
+        .author
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(os_user);
+    let mut ctx = Ctx {
+        db,
+        author,
+        out: std::io::stdout().lock(),
+    };
+    match cli.command {
+        Command::Init { sample, name } => ctx.init(sample, name),
+        Command::Programs { json } => ctx.programs(json),
+        Command::Export { program, out } => ctx.export(program, out),
+        Command::Import { file } => ctx.import(&file),
+        Command::History {
+            program,
+            since,
+            item,
+            json,
+        } => ctx.history(program, since, item, json),
+        Command::Decision(cmd) => ctx.decision(cmd),
+        Command::Risk(cmd) => ctx.risk(cmd),
+        Command::Action(cmd) => ctx.action(cmd),
+    }
+}
+
+fn default_db() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "roadbook").ok_or_else(|| {
+        anyhow!("no home directory to keep the database in: give one with --db PATH")
+    })?;
+    let dir = dirs.data_dir();
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir.join("roadbook.db"))
+}
+
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `--since`: an RFC 3339 moment, or a date standing for its start in UTC.
+pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(moment) = DateTime::parse_from_rfc3339(text) {
+        return Ok(moment.with_timezone(&Utc));
+    }
+    match text.parse::<roadbook_model::Date>() {
+        Ok(date) => Ok(date.naive().and_time(chrono::NaiveTime::MIN).and_utc()),
+        Err(roadbook_model::BadDate::Format(_)) => Err(format!(
+            "'{text}' is neither a date (2026-03-31) nor an RFC 3339 time (2026-03-31T09:00:00Z)"
+        )),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+struct Ctx<W: Write> {
+    db: PathBuf,
+    author: String,
+    out: W,
+}
+
+impl<W: Write> Ctx<W> {
+    fn open(&self) -> Result<Store> {
+        Ok(Store::open(&self.db)?)
+    }
+
+    /// The store and the handbook of the program a command works on.
+    fn open_program(&self, program: Option<Id>) -> Result<(Store, Handbook)> {
+        let store = self.open()?;
+        let id = store.resolve_program(program)?;
+        let handbook = store.load(id)?;
+        Ok((store, handbook))
+    }
+
+    fn init(&mut self, with_sample: bool, name: Option<String>) -> Result<()> {
+        let mut store = self.open()?;
+        let handbook = match (with_sample, name) {
+            (true, _) => {
+                sample::builder_insights().context("the bundled sample program is damaged")?
+            }
+            (false, Some(name)) => Handbook::blank(name),
+            (false, None) => {
+                writeln!(self.out, "database ready at {}", self.db.display())?;
+                return Ok(());
+            }
+        };
+        if let Some(existing) = store
+            .programs()?
+            .into_iter()
+            .find(|p| p.name == handbook.program.name)
+        {
+            bail!(
+                "a program named '{}' is already in {} ({}): use it, or choose another --db",
+                existing.name,
+                self.db.display(),
+                existing.id
+            );
+        }
+        store.import(&handbook, &self.author)?;
+        writeln!(self.out, "{}", handbook.program.id)?;
+        Ok(())
+    }
+
+    fn programs(&mut self, json: bool) -> Result<()> {
+        let programs = self.open()?.programs()?;
+        if json {
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&programs)?)?;
+        } else {
+            for p in programs {
+                writeln!(self.out, "{}  {}  ({} items)", p.id, p.name, p.items)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn export(&mut self, program: Option<Id>, out: Option<PathBuf>) -> Result<()> {
+        let (_, handbook) = self.open_program(program)?;
+        let text = handbook.to_json()?;
+        match out {
+            None => self.out.write_all(text.as_bytes())?,
+            Some(path) => write_atomically(&path, text.as_bytes())?,
+        }
+        Ok(())
+    }
+
+    fn import(&mut self, file: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let handbook = Handbook::from_json(&text)
+            .with_context(|| format!("{} was not imported", file.display()))?;
+        let mut store = self.open()?;
+        store
+            .import(&handbook, &self.author)
+            .with_context(|| format!("{} was not imported", file.display()))?;
+        writeln!(
+            self.out,
+            "imported '{}' ({}): {} items",
+            handbook.program.name,
+            handbook.program.id,
+            handbook.item_count()
+        )?;
+        Ok(())
+    }
+
+    fn history(
+        &mut self,
+        program: Option<Id>,
+        since: Option<DateTime<Utc>>,
+        item: Option<Id>,
+        json: bool,
+    ) -> Result<()> {
+        let store = self.open()?;
+        // An item implies its program; otherwise the one program there is.
+        let program = match (program, item) {
+            (Some(p), _) => store.resolve_program(Some(p))?,
+            (None, Some(item)) => store
+                .locate(item)
+                .map(|l| l.program_id)
+                .or_else(|_| store.resolve_program(None))?,
+            (None, None) => store.resolve_program(None)?,
+        };
+        let entries = store.history(&HistoryQuery {
+            program: Some(program),
+            item,
+            since,
+        })?;
+        if json {
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&entries)?)?;
+            return Ok(());
+        }
+        let handbook = store.load(program)?;
+        let labels: HashMap<Id, String> = handbook
+            .entities()
+            .into_iter()
+            .map(|(_, e)| (e.id(), e.label().to_owned()))
+            .collect();
+        let show = |value: &Option<serde_json::Value>| -> String {
+            match value {
+                None => "(new)".to_owned(),
+                Some(serde_json::Value::String(text)) => {
+                    match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
+                        Some(label) => format!("'{label}'"),
+                        None => format!("{text:?}"),
+                    }
+                }
+                Some(other) => other.to_string(),
+            }
+        };
+        for e in &entries {
+            let label = labels
+                .get(&e.item_id)
+                .map(String::as_str)
+                .unwrap_or("(deleted)");
+            writeln!(
+                self.out,
+                "{}  {}  {} '{}' ({})  {}: {} -> {}",
+                e.changed_at,
+                e.author,
+                e.item_kind.noun(),
+                label,
+                e.item_id,
+                e.field,
+                show(&e.old_value),
+                show(&e.new_value)
+            )?;
+        }
+        Ok(())
+    }
+
+    fn decision(&mut self, cmd: DecisionCommand) -> Result<()> {
+        match cmd {
+            DecisionCommand::Add {
+                program,
+                title,
+                question,
+                needed_from,
+                workstream,
+                status,
+                due,
+                options,
+            } => {
+                let (mut store, h) = self.open_program(program.program)?;
+                let decision = Decision {
+                    id: Id::new(),
+                    title,
+                    question: question.unwrap_or_default(),
+                    needed_from: owners(&h, &needed_from)?,
+                    workstream_id: workstream
+                        .as_deref()
+                        .map(|w| workstream_id(&h, w))
+                        .transpose()?,
+                    status_id: match status {
+                        Some(s) => status_id(&h, &s)?,
+                        None => default_status(&h, Some("Needs decision"))?,
+                    },
+                    due,
+                    options,
+                    outcome: String::new(),
+                    rationale: String::new(),
+                    decided_by: String::new(),
+                    decided_on: None,
+                    risk_ids: Vec::new(),
+                    superseded_by: None,
+                };
+                store.save(h.program.id, &decision, &self.author)?;
+                writeln!(self.out, "{}", decision.id)?;
+            }
+            DecisionCommand::Set {
+                id,
+                title,
+                question,
+                needed_from,
+                workstream,
+                status,
+                due,
+                outcome,
+                rationale,
+                decided_by,
+                decided_on,
+            } => {
+                let store = self.open()?;
+                let (program, mut d) = store.get::<Decision>(id)?;
+                let h = store.load(program)?;
+                set(&mut d.title, title);
+                set(&mut d.question, question);
+                if !needed_from.is_empty() {
+                    d.needed_from = owners(&h, &needed_from)?;
+                }
+                if let Some(w) = workstream {
+                    d.workstream_id = optional(&w, |w| workstream_id(&h, w))?;
+                }
+                if let Some(s) = status {
+                    d.status_id = status_id(&h, &s)?;
+                }
+                if let Some(due) = due {
+                    d.due = due.into_option();
+                }
+                set(&mut d.outcome, outcome);
+                set(&mut d.rationale, rationale);
+                set(&mut d.decided_by, decided_by);
+                if let Some(on) = decided_on {
+                    d.decided_on = on.into_option();
+                }
+                self.save(store, program, &d)?;
+            }
+            DecisionCommand::List(args) => {
+                let (_, h) = self.open_program(args.program.program)?;
+                let wanted = filter_status(&h, &args)?;
+                let rows: Vec<&Decision> = h
+                    .decisions
+                    .iter()
+                    .filter(|d| wanted.is_none_or(|s| d.status_id == s))
+                    .collect();
+                if args.json {
+                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
+                } else {
+                    for d in rows {
+                        let from = d
+                            .needed_from
+                            .iter()
+                            .map(|o| owner_name(&h, *o))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let due = d
+                            .due
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "-".to_owned());
+                        writeln!(
+                            self.out,
+                            "{}  {:<16}  {:<10}  {}  (needed from {})",
+                            d.id,
+                            status_name(&h, d.status_id),
+                            due,
+                            d.title,
+                            or_dash(&from)
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn risk(&mut self, cmd: RiskCommand) -> Result<()> {
+        match cmd {
+            RiskCommand::Add {
+                program,
+                statement,
+                severity,
+                likelihood,
+                owner,
+                status,
+                mitigation,
+                workstream,
+            } => {
+                let (mut store, h) = self.open_program(program.program)?;
+                let scope = match workstream {
+                    Some(w) => RiskScope::Workstream {
+                        workstream_id: workstream_id(&h, &w)?,
+                    },
+                    None => RiskScope::Program,
+                };
+                let risk = Risk {
+                    id: Id::new(),
+                    statement,
+                    scope,
+                    severity,
+                    likelihood,
+                    owner_id: owner.as_deref().map(|o| owner_id(&h, o)).transpose()?,
+                    status_id: match status {
+                        Some(s) => status_id(&h, &s)?,
+                        None => default_status(&h, None)?,
+                    },
+                    mitigation: mitigation.unwrap_or_default(),
+                    source: String::new(),
+                };
+                store.save(h.program.id, &risk, &self.author)?;
+                writeln!(self.out, "{}", risk.id)?;
+            }
+            RiskCommand::Set {
+                id,
+                statement,
+                severity,
+                likelihood,
+                owner,
+                status,
+                mitigation,
+            } => {
+                let store = self.open()?;
+                let (program, mut r) = store.get::<Risk>(id)?;
+                let h = store.load(program)?;
+                set(&mut r.statement, statement);
+                if let Some(s) = severity {
+                    r.severity = s;
+                }
+                if let Some(l) = likelihood {
+                    r.likelihood = l;
+                }
+                if let Some(o) = owner {
+                    r.owner_id = optional(&o, |o| owner_id(&h, o))?;
+                }
+                if let Some(s) = status {
+                    r.status_id = status_id(&h, &s)?;
+                }
+                set(&mut r.mitigation, mitigation);
+                self.save(store, program, &r)?;
+            }
+            RiskCommand::List(args) => {
+                let (_, h) = self.open_program(args.program.program)?;
+                let wanted = filter_status(&h, &args)?;
+                let rows: Vec<&Risk> = h
+                    .risks
+                    .iter()
+                    .filter(|r| wanted.is_none_or(|s| r.status_id == s))
+                    .collect();
+                if args.json {
+                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
+                } else {
+                    for r in rows {
+                        let owner = r
+                            .owner_id
+                            .map(|o| owner_name(&h, o))
+                            .unwrap_or_else(|| "-".to_owned());
+                        writeln!(
+                            self.out,
+                            "{}  {:<16}  severity {:<6}  likelihood {:<6}  {}  ({})",
+                            r.id,
+                            status_name(&h, r.status_id),
+                            r.severity,
+                            r.likelihood,
+                            r.statement,
+                            owner
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn action(&mut self, cmd: ActionCommand) -> Result<()> {
+        match cmd {
+            ActionCommand::Add {
+                program,
+                text,
+                owner,
+                due,
+                status,
+                source,
+                decision,
+            } => {
+                let (mut store, h) = self.open_program(program.program)?;
+                let action = Action {
+                    id: Id::new(),
+                    text,
+                    owner_id: owner.as_deref().map(|o| owner_id(&h, o)).transpose()?,
+                    due,
+                    status_id: match status {
+                        Some(s) => status_id(&h, &s)?,
+                        None => default_status(&h, None)?,
+                    },
+                    source: source.unwrap_or_default(),
+                    decision_id: decision,
+                    review_id: None,
+                    workstream_id: None,
+                };
+                store.save(h.program.id, &action, &self.author)?;
+                writeln!(self.out, "{}", action.id)?;
+            }
+            ActionCommand::Set {
+                id,
+                text,
+                owner,
+                due,
+                status,
+            } => {
+                let store = self.open()?;
+                let (program, mut a) = store.get::<Action>(id)?;
+                let h = store.load(program)?;
+                set(&mut a.text, text);
+                if let Some(o) = owner {
+                    a.owner_id = optional(&o, |o| owner_id(&h, o))?;
+                }
+                if let Some(due) = due {
+                    a.due = due.into_option();
+                }
+                if let Some(s) = status {
+                    a.status_id = status_id(&h, &s)?;
+                }
+                self.save(store, program, &a)?;
+            }
+            ActionCommand::List(args) => {
+                let (_, h) = self.open_program(args.program.program)?;
+                let wanted = filter_status(&h, &args)?;
+                let rows: Vec<&Action> = h
+                    .actions
+                    .iter()
+                    .filter(|a| wanted.is_none_or(|s| a.status_id == s))
+                    .collect();
+                if args.json {
+                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
+                } else {
+                    for a in rows {
+                        let owner = a
+                            .owner_id
+                            .map(|o| owner_name(&h, o))
+                            .unwrap_or_else(|| "-".to_owned());
+                        let due = a
+                            .due
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "-".to_owned());
+                        writeln!(
+                            self.out,
+                            "{}  {:<16}  {:<10}  {}  ({})",
+                            a.id,
+                            status_name(&h, a.status_id),
+                            due,
+                            a.text,
+                            owner
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn save<E: roadbook_model::Entity>(
+        &mut self,
+        mut store: Store,
+        program: Id,
+        item: &E,
+    ) -> Result<()> {
+        match store.save(program, item, &self.author)? {
+            roadbook_store::Saved::Updated { fields } => {
+                writeln!(self.out, "changed {}", fields.join(", "))?
+            }
+            roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
+            roadbook_store::Saved::Created => writeln!(self.out, "{}", item.id())?,
+        }
+        Ok(())
+    }
+}
+
+/// Writes through a temporary file in the same folder, so a reader never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn set(field: &mut String, value: Option<String>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+/// `none` clears an optional reference; anything else is looked up.
+fn optional(text: &str, lookup: impl Fn(&str) -> Result<Id>) -> Result<Option<Id>> {
+    if text.eq_ignore_ascii_case("none") {
+        Ok(None)
+    } else {
+        lookup(text).map(Some)
+    }
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}
+
+fn status_id(h: &Handbook, given: &str) -> Result<Id> {
+    if let Ok(id) = given.parse::<Id>() {
+        if h.status(id).is_some() {
+            return Ok(id);
+        }
+    }
+    h.status_named(given).map(|s| s.id).ok_or_else(|| {
+        let known: Vec<&str> = h.statuses.iter().map(|s| s.name.as_str()).collect();
+        anyhow!("unknown status '{given}': use one of {}", known.join(", "))
+    })
+}
+
+fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
+    preferred
+        .and_then(|name| h.status_named(name))
+        .or_else(|| h.statuses.iter().find(|s| s.open))
+        .map(|s: &Status| s.id)
+        .ok_or_else(|| anyhow!("the program has no open status to give a new item: add one to its status vocabulary"))
+}
+
+fn owner_id(h: &Handbook, given: &str) -> Result<Id> {
+    if let Ok(id) = given.parse::<Id>() {
+        if h.owner(id).is_some() {
+            return Ok(id);
+        }
+    }
+    h.owner_named(given).map(|o| o.id).ok_or_else(|| {
+        let known: Vec<&str> = h.owners.iter().map(|o| o.display_name()).collect();
+        anyhow!("unknown owner '{given}': use one of {}", known.join("; "))
+    })
+}
+
+fn owners(h: &Handbook, given: &[String]) -> Result<Vec<Id>> {
+    given.iter().map(|o| owner_id(h, o)).collect()
+}
+
+fn workstream_id(h: &Handbook, given: &str) -> Result<Id> {
+    if let Ok(id) = given.parse::<Id>() {
+        if h.workstreams.iter().any(|w| w.id == id) {
+            return Ok(id);
+        }
+    }
+    h.workstreams
+        .iter()
+        .find(|w| w.area.eq_ignore_ascii_case(given.trim()))
+        .map(|w| w.id)
+        .ok_or_else(|| {
+            let known: Vec<&str> = h.workstreams.iter().map(|w| w.area.as_str()).collect();
+            anyhow!(
+                "unknown workstream '{given}': use one of {}",
+                known.join("; ")
+            )
+        })
+}
+
+fn filter_status(h: &Handbook, args: &ListArgs) -> Result<Option<Id>> {
+    args.status.as_deref().map(|s| status_id(h, s)).transpose()
+}
+
+fn status_name(h: &Handbook, id: Id) -> String {
+    h.status(id)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn owner_name(h: &Handbook, id: Id) -> String {
+    h.owner(id)
+        .map(|o| o.display_name().to_owned())
+        .unwrap_or_else(|| id.to_string())
+}

@@ -1,0 +1,23 @@
+//! The program model of Roadbook: the handbook of one cross-functional program (workstreams,
+//! decision register, risks, phases, milestones, readiness, reviews, actions) with its shared
+//! status vocabulary and owner labels, its validation and the bundled sample program.
+//!
+//! No IO here: the store, the documents and the sync build on these types.
+
+mod date;
+mod entities;
+pub mod fixtures;
+mod handbook;
+mod id;
+mod kind;
+mod problems;
+pub mod sample;
+
+pub use date::{BadDate, Date};
+pub use entities::*;
+pub use handbook::{
+    AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
+};
+pub use id::{BadId, Id};
+pub use kind::{Kind, UnknownWord};
+pub use problems::{Invalid, Problem, Problems};

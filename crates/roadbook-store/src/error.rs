@@ -1,0 +1,102 @@
+use std::path::PathBuf;
+
+use roadbook_model::{Id, Invalid, Kind};
+
+/// What can go wrong in the store. Callers match on these; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{path} is not a Roadbook database (it is not an SQLite file): choose another file with --db"
+    )]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "{path} is an SQLite database of another application, not a Roadbook one: choose another file with --db"
+    )]
+    ForeignDatabase { path: PathBuf },
+    #[error(
+        "{path} was written by a newer Roadbook (schema version {found}; this build knows up to {supported}): upgrade Roadbook to open it"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("{path} is read-only: make it writable (chmod u+w) or work on a copy")]
+    ReadOnly { path: PathBuf },
+    #[error("{path} is busy: another Roadbook is writing to it; try again in a moment")]
+    Busy { path: PathBuf },
+    #[error("{path} is damaged ({detail}): restore it from a backup or an export")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("no {} with id {id} in this database", kind.map_or("item", |k| k.noun()))]
+    NotFound { kind: Option<Kind>, id: Id },
+    #[error("{id} is a {actual}, not a {expected}")]
+    WrongKind {
+        id: Id,
+        expected: &'static str,
+        actual: &'static str,
+    },
+    #[error(
+        "the program '{name}' ({id}) is already in this database: import into another database, or export it again from there"
+    )]
+    ProgramExists { id: Id, name: String },
+    #[error(
+        "{count} programs are in this database: say which with --program ID (see `roadbook programs`)"
+    )]
+    WhichProgram { count: usize },
+    #[error(
+        "there is no program in this database yet: run `roadbook init --sample` or `roadbook import FILE`"
+    )]
+    NoProgram,
+    #[error("cannot delete {kind} '{label}': {by} still refer to it; change or delete those first")]
+    StillReferenced {
+        kind: &'static str,
+        label: String,
+        by: String,
+    },
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{action} is not possible: {why}")]
+    Unsupported {
+        action: &'static str,
+        why: &'static str,
+    },
+    #[error("database error on {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "a stored item could not be read ({0}): the database was changed outside Roadbook; restore it from a backup or an export"
+    )]
+    BadStoredItem(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Turns SQLite's error codes into the cases a person can act on.
+pub(crate) fn classify(path: &std::path::Path, err: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    let path = path.to_owned();
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
+        Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) if is_read_only(&path) => {
+            StoreError::ReadOnly { path }
+        }
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Busy { path }
+        }
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path,
+            detail: err.to_string(),
+        },
+        _ => StoreError::Sqlite { path, source: err },
+    }
+}
+
+pub(crate) fn is_read_only(path: &std::path::Path) -> bool {
+    std::fs::metadata(path)
+        .map(|m| m.permissions().readonly())
+        .unwrap_or(false)
+}

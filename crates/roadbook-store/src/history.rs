@@ -1,0 +1,174 @@
+//! Reading back what changed: the history (who changed which field when) and the outbox.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use roadbook_model::{Id, Kind};
+use rusqlite::types::Value as SqlValue;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Result, Store, StoreError, parse_id, parse_kind};
+
+/// Which history to read. Empty means everything.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub program: Option<Id>,
+    pub item: Option<Id>,
+    /// Changes at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// One changed field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub program_id: Id,
+    pub item_kind: Kind,
+    pub item_id: Id,
+    pub field: String,
+    /// `None` when the field did not exist before (the item was created).
+    pub old_value: Option<Value>,
+    pub new_value: Option<Value>,
+    pub author: String,
+    pub changed_at: String,
+}
+
+/// The value and the version it was based on, per field of a mutation.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct OutboxField {
+    pub value: Value,
+    pub base_version: u64,
+}
+
+/// A local change waiting for the server.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    /// This client's sequence number for the change.
+    pub seq: i64,
+    pub program_id: Id,
+    pub op: String,
+    pub item_kind: Kind,
+    pub item_id: Id,
+    pub fields: BTreeMap<String, OutboxField>,
+    pub author: String,
+    pub created_at: String,
+}
+
+fn json(text: Option<String>) -> Result<Option<Value>> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::BadStoredItem(e.to_string())))
+        .transpose()
+}
+
+impl Store {
+    /// Changes, oldest first.
+    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
+        // Built from the filters that are set, so SQLite can use the index for each.
+        let mut sql = String::from(
+            "SELECT program_id, item_kind, item_id, field, old_value, new_value, author, changed_at FROM history WHERE 1 = 1",
+        );
+        let mut args: Vec<SqlValue> = Vec::new();
+        if let Some(program) = query.program {
+            args.push(SqlValue::Text(program.to_string()));
+            sql.push_str(&format!(" AND program_id = ?{}", args.len()));
+        }
+        if let Some(item) = query.item {
+            args.push(SqlValue::Text(item.to_string()));
+            sql.push_str(&format!(" AND item_id = ?{}", args.len()));
+        }
+        if let Some(since) = query.since {
+            args.push(SqlValue::Text(
+                since.to_rfc3339_opts(SecondsFormat::Millis, true),
+            ));
+            sql.push_str(&format!(" AND changed_at >= ?{}", args.len()));
+        }
+        sql.push_str(" ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (program, kind, item, field, old, new, author, at) =
+                row.map_err(|e| self.sql(e))?;
+            out.push(HistoryEntry {
+                program_id: parse_id(&program)?,
+                item_kind: parse_kind(&kind)?,
+                item_id: parse_id(&item)?,
+                field,
+                old_value: json(old)?,
+                new_value: json(new)?,
+                author,
+                changed_at: at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Changes not yet acknowledged by the server, in this client's sequence order.
+    pub fn outbox(&self, program: Option<Id>) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, program_id, op, item_kind, item_id, fields, author, created_at FROM outbox
+                 WHERE ?1 IS NULL OR program_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([program.map(|p| p.to_string())], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, program, op, kind, item, fields, author, at) =
+                row.map_err(|e| self.sql(e))?;
+            out.push(OutboxEntry {
+                seq,
+                program_id: parse_id(&program)?,
+                op,
+                item_kind: parse_kind(&kind)?,
+                item_id: parse_id(&item)?,
+                fields: crate::parse_body(&fields)?,
+                author,
+                created_at: at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The version of each field of an item (what the next edit's base version will be).
+    pub fn field_versions(&self, id: Id) -> Result<BTreeMap<String, u64>> {
+        let text: String = self
+            .conn
+            .query_row(
+                "SELECT versions FROM items WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound { kind: None, id },
+                other => self.sql(other),
+            })?;
+        crate::parse_body(&text)
+    }
+}
