@@ -575,16 +575,23 @@ fn or_dash(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
 }
 
-fn status_id(h: &Handbook, given: &str) -> Result<Id> {
-    if let Ok(id) = given.parse::<Id>() {
-        if h.status(id).is_some() {
-            return Ok(id);
+/// Finds an item a person names on the command line: by id, or by name ignoring case. The error
+/// lists the names there are, so the next try can succeed.
+fn named(given: &str, what: &str, items: impl Iterator<Item = (Id, Vec<String>)>) -> Result<Id> {
+    let id = given.parse::<Id>().ok();
+    let wanted = given.trim();
+    let mut known = Vec::new();
+    for (item, names) in items {
+        if Some(item) == id || names.iter().any(|n| n.eq_ignore_ascii_case(wanted)) {
+            return Ok(item);
         }
+        known.extend(names.into_iter().take(1));
     }
-    h.status_named(given).map(|s| s.id).ok_or_else(|| {
-        let known: Vec<&str> = h.statuses.iter().map(|s| s.name.as_str()).collect();
-        anyhow!("unknown status '{given}': use one of {}", known.join(", "))
-    })
+    bail!("unknown {what} '{given}': use one of {}", known.join("; "))
+}
+
+fn status_id(h: &Handbook, given: &str) -> Result<Id> {
+    named(given, "status", h.statuses.iter().map(|s| (s.id, vec![s.name.clone()])))
 }
 
 fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
@@ -596,15 +603,11 @@ fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
 }
 
 fn owner_id(h: &Handbook, given: &str) -> Result<Id> {
-    if let Ok(id) = given.parse::<Id>() {
-        if h.owner(id).is_some() {
-            return Ok(id);
-        }
-    }
-    h.owner_named(given).map(|o| o.id).ok_or_else(|| {
-        let known: Vec<&str> = h.owners.iter().map(|o| o.display_name()).collect();
-        anyhow!("unknown owner '{given}': use one of {}", known.join("; "))
-    })
+    named(
+        given,
+        "owner",
+        h.owners.iter().map(|o| (o.id, [Some(o.display_name()), Some(o.name.as_str())].into_iter().flatten().map(str::to_owned).collect())),
+    )
 }
 
 fn owners(h: &Handbook, given: &[String]) -> Result<Vec<Id>> {
@@ -612,22 +615,7 @@ fn owners(h: &Handbook, given: &[String]) -> Result<Vec<Id>> {
 }
 
 fn workstream_id(h: &Handbook, given: &str) -> Result<Id> {
-    if let Ok(id) = given.parse::<Id>() {
-        if h.workstreams.iter().any(|w| w.id == id) {
-            return Ok(id);
-        }
-    }
-    h.workstreams
-        .iter()
-        .find(|w| w.area.eq_ignore_ascii_case(given.trim()))
-        .map(|w| w.id)
-        .ok_or_else(|| {
-            let known: Vec<&str> = h.workstreams.iter().map(|w| w.area.as_str()).collect();
-            anyhow!(
-                "unknown workstream '{given}': use one of {}",
-                known.join("; ")
-            )
-        })
+    named(given, "workstream", h.workstreams.iter().map(|w| (w.id, vec![w.area.clone()])))
 }
 
 fn filter_status(h: &Handbook, args: &ListArgs) -> Result<Option<Id>> {

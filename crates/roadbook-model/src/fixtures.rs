@@ -82,10 +82,11 @@ impl Texts<'_> {
         }
         // Mix in caller-supplied text (proptest's arbitrary strings) after a real word, so the
         // result is never blank and required fields stay valid.
-        if !self.extra.is_empty() && self.rng.below(3) == 0 {
-            if let Some(extra) = self.rng.pick(self.extra) {
-                out.push(extra.clone());
-            }
+        if !self.extra.is_empty()
+            && self.rng.below(3) == 0
+            && let Some(extra) = self.rng.pick(self.extra)
+        {
+            out.push(extra.clone());
         }
         out.join(" ")
     }

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Prints the median of each criterion benchmark beside its target, with the ratio.
+
+Run after `cargo bench` (make bench does both). Reads target/criterion/*/new/estimates.json.
+"""
+import json
+import pathlib
+import sys
+
+# Benchmark name (criterion's folder name) -> target in seconds.
+TARGETS = {
+    "open + load 10k items": 50e-3,
+    "one field edit with history and outbox": 1e-3,
+}
+
+
+def human(seconds):
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def main():
+    root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+    failed = False
+    for name, target in TARGETS.items():
+        estimates = root / name / "new" / "estimates.json"
+        if not estimates.exists():
+            print(f"{name}: no result at {estimates} (run cargo bench first)")
+            failed = True
+            continue
+        median = json.loads(estimates.read_text())["median"]["point_estimate"] / 1e9
+        verdict = "meets" if median <= target else "MISSES"
+        print(f"{name}: median {human(median)}, target {human(target)}, "
+              f"{target / median:.1f}x under target ({verdict})")
+        failed |= median > target
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
