@@ -591,7 +591,11 @@ fn named(given: &str, what: &str, items: impl Iterator<Item = (Id, Vec<String>)>
 }
 
 fn status_id(h: &Handbook, given: &str) -> Result<Id> {
-    named(given, "status", h.statuses.iter().map(|s| (s.id, vec![s.name.clone()])))
+    named(
+        given,
+        "status",
+        h.statuses.iter().map(|s| (s.id, vec![s.name.clone()])),
+    )
 }
 
 fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
@@ -606,7 +610,16 @@ fn owner_id(h: &Handbook, given: &str) -> Result<Id> {
     named(
         given,
         "owner",
-        h.owners.iter().map(|o| (o.id, [Some(o.display_name()), Some(o.name.as_str())].into_iter().flatten().map(str::to_owned).collect())),
+        h.owners.iter().map(|o| {
+            (
+                o.id,
+                [Some(o.display_name()), Some(o.name.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        }),
     )
 }
 
@@ -615,7 +628,11 @@ fn owners(h: &Handbook, given: &[String]) -> Result<Vec<Id>> {
 }
 
 fn workstream_id(h: &Handbook, given: &str) -> Result<Id> {
-    named(given, "workstream", h.workstreams.iter().map(|w| (w.id, vec![w.area.clone()])))
+    named(
+        given,
+        "workstream",
+        h.workstreams.iter().map(|w| (w.id, vec![w.area.clone()])),
+    )
 }
 
 fn filter_status(h: &Handbook, args: &ListArgs) -> Result<Option<Id>> {

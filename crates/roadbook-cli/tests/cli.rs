@@ -1,7 +1,12 @@
 //! `roadbook` as a person runs it: the real binary against real database files.
 
 // A test that fails should stop at once with the value that was wrong.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -25,14 +30,21 @@ fn roadbook(db: &Path, args: &[&str]) -> Output {
 
 fn ok(db: &Path, args: &[&str]) -> String {
     let out = roadbook(db, args);
-    assert!(out.status.success(), "roadbook {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "roadbook {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs a command that must fail; returns its one-line reason.
 fn fails(db: &Path, args: &[&str]) -> String {
     let out = roadbook(db, args);
-    assert!(!out.status.success(), "roadbook {args:?} should have failed");
+    assert!(
+        !out.status.success(),
+        "roadbook {args:?} should have failed"
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout on error");
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "one line: {err}");
@@ -60,19 +72,63 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
     let status = |id: Id| h.status(id).unwrap().name.clone();
 
     assert_eq!(h.program.name, "Builder Insights operationalization");
-    assert_eq!(h.program.objective[0], "move from promising internal app to supportable internal platform");
-    assert!(h.program.problem.starts_with("Builder Insights is evolving from a useful product workflow into an internal platform."));
-    let proposal: Vec<&str> = h.program.proposal.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        h.program.objective[0],
+        "move from promising internal app to supportable internal platform"
+    );
+    assert!(h.program.problem.starts_with(
+        "Builder Insights is evolving from a useful product workflow into an internal platform."
+    ));
+    let proposal: Vec<&str> = h
+        .program
+        .proposal
+        .iter()
+        .map(|s| s.title.as_str())
+        .collect();
     assert_eq!(proposal, ["Identity", "Org truth", "Runtime", "Visibility"]);
     assert_eq!(h.program.scope.len(), 4);
-    assert_eq!(h.program.non_goals[0], "redesigning the product role model from scratch");
-    let criteria: Vec<&str> = h.program.success_criteria.iter().map(|s| s.title.as_str()).collect();
-    assert_eq!(criteria, ["Access is defensible", "Runtime is supportable", "Platform is measurable", "Readiness is reviewable"]);
-    assert_eq!(h.program.cadence[0], "weekly operationalization working session across product, engineering, and ops");
-    assert!(h.program.references.contains(&"Leadership Readout".to_owned()));
+    assert_eq!(
+        h.program.non_goals[0],
+        "redesigning the product role model from scratch"
+    );
+    let criteria: Vec<&str> = h
+        .program
+        .success_criteria
+        .iter()
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(
+        criteria,
+        [
+            "Access is defensible",
+            "Runtime is supportable",
+            "Platform is measurable",
+            "Readiness is reviewable"
+        ]
+    );
+    assert_eq!(
+        h.program.cadence[0],
+        "weekly operationalization working session across product, engineering, and ops"
+    );
+    assert!(
+        h.program
+            .references
+            .contains(&"Leadership Readout".to_owned())
+    );
 
     let statuses: Vec<&str> = h.statuses.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(statuses, ["In discovery", "Drafted", "Needs decision", "Needs validation", "Blocked", "Decided", "Done"]);
+    assert_eq!(
+        statuses,
+        [
+            "In discovery",
+            "Drafted",
+            "Needs decision",
+            "Needs validation",
+            "Blocked",
+            "Decided",
+            "Done"
+        ]
+    );
     assert!(h.statuses.iter().filter(|s| !s.open).count() >= 2);
 
     let owners: Vec<&str> = h.owners.iter().map(|o| o.name.as_str()).collect();
@@ -93,22 +149,70 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
         .workstreams
         .iter()
         .map(|w| {
-            let owners = w.owner_ids.iter().map(|o| owner(*o)).collect::<Vec<_>>().join(", ");
-            (w.area.clone(), w.current_state.clone(), owners, status(w.status_id), w.risk_level)
+            let owners = w
+                .owner_ids
+                .iter()
+                .map(|o| owner(*o))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                w.area.clone(),
+                w.current_state.clone(),
+                owners,
+                status(w.status_id),
+                w.risk_level,
+            )
         })
         .collect();
-    let expect = |a: &str, s: &str, o: &str, st: &str, r| (a.to_owned(), s.to_owned(), o.to_owned(), st.to_owned(), r);
+    let expect = |a: &str, s: &str, o: &str, st: &str, r| {
+        (a.to_owned(), s.to_owned(), o.to_owned(), st.to_owned(), r)
+    };
     assert_eq!(
         rows,
         [
-            expect("Identity and SSO", "directionally clear, enterprise path not finalized", "Identity and Security", "Needs decision", Level::High),
-            expect("Org-aware access", "authoritative Builder Relations source not yet confirmed", "Builder Relations Ops and Org Systems", "Needs decision", Level::High),
-            expect("Kanopy hosting", "likely path identified, runtime boundary still being shaped", "Platform Engineering, Application Engineering", "Drafted", Level::Medium),
-            expect("Observability and analytics", "key needs are known, stack and ownership still need confirmation", "Platform Engineering, Product, Application Engineering", "Needs decision", Level::Medium),
-            expect("Readiness gating", "checklist exists, but depends on upstream decisions", "Product, Application Engineering", "Blocked", Level::Medium),
+            expect(
+                "Identity and SSO",
+                "directionally clear, enterprise path not finalized",
+                "Identity and Security",
+                "Needs decision",
+                Level::High
+            ),
+            expect(
+                "Org-aware access",
+                "authoritative Builder Relations source not yet confirmed",
+                "Builder Relations Ops and Org Systems",
+                "Needs decision",
+                Level::High
+            ),
+            expect(
+                "Kanopy hosting",
+                "likely path identified, runtime boundary still being shaped",
+                "Platform Engineering, Application Engineering",
+                "Drafted",
+                Level::Medium
+            ),
+            expect(
+                "Observability and analytics",
+                "key needs are known, stack and ownership still need confirmation",
+                "Platform Engineering, Product, Application Engineering",
+                "Needs decision",
+                Level::Medium
+            ),
+            expect(
+                "Readiness gating",
+                "checklist exists, but depends on upstream decisions",
+                "Product, Application Engineering",
+                "Blocked",
+                Level::Medium
+            ),
         ]
     );
-    let blockers: Vec<&str> = h.workstreams.iter().take(4).map(|w| w.main_blocker.as_str()).collect();
+    let blockers: Vec<&str> = h
+        .workstreams
+        .iter()
+        .take(4)
+        .map(|w| w.main_blocker.as_str())
+        .collect();
     assert_eq!(
         blockers,
         [
@@ -123,21 +227,55 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
     let decisions: Vec<(&str, String, &str)> = h
         .decisions
         .iter()
-        .map(|d| (d.title.as_str(), d.needed_from.iter().map(|o| owner(*o)).collect::<Vec<_>>().join(", "), d.question.as_str()))
+        .map(|d| {
+            (
+                d.title.as_str(),
+                d.needed_from
+                    .iter()
+                    .map(|o| owner(*o))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                d.question.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         decisions,
         [
-            ("Okta SSO path and claims model", "Identity and Security".to_owned(), "Which Okta integration pattern is preferred for this class of internal app?"),
-            ("Builder Relations org source", "Builder Relations Ops and Org Systems".to_owned(), "Which system is authoritative for Builder Relations membership and hierarchy?"),
-            ("First Kanopy runtime boundary", "Platform Engineering, Application Engineering".to_owned(), "Which workloads move into Kanopy first?"),
-            ("Telemetry and dashboard ownership model", "Platform Engineering, Product, Application Engineering".to_owned(), "Which telemetry stack and dashboard ownership model are approved internally?"),
+            (
+                "Okta SSO path and claims model",
+                "Identity and Security".to_owned(),
+                "Which Okta integration pattern is preferred for this class of internal app?"
+            ),
+            (
+                "Builder Relations org source",
+                "Builder Relations Ops and Org Systems".to_owned(),
+                "Which system is authoritative for Builder Relations membership and hierarchy?"
+            ),
+            (
+                "First Kanopy runtime boundary",
+                "Platform Engineering, Application Engineering".to_owned(),
+                "Which workloads move into Kanopy first?"
+            ),
+            (
+                "Telemetry and dashboard ownership model",
+                "Platform Engineering, Product, Application Engineering".to_owned(),
+                "Which telemetry stack and dashboard ownership model are approved internally?"
+            ),
         ]
     );
 
     // Every risk the pages list, with its scope.
     let scope_count = |name: &str| h.risks.iter().filter(|r| r.scope.name() == name).count();
-    assert_eq!((scope_count("workstream"), scope_count("program"), scope_count("phase"), scope_count("review")), (4, 5, 1, 4));
+    assert_eq!(
+        (
+            scope_count("workstream"),
+            scope_count("program"),
+            scope_count("phase"),
+            scope_count("review")
+        ),
+        (4, 5, 1, 4)
+    );
     for statement in [
         "Identity decisions stay abstract and block entitlement implementation",
         "Builder Relations org truth remains ambiguous and weakens reporting scope trust",
@@ -154,14 +292,30 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
         "Dependencies are discussed but not assigned",
         "Follow-up work is implied instead of explicitly recorded",
     ] {
-        assert!(h.risks.iter().any(|r| r.statement == statement), "missing risk: {statement}");
+        assert!(
+            h.risks.iter().any(|r| r.statement == statement),
+            "missing risk: {statement}"
+        );
     }
-    let phase_risk = h.risks.iter().find(|r| matches!(r.scope, RiskScope::Phase { .. })).unwrap();
-    let RiskScope::Phase { phase_id } = phase_risk.scope else { unreachable!() };
-    assert_eq!(h.phases.iter().find(|p| p.id == phase_id).unwrap().name, "Next");
+    let phase_risk = h
+        .risks
+        .iter()
+        .find(|r| matches!(r.scope, RiskScope::Phase { .. }))
+        .unwrap();
+    let RiskScope::Phase { phase_id } = phase_risk.scope else {
+        unreachable!()
+    };
+    assert_eq!(
+        h.phases.iter().find(|p| p.id == phase_id).unwrap().name,
+        "Next"
+    );
 
     // Both phase views, their work items and exit criteria.
-    let phases: Vec<(&str, &str)> = h.phases.iter().map(|p| (p.view.as_str(), p.name.as_str())).collect();
+    let phases: Vec<(&str, &str)> = h
+        .phases
+        .iter()
+        .map(|p| (p.view.as_str(), p.name.as_str()))
+        .collect();
     assert_eq!(
         phases,
         [
@@ -176,42 +330,109 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
     );
     let items_of = |name: &str| {
         let id = h.phases.iter().find(|p| p.name == name).unwrap().id;
-        (h.work_items.iter().filter(|w| w.phase_id == id).count(), h.exit_criteria.iter().filter(|c| c.phase_id == id).count())
+        (
+            h.work_items.iter().filter(|w| w.phase_id == id).count(),
+            h.exit_criteria.iter().filter(|c| c.phase_id == id).count(),
+        )
     };
     assert_eq!(items_of("Phase 1: identity and org foundation"), (4, 0));
     assert_eq!(items_of("Phase 4: internal rollout gate"), (3, 0));
     assert_eq!(items_of("Current"), (7, 5));
     assert_eq!(items_of("Next"), (8, 4));
     assert_eq!(items_of("Later"), (8, 0));
-    assert!(h.work_items.iter().any(|w| w.text == "define break-glass admin posture"));
-    assert!(h.exit_criteria.iter().any(|c| c.text == "telemetry ownership path is identified"));
+    assert!(
+        h.work_items
+            .iter()
+            .any(|w| w.text == "define break-glass admin posture")
+    );
+    assert!(
+        h.exit_criteria
+            .iter()
+            .any(|c| c.text == "telemetry ownership path is identified")
+    );
 
     let milestones: Vec<&str> = h.milestones.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(milestones, ["Milestone 1", "Milestone 2", "Milestone 3", "Milestone 4", "Milestone 5"]);
-    assert_eq!(h.milestones[4].marks, "Internal readiness checklist can be used for a pilot or broader rollout decision.");
+    assert_eq!(
+        milestones,
+        [
+            "Milestone 1",
+            "Milestone 2",
+            "Milestone 3",
+            "Milestone 4",
+            "Milestone 5"
+        ]
+    );
+    assert_eq!(
+        h.milestones[4].marks,
+        "Internal readiness checklist can be used for a pilot or broader rollout decision."
+    );
 
-    let map: Vec<(&str, &str)> = h.dependencies.iter().take(4).map(|d| (d.dependent.as_str(), d.why_it_matters.as_str())).collect();
+    let map: Vec<(&str, &str)> = h
+        .dependencies
+        .iter()
+        .take(4)
+        .map(|d| (d.dependent.as_str(), d.why_it_matters.as_str()))
+        .collect();
     assert_eq!(
         map,
         [
-            ("Role-safe reporting and visibility", "reporting scope is hard to trust without clear membership truth"),
-            ("Kanopy productionization", "internal hosting decisions can fail if auth and ingress are unresolved"),
-            ("Leadership dashboards", "reporting quality depends on measurement quality"),
-            ("Broader internal rollout", "adoption without operational ownership creates long-term risk"),
+            (
+                "Role-safe reporting and visibility",
+                "reporting scope is hard to trust without clear membership truth"
+            ),
+            (
+                "Kanopy productionization",
+                "internal hosting decisions can fail if auth and ingress are unresolved"
+            ),
+            (
+                "Leadership dashboards",
+                "reporting quality depends on measurement quality"
+            ),
+            (
+                "Broader internal rollout",
+                "adoption without operational ownership creates long-term risk"
+            ),
         ]
     );
-    assert_eq!(h.dependencies.len(), 8, "the plan's dependency map and the RFC's dependencies");
+    assert_eq!(
+        h.dependencies.len(),
+        8,
+        "the plan's dependency map and the RFC's dependencies"
+    );
 
-    let readiness: Vec<(&str, &str, ReadinessState)> =
-        h.readiness_dimensions.iter().map(|r| (r.name.as_str(), r.signal.as_str(), r.state)).collect();
+    let readiness: Vec<(&str, &str, ReadinessState)> = h
+        .readiness_dimensions
+        .iter()
+        .map(|r| (r.name.as_str(), r.signal.as_str(), r.state))
+        .collect();
     assert_eq!(
         readiness,
         [
-            ("Identity readiness", "not ready until Okta path and claims model are confirmed", ReadinessState::NotReady),
-            ("Access governance readiness", "not ready until org truth and exception process are confirmed", ReadinessState::NotReady),
-            ("Hosting readiness", "partially shaped, not ready for final rollout gate", ReadinessState::Partial),
-            ("Telemetry readiness", "conceptually defined, implementation path still open", ReadinessState::Partial),
-            ("Leadership readiness", "framing exists, sponsorship still needed on key dependencies", ReadinessState::Partial),
+            (
+                "Identity readiness",
+                "not ready until Okta path and claims model are confirmed",
+                ReadinessState::NotReady
+            ),
+            (
+                "Access governance readiness",
+                "not ready until org truth and exception process are confirmed",
+                ReadinessState::NotReady
+            ),
+            (
+                "Hosting readiness",
+                "partially shaped, not ready for final rollout gate",
+                ReadinessState::Partial
+            ),
+            (
+                "Telemetry readiness",
+                "conceptually defined, implementation path still open",
+                ReadinessState::Partial
+            ),
+            (
+                "Leadership readiness",
+                "framing exists, sponsorship still needed on key dependencies",
+                ReadinessState::Partial
+            ),
         ]
     );
 
@@ -227,13 +448,36 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
     );
 
     let review = &h.reviews[0];
-    let core = review.attendees.iter().filter(|a| a.group == AttendeeGroup::Core).count();
+    let core = review
+        .attendees
+        .iter()
+        .filter(|a| a.group == AttendeeGroup::Core)
+        .count();
     assert_eq!((core, review.attendees.len()), (4, 8));
-    assert!(review.attendees.iter().any(|a| a.name == "corporate IAM or Okta owner" && a.group == AttendeeGroup::Specialist));
+    assert!(
+        review.attendees.iter().any(
+            |a| a.name == "corporate IAM or Okta owner" && a.group == AttendeeGroup::Specialist
+        )
+    );
     let flow: Vec<&str> = review.flow.iter().map(|s| s.title.as_str()).collect();
-    assert_eq!(flow, ["Confirm the operational problem", "Review decision register", "Resolve or assign", "Capture next actions"]);
-    assert_eq!(review.decision_ids, h.decisions.iter().map(|d| d.id).collect::<Vec<_>>());
-    let same_day = review.outputs.iter().filter(|o| o.when == OutputTiming::SameDay).count();
+    assert_eq!(
+        flow,
+        [
+            "Confirm the operational problem",
+            "Review decision register",
+            "Resolve or assign",
+            "Capture next actions"
+        ]
+    );
+    assert_eq!(
+        review.decision_ids,
+        h.decisions.iter().map(|d| d.id).collect::<Vec<_>>()
+    );
+    let same_day = review
+        .outputs
+        .iter()
+        .filter(|o| o.when == OutputTiming::SameDay)
+        .count();
     assert_eq!((same_day, review.outputs.len()), (3, 6));
     assert_eq!(review.best_use.len(), 4);
 }
@@ -241,7 +485,17 @@ fn the_sample_holds_every_item_of_the_seed_pages() {
 #[test]
 fn export_import_export_gives_identical_json() {
     let (dir, db) = sample_db();
-    ok(&db, &["decision", "add", "--title", "Naïve “quoted” — 日本語 decision", "--due", "2026-12-01"]);
+    ok(
+        &db,
+        &[
+            "decision",
+            "add",
+            "--title",
+            "Naïve “quoted” — 日本語 decision",
+            "--due",
+            "2026-12-01",
+        ],
+    );
     let first = ok(&db, &["export"]);
     let file = dir.path().join("program.json");
     ok(&db, &["export", "--out", file.to_str().unwrap()]);
@@ -249,30 +503,118 @@ fn export_import_export_gives_identical_json() {
 
     let fresh = dir.path().join("fresh.db");
     let said = ok(&fresh, &["import", file.to_str().unwrap()]);
-    assert!(said.starts_with("imported 'Builder Insights operationalization'"), "{said}");
+    assert!(
+        said.starts_with("imported 'Builder Insights operationalization'"),
+        "{said}"
+    );
     assert_eq!(ok(&fresh, &["export"]), first);
 }
 
 #[test]
 fn add_prints_the_id_alone_and_list_shows_it() {
     let (_dir, db) = sample_db();
-    let out = ok(&db, &["decision", "add", "--title", "Pick the pilot group", "--needed-from", "Product", "--due", "2026-12-15"]);
+    let out = ok(
+        &db,
+        &[
+            "decision",
+            "add",
+            "--title",
+            "Pick the pilot group",
+            "--needed-from",
+            "Product",
+            "--due",
+            "2026-12-15",
+        ],
+    );
     assert_eq!(out.lines().count(), 1);
     let id: Id = out.trim().parse().unwrap();
-    let list: Value = serde_json::from_str(&ok(&db, &["decision", "list", "--json", "--status", "needs decision"])).unwrap();
-    let added = list.as_array().unwrap().iter().find(|d| d["id"] == id.to_string()).unwrap();
+    let list: Value = serde_json::from_str(&ok(
+        &db,
+        &["decision", "list", "--json", "--status", "needs decision"],
+    ))
+    .unwrap();
+    let added = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id.to_string())
+        .unwrap();
     assert_eq!(added["due"], "2026-12-15");
 
-    let risk: Id = ok(&db, &["risk", "add", "--statement", "Pilot slips", "--severity", "high", "--workstream", "Kanopy hosting"]).trim().parse().unwrap();
-    let action: Id = ok(&db, &["action", "add", "--text", "Book the review room", "--owner", "Application Engineering"]).trim().parse().unwrap();
+    let risk: Id = ok(
+        &db,
+        &[
+            "risk",
+            "add",
+            "--statement",
+            "Pilot slips",
+            "--severity",
+            "high",
+            "--workstream",
+            "Kanopy hosting",
+        ],
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    let action: Id = ok(
+        &db,
+        &[
+            "action",
+            "add",
+            "--text",
+            "Book the review room",
+            "--owner",
+            "Application Engineering",
+        ],
+    )
+    .trim()
+    .parse()
+    .unwrap();
     assert!(ok(&db, &["risk", "list"]).contains(&risk.to_string()));
     assert!(ok(&db, &["action", "list"]).contains(&format!("{action}  In discovery")));
-    ok(&db, &["action", "set", &action.to_string(), "--status", "Done", "--due", "2026-12-02"]);
-    assert!(ok(&db, &["action", "list", "--status", "done"]).contains("2026-12-02  Book the review room"));
-    ok(&db, &["risk", "set", &risk.to_string(), "--likelihood", "low", "--owner", "none"]);
+    ok(
+        &db,
+        &[
+            "action",
+            "set",
+            &action.to_string(),
+            "--status",
+            "Done",
+            "--due",
+            "2026-12-02",
+        ],
+    );
+    assert!(
+        ok(&db, &["action", "list", "--status", "done"])
+            .contains("2026-12-02  Book the review room")
+    );
+    ok(
+        &db,
+        &[
+            "risk",
+            "set",
+            &risk.to_string(),
+            "--likelihood",
+            "low",
+            "--owner",
+            "none",
+        ],
+    );
     let risks: Value = serde_json::from_str(&ok(&db, &["risk", "list", "--json"])).unwrap();
-    let changed = risks.as_array().unwrap().iter().find(|r| r["id"] == risk.to_string()).unwrap();
-    assert_eq!((changed["likelihood"].as_str(), changed["owner_id"].is_null()), (Some("low"), true));
+    let changed = risks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == risk.to_string())
+        .unwrap();
+    assert_eq!(
+        (
+            changed["likelihood"].as_str(),
+            changed["owner_id"].is_null()
+        ),
+        (Some("low"), true)
+    );
 }
 
 #[test]
@@ -280,17 +622,32 @@ fn history_shows_a_status_change_with_author_and_time() {
     let (_dir, db) = sample_db();
     let h = export(&db);
     let id = h.decisions[0].id.to_string();
-    assert_eq!(ok(&db, &["decision", "set", &id, "--status", "Decided"]).trim(), "changed status_id");
+    assert_eq!(
+        ok(&db, &["decision", "set", &id, "--status", "Decided"]).trim(),
+        "changed status_id"
+    );
     let history = ok(&db, &["history", "--item", &id]);
-    let line = history.lines().find(|l| l.contains("status_id: 'Needs decision' -> 'Decided'")).unwrap_or_else(|| panic!("{history}"));
+    let line = history
+        .lines()
+        .find(|l| l.contains("status_id: 'Needs decision' -> 'Decided'"))
+        .unwrap_or_else(|| panic!("{history}"));
     assert!(line.contains(AUTHOR), "{line}");
     let time = line.split_whitespace().next().unwrap();
     chrono::DateTime::parse_from_rfc3339(time).unwrap();
 
     let today = chrono::Utc::now().date_naive().to_string();
-    let since: Value = serde_json::from_str(&ok(&db, &["history", "--since", &today, "--json"])).unwrap();
-    assert!(since.as_array().unwrap().iter().any(|e| e["field"] == "status_id" && e["author"] == AUTHOR));
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive().to_string();
+    let since: Value =
+        serde_json::from_str(&ok(&db, &["history", "--since", &today, "--json"])).unwrap();
+    assert!(
+        since
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "status_id" && e["author"] == AUTHOR)
+    );
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .to_string();
     assert_eq!(ok(&db, &["history", "--since", &tomorrow]), "");
 }
 
@@ -329,7 +686,11 @@ fn a_truncated_file_is_refused() {
 
 #[test]
 fn an_unknown_status_is_refused() {
-    refuse_import("status", |f| f["decisions"][0]["status_id"] = Value::from(Id::new().to_string()), "decisions[0].status_id: refers to status");
+    refuse_import(
+        "status",
+        |f| f["decisions"][0]["status_id"] = Value::from(Id::new().to_string()),
+        "decisions[0].status_id: refers to status",
+    );
 }
 
 #[test]
@@ -363,8 +724,16 @@ fn a_date_that_does_not_exist_is_refused() {
 
 #[test]
 fn a_file_from_a_newer_roadbook_or_another_tool_is_refused() {
-    refuse_import("newer", |f| f["format_version"] = Value::from(99), "exported by a newer Roadbook");
-    refuse_import("other", |f| f["format"] = Value::from("something.else"), "is not a Roadbook handbook export");
+    refuse_import(
+        "newer",
+        |f| f["format_version"] = Value::from(99),
+        "exported by a newer Roadbook",
+    );
+    refuse_import(
+        "other",
+        |f| f["format"] = Value::from("something.else"),
+        "is not a Roadbook handbook export",
+    );
 }
 
 #[test]
@@ -373,22 +742,43 @@ fn bad_values_on_the_command_line_change_nothing() {
     let before = ok(&db, &["export"]);
     let id = export(&db).decisions[0].id.to_string();
     let err = fails(&db, &["decision", "set", &id, "--status", "Maybe"]);
-    assert!(err.contains("unknown status 'Maybe': use one of In discovery; Drafted"), "{err}");
+    assert!(
+        err.contains("unknown status 'Maybe': use one of In discovery; Drafted"),
+        "{err}"
+    );
     let err = fails(&db, &["decision", "set", &id, "--due", "2026-02-30"]);
     assert!(err.contains("month 2 of 2026 has no day 30"), "{err}");
     let err = fails(&db, &["decision", "set", &id, "--needed-from", "Nobody"]);
     assert!(err.contains("unknown owner 'Nobody'"), "{err}");
-    let err = fails(&db, &["decision", "set", "not-an-id", "--status", "Drafted"]);
+    let err = fails(
+        &db,
+        &["decision", "set", "not-an-id", "--status", "Drafted"],
+    );
     assert!(err.contains("is not an item id"), "{err}");
-    let err = fails(&db, &["decision", "set", &Id::new().to_string(), "--status", "Drafted"]);
+    let err = fails(
+        &db,
+        &[
+            "decision",
+            "set",
+            &Id::new().to_string(),
+            "--status",
+            "Drafted",
+        ],
+    );
     assert!(err.contains("no decision with id"), "{err}");
     let risk = export(&db).risks[0].id.to_string();
     let err = fails(&db, &["decision", "set", &risk, "--status", "Drafted"]);
     assert!(err.contains("is a risk, not a decision"), "{err}");
     let err = fails(&db, &["decision", "add", "--title", " "]);
     assert!(err.contains("decision.title: is required"), "{err}");
-    let err = fails(&db, &["risk", "add", "--statement", "x", "--severity", "extreme"]);
-    assert!(err.contains("unknown level 'extreme': use one of low, medium, high"), "{err}");
+    let err = fails(
+        &db,
+        &["risk", "add", "--statement", "x", "--severity", "extreme"],
+    );
+    assert!(
+        err.contains("unknown level 'extreme': use one of low, medium, high"),
+        "{err}"
+    );
     let err = fails(&db, &["history", "--since", "last tuesday"]);
     assert!(err.contains("is neither a date"), "{err}");
     assert_eq!(ok(&db, &["export"]), before);
@@ -400,9 +790,16 @@ fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
     let db = dir.path().join("notes.txt");
     let text = "Meeting notes\n".repeat(200);
     std::fs::write(&db, &text).unwrap();
-    for args in [&["programs"][..], &["init", "--sample"], &["decision", "add", "--title", "x"]] {
+    for args in [
+        &["programs"][..],
+        &["init", "--sample"],
+        &["decision", "add", "--title", "x"],
+    ] {
         let err = fails(&db, args);
-        assert!(err.contains("is not a Roadbook database (it is not an SQLite file)"), "{err}");
+        assert!(
+            err.contains("is not a Roadbook database (it is not an SQLite file)"),
+            "{err}"
+        );
     }
     assert_eq!(std::fs::read_to_string(&db).unwrap(), text);
 }
@@ -415,7 +812,10 @@ fn a_read_only_database_is_refused_for_writes_and_left_alone() {
     let before = std::fs::read(&db).unwrap();
     let id = export(&db).decisions[0].id.to_string();
     let err = fails(&db, &["decision", "set", &id, "--status", "Decided"]);
-    assert!(err.contains("is read-only: make it writable (chmod u+w)"), "{err}");
+    assert!(
+        err.contains("is read-only: make it writable (chmod u+w)"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&db).unwrap(), before);
     assert_eq!(ok(&db, &["export"]), before_export, "reading still works");
 }
@@ -427,10 +827,22 @@ fn the_sample_is_not_loaded_twice_and_several_programs_need_a_choice() {
     assert!(err.contains("is already in"), "{err}");
     ok(&db, &["init", "--name", "Second program"]);
     let err = fails(&db, &["export"]);
-    assert!(err.contains("2 programs are in this database: say which with --program ID"), "{err}");
+    assert!(
+        err.contains("2 programs are in this database: say which with --program ID"),
+        "{err}"
+    );
     let programs: Value = serde_json::from_str(&ok(&db, &["programs", "--json"])).unwrap();
-    let second = programs.as_array().unwrap().iter().find(|p| p["name"] == "Second program").unwrap();
-    let h = Handbook::from_json(&ok(&db, &["export", "--program", second["id"].as_str().unwrap()])).unwrap();
+    let second = programs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Second program")
+        .unwrap();
+    let h = Handbook::from_json(&ok(
+        &db,
+        &["export", "--program", second["id"].as_str().unwrap()],
+    ))
+    .unwrap();
     assert_eq!(h.statuses.len(), 7);
     assert!(h.decisions.is_empty());
 }
@@ -442,5 +854,8 @@ fn a_usage_error_is_one_line_with_a_non_zero_exit() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("unrecognized subcommand 'frobnicate'"), "{err}");
+    assert!(
+        err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
 }

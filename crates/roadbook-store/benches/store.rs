@@ -12,11 +12,18 @@ use roadbook_store::Store;
 
 const ITEMS: usize = 10_000;
 
-fn setup() -> (tempfile::TempDir, std::path::PathBuf, roadbook_model::Handbook) {
+fn setup() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    roadbook_model::Handbook,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
     let handbook = fixtures::generated(ITEMS, 2026);
-    Store::open(&path).unwrap().import(&handbook, "bench").unwrap();
+    Store::open(&path)
+        .unwrap()
+        .import(&handbook, "bench")
+        .unwrap();
     (dir, path, handbook)
 }
 

@@ -1,7 +1,12 @@
 //! The store against real SQLite files in temp dirs.
 
 // A test that fails should stop at once with the value that was wrong.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -23,12 +28,20 @@ fn temp_db() -> (tempfile::TempDir, PathBuf) {
 fn with_sample() -> (tempfile::TempDir, PathBuf, Handbook) {
     let (dir, path) = temp_db();
     let handbook = sample::builder_insights().unwrap();
-    Store::open(&path).unwrap().import(&handbook, "lead").unwrap();
+    Store::open(&path)
+        .unwrap()
+        .import(&handbook, "lead")
+        .unwrap();
     (dir, path, handbook)
 }
 
 fn export(path: &Path, program: Id) -> String {
-    Store::open(path).unwrap().load(program).unwrap().to_json().unwrap()
+    Store::open(path)
+        .unwrap()
+        .load(program)
+        .unwrap()
+        .to_json()
+        .unwrap()
 }
 
 #[test]
@@ -38,9 +51,13 @@ fn a_new_database_uses_wal_and_keeps_its_client_id() {
     let again = Store::open(&path).unwrap().client_id();
     assert_eq!(first, again);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, roadbook_store::SCHEMA_VERSION);
 }
 
@@ -68,20 +85,47 @@ fn an_edit_writes_history_and_outbox_per_changed_field_with_base_versions() {
     decision.status_id = decided;
     decision.outcome = "Adopt Okta SSO with group claims".into();
     let saved = store.save(handbook.program.id, &decision, "alice").unwrap();
-    assert_eq!(saved, Saved::Updated { fields: vec!["status_id".into(), "outcome".into()] });
+    assert_eq!(
+        saved,
+        Saved::Updated {
+            fields: vec!["status_id".into(), "outcome".into()]
+        }
+    );
 
-    let history = store.history(&HistoryQuery { item: Some(decision.id), ..Default::default() }).unwrap();
-    let status_row = history.iter().rev().find(|h| h.field == "status_id").unwrap();
-    assert_eq!(status_row.old_value, Some(json!(handbook.decisions[0].status_id.to_string())));
+    let history = store
+        .history(&HistoryQuery {
+            item: Some(decision.id),
+            ..Default::default()
+        })
+        .unwrap();
+    let status_row = history
+        .iter()
+        .rev()
+        .find(|h| h.field == "status_id")
+        .unwrap();
+    assert_eq!(
+        status_row.old_value,
+        Some(json!(handbook.decisions[0].status_id.to_string()))
+    );
     assert_eq!(status_row.new_value, Some(json!(decided.to_string())));
     assert_eq!(status_row.author, "alice");
-    assert!(status_row.changed_at.ends_with('Z'), "{}", status_row.changed_at);
+    assert!(
+        status_row.changed_at.ends_with('Z'),
+        "{}",
+        status_row.changed_at
+    );
 
     let outbox = store.outbox(None).unwrap();
     assert_eq!(outbox.len(), outbox_before + 1);
     let entry = outbox.last().unwrap();
-    assert_eq!((entry.op.as_str(), entry.item_kind, entry.item_id), ("update", Kind::Decision, decision.id));
-    assert_eq!(entry.fields.keys().collect::<Vec<_>>(), ["outcome", "status_id"]);
+    assert_eq!(
+        (entry.op.as_str(), entry.item_kind, entry.item_id),
+        ("update", Kind::Decision, decision.id)
+    );
+    assert_eq!(
+        entry.fields.keys().collect::<Vec<_>>(),
+        ["outcome", "status_id"]
+    );
     assert_eq!(entry.fields["status_id"].base_version, 1);
     assert!(entry.seq > outbox[outbox.len() - 2].seq);
 
@@ -89,8 +133,15 @@ fn an_edit_writes_history_and_outbox_per_changed_field_with_base_versions() {
     assert_eq!(after["status_id"], 2);
     assert_eq!(after["title"], before["title"]);
 
-    assert_eq!(store.save(handbook.program.id, &decision, "alice").unwrap(), Saved::Unchanged);
-    assert_eq!(store.outbox(None).unwrap().len(), outbox_before + 1, "no change, no outbox entry");
+    assert_eq!(
+        store.save(handbook.program.id, &decision, "alice").unwrap(),
+        Saved::Unchanged
+    );
+    assert_eq!(
+        store.outbox(None).unwrap().len(),
+        outbox_before + 1,
+        "no change, no outbox entry"
+    );
 }
 
 #[test]
@@ -101,18 +152,33 @@ fn a_save_with_a_dangling_or_mistyped_reference_changes_nothing() {
 
     let mut decision = handbook.decisions[0].clone();
     decision.status_id = Id::new();
-    let err = store.save(handbook.program.id, &decision, "lead").unwrap_err();
+    let err = store
+        .save(handbook.program.id, &decision, "lead")
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
-    assert!(err.to_string().contains("decision.status_id: refers to status"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("decision.status_id: refers to status"),
+        "{err}"
+    );
 
     decision.status_id = handbook.owners[0].id;
-    let err = store.save(handbook.program.id, &decision, "lead").unwrap_err();
-    assert!(err.to_string().contains("which is a owner where a status is expected"), "{err}");
+    let err = store
+        .save(handbook.program.id, &decision, "lead")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("which is a owner where a status is expected"),
+        "{err}"
+    );
 
     let mut blank = handbook.decisions[1].clone();
     blank.title = "  ".into();
     let err = store.save(handbook.program.id, &blank, "lead").unwrap_err();
-    assert_eq!(err.to_string(), "decision.title: is required and must not be empty");
+    assert_eq!(
+        err.to_string(),
+        "decision.title: is required and must not be empty"
+    );
 
     drop(store);
     assert_eq!(export(&path, handbook.program.id), before);
@@ -125,14 +191,26 @@ fn a_referenced_item_cannot_be_deleted_and_a_deleted_one_is_a_tombstone() {
     let needs_decision = handbook.status_named("Needs decision").unwrap();
     let err = store.delete(needs_decision.id, "lead").unwrap_err();
     assert!(matches!(err, StoreError::StillReferenced { .. }), "{err}");
-    assert!(err.to_string().contains("decision 'Okta SSO path and claims model'"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("decision 'Okta SSO path and claims model'"),
+        "{err}"
+    );
 
     let action = handbook.actions[0].clone();
     store.delete(action.id, "lead").unwrap();
     let loaded = store.load(handbook.program.id).unwrap();
     assert!(loaded.actions.iter().all(|a| a.id != action.id));
-    assert!(matches!(store.get::<Action>(action.id), Err(StoreError::NotFound { .. })));
-    let history = store.history(&HistoryQuery { item: Some(action.id), ..Default::default() }).unwrap();
+    assert!(matches!(
+        store.get::<Action>(action.id),
+        Err(StoreError::NotFound { .. })
+    ));
+    let history = store
+        .history(&HistoryQuery {
+            item: Some(action.id),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(history.last().unwrap().field, "deleted");
     assert_eq!(store.outbox(None).unwrap().last().unwrap().op, "delete");
 }
@@ -143,8 +221,14 @@ fn status_and_owner_names_stay_unique() {
     let mut store = Store::open(&path).unwrap();
     let mut status = handbook.statuses[0].clone();
     status.name = "drafted".into();
-    let err = store.save(handbook.program.id, &status, "lead").unwrap_err();
-    assert!(err.to_string().contains("already the name of another status"), "{err}");
+    let err = store
+        .save(handbook.program.id, &status, "lead")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("already the name of another status"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -157,7 +241,10 @@ fn importing_twice_or_importing_an_invalid_handbook_writes_nothing() {
 
     let mut broken = fixtures::generated(50, 7);
     broken.decisions[0].status_id = Id::new();
-    assert!(matches!(store.import(&broken, "lead"), Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.import(&broken, "lead"),
+        Err(StoreError::Invalid(_))
+    ));
     assert_eq!(store.programs().unwrap().len(), 1);
     drop(store);
     // The WAL may have been checkpointed into the main file; compare what matters: the data.
@@ -175,11 +262,26 @@ fn history_since_a_moment_holds_only_later_changes() {
     let mut action = handbook.actions[1].clone();
     action.text.push_str(" this week");
     store.save(handbook.program.id, &action, "lead").unwrap();
-    let since = store.history(&HistoryQuery { program: Some(handbook.program.id), since: Some(cut), item: None }).unwrap();
+    let since = store
+        .history(&HistoryQuery {
+            program: Some(handbook.program.id),
+            since: Some(cut),
+            item: None,
+        })
+        .unwrap();
     assert_eq!(since.len(), 1);
     assert_eq!(since[0].field, "text");
-    let all = store.history(&HistoryQuery { program: Some(handbook.program.id), ..Default::default() }).unwrap();
-    assert!(all.len() > 500, "creation rows for every field of every item: {}", all.len());
+    let all = store
+        .history(&HistoryQuery {
+            program: Some(handbook.program.id),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        all.len() > 500,
+        "creation rows for every field of every item: {}",
+        all.len()
+    );
 }
 
 #[test]
@@ -189,7 +291,11 @@ fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
     std::fs::write(&path, &text).unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
-    assert!(err.to_string().contains("is not a Roadbook database (it is not an SQLite file)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is not a Roadbook database (it is not an SQLite file)"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), text);
     assert!(!path.with_extension("db-wal").exists());
 }
@@ -199,7 +305,8 @@ fn another_applications_database_is_refused_and_left_alone() {
     let (_dir, path) = temp_db();
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');").unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');")
+            .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
@@ -210,7 +317,10 @@ fn another_applications_database_is_refused_and_left_alone() {
 #[test]
 fn a_database_from_a_newer_roadbook_is_refused() {
     let (_dir, path, _) = with_sample();
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
     assert!(err.to_string().contains("upgrade Roadbook"), "{err}");
@@ -220,7 +330,10 @@ fn a_database_from_a_newer_roadbook_is_refused() {
 fn a_read_only_database_reads_but_refuses_every_write() {
     let (_dir, path, handbook) = with_sample();
     // Fold the WAL into the main file, as a lead's copied or archived database would be.
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "journal_mode", "delete").unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "journal_mode", "delete")
+        .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
     let before = std::fs::read(&path).unwrap();
 
@@ -229,10 +342,18 @@ fn a_read_only_database_reads_but_refuses_every_write() {
     assert_eq!(store.load(handbook.program.id).unwrap(), handbook);
     let mut decision = handbook.decisions[0].clone();
     decision.title = "changed".into();
-    let err = store.save(handbook.program.id, &decision, "lead").unwrap_err();
+    let err = store
+        .save(handbook.program.id, &decision, "lead")
+        .unwrap_err();
     assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
-    assert!(err.to_string().contains("is read-only: make it writable"), "{err}");
-    assert!(matches!(store.import(&fixtures::generated(10, 1), "lead"), Err(StoreError::ReadOnly { .. })));
+    assert!(
+        err.to_string().contains("is read-only: make it writable"),
+        "{err}"
+    );
+    assert!(matches!(
+        store.import(&fixtures::generated(10, 1), "lead"),
+        Err(StoreError::ReadOnly { .. })
+    ));
     drop(store);
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
@@ -265,7 +386,9 @@ const CRASH_DB: &str = "ROADBOOK_CRASH_TEST_DB";
 #[test]
 #[ignore = "run as a child process by edits_reported_as_committed_survive_sigkill"]
 fn crash_child() {
-    let Ok(path) = std::env::var(CRASH_DB) else { return };
+    let Ok(path) = std::env::var(CRASH_DB) else {
+        return;
+    };
     let mut store = Store::open(&path).unwrap();
     let program = store.resolve_program(None).unwrap();
     let handbook = store.load(program).unwrap();
@@ -300,14 +423,26 @@ fn edits_reported_as_committed_survive_sigkill() {
     let mut total_reported = 0;
     for round in 0..25 {
         let mut child = Command::new(&exe)
-            .args(["--ignored", "--exact", "crash_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--ignored",
+                "--exact",
+                "crash_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env(CRASH_DB, &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
         // Let it run for a while, then kill it mid-flight: at a random point of a transaction.
         let started = Instant::now();
         std::thread::sleep(Duration::from_millis(30 + rng.below(120) as u64));
@@ -319,29 +454,60 @@ fn edits_reported_as_committed_survive_sigkill() {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
         let (_, current): (_, Decision) = store.get(decision).unwrap();
-        let history = store.history(&HistoryQuery { item: Some(decision), ..Default::default() }).unwrap();
+        let history = store
+            .history(&HistoryQuery {
+                item: Some(decision),
+                ..Default::default()
+            })
+            .unwrap();
         let mut last_update = None;
         for line in &lines {
             if let Some(id) = line.strip_prefix("created ") {
                 let id: Id = id.parse().unwrap();
-                let (_, action): (_, Action) = store.get(id).unwrap_or_else(|e| panic!("round {round}: reported {id} is lost: {e}"));
-                let rows = store.history(&HistoryQuery { item: Some(id), ..Default::default() }).unwrap();
-                assert!(rows.iter().any(|h| h.field == "text" && h.new_value == Some(json!(action.text))), "round {round}");
+                let (_, action): (_, Action) = store
+                    .get(id)
+                    .unwrap_or_else(|e| panic!("round {round}: reported {id} is lost: {e}"));
+                let rows = store
+                    .history(&HistoryQuery {
+                        item: Some(id),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                assert!(
+                    rows.iter()
+                        .any(|h| h.field == "text" && h.new_value == Some(json!(action.text))),
+                    "round {round}"
+                );
                 total_reported += 1;
             } else if let Some(n) = line.strip_prefix("updated ") {
                 let n: u64 = n.parse().unwrap();
                 let title = json!(format!("counter {n}"));
-                assert!(history.iter().any(|h| h.field == "title" && h.new_value == Some(title.clone())), "round {round}: update {n} has no history row");
+                assert!(
+                    history
+                        .iter()
+                        .any(|h| h.field == "title" && h.new_value == Some(title.clone())),
+                    "round {round}: update {n} has no history row"
+                );
                 last_update = Some(n);
             }
         }
         if let Some(n) = last_update {
             // The stored title is the last reported one or a later one that committed but was
             // not reported before the kill.
-            let stored: u64 = current.title.trim_start_matches("counter ").parse().unwrap();
-            assert!(stored >= n, "round {round}: stored {stored} is older than reported {n}");
+            let stored: u64 = current
+                .title
+                .trim_start_matches("counter ")
+                .parse()
+                .unwrap();
+            assert!(
+                stored >= n,
+                "round {round}: stored {stored} is older than reported {n}"
+            );
         }
     }
     eprintln!("crash test: {total_reported} committed edits checked across 25 kills");
-    assert!(total_reported > 25, "the child committed too little to test anything: {total_reported}");
+    assert!(
+        total_reported > 25,
+        "the child committed too little to test anything: {total_reported}"
+    );
 }
