@@ -1,0 +1,78 @@
+//! Whole-handbook validation: every problem found, each with its path.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use roadbook_model::{Handbook, HandbookError, Id, sample};
+
+fn problems(handbook: &Handbook) -> Vec<String> {
+    handbook
+        .validate()
+        .unwrap_err()
+        .0
+        .into_iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
+#[test]
+fn the_sample_is_valid() {
+    sample::builder_insights().unwrap().validate().unwrap();
+}
+
+#[test]
+fn every_problem_is_reported_with_its_path() {
+    let mut h = sample::builder_insights().unwrap();
+    h.decisions[1].id = h.decisions[0].id;
+    h.risks[0].status_id = h.owners[0].id;
+    h.statuses[1].name = "in discovery".into();
+    h.statuses[2].colour = "amber".into();
+    h.exit_criteria[0].met = true;
+    h.workstreams[0].owner_ids.push(Id::new());
+    let found = problems(&h);
+    let expect = [
+        "decisions[1].id: ",
+        "risks[0].status_id: refers to ",
+        "statuses[1].name: 'in discovery' is already the name of statuses[0]",
+        "statuses[2].colour: 'amber' is not a colour",
+        "exit_criteria[0].evidence: a met exit criterion needs its evidence",
+        "workstreams[0].owner_ids: refers to owner ",
+    ];
+    for e in expect {
+        assert!(
+            found.iter().any(|p| p.starts_with(e)),
+            "no problem starting with {e:?} in {found:#?}"
+        );
+    }
+    let summary = h.validate().unwrap_err().to_string();
+    assert!(summary.contains("more problems"), "{summary}");
+}
+
+#[test]
+fn a_decision_cannot_supersede_itself() {
+    let mut h = sample::builder_insights().unwrap();
+    h.decisions[0].superseded_by = Some(h.decisions[0].id);
+    assert!(
+        problems(&h)
+            .iter()
+            .any(|p| p.contains("cannot supersede itself"))
+    );
+}
+
+#[test]
+fn unknown_fields_and_wrong_words_are_named() {
+    let text = sample::builder_insights().unwrap().to_json().unwrap();
+    let typo = text.replacen("\"main_blocker\"", "\"main_blockr\"", 1);
+    let err = Handbook::from_json(&typo).unwrap_err();
+    assert!(matches!(err, HandbookError::Shape { .. }));
+    assert!(
+        err.to_string()
+            .starts_with("workstreams[0].main_blockr: unknown field `main_blockr`"),
+        "{err}"
+    );
+    let word = text.replacen("\"risk_level\": \"high\"", "\"risk_level\": \"severe\"", 1);
+    let err = Handbook::from_json(&word).unwrap_err().to_string();
+    assert!(
+        err.starts_with("workstreams[0].risk_level: unknown variant `severe`"),
+        "{err}"
+    );
+}
