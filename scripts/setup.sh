@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config   # C compiler for the bundled SQLite
   python3                      # scripts/bench-summary.py
+  poppler-utils qpdf           # the document tests read PDFs as a person's viewer would
 )
 
 missing=()

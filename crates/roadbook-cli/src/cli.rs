@@ -63,6 +63,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Issue a document as PDF and archive what it showed
+    Report {
+        kind: ReportKind,
+        #[arg(long, value_name = "ID")]
+        program: Option<Id>,
+        /// The review a packet is for [default: the next upcoming review]
+        #[arg(long, value_name = "ID")]
+        review: Option<Id>,
+        /// What a readout reports as changed starts here [default: the last readout]
+        #[arg(long, value_name = "RFC3339|DATE", value_parser = crate::commands::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// The moment the document speaks for; the same data and moment give the same bytes [default: now]
+        #[arg(long = "as-of", value_name = "RFC3339|DATE", value_parser = crate::commands::parse_since)]
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only decisions with this status (register)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+    },
+    /// List issued documents
+    Documents {
+        #[arg(long, value_name = "ID")]
+        program: Option<Id>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The decision register
     #[command(subcommand)]
     Decision(DecisionCommand),
@@ -72,6 +99,33 @@ pub enum Command {
     /// Next actions
     #[command(subcommand)]
     Action(ActionCommand),
+}
+
+/// The documents `roadbook report` issues.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportKind {
+    /// Leadership Readout
+    Readout,
+    /// Executive Memo
+    Memo,
+    /// Review Packet for one review meeting
+    Packet,
+    /// Status Dashboard
+    Dashboard,
+    /// Decision Register
+    Register,
+}
+
+impl From<ReportKind> for roadbook_report::DocumentKind {
+    fn from(kind: ReportKind) -> Self {
+        match kind {
+            ReportKind::Readout => roadbook_report::DocumentKind::Readout,
+            ReportKind::Memo => roadbook_report::DocumentKind::Memo,
+            ReportKind::Packet => roadbook_report::DocumentKind::Packet,
+            ReportKind::Dashboard => roadbook_report::DocumentKind::Dashboard,
+            ReportKind::Register => roadbook_report::DocumentKind::Register,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

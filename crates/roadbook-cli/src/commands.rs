@@ -36,6 +36,16 @@ pub fn run(cli: Cli) -> Result<()> {
             item,
             json,
         } => ctx.history(program, since, item, json),
+        Command::Report {
+            kind,
+            program,
+            review,
+            since,
+            as_of,
+            status,
+            out,
+        } => ctx.report(kind.into(), program, review, since, as_of, status, &out),
+        Command::Documents { program, json } => ctx.documents(program, json),
         Command::Decision(cmd) => ctx.decision(cmd),
         Command::Risk(cmd) => ctx.risk(cmd),
         Command::Action(cmd) => ctx.action(cmd),
@@ -221,6 +231,60 @@ impl<W: Write> Ctx<W> {
                 e.field,
                 show(&e.old_value),
                 show(&e.new_value)
+            )?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &mut self,
+        kind: roadbook_report::DocumentKind,
+        program: Option<Id>,
+        review: Option<Id>,
+        since: Option<DateTime<Utc>>,
+        as_of: Option<DateTime<Utc>>,
+        status: Option<String>,
+        out: &Path,
+    ) -> Result<()> {
+        let (mut store, h) = self.open_program(program)?;
+        let status = status.as_deref().map(|s| status_id(&h, s)).transpose()?;
+        let request = roadbook_report::Request {
+            kind,
+            program: h.program.id,
+            review,
+            since,
+            status,
+            as_of: as_of.unwrap_or_else(Utc::now),
+        };
+        let issued = roadbook_report::prepare(&store, &request, &self.author)?;
+        // The file first: an archive entry for a document that was never saved would be a lie.
+        write_atomically(out, &issued.pdf)?;
+        store.archive_document(&issued.record, &issued.snapshot)?;
+        writeln!(
+            self.out,
+            "{}: {} pages, {} bytes, sha256 {}",
+            out.display(),
+            issued.record.pages,
+            issued.record.pdf_bytes,
+            issued.record.pdf_sha256
+        )?;
+        Ok(())
+    }
+
+    fn documents(&mut self, program: Option<Id>, json: bool) -> Result<()> {
+        let store = self.open()?;
+        let program = store.resolve_program(program)?;
+        let documents = store.documents(program)?;
+        if json {
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&documents)?)?;
+            return Ok(());
+        }
+        for d in documents {
+            writeln!(
+                self.out,
+                "{}  {:<9}  as of {}  issued {} by {}  {} pages  sha256 {}",
+                d.id, d.kind, d.as_of, d.issued_at, d.author, d.pages, d.pdf_sha256
             )?;
         }
         Ok(())

@@ -3,6 +3,7 @@
 //! Every change runs in one transaction that writes the item, a history row per changed field
 //! and an outbox entry for the sync, so a crash leaves either all of them or none.
 
+mod documents;
 mod error;
 mod history;
 mod open;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use roadbook_model::{Entity, Handbook, Id, Kind, Program};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use documents::IssuedDocument;
 pub use error::{Result, StoreError};
 pub use history::{HistoryEntry, HistoryQuery, OutboxEntry, OutboxField};
 pub use open::SCHEMA_VERSION;

@@ -12,11 +12,14 @@ const APPLICATION_ID: i64 = 0x5242_4B31;
 
 /// The migrations, embedded in the binary and applied in order when a database opens.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/001_handbook.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/001_handbook.sql")),
+        M::up(include_str!("migrations/002_documents.sql")),
+    ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 impl Store {
     /// Opens the database at `path`, creating it if it does not exist, and brings its schema up

@@ -1,0 +1,1131 @@
+//! The documents a lead sends: each a function from the handbook to layout blocks.
+
+use chrono::{DateTime, Utc};
+use roadbook_model::{
+    AttendeeGroup, Decision, Handbook, Id, Level, OutputTiming, ReadinessState, Review, Risk,
+    RiskScope,
+};
+
+use crate::changes::Change;
+use crate::layout::{
+    AMBER, Block, Cell, Chip, Column, GREEN, GREY, HeatMap, Meter, RED, Rgb, Table,
+};
+
+/// What every document is made from.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub handbook: &'a Handbook,
+    pub as_of: DateTime<Utc>,
+    pub author: &'a str,
+}
+
+/// The readout's "what changed" window and its lines.
+#[derive(Debug, Clone)]
+pub struct Changes<'a> {
+    /// Start of the window; `None` for a first readout with nothing to compare with.
+    pub since: Option<DateTime<Utc>>,
+    /// Whether the window starts at an earlier readout (rather than a date given by hand).
+    pub since_last_readout: bool,
+    pub lines: &'a [Change],
+}
+
+fn col(title: &str, share: f32) -> Column {
+    Column {
+        title: title.to_owned(),
+        share,
+    }
+}
+
+fn date(moment: DateTime<Utc>) -> String {
+    moment.format("%-d %B %Y").to_string()
+}
+
+fn title(doc: &str, ctx: &Context, extra: &str) -> Block {
+    let mut meta = format!("As of {} · Prepared by {}", date(ctx.as_of), ctx.author);
+    if !extra.is_empty() {
+        meta = format!("{extra} · {meta}");
+    }
+    Block::Title {
+        title: doc.to_owned(),
+        subtitle: ctx.handbook.program.name.clone(),
+        meta,
+    }
+}
+
+impl Context<'_> {
+    fn status_chip(&self, id: Id) -> Cell {
+        Cell::Chip(self.status(id))
+    }
+
+    fn status(&self, id: Id) -> Chip {
+        match self.handbook.status(id) {
+            Some(s) => Chip {
+                label: s.name.clone(),
+                colour: Rgb::hex(&s.colour),
+            },
+            None => Chip {
+                label: "unknown".to_owned(),
+                colour: GREY,
+            },
+        }
+    }
+
+    fn is_open(&self, status: Id) -> bool {
+        self.handbook.status(status).is_none_or(|s| s.open)
+    }
+
+    fn owners(&self, ids: &[Id]) -> String {
+        let names: Vec<&str> = ids
+            .iter()
+            .filter_map(|id| self.handbook.owner(*id))
+            .map(|o| o.display_name())
+            .collect();
+        if names.is_empty() {
+            "—".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn owner(&self, id: Option<Id>) -> String {
+        self.owners(&id.into_iter().collect::<Vec<_>>())
+    }
+
+    fn workstream(&self, id: Option<Id>) -> String {
+        id.and_then(|id| self.handbook.workstreams.iter().find(|w| w.id == id))
+            .map_or("—".to_owned(), |w| w.area.clone())
+    }
+
+    /// Open decisions, in register order.
+    fn open_decisions(&self) -> Vec<&Decision> {
+        self.handbook
+            .decisions
+            .iter()
+            .filter(|d| self.is_open(d.status_id) && d.superseded_by.is_none())
+            .collect()
+    }
+
+    /// Open risks, most serious first; the register order breaks ties.
+    fn top_risks(&self, limit: usize) -> Vec<&Risk> {
+        let mut risks: Vec<&Risk> = self
+            .handbook
+            .risks
+            .iter()
+            .filter(|r| self.is_open(r.status_id))
+            .collect();
+        risks.sort_by_key(|r| {
+            (
+                std::cmp::Reverse(r.severity),
+                std::cmp::Reverse(r.likelihood),
+            )
+        });
+        risks.truncate(limit);
+        risks
+    }
+
+    fn scope(&self, risk: &Risk) -> String {
+        match risk.scope {
+            RiskScope::Program => "Program".to_owned(),
+            RiskScope::Workstream { workstream_id } => self.workstream(Some(workstream_id)),
+            RiskScope::Phase { phase_id } => self
+                .handbook
+                .phases
+                .iter()
+                .find(|p| p.id == phase_id)
+                .map_or("Phase".to_owned(), |p| format!("Phase: {}", p.name)),
+            RiskScope::Review { review_id } => self
+                .handbook
+                .reviews
+                .iter()
+                .find(|r| r.id == review_id)
+                .map_or("Review".to_owned(), |r| format!("Review: {}", r.title)),
+        }
+    }
+
+    fn due(&self, due: Option<roadbook_model::Date>) -> Cell {
+        match due {
+            Some(d) if d.naive() < self.as_of.date_naive() => {
+                Cell::Strong(format!("{d} (overdue)"))
+            }
+            Some(d) => Cell::Text(d.to_string()),
+            None => Cell::Muted("not set".to_owned()),
+        }
+    }
+}
+
+/// Entries of a labeled field: one plain line, or bullets when there are several.
+fn entries(items: &[String]) -> String {
+    match items {
+        [one] => one.clone(),
+        many => many
+            .iter()
+            .map(|i| format!("• {i}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn level_chip(level: Level) -> Cell {
+    let colour = match level {
+        Level::High => RED,
+        Level::Medium => AMBER,
+        Level::Low => GREEN,
+    };
+    Cell::Chip(Chip {
+        label: level.as_str().to_owned(),
+        colour,
+    })
+}
+
+fn readiness_colour(state: ReadinessState) -> Rgb {
+    match state {
+        ReadinessState::NotReady => RED,
+        ReadinessState::Partial => AMBER,
+        ReadinessState::Ready => GREEN,
+    }
+}
+
+fn readiness_word(state: ReadinessState) -> &'static str {
+    match state {
+        ReadinessState::NotReady => "not ready",
+        ReadinessState::Partial => "partial",
+        ReadinessState::Ready => "ready",
+    }
+}
+
+// --- pieces shared by several documents ----------------------------------------------------
+
+fn executive_summary(ctx: &Context) -> Block {
+    let rows = ctx
+        .handbook
+        .workstreams
+        .iter()
+        .map(|w| {
+            vec![
+                Cell::Strong(w.area.clone()),
+                Cell::Text(w.current_state.clone()),
+                Cell::Text(ctx.owners(&w.owner_ids)),
+                ctx.status_chip(w.status_id),
+                level_chip(w.risk_level),
+            ]
+        })
+        .collect();
+    Block::Table(Table {
+        columns: vec![
+            col("Area", 0.2),
+            col("Current state", 0.31),
+            col("Owner", 0.22),
+            col("Status", 0.16),
+            col("Risk", 0.11),
+        ],
+        rows,
+    })
+}
+
+fn decisions_table(ctx: &Context, decisions: &[&Decision]) -> Block {
+    let rows = decisions
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::Titled {
+                    title: d.title.clone(),
+                    detail: d.question.clone(),
+                },
+                Cell::Text(ctx.owners(&d.needed_from)),
+                ctx.status_chip(d.status_id),
+                ctx.due(d.due),
+            ]
+        })
+        .collect();
+    Block::Table(Table {
+        columns: vec![
+            col("Decision needed", 0.46),
+            col("Needed from", 0.24),
+            col("Status", 0.16),
+            col("Due", 0.14),
+        ],
+        rows,
+    })
+}
+
+fn risks_table(ctx: &Context, risks: &[&Risk]) -> Block {
+    let rows = risks
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Strong(r.statement.clone()),
+                Cell::Text(ctx.scope(r)),
+                level_chip(r.severity),
+                level_chip(r.likelihood),
+                Cell::Text(if r.mitigation.is_empty() {
+                    "—".to_owned()
+                } else {
+                    r.mitigation.clone()
+                }),
+            ]
+        })
+        .collect();
+    Block::Table(Table {
+        columns: vec![
+            col("Risk", 0.3),
+            col("Where", 0.16),
+            col("Severity", 0.11),
+            col("Likelihood", 0.12),
+            col("Mitigation", 0.31),
+        ],
+        rows,
+    })
+}
+
+fn heat_map(ctx: &Context) -> Block {
+    let mut counts = [[0usize; 3]; 3];
+    for r in ctx
+        .handbook
+        .risks
+        .iter()
+        .filter(|r| ctx.is_open(r.status_id))
+    {
+        let row = match r.severity {
+            Level::High => 0,
+            Level::Medium => 1,
+            Level::Low => 2,
+        };
+        let col = match r.likelihood {
+            Level::Low => 0,
+            Level::Medium => 1,
+            Level::High => 2,
+        };
+        if let Some(cell) = counts.get_mut(row).and_then(|r| r.get_mut(col)) {
+            *cell += 1;
+        }
+    }
+    Block::HeatMap(HeatMap { counts })
+}
+
+fn readiness(ctx: &Context, out: &mut Vec<Block>) {
+    let dims = &ctx.handbook.readiness_dimensions;
+    if dims.is_empty() {
+        out.push(Block::Paragraph(
+            "No readiness dimensions are recorded yet.".to_owned(),
+        ));
+        return;
+    }
+    out.push(Block::Meters(
+        dims.iter()
+            .map(|d| Meter {
+                label: d.name.clone(),
+                steps: match d.state {
+                    ReadinessState::NotReady => 1,
+                    ReadinessState::Partial => 2,
+                    ReadinessState::Ready => 3,
+                },
+                colour: readiness_colour(d.state),
+                caption: if d.signal.is_empty() {
+                    readiness_word(d.state).to_owned()
+                } else {
+                    d.signal.clone()
+                },
+            })
+            .collect(),
+    ));
+    let gate = &ctx.handbook.program.rollout_gate;
+    let ready = dims
+        .iter()
+        .filter(|d| d.state == ReadinessState::Ready)
+        .count();
+    let decision = match gate.decision {
+        roadbook_model::GateDecision::Undecided => "not yet taken".to_owned(),
+        roadbook_model::GateDecision::NotYet => "not yet: hold the rollout".to_owned(),
+        roadbook_model::GateDecision::Pilot => "approved for a pilot".to_owned(),
+        roadbook_model::GateDecision::WiderRollout => "approved for wider rollout".to_owned(),
+    };
+    out.push(Block::Labeled {
+        label: "Rollout gate".to_owned(),
+        text: format!(
+            "{ready} of {} dimensions ready; the gate decision is {decision}.",
+            dims.len()
+        ),
+    });
+}
+
+fn milestones(ctx: &Context, out: &mut Vec<Block>) {
+    let h = ctx.handbook;
+    if h.milestones.is_empty() {
+        return;
+    }
+    let rows = h
+        .milestones
+        .iter()
+        .map(|m| {
+            vec![
+                Cell::Strong(m.name.clone()),
+                Cell::Text(m.marks.clone()),
+                m.target.map_or(Cell::Muted("not set".to_owned()), |d| {
+                    Cell::Text(d.to_string())
+                }),
+                ctx.status_chip(m.status_id),
+            ]
+        })
+        .collect();
+    if let Some(next) = h.milestones.iter().find(|m| ctx.is_open(m.status_id)) {
+        let reached = h
+            .milestones
+            .iter()
+            .take_while(|m| !ctx.is_open(m.status_id))
+            .count();
+        out.push(Block::Paragraph(format!(
+            "{reached} of {} milestones reached. Next: {} — {}",
+            h.milestones.len(),
+            next.name,
+            next.marks
+        )));
+    }
+    out.push(Block::Table(Table {
+        columns: vec![
+            col("Milestone", 0.16),
+            col("Reached when", 0.54),
+            col("Target", 0.13),
+            col("Status", 0.17),
+        ],
+        rows,
+    }));
+}
+
+fn actions(ctx: &Context) -> Block {
+    let rows = ctx
+        .handbook
+        .actions
+        .iter()
+        .filter(|a| ctx.is_open(a.status_id))
+        .map(|a| {
+            vec![
+                Cell::Strong(a.text.clone()),
+                Cell::Text(ctx.owner(a.owner_id)),
+                ctx.due(a.due),
+                ctx.status_chip(a.status_id),
+            ]
+        })
+        .collect::<Vec<_>>();
+    if rows.is_empty() {
+        return Block::Paragraph("No open actions.".to_owned());
+    }
+    Block::Table(Table {
+        columns: vec![
+            col("Next action", 0.47),
+            col("Owner", 0.22),
+            col("Due", 0.14),
+            col("Status", 0.17),
+        ],
+        rows,
+    })
+}
+
+/// One sentence on where the program stands, counted from the data.
+fn standing(ctx: &Context) -> String {
+    let h = ctx.handbook;
+    let by_status = |name: &str| {
+        h.workstreams
+            .iter()
+            .filter(|w| {
+                h.status(w.status_id)
+                    .is_some_and(|s| s.name.eq_ignore_ascii_case(name))
+            })
+            .map(|w| w.area.as_str())
+            .collect::<Vec<_>>()
+    };
+    let mut parts = Vec::new();
+    for (name, verb) in [
+        ("Needs decision", "wait on a decision"),
+        ("Blocked", "are blocked"),
+        ("Needs validation", "need validation"),
+    ] {
+        let areas = by_status(name);
+        if !areas.is_empty() {
+            parts.push(format!("{} {verb}", list(&areas)));
+        }
+    }
+    let high: Vec<&str> = h
+        .workstreams
+        .iter()
+        .filter(|w| w.risk_level == Level::High)
+        .map(|w| w.area.as_str())
+        .collect();
+    let open = ctx.open_decisions().len();
+    let serious = h
+        .risks
+        .iter()
+        .filter(|r| ctx.is_open(r.status_id) && r.severity == Level::High)
+        .count();
+    let ready = h
+        .readiness_dimensions
+        .iter()
+        .filter(|d| d.state == ReadinessState::Ready)
+        .count();
+    let mut text = format!("{} workstreams", h.workstreams.len());
+    if !parts.is_empty() {
+        text.push_str(&format!(": {}", parts.join("; ")));
+    }
+    text.push('.');
+    if !high.is_empty() {
+        text.push_str(&format!(" Highest risk: {}.", list(&high)));
+    }
+    text.push_str(&format!(
+        " {open} open {}, {serious} high-severity {} open, {ready} of {} readiness dimensions ready.",
+        if open == 1 { "decision" } else { "decisions" },
+        if serious == 1 { "risk" } else { "risks" },
+        h.readiness_dimensions.len()
+    ));
+    text
+}
+
+/// "a, b and c".
+fn list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+// --- the documents -------------------------------------------------------------------------
+
+pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title("Leadership Readout", ctx, "")];
+    if !h.program.summary.is_empty() {
+        out.push(Block::Lead(h.program.summary.clone()));
+    }
+    out.push(Block::Heading("Where the program stands".to_owned()));
+    out.push(Block::Paragraph(standing(ctx)));
+    out.push(executive_summary(ctx));
+
+    let heading = match (changes.since, changes.since_last_readout) {
+        (Some(since), true) => format!("What changed since the last readout ({})", date(since)),
+        (Some(since), false) => format!("What changed since {}", date(since)),
+        (None, _) => "What changed".to_owned(),
+    };
+    out.push(Block::Heading(heading));
+    match (changes.since, changes.lines.is_empty()) {
+        (None, _) => out.push(Block::Paragraph(
+            "This is the first readout: there is no earlier readout to compare with. The next readout lists what moved from today."
+                .to_owned(),
+        )),
+        (Some(_), true) => out.push(Block::Paragraph("Nothing recorded has changed in this period.".to_owned())),
+        (Some(_), false) => out.push(Block::Bullets(changes.lines.iter().map(|c| c.text.clone()).collect())),
+    }
+
+    out.push(Block::Heading("Decisions needed".to_owned()));
+    let open = ctx.open_decisions();
+    if open.is_empty() {
+        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
+    } else {
+        out.push(decisions_table(ctx, &open));
+    }
+
+    out.push(Block::Heading("Top risks".to_owned()));
+    out.push(risks_table(ctx, &ctx.top_risks(6)));
+    out.push(Block::Subheading(
+        "Open risks by severity and likelihood".to_owned(),
+    ));
+    out.push(heat_map(ctx));
+
+    out.push(Block::Heading("Readiness".to_owned()));
+    readiness(ctx, &mut out);
+
+    if !h.milestones.is_empty() {
+        out.push(Block::Heading("Milestones".to_owned()));
+        milestones(ctx, &mut out);
+    }
+
+    out.push(Block::Heading("Immediate next actions".to_owned()));
+    out.push(actions(ctx));
+
+    out.push(Block::Heading("Asks of leadership".to_owned()));
+    if h.program.asks.is_empty() {
+        out.push(Block::Paragraph(
+            "No asks of leadership at this time.".to_owned(),
+        ));
+    } else {
+        out.push(Block::Bullets(h.program.asks.clone()));
+    }
+    out
+}
+
+pub fn memo(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let open = ctx.open_decisions();
+    let mut out = vec![title("Executive Memo", ctx, "To: leadership")];
+
+    out.push(Block::Heading("Purpose".to_owned()));
+    let mut purpose = format!(
+        "This memo brings leadership up to date on {}",
+        h.program.name
+    );
+    if open.is_empty() {
+        purpose.push('.');
+    } else {
+        purpose.push_str(&format!(
+            " and asks for help with {} open {}.",
+            open.len(),
+            if open.len() == 1 {
+                "decision"
+            } else {
+                "decisions"
+            }
+        ));
+    }
+    if !h.program.summary.is_empty() {
+        purpose.push(' ');
+        purpose.push_str(&h.program.summary);
+    }
+    out.push(Block::Paragraph(purpose));
+
+    out.push(Block::Heading("Where the program stands".to_owned()));
+    out.push(Block::Paragraph(standing(ctx)));
+    for w in &h.workstreams {
+        let status = h
+            .status(w.status_id)
+            .map_or("", |s| s.name.as_str())
+            .to_lowercase();
+        let mut text = format!(
+            "{} ({status}, {} risk): {}",
+            w.area, w.risk_level, w.current_state
+        );
+        if !w.main_blocker.is_empty() {
+            text.push_str(&format!("; the main blocker is {}", w.main_blocker));
+        }
+        text.push('.');
+        out.push(Block::Bullets(vec![text]));
+    }
+    let not_ready: Vec<&str> = h
+        .readiness_dimensions
+        .iter()
+        .filter(|d| d.state == ReadinessState::NotReady)
+        .map(|d| d.name.as_str())
+        .collect();
+    if !not_ready.is_empty() {
+        out.push(Block::Paragraph(format!(
+            "Not ready yet: {}. The rollout gate should not be taken until these move.",
+            list(&not_ready)
+        )));
+    }
+
+    if !open.is_empty() {
+        out.push(Block::Heading("Decisions needed".to_owned()));
+        out.push(Block::Bullets(
+            open.iter()
+                .map(|d| {
+                    let mut text =
+                        format!("{}: needed from {}", d.title, ctx.owners(&d.needed_from));
+                    if let Some(due) = d.due {
+                        text.push_str(&format!(" by {due}"));
+                    }
+                    text.push('.');
+                    if !d.question.is_empty() {
+                        text.push_str(&format!(" {}", d.question));
+                    }
+                    text
+                })
+                .collect(),
+        ));
+    }
+
+    let risks = ctx.top_risks(4);
+    if !risks.is_empty() {
+        out.push(Block::Heading("Main risks".to_owned()));
+        out.push(Block::Bullets(
+            risks
+                .iter()
+                .map(|r| {
+                    let mut text = format!("{} ({} severity)", r.statement, r.severity);
+                    if !r.mitigation.is_empty() {
+                        text.push_str(&format!(". Mitigation: {}", r.mitigation));
+                    }
+                    text
+                })
+                .collect(),
+        ));
+    }
+
+    out.push(Block::Heading("Recommendation".to_owned()));
+    if h.program.proposal.is_empty() {
+        out.push(Block::Paragraph(
+            "Resolve the open decisions above in owner order before starting the next phase."
+                .to_owned(),
+        ));
+    } else {
+        out.push(Block::Paragraph(
+            "We recommend managing the work as one coordinated program and proceeding as follows:"
+                .to_owned(),
+        ));
+        for part in &h.program.proposal {
+            out.push(Block::Labeled {
+                label: part.title.clone(),
+                text: part.text.clone(),
+            });
+        }
+    }
+
+    if !h.program.asks.is_empty() {
+        out.push(Block::Heading("What we ask of you".to_owned()));
+        out.push(Block::Bullets(h.program.asks.clone()));
+    }
+    out
+}
+
+pub fn dashboard(ctx: &Context) -> Vec<Block> {
+    let mut out = vec![title("Status Dashboard", ctx, "")];
+    dashboard_body(ctx, &mut out);
+    out
+}
+
+fn dashboard_body(ctx: &Context, out: &mut Vec<Block>) {
+    let h = ctx.handbook;
+    if !h.program.summary.is_empty() {
+        out.push(Block::Lead(h.program.summary.clone()));
+    }
+    out.push(Block::Heading("Shared status vocabulary".to_owned()));
+    out.push(Block::Chips(
+        h.statuses.iter().map(|s| ctx.status(s.id)).collect(),
+    ));
+    out.push(Block::Table(Table {
+        columns: vec![col("Status", 0.2), col("Meaning", 0.62), col("Kind", 0.18)],
+        rows: h
+            .statuses
+            .iter()
+            .map(|s| {
+                vec![
+                    ctx.status_chip(s.id),
+                    Cell::Text(s.meaning.clone()),
+                    Cell::Muted(if s.open { "open" } else { "closing" }.to_owned()),
+                ]
+            })
+            .collect(),
+    }));
+
+    out.push(Block::Heading("Executive summary".to_owned()));
+    out.push(Block::Paragraph(standing(ctx)));
+    out.push(executive_summary(ctx));
+
+    out.push(Block::Heading("Decisions needed".to_owned()));
+    let open = ctx.open_decisions();
+    if open.is_empty() {
+        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
+    } else {
+        out.push(decisions_table(ctx, &open));
+    }
+
+    out.push(Block::Heading("Workstream snapshot".to_owned()));
+    for w in &h.workstreams {
+        out.push(Block::Subheading(w.area.clone()));
+        if !w.summary.is_empty() {
+            out.push(Block::Paragraph(w.summary.clone()));
+        }
+        out.push(Block::Labeled {
+            label: "Current owner".to_owned(),
+            text: ctx.owners(&w.owner_ids),
+        });
+        out.push(Block::Labeled {
+            label: "Status".to_owned(),
+            text: h
+                .status(w.status_id)
+                .map_or(String::new(), |s| s.name.clone()),
+        });
+        if !w.main_blocker.is_empty() {
+            out.push(Block::Labeled {
+                label: "Main blocker".to_owned(),
+                text: w.main_blocker.clone(),
+            });
+        }
+    }
+
+    out.push(Block::Heading("Top risks right now".to_owned()));
+    out.push(risks_table(ctx, &ctx.top_risks(6)));
+    out.push(heat_map(ctx));
+
+    out.push(Block::Heading("Delivery signal".to_owned()));
+    let group = |pred: &dyn Fn(&roadbook_model::Workstream) -> bool| -> Vec<String> {
+        h.workstreams
+            .iter()
+            .filter(|w| pred(w))
+            .map(|w| w.area.clone())
+            .collect()
+    };
+    let named = |w: &roadbook_model::Workstream, names: &[&str]| {
+        h.status(w.status_id)
+            .is_some_and(|s| names.iter().any(|n| s.name.eq_ignore_ascii_case(n)))
+    };
+    let slowing = group(&|w| {
+        w.risk_level == Level::High && ctx.is_open(w.status_id) && !named(w, &["Blocked"])
+    });
+    let follow = group(&|w| {
+        w.risk_level != Level::High
+            && named(
+                w,
+                &[
+                    "Drafted",
+                    "Needs validation",
+                    "Needs decision",
+                    "In discovery",
+                ],
+            )
+    });
+    let upstream = group(&|w| named(w, &["Blocked"]));
+    for (title, items, colour) in [
+        (
+            "Most likely to slow meaningful internal rollout if unresolved",
+            slowing,
+            RED,
+        ),
+        (
+            "A plausible direction that still needs follow-through and validation",
+            follow,
+            AMBER,
+        ),
+        (
+            "Not independent deliverables: they depend on upstream operational choices",
+            upstream,
+            GREY,
+        ),
+    ] {
+        if !items.is_empty() {
+            out.push(Block::Callout {
+                title: title.to_owned(),
+                items,
+                colour,
+            });
+        }
+    }
+
+    out.push(Block::Heading("Readiness signal".to_owned()));
+    out.push(Block::Table(Table {
+        columns: vec![
+            col("Readiness dimension", 0.3),
+            col("Current signal", 0.52),
+            col("State", 0.18),
+        ],
+        rows: h
+            .readiness_dimensions
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::Strong(d.name.clone()),
+                    Cell::Text(d.signal.clone()),
+                    Cell::Chip(Chip {
+                        label: readiness_word(d.state).to_owned(),
+                        colour: readiness_colour(d.state),
+                    }),
+                ]
+            })
+            .collect(),
+    }));
+    readiness(ctx, out);
+
+    out.push(Block::Heading("Immediate next actions".to_owned()));
+    out.push(actions(ctx));
+
+    if !h.program.references.is_empty() {
+        out.push(Block::Heading("Related references".to_owned()));
+        out.push(Block::Bullets(h.program.references.clone()));
+    }
+}
+
+pub fn register(ctx: &Context, status: Option<Id>) -> Vec<Block> {
+    let h = ctx.handbook;
+    let filter = status
+        .and_then(|s| h.status(s))
+        .map(|s| format!("Status: {}", s.name))
+        .unwrap_or_default();
+    let mut out = vec![title("Decision Register", ctx, &filter)];
+    let decisions: Vec<&Decision> = h
+        .decisions
+        .iter()
+        .filter(|d| status.is_none_or(|s| d.status_id == s))
+        .collect();
+    let counts: Vec<Chip> = h
+        .statuses
+        .iter()
+        .filter_map(|s| {
+            let n = decisions.iter().filter(|d| d.status_id == s.id).count();
+            (n > 0).then(|| Chip {
+                label: format!("{}: {n}", s.name),
+                colour: Rgb::hex(&s.colour),
+            })
+        })
+        .collect();
+    out.push(Block::Paragraph(format!(
+        "{} {}{}.",
+        decisions.len(),
+        if decisions.len() == 1 {
+            "decision"
+        } else {
+            "decisions"
+        },
+        if filter.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", filter.to_lowercase())
+        }
+    )));
+    if !counts.is_empty() {
+        out.push(Block::Chips(counts));
+    }
+    out.push(Block::Heading("Decisions".to_owned()));
+    let rows = decisions
+        .iter()
+        .enumerate()
+        .map(|(n, d)| {
+            let mut outcome = d.outcome.clone();
+            if !d.rationale.is_empty() {
+                outcome.push_str(&format!("\nWhy: {}", d.rationale));
+            }
+            if !d.decided_by.is_empty() || d.decided_on.is_some() {
+                let on = d.decided_on.map(|d| format!(" on {d}")).unwrap_or_default();
+                outcome.push_str(&format!(
+                    "\nDecided by {}{on}",
+                    if d.decided_by.is_empty() {
+                        "—"
+                    } else {
+                        &d.decided_by
+                    }
+                ));
+            }
+            vec![
+                Cell::Muted(format!("{}", n + 1)),
+                Cell::Titled {
+                    title: d.title.clone(),
+                    detail: d.question.clone(),
+                },
+                Cell::Text(ctx.owners(&d.needed_from)),
+                Cell::Text(ctx.workstream(d.workstream_id)),
+                ctx.status_chip(d.status_id),
+                ctx.due(d.due),
+                if outcome.trim().is_empty() {
+                    Cell::Muted("open".to_owned())
+                } else {
+                    Cell::Text(outcome.trim().to_owned())
+                },
+            ]
+        })
+        .collect();
+    out.push(Block::Table(Table {
+        columns: vec![
+            col("#", 0.05),
+            col("Decision", 0.27),
+            col("Needed from", 0.15),
+            col("Workstream", 0.13),
+            col("Status", 0.13),
+            col("Due", 0.11),
+            col("Outcome", 0.16),
+        ],
+        rows,
+    }));
+    out
+}
+
+pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
+    let h = ctx.handbook;
+    let when = review
+        .date
+        .map_or("Date to be set".to_owned(), |d| format!("Meeting on {d}"));
+    let mut out = vec![
+        Block::Title {
+            title: "Review Packet".to_owned(),
+            subtitle: format!("{} — {}", review.title, h.program.name),
+            meta: format!(
+                "Pre-read and meeting guide · {when} · As of {} · Prepared by {}",
+                date(ctx.as_of),
+                ctx.author
+            ),
+        },
+        Block::Heading("Purpose and best use".to_owned()),
+    ];
+    if !review.purpose.is_empty() {
+        out.push(Block::Paragraph(review.purpose.clone()));
+    }
+    if !review.best_use.is_empty() {
+        out.push(Block::Subheading("Best use".to_owned()));
+        out.push(Block::Bullets(review.best_use.clone()));
+    }
+    if !review.pre_reads.is_empty() {
+        out.push(Block::Subheading("Pre-reads".to_owned()));
+        out.push(Block::Bullets(review.pre_reads.clone()));
+    }
+
+    out.push(Block::Heading("Attendees".to_owned()));
+    for (group, heading, note) in [
+        (
+            AttendeeGroup::Core,
+            "Core decision group",
+            &review.core_group_note,
+        ),
+        (
+            AttendeeGroup::Specialist,
+            "Specialist stakeholders",
+            &review.specialists_note,
+        ),
+    ] {
+        let people: Vec<String> = review
+            .attendees
+            .iter()
+            .filter(|a| a.group == group)
+            .map(|a| match a.owner_id.and_then(|o| h.owner(o)) {
+                Some(owner) => format!("{} ({})", a.name, owner.display_name()),
+                None => a.name.clone(),
+            })
+            .collect();
+        if people.is_empty() {
+            continue;
+        }
+        out.push(Block::Subheading(heading.to_owned()));
+        if !note.is_empty() {
+            out.push(Block::Paragraph(note.clone()));
+        }
+        out.push(Block::Bullets(people));
+    }
+
+    if !review.flow.is_empty() {
+        out.push(Block::Heading("Meeting flow".to_owned()));
+        out.push(Block::Steps(
+            review
+                .flow
+                .iter()
+                .map(|s| (s.title.clone(), s.text.clone()))
+                .collect(),
+        ));
+    }
+
+    // The decisions to aim for, in owner order so the conversation stays concrete.
+    let owner_rank = |d: &Decision| {
+        d.needed_from
+            .first()
+            .and_then(|o| h.owners.iter().position(|x| x.id == *o))
+            .unwrap_or(usize::MAX)
+    };
+    let mut aims: Vec<&Decision> = review
+        .decision_ids
+        .iter()
+        .filter_map(|id| h.decisions.iter().find(|d| d.id == *id))
+        .collect();
+    aims.sort_by_key(|d| owner_rank(d));
+    out.push(Block::Heading("Decisions to aim for".to_owned()));
+    if aims.is_empty() {
+        out.push(Block::Paragraph(
+            "No decisions are set for this review yet.".to_owned(),
+        ));
+    } else {
+        out.push(decisions_table(ctx, &aims));
+        for d in &aims {
+            out.push(Block::Subheading(d.title.clone()));
+            if !d.question.is_empty() {
+                out.push(Block::Labeled {
+                    label: "Question".to_owned(),
+                    text: d.question.clone(),
+                });
+            }
+            out.push(Block::Labeled {
+                label: "Needed from".to_owned(),
+                text: ctx.owners(&d.needed_from),
+            });
+            out.push(Block::Labeled {
+                label: "Workstream".to_owned(),
+                text: ctx.workstream(d.workstream_id),
+            });
+            if !d.options.is_empty() {
+                out.push(Block::Labeled {
+                    label: "Options".to_owned(),
+                    text: entries(&d.options),
+                });
+            }
+            let deps: Vec<String> = h
+                .dependencies
+                .iter()
+                .filter(|dep| dep.workstream_id.is_some() && dep.workstream_id == d.workstream_id)
+                .map(|dep| {
+                    format!(
+                        "{} depends on {}: {}",
+                        dep.dependent, dep.depends_on, dep.why_it_matters
+                    )
+                })
+                .collect();
+            if !deps.is_empty() {
+                out.push(Block::Labeled {
+                    label: "Dependencies".to_owned(),
+                    text: entries(&deps),
+                });
+            }
+            let risks: Vec<String> = d
+                .risk_ids
+                .iter()
+                .filter_map(|id| h.risks.iter().find(|r| r.id == *id))
+                .map(|r| format!("{} ({} severity)", r.statement, r.severity))
+                .collect();
+            if !risks.is_empty() {
+                out.push(Block::Labeled {
+                    label: "Linked risks".to_owned(),
+                    text: entries(&risks),
+                });
+            }
+        }
+    }
+
+    let failures: Vec<String> = h
+        .risks
+        .iter()
+        .filter(|r| {
+            r.scope
+                == RiskScope::Review {
+                    review_id: review.id,
+                }
+        })
+        .map(|r| {
+            if r.mitigation.is_empty() {
+                r.statement.clone()
+            } else {
+                format!("{} — {}", r.statement, r.mitigation)
+            }
+        })
+        .collect();
+    if !failures.is_empty() {
+        out.push(Block::Heading("What makes this meeting fail".to_owned()));
+        out.push(Block::Callout {
+            title: "Watch for these, and what prevents them".to_owned(),
+            items: failures,
+            colour: RED,
+        });
+    }
+
+    out.push(Block::Heading("Expected outputs".to_owned()));
+    for (when, heading) in [
+        (OutputTiming::SameDay, "Same day"),
+        (OutputTiming::NextCycle, "After the next working cycle"),
+    ] {
+        let items: Vec<String> = review
+            .outputs
+            .iter()
+            .filter(|o| o.when == when)
+            .map(|o| o.text.clone())
+            .collect();
+        if !items.is_empty() {
+            out.push(Block::Subheading(heading.to_owned()));
+            out.push(Block::Bullets(items));
+        }
+    }
+    if review.held_on.is_some() || !review.outcome.is_empty() {
+        out.push(Block::Heading("Outcome".to_owned()));
+        if let Some(on) = review.held_on {
+            out.push(Block::Labeled {
+                label: "Held on".to_owned(),
+                text: on.to_string(),
+            });
+        }
+        if !review.outcome.is_empty() {
+            out.push(Block::Paragraph(review.outcome.clone()));
+        }
+    }
+
+    out.push(Block::PageBreak);
+    out.push(Block::Heading("Appendix: Status Dashboard".to_owned()));
+    dashboard_body(ctx, &mut out);
+    out
+}

@@ -1,0 +1,203 @@
+//! The embedded fonts and which one draws each character.
+//!
+//! Inter draws everything it can; characters it lacks fall back, by glyph coverage, to DejaVu
+//! Sans Arabic and Hebrew, DejaVu Sans (symbols, Greek, Cyrillic), Droid Sans Fallback (Chinese,
+//! Japanese) and Nanum Barun Gothic (Korean). A character no
+//! face has is drawn as a visible box, never dropped.
+
+use std::sync::OnceLock;
+
+use printpdf::ParsedFont;
+
+use crate::ReportError;
+
+/// The weight and slant of a piece of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Style {
+    Regular,
+    Italic,
+    SemiBold,
+    Bold,
+}
+
+/// One embedded face. The index is stable: it names the face in the PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FaceId(pub(crate) usize);
+
+struct FaceData {
+    name: &'static str,
+    bytes: &'static [u8],
+}
+
+const FACES: [FaceData; 9] = [
+    FaceData {
+        name: "InterRegular",
+        bytes: include_bytes!("../fonts/Inter-Regular.otf"),
+    },
+    FaceData {
+        name: "InterItalic",
+        bytes: include_bytes!("../fonts/Inter-Italic.otf"),
+    },
+    FaceData {
+        name: "InterSemiBold",
+        bytes: include_bytes!("../fonts/Inter-SemiBold.otf"),
+    },
+    FaceData {
+        name: "InterBold",
+        bytes: include_bytes!("../fonts/Inter-Bold.otf"),
+    },
+    FaceData {
+        name: "NotoSansArabic",
+        bytes: include_bytes!("../fonts/NotoSansArabic-Regular.ttf"),
+    },
+    FaceData {
+        name: "NotoSansHebrew",
+        bytes: include_bytes!("../fonts/NotoSansHebrew-Regular.ttf"),
+    },
+    FaceData {
+        name: "DejaVuSans",
+        bytes: include_bytes!("../fonts/DejaVuSans.ttf"),
+    },
+    FaceData {
+        name: "DroidSansFallback",
+        bytes: include_bytes!("../fonts/DroidSansFallbackFull.ttf"),
+    },
+    FaceData {
+        name: "NanumBarunGothic",
+        bytes: include_bytes!("../fonts/NanumBarunGothic.ttf"),
+    },
+];
+
+/// Fallback faces, in the order they are tried.
+const FALLBACKS: [usize; 5] = [4, 5, 6, 7, 8];
+
+/// Drawn for a character no face has: a white square, which DejaVu Sans has.
+pub const MISSING: char = '\u{25A1}';
+
+pub(crate) struct Face {
+    pub name: &'static str,
+    pub metrics: ttf_parser::Face<'static>,
+    pub units_per_em: f32,
+}
+
+/// The faces, parsed once per process. ttf-parser reads tables lazily, so this costs
+/// microseconds; printpdf's heavier parse happens only for faces a document uses.
+pub(crate) struct Fonts {
+    faces: Vec<Face>,
+}
+
+static FONTS: OnceLock<Result<Fonts, String>> = OnceLock::new();
+static PARSED: [OnceLock<Option<ParsedFont>>; FACES.len()] =
+    [const { OnceLock::new() }; FACES.len()];
+
+impl Fonts {
+    pub fn get() -> Result<&'static Fonts, ReportError> {
+        FONTS
+            .get_or_init(|| {
+                let mut faces = Vec::with_capacity(FACES.len());
+                for data in &FACES {
+                    let metrics = ttf_parser::Face::parse(data.bytes, 0)
+                        .map_err(|e| format!("font {} cannot be read: {e}", data.name))?;
+                    let units_per_em = f32::from(metrics.units_per_em());
+                    faces.push(Face {
+                        name: data.name,
+                        metrics,
+                        units_per_em,
+                    });
+                }
+                Ok(Fonts { faces })
+            })
+            .as_ref()
+            .map_err(|e| ReportError::Font(e.clone()))
+    }
+
+    pub fn face(&self, id: FaceId) -> Option<&Face> {
+        self.faces.get(id.0)
+    }
+
+    pub fn primary(style: Style) -> FaceId {
+        FaceId(match style {
+            Style::Regular => 0,
+            Style::Italic => 1,
+            Style::SemiBold => 2,
+            Style::Bold => 3,
+        })
+    }
+
+    /// The face that draws `c` in `style`, or `None` when no face has it.
+    pub fn face_for(&self, c: char, style: Style) -> Option<FaceId> {
+        let primary = Self::primary(style);
+        if self.has(primary, c) {
+            return Some(primary);
+        }
+        FALLBACKS
+            .iter()
+            .map(|&i| FaceId(i))
+            .find(|&f| self.has(f, c))
+    }
+
+    fn has(&self, face: FaceId, c: char) -> bool {
+        self.face(face)
+            .is_some_and(|f| f.metrics.glyph_index(c).is_some())
+    }
+
+    /// Advance of `c` in em units (1.0 = the font size).
+    pub fn advance(&self, face: FaceId, c: char) -> f32 {
+        self.face(face)
+            .and_then(|f| {
+                let glyph = f.metrics.glyph_index(c)?;
+                Some(f32::from(f.metrics.glyph_hor_advance(glyph)?) / f.units_per_em)
+            })
+            .unwrap_or(0.5)
+    }
+
+    /// printpdf's parse of a face, made once per process on first use.
+    pub fn parsed(&self, face: FaceId) -> Result<&'static ParsedFont, ReportError> {
+        let data = FACES
+            .get(face.0)
+            .ok_or_else(|| ReportError::Font(format!("no face {}", face.0)))?;
+        let slot = PARSED
+            .get(face.0)
+            .ok_or_else(|| ReportError::Font(format!("no face {}", face.0)))?;
+        slot.get_or_init(|| ParsedFont::from_bytes(data.bytes, 0, &mut Vec::new()))
+            .as_ref()
+            .ok_or_else(|| ReportError::Font(format!("font {} cannot be embedded", data.name)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_face_parses_and_covers_its_script() {
+        let fonts = Fonts::get().unwrap();
+        assert_eq!(
+            fonts.face_for('a', Style::Bold),
+            Some(Fonts::primary(Style::Bold))
+        );
+        assert_eq!(
+            fonts.face_for('é', Style::Regular),
+            Some(Fonts::primary(Style::Regular))
+        );
+        let name = |c| {
+            fonts
+                .face(fonts.face_for(c, Style::Regular).unwrap())
+                .unwrap()
+                .name
+        };
+        assert_eq!(name('日'), "DroidSansFallback");
+        assert_eq!(name('한'), "NanumBarunGothic");
+        assert_eq!(name('ب'), "NotoSansArabic");
+        assert_eq!(name('ש'), "NotoSansHebrew");
+        assert!(
+            fonts.face_for(MISSING, Style::Regular).is_some(),
+            "the box for missing characters is drawable"
+        );
+        assert_eq!(
+            fonts.face_for('\u{1F9EA}', Style::Regular),
+            None,
+            "an emoji no face has"
+        );
+    }
+}

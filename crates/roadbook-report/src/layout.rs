@@ -1,0 +1,811 @@
+//! The layout engine: a document is a list of blocks (headings, paragraphs, tables, charts);
+//! this module places them on A4 pages. Tables split across pages between rows with their
+//! header repeated; a row taller than a page splits between lines. Nothing is placed outside
+//! the content area.
+
+use crate::fonts::{FaceId, Fonts, Style};
+use crate::text::{self, Line};
+
+pub const PAGE_W: f32 = 595.28;
+pub const PAGE_H: f32 = 841.89;
+pub const MARGIN: f32 = 54.0;
+pub const CONTENT_TOP: f32 = PAGE_H - 68.0;
+pub const CONTENT_BOTTOM: f32 = 60.0;
+pub const WIDTH: f32 = PAGE_W - 2.0 * MARGIN;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rgb(pub f32, pub f32, pub f32);
+
+impl Rgb {
+    /// `#RRGGBB`; anything else is grey, so a bad colour never stops a document.
+    pub fn hex(text: &str) -> Rgb {
+        let channel = |i: usize| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .map(|v| f32::from(v) / 255.0)
+        };
+        match (text.len(), channel(1), channel(3), channel(5)) {
+            (7, Some(r), Some(g), Some(b)) => Rgb(r, g, b),
+            _ => GREY,
+        }
+    }
+
+    /// Text colour that reads on this background.
+    pub fn on(&self) -> Rgb {
+        let luminance = 0.2126 * self.0 + 0.7152 * self.1 + 0.0722 * self.2;
+        if luminance > 0.6 { INK } else { WHITE }
+    }
+
+    pub fn tint(&self, amount: f32) -> Rgb {
+        Rgb(
+            self.0 + (1.0 - self.0) * amount,
+            self.1 + (1.0 - self.1) * amount,
+            self.2 + (1.0 - self.2) * amount,
+        )
+    }
+}
+
+pub const INK: Rgb = Rgb(0.12, 0.14, 0.18);
+pub const MUTED: Rgb = Rgb(0.40, 0.44, 0.50);
+pub const RULE: Rgb = Rgb(0.84, 0.86, 0.89);
+pub const ACCENT: Rgb = Rgb(0.10, 0.24, 0.45);
+pub const HEADER_FILL: Rgb = Rgb(0.93, 0.95, 0.97);
+pub const ZEBRA: Rgb = Rgb(0.975, 0.98, 0.986);
+pub const WHITE: Rgb = Rgb(1.0, 1.0, 1.0);
+pub const GREY: Rgb = Rgb(0.55, 0.58, 0.62);
+pub const RED: Rgb = Rgb(0.79, 0.24, 0.24);
+pub const AMBER: Rgb = Rgb(0.85, 0.56, 0.02);
+pub const GREEN: Rgb = Rgb(0.14, 0.57, 0.35);
+
+/// Something drawn, in PDF coordinates (points, origin bottom left).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Draw {
+    Text {
+        x: f32,
+        baseline: f32,
+        size: f32,
+        colour: Rgb,
+        line: Line,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        fill: Rgb,
+        radius: f32,
+    },
+    Rule {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        colour: Rgb,
+        width: f32,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub items: Vec<Draw>,
+}
+
+/// A coloured label, a status chip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chip {
+    pub label: String,
+    pub colour: Rgb,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    /// A bold title with a regular line or two under it (a decision and its question).
+    Titled {
+        title: String,
+        detail: String,
+    },
+    Strong(String),
+    Muted(String),
+    Chip(Chip),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub title: String,
+    /// Share of the content width; a table's shares add up to 1.
+    pub share: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// One bar of a three-step meter (readiness by dimension).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meter {
+    pub label: String,
+    /// 1, 2 or 3 steps filled.
+    pub steps: usize,
+    pub colour: Rgb,
+    pub caption: String,
+}
+
+/// Counts on a severity (rows, high first) by likelihood (columns, low first) grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatMap {
+    pub counts: [[usize; 3]; 3],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Title {
+        title: String,
+        subtitle: String,
+        meta: String,
+    },
+    /// A section: starts a bookmark and stays with what follows.
+    Heading(String),
+    Subheading(String),
+    Paragraph(String),
+    Lead(String),
+    Labeled {
+        label: String,
+        text: String,
+    },
+    Bullets(Vec<String>),
+    Steps(Vec<(String, String)>),
+    Table(Table),
+    Meters(Vec<Meter>),
+    HeatMap(HeatMap),
+    Callout {
+        title: String,
+        items: Vec<String>,
+        colour: Rgb,
+    },
+    Chips(Vec<Chip>),
+    Spacer(f32),
+    PageBreak,
+}
+
+pub const BODY: f32 = 9.5;
+const LEADING: f32 = 1.38;
+const TABLE_TEXT: f32 = 8.3;
+const CELL_PAD_X: f32 = 5.0;
+const CELL_PAD_Y: f32 = 4.5;
+const CHIP_TEXT: f32 = 7.4;
+/// The label column of a labeled line.
+const LABEL_W: f32 = 118.0;
+/// Slack for float rounding when text measured to fit is wrapped again at that width.
+const SLACK: f32 = 0.5;
+
+/// A laid-out document: pages and the outline (title, page index) of its sections.
+#[derive(Debug, Clone, Default)]
+pub struct Laid {
+    pub pages: Vec<Page>,
+    pub outline: Vec<(String, usize)>,
+}
+
+pub(crate) fn lay_out(fonts: &Fonts, blocks: &[Block]) -> Laid {
+    let mut l = Layouter {
+        fonts,
+        laid: Laid::default(),
+        page: Page::default(),
+        y: CONTENT_TOP,
+        keep_next: 0.0,
+    };
+    for (n, block) in blocks.iter().enumerate() {
+        // A heading stays with at least the first lines of what follows it.
+        l.keep_next = match (block, blocks.get(n + 1)) {
+            (Block::Heading(_) | Block::Subheading(_), Some(next)) => l.min_height(next),
+            _ => 0.0,
+        };
+        l.block(block);
+    }
+    l.finish()
+}
+
+struct Layouter<'f> {
+    fonts: &'f Fonts,
+    laid: Laid,
+    page: Page,
+    /// Top of the free space on the current page.
+    y: f32,
+    keep_next: f32,
+}
+
+impl Layouter<'_> {
+    fn finish(mut self) -> Laid {
+        self.laid.pages.push(std::mem::take(&mut self.page));
+        self.laid
+    }
+
+    fn at_top(&self) -> bool {
+        self.y >= CONTENT_TOP - 0.5
+    }
+
+    fn new_page(&mut self) {
+        self.laid.pages.push(std::mem::take(&mut self.page));
+        self.y = CONTENT_TOP;
+    }
+
+    /// Makes room for `h` points, starting a page if they do not fit on this one.
+    fn ensure(&mut self, h: f32) {
+        if self.y - h < CONTENT_BOTTOM && !self.at_top() {
+            self.new_page();
+        }
+    }
+
+    fn wrap(&self, text: &str, style: Style, size: f32, width: f32) -> Vec<Line> {
+        text::wrap(self.fonts, text, style, size, width)
+    }
+
+    fn text(&mut self, x: f32, top: f32, size: f32, colour: Rgb, line: Line) {
+        // The baseline sits so that the line's glyphs fill the line box the way Inter does.
+        let baseline = top - size * 0.95;
+        self.page.items.push(Draw::Text {
+            x,
+            baseline,
+            size,
+            colour,
+            line,
+        });
+    }
+
+    /// Lines of running text, each placed where there is room.
+    fn lines(&mut self, lines: Vec<Line>, x: f32, size: f32, colour: Rgb) {
+        let lh = size * LEADING;
+        for line in lines {
+            self.ensure(lh);
+            self.text(x, self.y, size, colour, line);
+            self.y -= lh;
+        }
+    }
+
+    /// A small height that must follow a heading on the same page.
+    fn min_height(&self, block: &Block) -> f32 {
+        match block {
+            Block::Table(_) => 60.0,
+            Block::Meters(_) | Block::HeatMap(_) => 120.0,
+            Block::Callout { .. } => 50.0,
+            _ => BODY * LEADING * 2.0,
+        }
+    }
+
+    fn block(&mut self, block: &Block) {
+        match block {
+            Block::Title {
+                title,
+                subtitle,
+                meta,
+            } => {
+                let lines = self.wrap(title, Style::Bold, 22.0, WIDTH);
+                self.lines(lines, MARGIN, 22.0, ACCENT);
+                self.y -= 2.0;
+                let lines = self.wrap(subtitle, Style::SemiBold, 12.0, WIDTH);
+                self.lines(lines, MARGIN, 12.0, INK);
+                let lines = self.wrap(meta, Style::Regular, 8.5, WIDTH);
+                self.lines(lines, MARGIN, 8.5, MUTED);
+                self.y -= 6.0;
+                self.page.items.push(Draw::Rule {
+                    x1: MARGIN,
+                    y1: self.y,
+                    x2: MARGIN + WIDTH,
+                    y2: self.y,
+                    colour: ACCENT,
+                    width: 1.2,
+                });
+                self.y -= 14.0;
+            }
+            Block::Heading(text) => {
+                let lines = self.wrap(text, Style::Bold, 13.0, WIDTH);
+                let h = lines.len() as f32 * 13.0 * 1.25 + 14.0 + self.keep_next;
+                self.ensure(h);
+                if !self.at_top() {
+                    self.y -= 8.0;
+                }
+                self.laid
+                    .outline
+                    .push((text.clone(), self.laid.pages.len()));
+                self.lines(lines, MARGIN, 13.0, ACCENT);
+                self.y -= 4.0;
+            }
+            Block::Subheading(text) => {
+                let lines = self.wrap(text, Style::SemiBold, 10.5, WIDTH);
+                self.ensure(lines.len() as f32 * 10.5 * LEADING + 7.0 + self.keep_next);
+                if !self.at_top() {
+                    self.y -= 6.0;
+                }
+                self.lines(lines, MARGIN, 10.5, INK);
+                self.y -= 1.0;
+            }
+            Block::Paragraph(text) => {
+                let lines = self.wrap(text, Style::Regular, BODY, WIDTH);
+                self.lines(lines, MARGIN, BODY, INK);
+                self.y -= 5.0;
+            }
+            Block::Lead(text) => {
+                let lines = self.wrap(text, Style::Italic, 10.5, WIDTH);
+                self.lines(lines, MARGIN, 10.5, MUTED);
+                self.y -= 7.0;
+            }
+            Block::Labeled { label, text } => {
+                // Two columns, line by line, so a page break between lines keeps them paired.
+                let labels = self.wrap(label, Style::SemiBold, BODY, LABEL_W - 8.0);
+                let texts = self.wrap(text, Style::Regular, BODY, WIDTH - LABEL_W);
+                let lh = BODY * LEADING;
+                self.ensure(lh * labels.len().min(2) as f32);
+                let rows = labels.len().max(texts.len());
+                let (mut labels, mut texts) = (labels.into_iter(), texts.into_iter());
+                for _ in 0..rows {
+                    self.ensure(lh);
+                    if let Some(line) = labels.next() {
+                        self.text(MARGIN, self.y, BODY, INK, line);
+                    }
+                    if let Some(line) = texts.next() {
+                        self.text(MARGIN + LABEL_W, self.y, BODY, INK, line);
+                    }
+                    self.y -= lh;
+                }
+                self.y -= 2.0;
+            }
+            Block::Bullets(items) => {
+                for item in items {
+                    let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
+                    self.ensure(BODY * LEADING);
+                    let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
+                    self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
+                    self.lines(lines, MARGIN + 14.0, BODY, INK);
+                    self.y -= 2.0;
+                }
+                self.y -= 4.0;
+            }
+            Block::Steps(steps) => {
+                for (n, (title, body)) in steps.iter().enumerate() {
+                    let number = text::line(self.fonts, &format!("{}", n + 1), Style::Bold, 11.0);
+                    let title_lines = self.wrap(title, Style::SemiBold, BODY + 0.5, WIDTH - 24.0);
+                    self.ensure((BODY + 0.5) * LEADING * 2.0);
+                    self.page.items.push(Draw::Rect {
+                        x: MARGIN,
+                        y: self.y - 16.0,
+                        w: 16.0,
+                        h: 16.0,
+                        fill: ACCENT,
+                        radius: 8.0,
+                    });
+                    let nx = MARGIN + 8.0 - number.width / 2.0;
+                    self.text(nx, self.y - 2.2, 11.0, WHITE, number);
+                    self.lines(title_lines, MARGIN + 24.0, BODY + 0.5, INK);
+                    let lines = self.wrap(body, Style::Regular, BODY, WIDTH - 24.0);
+                    self.lines(lines, MARGIN + 24.0, BODY, INK);
+                    self.y -= 6.0;
+                }
+            }
+            Block::Table(table) => self.table(table),
+            Block::Meters(meters) => self.meters(meters),
+            Block::HeatMap(map) => self.heat_map(map),
+            Block::Callout {
+                title,
+                items,
+                colour,
+            } => self.callout(title, items, *colour),
+            Block::Chips(chips) => {
+                let mut x = MARGIN;
+                self.ensure(16.0);
+                for chip in chips {
+                    let w = self.chip_width(chip);
+                    if x + w > MARGIN + WIDTH {
+                        self.y -= 18.0;
+                        self.ensure(16.0);
+                        x = MARGIN;
+                    }
+                    let top = self.y;
+                    self.chip(chip, x, top, w.min(WIDTH));
+                    x += w + 6.0;
+                }
+                self.y -= 22.0;
+            }
+            Block::Spacer(h) => self.y -= h,
+            Block::PageBreak => {
+                if !self.at_top() {
+                    self.new_page();
+                }
+            }
+        }
+    }
+
+    fn chip_width(&self, chip: &Chip) -> f32 {
+        text::measure(self.fonts, &chip.label, Style::SemiBold, CHIP_TEXT) + 12.0
+    }
+
+    /// A chip at (x, top), at most `max` wide; returns its height. A label too long for one
+    /// line wraps inside the chip.
+    fn chip(&mut self, chip: &Chip, x: f32, top: f32, max: f32) -> f32 {
+        let lines = self.wrap(
+            &chip.label,
+            Style::SemiBold,
+            CHIP_TEXT,
+            (max - 12.0).max(8.0) + SLACK,
+        );
+        let lh = CHIP_TEXT * 1.25;
+        let h = lines.len() as f32 * lh + 5.0;
+        let w = lines.iter().map(|l| l.width).fold(0.0, f32::max) + 12.0;
+        self.page.items.push(Draw::Rect {
+            x,
+            y: top - h,
+            w,
+            h,
+            fill: chip.colour,
+            radius: 4.5,
+        });
+        let mut y = top - 2.5;
+        for line in lines {
+            self.page.items.push(Draw::Text {
+                x: x + 6.0,
+                baseline: y - CHIP_TEXT * 0.98,
+                size: CHIP_TEXT,
+                colour: chip.colour.on(),
+                line,
+            });
+            y -= lh;
+        }
+        h
+    }
+
+    fn cell_lines(&self, cell: &Cell, width: f32) -> (Vec<Line>, Style, Rgb) {
+        let inner = (width - 2.0 * CELL_PAD_X).max(8.0);
+        if let Cell::Titled { title, detail } = cell {
+            let mut lines = self.wrap(title, Style::SemiBold, TABLE_TEXT, inner);
+            if !detail.is_empty() {
+                lines.extend(self.wrap(detail, Style::Regular, TABLE_TEXT, inner));
+            }
+            return (lines, Style::Regular, INK);
+        }
+        let (text, style, colour) = match cell {
+            Cell::Titled { .. } => ("", Style::Regular, INK),
+            Cell::Text(t) => (t.as_str(), Style::Regular, INK),
+            Cell::Strong(t) => (t.as_str(), Style::SemiBold, INK),
+            Cell::Muted(t) => (t.as_str(), Style::Regular, MUTED),
+            Cell::Chip(c) => (c.label.as_str(), Style::SemiBold, c.colour),
+        };
+        let size = if matches!(cell, Cell::Chip(_)) {
+            CHIP_TEXT
+        } else {
+            TABLE_TEXT
+        };
+        (
+            self.wrap(
+                text,
+                style,
+                size,
+                if matches!(cell, Cell::Chip(_)) {
+                    inner - 12.0
+                } else {
+                    inner
+                },
+            ),
+            style,
+            colour,
+        )
+    }
+
+    fn table(&mut self, table: &Table) {
+        let widths: Vec<f32> = table.columns.iter().map(|c| c.share * WIDTH).collect();
+        let lh = TABLE_TEXT * 1.3;
+        let header: Vec<Vec<Line>> = table
+            .columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                self.wrap(
+                    &c.title,
+                    Style::Bold,
+                    TABLE_TEXT - 0.3,
+                    (w - 2.0 * CELL_PAD_X).max(8.0),
+                )
+            })
+            .collect();
+        let header_h =
+            header.iter().map(Vec::len).max().unwrap_or(1) as f32 * lh + 2.0 * CELL_PAD_Y;
+        let body_h = |rows: usize| rows as f32 * lh + 2.0 * CELL_PAD_Y;
+        self.ensure(header_h + body_h(2));
+        self.table_header(&header, &widths, header_h);
+        for (n, row) in table.rows.iter().enumerate() {
+            let cells: Vec<(Vec<Line>, Style, Rgb, bool)> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| {
+                    let (lines, style, colour) = self.cell_lines(cell, *w);
+                    (lines, style, colour, matches!(cell, Cell::Chip(_)))
+                })
+                .collect();
+            let mut from = 0usize;
+            loop {
+                let remaining = cells
+                    .iter()
+                    .map(|c| c.0.len().saturating_sub(from))
+                    .max()
+                    .unwrap_or(0)
+                    .max(1);
+                let needed = body_h(remaining);
+                let capacity = ((self.y - CONTENT_BOTTOM - 2.0 * CELL_PAD_Y) / lh)
+                    .floor()
+                    .max(0.0) as usize;
+                let page_capacity = ((CONTENT_TOP - CONTENT_BOTTOM - header_h - 2.0 * CELL_PAD_Y)
+                    / lh)
+                    .floor() as usize;
+                let take = if needed <= self.y - CONTENT_BOTTOM {
+                    remaining
+                } else if remaining <= page_capacity || capacity < 2 {
+                    // Move the row to the next page, under a repeated header.
+                    self.new_page();
+                    self.table_header(&header, &widths, header_h);
+                    continue;
+                } else {
+                    capacity
+                };
+                let h = body_h(take);
+                if n % 2 == 1 {
+                    self.page.items.push(Draw::Rect {
+                        x: MARGIN,
+                        y: self.y - h,
+                        w: WIDTH,
+                        h,
+                        fill: ZEBRA,
+                        radius: 0.0,
+                    });
+                }
+                let mut x = MARGIN;
+                for ((lines, style, colour, chip), w) in cells.iter().zip(&widths) {
+                    let part: Vec<Line> = lines.iter().skip(from).take(take).cloned().collect();
+                    if *chip && !part.is_empty() {
+                        let label = lines.iter().map(Line::text).collect::<Vec<_>>().join(" ");
+                        let top = self.y - CELL_PAD_Y + 1.0;
+                        self.chip(
+                            &Chip {
+                                label,
+                                colour: *colour,
+                            },
+                            x + CELL_PAD_X,
+                            top,
+                            w - 2.0 * CELL_PAD_X,
+                        );
+                    } else if !*chip {
+                        let mut top = self.y - CELL_PAD_Y;
+                        let size = if *style == Style::Bold {
+                            TABLE_TEXT - 0.3
+                        } else {
+                            TABLE_TEXT
+                        };
+                        for line in part {
+                            self.text(x + CELL_PAD_X, top, size, *colour, line);
+                            top -= lh;
+                        }
+                    }
+                    x += w;
+                }
+                self.y -= h;
+                self.page.items.push(Draw::Rule {
+                    x1: MARGIN,
+                    y1: self.y,
+                    x2: MARGIN + WIDTH,
+                    y2: self.y,
+                    colour: RULE,
+                    width: 0.5,
+                });
+                from += take;
+                if from >= cells.iter().map(|c| c.0.len()).max().unwrap_or(0) {
+                    break;
+                }
+                self.new_page();
+                self.table_header(&header, &widths, header_h);
+            }
+        }
+        self.y -= 10.0;
+    }
+
+    fn table_header(&mut self, header: &[Vec<Line>], widths: &[f32], h: f32) {
+        self.page.items.push(Draw::Rect {
+            x: MARGIN,
+            y: self.y - h,
+            w: WIDTH,
+            h,
+            fill: HEADER_FILL,
+            radius: 0.0,
+        });
+        let mut x = MARGIN;
+        let lh = TABLE_TEXT * 1.3;
+        for (lines, w) in header.iter().zip(widths) {
+            let mut top = self.y - CELL_PAD_Y;
+            for line in lines {
+                self.text(x + CELL_PAD_X, top, TABLE_TEXT - 0.3, ACCENT, line.clone());
+                top -= lh;
+            }
+            x += w;
+        }
+        self.y -= h;
+        self.page.items.push(Draw::Rule {
+            x1: MARGIN,
+            y1: self.y,
+            x2: MARGIN + WIDTH,
+            y2: self.y,
+            colour: ACCENT,
+            width: 0.8,
+        });
+    }
+
+    fn meters(&mut self, meters: &[Meter]) {
+        let label_w = WIDTH * 0.34;
+        let seg_w = (WIDTH * 0.36) / 3.0;
+        for meter in meters {
+            let label = self.wrap(&meter.label, Style::SemiBold, BODY, label_w - 6.0);
+            let caption = self.wrap(
+                &meter.caption,
+                Style::Regular,
+                TABLE_TEXT,
+                WIDTH - label_w - seg_w * 3.0 - 12.0,
+            );
+            let rows = label.len().max(caption.len()).max(1);
+            let h = rows as f32 * BODY * LEADING + 6.0;
+            self.ensure(h);
+            let top = self.y;
+            for (i, line) in label.into_iter().enumerate() {
+                self.text(MARGIN, top - i as f32 * BODY * LEADING, BODY, INK, line);
+            }
+            for step in 0..3 {
+                let fill = if step < meter.steps {
+                    meter.colour
+                } else {
+                    RULE.tint(0.4)
+                };
+                self.page.items.push(Draw::Rect {
+                    x: MARGIN + label_w + step as f32 * seg_w,
+                    y: top - 11.0,
+                    w: seg_w - 3.0,
+                    h: 10.0,
+                    fill,
+                    radius: 2.0,
+                });
+            }
+            let cx = MARGIN + label_w + seg_w * 3.0 + 8.0;
+            for (i, line) in caption.into_iter().enumerate() {
+                self.text(cx, top - i as f32 * BODY * LEADING, TABLE_TEXT, MUTED, line);
+            }
+            self.y = top - h;
+        }
+        self.y -= 6.0;
+    }
+
+    fn heat_map(&mut self, map: &HeatMap) {
+        let cell = 44.0;
+        let left = MARGIN + 90.0;
+        let h = cell * 3.0 + 44.0;
+        self.ensure(h);
+        let top = self.y;
+        let levels = ["high", "medium", "low"];
+        for (r, row) in map.counts.iter().enumerate() {
+            let y = top - (r as f32 + 1.0) * cell;
+            let label = text::line(
+                self.fonts,
+                levels.get(r).copied().unwrap_or(""),
+                Style::Regular,
+                TABLE_TEXT,
+            );
+            self.text(
+                left - 8.0 - label.width,
+                y + cell / 2.0 + TABLE_TEXT / 2.0,
+                TABLE_TEXT,
+                MUTED,
+                label,
+            );
+            for (c, count) in row.iter().enumerate() {
+                // Danger grows with severity (up the rows) and likelihood (along the columns).
+                let danger = (2 - r) + c;
+                let base = match danger {
+                    0 | 1 => GREEN,
+                    2 => AMBER,
+                    _ => RED,
+                };
+                let fill = if *count == 0 {
+                    base.tint(0.85)
+                } else {
+                    base.tint(0.35)
+                };
+                self.page.items.push(Draw::Rect {
+                    x: left + c as f32 * cell,
+                    y,
+                    w: cell - 2.0,
+                    h: cell - 2.0,
+                    fill,
+                    radius: 3.0,
+                });
+                if *count > 0 {
+                    let n = text::line(self.fonts, &count.to_string(), Style::Bold, 13.0);
+                    self.text(
+                        left + c as f32 * cell + (cell - 2.0 - n.width) / 2.0,
+                        y + cell / 2.0 + 7.5,
+                        13.0,
+                        fill.on(),
+                        n,
+                    );
+                }
+            }
+        }
+        for (c, level) in ["low", "medium", "high"].iter().enumerate() {
+            let label = text::line(self.fonts, level, Style::Regular, TABLE_TEXT);
+            self.text(
+                left + c as f32 * cell + (cell - 2.0 - label.width) / 2.0,
+                top - 3.0 * cell - 4.0,
+                TABLE_TEXT,
+                MUTED,
+                label,
+            );
+        }
+        let axis = text::line(self.fonts, "likelihood →", Style::Italic, TABLE_TEXT);
+        self.text(left, top - 3.0 * cell - 16.0, TABLE_TEXT, MUTED, axis);
+        let axis = text::line(self.fonts, "severity ↑", Style::Italic, TABLE_TEXT);
+        self.text(MARGIN, top - 4.0, TABLE_TEXT, MUTED, axis);
+        self.y = top - h;
+    }
+
+    fn callout(&mut self, title: &str, items: &[String], colour: Rgb) {
+        let inner = WIDTH - 26.0;
+        let title_lines = self.wrap(title, Style::Bold, BODY + 0.5, inner);
+        let bodies: Vec<Vec<Line>> = items
+            .iter()
+            .map(|i| self.wrap(i, Style::Regular, BODY, inner - 12.0))
+            .collect();
+        let lh = BODY * LEADING;
+        let h = (title_lines.len() + bodies.iter().map(Vec::len).sum::<usize>()) as f32 * lh + 20.0;
+        // A callout taller than a page is laid out as a heading and bullets instead.
+        if h > CONTENT_TOP - CONTENT_BOTTOM {
+            self.block(&Block::Subheading(title.to_owned()));
+            self.block(&Block::Bullets(items.to_vec()));
+            return;
+        }
+        self.ensure(h);
+        let top = self.y;
+        self.page.items.push(Draw::Rect {
+            x: MARGIN,
+            y: top - h,
+            w: WIDTH,
+            h,
+            fill: colour.tint(0.9),
+            radius: 3.0,
+        });
+        self.page.items.push(Draw::Rect {
+            x: MARGIN,
+            y: top - h,
+            w: 3.5,
+            h,
+            fill: colour,
+            radius: 0.0,
+        });
+        self.y = top - 10.0;
+        self.lines(title_lines, MARGIN + 14.0, BODY + 0.5, INK);
+        for lines in bodies {
+            let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
+            self.text(MARGIN + 15.0, self.y, BODY, colour, bullet);
+            self.lines(lines, MARGIN + 26.0, BODY, INK);
+        }
+        self.y = top - h - 10.0;
+    }
+}
+
+/// Every face a laid-out document draws with.
+pub(crate) fn faces_used(pages: &[Page]) -> Vec<FaceId> {
+    let mut faces: Vec<FaceId> = pages
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter_map(|d| match d {
+            Draw::Text { line, .. } => Some(line.runs.iter().map(|r| r.face)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    faces.sort();
+    faces.dedup();
+    faces
+}

@@ -1,0 +1,235 @@
+//! Roadbook's documents: the model in, PDF bytes out.
+//!
+//! `layout` is a small layout engine (wrapping, font fallback, tables that split across pages,
+//! charts); each document in `documents` is a short function from the handbook to layout
+//! blocks. `prepare` gathers what a document needs from the store and renders it.
+
+mod changes;
+mod documents;
+mod fonts;
+pub mod layout;
+mod pdf;
+mod text;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use roadbook_model::{Handbook, Id, Review};
+use roadbook_store::{HistoryQuery, IssuedDocument, Store, StoreError};
+use sha2::{Digest, Sha256};
+
+pub use changes::{Change, ChangeKind, summarize};
+pub use documents::{Changes, Context};
+pub use pdf::{Meta, render};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("a font could not be used: {0}")]
+    Font(String),
+    #[error("the PDF could not be written: {0}")]
+    Pdf(String),
+    #[error(
+        "there is no review to prepare a packet for: add a review, or name one with --review ID"
+    )]
+    NoReview,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The kinds of document Roadbook issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Readout,
+    Memo,
+    Packet,
+    Dashboard,
+    Register,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 5] = [
+        DocumentKind::Readout,
+        DocumentKind::Memo,
+        DocumentKind::Packet,
+        DocumentKind::Dashboard,
+        DocumentKind::Register,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DocumentKind::Readout => "readout",
+            DocumentKind::Memo => "memo",
+            DocumentKind::Packet => "packet",
+            DocumentKind::Dashboard => "dashboard",
+            DocumentKind::Register => "register",
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            DocumentKind::Readout => "Leadership Readout",
+            DocumentKind::Memo => "Executive Memo",
+            DocumentKind::Packet => "Review Packet",
+            DocumentKind::Dashboard => "Status Dashboard",
+            DocumentKind::Register => "Decision Register",
+        }
+    }
+}
+
+/// What to issue.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub kind: DocumentKind,
+    pub program: Id,
+    /// The review a packet is for; without it, the next upcoming review.
+    pub review: Option<Id>,
+    /// Start of the readout's "what changed"; without it, the last readout's as-of.
+    pub since: Option<DateTime<Utc>>,
+    /// The register's status filter.
+    pub status: Option<Id>,
+    pub as_of: DateTime<Utc>,
+}
+
+/// A rendered document and its archive record, ready to be saved and archived.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub pdf: Vec<u8>,
+    pub record: IssuedDocument,
+    /// The exact data the document showed, as JSON.
+    pub snapshot: String,
+}
+
+fn rfc3339(moment: DateTime<Utc>) -> String {
+    moment.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The review a packet is for: the one asked for, else the next one by date that has not been
+/// held, else the first not yet held.
+fn pick_review(
+    h: &Handbook,
+    wanted: Option<Id>,
+    as_of: DateTime<Utc>,
+) -> Result<&Review, ReportError> {
+    if let Some(id) = wanted {
+        return h
+            .reviews
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or(ReportError::Store(StoreError::NotFound {
+                kind: Some(roadbook_model::Kind::Review),
+                id,
+            }));
+    }
+    let today = as_of.date_naive();
+    let pending = || h.reviews.iter().filter(|r| r.held_on.is_none());
+    pending()
+        .filter(|r| r.date.is_some_and(|d| d.naive() >= today))
+        .min_by_key(|r| r.date)
+        .or_else(|| pending().next())
+        .ok_or(ReportError::NoReview)
+}
+
+/// Gathers what the document needs (the handbook, and for a readout the changes since the last
+/// one), renders it and describes it for the archive. Writes nothing.
+pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued, ReportError> {
+    let handbook = store.load(request.program)?;
+    let ctx = Context {
+        handbook: &handbook,
+        as_of: request.as_of,
+        author,
+    };
+    let as_of = rfc3339(request.as_of);
+    let mut parameters = serde_json::Map::new();
+    let mut snapshot = serde_json::Map::new();
+    let blocks = match request.kind {
+        DocumentKind::Readout => {
+            let last = match request.since {
+                Some(_) => None,
+                None => store.last_document(request.program, "readout", &as_of)?,
+            };
+            let since = match (&request.since, &last) {
+                (Some(since), _) => Some(*since),
+                (None, Some(last)) => DateTime::parse_from_rfc3339(&last.as_of)
+                    .ok()
+                    .map(|d| d.with_timezone(&Utc)),
+                (None, None) => None,
+            };
+            let entries = match since {
+                Some(since) => store
+                    .history(&HistoryQuery {
+                        program: Some(request.program),
+                        item: None,
+                        since: Some(since),
+                    })?
+                    .into_iter()
+                    .filter(|e| e.changed_at.as_str() <= as_of.as_str())
+                    .collect(),
+                None => Vec::new(),
+            };
+            let lines = summarize(&handbook, &entries);
+            parameters.insert("since".into(), since.map(rfc3339).into());
+            if let Some(last) = &last {
+                parameters.insert("previous_readout".into(), last.id.to_string().into());
+            }
+            snapshot.insert(
+                "changes".into(),
+                serde_json::to_value(&lines).unwrap_or_default(),
+            );
+            let changes = Changes {
+                since,
+                since_last_readout: last.is_some(),
+                lines: &lines,
+            };
+            documents::readout(&ctx, &changes)
+        }
+        DocumentKind::Memo => documents::memo(&ctx),
+        DocumentKind::Dashboard => documents::dashboard(&ctx),
+        DocumentKind::Register => {
+            parameters.insert(
+                "status".into(),
+                request.status.map(|s| s.to_string()).into(),
+            );
+            documents::register(&ctx, request.status)
+        }
+        DocumentKind::Packet => {
+            let review = pick_review(&handbook, request.review, request.as_of)?;
+            parameters.insert("review".into(), review.id.to_string().into());
+            documents::packet(&ctx, review)
+        }
+    };
+    let meta = Meta {
+        title: request.kind.title().to_owned(),
+        program: handbook.program.name.clone(),
+        author: author.to_owned(),
+        subject: format!("{} for {}", request.kind.title(), handbook.program.name),
+        as_of: request.as_of,
+    };
+    let (pdf, pages) = pdf::render_counted(&blocks, &meta)?;
+    snapshot.insert(
+        "handbook".into(),
+        serde_json::to_value(&handbook).unwrap_or_default(),
+    );
+    snapshot.insert(
+        "parameters".into(),
+        serde_json::Value::Object(parameters.clone()),
+    );
+    let record = IssuedDocument {
+        id: Id::new(),
+        program_id: request.program,
+        kind: request.kind.as_str().to_owned(),
+        issued_at: rfc3339(Utc::now()),
+        as_of,
+        parameters: serde_json::Value::Object(parameters),
+        pdf_sha256: Sha256::digest(&pdf)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        pdf_bytes: pdf.len() as u64,
+        pages: pages as u32,
+        author: author.to_owned(),
+    };
+    Ok(Issued {
+        pdf,
+        record,
+        snapshot: serde_json::Value::Object(snapshot).to_string(),
+    })
+}

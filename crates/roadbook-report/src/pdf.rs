@@ -1,0 +1,356 @@
+//! Laid-out pages to PDF bytes through printpdf's low-level operations.
+
+use chrono::{DateTime, Utc};
+use printpdf::{
+    Color, FontId, LinePoint, Mm, Op, PageAnnotId, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, TextItem, WindingOrder,
+};
+use sha2::{Digest, Sha256};
+
+use crate::ReportError;
+use crate::fonts::{Fonts, Style};
+use crate::layout::{
+    self, Block, Draw, INK, Laid, MARGIN, MUTED, PAGE_H, PAGE_W, Page, RULE, Rgb, WIDTH,
+};
+use crate::text::{self, Line};
+
+/// What the header, footer and PDF metadata say.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// The document's title ("Leadership Readout").
+    pub title: String,
+    pub program: String,
+    pub author: String,
+    pub subject: String,
+    /// The moment the document speaks for: its date and its PDF creation date.
+    pub as_of: DateTime<Utc>,
+}
+
+/// Lays out `blocks` and writes the PDF. The same blocks and meta give the same bytes.
+pub fn render(blocks: &[Block], meta: &Meta) -> Result<Vec<u8>, ReportError> {
+    render_counted(blocks, meta).map(|(bytes, _)| bytes)
+}
+
+/// [`render`], also returning the number of pages.
+pub(crate) fn render_counted(
+    blocks: &[Block],
+    meta: &Meta,
+) -> Result<(Vec<u8>, usize), ReportError> {
+    let fonts = Fonts::get()?;
+    let mut laid = layout::lay_out(fonts, blocks);
+    let total = laid.pages.len();
+    for (n, page) in laid.pages.iter_mut().enumerate() {
+        decorate(fonts, page, n + 1, total, meta);
+    }
+    Ok((write(fonts, &laid, meta)?, total))
+}
+
+/// The running header and footer: program, document title, as-of date, "Page N of M".
+fn decorate(fonts: &Fonts, page: &mut Page, number: usize, total: usize, meta: &Meta) {
+    let size = 7.8;
+    let half = WIDTH / 2.0 - 8.0;
+    let program = fit(fonts, &meta.program, Style::SemiBold, size, half);
+    let title = fit(fonts, &meta.title, Style::Regular, size, half);
+    let top = PAGE_H - 36.0;
+    let right = MARGIN + WIDTH;
+    page.items.push(Draw::Text {
+        x: MARGIN,
+        baseline: top,
+        size,
+        colour: INK,
+        line: program,
+    });
+    let x = right - title.width;
+    page.items.push(Draw::Text {
+        x,
+        baseline: top,
+        size,
+        colour: MUTED,
+        line: title,
+    });
+    page.items.push(Draw::Rule {
+        x1: MARGIN,
+        y1: top - 6.0,
+        x2: right,
+        y2: top - 6.0,
+        colour: RULE,
+        width: 0.6,
+    });
+
+    let bottom = 34.0;
+    page.items.push(Draw::Rule {
+        x1: MARGIN,
+        y1: bottom + 11.0,
+        x2: right,
+        y2: bottom + 11.0,
+        colour: RULE,
+        width: 0.6,
+    });
+    let date = fit(
+        fonts,
+        &format!("As of {}", meta.as_of.format("%-d %B %Y")),
+        Style::Regular,
+        size,
+        half,
+    );
+    page.items.push(Draw::Text {
+        x: MARGIN,
+        baseline: bottom,
+        size,
+        colour: MUTED,
+        line: date,
+    });
+    let count = text::line(
+        fonts,
+        &format!("Page {number} of {total}"),
+        Style::Regular,
+        size,
+    );
+    let x = right - count.width;
+    page.items.push(Draw::Text {
+        x,
+        baseline: bottom,
+        size,
+        colour: MUTED,
+        line: count,
+    });
+}
+
+/// One line no wider than `max`, cut with an ellipsis when needed.
+fn fit(fonts: &Fonts, text: &str, style: Style, size: f32, max: f32) -> Line {
+    let whole = text::line(fonts, text, style, size);
+    if whole.width <= max {
+        return whole;
+    }
+    let mut cut: String = text.to_owned();
+    while !cut.is_empty() {
+        cut.pop();
+        let line = text::line(fonts, &format!("{}…", cut.trim_end()), style, size);
+        if line.width <= max {
+            return line;
+        }
+    }
+    text::line(fonts, "…", style, size)
+}
+
+fn colour(c: Rgb) -> Color {
+    Color::Rgb(printpdf::Rgb {
+        r: c.0,
+        g: c.1,
+        b: c.2,
+        icc_profile: None,
+    })
+}
+
+fn point(x: f32, y: f32) -> Point {
+    Point { x: Pt(x), y: Pt(y) }
+}
+
+/// A rectangle with rounded corners (cubic Bézier arcs), or square when `r` is 0.
+fn rounded(x: f32, y: f32, w: f32, h: f32, r: f32) -> Polygon {
+    let r = r.min(w / 2.0).min(h / 2.0);
+    let k = r * 0.552_284_8;
+    let on = |x, y| LinePoint {
+        p: point(x, y),
+        bezier: false,
+    };
+    let ctl = |x, y| LinePoint {
+        p: point(x, y),
+        bezier: true,
+    };
+    let points = if r <= 0.0 {
+        vec![on(x, y), on(x + w, y), on(x + w, y + h), on(x, y + h)]
+    } else {
+        vec![
+            on(x + r, y),
+            on(x + w - r, y),
+            ctl(x + w - r + k, y),
+            ctl(x + w, y + r - k),
+            on(x + w, y + r),
+            on(x + w, y + h - r),
+            ctl(x + w, y + h - r + k),
+            ctl(x + w - r + k, y + h),
+            on(x + w - r, y + h),
+            on(x + r, y + h),
+            ctl(x + r - k, y + h),
+            ctl(x, y + h - r + k),
+            on(x, y + h - r),
+            on(x, y + r),
+            ctl(x, y + r - k),
+            ctl(x + r - k, y),
+            on(x + r, y),
+        ]
+    };
+    Polygon {
+        rings: vec![PolygonRing { points }],
+        mode: printpdf::PaintMode::Fill,
+        winding_order: WindingOrder::NonZero,
+    }
+}
+
+fn font_id(fonts: &Fonts, face: crate::fonts::FaceId) -> FontId {
+    FontId(fonts.face(face).map_or("F", |f| f.name).to_owned())
+}
+
+fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
+    let mut ops = Vec::with_capacity(page.items.len() * 4);
+    for item in &page.items {
+        match item {
+            Draw::Rect {
+                x,
+                y,
+                w,
+                h,
+                fill,
+                radius,
+            } => {
+                ops.push(Op::SetFillColor { col: colour(*fill) });
+                ops.push(Op::DrawPolygon {
+                    polygon: rounded(*x, *y, *w, *h, *radius),
+                });
+            }
+            Draw::Rule {
+                x1,
+                y1,
+                x2,
+                y2,
+                colour: c,
+                width,
+            } => {
+                ops.push(Op::SetOutlineColor { col: colour(*c) });
+                ops.push(Op::SetOutlineThickness { pt: Pt(*width) });
+                ops.push(Op::DrawLine {
+                    line: printpdf::Line {
+                        points: vec![
+                            LinePoint {
+                                p: point(*x1, *y1),
+                                bezier: false,
+                            },
+                            LinePoint {
+                                p: point(*x2, *y2),
+                                bezier: false,
+                            },
+                        ],
+                        is_closed: false,
+                    },
+                });
+            }
+            Draw::Text {
+                x,
+                baseline,
+                size,
+                colour: c,
+                line,
+            } => {
+                if line.runs.is_empty() {
+                    continue;
+                }
+                ops.push(Op::StartTextSection);
+                ops.push(Op::SetFillColor { col: colour(*c) });
+                ops.push(Op::SetTextCursor {
+                    pos: point(*x, *baseline),
+                });
+                for run in &line.runs {
+                    ops.push(Op::SetFont {
+                        font: PdfFontHandle::External(font_id(fonts, run.face)),
+                        size: Pt(*size),
+                    });
+                    ops.push(Op::ShowText {
+                        items: vec![TextItem::Text(run.text.clone())],
+                    });
+                }
+                ops.push(Op::EndTextSection);
+            }
+        }
+    }
+    ops
+}
+
+fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError> {
+    let mut doc = PdfDocument::new(&meta.title);
+    let when = printpdf::OffsetDateTime::from_unix_timestamp(meta.as_of.timestamp())
+        .map_err(|e| ReportError::Pdf(format!("as-of date: {e}")))?;
+    let info = &mut doc.metadata.info;
+    info.document_title = format!("{} — {}", meta.title, meta.program);
+    info.author = meta.author.clone();
+    info.subject = meta.subject.clone();
+    info.creator = "Roadbook".to_owned();
+    info.producer = format!("Roadbook {} (printpdf)", env!("CARGO_PKG_VERSION"));
+    info.creation_date = when;
+    info.modification_date = when;
+    info.metadata_date = when;
+
+    // Resource names chosen here, not drawn from printpdf's counter, so that two documents made
+    // in one process are byte-identical when their content is.
+    for face in layout::faces_used(&laid.pages) {
+        let parsed = fonts.parsed(face)?;
+        doc.resources
+            .fonts
+            .map
+            .insert(font_id(fonts, face), printpdf::PdfFont::new(parsed.clone()));
+    }
+    for (n, (title, page)) in laid.outline.iter().enumerate() {
+        doc.bookmarks.map.insert(
+            PageAnnotId(format!("B{n:05}")),
+            printpdf::PageAnnotation {
+                name: title.clone(),
+                page: page + 1,
+            },
+        );
+    }
+    let pages: Vec<PdfPage> = laid
+        .pages
+        .iter()
+        .map(|page| PdfPage::new(Mm::from(Pt(PAGE_W)), Mm::from(Pt(PAGE_H)), ops(fonts, page)))
+        .collect();
+    let options = PdfSaveOptions {
+        subset_fonts: true,
+        optimize: true,
+        ..PdfSaveOptions::default()
+    };
+    let mut warnings = Vec::new();
+    let bytes = doc.with_pages(pages).save(&options, &mut warnings);
+    settle(bytes)
+}
+
+/// printpdf writes a PDF 1.3 header (its fonts need 1.6) and a random trailer /ID. Both are
+/// replaced in place, keeping every byte offset: the header says 1.7, and the /ID becomes a
+/// hash of everything before it, as the PDF spec suggests, so equal content gives equal bytes.
+fn settle(mut bytes: Vec<u8>) -> Result<Vec<u8>, ReportError> {
+    if bytes.starts_with(b"%PDF-1.3")
+        && let Some(digit) = bytes.get_mut(7)
+    {
+        *digit = b'7';
+    }
+    let bad = || ReportError::Pdf("the trailer has no /ID to settle".to_owned());
+    let at = bytes
+        .windows(3)
+        .rposition(|w| w == b"/ID")
+        .ok_or_else(bad)?;
+    let digest = Sha256::digest(bytes.get(..at).ok_or_else(bad)?);
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let mut cursor = at;
+    for _ in 0..2 {
+        let open = cursor
+            + bytes
+                .get(cursor..)
+                .ok_or_else(bad)?
+                .iter()
+                .position(|&b| b == b'(')
+                .ok_or_else(bad)?;
+        let close = open
+            + bytes
+                .get(open..)
+                .ok_or_else(bad)?
+                .iter()
+                .position(|&b| b == b')')
+                .ok_or_else(bad)?;
+        let slot = bytes.get_mut(open + 1..close).ok_or_else(bad)?;
+        if slot.len() != hex.len() {
+            return Err(bad());
+        }
+        slot.copy_from_slice(hex.as_bytes());
+        cursor = close + 1;
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,549 @@
+//! The documents, checked the way a reader would: with poppler and qpdf on real PDF files.
+
+// A test that fails should stop at once with the value that was wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use roadbook_model::{Decision, Handbook, Id, fixtures, sample};
+use roadbook_report::layout::{MARGIN, PAGE_H, PAGE_W};
+use roadbook_report::{DocumentKind, Issued, Request, prepare};
+use roadbook_store::Store;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    store: Store,
+    handbook: Handbook,
+}
+
+fn fixture(handbook: Handbook) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("r.db")).unwrap();
+    store.import(&handbook, "Test Lead").unwrap();
+    Fixture {
+        dir,
+        store,
+        handbook,
+    }
+}
+
+fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
+impl Fixture {
+    fn request(&self, kind: DocumentKind) -> Request {
+        Request {
+            kind,
+            program: self.handbook.program.id,
+            review: None,
+            since: None,
+            status: None,
+            as_of: as_of(),
+        }
+    }
+
+    fn issue(&self, request: &Request) -> (Issued, PathBuf) {
+        let issued = prepare(&self.store, request, "Test Lead").unwrap();
+        let path = self.dir.path().join(format!(
+            "{}-{}.pdf",
+            request.kind.as_str(),
+            issued.record.id
+        ));
+        std::fs::write(&path, &issued.pdf).unwrap();
+        (issued, path)
+    }
+}
+
+fn tool(name: &str, args: &[&str], file: &Path) -> String {
+    // pdftotext writes next to the file unless told to use stdout.
+    let stdout: &[&str] = if name == "pdftotext" { &["-"] } else { &[] };
+    let out = Command::new(name)
+        .args(args)
+        .arg(file)
+        .args(stdout)
+        .output()
+        .unwrap_or_else(|e| panic!("{name}: {e} (make test installs it)"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The document's text in drawing order with all whitespace folded, so a phrase wrapped over
+/// lines of a cell still reads as one.
+fn text(file: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-raw", "-enc", "UTF-8"])
+        .arg(file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn assert_holds(text: &str, facts: &[&str], doc: &str) {
+    for fact in facts {
+        assert!(text.contains(fact), "{doc} does not show {fact:?}");
+    }
+}
+
+fn check_file(path: &Path) {
+    let check = tool("qpdf", &["--check"], path);
+    assert!(
+        check.contains("No syntax or stream encoding errors"),
+        "{check}"
+    );
+    let fonts = tool("pdffonts", &[], path);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "no fonts: {fonts}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let n = cols.len();
+        assert_eq!(cols[n - 5], "yes", "font not embedded: {row}");
+    }
+    // Subset, not whole: the fonts alone weigh megabytes (Droid Sans Fallback 4 MB). pdffonts'
+    // "sub" column looks for a six-capital tag in the font name, which printpdf does not write.
+    let size = std::fs::metadata(path).unwrap().len();
+    assert!(
+        size < 1_500_000,
+        "{} is {size} bytes: fonts are not subset",
+        path.display()
+    );
+}
+
+/// Every word's box from `pdftotext -bbox` lies inside the content area between the margins.
+fn check_bounds(path: &Path) -> usize {
+    let html = tool("pdftotext", &["-bbox"], path);
+    let mut words = 0;
+    for line in html.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f32 {
+            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            let end = start + line[start..].find('"').unwrap();
+            line[start..end].parse().unwrap()
+        };
+        let (x0, y0, x1, y1) = (attr("xMin"), attr("yMin"), attr("xMax"), attr("yMax"));
+        assert!(
+            x0 >= MARGIN - 1.0 && x1 <= PAGE_W - MARGIN + 1.0,
+            "word outside the side margins: {line}"
+        );
+        assert!(
+            y0 >= 20.0 && y1 <= PAGE_H - 20.0,
+            "word outside the top or bottom: {line}"
+        );
+        words += 1;
+    }
+    words
+}
+
+fn pages(path: &Path) -> usize {
+    let info = tool("pdfinfo", &[], path);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn page_text(path: &Path, page: usize) -> String {
+    let p = page.to_string();
+    tool("pdftotext", &["-raw", "-f", &p, "-l", &p], path)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        + " "
+}
+
+#[test]
+fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
+    let f = fixture(sample::builder_insights().unwrap());
+    let workstreams = [
+        "Identity and SSO",
+        "Org-aware access",
+        "Kanopy hosting",
+        "Observability and analytics",
+        "Readiness gating",
+    ];
+    let decisions = [
+        "Okta SSO path and claims model",
+        "Builder Relations org source",
+        "First Kanopy runtime boundary",
+        "Telemetry and dashboard ownership model",
+    ];
+    let needed_from = [
+        "Identity and Security",
+        "Builder Relations Ops and Org Systems",
+        "Platform Engineering, Application Engineering",
+    ];
+    let signals = [
+        "not ready until Okta path and claims model are confirmed",
+        "not ready until org truth and exception process are confirmed",
+        "partially shaped, not ready for final rollout gate",
+        "conceptually defined, implementation path still open",
+        "framing exists, sponsorship still needed on key dependencies",
+    ];
+    let actions = [
+        "Confirm owner and meeting path for Okta/identity decisions",
+        "Confirm authoritative Builder Relations org source",
+        "Confirm Kanopy assumptions with platform owners",
+        "Confirm telemetry stack and dashboard ownership model",
+    ];
+    let statuses = ["Needs decision", "Drafted", "Blocked"];
+
+    let mut outputs = Vec::new();
+    for kind in DocumentKind::ALL {
+        let (issued, path) = f.issue(&f.request(kind));
+        check_file(&path);
+        assert!(check_bounds(&path) > 100);
+        let t = text(&path);
+        assert_holds(
+            &t,
+            &[
+                kind.title(),
+                "Builder Insights operationalization",
+                "As of 22 November 2026",
+                "Page 1 of",
+            ],
+            kind.as_str(),
+        );
+        assert_holds(&t, &decisions, kind.as_str());
+        match kind {
+            DocumentKind::Readout => {
+                assert_holds(&t, &workstreams, "readout");
+                assert_holds(&t, &needed_from, "readout");
+                assert_holds(&t, &signals, "readout");
+                assert_holds(&t, &actions, "readout");
+                assert_holds(&t, &statuses, "readout");
+                assert_holds(
+                    &t,
+                    &[
+                        "Top risks",
+                        "Identity decisions stay abstract and block entitlement implementation",
+                        "Milestone 1",
+                        "Asks of leadership",
+                        "first readout",
+                    ],
+                    "readout",
+                );
+            }
+            DocumentKind::Memo => {
+                assert_holds(&t, &needed_from, "memo");
+                assert_holds(
+                    &t,
+                    &[
+                        "Purpose",
+                        "Recommendation",
+                        "What we ask of you",
+                        "Adopt MongoDB Okta SSO as the workforce identity path",
+                    ],
+                    "memo",
+                );
+                assert!(
+                    issued.record.pages <= 2,
+                    "a memo is one or two pages: {}",
+                    issued.record.pages
+                );
+            }
+            DocumentKind::Packet => {
+                assert_holds(
+                    &t,
+                    &[
+                        "Core decision group",
+                        "Builder Insights product lead or product sponsor",
+                        "application engineering lead",
+                        "Specialist stakeholders",
+                        "corporate IAM or Okta owner",
+                        "Confirm the operational problem",
+                        "Review decision register",
+                        "Resolve or assign",
+                        "Capture next actions",
+                        "What makes this meeting fail",
+                        "No actual owners are present",
+                        "updated Decision Register",
+                        "updated Internal Readiness Checklist if rollout posture changed",
+                        "Appendix: Status Dashboard",
+                        "Leadership dashboards depends on telemetry definitions and ownership",
+                    ],
+                    "packet",
+                );
+                assert_holds(&t, &workstreams, "packet appendix");
+                // Owner order: the Identity decision (first owner label) comes before the Org one.
+                assert!(
+                    t.find("Question Which Okta").unwrap()
+                        < t.find("Question Which system is authoritative").unwrap()
+                );
+            }
+            DocumentKind::Dashboard => {
+                assert_holds(&t, &workstreams, "dashboard");
+                assert_holds(&t, &signals, "dashboard");
+                assert_holds(&t, &actions, "dashboard");
+                assert_holds(
+                    &t,
+                    &[
+                        "In discovery",
+                        "Needs validation",
+                        "Shared status vocabulary",
+                        "Delivery signal",
+                        "Related references",
+                    ],
+                    "dashboard",
+                );
+            }
+            DocumentKind::Register => {
+                assert_holds(&t, &needed_from, "register");
+                assert_holds(
+                    &t,
+                    &["Which workloads move into Kanopy first?", "4 decisions"],
+                    "register",
+                );
+            }
+        }
+        let info = tool("pdfinfo", &[], &path);
+        assert!(
+            info.contains(&format!(
+                "Title:           {} — Builder Insights operationalization",
+                kind.title()
+            )),
+            "{info}"
+        );
+        assert!(info.contains("Author:          Test Lead"), "{info}");
+        assert!(
+            info.contains("CreationDate:    Sun Nov 22 09:00:00 2026"),
+            "{info}"
+        );
+        outputs.push(issued.pdf);
+    }
+    let outline = tool(
+        "qpdf",
+        &["--json", "--json-key=outlines"],
+        &f.dir.path().join("none.pdf").with_file_name(
+            std::fs::read_dir(f.dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().contains("readout-"))
+                .unwrap(),
+        ),
+    );
+    assert!(
+        outline.contains("\"title\": \"Decisions needed\"")
+            && outline.contains("\"title\": \"Readiness\""),
+        "{outline}"
+    );
+}
+
+#[test]
+fn the_same_data_and_moment_give_the_same_bytes() {
+    let f = fixture(sample::builder_insights().unwrap());
+    for kind in DocumentKind::ALL {
+        let a = prepare(&f.store, &f.request(kind), "Test Lead").unwrap();
+        let b = prepare(&f.store, &f.request(kind), "Test Lead").unwrap();
+        assert!(
+            a.pdf == b.pdf,
+            "{} differs between two renders",
+            kind.as_str()
+        );
+        assert_eq!(a.record.pdf_sha256, b.record.pdf_sha256);
+        let mut later = f.request(kind);
+        later.as_of = as_of() + Duration::days(1);
+        assert!(
+            prepare(&f.store, &later, "Test Lead").unwrap().pdf != a.pdf,
+            "the as-of date is in the document"
+        );
+    }
+}
+
+/// 300 decisions whose texts are long, unbroken and in several scripts.
+fn stress() -> Handbook {
+    let mut h = fixtures::generated(40, 9);
+    let status = h.statuses[2].id;
+    let owner = h.owners[0].id;
+    let words = [
+        "Entitlement",
+        "décision",
+        "Überprüfungsvorgang",
+        "日本語のテキストは空白なしで続きます",
+        "עברית",
+        "العربية",
+        "—",
+        "“quoted”",
+        "𝛼β∑",
+        "\u{1F9EA}",
+    ];
+    for n in 0..300 {
+        let unbroken = format!("{}{}", words[n % words.len()], "x".repeat(60 + n % 90));
+        h.decisions.push(Decision {
+            id: Id::new(),
+            title: format!("Decision {n}: {unbroken}"),
+            question: format!(
+                "{} {} {}",
+                words[(n + 3) % words.len()],
+                unbroken,
+                "日本語".repeat(n % 40)
+            ),
+            needed_from: vec![owner],
+            workstream_id: None,
+            status_id: status,
+            due: None,
+            options: vec![unbroken.clone()],
+            outcome: format!("{unbroken}{unbroken}"),
+            rationale: String::new(),
+            decided_by: String::new(),
+            decided_on: None,
+            risk_ids: Vec::new(),
+            superseded_by: None,
+        });
+    }
+    h
+}
+
+#[test]
+fn a_large_multilingual_program_stays_inside_the_page_and_repeats_table_headers() {
+    let f = fixture(stress());
+    let (_, register) = f.issue(&f.request(DocumentKind::Register));
+    check_file(&register);
+    check_bounds(&register);
+    let n = pages(&register);
+    assert!(n >= 10, "300 long decisions fill many pages: {n}");
+    for page in 1..=n {
+        let t = page_text(&register, page);
+        assert!(
+            t.contains(&format!("Page {page} of {n}")),
+            "page {page}: {t:.200}"
+        );
+        if page > 1 {
+            assert!(
+                t.contains("# Decision Needed from Workstream Status Due Outcome"),
+                "page {page} has no header row: {t:.300}"
+            );
+        }
+    }
+    let all = text(&register);
+    assert!(all.contains("Decision 299"), "the last decision is there");
+    assert!(
+        all.contains("\u{25A1}"),
+        "a character no font has shows as a box"
+    );
+    for kind in [
+        DocumentKind::Readout,
+        DocumentKind::Memo,
+        DocumentKind::Packet,
+        DocumentKind::Dashboard,
+    ] {
+        let (_, path) = f.issue(&f.request(kind));
+        check_file(&path);
+        check_bounds(&path);
+    }
+}
+
+#[test]
+fn a_readout_reports_what_changed_since_the_last_readout() {
+    let mut f = fixture(sample::builder_insights().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let mut first_request = f.request(DocumentKind::Readout);
+    first_request.as_of = Utc::now();
+    let first = prepare(&f.store, &first_request, "Test Lead").unwrap();
+    assert_eq!(first.record.parameters["since"], serde_json::Value::Null);
+    f.store
+        .archive_document(&first.record, &first.snapshot)
+        .unwrap();
+    assert_eq!(f.store.documents(f.handbook.program.id).unwrap().len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+
+    let mut decision = f.handbook.decisions[0].clone();
+    decision.status_id = f.handbook.status_named("Decided").unwrap().id;
+    decision.outcome = "Adopt Okta SSO with group claims".into();
+    f.store
+        .save(f.handbook.program.id, &decision, "Test Lead")
+        .unwrap();
+    let mut risk = f.handbook.risks[0].clone();
+    risk.status_id = f.handbook.status_named("Done").unwrap().id;
+    f.store
+        .save(f.handbook.program.id, &risk, "Test Lead")
+        .unwrap();
+
+    let mut request = f.request(DocumentKind::Readout);
+    request.as_of = Utc::now() + Duration::days(1);
+    let (second, path) = f.issue(&request);
+    assert_eq!(
+        second.record.parameters["previous_readout"],
+        first.record.id.to_string()
+    );
+    let t = text(&path);
+    assert_holds(
+        &t,
+        &[
+            &format!(
+                "What changed since the last readout ({})",
+                first_request.as_of.format("%-d %B %Y")
+            ),
+            "Decision 'Okta SSO path and claims model': Needs decision → Decided",
+            "Decision 'Okta SSO path and claims model' recorded its outcome: Adopt Okta SSO with group claims",
+            "Risk closed (Done): Identity decisions stay abstract and block entitlement implementation",
+        ],
+        "second readout",
+    );
+    assert!(
+        !t.contains("New decision"),
+        "the import before the first readout is not a change since it"
+    );
+    // The decided decision left "Decisions needed"; the register still holds it.
+    let needed = t
+        .split("Decisions needed")
+        .nth(1)
+        .unwrap()
+        .split("Top risks")
+        .next()
+        .unwrap();
+    assert!(
+        !needed.contains("Okta SSO path and claims model"),
+        "{needed}"
+    );
+    assert!(snapshot_holds(
+        &second.snapshot,
+        "Adopt Okta SSO with group claims"
+    ));
+
+    // Reissued for the first readout's moment, a readout still compares with nothing before it.
+    let again = prepare(&f.store, &first_request, "Test Lead").unwrap();
+    assert_eq!(again.record.parameters["since"], serde_json::Value::Null);
+}
+
+fn snapshot_holds(snapshot: &str, text: &str) -> bool {
+    let value: serde_json::Value = serde_json::from_str(snapshot).unwrap();
+    value["handbook"]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["outcome"] == text)
+}
+
+#[test]
+fn a_packet_needs_a_review() {
+    let mut h = sample::builder_insights().unwrap();
+    let review = h.reviews[0].id;
+    h.risks
+        .retain(|r| r.scope != roadbook_model::RiskScope::Review { review_id: review });
+    h.reviews.clear();
+    let f = fixture(h);
+    let err = prepare(&f.store, &f.request(DocumentKind::Packet), "Test Lead").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("there is no review to prepare a packet for"),
+        "{err}"
+    );
+}

@@ -1,0 +1,154 @@
+//! The archive of issued documents.
+
+use roadbook_model::Id;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Result, Store, StoreError, parse_id};
+
+/// One issued document, as `roadbook documents` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssuedDocument {
+    pub id: Id,
+    pub program_id: Id,
+    /// readout, memo, packet, dashboard, register.
+    pub kind: String,
+    pub issued_at: String,
+    pub as_of: String,
+    pub parameters: serde_json::Value,
+    pub pdf_sha256: String,
+    pub pdf_bytes: u64,
+    pub pages: u32,
+    pub author: String,
+}
+
+const COLUMNS: &str =
+    "id, program_id, kind, issued_at, as_of, parameters, pdf_sha256, pdf_bytes, pages, author";
+
+/// A documents row as SQLite gives it, before its ids and JSON are checked.
+struct Raw {
+    id: String,
+    program_id: String,
+    kind: String,
+    issued_at: String,
+    as_of: String,
+    parameters: String,
+    pdf_sha256: String,
+    pdf_bytes: i64,
+    pages: i64,
+    author: String,
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
+    Ok(Raw {
+        id: r.get(0)?,
+        program_id: r.get(1)?,
+        kind: r.get(2)?,
+        issued_at: r.get(3)?,
+        as_of: r.get(4)?,
+        parameters: r.get(5)?,
+        pdf_sha256: r.get(6)?,
+        pdf_bytes: r.get(7)?,
+        pages: r.get(8)?,
+        author: r.get(9)?,
+    })
+}
+
+fn record(raw: Raw) -> Result<IssuedDocument> {
+    Ok(IssuedDocument {
+        id: parse_id(&raw.id)?,
+        program_id: parse_id(&raw.program_id)?,
+        kind: raw.kind,
+        issued_at: raw.issued_at,
+        as_of: raw.as_of,
+        parameters: crate::parse_body(&raw.parameters)?,
+        pdf_sha256: raw.pdf_sha256,
+        pdf_bytes: raw.pdf_bytes.max(0) as u64,
+        pages: raw.pages.clamp(0, i64::from(u32::MAX)) as u32,
+        author: raw.author,
+    })
+}
+
+impl Store {
+    /// Records an issued document with the exact data it showed.
+    pub fn archive_document(&mut self, doc: &IssuedDocument, snapshot: &str) -> Result<()> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        self.conn
+            .execute(
+                "INSERT INTO documents (id, program_id, kind, issued_at, as_of, parameters, snapshot, pdf_sha256, pdf_bytes, pages, author)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    doc.id.to_string(),
+                    doc.program_id.to_string(),
+                    doc.kind,
+                    doc.issued_at,
+                    doc.as_of,
+                    doc.parameters.to_string(),
+                    snapshot,
+                    doc.pdf_sha256,
+                    doc.pdf_bytes as i64,
+                    i64::from(doc.pages),
+                    doc.author
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Issued documents of a program, oldest first.
+    pub fn documents(&self, program: Id) -> Result<Vec<IssuedDocument>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM documents WHERE program_id = ?1 ORDER BY issued_at, id"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![program.to_string()], row)
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(record(r.map_err(|e| self.sql(e))?)?);
+        }
+        Ok(out)
+    }
+
+    /// The latest document of `kind` that speaks for a moment strictly before `before`
+    /// (RFC 3339, UTC): the "last readout" a new readout compares against.
+    pub fn last_document(
+        &self,
+        program: Id,
+        kind: &str,
+        before: &str,
+    ) -> Result<Option<IssuedDocument>> {
+        let found = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM documents WHERE program_id = ?1 AND kind = ?2 AND as_of < ?3 ORDER BY as_of DESC, issued_at DESC LIMIT 1"
+                ),
+                params![program.to_string(), kind, before],
+                row,
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        found.map(record).transpose()
+    }
+
+    /// The data a document showed, as archived.
+    pub fn document_snapshot(&self, id: Id) -> Result<String> {
+        self.conn
+            .query_row(
+                "SELECT snapshot FROM documents WHERE id = ?1",
+                params![id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .ok_or(StoreError::NotFound { kind: None, id })
+    }
+}
