@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup run test lint bench
+.PHONY: setup run test lint bench bench-documents
 
 setup:
 	@scripts/setup.sh
@@ -33,5 +33,11 @@ test: lint
 	$(CARGO) test --workspace --locked
 
 bench: setup
-	$(CARGO) bench --locked -p roadbook-store
+	$(CARGO) bench --locked -p roadbook-store -p roadbook-report
 	@scripts/bench-summary.py
+
+# Whole `roadbook report` processes against headless Chromium and wkhtmltopdf on the same
+# content. Installs the two browsers' engines and hyperfine, which `make test` does not need.
+bench-documents: setup
+	@BENCH_TOOLS=1 scripts/setup.sh
+	@scripts/bench-documents.sh

@@ -9,6 +9,11 @@ packages=(
   poppler-utils qpdf           # the document tests read PDFs as a person's viewer would
 )
 
+# Only for `make bench-documents`: the engines Roadbook's documents are compared with.
+if [ -n "${BENCH_TOOLS:-}" ]; then
+  packages+=(chromium wkhtmltopdf hyperfine)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -80,6 +80,7 @@ pub enum Command {
         /// Only decisions with this status (register)
         #[arg(long, value_name = "STATUS")]
         status: Option<String>,
+        /// Where to write it; a name ending in .html writes an HTML page instead of the PDF
         #[arg(long, value_name = "FILE.pdf")]
         out: PathBuf,
     },

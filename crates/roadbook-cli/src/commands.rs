@@ -257,6 +257,22 @@ impl<W: Write> Ctx<W> {
             status,
             as_of: as_of.unwrap_or_else(Utc::now),
         };
+        let html = out
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+        if html {
+            // A page for an email or a wiki; the PDF is the issued, archived document.
+            let page = roadbook_report::prepare_html(&store, &request, &self.author)?;
+            write_atomically(out, page.as_bytes())?;
+            writeln!(
+                self.out,
+                "{}: HTML, {} bytes (not archived: issue the PDF to archive it)",
+                out.display(),
+                page.len()
+            )?;
+            return Ok(());
+        }
         let issued = roadbook_report::prepare(&store, &request, &self.author)?;
         // The file first: an archive entry for a document that was never saved would be a lie.
         write_atomically(out, &issued.pdf)?;

@@ -859,3 +859,150 @@ fn a_usage_error_is_one_line_with_a_non_zero_exit() {
         "{err}"
     );
 }
+
+fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-raw"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdftotext (make test installs poppler-utils)"
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
+    let (dir, db) = sample_db();
+    let a = dir.path().join("a.pdf");
+    let b = dir.path().join("b.pdf");
+    let said = ok(
+        &db,
+        &[
+            "report",
+            "readout",
+            "--as-of",
+            "2026-11-22T09:00:00Z",
+            "--out",
+            a.to_str().unwrap(),
+        ],
+    );
+    assert!(said.contains("pages") && said.contains("sha256"), "{said}");
+    ok(
+        &db,
+        &[
+            "report",
+            "readout",
+            "--as-of",
+            "2026-11-22T09:00:00Z",
+            "--out",
+            b.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+        "two processes, same data and moment, same bytes"
+    );
+
+    let docs: Value = serde_json::from_str(&ok(&db, &["documents", "--json"])).unwrap();
+    let docs = docs.as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    assert!(
+        docs.iter()
+            .all(|d| d["kind"] == "readout" && d["as_of"] == "2026-11-22T09:00:00.000Z")
+    );
+    assert_eq!(docs[0]["pdf_sha256"], docs[1]["pdf_sha256"]);
+    assert_eq!(ok(&db, &["documents"]).lines().count(), 2);
+}
+
+#[test]
+fn a_new_decision_shows_in_the_next_readout_and_the_register_filters_by_status() {
+    let (dir, db) = sample_db();
+    ok(
+        &db,
+        &[
+            "decision",
+            "add",
+            "--title",
+            "Choose the pilot cohort",
+            "--needed-from",
+            "Product",
+            "--due",
+            "2026-12-15",
+        ],
+    );
+    let readout = dir.path().join("readout.pdf");
+    ok(
+        &db,
+        &["report", "readout", "--out", readout.to_str().unwrap()],
+    );
+    let text = pdf_text(&readout);
+    assert!(text.contains("Choose the pilot cohort"), "{text:.500}");
+
+    let register = dir.path().join("register.pdf");
+    ok(
+        &db,
+        &[
+            "report",
+            "register",
+            "--status",
+            "drafted",
+            "--out",
+            register.to_str().unwrap(),
+        ],
+    );
+    let text = pdf_text(&register);
+    assert!(
+        text.contains("First Kanopy runtime boundary") && text.contains("Status: Drafted"),
+        "{text:.500}"
+    );
+    assert!(
+        !text.contains("Okta SSO path and claims model"),
+        "only Drafted decisions"
+    );
+
+    let packet = dir.path().join("packet.pdf");
+    let review = export(&db).reviews[0].id.to_string();
+    ok(
+        &db,
+        &[
+            "report",
+            "packet",
+            "--review",
+            &review,
+            "--out",
+            packet.to_str().unwrap(),
+        ],
+    );
+    assert!(pdf_text(&packet).contains("Decisions to aim for"));
+}
+
+#[test]
+fn a_report_that_cannot_be_saved_is_not_archived() {
+    let (dir, db) = sample_db();
+    let nowhere = dir.path().join("missing-folder").join("x.pdf");
+    let err = fails(&db, &["report", "memo", "--out", nowhere.to_str().unwrap()]);
+    assert!(err.contains("cannot write in"), "{err}");
+    let err = fails(
+        &db,
+        &[
+            "report",
+            "packet",
+            "--review",
+            &Id::new().to_string(),
+            "--out",
+            "/tmp/never.pdf",
+        ],
+    );
+    assert!(err.contains("no review with id"), "{err}");
+    let err = fails(&db, &["report", "slides", "--out", "/tmp/never.pdf"]);
+    assert!(err.contains("invalid value 'slides'"), "{err}");
+    assert_eq!(ok(&db, &["documents"]), "");
+}

@@ -7,6 +7,7 @@
 mod changes;
 mod documents;
 mod fonts;
+mod html;
 pub mod layout;
 mod pdf;
 mod text;
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 pub use changes::{Change, ChangeKind, summarize};
 pub use documents::{Changes, Context};
+pub use html::html;
 pub use pdf::{Meta, render};
 
 #[derive(Debug, thiserror::Error)]
@@ -128,9 +130,54 @@ fn pick_review(
         .ok_or(ReportError::NoReview)
 }
 
+/// The document as an HTML page (not archived: the PDF is the issued document).
+pub fn prepare_html(store: &Store, request: &Request, author: &str) -> Result<String, ReportError> {
+    let composed = compose(store, request, author)?;
+    Ok(html::html(&composed.blocks, &composed.meta))
+}
+
 /// Gathers what the document needs (the handbook, and for a readout the changes since the last
 /// one), renders it and describes it for the archive. Writes nothing.
 pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued, ReportError> {
+    let Composed {
+        blocks,
+        meta,
+        parameters,
+        snapshot,
+    } = compose(store, request, author)?;
+    let (pdf, pages) = pdf::render_counted(&blocks, &meta)?;
+    let record = IssuedDocument {
+        id: Id::new(),
+        program_id: request.program,
+        kind: request.kind.as_str().to_owned(),
+        issued_at: rfc3339(Utc::now()),
+        as_of: rfc3339(request.as_of),
+        parameters: serde_json::Value::Object(parameters),
+        pdf_sha256: Sha256::digest(&pdf)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        pdf_bytes: pdf.len() as u64,
+        pages: pages as u32,
+        author: author.to_owned(),
+    };
+    Ok(Issued {
+        pdf,
+        record,
+        snapshot: serde_json::Value::Object(snapshot).to_string(),
+    })
+}
+
+/// A document before rendering.
+struct Composed {
+    blocks: Vec<layout::Block>,
+    meta: Meta,
+    parameters: serde_json::Map<String, serde_json::Value>,
+    /// The exact data shown: the handbook, the parameters and, for a readout, the changes.
+    snapshot: serde_json::Map<String, serde_json::Value>,
+}
+
+fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, ReportError> {
     let handbook = store.load(request.program)?;
     let ctx = Context {
         handbook: &handbook,
@@ -203,7 +250,6 @@ pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued,
         subject: format!("{} for {}", request.kind.title(), handbook.program.name),
         as_of: request.as_of,
     };
-    let (pdf, pages) = pdf::render_counted(&blocks, &meta)?;
     snapshot.insert(
         "handbook".into(),
         serde_json::to_value(&handbook).unwrap_or_default(),
@@ -212,24 +258,10 @@ pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued,
         "parameters".into(),
         serde_json::Value::Object(parameters.clone()),
     );
-    let record = IssuedDocument {
-        id: Id::new(),
-        program_id: request.program,
-        kind: request.kind.as_str().to_owned(),
-        issued_at: rfc3339(Utc::now()),
-        as_of,
-        parameters: serde_json::Value::Object(parameters),
-        pdf_sha256: Sha256::digest(&pdf)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        pdf_bytes: pdf.len() as u64,
-        pages: pages as u32,
-        author: author.to_owned(),
-    };
-    Ok(Issued {
-        pdf,
-        record,
-        snapshot: serde_json::Value::Object(snapshot).to_string(),
+    Ok(Composed {
+        blocks,
+        meta,
+        parameters,
+        snapshot,
     })
 }

@@ -303,14 +303,47 @@ fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError
         .iter()
         .map(|page| PdfPage::new(Mm::from(Pt(PAGE_W)), Mm::from(Pt(PAGE_H)), ops(fonts, page)))
         .collect();
+    // Not printpdf's own `optimize`: it compresses at zlib's best level (see `compress`).
     let options = PdfSaveOptions {
         subset_fonts: true,
-        optimize: true,
+        optimize: false,
         ..PdfSaveOptions::default()
     };
     let mut warnings = Vec::new();
-    let bytes = doc.with_pages(pages).save(&options, &mut warnings);
+    doc.with_pages(pages);
+    let mut lopdf_doc = printpdf::to_lopdf_doc(&doc, &options, &mut warnings);
+    for object in lopdf_doc.objects.values_mut() {
+        if let lopdf::Object::Stream(stream) = object
+            && stream.allows_compression
+        {
+            compress(stream)?;
+        }
+    }
+    let mut bytes = Vec::new();
+    lopdf_doc
+        .save_to(&mut bytes)
+        .map_err(|e| ReportError::Pdf(e.to_string()))?;
     settle(bytes)
+}
+
+/// Flate-compresses a stream that has no filter yet, when that makes it smaller, as lopdf's
+/// `Stream::compress` does but at zlib's fastest level instead of its best: on the sample packet
+/// that halves the time of a whole `roadbook report` (25 ms to 13 ms in process) for a PDF of
+/// 126 KB instead of 106 KB.
+fn compress(stream: &mut lopdf::Stream) -> Result<(), ReportError> {
+    use std::io::Write;
+    if stream.dict.get(b"Filter").is_ok() {
+        return Ok(());
+    }
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let failed = |e: std::io::Error| ReportError::Pdf(format!("compressing a stream: {e}"));
+    encoder.write_all(&stream.content).map_err(failed)?;
+    let compressed = encoder.finish().map_err(failed)?;
+    if compressed.len() + 19 < stream.content.len() {
+        stream.dict.set("Filter", "FlateDecode");
+        stream.set_content(compressed);
+    }
+    Ok(())
 }
 
 /// printpdf writes a PDF 1.3 header (its fonts need 1.6) and a random trailer /ID. Both are

@@ -1,0 +1,38 @@
+//! `cargo bench -p roadbook-report`: one document of each kind for the sample program, in
+//! process with fonts loaded once (the desktop app's case). Whole-process figures against
+//! Chromium and wkhtmltopdf come from scripts/bench-documents.sh.
+
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use roadbook_model::sample;
+use roadbook_report::{DocumentKind, Request, prepare};
+use roadbook_store::Store;
+
+fn documents(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("bench.db")).unwrap();
+    let handbook = sample::builder_insights().unwrap();
+    store.import(&handbook, "bench").unwrap();
+    let as_of = chrono::DateTime::parse_from_rfc3339("2026-11-22T09:00:00Z")
+        .unwrap()
+        .into();
+    for kind in DocumentKind::ALL {
+        let request = Request {
+            kind,
+            program: handbook.program.id,
+            review: None,
+            since: None,
+            status: None,
+            as_of,
+        };
+        c.bench_function(&format!("document {}", kind.as_str()), |b| {
+            b.iter(|| black_box(prepare(&store, &request, "bench").unwrap().pdf.len()))
+        });
+    }
+}
+
+criterion_group!(benches, documents);
+criterion_main!(benches);
