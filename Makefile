@@ -4,31 +4,47 @@
 # CI runs `make test` through .ci/run.
 
 CARGO ?= cargo
+NPM ?= npm
 export CARGO_TERM_COLOR ?= never
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-report/ts,roadbook-desktop/ts
 
-.PHONY: setup run test lint bench bench-documents
+.PHONY: setup run ui lint bindings test bench bench-documents bench-desktop
 
 setup:
 	@scripts/setup.sh
 
-# Until the desktop shell lands (issue 4), `run` opens the sample in the CLI: it builds
-# `roadbook`, puts the sample program in the default database and shows its registers.
-run: setup
-	$(CARGO) build --release --locked -p roadbook-cli
+# The desktop app embeds the built UI, so the UI is built before any Rust that compiles it.
+ui: setup
+	$(NPM) --prefix ui run build
+
+run: ui
+	$(CARGO) build --release --locked -p roadbook-cli -p roadbook-desktop
 	@target/release/roadbook programs | grep -q "Builder Insights operationalization" \
 		|| target/release/roadbook init --sample >/dev/null
-	@target/release/roadbook programs
-	@echo "--- decision register"; target/release/roadbook decision list
-	@echo "--- risks"; target/release/roadbook risk list
-	@echo "--- next actions"; target/release/roadbook action list
+	target/release/roadbook-desktop
 
-lint: setup
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(NPM) --prefix ui run check
 
-# The benches run once each in test mode first (they must work); the full test run comes last
-# so its summary line is the last thing printed.
-test: lint
+# The TypeScript types come from the Rust types (ts-rs). Regenerate them and fail when the
+# committed ones differ: a stale binding is a bug the type check cannot see.
+bindings: ui
+	$(CARGO) test --locked -q --lib -p roadbook-model -p roadbook-store -p roadbook-report -p roadbook-desktop --features $(TS_FEATURES) >/dev/null
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		if [ -n "$$(git status --porcelain -- ui/src/lib/bindings)" ]; then \
+			git status --short -- ui/src/lib/bindings; \
+			echo "ui/src/lib/bindings is stale: commit the regenerated files"; exit 1; \
+		fi; \
+	fi
+
+# UI unit tests and the benches (once each) first; the Rust suite, with the end-to-end test of
+# the desktop app in its real webview, comes last so its summary line ends the output.
+test: lint bindings
+	$(NPM) --prefix ui test
+	$(CARGO) build --locked -p roadbook-desktop
 	$(CARGO) test --workspace --locked --benches
 	$(CARGO) test --workspace --locked
 
@@ -41,3 +57,6 @@ bench: setup
 bench-documents: setup
 	@BENCH_TOOLS=1 scripts/setup.sh
 	@scripts/bench-documents.sh
+
+bench-desktop: ui
+	@scripts/bench-desktop.sh

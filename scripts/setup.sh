@@ -2,13 +2,17 @@
 # Installs what Roadbook's build, app and tests need on Debian 12, and only what is missing.
 # Root runs apt-get directly; other users go through sudo.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential pkg-config   # C compiler for the bundled SQLite
-  python3                      # scripts/bench-summary.py
-  poppler-utils qpdf           # the document tests read PDFs as a person's viewer would
+  build-essential pkg-config curl file   # C compiler for the bundled SQLite and for -sys crates
+  python3                                # scripts/bench-summary.py
+  poppler-utils qpdf                     # the document tests read PDFs as a person's viewer would
+  # Tauri 2 on Linux
+  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
+  # The desktop app under test: a virtual display and WebKit's WebDriver
+  xvfb xauth webkit2gtk-driver
 )
-
 # Only for `make bench-documents`: the engines Roadbook's documents are compared with.
 if [ -n "${BENCH_TOOLS:-}" ]; then
   packages+=(chromium wkhtmltopdf hyperfine)
@@ -33,3 +37,19 @@ fi
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done
+
+# The UI builds with Node 20.19 or newer (Vite 7).
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+  echo "setup: Node.js 20.19 or newer is needed for the UI (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: installing the UI's packages (npm ci)"
+  npm --prefix ui ci --no-audit --no-fund --loglevel=error
+fi
+
+# WebDriver for the desktop app: the one tauri-driver the end-to-end test uses.
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "setup: installing tauri-driver (cargo install, about 2 minutes)"
+  cargo install tauri-driver --locked --version '^2' --quiet
+fi

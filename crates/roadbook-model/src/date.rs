@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Its own type so that a date that does not exist (2026-02-30) is refused with a message a
 /// person understands, in the CLI and in import files alike.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Date(NaiveDate);
 
 impl Date {

@@ -39,6 +39,7 @@ macro_rules! with_collections {
 
 macro_rules! define_handbook {
     ($($field:ident: $ty:ident),+ $(,)?) => {
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct Handbook {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 /// UUID v7: time-ordered, so items sort in creation order and ids made on two machines never
 /// collide, which the sync relies on.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Id(Uuid);
 
 impl Id {

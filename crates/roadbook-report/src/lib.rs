@@ -37,7 +37,8 @@ pub enum ReportError {
 }
 
 /// The kinds of document Roadbook issues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     Readout,
@@ -78,7 +79,8 @@ impl DocumentKind {
 }
 
 /// What to issue.
-#[derive(Debug, Clone)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Request {
     pub kind: DocumentKind,
     pub program: Id,
@@ -128,6 +130,56 @@ fn pick_review(
         .min_by_key(|r| r.date)
         .or_else(|| pending().next())
         .ok_or(ReportError::NoReview)
+}
+
+/// What changed in a readout's window.
+#[derive(Debug, Clone)]
+pub struct ChangeWindow {
+    /// Where the window starts; `None` before the first readout.
+    pub since: Option<DateTime<Utc>>,
+    /// The readout the window starts at, when it starts at one.
+    pub last_readout: Option<IssuedDocument>,
+    pub lines: Vec<Change>,
+}
+
+/// What changed since the last archived readout before `as_of` (or since `since`), in words.
+/// The readout and the dashboard show the same.
+pub fn changes_since(
+    store: &Store,
+    handbook: &Handbook,
+    since: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+) -> Result<ChangeWindow, ReportError> {
+    let as_of = rfc3339(as_of);
+    let program = handbook.program.id;
+    let last = match since {
+        Some(_) => None,
+        None => store.last_document(program, "readout", &as_of)?,
+    };
+    let since = match (since, &last) {
+        (Some(since), _) => Some(since),
+        (None, Some(last)) => DateTime::parse_from_rfc3339(&last.as_of)
+            .ok()
+            .map(|d| d.with_timezone(&Utc)),
+        (None, None) => None,
+    };
+    let entries = match since {
+        Some(since) => store
+            .history(&HistoryQuery {
+                program: Some(program),
+                item: None,
+                since: Some(since),
+            })?
+            .into_iter()
+            .filter(|e| e.changed_at.as_str() <= as_of.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(ChangeWindow {
+        since,
+        last_readout: last,
+        lines: summarize(handbook, &entries),
+    })
 }
 
 /// The document as an HTML page (not archived: the PDF is the issued document).
@@ -184,35 +236,15 @@ fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, R
         as_of: request.as_of,
         author,
     };
-    let as_of = rfc3339(request.as_of);
     let mut parameters = serde_json::Map::new();
     let mut snapshot = serde_json::Map::new();
     let blocks = match request.kind {
         DocumentKind::Readout => {
-            let last = match request.since {
-                Some(_) => None,
-                None => store.last_document(request.program, "readout", &as_of)?,
-            };
-            let since = match (&request.since, &last) {
-                (Some(since), _) => Some(*since),
-                (None, Some(last)) => DateTime::parse_from_rfc3339(&last.as_of)
-                    .ok()
-                    .map(|d| d.with_timezone(&Utc)),
-                (None, None) => None,
-            };
-            let entries = match since {
-                Some(since) => store
-                    .history(&HistoryQuery {
-                        program: Some(request.program),
-                        item: None,
-                        since: Some(since),
-                    })?
-                    .into_iter()
-                    .filter(|e| e.changed_at.as_str() <= as_of.as_str())
-                    .collect(),
-                None => Vec::new(),
-            };
-            let lines = summarize(&handbook, &entries);
+            let ChangeWindow {
+                since,
+                last_readout: last,
+                lines,
+            } = changes_since(store, &handbook, request.since, request.as_of)?;
             parameters.insert("since".into(), since.map(rfc3339).into());
             if let Some(last) = &last {
                 parameters.insert("previous_readout".into(), last.id.to_string().into());

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::{Result, Store, StoreError, parse_id};
 
 /// One issued document, as `roadbook documents` lists it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssuedDocument {
     pub id: Id,

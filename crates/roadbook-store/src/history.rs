@@ -20,6 +20,7 @@ pub struct HistoryQuery {
 }
 
 /// One changed field.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
     pub program_id: Id,

@@ -3,6 +3,7 @@
 //! Every change runs in one transaction that writes the item, a history row per changed field
 //! and an outbox entry for the sync, so a crash leaves either all of them or none.
 
+mod by_kind;
 mod documents;
 mod error;
 mod history;
@@ -29,6 +30,7 @@ pub struct Store {
 }
 
 /// One line of `roadbook programs`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProgramSummary {
     pub id: Id,
@@ -44,7 +46,9 @@ pub struct Located {
 }
 
 /// What a save did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "saved", rename_all = "snake_case")]
 pub enum Saved {
     Created,
     Updated { fields: Vec<String> },

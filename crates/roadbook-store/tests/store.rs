@@ -511,3 +511,41 @@ fn edits_reported_as_committed_survive_sigkill() {
         "the child committed too little to test anything: {total_reported}"
     );
 }
+
+#[test]
+fn an_item_given_as_json_is_checked_and_saved_by_its_kind() {
+    let (_dir, path, handbook) = with_sample();
+    let mut store = Store::open(&path).unwrap();
+    let mut value = serde_json::to_value(&handbook.risks[0]).unwrap();
+    value["severity"] = json!("low");
+    let saved = store
+        .save_value(handbook.program.id, Kind::Risk, value.clone(), "lead")
+        .unwrap();
+    assert_eq!(
+        saved,
+        Saved::Updated {
+            fields: vec!["severity".into()]
+        }
+    );
+
+    value["severity"] = json!("extreme");
+    let err = store
+        .save_value(handbook.program.id, Kind::Risk, value.clone(), "lead")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("risk: unknown variant `extreme`"),
+        "{err}"
+    );
+    let err = store
+        .save_value(
+            handbook.program.id,
+            Kind::Decision,
+            json!({"id": Id::new().to_string()}),
+            "lead",
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("missing field `title`"), "{err}");
+    let (_, risk): (_, roadbook_model::Risk) = store.get(handbook.risks[0].id).unwrap();
+    assert_eq!(risk.severity, roadbook_model::Level::Low);
+}

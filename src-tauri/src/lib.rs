@@ -1,0 +1,96 @@
+//! The desktop shell. Commands parse their arguments, call one core function and map the error;
+//! store work runs off the main thread. Everything a test needs lives in the crates below.
+
+mod commands;
+mod error;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use roadbook_store::Store;
+
+pub use error::{CommandError, CommandResult};
+
+/// What the commands share: the open database and who edits.
+#[derive(Debug)]
+pub struct AppState {
+    pub store: Mutex<Store>,
+    pub db_path: PathBuf,
+    pub author: String,
+    /// When set, documents are saved here without asking (kiosk setups and the end-to-end test).
+    pub documents_dir: Option<PathBuf>,
+}
+
+/// The database: `--db PATH`, else `$ROADBOOK_DB`, else the platform data dir (as the CLI).
+fn database_path() -> Result<PathBuf, String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            return args
+                .next()
+                .map(PathBuf::from)
+                .ok_or_else(|| "--db needs a path".to_owned());
+        }
+        if let Some(path) = arg.strip_prefix("--db=") {
+            return Ok(PathBuf::from(path));
+        }
+    }
+    if let Some(path) = std::env::var_os("ROADBOOK_DB") {
+        return Ok(PathBuf::from(path));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "roadbook")
+        .ok_or("no home directory for the database: pass --db PATH")?;
+    std::fs::create_dir_all(dirs.data_dir())
+        .map_err(|e| format!("cannot create {}: {e}", dirs.data_dir().display()))?;
+    Ok(dirs.data_dir().join("roadbook.db"))
+}
+
+fn author() -> String {
+    ["ROADBOOK_AUTHOR", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Opens the database and builds the app state.
+pub fn state() -> Result<AppState, String> {
+    let db_path = database_path()?;
+    let store = Store::open(&db_path).map_err(|e| e.to_string())?;
+    Ok(AppState {
+        store: Mutex::new(store),
+        db_path,
+        author: author(),
+        documents_dir: std::env::var_os("ROADBOOK_DOCUMENTS_DIR").map(PathBuf::from),
+    })
+}
+
+pub fn run() {
+    let state = match state() {
+        Ok(state) => state,
+        Err(message) => {
+            // Before any window exists there is nowhere else to say it.
+            eprintln!("roadbook-desktop: {message}");
+            std::process::exit(1);
+        }
+    };
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::startup,
+            commands::create_program,
+            commands::load_handbook,
+            commands::save_item,
+            commands::delete_item,
+            commands::history,
+            commands::changes_since_last_readout,
+            commands::preview_document,
+            commands::save_document,
+            commands::documents,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(err) = result {
+        eprintln!("roadbook-desktop: {err}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { Handbook } from './bindings/Handbook';
+import { heatMap, query, topRisks, uuidv7, windowOf } from './logic';
+
+const open = '01900000-0000-7000-8000-000000000001';
+const closed = '01900000-0000-7000-8000-000000000002';
+
+function risk(id: string, severity: 'low' | 'medium' | 'high', likelihood: 'low' | 'medium' | 'high', status = open) {
+	return {
+		id,
+		statement: `risk ${id}`,
+		scope: { kind: 'program' as const },
+		severity,
+		likelihood,
+		owner_id: null,
+		status_id: status,
+		mitigation: '',
+		source: ''
+	};
+}
+
+const handbook = {
+	statuses: [
+		{ id: open, name: 'Needs decision', meaning: '', colour: '#D98E04', open: true },
+		{ id: closed, name: 'Done', meaning: '', colour: '#5E6B78', open: false }
+	],
+	owners: [],
+	risks: [risk('a', 'high', 'low'), risk('b', 'high', 'high'), risk('c', 'low', 'medium'), risk('d', 'high', 'high', closed)]
+} as unknown as Handbook;
+
+describe('uuidv7', () => {
+	it('is a version 7 UUID that sorts by time', () => {
+		const a = uuidv7(1_700_000_000_000);
+		const b = uuidv7(1_700_000_000_001);
+		expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+		expect(a < b).toBe(true);
+	});
+});
+
+describe('heatMap', () => {
+	it('counts open risks by severity and likelihood', () => {
+		expect(heatMap(handbook)).toEqual([
+			[1, 0, 1],
+			[0, 0, 0],
+			[0, 1, 0]
+		]);
+	});
+	it('moves a risk when its severity changes', () => {
+		const moved = { ...handbook, risks: handbook.risks.map((r) => (r.id === 'a' ? { ...r, severity: 'medium' as const } : r)) };
+		expect(heatMap(moved)[0]).toEqual([0, 0, 1]);
+		expect(heatMap(moved)[1]).toEqual([1, 0, 0]);
+	});
+});
+
+describe('topRisks', () => {
+	it('puts the most serious open risks first and leaves closed ones out', () => {
+		expect(topRisks(handbook, 2).map((r) => r.id)).toEqual(['b', 'a']);
+	});
+});
+
+describe('query', () => {
+	const items = [
+		{ id: '1', title: 'Okta path', status_id: open },
+		{ id: '2', title: 'Org source', status_id: closed },
+		{ id: '3', title: 'Kanopy boundary', status_id: open }
+	];
+	it('filters by status and search, and sorts', () => {
+		const text = (i: { title: string }) => i.title;
+		expect(query(items, { search: '', status: open, sort: 'title', descending: false }, text).map((i) => i.id)).toEqual(['3', '1']);
+		expect(query(items, { search: 'ORG', status: '', sort: '', descending: false }, text).map((i) => i.id)).toEqual(['2']);
+		expect(query(items, { search: '', status: '', sort: 'title', descending: true }, text).map((i) => i.id)).toEqual(['2', '1', '3']);
+	});
+});
+
+describe('windowOf', () => {
+	it('renders only the rows in view of a long list', () => {
+		const w = windowOf(5000, 32, 3200, 640, 8);
+		expect(w.first).toBe(92);
+		expect(w.last).toBe(128);
+		expect(w.before + (w.last - w.first) * 32 + w.after).toBe(5000 * 32);
+	});
+	it('stays within the list at the ends', () => {
+		expect(windowOf(10, 32, 0, 640).last).toBe(10);
+		expect(windowOf(0, 32, 500, 640)).toEqual({ first: 0, last: 0, before: 0, after: 0 });
+	});
+});

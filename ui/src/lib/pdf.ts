@@ -1,0 +1,22 @@
+// Renders a PDF's pages into canvases with pdf.js, for the document preview.
+import * as pdfjs from 'pdfjs-dist';
+import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
+
+pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
+
+export async function renderPdf(bytes: Uint8Array, into: HTMLElement, scale = 1.3): Promise<number> {
+	const doc = await pdfjs.getDocument({ data: bytes }).promise;
+	into.replaceChildren();
+	for (let n = 1; n <= doc.numPages; n++) {
+		const page = await doc.getPage(n);
+		const viewport = page.getViewport({ scale });
+		const canvas = document.createElement('canvas');
+		canvas.width = viewport.width;
+		canvas.height = viewport.height;
+		canvas.dataset.testid = 'preview-page';
+		into.appendChild(canvas);
+		const context = canvas.getContext('2d');
+		if (context) await page.render({ canvasContext: context, viewport }).promise;
+	}
+	return doc.numPages;
+}
