@@ -45,7 +45,8 @@ bindings: ui
 test: lint bindings
 	$(NPM) --prefix ui test
 	$(CARGO) build --locked -p roadbook-desktop
-	$(CARGO) test --workspace --locked --benches
+	$(CARGO) test --locked -p roadbook-store --bench store
+	$(CARGO) test --locked -p roadbook-report --bench documents
 	$(CARGO) test --workspace --locked
 
 bench: setup

@@ -64,7 +64,11 @@ pub fn state() -> Result<AppState, String> {
     })
 }
 
+/// When the process started, for the launch-to-first-paint figure (`scripts/bench-desktop.sh`).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     let state = match state() {
         Ok(state) => state,
         Err(message) => {
@@ -87,10 +91,24 @@ pub fn run() {
             commands::preview_document,
             commands::save_document,
             commands::documents,
+            first_paint,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {
         eprintln!("roadbook-desktop: {err}");
         std::process::exit(1);
+    }
+}
+
+/// The UI calls this once the dashboard (or the first-launch screen) has painted. With
+/// ROADBOOK_STARTUP_TRACE set, the time since start goes to stderr for the launch benchmark.
+#[tauri::command]
+fn first_paint() {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("ROADBOOK_STARTUP_TRACE").is_some() {
+        SAID.call_once(|| {
+            let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+            eprintln!("roadbook-desktop: first meaningful paint after {ms} ms");
+        });
     }
 }

@@ -52,5 +52,7 @@ export const backend = {
 		}
 		return call<IssuedDocument>('save_document', { request, path });
 	},
-	documents: (program: Id) => call<IssuedDocument[]>('documents', { program })
+	documents: (program: Id) => call<IssuedDocument[]>('documents', { program }),
+	/** Tells the shell the first screen has painted (for the launch benchmark). */
+	firstPaint: () => call<null>('first_paint')
 };
