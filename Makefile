@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-report/ts,roadbook-desktop/ts
 
-.PHONY: setup run ui lint bindings test bench bench-documents bench-desktop
+.PHONY: setup run ui lint bindings test deb bench bench-documents bench-desktop
 
 setup:
 	@scripts/setup.sh
@@ -48,6 +48,10 @@ test: lint bindings
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents
 	$(CARGO) test --workspace --locked
+
+# The Debian package (offline; AppImage would download a tool at build time).
+deb: ui
+	ui/node_modules/.bin/tauri build --bundles deb
 
 bench: setup
 	$(CARGO) bench --locked -p roadbook-store -p roadbook-report
