@@ -28,6 +28,7 @@ lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(NPM) --prefix ui run check
+	$(NPM) --prefix ui run lint
 
 # The TypeScript types come from the Rust types (ts-rs). Regenerate them and fail when the
 # committed ones differ: a stale binding is a bug the type check cannot see.

@@ -238,6 +238,12 @@ impl Layouter<'_> {
         }
     }
 
+    /// A rule across the content width at the cursor.
+    fn rule(&mut self, colour: Rgb, width: f32) {
+        let y = self.y;
+        self.page.items.push(Draw::Rule { x1: MARGIN, y1: y, x2: MARGIN + WIDTH, y2: y, colour, width });
+    }
+
     fn wrap(&self, text: &str, style: Style, size: f32, width: f32) -> Vec<Line> {
         text::wrap(self.fonts, text, style, size, width)
     }
@@ -289,14 +295,7 @@ impl Layouter<'_> {
                 let lines = self.wrap(meta, Style::Regular, 8.5, WIDTH);
                 self.lines(lines, MARGIN, 8.5, MUTED);
                 self.y -= 6.0;
-                self.page.items.push(Draw::Rule {
-                    x1: MARGIN,
-                    y1: self.y,
-                    x2: MARGIN + WIDTH,
-                    y2: self.y,
-                    colour: ACCENT,
-                    width: 1.2,
-                });
+                self.rule(ACCENT, 1.2);
                 self.y -= 14.0;
             }
             Block::Heading(text) => {
@@ -587,14 +586,7 @@ impl Layouter<'_> {
                     x += w;
                 }
                 self.y -= h;
-                self.page.items.push(Draw::Rule {
-                    x1: MARGIN,
-                    y1: self.y,
-                    x2: MARGIN + WIDTH,
-                    y2: self.y,
-                    colour: RULE,
-                    width: 0.5,
-                });
+                self.rule(RULE, 0.5);
                 from += take;
                 if from >= cells.iter().map(|c| c.0.len()).max().unwrap_or(0) {
                     break;
@@ -626,14 +618,7 @@ impl Layouter<'_> {
             x += w;
         }
         self.y -= h;
-        self.page.items.push(Draw::Rule {
-            x1: MARGIN,
-            y1: self.y,
-            x2: MARGIN + WIDTH,
-            y2: self.y,
-            colour: ACCENT,
-            width: 0.8,
-        });
+        self.rule(ACCENT, 0.8);
     }
 
     fn meters(&mut self, meters: &[Meter]) {

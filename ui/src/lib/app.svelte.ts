@@ -20,6 +20,8 @@ class AppState {
 	error = $state<string | null>(null);
 	notice = $state<string | null>(null);
 	undoable = $state(0);
+	/** A register should open a new item of this kind (from the command palette). */
+	requestNew = $state<Kind | null>(null);
 	private edits: Edit[] = [];
 
 	async init() {
