@@ -241,7 +241,14 @@ impl Layouter<'_> {
     /// A rule across the content width at the cursor.
     fn rule(&mut self, colour: Rgb, width: f32) {
         let y = self.y;
-        self.page.items.push(Draw::Rule { x1: MARGIN, y1: y, x2: MARGIN + WIDTH, y2: y, colour, width });
+        self.page.items.push(Draw::Rule {
+            x1: MARGIN,
+            y1: y,
+            x2: MARGIN + WIDTH,
+            y2: y,
+            colour,
+            width,
+        });
     }
 
     fn wrap(&self, text: &str, style: Style, size: f32, width: f32) -> Vec<Line> {
