@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { heatMap, query, topRisks, uuidv7, windowOf } from './logic';
+import { heatMap, labels, query, topRisks, uuidv7, windowOf } from './logic';
 
 const open = '01900000-0000-7000-8000-000000000001';
 const closed = '01900000-0000-7000-8000-000000000002';
@@ -82,5 +82,16 @@ describe('windowOf', () => {
 	it('stays within the list at the ends', () => {
 		expect(windowOf(10, 32, 0, 640).last).toBe(10);
 		expect(windowOf(0, 32, 500, 640)).toEqual({ first: 0, last: 0, before: 0, after: 0 });
+	});
+});
+
+describe('labels', () => {
+	it('names every item by its title, name, area, statement or text', () => {
+		const h = { ...handbook, program: { id: 'p', name: 'Builder Insights' }, workstreams: [{ id: 'w', area: 'Kanopy hosting' }] } as unknown as Handbook;
+		const names = labels(h);
+		expect(names['p']).toBe('Builder Insights');
+		expect(names['w']).toBe('Kanopy hosting');
+		expect(names['a']).toBe('risk a');
+		expect(names[open]).toBe('Needs decision');
 	});
 });

@@ -25,6 +25,18 @@ function randomBytes(n: number): Uint8Array {
 	return bytes;
 }
 
+/** What a person calls each item, by id: its title, name, area, statement or text. */
+export function labels(h: Handbook): Record<string, string> {
+	const out: Record<string, string> = { [h.program.id]: h.program.name };
+	for (const value of Object.values(h as unknown as Record<string, unknown>)) {
+		if (!Array.isArray(value)) continue;
+		for (const x of value as Array<Record<string, unknown>>) {
+			out[String(x.id)] = String(x.title ?? x.name ?? x.area ?? x.statement ?? x.text ?? x.id);
+		}
+	}
+	return out;
+}
+
 export function statusOf(h: Handbook, id: Id | null | undefined): Status | undefined {
 	return h.statuses.find((s) => s.id === id);
 }
