@@ -27,6 +27,22 @@ fn workspace() -> PathBuf {
         .unwrap()
 }
 
+/// Where screenshots go: `$ROADBOOK_SCREENSHOTS`, else `target/e2e-screenshots`.
+fn screenshots() -> PathBuf {
+    std::env::var_os("ROADBOOK_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/e2e-screenshots"))
+}
+
+/// Leaves what the window showed when a step failed, to see why.
+async fn keep_failure(c: &Client) {
+    let shots = screenshots();
+    let _ = std::fs::create_dir_all(&shots);
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(shots.join("failure.png"), png);
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -112,9 +128,7 @@ impl Desktop {
             .spawn()
             .expect("tauri-driver (make test installs it with cargo install)"),
         );
-        let shots = std::env::var_os("ROADBOOK_SCREENSHOTS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace().join("target/e2e-screenshots"));
+        let shots = screenshots();
         std::fs::create_dir_all(&shots).unwrap();
         Desktop {
             _xvfb: xvfb,
@@ -137,8 +151,7 @@ impl Desktop {
                 .await
             {
                 Ok(client) => return client,
-                Err(err) if Instant::now() < deadline => {
-                    let _ = err;
+                Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
                 Err(err) => panic!("no WebDriver session: {err}"),
@@ -156,12 +169,7 @@ async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     {
         Ok(element) => element,
         Err(err) => {
-            // Leave what the window showed, to see why.
-            let shots = workspace().join("target/e2e-screenshots");
-            let _ = std::fs::create_dir_all(&shots);
-            if let Ok(png) = c.screenshot().await {
-                let _ = std::fs::write(shots.join("failure.png"), png);
-            }
+            keep_failure(c).await;
             let body = match c.find(Locator::Css("body")).await {
                 Ok(b) => b.text().await.unwrap_or_default(),
                 Err(_) => String::new(),
@@ -190,11 +198,7 @@ async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> St
             return text;
         }
         if Instant::now() >= deadline {
-            if let Ok(png) = c.screenshot().await {
-                let shots = workspace().join("target/e2e-screenshots");
-                let _ = std::fs::create_dir_all(&shots);
-                let _ = std::fs::write(shots.join("failure.png"), png);
-            }
+            keep_failure(c).await;
             panic!("{selector} never matched; last text: {text}");
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
