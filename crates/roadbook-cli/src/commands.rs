@@ -273,17 +273,14 @@ impl<W: Write> Ctx<W> {
             )?;
             return Ok(());
         }
-        let issued = roadbook_report::prepare(&store, &request, &self.author)?;
-        // The file first: an archive entry for a document that was never saved would be a lie.
-        write_atomically(out, &issued.pdf)?;
-        store.archive_document(&issued.record, &issued.snapshot)?;
+        let issued = roadbook_report::issue(&mut store, &request, &self.author, out)?;
         writeln!(
             self.out,
             "{}: {} pages, {} bytes, sha256 {}",
             out.display(),
-            issued.record.pages,
-            issued.record.pdf_bytes,
-            issued.record.pdf_sha256
+            issued.pages,
+            issued.pdf_bytes,
+            issued.pdf_sha256
         )?;
         Ok(())
     }
@@ -623,17 +620,8 @@ impl<W: Write> Ctx<W> {
 
 /// Writes through a temporary file in the same folder, so a reader never sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    roadbook_store::write_atomically(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn set(field: &mut String, value: Option<String>) {

@@ -32,6 +32,11 @@ pub enum ReportError {
         "there is no review to prepare a packet for: add a review, or name one with --review ID"
     )]
     NoReview,
+    #[error("cannot write {path}: {source}; choose another place")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -218,6 +223,23 @@ pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued,
         record,
         snapshot: serde_json::Value::Object(snapshot).to_string(),
     })
+}
+
+/// Issues a document: renders it, writes the PDF to `path` atomically, then archives it. The
+/// file comes first: an archive entry for a document that was never saved would be a lie.
+pub fn issue(
+    store: &mut Store,
+    request: &Request,
+    author: &str,
+    path: &std::path::Path,
+) -> Result<IssuedDocument, ReportError> {
+    let issued = prepare(store, request, author)?;
+    roadbook_store::write_atomically(path, &issued.pdf).map_err(|source| ReportError::Write {
+        path: path.display().to_string(),
+        source,
+    })?;
+    store.archive_document(&issued.record, &issued.snapshot)?;
+    Ok(issued.record)
 }
 
 /// A document before rendering.

@@ -6,6 +6,7 @@
 mod by_kind;
 mod documents;
 mod error;
+mod files;
 mod history;
 mod open;
 mod write;
@@ -17,8 +18,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use documents::IssuedDocument;
 pub use error::{Result, StoreError};
+pub use files::write_atomically;
 pub use history::{HistoryEntry, HistoryQuery, OutboxEntry, OutboxField};
 pub use open::SCHEMA_VERSION;
+pub use write::POSITION;
 
 /// An open Roadbook database.
 #[derive(Debug)]
