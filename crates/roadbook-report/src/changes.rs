@@ -229,6 +229,8 @@ pub fn summarize(handbook: &Handbook, entries: &[HistoryEntry]) -> Vec<Change> {
                         ),
                     ))
                 }
+                // Reordering a list is housekeeping, not news for leadership.
+                (_, roadbook_store::POSITION) => None,
                 _ => {
                     other.push(name.replace('_', " "));
                     None

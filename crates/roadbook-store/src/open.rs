@@ -15,11 +15,12 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/001_handbook.sql")),
         M::up(include_str!("migrations/002_documents.sql")),
+        M::up(include_str!("migrations/003_item_order.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 impl Store {
     /// Opens the database at `path`, creating it if it does not exist, and brings its schema up
@@ -144,5 +145,37 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, super::SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn the_order_migration_keeps_every_item_of_an_older_database() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO programs (id, created_at) VALUES ('p', 't');
+             INSERT INTO items (id, program_id, kind, position, body, versions, deleted, updated_at)
+             VALUES ('a', 'p', 'decision', 7, '{\"title\":\"Okta\"}', '{\"title\":1}', 1, 't');",
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let row: (String, f64, String, String, i64) = conn
+            .query_row(
+                "SELECT kind, position, body, versions, deleted FROM items WHERE id = 'a'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "decision".to_owned(),
+                7.0,
+                r#"{"title":"Okta"}"#.to_owned(),
+                r#"{"title":1}"#.to_owned(),
+                1
+            )
+        );
+        conn.execute("UPDATE items SET position = 6.5 WHERE id = 'a'", [])
+            .unwrap();
     }
 }

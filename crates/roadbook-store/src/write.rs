@@ -315,7 +315,7 @@ impl Store {
                 }
                 let position: i64 = tx
                     .query_row(
-                        "SELECT coalesce(max(position), 0) + 1 FROM items WHERE program_id = ?1",
+                        "SELECT CAST(coalesce(max(position), 0) AS INTEGER) + 1 FROM items WHERE program_id = ?1",
                         params![program.to_string()],
                         |r| r.get(0),
                     )
@@ -451,6 +451,161 @@ impl Store {
             .map_err(sql)?;
         drop(writer);
         tx.commit().map_err(sql)
+    }
+}
+
+/// The field a move changes. Order is stored in the `position` column (a number; SQLite keeps a
+/// fractional one as REAL), but it travels in history and the outbox like any other field, so
+/// sync carries a lead's ordering to the team.
+pub const POSITION: &str = "position";
+
+impl Store {
+    /// Moves an item within its list: just before `before` (another item of the same kind in
+    /// the same program), or to the end when `before` is none. One history row and one outbox
+    /// entry for the moved item; nothing else changes unless the gap between two neighbours has
+    /// run out of precision, when the list is renumbered (outbox entries, no history: nobody
+    /// changed those items' order).
+    pub fn move_item(&mut self, id: Id, before: Option<Id>, author: &str) -> Result<Saved> {
+        self.writable()?;
+        let located = self.locate(id)?;
+        if located.kind == Kind::Program {
+            return Err(StoreError::Unsupported {
+                action: "moving a program",
+                why: "a program is not part of a list",
+            });
+        }
+        if before == Some(id) {
+            return Ok(Saved::Unchanged);
+        }
+        let path = self.path.clone();
+        let sql = |e| crate::error::classify(&path, e);
+        let tx = self.begin()?;
+        let mut list: Vec<(Id, f64, String)> = {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT id, position, versions FROM items
+                     WHERE program_id = ?1 AND kind = ?2 AND deleted = 0 ORDER BY position",
+                )
+                .map_err(sql)?;
+            let rows = stmt
+                .query_map(
+                    params![located.program_id.to_string(), located.kind.as_str()],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, f64>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .map_err(sql)?;
+            let mut list = Vec::new();
+            for row in rows {
+                let (item, position, versions) = row.map_err(sql)?;
+                list.push((parse_id(&item)?, position, versions));
+            }
+            list
+        };
+        let Some(from) = list.iter().position(|(item, _, _)| *item == id) else {
+            return Err(StoreError::NotFound {
+                kind: Some(located.kind),
+                id,
+            });
+        };
+        let moving = list.remove(from);
+        let to = match before {
+            None => list.len(),
+            Some(before) => list
+                .iter()
+                .position(|(item, _, _)| *item == before)
+                .ok_or_else(|| {
+                    problem(
+                        "before",
+                        format!(
+                            "{before} is not a {} of this program: an item moves only among its own kind",
+                            located.kind.noun()
+                        ),
+                    )
+                })?,
+        };
+        if to == from {
+            return Ok(Saved::Unchanged);
+        }
+        let previous = to.checked_sub(1).and_then(|n| list.get(n)).map(|x| x.1);
+        let next = list.get(to).map(|x| x.1);
+        let between = match (previous, next) {
+            (Some(a), Some(b)) => Some((a + b) / 2.0).filter(|m| a < *m && *m < b),
+            (None, Some(b)) => Some(b - 1.0),
+            (Some(a), None) => Some(a + 1.0),
+            (None, None) => Some(moving.1),
+        };
+        let writer = Writer {
+            tx: &tx,
+            program: located.program_id,
+            author,
+            now: now(),
+        };
+        let old_position = moving.1;
+        list.insert(to, moving);
+        let renumbered: Vec<(usize, f64)> = match between {
+            Some(position) => vec![(to, position)],
+            // Out of precision between two neighbours: space the whole list out again from
+            // where it starts, keeping its place among the program's other items.
+            None => {
+                let start = list
+                    .first()
+                    .map(|x| x.1.min(old_position))
+                    .unwrap_or(0.0)
+                    .floor();
+                (0..list.len()).map(|n| (n, start + n as f64)).collect()
+            }
+        };
+        for (n, position) in renumbered {
+            let Some((item, old, versions)) = list.get(n) else {
+                continue;
+            };
+            if *old == position && n != to {
+                continue;
+            }
+            let mut versions: Map<String, Value> = crate::parse_body(versions)?;
+            let base = versions.get(POSITION).and_then(Value::as_u64).unwrap_or(0);
+            versions.insert(POSITION.to_owned(), json!(base + 1));
+            tx.prepare_cached(
+                "UPDATE items SET position = ?2, versions = ?3, updated_at = ?4 WHERE id = ?1",
+            )
+            .map_err(sql)?
+            .execute(params![
+                item.to_string(),
+                position,
+                Value::Object(versions).to_string(),
+                writer.now
+            ])
+            .map_err(sql)?;
+            if n == to {
+                writer
+                    .history(
+                        located.kind,
+                        *item,
+                        POSITION,
+                        Some(&json!(old_position)),
+                        Some(&json!(position)),
+                    )
+                    .map_err(sql)?;
+            }
+            let mut fields = Map::new();
+            fields.insert(
+                POSITION.to_owned(),
+                json!({ "value": position, "base_version": base }),
+            );
+            writer
+                .outbox("update", located.kind, *item, fields)
+                .map_err(sql)?;
+        }
+        drop(writer);
+        tx.commit().map_err(sql)?;
+        Ok(Saved::Updated {
+            fields: vec![POSITION.to_owned()],
+        })
     }
 }
 

@@ -549,3 +549,149 @@ fn an_item_given_as_json_is_checked_and_saved_by_its_kind() {
     let (_, risk): (_, roadbook_model::Risk) = store.get(handbook.risks[0].id).unwrap();
     assert_eq!(risk.severity, roadbook_model::Level::Low);
 }
+
+fn decision_titles(path: &Path, program: Id) -> Vec<String> {
+    Store::open(path)
+        .unwrap()
+        .load(program)
+        .unwrap()
+        .decisions
+        .iter()
+        .map(|d| d.title.clone())
+        .collect()
+}
+
+#[test]
+fn a_moved_item_keeps_its_place_after_reopening_with_one_history_row_and_outbox_entry() {
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let titles = decision_titles(&path, program);
+    let (first, third) = (handbook.decisions[0].id, handbook.decisions[2].id);
+    let mut store = Store::open(&path).unwrap();
+    let outbox_before = store.outbox(None).unwrap().len();
+
+    assert_eq!(
+        store.move_item(third, Some(first), "alice").unwrap(),
+        Saved::Updated {
+            fields: vec!["position".into()]
+        }
+    );
+    drop(store);
+    let mut expected = titles.clone();
+    let moved = expected.remove(2);
+    expected.insert(0, moved);
+    assert_eq!(decision_titles(&path, program), expected);
+
+    let store = Store::open(&path).unwrap();
+    let history = store
+        .history(&HistoryQuery {
+            item: Some(third),
+            ..Default::default()
+        })
+        .unwrap();
+    let row = history.iter().find(|h| h.field == "position").unwrap();
+    assert_eq!(row.author, "alice");
+    let outbox = store.outbox(None).unwrap();
+    assert_eq!(outbox.len(), outbox_before + 1, "one outbox entry");
+    let entry = outbox.last().unwrap();
+    assert_eq!((entry.op.as_str(), entry.item_id), ("update", third));
+    assert_eq!(entry.fields["position"].base_version, 0);
+    assert_eq!(store.field_versions(third).unwrap()["position"], 1);
+}
+
+#[test]
+fn moving_to_the_end_and_to_where_it_is_already() {
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let ids: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();
+    let mut store = Store::open(&path).unwrap();
+    let outbox_before = store.outbox(None).unwrap().len();
+    // Already there: before its own next neighbour, or to the end when it is last.
+    assert_eq!(
+        store.move_item(ids[0], Some(ids[1]), "lead").unwrap(),
+        Saved::Unchanged
+    );
+    assert_eq!(
+        store.move_item(*ids.last().unwrap(), None, "lead").unwrap(),
+        Saved::Unchanged
+    );
+    assert_eq!(
+        store.move_item(ids[0], Some(ids[0]), "lead").unwrap(),
+        Saved::Unchanged
+    );
+    assert_eq!(store.outbox(None).unwrap().len(), outbox_before);
+
+    store.move_item(ids[0], None, "lead").unwrap();
+    drop(store);
+    let loaded: Vec<Id> = Store::open(&path)
+        .unwrap()
+        .load(program)
+        .unwrap()
+        .decisions
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(loaded.last(), Some(&ids[0]));
+    assert_eq!(loaded[..loaded.len() - 1], ids[1..]);
+}
+
+#[test]
+fn a_hundred_moves_into_the_same_gap_keep_the_order_exact() {
+    // Each move halves the gap between the first two decisions; past the precision of a
+    // number the list is spaced out again, and the order must still be what the lead made.
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let mut expected: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();
+    let mut store = Store::open(&path).unwrap();
+    for _ in 0..100 {
+        // Move the last decision to second place.
+        let last = *expected.last().unwrap();
+        store.move_item(last, Some(expected[1]), "lead").unwrap();
+        expected.pop();
+        expected.insert(1, last);
+    }
+    let loaded: Vec<Id> = store
+        .load(program)
+        .unwrap()
+        .decisions
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(loaded, expected);
+    // New items still go to the end.
+    let mut decision = handbook.decisions[0].clone();
+    decision.id = Id::new();
+    decision.title = "Added after the moves".into();
+    store.save(program, &decision, "lead").unwrap();
+    assert_eq!(
+        store.load(program).unwrap().decisions.last().unwrap().title,
+        "Added after the moves"
+    );
+}
+
+#[test]
+fn a_move_before_an_item_of_another_kind_or_an_unknown_one_changes_nothing() {
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let before = export(&path, program);
+    let mut store = Store::open(&path).unwrap();
+    let outbox_before = store.outbox(None).unwrap().len();
+
+    let err = store
+        .move_item(handbook.decisions[1].id, Some(handbook.risks[0].id), "lead")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("an item moves only among its own kind"),
+        "{err}"
+    );
+    let unknown = Id::new();
+    let err = store.move_item(unknown, None, "lead").unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    let err = store.move_item(program, None, "lead").unwrap_err();
+    assert!(err.to_string().contains("moving a program"), "{err}");
+
+    assert_eq!(store.outbox(None).unwrap().len(), outbox_before);
+    drop(store);
+    assert_eq!(export(&path, program), before);
+}
