@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { heatMap, labels, query, topRisks, uuidv7, windowOf } from './logic';
+import { canvasSize, heatMap, labels, moveTarget, query, siblings, topRisks, uuidv7, windowOf } from './logic';
 
 const open = '01900000-0000-7000-8000-000000000001';
 const closed = '01900000-0000-7000-8000-000000000002';
@@ -93,5 +93,44 @@ describe('labels', () => {
 		expect(names['w']).toBe('Kanopy hosting');
 		expect(names['a']).toBe('risk a');
 		expect(names[open]).toBe('Needs decision');
+	});
+});
+
+describe('canvasSize', () => {
+	it('draws at the screen density and shows at the page size', () => {
+		const hidpi = canvasSize(795.6, 1029.6, 2);
+		expect([hidpi.pixelWidth, hidpi.pixelHeight, hidpi.cssWidth]).toEqual([1591, 2059, '795px']);
+		const plain = canvasSize(795.6, 1029.6, 1);
+		expect([plain.pixelWidth, plain.pixelHeight, plain.cssWidth]).toEqual([795, 1029, '795px']);
+	});
+	it('treats a missing or odd ratio as 1', () => {
+		expect(canvasSize(100, 200, Number.NaN).density).toBe(1);
+		expect(canvasSize(100, 200, 0).pixelWidth).toBe(100);
+	});
+});
+
+describe('moving an item in its list', () => {
+	const ids = ['a', 'b', 'c', 'd'];
+	it('goes before the item above when moving up, and stops at the top', () => {
+		expect(moveTarget(ids, 'c', -1)).toBe('b');
+		expect(moveTarget(ids, 'a', -1)).toBeUndefined();
+	});
+	it('goes before the item two below when moving down, to the end from next to last, and stops at the bottom', () => {
+		expect(moveTarget(ids, 'a', 1)).toBe('c');
+		expect(moveTarget(ids, 'c', 1)).toBeNull();
+		expect(moveTarget(ids, 'd', 1)).toBeUndefined();
+		expect(moveTarget(ids, 'x', 1)).toBeUndefined();
+	});
+	it("moves work items among their own phase's items", () => {
+		const h = {
+			...handbook,
+			work_items: [
+				{ id: 'w1', phase_id: 'p1' },
+				{ id: 'w2', phase_id: 'p2' },
+				{ id: 'w3', phase_id: 'p1' }
+			]
+		} as unknown as Handbook;
+		expect(siblings(h, 'work_item', { id: 'w3', phase_id: 'p1' })).toEqual(['w1', 'w3']);
+		expect(siblings(h, 'work_item', { id: 'w2', phase_id: 'p2' })).toEqual(['w2']);
 	});
 });

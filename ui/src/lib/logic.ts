@@ -1,5 +1,6 @@
 // Logic the screens share, kept free of Svelte and IPC so it can be tested on its own.
 import type { Handbook } from './bindings/Handbook';
+import type { Kind } from './bindings/Kind';
 import type { Id } from './bindings/Id';
 import type { Level } from './bindings/Level';
 import type { Risk } from './bindings/Risk';
@@ -113,4 +114,58 @@ export function windowOf(count: number, rowHeight: number, scrollTop: number, vi
 	const last = Math.min(count, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
 	const first = Math.min(last, Math.max(0, Math.floor(scrollTop / rowHeight) - overscan));
 	return { first, last, before: first * rowHeight, after: (count - last) * rowHeight };
+}
+
+/**
+ * The canvas of a page `width`×`height` CSS pixels on a screen with `ratio` device pixels per
+ * CSS pixel: drawn at the screen's density so text is sharp on HiDPI screens, shown at the
+ * intended width (the height follows the canvas's aspect ratio).
+ */
+export function canvasSize(width: number, height: number, ratio: number) {
+	const density = Number.isFinite(ratio) && ratio > 0 ? ratio : 1;
+	return {
+		pixelWidth: Math.floor(width * density),
+		pixelHeight: Math.floor(height * density),
+		cssWidth: `${Math.floor(width)}px`,
+		density
+	};
+}
+
+/** The handbook list that holds each kind of item. */
+export const listOf = {
+	status: 'statuses',
+	owner: 'owners',
+	workstream: 'workstreams',
+	decision: 'decisions',
+	risk: 'risks',
+	dependency: 'dependencies',
+	phase: 'phases',
+	work_item: 'work_items',
+	exit_criterion: 'exit_criteria',
+	milestone: 'milestones',
+	readiness_dimension: 'readiness_dimensions',
+	readiness_check: 'readiness_checks',
+	review: 'reviews',
+	action: 'actions'
+} as const satisfies Record<Exclude<Kind, 'program'>, keyof Handbook>;
+
+/**
+ * The items a lead sees as one list around `item`: its kind's list, narrowed to its phase for
+ * work items and exit criteria and to its view for phases (the Plan screen shows them so).
+ */
+export function siblings(h: Handbook, kind: Exclude<Kind, 'program'>, item: Record<string, unknown>): Id[] {
+	const all = h[listOf[kind]] as unknown as Array<Record<string, unknown>>;
+	const group = kind === 'work_item' || kind === 'exit_criterion' ? 'phase_id' : kind === 'phase' ? 'view' : null;
+	return all.filter((x) => group === null || x[group] === item[group]).map((x) => x.id as Id);
+}
+
+/**
+ * Moving `id` one place up (-1) or down (+1) among `ids`: the item to put it before (null for
+ * the end of its list), or undefined when it is already first or last.
+ */
+export function moveTarget(ids: Id[], id: Id, direction: -1 | 1): Id | null | undefined {
+	const i = ids.indexOf(id);
+	if (i < 0) return undefined;
+	if (direction === -1) return i === 0 ? undefined : ids[i - 1];
+	return i >= ids.length - 1 ? undefined : (ids[i + 2] ?? null);
 }

@@ -1,6 +1,7 @@
 // Renders a PDF's pages into canvases with pdf.js, for the document preview.
 import * as pdfjs from 'pdfjs-dist';
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
+import { canvasSize } from './logic';
 
 pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
 
@@ -10,13 +11,18 @@ export async function renderPdf(bytes: Uint8Array, into: HTMLElement, scale = 1.
 	for (let n = 1; n <= doc.numPages; n++) {
 		const page = await doc.getPage(n);
 		const viewport = page.getViewport({ scale });
+		const size = canvasSize(viewport.width, viewport.height, window.devicePixelRatio);
 		const canvas = document.createElement('canvas');
-		canvas.width = viewport.width;
-		canvas.height = viewport.height;
+		canvas.width = size.pixelWidth;
+		canvas.height = size.pixelHeight;
+		canvas.style.width = size.cssWidth;
 		canvas.dataset.testid = 'preview-page';
 		into.appendChild(canvas);
 		const context = canvas.getContext('2d');
-		if (context) await page.render({ canvasContext: context, viewport }).promise;
+		if (context) {
+			const transform = size.density === 1 ? undefined : [size.density, 0, 0, size.density, 0, 0];
+			await page.render({ canvasContext: context, viewport, transform }).promise;
+		}
 	}
 	return doc.numPages;
 }
