@@ -109,6 +109,15 @@ pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
     .await
 }
 
+/// Moves an item just before `before` in its list, or to the end.
+#[tauri::command]
+pub async fn move_item(app: AppHandle, id: Id, before: Option<Id>) -> CommandResult<Saved> {
+    with_store(app, move |state, store| {
+        Ok(store.move_item(id, before, &state.author)?)
+    })
+    .await
+}
+
 fn moment(text: &str) -> CommandResult<DateTime<Utc>> {
     if let Ok(m) = DateTime::parse_from_rfc3339(text) {
         return Ok(m.with_timezone(&Utc));
@@ -183,7 +192,6 @@ pub async fn save_document(
     path: Option<String>,
 ) -> CommandResult<IssuedDocument> {
     with_store(app, move |state, store| {
-        let issued = roadbook_report::prepare(store, &request, &state.author)?;
         let path = match (path, &state.documents_dir) {
             (Some(path), _) => std::path::PathBuf::from(path),
             (None, Some(dir)) => dir.join(format!(
@@ -198,15 +206,12 @@ pub async fn save_document(
                 ));
             }
         };
-        // The file first: an archive entry for a document that was never saved would be a lie.
-        std::fs::write(&path, &issued.pdf).map_err(|e| {
-            CommandError::new(
-                "io",
-                format!("cannot write {}: {e}; choose another place", path.display()),
-            )
-        })?;
-        store.archive_document(&issued.record, &issued.snapshot)?;
-        Ok(issued.record)
+        Ok(roadbook_report::issue(
+            store,
+            &request,
+            &state.author,
+            &path,
+        )?)
     })
     .await
 }

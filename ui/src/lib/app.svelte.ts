@@ -5,12 +5,18 @@ import type { Id } from './bindings/Id';
 import type { Kind } from './bindings/Kind';
 import type { Startup } from './bindings/Startup';
 
-interface Edit {
-	kind: Kind;
-	/** The item before the edit; null when the edit created it. */
-	before: { id: Id } | null;
-	after: { id: Id };
-}
+type Edit =
+	| {
+			kind: Kind;
+			/** The item before the edit; null when the edit created it. */
+			before: { id: Id } | null;
+			after: { id: Id };
+	  }
+	| {
+			moved: Id;
+			/** The item it stood before (null: it was last), to put it back. */
+			back: Id | null;
+	  };
 
 class AppState {
 	startup = $state<Startup | null>(null);
@@ -62,13 +68,25 @@ class AppState {
 		return saved;
 	}
 
+	/** Moves an item just before `before` (null: to the end of its list). */
+	async move(id: Id, before: Id | null, back: Id | null) {
+		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
+		const saved = await backend.moveItem(id, before);
+		if (saved.saved !== 'unchanged') {
+			this.edits.push({ moved: id, back });
+			this.undoable = this.edits.length;
+		}
+		await this.reload();
+	}
+
 	/** Undoes the last edit of this session: restores the item as it was, or removes it. */
 	async undo() {
 		const edit = this.edits.pop();
 		this.undoable = this.edits.length;
 		if (!edit || !this.program) return;
 		try {
-			if (edit.before) await backend.saveItem(this.program, edit.kind, edit.before);
+			if ('moved' in edit) await backend.moveItem(edit.moved, edit.back);
+			else if (edit.before) await backend.saveItem(this.program, edit.kind, edit.before);
 			else await backend.deleteItem(edit.after.id);
 			this.notice = 'Undone.';
 			await this.reload();

@@ -10,6 +10,7 @@ vi.mock('./backend', () => ({
 	backend: {
 		saveItem: (...args: unknown[]) => (calls.push({ command: 'save', args }), Promise.resolve(saved)),
 		deleteItem: (...args: unknown[]) => (calls.push({ command: 'delete', args }), Promise.resolve(null)),
+		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve(saved)),
 		loadHandbook: () => Promise.resolve({ program: { id: 'p' } })
 	}
 }));
@@ -44,5 +45,13 @@ describe('undo', () => {
 		expect(app.undoable).toBe(0);
 		await app.undo();
 		expect(calls.filter((c) => c.command === 'delete')).toHaveLength(0);
+	});
+
+	it('puts a moved item back before the item it stood before', async () => {
+		await app.move('m2', 'm1', 'm3');
+		expect(calls.at(-1)).toEqual({ command: 'move', args: ['m2', 'm1'] });
+		await app.undo();
+		expect(calls.at(-1)).toEqual({ command: 'move', args: ['m2', 'm3'] });
+		expect(app.undoable).toBe(0);
 	});
 });

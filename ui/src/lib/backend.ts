@@ -39,6 +39,8 @@ export const backend = {
 	loadHandbook: (program: Id) => call<Handbook>('load_handbook', { program }),
 	saveItem: (program: Id, kind: Kind, item: unknown) => call<Saved>('save_item', { program, kind, item }),
 	deleteItem: (id: Id) => call<null>('delete_item', { id }),
+	/** Puts an item just before `before` in its list, or at the end when `before` is null. */
+	moveItem: (id: Id, before: Id | null) => call<Saved>('move_item', { id, before }),
 	history: (program: Id, item: Id | null, since: string | null) =>
 		call<HistoryEntry[]>('history', { program, item, since }),
 	changesSinceLastReadout: (program: Id) => call<ChangesView>('changes_since_last_readout', { program }),

@@ -41,7 +41,20 @@ export interface Field {
 
 const f = (key: string, label: string, type: FieldType, required = false): Field => ({ key, label, type, required });
 
-export const schemas: Record<Exclude<Kind, 'program'>, Field[]> = {
+export const schemas: Record<Kind, Field[]> = {
+	program: [
+		f('name', 'Program', 'text', true),
+		f('summary', 'Summary', 'longtext'),
+		f('objective', 'Objective', 'list'),
+		f('problem', 'Problem', 'longtext'),
+		f('proposal', 'Proposal', 'sections'),
+		f('scope', 'In scope', 'list'),
+		f('non_goals', 'Non-goals', 'list'),
+		f('success_criteria', 'Success criteria', 'sections'),
+		f('cadence', 'Operating cadence', 'list'),
+		f('asks', 'Asks of leadership', 'list'),
+		f('references', 'References', 'list')
+	],
 	decision: [
 		f('title', 'Decision', 'text', true),
 		f('question', 'Question it answers', 'longtext'),
