@@ -46,6 +46,7 @@ bindings: ui
 test: lint bindings
 	$(NPM) --prefix ui test
 	$(CARGO) build --locked -p roadbook-desktop
+	$(CARGO) test --locked -p roadbook-e2e --bench long_list
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents
 	$(CARGO) test --workspace --locked

@@ -39,6 +39,21 @@ def rollup(pid):
         pass
     return fields.get("Pss", 0.0), fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)
 
+def breakdown(pid):
+    """RSS in MB per mapped file (or [heap], [anon]...), largest first."""
+    sizes, current = {}, "[anon]"
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                parts = line.split()
+                if parts and "-" in parts[0] and not parts[0].endswith(":"):
+                    current = parts[5] if len(parts) >= 6 else "[anon]"
+                elif parts and parts[0] == "Rss:":
+                    sizes[current] = sizes.get(current, 0) + int(parts[1]) / 1024
+    except OSError:
+        pass
+    return sorted(sizes.items(), key=lambda kv: -kv[1])
+
 def children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     found = []
@@ -72,6 +87,7 @@ for run in range(int(os.environ["RUNS"])):
     app_private.append(private)
     for child in children(proc.pid):
         webkit.setdefault(name(child), []).append(rss_mb(child))
+    largest = breakdown(proc.pid)[:6]
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -81,6 +97,15 @@ print(f"app process (roadbook-desktop) after the sample loads: RSS median {stati
       f"PSS {statistics.median(app_pss):.0f} MB, private {statistics.median(app_private):.0f} MB; goal at most 150 MB")
 print("  (RSS counts every shared library page the process touched, GTK's and WebKit's included;")
 print("   PSS shares those among the processes that map them; private is the app's alone)")
+print("  largest parts of the app process RSS (last run): " +
+      ", ".join(f"{os.path.basename(path)} {mb:.0f} MB" for path, mb in largest))
 for proc_name, values in sorted(webkit.items()):
     print(f"  {proc_name}: median {statistics.median(values):.0f} MB")
 PY
+
+# Scrolling and searching 5,000 decisions in the same release build: WebKit's default GPU
+# compositing (software GL under Xvfb), then its CPU renderer (ROADBOOK_RENDERING=cpu).
+for rendering in default cpu; do
+    ROADBOOK_RENDERING=$rendering ROADBOOK_DESKTOP_BIN="$PWD/target/release/roadbook-desktop" \
+        cargo bench --locked -q -p roadbook-e2e --bench long_list
+done

@@ -80,12 +80,17 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .setup(|app| {
+            rendering(app)?;
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::create_program,
             commands::load_handbook,
             commands::save_item,
             commands::delete_item,
+            commands::move_item,
             commands::history,
             commands::changes_since_last_readout,
             commands::preview_document,
@@ -98,6 +103,35 @@ pub fn run() {
         eprintln!("roadbook-desktop: {err}");
         std::process::exit(1);
     }
+}
+
+/// How WebKit draws the window. By default WebKit composites on the GPU. On machines without a
+/// GL driver (virtual desktops, remote sessions, CI's Xvfb) Mesa's software GL stands in and
+/// scrolling a long register drops to about 28 frames a second, where WebKit's CPU renderer
+/// keeps 60 (docs/performance.md); `ROADBOOK_RENDERING=cpu` chooses the CPU renderer there.
+/// It is not the default because WebDriver sessions stall in that mode (seen at the first
+/// change of screen), so the end-to-end test cannot cover it.
+fn rendering(app: &tauri::App) -> tauri::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use tauri::Manager;
+        if !std::env::var("ROADBOOK_RENDERING").is_ok_and(|v| v == "cpu") {
+            return Ok(());
+        }
+        if let Some(window) = app.get_webview_window("main") {
+            window.with_webview(|webview| {
+                use webkit2gtk::{SettingsExt, WebViewExt};
+                if let Some(settings) = WebViewExt::settings(&webview.inner()) {
+                    settings.set_hardware_acceleration_policy(
+                        webkit2gtk::HardwareAccelerationPolicy::Never,
+                    );
+                }
+            })?;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+    Ok(())
 }
 
 /// The UI calls this once the dashboard (or the first-launch screen) has painted. With

@@ -1,1 +1,244 @@
-//! See tests/desktop.rs.
+//! The harness of the end-to-end tests and the long-list bench: the real desktop binary in its
+//! real webview under Xvfb, driven through tauri-driver and WebKitWebDriver.
+//!
+//! Screenshots go to `$ROADBOOK_SCREENSHOTS` (default `target/e2e-screenshots`); the app binary
+//! is `$ROADBOOK_DESKTOP_BIN` (default the debug build `make test` makes).
+
+// Test support: a step that fails stops at once with the value that was wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_debug_implementations
+)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use fantoccini::{Client, ClientBuilder, Locator};
+pub use serde_json::json;
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Where screenshots go: `$ROADBOOK_SCREENSHOTS`, else `target/e2e-screenshots`.
+pub fn screenshots() -> PathBuf {
+    std::env::var_os("ROADBOOK_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/e2e-screenshots"))
+}
+
+/// Leaves what the window showed when a step failed, to see why.
+pub async fn keep_failure(c: &Client) {
+    let shots = screenshots();
+    let _ = std::fs::create_dir_all(&shots);
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(shots.join("failure.png"), png);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A process stopped (with SIGTERM, so tauri-driver stops WebKitWebDriver too) when dropped.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Desktop {
+    _xvfb: Running,
+    _driver: Running,
+    port: u16,
+    app: PathBuf,
+    pub shots: PathBuf,
+}
+
+impl Desktop {
+    pub fn start(db: &Path, documents: &Path) -> Desktop {
+        let app = std::env::var_os("ROADBOOK_DESKTOP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("target/debug/roadbook-desktop"));
+        assert!(
+            app.exists(),
+            "{} is missing: build it first (make test does)",
+            app.display()
+        );
+        let display = format!(":{}", 90 + std::process::id() % 100);
+        let xvfb = Running(
+            Command::new("Xvfb")
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (make test installs it)"),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let port = free_port();
+        let native = free_port();
+        let driver = Running(
+            Command::new(
+                std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".to_owned()),
+            )
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .env("ROADBOOK_DB", db)
+            .env("ROADBOOK_AUTHOR", "E2E Lead")
+            .env("ROADBOOK_DOCUMENTS_DIR", documents)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver (make test installs it with cargo install)"),
+        );
+        let shots = screenshots();
+        std::fs::create_dir_all(&shots).unwrap();
+        Desktop {
+            _xvfb: xvfb,
+            _driver: driver,
+            port,
+            app,
+            shots,
+        }
+    }
+
+    pub async fn session(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": self.app }));
+        caps.insert("browserName".into(), json!("wry"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(client) => return client,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(err) => panic!("no WebDriver session: {err}"),
+            }
+        }
+    }
+}
+
+pub async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
+    match c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(selector))
+        .await
+    {
+        Ok(element) => element,
+        Err(err) => {
+            keep_failure(c).await;
+            let body = match c.find(Locator::Css("body")).await {
+                Ok(b) => b.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!("{selector}: {err}; the window showed: {body:.600}");
+        }
+    }
+}
+
+/// Waits until the element's text satisfies `ok`; returns the text.
+pub async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        // textContent, not WebDriver's rendered text: WebKitWebDriver leaves out the text of
+        // grid cells that clip with an ellipsis, though a person sees it.
+        let text = c
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                vec![json!(selector)],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if ok(&text) {
+            return text;
+        }
+        if Instant::now() >= deadline {
+            keep_failure(c).await;
+            panic!("{selector} never matched; last text: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+pub async fn go(c: &Client, screen: &str) {
+    css(c, &format!("[data-testid=nav-{screen}]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+pub async fn shot(c: &Client, d: &Desktop, name: &str) {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(d.shots.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Picks the option whose text is `label` in the select found by `selector`.
+pub async fn choose(c: &Client, selector: &str, label: &str) {
+    let select = css(c, selector).await;
+    let options = select.find_all(Locator::Css("option")).await.unwrap();
+    for option in options {
+        if option.text().await.unwrap().trim() == label {
+            option.click().await.unwrap();
+            return;
+        }
+    }
+    panic!("{selector} has no option {label}");
+}
+
+pub async fn cell_count(c: &Client, cell: &str) -> u32 {
+    let text = css(c, &format!("[data-testid=heat-{cell}]"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    text.trim().parse().unwrap_or(0)
+}

@@ -12,234 +12,22 @@
     clippy::indexing_slicing
 )]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use roadbook_e2e::*;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Where screenshots go: `$ROADBOOK_SCREENSHOTS`, else `target/e2e-screenshots`.
-fn screenshots() -> PathBuf {
-    std::env::var_os("ROADBOOK_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/e2e-screenshots"))
-}
-
-/// Leaves what the window showed when a step failed, to see why.
-async fn keep_failure(c: &Client) {
-    let shots = screenshots();
-    let _ = std::fs::create_dir_all(&shots);
-    if let Ok(png) = c.screenshot().await {
-        let _ = std::fs::write(shots.join("failure.png"), png);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A process stopped (with SIGTERM, so tauri-driver stops WebKitWebDriver too) when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Desktop {
-    _xvfb: Running,
-    _driver: Running,
-    port: u16,
-    app: PathBuf,
-    shots: PathBuf,
-}
-
-impl Desktop {
-    fn start(db: &Path, documents: &Path) -> Desktop {
-        let app = std::env::var_os("ROADBOOK_DESKTOP_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace().join("target/debug/roadbook-desktop"));
-        assert!(
-            app.exists(),
-            "{} is missing: build it first (make test does)",
-            app.display()
-        );
-        let display = format!(":{}", 90 + std::process::id() % 100);
-        let xvfb = Running(
-            Command::new("Xvfb")
-                .args([
-                    display.as_str(),
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb (make test installs it)"),
-        );
-        std::thread::sleep(Duration::from_millis(500));
-        let port = free_port();
-        let native = free_port();
-        let driver = Running(
-            Command::new(
-                std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".to_owned()),
-            )
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            .env("DISPLAY", &display)
-            .env("ROADBOOK_DB", db)
-            .env("ROADBOOK_AUTHOR", "E2E Lead")
-            .env("ROADBOOK_DOCUMENTS_DIR", documents)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver (make test installs it with cargo install)"),
-        );
-        let shots = screenshots();
-        std::fs::create_dir_all(&shots).unwrap();
-        Desktop {
-            _xvfb: xvfb,
-            _driver: driver,
-            port,
-            app,
-            shots,
-        }
-    }
-
-    async fn session(&self) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), json!({ "application": self.app }));
-        caps.insert("browserName".into(), json!("wry"));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{}", self.port))
-                .await
-            {
-                Ok(client) => return client,
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(err) => panic!("no WebDriver session: {err}"),
-            }
-        }
-    }
-}
-
-async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
-    match c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(selector))
-        .await
-    {
-        Ok(element) => element,
-        Err(err) => {
-            keep_failure(c).await;
-            let body = match c.find(Locator::Css("body")).await {
-                Ok(b) => b.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
-            panic!("{selector}: {err}; the window showed: {body:.600}");
-        }
-    }
-}
-
-/// Waits until the element's text satisfies `ok`; returns the text.
-async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        // textContent, not WebDriver's rendered text: WebKitWebDriver leaves out the text of
-        // grid cells that clip with an ellipsis, though a person sees it.
-        let text = c
-            .execute(
-                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
-                vec![json!(selector)],
-            )
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        if ok(&text) {
-            return text;
-        }
-        if Instant::now() >= deadline {
-            keep_failure(c).await;
-            panic!("{selector} never matched; last text: {text}");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-async fn go(c: &Client, screen: &str) {
-    css(c, &format!("[data-testid=nav-{screen}]"))
-        .await
-        .click()
+/// The first column of every row the decision register shows, in order.
+async fn decision_order(c: &Client) -> Vec<String> {
+    let value = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=register-decision] [data-testid=row]')]
+                .map((r) => r.querySelector('.cell').textContent.trim());",
+            vec![],
+        )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-}
-
-async fn shot(c: &Client, d: &Desktop, name: &str) {
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(d.shots.join(format!("{name}.png")), png).unwrap();
-}
-
-/// Picks the option whose text is `label` in the select found by `selector`.
-async fn choose(c: &Client, selector: &str, label: &str) {
-    let select = css(c, selector).await;
-    let options = select.find_all(Locator::Css("option")).await.unwrap();
-    for option in options {
-        if option.text().await.unwrap().trim() == label {
-            option.click().await.unwrap();
-            return;
-        }
-    }
-    panic!("{selector} has no option {label}");
-}
-
-async fn cell_count(c: &Client, cell: &str) -> u32 {
-    let text = css(c, &format!("[data-testid=heat-{cell}]"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    text.trim().parse().unwrap_or(0)
+    serde_json::from_value(value).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -288,6 +76,54 @@ async fn a_lead_works_through_the_program_and_everything_survives_a_restart() {
     css(&c, "[data-testid=save]").await.click().await.unwrap();
     text_until(&c, "[data-testid=register-decision]", |t| t.contains(title)).await;
     shot(&c, &desktop, "02-decisions").await;
+
+    // The new decision is last; move it up one place, above the decision before it.
+    let order = decision_order(&c).await;
+    assert_eq!(order.last().map(String::as_str), Some(title), "{order:?}");
+    let neighbour = order[order.len() - 2].clone();
+    let rows = c
+        .find_all(Locator::Css(
+            "[data-testid=register-decision] [data-testid=row]",
+        ))
+        .await
+        .unwrap();
+    rows.last().unwrap().click().await.unwrap();
+    css(&c, "[data-testid=move-up]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let order = decision_order(&c).await;
+        let (at, was) = (
+            order.iter().position(|t| t == title).unwrap(),
+            order.iter().position(|t| *t == neighbour).unwrap(),
+        );
+        if at + 1 == was {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the move did not show: {order:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    // The program record: a new summary, shown on the Program screen.
+    let summary = "Give builders one trusted view of their product signals by Q3.";
+    go(&c, "program").await;
+    css(&c, "[data-testid=edit-program]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let field = css(&c, "textarea[data-field=summary]").await;
+    field.clear().await.unwrap();
+    field.send_keys(summary).await.unwrap();
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    text_until(&c, "[data-testid=program-summary]", |t| t == summary).await;
+    shot(&c, &desktop, "02-program").await;
 
     go(&c, "dashboard").await;
     let needed = text_until(&c, "[data-testid=decisions-needed]", |t| t.contains(title)).await;
@@ -379,6 +215,29 @@ async fn a_lead_works_through_the_program_and_everything_survives_a_restart() {
         "the readout does not show the new decision: {text:.400}"
     );
 
+    // The dependency map: a line opens its dependency in the editor.
+    go(&c, "plan").await;
+    let edge = css(&c, "[data-testid=dependency-edge]").await;
+    let label = edge.attr("aria-label").await.unwrap().unwrap();
+    // WebKitWebDriver calls an SVG path "not interactable" (its transparent hit stroke), so the
+    // click is dispatched on the element; a person's pointer reaches it through that stroke.
+    c.execute(
+        "document.querySelector('[data-testid=dependency-edge]').dispatchEvent(new MouseEvent('click', { bubbles: true }));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let dependent = css(&c, "input[data-field=dependent]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        label.starts_with(&format!("{dependent} depends on")),
+        "{label} opened {dependent}"
+    );
+
     for (n, screen) in [
         "workstreams",
         "actions",
@@ -400,6 +259,19 @@ async fn a_lead_works_through_the_program_and_everything_survives_a_restart() {
     text_until(&c, "[data-testid=dashboard]", |t| t.contains(title)).await;
     go(&c, "risks").await;
     assert_eq!(cell_count(&c, "low-high").await, low_high + 1);
+    go(&c, "program").await;
+    text_until(&c, "[data-testid=program-summary]", |t| t == summary).await;
+    go(&c, "decisions").await;
+    let order = decision_order(&c).await;
+    let (at, was) = (
+        order.iter().position(|t| t == title).unwrap(),
+        order.iter().position(|t| *t == neighbour).unwrap(),
+    );
+    assert_eq!(
+        at + 1,
+        was,
+        "the order did not survive the restart: {order:?}"
+    );
     go(&c, "decisions").await;
     css(&c, "[data-testid=search]")
         .await
