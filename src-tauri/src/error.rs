@@ -41,7 +41,7 @@ impl From<ReportError> for CommandError {
         match err {
             ReportError::Store(e) => e.into(),
             ReportError::NoReview => CommandError::new("no_review", err.to_string()),
-            ReportError::Write { .. } => CommandError::new("io", err.to_string()),
+            ReportError::Write(_) => CommandError::new("io", err.to_string()),
             other => CommandError::new("document", other.to_string()),
         }
     }

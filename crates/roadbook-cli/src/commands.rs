@@ -620,8 +620,7 @@ impl<W: Write> Ctx<W> {
 
 /// Writes through a temporary file in the same folder, so a reader never sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    roadbook_store::write_atomically(path, bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
+    Ok(roadbook_store::write_atomically(path, bytes)?)
 }
 
 fn set(field: &mut String, value: Option<String>) {

@@ -32,11 +32,8 @@ pub enum ReportError {
         "there is no review to prepare a packet for: add a review, or name one with --review ID"
     )]
     NoReview,
-    #[error("cannot write {path}: {source}; choose another place")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{0}; choose another place")]
+    Write(std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -234,10 +231,7 @@ pub fn issue(
     path: &std::path::Path,
 ) -> Result<IssuedDocument, ReportError> {
     let issued = prepare(store, request, author)?;
-    roadbook_store::write_atomically(path, &issued.pdf).map_err(|source| ReportError::Write {
-        path: path.display().to_string(),
-        source,
-    })?;
+    roadbook_store::write_atomically(path, &issued.pdf).map_err(ReportError::Write)?;
     store.archive_document(&issued.record, &issued.snapshot)?;
     Ok(issued.record)
 }

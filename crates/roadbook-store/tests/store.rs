@@ -550,6 +550,16 @@ fn an_item_given_as_json_is_checked_and_saved_by_its_kind() {
     assert_eq!(risk.severity, roadbook_model::Level::Low);
 }
 
+fn decision_ids(store: &Store, program: Id) -> Vec<Id> {
+    store
+        .load(program)
+        .unwrap()
+        .decisions
+        .iter()
+        .map(|d| d.id)
+        .collect()
+}
+
 fn decision_titles(path: &Path, program: Id) -> Vec<String> {
     Store::open(path)
         .unwrap()
@@ -623,14 +633,7 @@ fn moving_to_the_end_and_to_where_it_is_already() {
 
     store.move_item(ids[0], None, "lead").unwrap();
     drop(store);
-    let loaded: Vec<Id> = Store::open(&path)
-        .unwrap()
-        .load(program)
-        .unwrap()
-        .decisions
-        .iter()
-        .map(|d| d.id)
-        .collect();
+    let loaded = decision_ids(&Store::open(&path).unwrap(), program);
     assert_eq!(loaded.last(), Some(&ids[0]));
     assert_eq!(loaded[..loaded.len() - 1], ids[1..]);
 }
@@ -650,14 +653,7 @@ fn a_hundred_moves_into_the_same_gap_keep_the_order_exact() {
         expected.pop();
         expected.insert(1, last);
     }
-    let loaded: Vec<Id> = store
-        .load(program)
-        .unwrap()
-        .decisions
-        .iter()
-        .map(|d| d.id)
-        .collect();
-    assert_eq!(loaded, expected);
+    assert_eq!(decision_ids(&store, program), expected);
     // New items still go to the end.
     let mut decision = handbook.decisions[0].clone();
     decision.id = Id::new();

@@ -59,6 +59,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// The frame lengths a SCROLL run recorded, shortest first.
+fn frame_times(run: &serde_json::Value) -> Vec<f64> {
+    let mut times: Vec<f64> = run["times"]
+        .as_array()
+        .map(|t| t.iter().filter_map(serde_json::Value::as_f64).collect())
+        .unwrap_or_default();
+    times.sort_by(f64::total_cmp);
+    times
+}
+
 const SCROLL: &str = r#"
 const [frames, step, done] = arguments;
 const rows = document.querySelector('[data-testid=register-decision] .rows');
@@ -130,13 +140,7 @@ async fn main() {
         )
         .await
         .unwrap();
-    let mut idle: Vec<f64> = idle["times"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t.as_f64())
-        .collect();
-    idle.sort_by(f64::total_cmp);
+    let idle = frame_times(&idle);
 
     // Scroll from the top to the bottom: 34 px rows, about a screen every 3 frames.
     let (frames, step) = if measuring {
@@ -165,13 +169,7 @@ async fn main() {
         rows_in_page < 100,
         "{rows_in_page} rows in the page: the register should render only those in view"
     );
-    let mut times: Vec<f64> = result["times"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t.as_f64())
-        .collect();
-    times.sort_by(f64::total_cmp);
+    let times = frame_times(&result);
 
     // Searches: each shows exactly the decisions whose text holds it.
     let searches = [
