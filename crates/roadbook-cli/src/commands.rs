@@ -147,7 +147,7 @@ impl<W: Write> Ctx<W> {
         let text = handbook.to_json()?;
         match out {
             None => self.out.write_all(text.as_bytes())?,
-            Some(path) => write_atomically(&path, text.as_bytes())?,
+            Some(path) => roadbook_store::write_atomically(&path, text.as_bytes())?,
         }
         Ok(())
     }
@@ -264,7 +264,7 @@ impl<W: Write> Ctx<W> {
         if html {
             // A page for an email or a wiki; the PDF is the issued, archived document.
             let page = roadbook_report::prepare_html(&store, &request, &self.author)?;
-            write_atomically(out, page.as_bytes())?;
+            roadbook_store::write_atomically(out, page.as_bytes())?;
             writeln!(
                 self.out,
                 "{}: HTML, {} bytes (not archived: issue the PDF to archive it)",
@@ -616,11 +616,6 @@ impl<W: Write> Ctx<W> {
         }
         Ok(())
     }
-}
-
-/// Writes through a temporary file in the same folder, so a reader never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    Ok(roadbook_store::write_atomically(path, bytes)?)
 }
 
 fn set(field: &mut String, value: Option<String>) {
