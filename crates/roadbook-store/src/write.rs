@@ -22,6 +22,19 @@ fn fields_of<E: Entity>(item: &E) -> Result<Map<String, Value>> {
 /// The id is the item's identity, not one of its fields: it never changes and has no history.
 const IDENTITY: &str = "id";
 
+/// One field of an outbox entry: the new value and the version it was edited from (the sync's
+/// base version; 0 for a field that did not exist).
+fn outbox_field(value: Value, base_version: u64) -> Value {
+    json!({ "value": value, "base_version": base_version })
+}
+
+/// Bumps `field`'s version and returns the version it had: the edit's base version.
+fn bump(versions: &mut Map<String, Value>, field: &str) -> u64 {
+    let base = versions.get(field).and_then(Value::as_u64).unwrap_or(0);
+    versions.insert(field.to_owned(), json!(base + 1));
+    base
+}
+
 struct Writer<'t> {
     tx: &'t Transaction<'t>,
     program: Id,
@@ -59,7 +72,7 @@ impl Writer<'_> {
         let mut outbox = Map::new();
         for (field, value) in fields.iter().filter(|(f, _)| *f != IDENTITY) {
             self.history(kind, id, field, None, Some(value))?;
-            outbox.insert(field.clone(), json!({ "value": value, "base_version": 0 }));
+            outbox.insert(field.clone(), outbox_field(value.clone(), 0));
         }
         self.outbox("create", kind, id, outbox)
     }
@@ -84,12 +97,11 @@ impl Writer<'_> {
             if before == after {
                 continue;
             }
-            let base = versions.get(field).and_then(Value::as_u64).unwrap_or(0);
-            versions.insert(field.clone(), json!(base + 1));
+            let base = bump(versions, field);
             self.history(kind, id, field, before, after)?;
             outbox.insert(
                 field.clone(),
-                json!({ "value": after.cloned().unwrap_or(Value::Null), "base_version": base }),
+                outbox_field(after.cloned().unwrap_or(Value::Null), base),
             );
             changed.push(field.clone());
         }
@@ -568,8 +580,7 @@ impl Store {
                 continue;
             }
             let mut versions: Map<String, Value> = crate::parse_body(versions)?;
-            let base = versions.get(POSITION).and_then(Value::as_u64).unwrap_or(0);
-            versions.insert(POSITION.to_owned(), json!(base + 1));
+            let base = bump(&mut versions, POSITION);
             tx.prepare_cached(
                 "UPDATE items SET position = ?2, versions = ?3, updated_at = ?4 WHERE id = ?1",
             )
@@ -593,10 +604,7 @@ impl Store {
                     .map_err(sql)?;
             }
             let mut fields = Map::new();
-            fields.insert(
-                POSITION.to_owned(),
-                json!({ "value": position, "base_version": base }),
-            );
+            fields.insert(POSITION.to_owned(), outbox_field(json!(position), base));
             writer
                 .outbox("update", located.kind, *item, fields)
                 .map_err(sql)?;
