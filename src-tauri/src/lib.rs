@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+pub mod rendering;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -69,6 +70,11 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
+    // First, before GTK or WebKit start: it may restart the process (see rendering.rs).
+    if let Err(message) = rendering::prepare() {
+        eprintln!("roadbook-desktop: {message}");
+        std::process::exit(1);
+    }
     let state = match state() {
         Ok(state) => state,
         Err(message) => {
@@ -80,10 +86,6 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
-        .setup(|app| {
-            rendering(app)?;
-            Ok(())
-        })
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::create_program,
@@ -103,35 +105,6 @@ pub fn run() {
         eprintln!("roadbook-desktop: {err}");
         std::process::exit(1);
     }
-}
-
-/// How WebKit draws the window. By default WebKit composites on the GPU. On machines without a
-/// GL driver (virtual desktops, remote sessions, CI's Xvfb) Mesa's software GL stands in and
-/// scrolling a long register drops to about 28 frames a second, where WebKit's CPU renderer
-/// keeps 60 (docs/performance.md); `ROADBOOK_RENDERING=cpu` chooses the CPU renderer there.
-/// It is not the default because WebDriver sessions stall in that mode (seen at the first
-/// change of screen), so the end-to-end test cannot cover it.
-fn rendering(app: &tauri::App) -> tauri::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use tauri::Manager;
-        if !std::env::var("ROADBOOK_RENDERING").is_ok_and(|v| v == "cpu") {
-            return Ok(());
-        }
-        if let Some(window) = app.get_webview_window("main") {
-            window.with_webview(|webview| {
-                use webkit2gtk::{SettingsExt, WebViewExt};
-                if let Some(settings) = WebViewExt::settings(&webview.inner()) {
-                    settings.set_hardware_acceleration_policy(
-                        webkit2gtk::HardwareAccelerationPolicy::Never,
-                    );
-                }
-            })?;
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = app;
-    Ok(())
 }
 
 /// The UI calls this once the dashboard (or the first-launch screen) has painted. With

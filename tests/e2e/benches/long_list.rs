@@ -120,7 +120,9 @@ async fn main() {
         .unwrap();
     let last_title = handbook.decisions.last().unwrap().title.clone();
 
-    let desktop = Desktop::start(&db, dir.path());
+    // Empty: the app chooses by the machine, as it does for a person.
+    let rendering = std::env::var("ROADBOOK_RENDERING").unwrap_or_default();
+    let desktop = Desktop::start(&db, dir.path(), &rendering);
     let c = desktop.session().await;
     css(&c, "[data-testid=nav-decisions]").await;
     go(&c, "decisions").await;
@@ -211,7 +213,11 @@ async fn main() {
     c.close().await.unwrap();
 
     if measuring {
-        let rendering = std::env::var("ROADBOOK_RENDERING").unwrap_or_else(|_| "default".into());
+        let rendering = if rendering.is_empty() {
+            "chosen by the machine"
+        } else {
+            &rendering
+        };
         println!("rendering: {rendering} (ROADBOOK_RENDERING)");
         let long = times.iter().filter(|t| **t > 50.0).count();
         println!(

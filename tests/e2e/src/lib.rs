@@ -35,13 +35,63 @@ pub fn screenshots() -> PathBuf {
         .unwrap_or_else(|| workspace().join("target/e2e-screenshots"))
 }
 
+/// What the window shows, as PNG. WebKitWebDriver takes the picture at the page's next paint.
+/// With the CPU renderer an idle page does not paint again, and the command would wait for ever
+/// (this is the "stall" once seen in that mode), so a nearly transparent pixel in the corner
+/// changes colour for the next few frames first; it is gone half a second later.
+pub async fn screenshot(c: &Client) -> Result<Vec<u8>, fantoccini::error::CmdError> {
+    c.execute(
+        "const dot = document.createElement('div');
+         dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none';
+         document.body.append(dot);
+         let frame = 0;
+         const blink = () => {
+           dot.style.background = frame % 2 ? '#000' : '#fff';
+           if (++frame < 30) requestAnimationFrame(blink); else dot.remove();
+         };
+         requestAnimationFrame(blink);",
+        vec![],
+    )
+    .await?;
+    c.screenshot().await
+}
+
 /// Leaves what the window showed when a step failed, to see why.
 pub async fn keep_failure(c: &Client) {
     let shots = screenshots();
     let _ = std::fs::create_dir_all(&shots);
-    if let Ok(png) = c.screenshot().await {
+    if let Ok(Ok(png)) = tokio::time::timeout(Duration::from_secs(10), screenshot(c)).await {
         let _ = std::fs::write(shots.join("failure.png"), png);
     }
+}
+
+/// The running app on `db`: its process id and environment, read from /proc (what it really
+/// runs with after choosing its rendering: it may have restarted itself with more variables).
+pub fn app_process(db: &Path) -> Option<(u32, std::collections::HashMap<String, String>)> {
+    let wanted = format!("ROADBOOK_DB={}", db.display());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            if !"roadbook-desktop".starts_with(comm.trim()) {
+                return None;
+            }
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let vars: Vec<String> = environ
+                .split(|b| *b == 0)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect();
+            vars.contains(&wanted).then(|| {
+                let env = vars
+                    .iter()
+                    .filter_map(|v| v.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                (pid, env)
+            })
+        })
 }
 
 pub fn free_port() -> u16 {
@@ -82,7 +132,10 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    pub fn start(db: &Path, documents: &Path) -> Desktop {
+    /// Starts Xvfb and tauri-driver for the app on `db`. `rendering` is passed to the app as
+    /// `ROADBOOK_RENDERING` (`gpu`, `cpu`, or empty to let it choose by the machine);
+    /// screenshots go to a folder of that name under [`screenshots`].
+    pub fn start(db: &Path, documents: &Path, rendering: &str) -> Desktop {
         let app = std::env::var_os("ROADBOOK_DESKTOP_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace().join("target/debug/roadbook-desktop"));
@@ -91,7 +144,10 @@ impl Desktop {
             "{} is missing: build it first (make test does)",
             app.display()
         );
-        let display = format!(":{}", 90 + std::process::id() % 100);
+        // A display of its own for each start, so a run never meets the last one's lock file.
+        static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let display = format!(":{}", 100 + (std::process::id() % 200) * 4 + start % 4);
         let xvfb = Running(
             Command::new("Xvfb")
                 .args([
@@ -124,12 +180,17 @@ impl Desktop {
             .env("ROADBOOK_DB", db)
             .env("ROADBOOK_AUTHOR", "E2E Lead")
             .env("ROADBOOK_DOCUMENTS_DIR", documents)
+            .env("ROADBOOK_RENDERING", rendering)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("tauri-driver (make test installs it with cargo install)"),
         );
-        let shots = screenshots();
+        let shots = screenshots().join(if rendering.is_empty() {
+            "auto"
+        } else {
+            rendering
+        });
         std::fs::create_dir_all(&shots).unwrap();
         Desktop {
             _xvfb: xvfb,
@@ -217,7 +278,7 @@ pub async fn go(c: &Client, screen: &str) {
 
 pub async fn shot(c: &Client, d: &Desktop, name: &str) {
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let png = c.screenshot().await.unwrap();
+    let png = screenshot(c).await.unwrap();
     std::fs::write(d.shots.join(format!("{name}.png")), png).unwrap();
 }
 

@@ -1,8 +1,8 @@
 //! The desktop app driven as a person would: the real binary in its real webview under Xvfb,
 //! through tauri-driver and WebKitWebDriver. `make test` builds the app first and runs this.
 //!
-//! Screenshots of every screen go to `$ROADBOOK_SCREENSHOTS` (default
-//! `target/e2e-screenshots`).
+//! Screenshots of every screen go to `$ROADBOOK_SCREENSHOTS/{cpu,gpu}` (default
+//! `target/e2e-screenshots/{cpu,gpu}`).
 
 // A test that fails should stop at once with the value that was wrong.
 #![allow(
@@ -30,16 +30,50 @@ async fn decision_order(c: &Client) -> Vec<String> {
     serde_json::from_value(value).unwrap()
 }
 
+/// Both ways WebKit draws the window: the CPU renderer, which a machine without a GPU gets (CI's
+/// Xvfb among them), and GPU compositing, which a machine with one gets (Mesa's software GL here).
+/// One after the other: two webviews at once would share two cores.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lead_works_through_the_program_and_everything_survives_a_restart() {
+    for rendering in ["cpu", "gpu"] {
+        // Shown with the failure, to say which run it was.
+        eprintln!("ROADBOOK_RENDERING={rendering}");
+        works_through_the_program(rendering).await;
+    }
+}
+
+async fn works_through_the_program(rendering: &str) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("e2e.db");
     let documents = dir.path().join("documents");
     std::fs::create_dir_all(&documents).unwrap();
-    let desktop = Desktop::start(&db, &documents);
+    let desktop = Desktop::start(&db, &documents, rendering);
     let title = "Choose the pilot cohort for internal rollout";
 
     let c = desktop.session().await;
+    // The app runs with the rendering asked for: with the CPU renderer it restarted itself with
+    // WebKit's variables set (src-tauri/src/rendering.rs).
+    let (pid, env) = app_process(&db).expect("the app's process");
+    let composited = env
+        .get("WEBKIT_DISABLE_COMPOSITING_MODE")
+        .map(String::as_str);
+    assert_eq!(
+        composited,
+        (rendering == "cpu").then_some("1"),
+        "{rendering}: WEBKIT_DISABLE_COMPOSITING_MODE"
+    );
+    // And nothing in the app process draws with GL, so no GL driver is loaded there (on a
+    // machine without a GPU that is Mesa's software GL and LLVM, 43 MB; docs/performance.md).
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let gl = maps
+        .lines()
+        .find(|l| l.contains("/dri/") || l.contains("libLLVM"));
+    if rendering == "cpu" {
+        assert_eq!(
+            gl, None,
+            "a GL driver in the app process with the CPU renderer"
+        );
+    }
     // First launch: no program yet; start on the sample.
     css(&c, "[data-testid=start-sample]")
         .await
