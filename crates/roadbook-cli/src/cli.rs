@@ -91,6 +91,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Move an item within its list (the order the registers and documents show): before
+    /// another item of its kind, or to the end
+    #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
+    Move {
+        /// The item: a decision, risk, action, phase, work item, milestone...
+        id: Id,
+        /// Put it just before this item of the same kind
+        #[arg(long, value_name = "ID")]
+        before: Option<Id>,
+        /// Put it at the end of its list
+        #[arg(long)]
+        last: bool,
+    },
     /// The decision register
     #[command(subcommand)]
     Decision(DecisionCommand),

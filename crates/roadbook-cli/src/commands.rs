@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
         } => ctx.report(kind.into(), program, review, since, as_of, status, &out),
         Command::Documents { program, json } => ctx.documents(program, json),
+        Command::Move { id, before, .. } => ctx.move_item(id, before),
         Command::Decision(cmd) => ctx.decision(cmd),
         Command::Risk(cmd) => ctx.risk(cmd),
         Command::Action(cmd) => ctx.action(cmd),
@@ -282,6 +283,16 @@ impl<W: Write> Ctx<W> {
             issued.pdf_bytes,
             issued.pdf_sha256
         )?;
+        Ok(())
+    }
+
+    /// `before: None` is the end of the list (clap makes --before or --last required).
+    fn move_item(&mut self, id: Id, before: Option<Id>) -> Result<()> {
+        let mut store = self.open()?;
+        match store.move_item(id, before, &self.author)? {
+            roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
+            _ => writeln!(self.out, "moved")?,
+        }
         Ok(())
     }
 

@@ -17,14 +17,26 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            // One line: the reason. `--help` shows the usage.
+            // One line: the reason, with what clap adds under it (the missing arguments, a
+            // "tip:" for a misspelt word), without the usage. `--help` shows the usage.
             let text = err.render().to_string();
-            let first = text
+            let reason = text
                 .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("roadbook: {first} (see roadbook --help)");
+                .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .fold(String::new(), |reason, line| match reason.is_empty() {
+                    true => line.to_owned(),
+                    false if line.starts_with("tip:") => format!("{reason}; {line}"),
+                    false => format!("{reason} {line}"),
+                });
+            let reason = reason.trim_start_matches("error: ");
+            let reason = if reason.is_empty() {
+                "invalid arguments"
+            } else {
+                reason
+            };
+            eprintln!("roadbook: {reason} (see roadbook --help)");
             return ExitCode::from(2);
         }
     };

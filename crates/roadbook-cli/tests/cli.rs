@@ -785,6 +785,45 @@ fn bad_values_on_the_command_line_change_nothing() {
 }
 
 #[test]
+fn move_puts_a_decision_before_another_or_last_and_nowhere_else() {
+    let (_dir, db) = sample_db();
+    let ids = |db: &Path| -> Vec<String> {
+        export(db)
+            .decisions
+            .iter()
+            .map(|d| d.id.to_string())
+            .collect()
+    };
+    let start = ids(&db);
+    assert!(start.len() >= 3);
+    let (first, third) = (start[0].clone(), start[2].clone());
+
+    assert_eq!(ok(&db, &["move", &third, "--before", &first]), "moved\n");
+    let moved = ids(&db);
+    assert_eq!(moved[..3], [third.clone(), first.clone(), start[1].clone()]);
+    assert_eq!(ok(&db, &["move", &third, "--last"]), "moved\n");
+    assert_eq!(ids(&db).last(), Some(&third));
+    assert_eq!(ok(&db, &["move", &third, "--last"]), "nothing changed\n");
+    let history = ok(&db, &["history", "--item", &third]);
+    assert!(history.contains("position"), "{history}");
+
+    let before = ok(&db, &["export"]);
+    let risk = export(&db).risks[0].id.to_string();
+    let err = fails(&db, &["move", &first, "--before", &risk]);
+    assert!(
+        err.contains("is not a decision of this program: an item moves only among its own kind"),
+        "{err}"
+    );
+    let err = fails(&db, &["move", &first]);
+    assert!(err.contains("--before"), "{err}");
+    let err = fails(&db, &["move", &first, "--before", &third, "--last"]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = fails(&db, &["move", &Id::new().to_string(), "--last"]);
+    assert!(err.contains("no item with id"), "{err}");
+    assert_eq!(ok(&db, &["export"]), before);
+}
+
+#[test]
 fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("notes.txt");
@@ -856,6 +895,14 @@ fn a_usage_error_is_one_line_with_a_non_zero_exit() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
+    // What clap says below its first line stays, on the same line: the tip for a misspelling.
+    let out = roadbook(&dir.path().join("x.db"), &["decison", "list"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("unrecognized subcommand 'decison'; tip:") && err.contains("'decision'"),
         "{err}"
     );
 }
