@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { canvasSize, heatMap, labels, moveTarget, query, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { canvasSize, changeOf, heatMap, labels, moveTarget, query, siblings, topRisks, uuidv7, windowOf } from './logic';
 
 const open = '01900000-0000-7000-8000-000000000001';
 const closed = '01900000-0000-7000-8000-000000000002';
@@ -132,5 +132,23 @@ describe('moving an item in its list', () => {
 		} as unknown as Handbook;
 		expect(siblings(h, 'work_item', { id: 'w3', phase_id: 'p1' })).toEqual(['w1', 'w3']);
 		expect(siblings(h, 'work_item', { id: 'w2', phase_id: 'p2' })).toEqual(['w2']);
+	});
+});
+
+describe('changeOf', () => {
+	const show = (v: unknown) => (v === null ? '—' : `<${String(v)}>`);
+	it('reads a move as one, without the position numbers', () => {
+		expect(changeOf({ field: 'position', old_value: 3, new_value: 1.5 }, show)).toEqual({
+			field: 'order',
+			was: '—',
+			now: 'moved in its list'
+		});
+	});
+	it('shows any other field with both values through the caller’s labels', () => {
+		expect(changeOf({ field: 'status_id', old_value: 'a', new_value: null }, show)).toEqual({
+			field: 'status_id',
+			was: '<a>',
+			now: '—'
+		});
 	});
 });

@@ -169,3 +169,18 @@ export function moveTarget(ids: Id[], id: Id, direction: -1 | 1): Id | null | un
 	if (direction === -1) return i === 0 ? undefined : ids[i - 1];
 	return i >= ids.length - 1 ? undefined : (ids[i + 2] ?? null);
 }
+
+/** The field a move changes (`roadbook_store::POSITION`). */
+export const POSITION = 'position';
+
+/**
+ * A history row in the lead's words. A move changes the item's position, a number that means
+ * nothing to a person, so it reads "moved in its list" instead of the two numbers.
+ */
+export function changeOf(
+	entry: { field: string; old_value: unknown; new_value: unknown },
+	show: (value: unknown) => string
+): { field: string; was: string; now: string } {
+	if (entry.field === POSITION) return { field: 'order', was: '—', now: 'moved in its list' };
+	return { field: entry.field, was: show(entry.old_value), now: show(entry.new_value) };
+}
