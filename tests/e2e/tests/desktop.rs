@@ -271,6 +271,31 @@ async fn works_through_the_program(rendering: &str) {
         label.starts_with(&format!("{dependent} depends on")),
         "{label} opened {dependent}"
     );
+    // A row of the dependency register opens in the same editor: one editor on the screen.
+    let rows = css(&c, "[data-testid=register-dependency]")
+        .await
+        .find_all(Locator::Css("[data-testid=row]"))
+        .await
+        .unwrap();
+    // The second row: the first is the dependency the map's first line opened.
+    let other = &rows[1];
+    let first_cell = other
+        .find(Locator::Css(".cell"))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap();
+    other.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let editors = c
+        .find_all(Locator::Css("input[data-field=dependent]"))
+        .await
+        .unwrap();
+    assert_eq!(editors.len(), 1, "one editor on the Plan screen");
+    let shown = editors[0].prop("value").await.unwrap().unwrap();
+    assert_eq!(shown.trim(), first_cell.trim());
 
     for (n, screen) in [
         "workstreams",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
 import { canvasSize, changeOf, heatMap, labels, moveTarget, query, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
 const closed = '01900000-0000-7000-8000-000000000002';
@@ -65,7 +66,7 @@ describe('query', () => {
 		{ id: '3', title: 'Kanopy boundary', status_id: open }
 	];
 	it('filters by status and search, and sorts', () => {
-		const text = (i: { title: string }) => i.title;
+		const text = (i: { title: string }) => i.title.toLowerCase();
 		expect(query(items, { search: '', status: open, sort: 'title', descending: false }, text).map((i) => i.id)).toEqual(['3', '1']);
 		expect(query(items, { search: 'ORG', status: '', sort: '', descending: false }, text).map((i) => i.id)).toEqual(['2']);
 		expect(query(items, { search: '', status: '', sort: 'title', descending: true }, text).map((i) => i.id)).toEqual(['2', '1', '3']);
@@ -150,5 +151,14 @@ describe('changeOf', () => {
 			was: '<a>',
 			now: '—'
 		});
+	});
+});
+
+describe('searchText', () => {
+	it('joins an item’s text fields in lower case, for query to match without lower-casing again', () => {
+		const text = searchText({ id: 'x', title: 'Okta SSO Path', owner_ids: ['o'], due: null, position: 3 });
+		expect(text).toBe('x okta sso path');
+		const items = [{ id: '1', title: 'Okta SSO Path' }];
+		expect(query(items, { search: 'SSO', status: '', sort: '', descending: false }, searchText)).toEqual(items);
 	});
 });

@@ -91,12 +91,13 @@ export interface ListQuery {
 
 /**
  * Filters by status and a search over every text field, then sorts by a field. Works on plain
- * objects so every register uses it.
+ * objects so every register uses it. `text` gives an item's search text already in lower case
+ * (`searchText`), so a keystroke does not lower-case thousands of texts again.
  */
 export function query<T extends { status_id?: Id }>(items: T[], q: ListQuery, text: (item: T) => string): T[] {
 	const needle = q.search.trim().toLowerCase();
 	const out = items.filter(
-		(item) => (q.status === '' || item.status_id === q.status) && (needle === '' || text(item).toLowerCase().includes(needle))
+		(item) => (q.status === '' || item.status_id === q.status) && (needle === '' || text(item).includes(needle))
 	);
 	if (q.sort) {
 		const key = q.sort as keyof T;

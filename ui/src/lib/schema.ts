@@ -208,9 +208,10 @@ function emptyValue(type: FieldType): unknown {
 	}
 }
 
-/** The item's text for search. */
+/** The item's text for search, in lower case (what `query` matches the search against). */
 export function searchText(item: Record<string, unknown>): string {
 	return Object.values(item)
 		.filter((v) => typeof v === 'string')
-		.join(' ');
+		.join(' ')
+		.toLowerCase();
 }
