@@ -134,7 +134,7 @@ pub struct Desktop {
 impl Desktop {
     /// Starts Xvfb and tauri-driver for the app on `db`. `rendering` is passed to the app as
     /// `ROADBOOK_RENDERING` (`gpu`, `cpu`, or empty to let it choose by the machine);
-    /// screenshots go to a folder of that name under [`screenshots`].
+    /// screenshots go to a folder of that name (`auto` when empty) under [`screenshots`].
     pub fn start(db: &Path, documents: &Path, rendering: &str) -> Desktop {
         let app = std::env::var_os("ROADBOOK_DESKTOP_BIN")
             .map(PathBuf::from)
