@@ -33,6 +33,65 @@ async fn decision_order(c: &Client) -> Vec<String> {
 /// Both ways WebKit draws the window: the CPU renderer, which a machine without a GPU gets (CI's
 /// Xvfb among them), and GPU compositing, which a machine with one gets (Mesa's software GL here).
 /// One after the other: two webviews at once would share two cores.
+/// What the webview sends is checked on the Rust side: bad input over IPC is refused with the
+/// `{code, message}` the UI shows (or Tauri's own message for arguments of the wrong type), and
+/// nothing changes.
+async fn ipc_refuses_bad_input_and_changes_nothing(c: &Client) {
+    let result = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             (async () => {
+               const program = (await invoke('startup')).programs[0].id;
+               const before = JSON.stringify(await invoke('load_handbook', { program }));
+               const decision = (await invoke('load_handbook', { program })).decisions[0];
+               const unknown = '0192f0c1-7a3e-7cc2-9d4e-3b1f0a2c4d5e';
+               const attempts = [
+                 ['save_item', { program, kind: 'decision', item: { id: unknown, title: 'x' } }],
+                 ['save_item', { program, kind: 'decision', item: { ...decision, status_id: unknown } }],
+                 ['save_item', { program, kind: 'decision', item: { ...decision, due: '2026-02-30' } }],
+                 ['save_item', { program, kind: 'spaceship', item: {} }],
+                 ['move_item', { id: unknown, before: null }],
+                 ['delete_item', { id: 'not-an-id' }],
+                 ['history', { program, item: null, since: 'last tuesday' }],
+               ];
+               const refused = [];
+               for (const [command, args] of attempts) {
+                 try { await invoke(command, args); refused.push(null); }
+                 catch (e) { refused.push(e); }
+               }
+               const after = JSON.stringify(await invoke('load_handbook', { program }));
+               return { refused, unchanged: before === after };
+             })().then(done, (e) => done({ failed: String(e) }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // (code, words of the message); no code: Tauri refused the arguments before the command ran.
+    let expected = [
+        (Some("invalid"), "missing field `status_id`"),
+        (Some("invalid"), "which is not in this program"),
+        (Some("invalid"), "month 2 of 2026 has no day 30"),
+        (None, "unknown variant `spaceship`, expected one of"),
+        (Some("not_found"), "no item with id"),
+        (None, "'not-an-id' is not an item id"),
+        (Some("invalid"), "write it as YYYY-MM-DD"),
+    ];
+    let refused = result["refused"].as_array().expect("refusals");
+    assert_eq!(refused.len(), expected.len(), "{result:#}");
+    for (got, (code, words)) in refused.iter().zip(expected) {
+        let message = match code {
+            Some(code) => {
+                assert_eq!(got["code"], json!(code), "{got}");
+                got["message"].as_str()
+            }
+            None => got.as_str(),
+        };
+        assert!(message.is_some_and(|m| m.contains(words)), "{got}");
+    }
+    assert_eq!(result["unchanged"], json!(true), "{result}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lead_works_through_the_program_and_everything_survives_a_restart() {
     for rendering in ["cpu", "gpu"] {
@@ -296,6 +355,8 @@ async fn works_through_the_program(rendering: &str) {
     assert_eq!(editors.len(), 1, "one editor on the Plan screen");
     let shown = editors[0].prop("value").await.unwrap().unwrap();
     assert_eq!(shown.trim(), first_cell.trim());
+
+    ipc_refuses_bad_input_and_changes_nothing(&c).await;
 
     for (n, screen) in [
         "workstreams",
