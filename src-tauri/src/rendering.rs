@@ -78,7 +78,9 @@ impl Rendering {
     }
 }
 
-/// The machine's first GPU render node (`/dev/dri/renderD128`...), if it has one.
+/// The machine's first GPU render node (`/dev/dri/renderD128`...) that this user can open, if
+/// any: a node the person has no access to (not in the `render` group, say) gives WebKit no GPU
+/// either, and then Mesa's software GL would stand in.
 pub fn render_node(dri_dir: &Path) -> Option<PathBuf> {
     let mut nodes: Vec<PathBuf> = std::fs::read_dir(dri_dir)
         .ok()?
@@ -87,7 +89,13 @@ pub fn render_node(dri_dir: &Path) -> Option<PathBuf> {
         .map(|entry| entry.path())
         .collect();
     nodes.sort();
-    nodes.into_iter().next()
+    nodes.into_iter().find(|node| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(node)
+            .is_ok()
+    })
 }
 
 /// Chooses the rendering and, when its variables are missing, restarts the process with them.
@@ -143,6 +151,16 @@ mod tests {
         std::fs::write(dri.path().join("renderD128"), "").unwrap();
         assert_eq!(render_node(dri.path()), Some(dri.path().join("renderD128")));
         assert_eq!(render_node(&dri.path().join("absent")), None);
+    }
+
+    #[test]
+    fn a_render_node_that_cannot_be_opened_is_no_gpu() {
+        let dri = tempfile::tempdir().unwrap();
+        // A directory cannot be opened for writing, even by root (who passes permission checks).
+        std::fs::create_dir(dri.path().join("renderD128")).unwrap();
+        assert_eq!(render_node(dri.path()), None);
+        std::fs::write(dri.path().join("renderD129"), "").unwrap();
+        assert_eq!(render_node(dri.path()), Some(dri.path().join("renderD129")));
     }
 
     #[test]
