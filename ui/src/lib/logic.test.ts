@@ -142,14 +142,16 @@ describe('changeOf', () => {
 		expect(changeOf({ field: 'position', old_value: 3, new_value: 1.5 }, show)).toEqual({
 			field: 'order',
 			was: '—',
-			now: 'moved in its list'
+			now: 'moved in its list',
+			line: 'moved in its list'
 		});
 	});
 	it('shows any other field with both values through the caller’s labels', () => {
 		expect(changeOf({ field: 'status_id', old_value: 'a', new_value: null }, show)).toEqual({
 			field: 'status_id',
 			was: '<a>',
-			now: '—'
+			now: '—',
+			line: 'status_id: <a> → —'
 		});
 	});
 });

@@ -175,13 +175,15 @@ export function moveTarget(ids: Id[], id: Id, direction: -1 | 1): Id | null | un
 export const POSITION = 'position';
 
 /**
- * A history row in the lead's words. A move changes the item's position, a number that means
- * nothing to a person, so it reads "moved in its list" instead of the two numbers.
+ * A history row in the lead's words, as table cells and as one line. A move changes the item's
+ * position, a number that means nothing to a person, so it reads "moved in its list" instead of
+ * the two numbers.
  */
 export function changeOf(
 	entry: { field: string; old_value: unknown; new_value: unknown },
 	show: (value: unknown) => string
-): { field: string; was: string; now: string } {
-	if (entry.field === POSITION) return { field: 'order', was: '—', now: 'moved in its list' };
-	return { field: entry.field, was: show(entry.old_value), now: show(entry.new_value) };
+): { field: string; was: string; now: string; line: string } {
+	if (entry.field === POSITION) return { field: 'order', was: '—', now: 'moved in its list', line: 'moved in its list' };
+	const [was, now] = [show(entry.old_value), show(entry.new_value)];
+	return { field: entry.field, was, now, line: `${entry.field}: ${was} → ${now}` };
 }
