@@ -101,13 +101,13 @@ pub fn render_node(dri_dir: &Path) -> Option<PathBuf> {
 /// Chooses the rendering and, when its variables are missing, restarts the process with them.
 /// Returns only when the environment is as the rendering needs it, or when the restart failed:
 /// then the app runs on with WebKit's defaults, which draw correctly, only slower.
-pub fn prepare() -> Result<Rendering, String> {
+pub fn prepare() -> Result<(), String> {
     let setting = std::env::var("ROADBOOK_RENDERING").ok();
     let node = render_node(Path::new(DRI_DIR));
     let rendering = Rendering::choose(setting.as_deref(), node.as_deref())?;
     let missing = rendering.missing_environment(node.as_deref(), |name| std::env::var_os(name));
     if missing.is_empty() {
-        return Ok(rendering);
+        return Ok(());
     }
     #[cfg(unix)]
     {
@@ -133,7 +133,7 @@ pub fn prepare() -> Result<Rendering, String> {
             ),
         }
     }
-    Ok(rendering)
+    Ok(())
 }
 
 #[cfg(test)]
