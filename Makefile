@@ -45,7 +45,7 @@ bindings: ui
 # the desktop app in its real webview, comes last so its summary line ends the output.
 test: lint bindings
 	$(NPM) --prefix ui test
-	$(CARGO) build --locked -p roadbook-desktop
+	$(CARGO) build --locked -p roadbook-desktop -p roadbook-cli
 	$(CARGO) test --locked -p roadbook-e2e --bench long_list
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents

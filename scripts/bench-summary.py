@@ -11,6 +11,7 @@ import sys
 TARGETS = {
     "open + load 10k items": 50e-3,
     "one field edit with history and outbox": 1e-3,
+    "move an item to the top of a 10k-item program": 1e-3,
 }
 # Reported without a target of their own: the goals for documents are whole-process ratios
 # against Chromium and wkhtmltopdf (scripts/bench-documents.sh).

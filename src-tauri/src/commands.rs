@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use roadbook_model::{Handbook, Id, Kind, sample};
 use roadbook_report::{Change, Request};
-use roadbook_store::{HistoryEntry, HistoryQuery, IssuedDocument, ProgramSummary, Saved, Store};
+use roadbook_store::{
+    Edits, HistoryEntry, HistoryQuery, IssuedDocument, Loaded, ProgramSummary, Saved, Store,
+};
 use serde::Serialize;
 use serde_json::Value;
 use tauri::{AppHandle, Manager};
@@ -45,8 +47,8 @@ pub struct Startup {
 pub async fn startup(app: AppHandle) -> CommandResult<Startup> {
     with_store(app, |state, store| {
         Ok(Startup {
-            db_path: state.db_path.display().to_string(),
-            author: state.author.clone(),
+            db_path: state.session.db.display().to_string(),
+            author: state.session.author.clone(),
             programs: store.programs()?,
             documents_dir: state
                 .documents_dir
@@ -75,37 +77,54 @@ pub async fn create_program(
                 .ok_or_else(|| CommandError::new("invalid", "give the program a name"))?;
             Handbook::blank(name)
         };
-        store.import(&handbook, &state.author)?;
+        store.import(&handbook, &state.session.author)?;
         Ok(handbook.program.id)
     })
     .await
 }
 
+/// The handbook with the revision of every field, read together: the window's edits name the
+/// revisions they were made from.
 #[tauri::command]
-pub async fn load_handbook(app: AppHandle, program: Id) -> CommandResult<Handbook> {
-    with_store(app, move |_, store| Ok(store.load(program)?)).await
+pub async fn load_handbook(app: AppHandle, program: Id) -> CommandResult<Loaded> {
+    with_store(app, move |_, store| Ok(store.load_with_revisions(program)?)).await
 }
 
-/// Creates or updates one item of `kind`, given as JSON.
+/// Adds one new item of `kind`, given as JSON.
 #[tauri::command]
-pub async fn save_item(
+pub async fn create_item(
     app: AppHandle,
     program: Id,
     kind: Kind,
     item: Value,
 ) -> CommandResult<Saved> {
     with_store(app, move |state, store| {
-        Ok(store.save_value(program, kind, item, &state.author)?)
+        Ok(store.create_value(program, kind, item, &state.session.author)?)
+    })
+    .await
+}
+
+/// Writes the fields a person changed, each with the revision they saw. A field someone else
+/// changed meanwhile comes back as a `stale` error with the clashes, nothing written.
+#[tauri::command]
+pub async fn edit_item(
+    app: AppHandle,
+    program: Id,
+    kind: Kind,
+    id: Id,
+    edits: Edits,
+) -> CommandResult<Saved> {
+    with_store(app, move |state, store| {
+        Ok(store.edit(program, kind, id, &edits, &state.session.author)?)
     })
     .await
 }
 
 #[tauri::command]
 pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
-    with_store(
-        app,
-        move |state, store| Ok(store.delete(id, &state.author)?),
-    )
+    with_store(app, move |state, store| {
+        Ok(store.delete(id, &state.session.author)?)
+    })
     .await
 }
 
@@ -113,7 +132,7 @@ pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
 #[tauri::command]
 pub async fn move_item(app: AppHandle, id: Id, before: Option<Id>) -> CommandResult<Saved> {
     with_store(app, move |state, store| {
-        Ok(store.move_item(id, before, &state.author)?)
+        Ok(store.move_item(id, before, &state.session.author)?)
     })
     .await
 }
@@ -177,41 +196,65 @@ pub async fn preview_document(
     request: Request,
 ) -> CommandResult<tauri::ipc::Response> {
     let pdf = with_store(app, move |state, store| {
-        Ok(roadbook_report::prepare(store, &request, &state.author)?.pdf)
+        Ok(roadbook_report::prepare(store, &request, &state.session.author)?.pdf)
     })
     .await?;
     Ok(tauri::ipc::Response::new(pdf))
 }
 
-/// Issues the document: writes the PDF to `path` (from the save dialog) or, when the app runs
-/// with ROADBOOK_DOCUMENTS_DIR, into that folder; then archives it.
+/// Issues the document where the person chooses in the save dialog, which this side opens: the
+/// webview never names a path the shell writes to. With ROADBOOK_DOCUMENTS_DIR set (kiosk setups,
+/// the end-to-end test) the document goes into that folder without asking. `None` when the
+/// person cancels the dialog.
 #[tauri::command]
 pub async fn save_document(
     app: AppHandle,
     request: Request,
-    path: Option<String>,
-) -> CommandResult<IssuedDocument> {
+) -> CommandResult<Option<IssuedDocument>> {
+    let name = format!(
+        "{}-{}.pdf",
+        request.kind.as_str(),
+        request.as_of.format("%Y-%m-%d")
+    );
+    let folder = app.state::<AppState>().documents_dir.clone();
+    let path = match folder {
+        Some(dir) => dir.join(name),
+        None => {
+            let dialog = app.clone();
+            // The dialog blocks until the person answers: on a blocking thread, and before the
+            // store is locked, so the window keeps working behind it.
+            let chosen = tauri::async_runtime::spawn_blocking(move || {
+                use tauri_plugin_dialog::DialogExt;
+                dialog
+                    .dialog()
+                    .file()
+                    .set_title("Save the document")
+                    .add_filter("PDF", &["pdf"])
+                    .set_file_name(name)
+                    .blocking_save_file()
+            })
+            .await
+            .map_err(|e| CommandError::new("internal", format!("the save dialog stopped: {e}")))?;
+            let Some(chosen) = chosen else {
+                return Ok(None);
+            };
+            chosen.into_path().map_err(|e| {
+                CommandError::new(
+                    "io",
+                    format!(
+                        "that place cannot be written to ({e}): choose a folder on this computer"
+                    ),
+                )
+            })?
+        }
+    };
     with_store(app, move |state, store| {
-        let path = match (path, &state.documents_dir) {
-            (Some(path), _) => std::path::PathBuf::from(path),
-            (None, Some(dir)) => dir.join(format!(
-                "{}-{}.pdf",
-                request.kind.as_str(),
-                request.as_of.format("%Y-%m-%d")
-            )),
-            (None, None) => {
-                return Err(CommandError::new(
-                    "invalid",
-                    "choose where to save the document",
-                ));
-            }
-        };
-        Ok(roadbook_report::issue(
+        Ok(Some(roadbook_report::issue(
             store,
             &request,
-            &state.author,
+            &state.session.author,
             &path,
-        )?)
+        )?))
     })
     .await
 }

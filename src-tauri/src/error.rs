@@ -2,13 +2,16 @@
 //! which already says what to do.
 
 use roadbook_report::ReportError;
-use roadbook_store::StoreError;
+use roadbook_store::{Clash, StoreError};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
+    /// For `stale`: each field changed meanwhile, with both values, so the editor can ask.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clashes: Vec<Clash>,
 }
 
 impl CommandError {
@@ -16,12 +19,20 @@ impl CommandError {
         CommandError {
             code,
             message: message.into(),
+            clashes: Vec::new(),
         }
     }
 }
 
 impl From<StoreError> for CommandError {
     fn from(err: StoreError) -> Self {
+        if let StoreError::Stale { clashes, .. } = &err {
+            return CommandError {
+                code: "stale",
+                message: err.to_string(),
+                clashes: clashes.clone(),
+            };
+        }
         let code = match &err {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Invalid(_) | StoreError::WrongKind { .. } => "invalid",
@@ -29,7 +40,7 @@ impl From<StoreError> for CommandError {
             StoreError::ReadOnly { .. } => "read_only",
             StoreError::Busy { .. } => "busy",
             StoreError::NoProgram | StoreError::WhichProgram { .. } => "no_program",
-            StoreError::ProgramExists { .. } => "exists",
+            StoreError::ProgramExists { .. } | StoreError::Exists { .. } => "exists",
             _ => "storage",
         };
         CommandError::new(code, err.to_string())

@@ -8,6 +8,7 @@ pub mod rendering;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use roadbook_core::{Options, Session};
 use roadbook_store::Store;
 
 pub use error::{CommandError, CommandResult};
@@ -16,51 +17,41 @@ pub use error::{CommandError, CommandResult};
 #[derive(Debug)]
 pub struct AppState {
     pub store: Mutex<Store>,
-    pub db_path: PathBuf,
-    pub author: String,
+    pub session: Session,
     /// When set, documents are saved here without asking (kiosk setups and the end-to-end test).
     pub documents_dir: Option<PathBuf>,
 }
 
-/// The database: `--db PATH`, else `$ROADBOOK_DB`, else the platform data dir (as the CLI).
-fn database_path() -> Result<PathBuf, String> {
+/// `--db PATH` (or `--db=PATH`) from the command line; the rest is the core's to decide.
+fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--db" {
             return args
                 .next()
-                .map(PathBuf::from)
+                .map(|path| Options {
+                    db: Some(PathBuf::from(path)),
+                    author: None,
+                })
                 .ok_or_else(|| "--db needs a path".to_owned());
         }
         if let Some(path) = arg.strip_prefix("--db=") {
-            return Ok(PathBuf::from(path));
+            return Ok(Options {
+                db: Some(PathBuf::from(path)),
+                author: None,
+            });
         }
     }
-    if let Some(path) = std::env::var_os("ROADBOOK_DB") {
-        return Ok(PathBuf::from(path));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "roadbook")
-        .ok_or("no home directory for the database: pass --db PATH")?;
-    std::fs::create_dir_all(dirs.data_dir())
-        .map_err(|e| format!("cannot create {}: {e}", dirs.data_dir().display()))?;
-    Ok(dirs.data_dir().join("roadbook.db"))
-}
-
-fn author() -> String {
-    ["ROADBOOK_AUTHOR", "USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+    Ok(Options::default())
 }
 
 /// Opens the database and builds the app state.
 pub fn state() -> Result<AppState, String> {
-    let db_path = database_path()?;
-    let store = Store::open(&db_path).map_err(|e| e.to_string())?;
+    let session = Session::resolve(options()?).map_err(|e| e.to_string())?;
+    let store = session.open().map_err(|e| e.to_string())?;
     Ok(AppState {
         store: Mutex::new(store),
-        db_path,
-        author: author(),
+        session,
         documents_dir: std::env::var_os("ROADBOOK_DOCUMENTS_DIR").map(PathBuf::from),
     })
 }
@@ -90,7 +81,8 @@ pub fn run() {
             commands::startup,
             commands::create_program,
             commands::load_handbook,
-            commands::save_item,
+            commands::create_item,
+            commands::edit_item,
             commands::delete_item,
             commands::move_item,
             commands::history,

@@ -13,12 +13,13 @@ use roadbook_model::{Date, Id, Level};
     about = "Roadbook: a program lead's handbook as data, without a window"
 )]
 pub struct Cli {
-    /// The database file [default: the platform data dir, e.g. ~/.local/share/roadbook/roadbook.db]
-    #[arg(long, global = true, env = "ROADBOOK_DB", value_name = "PATH")]
+    /// The database file [default: $ROADBOOK_DB, else the platform data dir, e.g.
+    /// ~/.local/share/roadbook/roadbook.db]
+    #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Who the change is recorded as in the history [default: the OS user]
-    #[arg(long, global = true, env = "ROADBOOK_AUTHOR", value_name = "NAME")]
+    /// Who the change is recorded as in the history [default: $ROADBOOK_AUTHOR, else the OS user]
+    #[arg(long, global = true, value_name = "NAME")]
     pub author: Option<String>,
 
     #[command(subcommand)]

@@ -6,23 +6,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
+use roadbook_core::{Options, Session};
 use roadbook_model::{Action, Decision, Handbook, Id, Risk, RiskScope, Status, sample};
-use roadbook_store::{HistoryQuery, Store};
+use roadbook_store::{HistoryQuery, Store, edits_between};
 
 use crate::cli::{ActionCommand, Cli, Command, DecisionCommand, ListArgs, RiskCommand};
 
 pub fn run(cli: Cli) -> Result<()> {
-    let db = match cli.db {
-        Some(path) => path,
-        None => default_db()?,
-    };
-    let author = cli
-        .author
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(os_user);
+    let session = Session::resolve(Options {
+        db: cli.db,
+        author: cli.author,
+    })?;
     let mut ctx = Ctx {
-        db,
-        author,
+        session,
         out: std::io::stdout().lock(),
     };
     match cli.command {
@@ -53,22 +49,6 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn default_db() -> Result<PathBuf> {
-    let dirs = directories::ProjectDirs::from("", "", "roadbook").ok_or_else(|| {
-        anyhow!("no home directory to keep the database in: give one with --db PATH")
-    })?;
-    let dir = dirs.data_dir();
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir.join("roadbook.db"))
-}
-
-fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 /// `--since`: an RFC 3339 moment, or a date standing for its start in UTC.
 pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(moment) = DateTime::parse_from_rfc3339(text) {
@@ -84,14 +64,13 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 struct Ctx<W: Write> {
-    db: PathBuf,
-    author: String,
+    session: Session,
     out: W,
 }
 
 impl<W: Write> Ctx<W> {
     fn open(&self) -> Result<Store> {
-        Ok(Store::open(&self.db)?)
+        Ok(self.session.open()?)
     }
 
     /// The store and the handbook of the program a command works on.
@@ -110,7 +89,7 @@ impl<W: Write> Ctx<W> {
             }
             (false, Some(name)) => Handbook::blank(name),
             (false, None) => {
-                writeln!(self.out, "database ready at {}", self.db.display())?;
+                writeln!(self.out, "database ready at {}", self.session.db.display())?;
                 return Ok(());
             }
         };
@@ -122,11 +101,11 @@ impl<W: Write> Ctx<W> {
             bail!(
                 "a program named '{}' is already in {} ({}): use it, or choose another --db",
                 existing.name,
-                self.db.display(),
+                self.session.db.display(),
                 existing.id
             );
         }
-        store.import(&handbook, &self.author)?;
+        store.import(&handbook, &self.session.author)?;
         writeln!(self.out, "{}", handbook.program.id)?;
         Ok(())
     }
@@ -160,7 +139,7 @@ impl<W: Write> Ctx<W> {
             .with_context(|| format!("{} was not imported", file.display()))?;
         let mut store = self.open()?;
         store
-            .import(&handbook, &self.author)
+            .import(&handbook, &self.session.author)
             .with_context(|| format!("{} was not imported", file.display()))?;
         writeln!(
             self.out,
@@ -221,17 +200,25 @@ impl<W: Write> Ctx<W> {
                 .get(&e.item_id)
                 .map(String::as_str)
                 .unwrap_or("(deleted)");
+            // An order key means nothing to a person; the move is what happened.
+            let change = if e.field == roadbook_store::POSITION {
+                "moved in its list".to_owned()
+            } else {
+                format!(
+                    "{}: {} -> {}",
+                    e.field,
+                    show(&e.old_value),
+                    show(&e.new_value)
+                )
+            };
             writeln!(
                 self.out,
-                "{}  {}  {} '{}' ({})  {}: {} -> {}",
+                "{}  {}  {} '{}' ({})  {change}",
                 e.changed_at,
                 e.author,
                 e.item_kind.noun(),
                 label,
                 e.item_id,
-                e.field,
-                show(&e.old_value),
-                show(&e.new_value)
             )?;
         }
         Ok(())
@@ -264,7 +251,7 @@ impl<W: Write> Ctx<W> {
             .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
         if html {
             // A page for an email or a wiki; the PDF is the issued, archived document.
-            let page = roadbook_report::prepare_html(&store, &request, &self.author)?;
+            let page = roadbook_report::prepare_html(&store, &request, &self.session.author)?;
             roadbook_store::write_atomically(out, page.as_bytes())?;
             writeln!(
                 self.out,
@@ -274,7 +261,7 @@ impl<W: Write> Ctx<W> {
             )?;
             return Ok(());
         }
-        let issued = roadbook_report::issue(&mut store, &request, &self.author, out)?;
+        let issued = roadbook_report::issue(&mut store, &request, &self.session.author, out)?;
         writeln!(
             self.out,
             "{}: {} pages, {} bytes, sha256 {}",
@@ -289,7 +276,7 @@ impl<W: Write> Ctx<W> {
     /// `before: None` is the end of the list (clap makes --before or --last required).
     fn move_item(&mut self, id: Id, before: Option<Id>) -> Result<()> {
         let mut store = self.open()?;
-        match store.move_item(id, before, &self.author)? {
+        match store.move_item(id, before, &self.session.author)? {
             roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
             _ => writeln!(self.out, "moved")?,
         }
@@ -349,7 +336,7 @@ impl<W: Write> Ctx<W> {
                     risk_ids: Vec::new(),
                     superseded_by: None,
                 };
-                store.save(h.program.id, &decision, &self.author)?;
+                store.create(h.program.id, &decision, &self.session.author)?;
                 writeln!(self.out, "{}", decision.id)?;
             }
             DecisionCommand::Set {
@@ -366,7 +353,8 @@ impl<W: Write> Ctx<W> {
                 decided_on,
             } => {
                 let store = self.open()?;
-                let (program, mut d) = store.get::<Decision>(id)?;
+                let (program, mut d, seen) = store.get_revised::<Decision>(id)?;
+                let before = d.clone();
                 let h = store.load(program)?;
                 set(&mut d.title, title);
                 set(&mut d.question, question);
@@ -388,7 +376,7 @@ impl<W: Write> Ctx<W> {
                 if let Some(on) = decided_on {
                     d.decided_on = on.into_option();
                 }
-                self.save(store, program, &d)?;
+                self.edit(store, program, &before, &d, &seen)?;
             }
             DecisionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -461,7 +449,7 @@ impl<W: Write> Ctx<W> {
                     mitigation: mitigation.unwrap_or_default(),
                     source: String::new(),
                 };
-                store.save(h.program.id, &risk, &self.author)?;
+                store.create(h.program.id, &risk, &self.session.author)?;
                 writeln!(self.out, "{}", risk.id)?;
             }
             RiskCommand::Set {
@@ -474,7 +462,8 @@ impl<W: Write> Ctx<W> {
                 mitigation,
             } => {
                 let store = self.open()?;
-                let (program, mut r) = store.get::<Risk>(id)?;
+                let (program, mut r, seen) = store.get_revised::<Risk>(id)?;
+                let before = r.clone();
                 let h = store.load(program)?;
                 set(&mut r.statement, statement);
                 if let Some(s) = severity {
@@ -490,7 +479,7 @@ impl<W: Write> Ctx<W> {
                     r.status_id = status_id(&h, &s)?;
                 }
                 set(&mut r.mitigation, mitigation);
-                self.save(store, program, &r)?;
+                self.edit(store, program, &before, &r, &seen)?;
             }
             RiskCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -551,7 +540,7 @@ impl<W: Write> Ctx<W> {
                     review_id: None,
                     workstream_id: None,
                 };
-                store.save(h.program.id, &action, &self.author)?;
+                store.create(h.program.id, &action, &self.session.author)?;
                 writeln!(self.out, "{}", action.id)?;
             }
             ActionCommand::Set {
@@ -562,7 +551,8 @@ impl<W: Write> Ctx<W> {
                 status,
             } => {
                 let store = self.open()?;
-                let (program, mut a) = store.get::<Action>(id)?;
+                let (program, mut a, seen) = store.get_revised::<Action>(id)?;
+                let before = a.clone();
                 let h = store.load(program)?;
                 set(&mut a.text, text);
                 if let Some(o) = owner {
@@ -574,7 +564,7 @@ impl<W: Write> Ctx<W> {
                 if let Some(s) = status {
                     a.status_id = status_id(&h, &s)?;
                 }
-                self.save(store, program, &a)?;
+                self.edit(store, program, &before, &a, &seen)?;
             }
             ActionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -612,18 +602,27 @@ impl<W: Write> Ctx<W> {
         Ok(())
     }
 
-    fn save<E: roadbook_model::Entity>(
+    /// Writes the fields the command changed, and only those, as seen when it read the item.
+    fn edit<E: roadbook_model::Entity>(
         &mut self,
         mut store: Store,
         program: Id,
-        item: &E,
+        before: &E,
+        after: &E,
+        seen: &roadbook_store::FieldNumbers,
     ) -> Result<()> {
-        match store.save(program, item, &self.author)? {
-            roadbook_store::Saved::Updated { fields } => {
+        let edits = edits_between(before, after, seen)?;
+        let saved = if edits.is_empty() {
+            roadbook_store::Saved::Unchanged
+        } else {
+            store.edit(program, E::KIND, after.id(), &edits, &self.session.author)?
+        };
+        match saved {
+            roadbook_store::Saved::Updated { fields, .. } => {
                 writeln!(self.out, "changed {}", fields.join(", "))?
             }
             roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
-            roadbook_store::Saved::Created => writeln!(self.out, "{}", item.id())?,
+            roadbook_store::Saved::Created => writeln!(self.out, "{}", after.id())?,
         }
         Ok(())
     }

@@ -805,7 +805,7 @@ fn move_puts_a_decision_before_another_or_last_and_nowhere_else() {
     assert_eq!(ids(&db).last(), Some(&third));
     assert_eq!(ok(&db, &["move", &third, "--last"]), "nothing changed\n");
     let history = ok(&db, &["history", "--item", &third]);
-    assert!(history.contains("position"), "{history}");
+    assert!(history.contains("moved in its list"), "{history}");
 
     let before = ok(&db, &["export"]);
     let risk = export(&db).risks[0].id.to_string();
@@ -821,6 +821,31 @@ fn move_puts_a_decision_before_another_or_last_and_nowhere_else() {
     let err = fails(&db, &["move", &Id::new().to_string(), "--last"]);
     assert!(err.contains("no item with id"), "{err}");
     assert_eq!(ok(&db, &["export"]), before);
+}
+
+#[test]
+fn statuses_moved_to_the_top_three_times_leave_every_command_working() {
+    // The old order put such statuses before the program record, and every command failed.
+    let (_dir, db) = sample_db();
+    let statuses = || -> Vec<String> {
+        export(&db)
+            .statuses
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect()
+    };
+    let mut expected = statuses();
+    for _ in 0..3 {
+        let last = expected.pop().unwrap();
+        let first = expected[0].clone();
+        assert_eq!(ok(&db, &["move", &last, "--before", &first]), "moved\n");
+        expected.insert(0, last);
+    }
+    assert_eq!(statuses(), expected);
+    ok(&db, &["decision", "list"]);
+    ok(&db, &["programs"]);
+    let history = ok(&db, &["history", "--item", &expected[0]]);
+    assert!(history.contains("moved in its list"), "{history}");
 }
 
 #[test]

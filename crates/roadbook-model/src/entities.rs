@@ -26,6 +26,12 @@ pub trait Entity: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Parti
     fn check(&self, problems: &mut Problems);
     /// The other items this one points at.
     fn references(&self) -> Vec<Reference>;
+    /// Fields that hold a set (owners a decision is needed from, linked risks, attendees): two
+    /// people adding different entries at once both keep theirs, locally and in the sync.
+    const SET_FIELDS: &'static [&'static str] = &[];
+    /// Fields whose concurrent edits go to a person instead of the last writer (a decision's
+    /// status, outcome and rationale): the sync turns a clash on them into a conflict.
+    const GUARDED_FIELDS: &'static [&'static str] = &[];
 }
 
 fn refer(out: &mut Vec<Reference>, field: &'static str, kind: Kind, id: Option<Id>) {
@@ -74,7 +80,6 @@ word_enum!(
 /// A titled paragraph: a proposal part, a success criterion, a meeting-flow step.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Section {
     pub title: String,
     #[serde(default)]
@@ -89,7 +94,6 @@ fn check_sections(problems: &mut Problems, field: &str, sections: &[Section]) {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RolloutGate {
     pub decision: GateDecision,
     #[serde(default)]
@@ -111,7 +115,6 @@ impl Default for RolloutGate {
 /// The program itself: why it exists and what it is for (the RFC and plan pages).
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Program {
     pub id: Id,
     pub name: String,
@@ -191,7 +194,6 @@ impl Entity for Program {
 /// One entry of the program's shared status vocabulary.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Status {
     pub id: Id,
     pub name: String,
@@ -235,7 +237,6 @@ impl Entity for Status {
 /// A shared owner label: a team placeholder today, a named team or person later.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Owner {
     pub id: Id,
     pub name: String,
@@ -276,7 +277,6 @@ impl Entity for Owner {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Workstream {
     pub id: Id,
     pub area: String,
@@ -294,6 +294,7 @@ pub struct Workstream {
 
 impl Entity for Workstream {
     const KIND: Kind = Kind::Workstream;
+    const SET_FIELDS: &'static [&'static str] = &["owner_ids"];
     fn id(&self) -> Id {
         self.id
     }
@@ -314,7 +315,6 @@ impl Entity for Workstream {
 /// An entry of the decision register.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Decision {
     pub id: Id,
     pub title: String,
@@ -347,6 +347,8 @@ pub struct Decision {
 
 impl Entity for Decision {
     const KIND: Kind = Kind::Decision;
+    const SET_FIELDS: &'static [&'static str] = &["needed_from", "risk_ids"];
+    const GUARDED_FIELDS: &'static [&'static str] = &["status_id", "outcome", "rationale"];
     fn id(&self) -> Id {
         self.id
     }
@@ -384,7 +386,7 @@ impl Entity for Decision {
 /// Where a risk applies. A review-scoped risk is a way the meeting can fail.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RiskScope {
     Program,
     Phase { phase_id: Id },
@@ -405,7 +407,6 @@ impl RiskScope {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Risk {
     pub id: Id,
     pub statement: String,
@@ -459,7 +460,6 @@ impl Entity for Risk {
 /// One row of the dependency map: what depends on what, and why it matters.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Dependency {
     pub id: Id,
     pub dependent: String,
@@ -500,7 +500,6 @@ impl Entity for Dependency {
 /// "Implementation phases" current / next / later). Order is the order in the handbook.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Phase {
     pub id: Id,
     /// Which phase view the phase belongs to.
@@ -533,7 +532,6 @@ impl Entity for Phase {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WorkItem {
     pub id: Id,
     pub phase_id: Id,
@@ -565,7 +563,6 @@ impl Entity for WorkItem {
 /// A phase exit criterion, checked off with evidence.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ExitCriterion {
     pub id: Id,
     pub phase_id: Id,
@@ -604,7 +601,6 @@ impl Entity for ExitCriterion {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Milestone {
     pub id: Id,
     pub name: String,
@@ -639,7 +635,6 @@ impl Entity for Milestone {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReadinessDimension {
     pub id: Id,
     pub name: String,
@@ -672,7 +667,6 @@ impl Entity for ReadinessDimension {
 /// An item of the readiness checklist.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReadinessCheck {
     pub id: Id,
     #[serde(default)]
@@ -718,7 +712,6 @@ impl Entity for ReadinessCheck {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Attendee {
     pub name: String,
     pub group: AttendeeGroup,
@@ -728,7 +721,6 @@ pub struct Attendee {
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ExpectedOutput {
     pub text: String,
     pub when: OutputTiming,
@@ -737,7 +729,6 @@ pub struct ExpectedOutput {
 /// A review meeting: prepared beforehand, recorded afterwards.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Review {
     pub id: Id,
     pub title: String,
@@ -774,6 +765,7 @@ pub struct Review {
 
 impl Entity for Review {
     const KIND: Kind = Kind::Review;
+    const SET_FIELDS: &'static [&'static str] = &["attendees", "decision_ids"];
     fn id(&self) -> Id {
         self.id
     }
@@ -811,7 +803,6 @@ impl Entity for Review {
 /// A next action.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Action {
     pub id: Id,
     pub text: String,

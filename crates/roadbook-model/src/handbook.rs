@@ -41,7 +41,6 @@ macro_rules! define_handbook {
     ($($field:ident: $ty:ident),+ $(,)?) => {
         #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
         pub struct Handbook {
             pub format: String,
             pub format_version: u32,
@@ -90,6 +89,56 @@ macro_rules! define_handbook {
 }
 
 with_collections!(define_handbook);
+
+macro_rules! define_kind_rules {
+    ($($field:ident: $ty:ident),+ $(,)?) => {
+        impl Kind {
+            /// This kind's set-valued fields ([`Entity::SET_FIELDS`]).
+            pub fn set_fields(&self) -> &'static [&'static str] {
+                match *self {
+                    Kind::Program => <Program as Entity>::SET_FIELDS,
+                    $(<$ty as Entity>::KIND => <$ty as Entity>::SET_FIELDS,)+
+                }
+            }
+
+            /// This kind's guarded fields ([`Entity::GUARDED_FIELDS`]).
+            pub fn guarded_fields(&self) -> &'static [&'static str] {
+                match *self {
+                    Kind::Program => <Program as Entity>::GUARDED_FIELDS,
+                    $(<$ty as Entity>::KIND => <$ty as Entity>::GUARDED_FIELDS,)+
+                }
+            }
+        }
+    };
+}
+
+with_collections!(define_kind_rules);
+
+/// Calls the generic function `$f::<E>(args)` with the item type `E` of a [`Kind`] known only at
+/// run time (an item that arrives as JSON with its kind), so code written once over `Entity`
+/// serves every kind.
+#[macro_export]
+macro_rules! for_kind {
+    ($kind:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $kind {
+            $crate::Kind::Program => $f::<$crate::Program>($($arg),*),
+            $crate::Kind::Status => $f::<$crate::Status>($($arg),*),
+            $crate::Kind::Owner => $f::<$crate::Owner>($($arg),*),
+            $crate::Kind::Workstream => $f::<$crate::Workstream>($($arg),*),
+            $crate::Kind::Decision => $f::<$crate::Decision>($($arg),*),
+            $crate::Kind::Risk => $f::<$crate::Risk>($($arg),*),
+            $crate::Kind::Dependency => $f::<$crate::Dependency>($($arg),*),
+            $crate::Kind::Phase => $f::<$crate::Phase>($($arg),*),
+            $crate::Kind::WorkItem => $f::<$crate::WorkItem>($($arg),*),
+            $crate::Kind::ExitCriterion => $f::<$crate::ExitCriterion>($($arg),*),
+            $crate::Kind::Milestone => $f::<$crate::Milestone>($($arg),*),
+            $crate::Kind::ReadinessDimension => $f::<$crate::ReadinessDimension>($($arg),*),
+            $crate::Kind::ReadinessCheck => $f::<$crate::ReadinessCheck>($($arg),*),
+            $crate::Kind::Review => $f::<$crate::Review>($($arg),*),
+            $crate::Kind::Action => $f::<$crate::Action>($($arg),*),
+        }
+    };
+}
 
 /// An item of any kind, for code that walks a whole handbook.
 pub trait AnyEntity {
@@ -184,18 +233,18 @@ impl Handbook {
         if let Some(found) = header.format_version.filter(|v| *v > FORMAT_VERSION) {
             return Err(HandbookError::NewerFormat { found });
         }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let handbook: Handbook = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => HandbookError::Shape {
-                    path,
-                    message: inner.to_string(),
-                },
-                _ => json_error(inner),
-            }
-        })?;
+        // The header parsed, so the text is JSON; what is left to find is its shape.
+        let value: Value = serde_json::from_str(text).map_err(json_error)?;
+        let handbook: Handbook =
+            crate::fields::strict("", value).map_err(|mut invalid| {
+                match (invalid.0.len(), invalid.0.pop()) {
+                    (1, Some(Problem { path, message })) => HandbookError::Shape { path, message },
+                    (_, last) => {
+                        invalid.0.extend(last);
+                        HandbookError::Invalid(invalid)
+                    }
+                }
+            })?;
         handbook.validate()?;
         Ok(handbook)
     }

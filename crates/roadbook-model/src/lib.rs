@@ -6,18 +6,22 @@
 
 mod date;
 mod entities;
+mod fields;
 pub mod fixtures;
 mod handbook;
 mod id;
 mod kind;
+mod order;
 mod problems;
 pub mod sample;
 
 pub use date::{BadDate, Date};
 pub use entities::*;
+pub use fields::{merge_sets, strict};
 pub use handbook::{
     AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
 };
 pub use id::{BadId, Id};
 pub use kind::{Kind, UnknownWord};
+pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};

@@ -15,7 +15,16 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use roadbook_model::{Decision, Handbook, Id, fixtures, sample};
 use roadbook_report::layout::{MARGIN, PAGE_H, PAGE_W};
 use roadbook_report::{DocumentKind, Issued, Request, prepare};
-use roadbook_store::Store;
+use roadbook_store::{Store, edits_between};
+
+/// Writes the fields that differ between two copies of an item, as the lead's edit does.
+fn edit<E: roadbook_model::Entity>(store: &mut Store, program: Id, before: &E, after: &E) {
+    let seen = store.field_revisions(after.id()).unwrap();
+    let edits = edits_between(before, after, &seen).unwrap();
+    store
+        .edit(program, E::KIND, after.id(), &edits, "Test Lead")
+        .unwrap();
+}
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -467,14 +476,20 @@ fn a_readout_reports_what_changed_since_the_last_readout() {
     let mut decision = f.handbook.decisions[0].clone();
     decision.status_id = f.handbook.status_named("Decided").unwrap().id;
     decision.outcome = "Adopt Okta SSO with group claims".into();
-    f.store
-        .save(f.handbook.program.id, &decision, "Test Lead")
-        .unwrap();
+    edit(
+        &mut f.store,
+        f.handbook.program.id,
+        &f.handbook.decisions[0],
+        &decision,
+    );
     let mut risk = f.handbook.risks[0].clone();
     risk.status_id = f.handbook.status_named("Done").unwrap().id;
-    f.store
-        .save(f.handbook.program.id, &risk, "Test Lead")
-        .unwrap();
+    edit(
+        &mut f.store,
+        f.handbook.program.id,
+        &f.handbook.risks[0],
+        &risk,
+    );
 
     let mut request = f.request(DocumentKind::Readout);
     request.as_of = Utc::now() + Duration::days(1);

@@ -55,6 +55,17 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(#[from] Invalid),
+    #[error("a {kind} with id {id} is already in this database")]
+    Exists { kind: &'static str, id: Id },
+    #[error(
+        "{kind} '{label}' was changed while you were editing it ({}): nothing was saved; choose whose value to keep and save again",
+        describe(clashes)
+    )]
+    Stale {
+        kind: &'static str,
+        label: String,
+        clashes: Vec<crate::Clash>,
+    },
     #[error("{action} is not possible: {why}")]
     Unsupported {
         action: &'static str,
@@ -67,9 +78,27 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error(
+        "the server sent a change this database cannot apply ({0}); nothing from it was applied"
+    )]
+    BadRemote(String),
+    #[error(
         "a stored item could not be read ({0}): the database was changed outside Roadbook; restore it from a backup or an export"
     )]
     BadStoredItem(String),
+}
+
+/// "status_id set to "Decided" by bob at 2026-03-02T10:00:00.000Z", one clause per clash.
+fn describe(clashes: &[crate::Clash]) -> String {
+    clashes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} set to {} by {} at {}",
+                c.field, c.theirs, c.author, c.changed_at
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,6 +1,4 @@
-//! Reading back what changed: the history (who changed which field when) and the outbox.
-
-use std::collections::BTreeMap;
+//! Reading back what changed: the history (who changed which field when).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use roadbook_model::{Id, Kind};
@@ -23,6 +21,9 @@ pub struct HistoryQuery {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
+    /// The row's id: the revision of the field it wrote, which an edit names as seen.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub revision: u64,
     pub program_id: Id,
     pub item_kind: Kind,
     pub item_id: Id,
@@ -32,27 +33,6 @@ pub struct HistoryEntry {
     pub new_value: Option<Value>,
     pub author: String,
     pub changed_at: String,
-}
-
-/// The value and the version it was based on, per field of a mutation.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct OutboxField {
-    pub value: Value,
-    pub base_version: u64,
-}
-
-/// A local change waiting for the server.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutboxEntry {
-    /// This client's sequence number for the change.
-    pub seq: i64,
-    pub program_id: Id,
-    pub op: String,
-    pub item_kind: Kind,
-    pub item_id: Id,
-    pub fields: BTreeMap<String, OutboxField>,
-    pub author: String,
-    pub created_at: String,
 }
 
 fn json(text: Option<String>) -> Result<Option<Value>> {
@@ -65,7 +45,7 @@ impl Store {
     pub fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
         // Built from the filters that are set, so SQLite can use the index for each.
         let mut sql = String::from(
-            "SELECT program_id, item_kind, item_id, field, old_value, new_value, author, changed_at FROM history WHERE 1 = 1",
+            "SELECT program_id, item_kind, item_id, field, old_value, new_value, author, changed_at, id FROM history WHERE 1 = 1",
         );
         let mut args: Vec<SqlValue> = Vec::new();
         if let Some(program) = query.program {
@@ -95,14 +75,16 @@ impl Store {
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
+                    r.get::<_, i64>(8)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (program, kind, item, field, old, new, author, at) =
+            let (program, kind, item, field, old, new, author, at, id) =
                 row.map_err(|e| self.sql(e))?;
             out.push(HistoryEntry {
+                revision: id.max(0) as u64,
                 program_id: parse_id(&program)?,
                 item_kind: parse_kind(&kind)?,
                 item_id: parse_id(&item)?,
@@ -114,62 +96,5 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// Changes not yet acknowledged by the server, in this client's sequence order.
-    pub fn outbox(&self, program: Option<Id>) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, program_id, op, item_kind, item_id, fields, author, created_at FROM outbox
-                 WHERE ?1 IS NULL OR program_id = ?1 ORDER BY seq",
-            )
-            .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([program.map(|p| p.to_string())], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                ))
-            })
-            .map_err(|e| self.sql(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, program, op, kind, item, fields, author, at) =
-                row.map_err(|e| self.sql(e))?;
-            out.push(OutboxEntry {
-                seq,
-                program_id: parse_id(&program)?,
-                op,
-                item_kind: parse_kind(&kind)?,
-                item_id: parse_id(&item)?,
-                fields: crate::parse_body(&fields)?,
-                author,
-                created_at: at,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The version of each field of an item (what the next edit's base version will be).
-    pub fn field_versions(&self, id: Id) -> Result<BTreeMap<String, u64>> {
-        let text: String = self
-            .conn
-            .query_row(
-                "SELECT versions FROM items WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound { kind: None, id },
-                other => self.sql(other),
-            })?;
-        crate::parse_body(&text)
     }
 }

@@ -1,7 +1,9 @@
 //! The lead's handbook on disk: one SQLite file per machine holding any number of programs.
 //!
-//! Every change runs in one transaction that writes the item, a history row per changed field
-//! and an outbox entry for the sync, so a crash leaves either all of them or none.
+//! Every change runs in one transaction that reads and checks what it changes, then writes the
+//! item, a history row per changed field and an outbox entry for the sync, so a crash leaves
+//! either all of them or none. Edits are field changes with the revision the person saw, never
+//! whole-item saves; changes pulled from the server are applied through [`Store::apply_remote`].
 
 mod by_kind;
 mod documents;
@@ -9,8 +11,11 @@ mod error;
 mod files;
 mod history;
 mod open;
+mod outbox;
+mod remote;
 mod write;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use roadbook_model::{Entity, Handbook, Id, Kind, Program};
@@ -19,9 +24,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use documents::IssuedDocument;
 pub use error::{Result, StoreError};
 pub use files::write_atomically;
-pub use history::{HistoryEntry, HistoryQuery, OutboxEntry, OutboxField};
+pub use history::{HistoryEntry, HistoryQuery};
 pub use open::SCHEMA_VERSION;
-pub use write::POSITION;
+pub use outbox::{FieldChange, Operation, OutboxEntry};
+pub use remote::{RemoteApplied, RemoteChange, SyncState};
+pub use write::{Clash, DELETED, Edits, FieldEdit, FieldNumbers, POSITION, edits_between};
 
 /// An open Roadbook database.
 #[derive(Debug)]
@@ -48,14 +55,29 @@ pub struct Located {
     pub kind: Kind,
 }
 
-/// What a save did.
+/// What a write did.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "saved", rename_all = "snake_case")]
 pub enum Saved {
     Created,
-    Updated { fields: Vec<String> },
+    /// The fields written and their new revisions (what the person has now seen, for an undo).
+    Updated {
+        fields: Vec<String>,
+        #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
+        revisions: FieldNumbers,
+    },
     Unchanged,
+}
+
+/// A program's handbook with the revision of every field of every item, read together, so an
+/// edit made from it names exactly the revisions its values came from.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Loaded {
+    pub handbook: Handbook,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, Record<string, number>>"))]
+    pub revisions: BTreeMap<Id, FieldNumbers>,
 }
 
 impl Store {
@@ -81,7 +103,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT p.id, i.body, (SELECT count(*) FROM items c WHERE c.program_id = p.id AND c.deleted = 0)
-                 FROM programs p JOIN items i ON i.id = p.id ORDER BY p.created_at, p.id",
+                 FROM programs p JOIN items i ON i.id = p.id AND i.kind = 'program' ORDER BY p.created_at, p.id",
             )
             .map_err(|e| self.sql(e))?;
         let rows = stmt
@@ -127,43 +149,62 @@ impl Store {
         }
     }
 
-    /// The whole handbook of one program, lists in the order their items were added.
+    /// The whole handbook of one program, each list in its order.
     pub fn load(&self, program: Id) -> Result<Handbook> {
+        Ok(self.read_program(program, false)?.handbook)
+    }
+
+    /// The handbook and the revision of each field, for a window that edits it.
+    pub fn load_with_revisions(&self, program: Id) -> Result<Loaded> {
+        self.read_program(program, true)
+    }
+
+    fn read_program(&self, program: Id, with_revisions: bool) -> Result<Loaded> {
+        // One statement reads everything, so the handbook and its revisions are one moment.
+        // The program record is found by its kind; each list is ordered by (position, id).
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT kind, body FROM items WHERE program_id = ?1 AND deleted = 0 ORDER BY position")
+            .prepare_cached(
+                "SELECT id, kind, body, revisions FROM items WHERE program_id = ?1 AND deleted = 0
+                 ORDER BY kind <> 'program', position, id",
+            )
             .map_err(|e| self.sql(e))?;
         let mut rows = stmt
             .query(params![program.to_string()])
             .map_err(|e| self.sql(e))?;
         let mut handbook: Option<Handbook> = None;
+        let mut revisions = BTreeMap::new();
         while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
-            let kind_text = row
-                .get_ref(0)
-                .map_err(|e| self.sql(e))?
-                .as_str()
-                .map_err(|e| self.sql(e.into()))?;
-            let body = row
-                .get_ref(1)
-                .map_err(|e| self.sql(e))?
-                .as_str()
-                .map_err(|e| self.sql(e.into()))?;
-            let kind = parse_kind(kind_text)?;
+            let text = |n: usize| -> Result<&str> {
+                row.get_ref(n)
+                    .map_err(|e| self.sql(e))?
+                    .as_str()
+                    .map_err(|e| self.sql(e.into()))
+            };
+            let kind = parse_kind(text(1)?)?;
+            let body = text(2)?;
             match (&mut handbook, kind) {
                 (None, Kind::Program) => handbook = Some(Handbook::empty(parse_body(body)?)),
-                (None, _) => {
-                    return Err(StoreError::BadStoredItem(format!(
-                        "program {program} has items before its record"
-                    )));
-                }
-                (Some(h), kind) => h
-                    .push_json(kind, body)
-                    .map_err(|e| StoreError::BadStoredItem(e.to_string()))?,
+                (None, _) => break,
+                (Some(h), kind) => h.push_json(kind, body).map_err(|e| {
+                    StoreError::BadStoredItem(format!(
+                        "{} {}: {e}",
+                        kind.noun(),
+                        text(0).unwrap_or_default()
+                    ))
+                })?,
+            }
+            if with_revisions {
+                revisions.insert(parse_id(text(0)?)?, parse_body(text(3)?)?);
             }
         }
-        handbook.ok_or(StoreError::NotFound {
+        let handbook = handbook.ok_or(StoreError::NotFound {
             kind: Some(Kind::Program),
             id: program,
+        })?;
+        Ok(Loaded {
+            handbook,
+            revisions,
         })
     }
 
@@ -188,22 +229,30 @@ impl Store {
 
     /// One item and the program it belongs to.
     pub fn get<E: Entity>(&self, id: Id) -> Result<(Id, E)> {
+        self.get_revised(id)
+            .map(|(program, item, _)| (program, item))
+    }
+
+    /// One item, the program it belongs to and the revision of each of its fields, read
+    /// together: what an edit of it names as seen.
+    pub fn get_revised<E: Entity>(&self, id: Id) -> Result<(Id, E, FieldNumbers)> {
         let row = self
             .conn
             .query_row(
-                "SELECT program_id, kind, body FROM items WHERE id = ?1 AND deleted = 0",
+                "SELECT program_id, kind, body, revisions FROM items WHERE id = ?1 AND deleted = 0",
                 params![id.to_string()],
                 |row| {
                     Ok((
                         row.get::<_, String>(0)?,
                         row.get::<_, String>(1)?,
                         row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.sql(e))?;
-        let Some((program, kind, body)) = row else {
+        let Some((program, kind, body, revisions)) = row else {
             return Err(StoreError::NotFound {
                 kind: Some(E::KIND),
                 id,
@@ -217,20 +266,63 @@ impl Store {
                 actual: kind.noun(),
             });
         }
-        Ok((parse_id(&program)?, parse_body(&body)?))
+        Ok((
+            parse_id(&program)?,
+            parse_body(&body)?,
+            parse_body(&revisions)?,
+        ))
+    }
+
+    /// The server version of each field of an item (what its next edit names as base).
+    pub fn field_versions(&self, id: Id) -> Result<FieldNumbers> {
+        self.numbers(id, "versions")
+    }
+
+    /// The local revision of each field of an item.
+    pub fn field_revisions(&self, id: Id) -> Result<FieldNumbers> {
+        self.numbers(id, "revisions")
+    }
+
+    fn numbers(&self, id: Id, column: &str) -> Result<FieldNumbers> {
+        let text: String = self
+            .conn
+            .query_row(
+                &format!("SELECT {column} FROM items WHERE id = ?1"),
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .ok_or(StoreError::NotFound { kind: None, id })?;
+        parse_body(&text)
+    }
+
+    /// The raw stored fields of an item (deleted or not), unknown ones included.
+    pub fn stored_fields(&self, id: Id) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let text: String = self
+            .conn
+            .query_row(
+                "SELECT body FROM items WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .ok_or(StoreError::NotFound { kind: None, id })?;
+        parse_body(&text)
     }
 }
 
-fn parse_id(text: &str) -> Result<Id> {
+pub(crate) fn parse_id(text: &str) -> Result<Id> {
     text.parse()
         .map_err(|e: roadbook_model::BadId| StoreError::BadStoredItem(e.to_string()))
 }
 
-fn parse_kind(text: &str) -> Result<Kind> {
+pub(crate) fn parse_kind(text: &str) -> Result<Kind> {
     text.parse()
         .map_err(|e: roadbook_model::UnknownWord| StoreError::BadStoredItem(e.to_string()))
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
     serde_json::from_str(body).map_err(|e| StoreError::BadStoredItem(e.to_string()))
 }

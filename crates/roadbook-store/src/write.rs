@@ -1,13 +1,77 @@
-//! Every write: one immediate transaction that changes the item and records, per field, a
-//! history row and the outbox entry the sync pushes later.
+//! Every local write: one immediate transaction that reads and checks what it is about to
+//! change, then writes the item, a history row per changed field and the outbox entry the sync
+//! pushes later. Two writers never both act on what they read before the other wrote.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
-use roadbook_model::{Entity, Handbook, Id, Invalid, Kind, Problem, Problems, Program, to_fields};
+use roadbook_model::{
+    Entity, Handbook, Id, Invalid, Kind, OrderKey, Problem, Problems, Program, for_kind,
+    merge_sets, to_fields,
+};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::{Result, Saved, Store, StoreError, parse_id, parse_kind};
+use crate::error::classify;
+use crate::outbox::{FieldChange, Operation};
+use crate::{Result, Saved, Store, StoreError, parse_body, parse_id, parse_kind};
+
+/// The pseudo-field a move changes: an item's order key travels in history and the outbox like
+/// any other field, so the sync carries a lead's ordering to the team.
+pub const POSITION: &str = "position";
+/// The pseudo-field a delete changes (a tombstone flag).
+pub const DELETED: &str = "deleted";
+/// The id is the item's identity, not one of its fields: it never changes and has no history.
+const IDENTITY: &str = "id";
+
+/// Server version or local revision of each field of one item.
+pub type FieldNumbers = BTreeMap<String, u64>;
+
+/// One field a person changed: the new value and the revision of the field they saw (from
+/// [`Store::load_with_revisions`] or [`Store::get_revised`]; 0 for a field that did not exist).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct FieldEdit {
+    pub value: Value,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub seen: u64,
+}
+
+/// The fields of one edit, by name.
+pub type Edits = BTreeMap<String, FieldEdit>;
+
+/// A field changed by someone else since the person saw it, which they changed too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct Clash {
+    pub field: String,
+    /// The value the person wanted to write.
+    pub yours: Value,
+    /// The value the field holds now.
+    pub theirs: Value,
+    /// Its revision now: send it as `seen` to keep your value after all.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub revision: u64,
+    /// Who made the change the person did not see, and when.
+    pub author: String,
+    pub changed_at: String,
+}
+
+/// The edits that turn `before` into `after` (two copies of one item): each field that
+/// differs, with the revision the person saw for it in `seen`.
+pub fn edits_between<E: Entity>(before: &E, after: &E, seen: &FieldNumbers) -> Result<Edits> {
+    let old = to_fields(before).map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+    let new = to_fields(after).map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+    Ok(new
+        .into_iter()
+        .filter(|(field, value)| field != IDENTITY && old.get(field) != Some(value))
+        .map(|(field, value)| {
+            let seen = seen.get(&field).copied().unwrap_or(0);
+            (field, FieldEdit { value, seen })
+        })
+        .collect())
+}
 
 /// The time written into history and the outbox: UTC with milliseconds, fixed width, so text
 /// order is time order in SQL.
@@ -15,173 +79,359 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn fields_of<E: Entity>(item: &E) -> Result<Map<String, Value>> {
-    to_fields(item).map_err(|e| StoreError::BadStoredItem(e.to_string()))
-}
-
-/// The id is the item's identity, not one of its fields: it never changes and has no history.
-const IDENTITY: &str = "id";
-
-/// One field of an outbox entry: the new value and the version it was edited from (the sync's
-/// base version; 0 for a field that did not exist).
-fn outbox_field(value: Value, base_version: u64) -> Value {
-    json!({ "value": value, "base_version": base_version })
-}
-
-/// Bumps `field`'s version and returns the version it had: the edit's base version.
-fn bump(versions: &mut Map<String, Value>, field: &str) -> u64 {
-    let base = versions.get(field).and_then(Value::as_u64).unwrap_or(0);
-    versions.insert(field.to_owned(), json!(base + 1));
-    base
-}
-
-struct Writer<'t> {
-    tx: &'t Transaction<'t>,
-    program: Id,
-    author: &'t str,
-    now: String,
-}
-
-impl Writer<'_> {
-    fn create(
-        &self,
-        kind: Kind,
-        id: Id,
-        position: i64,
-        fields: &Map<String, Value>,
-    ) -> rusqlite::Result<()> {
-        let versions: Map<String, Value> = fields
-            .keys()
-            .filter(|f| *f != IDENTITY)
-            .map(|f| (f.clone(), json!(1)))
-            .collect();
-        self.tx
-            .prepare_cached(
-                "INSERT INTO items (id, program_id, kind, position, body, versions, deleted, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-            )?
-            .execute(params![
-                id.to_string(),
-                self.program.to_string(),
-                kind.as_str(),
-                position,
-                Value::Object(fields.clone()).to_string(),
-                Value::Object(versions).to_string(),
-                self.now
-            ])?;
-        let mut outbox = Map::new();
-        for (field, value) in fields.iter().filter(|(f, _)| *f != IDENTITY) {
-            self.history(kind, id, field, None, Some(value))?;
-            outbox.insert(field.clone(), outbox_field(value.clone(), 0));
-        }
-        self.outbox("create", kind, id, outbox)
-    }
-
-    /// Writes the fields that differ and returns their names.
-    fn update(
-        &self,
-        kind: Kind,
-        id: Id,
-        old: &Map<String, Value>,
-        versions: &mut Map<String, Value>,
-        new: &Map<String, Value>,
-    ) -> rusqlite::Result<Vec<String>> {
-        let mut changed = Vec::new();
-        let mut outbox = Map::new();
-        let names: Vec<&String> = new
-            .keys()
-            .chain(old.keys().filter(|k| !new.contains_key(*k)))
-            .collect();
-        for field in names.into_iter().filter(|f| *f != IDENTITY) {
-            let (before, after) = (old.get(field), new.get(field));
-            if before == after {
-                continue;
-            }
-            let base = bump(versions, field);
-            self.history(kind, id, field, before, after)?;
-            outbox.insert(
-                field.clone(),
-                outbox_field(after.cloned().unwrap_or(Value::Null), base),
-            );
-            changed.push(field.clone());
-        }
-        if changed.is_empty() {
-            return Ok(changed);
-        }
-        self.tx
-            .prepare_cached(
-                "UPDATE items SET body = ?2, versions = ?3, updated_at = ?4 WHERE id = ?1",
-            )?
-            .execute(params![
-                id.to_string(),
-                Value::Object(new.clone()).to_string(),
-                Value::Object(versions.clone()).to_string(),
-                self.now
-            ])?;
-        self.outbox("update", kind, id, outbox)?;
-        Ok(changed)
-    }
-
-    fn history(
-        &self,
-        kind: Kind,
-        id: Id,
-        field: &str,
-        old: Option<&Value>,
-        new: Option<&Value>,
-    ) -> rusqlite::Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO history (program_id, item_kind, item_id, field, old_value, new_value, author, changed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                self.program.to_string(),
-                kind.as_str(),
-                id.to_string(),
-                field,
-                old.map(Value::to_string),
-                new.map(Value::to_string),
-                self.author,
-                self.now
-            ])?;
-        Ok(())
-    }
-
-    fn outbox(
-        &self,
-        op: &str,
-        kind: Kind,
-        id: Id,
-        fields: Map<String, Value>,
-    ) -> rusqlite::Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO outbox (program_id, op, item_kind, item_id, fields, author, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                self.program.to_string(),
-                op,
-                kind.as_str(),
-                id.to_string(),
-                Value::Object(fields).to_string(),
-                self.author,
-                self.now
-            ])?;
-        Ok(())
-    }
-}
-
-fn problem(path: impl Into<String>, message: impl Into<String>) -> StoreError {
+pub(crate) fn problem(path: impl Into<String>, message: impl Into<String>) -> StoreError {
     StoreError::Invalid(Invalid::from(Problem {
         path: path.into(),
         message: message.into(),
     }))
 }
 
+/// An item as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemRow {
+    pub program: Id,
+    pub kind: Kind,
+    pub position: OrderKey,
+    pub body: Map<String, Value>,
+    pub versions: FieldNumbers,
+    pub revisions: FieldNumbers,
+    pub deleted: bool,
+}
+
+/// A write transaction and what every write needs beside it.
+pub(crate) struct Tx<'a> {
+    pub tx: Transaction<'a>,
+    path: &'a Path,
+    pub now: String,
+}
+
+impl Tx<'_> {
+    pub fn sql(&self, err: rusqlite::Error) -> StoreError {
+        classify(self.path, err)
+    }
+
+    pub fn item(&self, id: Id) -> Result<Option<ItemRow>> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT program_id, kind, position, body, versions, revisions, deleted FROM items WHERE id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![id.to_string()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| self.sql(e))?;
+        let Some((program, kind, position, body, versions, revisions, deleted)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(ItemRow {
+            program: parse_id(&program)?,
+            kind: parse_kind(&kind)?,
+            position: parse_key(&position)?,
+            body: parse_body(&body)?,
+            versions: parse_body(&versions)?,
+            revisions: parse_body(&revisions)?,
+            deleted: deleted != 0,
+        }))
+    }
+
+    /// A live item of this program, or NotFound (a deleted item, or one of another program, is
+    /// not there for this program).
+    fn live_item(&self, program: Option<Id>, id: Id, kind: Option<Kind>) -> Result<ItemRow> {
+        match self.item(id)? {
+            Some(row) if !row.deleted && program.is_none_or(|p| p == row.program) => {
+                if let Some(expected) = kind.filter(|k| *k != row.kind) {
+                    return Err(StoreError::WrongKind {
+                        id,
+                        expected: expected.noun(),
+                        actual: row.kind.noun(),
+                    });
+                }
+                Ok(row)
+            }
+            _ => Err(StoreError::NotFound { kind, id }),
+        }
+    }
+
+    pub fn insert_item(&self, id: Id, row: &ItemRow) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO items (id, program_id, kind, position, body, versions, revisions, deleted, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    id.to_string(),
+                    row.program.to_string(),
+                    row.kind.as_str(),
+                    row.position.as_str(),
+                    Value::Object(row.body.clone()).to_string(),
+                    json!(row.versions).to_string(),
+                    json!(row.revisions).to_string(),
+                    i64::from(row.deleted),
+                    self.now
+                ])
+            })
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    pub fn update_item(&self, id: Id, row: &ItemRow) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE items SET position = ?2, body = ?3, versions = ?4, revisions = ?5, deleted = ?6, updated_at = ?7
+                 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    id.to_string(),
+                    row.position.as_str(),
+                    Value::Object(row.body.clone()).to_string(),
+                    json!(row.versions).to_string(),
+                    json!(row.revisions).to_string(),
+                    i64::from(row.deleted),
+                    self.now
+                ])
+            })
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Writes one history row and returns its id: the field's new revision.
+    #[allow(clippy::too_many_arguments)]
+    pub fn history(
+        &self,
+        row: &ItemRow,
+        id: Id,
+        field: &str,
+        old: Option<&Value>,
+        new: Option<&Value>,
+        author: &str,
+        at: &str,
+    ) -> Result<u64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO history (program_id, item_kind, item_id, field, old_value, new_value, author, changed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.program.to_string(),
+                    row.kind.as_str(),
+                    id.to_string(),
+                    field,
+                    old.map(Value::to_string),
+                    new.map(Value::to_string),
+                    author,
+                    at
+                ])
+            })
+            .map_err(|e| self.sql(e))?;
+        Ok(self.tx.last_insert_rowid().max(0) as u64)
+    }
+
+    /// The value a field's revision wrote (the history row it names), and who wrote it when.
+    pub fn revision(&self, revision: u64) -> Result<Option<(Option<Value>, String, String)>> {
+        let row = self
+            .tx
+            .prepare_cached("SELECT new_value, author, changed_at FROM history WHERE id = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row(params![i64::try_from(revision).unwrap_or(i64::MAX)], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| self.sql(e))?;
+        row.map(|(value, author, at)| {
+            let value = value.as_deref().map(parse_body::<Value>).transpose()?;
+            Ok((value, author, at))
+        })
+        .transpose()
+    }
+
+    /// Adds an outbox entry with this client's next sequence number in the program.
+    pub fn outbox(&self, row: &ItemRow, id: Id, operation: &Operation, author: &str) -> Result<()> {
+        let program = row.program.to_string();
+        let seq: i64 = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO client_sequences (program_id, last_seq) VALUES (?1, 1)
+                 ON CONFLICT (program_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+            )
+            .and_then(|mut stmt| stmt.query_row(params![program], |r| r.get(0)))
+            .map_err(|e| self.sql(e))?;
+        let operation = serde_json::to_string(operation)
+            .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO outbox (program_id, client_seq, mutation_id, item_kind, item_id, operation, author, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    program,
+                    seq,
+                    Id::new().to_string(),
+                    row.kind.as_str(),
+                    id.to_string(),
+                    operation,
+                    author,
+                    self.now
+                ])
+            })
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// The live items of one list, in order.
+    fn list(&self, program: Id, kind: Kind) -> Result<Vec<(Id, OrderKey)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, position FROM items WHERE program_id = ?1 AND kind = ?2 AND deleted = 0
+                 ORDER BY position, id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![program.to_string(), kind.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, key) = row.map_err(|e| self.sql(e))?;
+            out.push((parse_id(&id)?, parse_key(&key)?));
+        }
+        Ok(out)
+    }
+
+    /// A key after every item of the list, tombstones included (a deleted item restored later
+    /// keeps a place of its own).
+    pub fn key_at_end(&self, program: Id, kind: Kind) -> Result<OrderKey> {
+        let last: Option<String> = self
+            .tx
+            .prepare_cached("SELECT max(position) FROM items WHERE program_id = ?1 AND kind = ?2")
+            .and_then(|mut stmt| {
+                stmt.query_row(params![program.to_string(), kind.as_str()], |r| r.get(0))
+            })
+            .map_err(|e| self.sql(e))?;
+        let last = last.as_deref().map(parse_key).transpose()?;
+        Ok(OrderKey::after(last.as_ref()))
+    }
+
+    fn program_exists(&self, program: Id) -> Result<bool> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM programs WHERE id = ?1")
+            .and_then(|mut stmt| stmt.exists(params![program.to_string()]))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Writes a new item with all its fields, a history row each and one create in the outbox.
+    /// The stored body keeps the id (so it reads back as the item); history and the outbox
+    /// carry the id beside the fields.
+    fn create(
+        &self,
+        program: Id,
+        kind: Kind,
+        id: Id,
+        position: OrderKey,
+        body: Map<String, Value>,
+        author: &str,
+    ) -> Result<()> {
+        let mut fields = body.clone();
+        fields.remove(IDENTITY);
+        let mut row = ItemRow {
+            program,
+            kind,
+            position,
+            versions: fields
+                .keys()
+                .map(|f| (f.clone(), 0))
+                .chain([(POSITION.to_owned(), 0)])
+                .collect(),
+            revisions: FieldNumbers::new(),
+            body: Map::new(),
+            deleted: false,
+        };
+        for (field, value) in &fields {
+            let revision = self.history(&row, id, field, None, Some(value), author, &self.now)?;
+            row.revisions.insert(field.clone(), revision);
+        }
+        let mut all = fields;
+        all.insert(POSITION.to_owned(), json!(row.position.as_str()));
+        row.body = body;
+        row.body.insert(IDENTITY.to_owned(), json!(id));
+        self.insert_item(id, &row)?;
+        self.outbox(&row, id, &Operation::Create { fields: all }, author)
+    }
+}
+
+pub(crate) fn parse_key(text: &str) -> Result<OrderKey> {
+    text.parse()
+        .map_err(|e: roadbook_model::BadOrderKey| StoreError::BadStoredItem(e.to_string()))
+}
+
+/// Reads a stored body as `E` for checks. Fields this build does not know are ignored here (and
+/// kept in the stored body); a field of the wrong type is a problem at its path.
+fn typed<E: Entity>(body: &Map<String, Value>) -> Result<E> {
+    serde_path_to_error::deserialize(Value::Object(body.clone())).map_err(|err| {
+        let path = err.path().to_string();
+        problem(
+            format!("{}.{path}", E::KIND.noun()),
+            err.into_inner().to_string(),
+        )
+    })
+}
+
+/// The checks a write makes before anything is written: the item's own fields, references to
+/// live items of the right kind in the same program, unique status and owner names.
+fn check<E: Entity>(tx: &Tx<'_>, program: Id, body: &Map<String, Value>, id: Id) -> Result<()> {
+    let item: E = typed(&with_id(body, id))?;
+    let mut problems = Problems::with_prefix(E::KIND.noun());
+    item.check(&mut problems);
+    problems.into_result()?;
+    check_references(tx, program, &item)?;
+    if matches!(E::KIND, Kind::Status | Kind::Owner) {
+        let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+        check_unique_name(tx, program, E::KIND, id, name)?;
+    }
+    Ok(())
+}
+
+/// The body with its id, whatever the stored body says (the id is the row's, not a field).
+pub(crate) fn with_id(body: &Map<String, Value>, id: Id) -> Map<String, Value> {
+    let mut body = body.clone();
+    body.insert(IDENTITY.to_owned(), json!(id));
+    body
+}
+
+/// The names of `E`'s fields, as a stored body of it has them.
+fn field_names<E: Entity>(body: &Map<String, Value>, id: Id) -> Result<Vec<String>> {
+    let item: E = typed(&with_id(body, id))?;
+    Ok(to_fields(&item)
+        .map_err(|e| StoreError::BadStoredItem(e.to_string()))?
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k != IDENTITY)
+        .collect())
+}
+
 impl Store {
-    fn writable(&self) -> Result<()> {
+    pub(crate) fn writable(&self) -> Result<()> {
         if self.read_only {
             Err(StoreError::ReadOnly {
                 path: self.path.clone(),
@@ -191,53 +441,49 @@ impl Store {
         }
     }
 
-    fn begin(&mut self) -> Result<Transaction<'_>> {
-        let path = self.path.clone();
-        self.conn
+    /// Runs `work` in one immediate transaction: committed if it returns Ok, rolled back (nothing
+    /// written) otherwise.
+    pub(crate) fn write<T>(&mut self, work: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.writable()?;
+        let tx = self
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| crate::error::classify(&path, e))
+            .map_err(|e| classify(&self.path, e))?;
+        let tx = Tx {
+            tx,
+            path: &self.path,
+            now: now(),
+        };
+        let out = work(&tx)?;
+        tx.tx.commit().map_err(|e| classify(&self.path, e))?;
+        Ok(out)
     }
 
     /// Adds a whole program: validated first, then written in one transaction, or not at all.
     pub fn import(&mut self, handbook: &Handbook, author: &str) -> Result<()> {
-        self.writable()?;
         handbook.validate()?;
-        let path = self.path.clone();
-        let sql = |e| crate::error::classify(&path, e);
         let program = handbook.program.id;
-        let tx = self.begin()?;
-        if tx
-            .query_row(
-                "SELECT 1 FROM programs WHERE id = ?1",
-                params![program.to_string()],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(sql)?
-            .is_some()
-        {
-            return Err(StoreError::ProgramExists {
-                id: program,
-                name: handbook.program.name.clone(),
-            });
-        }
-        let writer = Writer {
-            tx: &tx,
-            program,
-            author,
-            now: now(),
-        };
-        tx.execute(
-            "INSERT INTO programs (id, created_at) VALUES (?1, ?2)",
-            params![program.to_string(), writer.now],
-        )
-        .map_err(sql)?;
-        {
-            let mut taken = tx
-                .prepare_cached("SELECT 1 FROM items WHERE id = ?1")
-                .map_err(sql)?;
-            for (position, (path, item)) in handbook.entities().into_iter().enumerate() {
-                if taken.exists(params![item.id().to_string()]).map_err(sql)? {
+        self.write(|tx| {
+            if tx.program_exists(program)? {
+                return Err(StoreError::ProgramExists {
+                    id: program,
+                    name: handbook.program.name.clone(),
+                });
+            }
+            tx.tx
+                .execute(
+                    "INSERT INTO programs (id, created_at) VALUES (?1, ?2)",
+                    params![program.to_string(), tx.now],
+                )
+                .map_err(|e| tx.sql(e))?;
+            let mut last: HashMap<Kind, OrderKey> = HashMap::new();
+            for (path, item) in handbook.entities() {
+                let taken = tx
+                    .tx
+                    .prepare_cached("SELECT 1 FROM items WHERE id = ?1")
+                    .and_then(|mut s| s.exists(params![item.id().to_string()]))
+                    .map_err(|e| tx.sql(e))?;
+                if taken {
                     return Err(problem(
                         format!("{path}.id"),
                         format!(
@@ -246,392 +492,374 @@ impl Store {
                         ),
                     ));
                 }
+                let key = OrderKey::after(last.get(&item.kind()));
+                last.insert(item.kind(), key.clone());
                 let fields = item
                     .to_fields()
                     .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
-                writer
-                    .create(item.kind(), item.id(), position as i64, &fields)
-                    .map_err(sql)?;
+                tx.create(program, item.kind(), item.id(), key, fields, author)?;
             }
-        }
-        tx.commit().map_err(sql)
+            Ok(())
+        })
     }
 
-    /// Creates the item, or writes the fields that changed. Checks the item and its references
-    /// first; on any problem nothing is written.
-    pub fn save<E: Entity>(&mut self, program: Id, item: &E, author: &str) -> Result<Saved> {
-        self.writable()?;
-        let mut problems = Problems::with_prefix(E::KIND.noun());
-        item.check(&mut problems);
-        problems.into_result()?;
-        let new = fields_of(item)?;
-        let path = self.path.clone();
-        let sql = |e| crate::error::classify(&path, e);
-        let id = item.id();
-
-        let tx = self.begin()?;
-        check_references(&tx, program, item).map_err(|e| match e {
-            Checked::Sql(e) => sql(e),
-            Checked::Store(e) => e,
-        })?;
-        if matches!(E::KIND, Kind::Status | Kind::Owner) {
-            let name = new.get("name").and_then(Value::as_str).unwrap_or_default();
-            check_unique_name(&tx, program, E::KIND, id, name).map_err(|e| match e {
-                Checked::Sql(e) => sql(e),
-                Checked::Store(e) => e,
-            })?;
+    /// Adds a new item at the end of its list. Checks the item and its references first; on
+    /// any problem nothing is written.
+    pub fn create<E: Entity>(&mut self, program: Id, item: &E, author: &str) -> Result<Saved> {
+        if E::KIND == Kind::Program {
+            return Err(StoreError::Unsupported {
+                action: "creating a program this way",
+                why: "a new program comes from `roadbook init` or `roadbook import`",
+            });
         }
-        let current = tx
-            .query_row(
-                "SELECT program_id, kind, body, versions, deleted FROM items WHERE id = ?1",
-                params![id.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(sql)?;
-        let writer = Writer {
-            tx: &tx,
-            program,
-            author,
-            now: now(),
-        };
-        let saved = match current {
-            None => {
-                if E::KIND == Kind::Program {
-                    return Err(StoreError::Unsupported {
-                        action: "creating a program this way",
-                        why: "a new program comes from `roadbook init` or `roadbook import`",
-                    });
-                }
-                let known = tx
-                    .query_row(
-                        "SELECT 1 FROM programs WHERE id = ?1",
-                        params![program.to_string()],
-                        |_| Ok(()),
-                    )
-                    .optional()
-                    .map_err(sql)?;
-                if known.is_none() {
-                    return Err(StoreError::NotFound {
-                        kind: Some(Kind::Program),
-                        id: program,
-                    });
-                }
-                let position: i64 = tx
-                    .query_row(
-                        "SELECT CAST(coalesce(max(position), 0) AS INTEGER) + 1 FROM items WHERE program_id = ?1",
-                        params![program.to_string()],
-                        |r| r.get(0),
-                    )
-                    .map_err(sql)?;
-                writer.create(E::KIND, id, position, &new).map_err(sql)?;
-                Saved::Created
-            }
-            Some((_, _, _, _, deleted)) if deleted != 0 => {
+        let fields = to_fields(item).map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+        let id = item.id();
+        self.write(|tx| {
+            if !tx.program_exists(program)? {
                 return Err(StoreError::NotFound {
-                    kind: Some(E::KIND),
+                    kind: Some(Kind::Program),
+                    id: program,
+                });
+            }
+            if tx.item(id)?.is_some() {
+                return Err(StoreError::Exists {
+                    kind: E::KIND.noun(),
                     id,
                 });
             }
-            Some((owner, kind, body, versions, _)) => {
-                let kind = parse_kind(&kind)?;
-                if kind != E::KIND {
-                    return Err(StoreError::WrongKind {
-                        id,
-                        expected: E::KIND.noun(),
-                        actual: kind.noun(),
-                    });
-                }
-                if parse_id(&owner)? != program {
-                    return Err(StoreError::NotFound {
-                        kind: Some(E::KIND),
-                        id,
-                    });
-                }
-                let old: Map<String, Value> = crate::parse_body(&body)?;
-                let mut versions: Map<String, Value> = crate::parse_body(&versions)?;
-                let fields = writer
-                    .update(kind, id, &old, &mut versions, &new)
-                    .map_err(sql)?;
-                if fields.is_empty() {
-                    Saved::Unchanged
-                } else {
-                    Saved::Updated { fields }
+            check::<E>(tx, program, &fields, id)?;
+            let position = tx.key_at_end(program, E::KIND)?;
+            tx.create(program, E::KIND, id, position, fields, author)?;
+            Ok(Saved::Created)
+        })
+    }
+
+    /// Writes the fields a person changed, and only those. Each field carries the revision the
+    /// person saw; a field changed meanwhile by someone else (another window, the CLI, a
+    /// teammate through the sync) to a value other than the one they saw is a clash: nothing is
+    /// written and [`StoreError::Stale`] names each clash, so the person chooses. Set-valued
+    /// fields are merged instead (both people's additions and removals stand).
+    pub fn edit(
+        &mut self,
+        program: Id,
+        kind: Kind,
+        id: Id,
+        edits: &Edits,
+        author: &str,
+    ) -> Result<Saved> {
+        self.write(|tx| {
+            let row = tx.live_item(Some(program), id, Some(kind))?;
+            let known = for_kind!(kind, field_names(&row.body, id))?;
+            let mut problems = Problems::with_prefix(kind.noun());
+            for field in edits.keys() {
+                if field == POSITION {
+                    problems.at(
+                        field,
+                        "a place in the list changes with a move, not an edit",
+                    );
+                } else if field == IDENTITY || field == DELETED || !known.contains(field) {
+                    problems.at(field, format!("a {} has no such field", kind.noun()));
                 }
             }
-        };
-        drop(writer);
-        tx.commit().map_err(sql)?;
-        Ok(saved)
+            problems.into_result()?;
+
+            let mut clashes = Vec::new();
+            let mut writes: Vec<(&String, Value)> = Vec::new();
+            for (field, edit) in edits {
+                let current = row.body.get(field).cloned().unwrap_or(Value::Null);
+                let revision = row.revisions.get(field).copied().unwrap_or(0);
+                let mut value = edit.value.clone();
+                if edit.seen != revision {
+                    let seen_value = match edit.seen {
+                        0 => Some(Value::Null),
+                        seen => tx.revision(seen)?.map(|(v, _, _)| v.unwrap_or(Value::Null)),
+                    };
+                    if seen_value.as_ref() != Some(&current) && value != current {
+                        if kind.set_fields().contains(&field.as_str()) {
+                            let base = seen_value.unwrap_or(Value::Array(Vec::new()));
+                            value = merge_sets(&base, &value, &current);
+                        } else {
+                            let (_, by, at) = tx.revision(revision)?.unwrap_or_default();
+                            clashes.push(Clash {
+                                field: field.clone(),
+                                yours: value,
+                                theirs: current,
+                                revision,
+                                author: by,
+                                changed_at: at,
+                            });
+                            continue;
+                        }
+                    }
+                }
+                if value != current || !row.body.contains_key(field) {
+                    writes.push((field, value));
+                }
+            }
+            if !clashes.is_empty() {
+                return Err(StoreError::Stale {
+                    kind: kind.noun(),
+                    label: label_of(&row.body),
+                    clashes,
+                });
+            }
+            if writes.is_empty() {
+                return Ok(Saved::Unchanged);
+            }
+
+            let mut next = row.clone();
+            for (field, value) in &writes {
+                next.body.insert((*field).clone(), value.clone());
+            }
+            for_kind!(kind, check(tx, program, &next.body, id))?;
+            let mut outbox = BTreeMap::new();
+            for (field, value) in writes {
+                let revision = tx.history(
+                    &row,
+                    id,
+                    field,
+                    row.body.get(field),
+                    Some(&value),
+                    author,
+                    &tx.now,
+                )?;
+                next.revisions.insert(field.clone(), revision);
+                outbox.insert(
+                    field.clone(),
+                    FieldChange {
+                        value,
+                        base_version: row.versions.get(field).copied().unwrap_or(0),
+                    },
+                );
+            }
+            tx.update_item(id, &next)?;
+            let fields: Vec<String> = outbox.keys().cloned().collect();
+            let revisions = fields
+                .iter()
+                .filter_map(|f| next.revisions.get(f).map(|r| (f.clone(), *r)))
+                .collect();
+            tx.outbox(&next, id, &Operation::Update { fields: outbox }, author)?;
+            Ok(Saved::Updated { fields, revisions })
+        })
     }
 
     /// Deletes an item (a tombstone: history and sync keep it). Refused while other items
-    /// still point at it, so a handbook never holds a dangling reference.
+    /// still point at it, so a handbook never holds a dangling reference. The check and the
+    /// write are one transaction: two deletes at once write one tombstone.
     pub fn delete(&mut self, id: Id, author: &str) -> Result<()> {
-        self.writable()?;
-        let located = self.locate(id)?;
-        if located.kind == Kind::Program {
-            return Err(StoreError::Unsupported {
-                action: "deleting a whole program",
-                why: "it is not built yet",
-            });
-        }
-        let path = self.path.clone();
-        let sql = |e| crate::error::classify(&path, e);
-        let tx = self.begin()?;
-        let (label, referrers) = {
-            // Only bodies that mention the id can point at it; the model says which really do.
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT kind, body, id FROM items WHERE program_id = ?1 AND deleted = 0 AND (id = ?2 OR instr(body, ?2) > 0)",
-                )
-                .map_err(sql)?;
-            let rows = stmt
-                .query_map(
-                    params![located.program_id.to_string(), id.to_string()],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
-                )
-                .map_err(sql)?;
-            let mut scratch = Handbook::empty(Program::new("scratch"));
-            let mut label = String::new();
-            for row in rows {
-                let (kind, body, item) = row.map_err(sql)?;
-                let kind = parse_kind(&kind)?;
-                scratch
-                    .push_json(kind, &body)
-                    .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
-                if parse_id(&item)? == id {
-                    label = scratch
-                        .entities()
-                        .last()
-                        .map(|(_, e)| e.label().to_owned())
-                        .unwrap_or_default();
-                }
+        self.write(|tx| {
+            let row = tx.live_item(None, id, None)?;
+            if row.kind == Kind::Program {
+                return Err(StoreError::Unsupported {
+                    action: "deleting a whole program",
+                    why: "it is not built yet",
+                });
             }
-            let referrers: Vec<String> = scratch
-                .entities()
-                .into_iter()
-                .skip(1)
-                .filter(|(_, e)| e.id() != id && e.references().iter().any(|r| r.id == id))
-                .map(|(_, e)| format!("{} '{}'", e.kind().noun(), e.label()))
-                .collect();
-            (label, referrers)
-        };
-        if !referrers.is_empty() {
-            return Err(StoreError::StillReferenced {
-                kind: located.kind.noun(),
-                label,
-                by: referrers.join(", "),
-            });
-        }
-        let writer = Writer {
-            tx: &tx,
-            program: located.program_id,
-            author,
-            now: now(),
-        };
-        tx.execute(
-            "UPDATE items SET deleted = 1, updated_at = ?2 WHERE id = ?1",
-            params![id.to_string(), writer.now],
-        )
-        .map_err(sql)?;
-        writer
-            .history(
-                located.kind,
+            let referrers = referrers(tx, row.program, id)?;
+            if !referrers.is_empty() {
+                return Err(StoreError::StillReferenced {
+                    kind: row.kind.noun(),
+                    label: label_of(&row.body),
+                    by: referrers.join(", "),
+                });
+            }
+            let mut next = row.clone();
+            next.deleted = true;
+            let revision = tx.history(
+                &row,
                 id,
-                "deleted",
+                DELETED,
                 Some(&json!(false)),
                 Some(&json!(true)),
-            )
-            .map_err(sql)?;
-        writer
-            .outbox("delete", located.kind, id, Map::new())
-            .map_err(sql)?;
-        drop(writer);
-        tx.commit().map_err(sql)
-    }
-}
-
-/// The field a move changes. Order is stored in the `position` column (a number; SQLite keeps a
-/// fractional one as REAL), but it travels in history and the outbox like any other field, so
-/// sync carries a lead's ordering to the team.
-pub const POSITION: &str = "position";
-
-impl Store {
-    /// Moves an item within its list: just before `before` (another item of the same kind in
-    /// the same program), or to the end when `before` is none. One history row and one outbox
-    /// entry for the moved item; nothing else changes unless the gap between two neighbours has
-    /// run out of precision, when the list is renumbered (outbox entries, no history: nobody
-    /// changed those items' order).
-    pub fn move_item(&mut self, id: Id, before: Option<Id>, author: &str) -> Result<Saved> {
-        self.writable()?;
-        let located = self.locate(id)?;
-        if located.kind == Kind::Program {
-            return Err(StoreError::Unsupported {
-                action: "moving a program",
-                why: "a program is not part of a list",
-            });
-        }
-        if before == Some(id) {
-            return Ok(Saved::Unchanged);
-        }
-        let path = self.path.clone();
-        let sql = |e| crate::error::classify(&path, e);
-        let tx = self.begin()?;
-        let mut list: Vec<(Id, f64, String)> = {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT id, position, versions FROM items
-                     WHERE program_id = ?1 AND kind = ?2 AND deleted = 0 ORDER BY position",
-                )
-                .map_err(sql)?;
-            let rows = stmt
-                .query_map(
-                    params![located.program_id.to_string(), located.kind.as_str()],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, f64>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
-                )
-                .map_err(sql)?;
-            let mut list = Vec::new();
-            for row in rows {
-                let (item, position, versions) = row.map_err(sql)?;
-                list.push((parse_id(&item)?, position, versions));
-            }
-            list
-        };
-        let Some(from) = list.iter().position(|(item, _, _)| *item == id) else {
-            return Err(StoreError::NotFound {
-                kind: Some(located.kind),
+                author,
+                &tx.now,
+            )?;
+            next.revisions.insert(DELETED.to_owned(), revision);
+            tx.update_item(id, &next)?;
+            tx.outbox(
+                &next,
                 id,
-            });
-        };
-        let moving = list.remove(from);
-        let to = match before {
-            None => list.len(),
-            Some(before) => list
-                .iter()
-                .position(|(item, _, _)| *item == before)
-                .ok_or_else(|| {
-                    problem(
-                        "before",
-                        format!(
-                            "{before} is not a {} of this program: an item moves only among its own kind",
-                            located.kind.noun()
-                        ),
-                    )
-                })?,
-        };
-        if to == from {
-            return Ok(Saved::Unchanged);
-        }
-        let previous = to.checked_sub(1).and_then(|n| list.get(n)).map(|x| x.1);
-        let next = list.get(to).map(|x| x.1);
-        let between = match (previous, next) {
-            (Some(a), Some(b)) => Some((a + b) / 2.0).filter(|m| a < *m && *m < b),
-            (None, Some(b)) => Some(b - 1.0),
-            (Some(a), None) => Some(a + 1.0),
-            (None, None) => Some(moving.1),
-        };
-        let writer = Writer {
-            tx: &tx,
-            program: located.program_id,
-            author,
-            now: now(),
-        };
-        let old_position = moving.1;
-        list.insert(to, moving);
-        let renumbered: Vec<(usize, f64)> = match between {
-            Some(position) => vec![(to, position)],
-            // Out of precision between two neighbours: space the whole list out again from
-            // where it starts, keeping its place among the program's other items.
-            None => {
-                let start = list
-                    .first()
-                    .map(|x| x.1.min(old_position))
-                    .unwrap_or(0.0)
-                    .floor();
-                (0..list.len()).map(|n| (n, start + n as f64)).collect()
-            }
-        };
-        for (n, position) in renumbered {
-            let Some((item, old, versions)) = list.get(n) else {
-                continue;
-            };
-            if *old == position && n != to {
-                continue;
-            }
-            let mut versions: Map<String, Value> = crate::parse_body(versions)?;
-            let base = bump(&mut versions, POSITION);
-            tx.prepare_cached(
-                "UPDATE items SET position = ?2, versions = ?3, updated_at = ?4 WHERE id = ?1",
+                &Operation::Delete {
+                    base_versions: row.versions.clone(),
+                },
+                author,
             )
-            .map_err(sql)?
-            .execute(params![
-                item.to_string(),
-                position,
-                Value::Object(versions).to_string(),
-                writer.now
-            ])
-            .map_err(sql)?;
-            if n == to {
-                writer
-                    .history(
-                        located.kind,
-                        *item,
-                        POSITION,
-                        Some(&json!(old_position)),
-                        Some(&json!(position)),
-                    )
-                    .map_err(sql)?;
+        })
+    }
+
+    /// Moves an item within its list: just before `before` (another item of the same kind in
+    /// the same program), or to the end when `before` is none. The moved item gets an order key
+    /// between its new neighbours' and nothing else changes (one history row, one outbox entry),
+    /// unless the neighbours share a key (two people moved items into one gap at once), when
+    /// the items sharing it after the gap get keys of their own first, in the same order.
+    pub fn move_item(&mut self, id: Id, before: Option<Id>, author: &str) -> Result<Saved> {
+        self.write(|tx| {
+            let row = tx.live_item(None, id, None)?;
+            if row.kind == Kind::Program {
+                return Err(StoreError::Unsupported {
+                    action: "moving a program",
+                    why: "a program is not part of a list",
+                });
             }
-            let mut fields = Map::new();
-            fields.insert(POSITION.to_owned(), outbox_field(json!(position), base));
-            writer
-                .outbox("update", located.kind, *item, fields)
-                .map_err(sql)?;
-        }
-        drop(writer);
-        tx.commit().map_err(sql)?;
-        Ok(Saved::Updated {
-            fields: vec![POSITION.to_owned()],
+            if before == Some(id) {
+                return Ok(Saved::Unchanged);
+            }
+            let mut list = tx.list(row.program, row.kind)?;
+            let Some(from) = list.iter().position(|(item, _)| *item == id) else {
+                return Err(StoreError::NotFound {
+                    kind: Some(row.kind),
+                    id,
+                });
+            };
+            list.remove(from);
+            let to = match before {
+                None => list.len(),
+                Some(before) => list
+                    .iter()
+                    .position(|(item, _)| *item == before)
+                    .ok_or_else(|| {
+                        problem(
+                            "before",
+                            format!(
+                                "{before} is not a {} of this program: an item moves only among its own kind",
+                                row.kind.noun()
+                            ),
+                        )
+                    })?,
+            };
+            if to == from {
+                return Ok(Saved::Unchanged);
+            }
+            let previous = to.checked_sub(1).and_then(|n| list.get(n)).cloned();
+            let mut next = list.get(to).cloned();
+            if let (Some((p_id, p_key)), Some((n_id, n_key))) = (&previous, &next)
+                && p_key == n_key
+                && !(*p_id < id && id < *n_id)
+            {
+                // The neighbours share a key and this id does not fall between theirs: give
+                // the run of items with that key, from the next one on, keys of their own.
+                let run: Vec<Id> = list
+                    .iter()
+                    .skip(to)
+                    .take_while(|(_, key)| key == n_key)
+                    .map(|(item, _)| *item)
+                    .collect();
+                let bound = list.get(to + run.len()).map(|(_, key)| key.clone());
+                let mut low = n_key.clone();
+                for (n, item) in run.iter().enumerate() {
+                    let key = OrderKey::between(Some(&low), bound.as_ref()).ok_or_else(|| {
+                        StoreError::BadStoredItem(format!(
+                            "the list of {} is out of order around {item}",
+                            row.kind.collection()
+                        ))
+                    })?;
+                    let mut other = tx.live_item(None, *item, None)?;
+                    other.position = key.clone();
+                    tx.update_item(*item, &other)?;
+                    let change = position_change(&other);
+                    tx.outbox(&other, *item, &change, author)?;
+                    if n == 0 {
+                        next = Some((*item, key.clone()));
+                    }
+                    low = key;
+                }
+            }
+            let key = match (&previous, &next) {
+                (Some((p_id, p_key)), Some((n_id, n_key))) if p_key == n_key && *p_id < id && id < *n_id => {
+                    p_key.clone()
+                }
+                (p, n) => OrderKey::between(p.as_ref().map(|x| &x.1), n.as_ref().map(|x| &x.1))
+                    .ok_or_else(|| {
+                        StoreError::BadStoredItem(format!(
+                            "the list of {} is out of order around {id}",
+                            row.kind.collection()
+                        ))
+                    })?,
+            };
+            let mut moved = row.clone();
+            moved.position = key;
+            let revision = tx.history(
+                &row,
+                id,
+                POSITION,
+                Some(&json!(row.position.as_str())),
+                Some(&json!(moved.position.as_str())),
+                author,
+                &tx.now,
+            )?;
+            moved.revisions.insert(POSITION.to_owned(), revision);
+            tx.update_item(id, &moved)?;
+            tx.outbox(&moved, id, &position_change(&moved), author)?;
+            Ok(Saved::Updated {
+                fields: vec![POSITION.to_owned()],
+                revisions: BTreeMap::from([(POSITION.to_owned(), revision)]),
+            })
         })
     }
 }
 
-enum Checked {
-    Sql(rusqlite::Error),
-    Store(StoreError),
-}
-
-impl From<rusqlite::Error> for Checked {
-    fn from(e: rusqlite::Error) -> Self {
-        Checked::Sql(e)
+fn position_change(row: &ItemRow) -> Operation {
+    Operation::Update {
+        fields: BTreeMap::from([(
+            POSITION.to_owned(),
+            FieldChange {
+                value: json!(row.position.as_str()),
+                base_version: row.versions.get(POSITION).copied().unwrap_or(0),
+            },
+        )]),
     }
 }
 
-fn check_references<E: Entity>(tx: &Transaction<'_>, program: Id, item: &E) -> Result<(), Checked> {
+/// What a person calls an item in a message: its title, name, statement or text.
+pub(crate) fn label_of(body: &Map<String, Value>) -> String {
+    ["title", "name", "statement", "text", "area", "dependent"]
+        .iter()
+        .find_map(|f| body.get(*f).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The live items of the program that point at `id`, as "kind 'label'".
+fn referrers(tx: &Tx<'_>, program: Id, id: Id) -> Result<Vec<String>> {
+    // Only bodies that mention the id can point at it; the model says which really do.
+    let mut stmt = tx
+        .tx
+        .prepare_cached(
+            "SELECT kind, body, id FROM items WHERE program_id = ?1 AND deleted = 0 AND id <> ?2 AND instr(body, ?2) > 0",
+        )
+        .map_err(|e| tx.sql(e))?;
+    let rows = stmt
+        .query_map(params![program.to_string(), id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(|e| tx.sql(e))?;
+    let mut scratch = Handbook::empty(Program::new("scratch"));
+    for row in rows {
+        let (kind, body, item) = row.map_err(|e| tx.sql(e))?;
+        let body = with_id(&parse_body(&body)?, parse_id(&item)?);
+        scratch
+            .push_json(parse_kind(&kind)?, &Value::Object(body).to_string())
+            .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+    }
+    Ok(scratch
+        .entities()
+        .into_iter()
+        .skip(1)
+        .filter(|(_, e)| e.references().iter().any(|r| r.id == id))
+        .map(|(_, e)| format!("{} '{}'", e.kind().noun(), e.label()))
+        .collect())
+}
+
+fn check_references<E: Entity>(tx: &Tx<'_>, program: Id, item: &E) -> Result<()> {
     let mut problems = Problems::with_prefix(E::KIND.noun());
-    let mut stmt =
-        tx.prepare_cached("SELECT kind, program_id FROM items WHERE id = ?1 AND deleted = 0")?;
+    let mut stmt = tx
+        .tx
+        .prepare_cached("SELECT kind, program_id FROM items WHERE id = ?1 AND deleted = 0")
+        .map_err(|e| tx.sql(e))?;
     let mut seen = HashSet::new();
     for reference in item.references() {
         if !seen.insert((reference.field, reference.id)) {
@@ -641,7 +869,8 @@ fn check_references<E: Entity>(tx: &Transaction<'_>, program: Id, item: &E) -> R
             .query_row(params![reference.id.to_string()], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })
-            .optional()?;
+            .optional()
+            .map_err(|e| tx.sql(e))?;
         match found {
             Some((kind, owner))
                 if kind == reference.kind.as_str() && owner == program.to_string() => {}
@@ -663,32 +892,31 @@ fn check_references<E: Entity>(tx: &Transaction<'_>, program: Id, item: &E) -> R
             ),
         }
     }
-    problems.into_result().map_err(|e| Checked::Store(e.into()))
+    Ok(problems.into_result()?)
 }
 
-fn check_unique_name(
-    tx: &Transaction<'_>,
-    program: Id,
-    kind: Kind,
-    id: Id,
-    name: &str,
-) -> Result<(), Checked> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT json_extract(body, '$.name') FROM items WHERE program_id = ?1 AND kind = ?2 AND deleted = 0 AND id <> ?3",
-    )?;
-    let names = stmt.query_map(
-        params![program.to_string(), kind.as_str(), id.to_string()],
-        |r| r.get::<_, String>(0),
-    )?;
+fn check_unique_name(tx: &Tx<'_>, program: Id, kind: Kind, id: Id, name: &str) -> Result<()> {
+    let mut stmt = tx
+        .tx
+        .prepare_cached(
+            "SELECT json_extract(body, '$.name') FROM items WHERE program_id = ?1 AND kind = ?2 AND deleted = 0 AND id <> ?3",
+        )
+        .map_err(|e| tx.sql(e))?;
+    let names = stmt
+        .query_map(
+            params![program.to_string(), kind.as_str(), id.to_string()],
+            |r| r.get::<_, String>(0),
+        )
+        .map_err(|e| tx.sql(e))?;
     for other in names {
-        if other?.trim().to_lowercase() == name.trim().to_lowercase() {
-            return Err(Checked::Store(problem(
+        if other.map_err(|e| tx.sql(e))?.trim().to_lowercase() == name.trim().to_lowercase() {
+            return Err(problem(
                 format!("{}.name", kind.noun()),
                 format!(
                     "'{name}' is already the name of another {}: names must differ",
                     kind.noun()
                 ),
-            )));
+            ));
         }
     }
     Ok(())

@@ -222,6 +222,27 @@ impl Desktop {
     }
 }
 
+/// Runs the `roadbook` command line on the app's database while the app has it open, as a
+/// second writer would (`$ROADBOOK_CLI_BIN`, default the debug build `make test` makes).
+pub fn roadbook(db: &Path, args: &[&str]) -> String {
+    let bin = std::env::var_os("ROADBOOK_CLI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug/roadbook"));
+    let out = Command::new(&bin)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("ROADBOOK_AUTHOR", "CLI Lead")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (build it first; make test does)", bin.display()));
+    assert!(
+        out.status.success(),
+        "roadbook {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 pub async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     match c
         .wait()

@@ -44,13 +44,19 @@ async fn ipc_refuses_bad_input_and_changes_nothing(c: &Client) {
              (async () => {
                const program = (await invoke('startup')).programs[0].id;
                const before = JSON.stringify(await invoke('load_handbook', { program }));
-               const decision = (await invoke('load_handbook', { program })).decisions[0];
+               const loaded = await invoke('load_handbook', { program });
+               const decision = loaded.handbook.decisions[0];
+               const seen = loaded.revisions[decision.id];
+               const id = decision.id;
                const unknown = '0192f0c1-7a3e-7cc2-9d4e-3b1f0a2c4d5e';
+               const edit = (field, value) => ({ program, kind: 'decision', id, edits: { [field]: { value, seen: seen[field] ?? 0 } } });
                const attempts = [
-                 ['save_item', { program, kind: 'decision', item: { id: unknown, title: 'x' } }],
-                 ['save_item', { program, kind: 'decision', item: { ...decision, status_id: unknown } }],
-                 ['save_item', { program, kind: 'decision', item: { ...decision, due: '2026-02-30' } }],
-                 ['save_item', { program, kind: 'spaceship', item: {} }],
+                 ['create_item', { program, kind: 'decision', item: { id: unknown, title: 'x' } }],
+                 ['edit_item', edit('status_id', unknown)],
+                 ['edit_item', edit('due', '2026-02-30')],
+                 ['create_item', { program, kind: 'spaceship', item: {} }],
+                 ['edit_item', edit('colour', '#000000')],
+                 ['edit_item', { program, kind: 'decision', id, edits: { title: { value: 'x' } } }],
                  ['move_item', { id: unknown, before: null }],
                  ['delete_item', { id: 'not-an-id' }],
                  ['history', { program, item: null, since: 'last tuesday' }],
@@ -73,6 +79,8 @@ async fn ipc_refuses_bad_input_and_changes_nothing(c: &Client) {
         (Some("invalid"), "which is not in this program"),
         (Some("invalid"), "month 2 of 2026 has no day 30"),
         (None, "unknown variant `spaceship`, expected one of"),
+        (Some("invalid"), "a decision has no such field"),
+        (None, "missing field `seen`"),
         (Some("not_found"), "no item with id"),
         (None, "'not-an-id' is not an item id"),
         (Some("invalid"), "write it as YYYY-MM-DD"),
@@ -90,6 +98,125 @@ async fn ipc_refuses_bad_input_and_changes_nothing(c: &Client) {
         assert!(message.is_some_and(|m| m.contains(words)), "{got}");
     }
     assert_eq!(result["unchanged"], json!(true), "{result}");
+
+    // The webview cannot choose where the shell writes: a path it sends is not an argument of
+    // save_document, and the document goes where the person (or the configured folder) says.
+    let elsewhere = std::env::temp_dir().join(format!("roadbook-e2e-{}.pdf", std::process::id()));
+    let result = c
+        .execute_async(
+            "const [path, done] = [arguments[0], arguments[arguments.length - 1]];
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             (async () => {
+               const program = (await invoke('startup')).programs[0].id;
+               const request = { kind: 'memo', program, review: null, since: null, status: null, as_of: '2026-11-23T09:00:00Z' };
+               return await invoke('save_document', { request, path });
+             })().then(done, (e) => done({ failed: e }));",
+            vec![json!(elsewhere.display().to_string())],
+        )
+        .await
+        .unwrap();
+    assert!(result["pdf_sha256"].is_string(), "{result}");
+    assert!(
+        !elsewhere.exists(),
+        "the shell wrote where the webview said"
+    );
+}
+
+/// An editor left open while someone else changes the item: a change to another field stands
+/// beside the editor's; a change to the same field is shown, and the person's choice stands.
+async fn an_open_editor_never_reverts_a_change_made_meanwhile(
+    c: &Client,
+    db: &std::path::Path,
+    title: &str,
+) {
+    let list: serde_json::Value =
+        serde_json::from_str(&roadbook(db, &["decision", "list", "--json"])).unwrap();
+    let decision = |list: &serde_json::Value| -> serde_json::Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["title"] == json!(title))
+            .unwrap()
+            .clone()
+    };
+    let id = decision(&list)["id"].as_str().unwrap().to_owned();
+    let open_editor = || async {
+        go(c, "decisions").await;
+        let search = css(c, "[data-testid=search]").await;
+        search.clear().await.unwrap();
+        search.send_keys(title).await.unwrap();
+        css(c, "[data-testid=row]").await.click().await.unwrap();
+        css(c, "textarea[data-field=question]").await
+    };
+
+    // Another field changed meanwhile: both changes stand.
+    let question = open_editor().await;
+    roadbook(db, &["decision", "set", &id, "--due", "2026-12-04"]);
+    question.clear().await.unwrap();
+    question
+        .send_keys("Which cohort goes first?")
+        .await
+        .unwrap();
+    css(c, "[data-testid=save]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let both = loop {
+        let now = decision(
+            &serde_json::from_str(&roadbook(db, &["decision", "list", "--json"])).unwrap(),
+        );
+        if now["question"] == json!("Which cohort goes first?") || Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    assert_eq!(
+        both["question"],
+        json!("Which cohort goes first?"),
+        "{both}"
+    );
+    assert_eq!(
+        both["due"],
+        json!("2026-12-04"),
+        "the CLI's change was reverted: {both}"
+    );
+
+    // The same field changed meanwhile: the editor shows the clash and keeps the person's choice.
+    let question = open_editor().await;
+    roadbook(
+        db,
+        &["decision", "set", &id, "--question", "The CLI's question"],
+    );
+    question.clear().await.unwrap();
+    question.send_keys("The lead's question").await.unwrap();
+    css(c, "[data-testid=save]").await.click().await.unwrap();
+    let clash = text_until(c, "[data-testid=clash]", |t| {
+        t.contains("The CLI's question")
+    })
+    .await;
+    assert!(clash.contains("CLI Lead"), "{clash}");
+    assert!(clash.contains("The lead's question"), "{clash}");
+    css(c, "[data-testid=keep-mine]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(c, "[data-testid=save]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = decision(
+            &serde_json::from_str(&roadbook(db, &["decision", "list", "--json"])).unwrap(),
+        );
+        if now["question"] == json!("The lead's question") {
+            assert_eq!(now["due"], json!("2026-12-04"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the person's choice did not stand: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let search = css(c, "[data-testid=search]").await;
+    search.clear().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -357,6 +484,7 @@ async fn works_through_the_program(rendering: &str) {
     assert_eq!(shown.trim(), first_cell.trim());
 
     ipc_refuses_bad_input_and_changes_nothing(&c).await;
+    an_open_editor_never_reverts_a_change_made_meanwhile(&c, &db, title).await;
 
     for (n, screen) in [
         "workstreams",

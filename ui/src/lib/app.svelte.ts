@@ -1,17 +1,26 @@
-// The app's state: the open program's handbook, the last edits for undo, and errors to show.
+// The app's state: the open program's handbook with the revision of each field, the person's
+// last edits for undo, and errors to show.
 import { backend, BackendError } from './backend';
+import type { FieldEdit } from './bindings/FieldEdit';
 import type { Handbook } from './bindings/Handbook';
 import type { Id } from './bindings/Id';
 import type { Kind } from './bindings/Kind';
+import type { Saved } from './bindings/Saved';
 import type { Startup } from './bindings/Startup';
+import type { JsonValue } from './bindings/serde_json/JsonValue';
+import { changedFields } from './logic';
+
+/** Revision of each field, per item: what an edit names as seen. */
+export type Revisions = Record<string, number>;
 
 type Edit =
 	| {
 			kind: Kind;
-			/** The item before the edit; null when the edit created it. */
-			before: { id: Id } | null;
-			after: { id: Id };
+			id: Id;
+			/** Each field the edit wrote: its value before, and its revision after (the undo's "seen"). */
+			fields: Record<string, { before: unknown; revision: number }>;
 	  }
+	| { created: Id }
 	| {
 			moved: Id;
 			/** The item it stood before (null: it was last), to put it back. */
@@ -22,6 +31,8 @@ class AppState {
 	startup = $state<Startup | null>(null);
 	program = $state<Id | null>(null);
 	handbook = $state<Handbook | null>(null);
+	/** Per item, the revision of each field, loaded with the handbook. */
+	revisions: Record<Id, Revisions> = {};
 	/** An error not tied to a form: shown in the banner. */
 	error = $state<string | null>(null);
 	notice = $state<string | null>(null);
@@ -47,7 +58,9 @@ class AppState {
 
 	async reload() {
 		if (!this.program) return;
-		this.handbook = await backend.loadHandbook(this.program);
+		const loaded = await backend.loadHandbook(this.program);
+		this.revisions = loaded.revisions;
+		this.handbook = loaded.handbook;
 	}
 
 	async create(sample: boolean, name?: string) {
@@ -56,13 +69,32 @@ class AppState {
 		await this.open(id);
 	}
 
-	/** Saves an item; throws a BackendError the form shows where the problem is. */
-	async save<T extends { id: Id }>(kind: Kind, item: T, before: T | null) {
+	/**
+	 * Saves an item: a new one (`before` null) whole, an existing one as the fields that differ
+	 * from `before`, each with the revision the person saw (`seen`, else the revisions loaded with
+	 * the handbook `before` came from). Throws a BackendError the form shows; a `stale` one names
+	 * the fields someone else changed meanwhile.
+	 */
+	async save<T extends { id: Id }>(kind: Kind, item: T, before: T | null, seen?: Revisions): Promise<Saved> {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
-		const saved = await backend.saveItem(this.program, kind, item);
-		if (saved.saved !== 'unchanged') {
-			this.edits.push({ kind, before, after: item });
-			this.undoable = this.edits.length;
+		if (before === null) {
+			const saved = await backend.createItem(this.program, kind, item);
+			this.remember({ created: item.id });
+			await this.reload();
+			return saved;
+		}
+		const changed = changedFields(before, item);
+		if (changed.length === 0) return { saved: 'unchanged' };
+		const revisions = seen ?? this.revisions[item.id] ?? {};
+		const values = item as unknown as Record<string, unknown>;
+		const edits: Record<string, FieldEdit> = {};
+		for (const field of changed) edits[field] = { value: (values[field] ?? null) as JsonValue, seen: revisions[field] ?? 0 };
+		const saved = await backend.editItem(this.program, kind, item.id, edits);
+		if (saved.saved === 'updated') {
+			const old = before as unknown as Record<string, unknown>;
+			const fields: Record<string, { before: unknown; revision: number }> = {};
+			for (const field of saved.fields) fields[field] = { before: old[field] ?? null, revision: saved.revisions[field] ?? 0 };
+			this.remember({ kind, id: item.id, fields });
 		}
 		await this.reload();
 		return saved;
@@ -72,26 +104,39 @@ class AppState {
 	async move(id: Id, before: Id | null, back: Id | null) {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		const saved = await backend.moveItem(id, before);
-		if (saved.saved !== 'unchanged') {
-			this.edits.push({ moved: id, back });
-			this.undoable = this.edits.length;
-		}
+		if (saved.saved !== 'unchanged') this.remember({ moved: id, back });
 		await this.reload();
 	}
 
-	/** Undoes the last edit of this session: restores the item as it was, or removes it. */
+	private remember(edit: Edit) {
+		this.edits.push(edit);
+		this.undoable = this.edits.length;
+	}
+
+	/**
+	 * Undoes the person's last edit: restores exactly the fields it wrote (nothing else, so a
+	 * change made since to other fields stands), removes what it created, or moves it back. A
+	 * field changed again since by someone else is not reverted: the banner says so.
+	 */
 	async undo() {
 		const edit = this.edits.pop();
 		this.undoable = this.edits.length;
 		if (!edit || !this.program) return;
 		try {
 			if ('moved' in edit) await backend.moveItem(edit.moved, edit.back);
-			else if (edit.before) await backend.saveItem(this.program, edit.kind, edit.before);
-			else await backend.deleteItem(edit.after.id);
+			else if ('created' in edit) await backend.deleteItem(edit.created);
+			else {
+				const edits: Record<string, FieldEdit> = {};
+				for (const [field, f] of Object.entries(edit.fields)) edits[field] = { value: f.before as JsonValue, seen: f.revision };
+				await backend.editItem(this.program, edit.kind, edit.id, edits);
+			}
 			this.notice = 'Undone.';
 			await this.reload();
 		} catch (err) {
-			this.error = message(err);
+			this.error =
+				err instanceof BackendError && err.code === 'stale'
+					? `Not undone: it was changed again since (${err.clashes.map((c) => `by ${c.author}`).join(', ')}).`
+					: message(err);
 		}
 	}
 

@@ -1,35 +1,72 @@
 // The app store's save and undo, with the backend replaced by a recorder. The real path is
-// covered end to end in tests/e2e; this pins down what undo restores.
+// covered end to end in tests/e2e; this pins down what an edit sends and what undo restores.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const calls: Array<{ command: string; args: unknown[] }> = [];
-let saved: { saved: string } = { saved: 'updated' };
+let saved: unknown = { saved: 'updated', fields: [], revisions: {} };
+let failure: unknown = null;
+
+class FakeError extends Error {
+	constructor(
+		public code: string,
+		message: string,
+		public clashes: Array<{ author: string }> = []
+	) {
+		super(message);
+	}
+}
 
 vi.mock('./backend', () => ({
-	BackendError: class extends Error {},
+	BackendError: FakeError,
 	backend: {
-		saveItem: (...args: unknown[]) => (calls.push({ command: 'save', args }), Promise.resolve(saved)),
+		createItem: (...args: unknown[]) => (calls.push({ command: 'create', args }), Promise.resolve({ saved: 'created' })),
+		editItem: (...args: unknown[]) => {
+			calls.push({ command: 'edit', args });
+			return failure ? Promise.reject(failure) : Promise.resolve(saved);
+		},
 		deleteItem: (...args: unknown[]) => (calls.push({ command: 'delete', args }), Promise.resolve(null)),
-		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve(saved)),
-		loadHandbook: () => Promise.resolve({ program: { id: 'p' } })
+		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve({ saved: 'updated' })),
+		loadHandbook: () => Promise.resolve({ handbook: { program: { id: 'p' } }, revisions: { d1: { title: 7, question: 3 } } })
 	}
 }));
 
 const { app } = await import('./app.svelte');
 
-beforeEach(() => {
+beforeEach(async () => {
+	saved = { saved: 'updated', fields: ['title'], revisions: { title: 42 } };
+	failure = null;
+	await app.open('p');
+	// The store is one for the whole app: start each test with no edits to undo.
+	while (app.undoable > 0) await app.undo();
 	calls.length = 0;
-	saved = { saved: 'updated' };
-	app.program = 'p';
+	app.error = null;
+});
+
+describe('edits', () => {
+	it('send only the fields that changed, with the revisions the person saw', async () => {
+		await app.save('decision', { id: 'd1', title: 'Okta SSO path', question: 'Which IdP?' }, { id: 'd1', title: 'Okta path', question: 'Which IdP?' });
+		expect(calls.at(-1)).toEqual({ command: 'edit', args: ['p', 'decision', 'd1', { title: { value: 'Okta SSO path', seen: 7 } }] });
+	});
+
+	it('use the revisions the editor captured when it opened, not the latest ones', async () => {
+		await app.save('decision', { id: 'd1', title: 'New' }, { id: 'd1', title: 'Old' }, { title: 5 });
+		expect(calls.at(-1)?.args[3]).toEqual({ title: { value: 'New', seen: 5 } });
+	});
+
+	it('send nothing when nothing changed', async () => {
+		const result = await app.save('action', { id: 'a1', text: 'x' }, { id: 'a1', text: 'x' });
+		expect(result).toEqual({ saved: 'unchanged' });
+		expect(calls).toHaveLength(0);
+		expect(app.undoable).toBe(0);
+	});
 });
 
 describe('undo', () => {
-	it('restores the item as it was before the last edit', async () => {
-		const before = { id: 'd1', title: 'Okta path' };
-		await app.save('decision', { id: 'd1', title: 'Okta SSO path' }, before);
+	it('restores exactly the fields the last edit wrote, as of the revision it wrote', async () => {
+		await app.save('decision', { id: 'd1', title: 'Okta SSO path', question: 'q' }, { id: 'd1', title: 'Okta path', question: 'q' });
 		expect(app.undoable).toBe(1);
 		await app.undo();
-		expect(calls.at(-1)).toEqual({ command: 'save', args: ['p', 'decision', before] });
+		expect(calls.at(-1)).toEqual({ command: 'edit', args: ['p', 'decision', 'd1', { title: { value: 'Okta path', seen: 42 } }] });
 		expect(app.undoable).toBe(0);
 	});
 
@@ -39,12 +76,11 @@ describe('undo', () => {
 		expect(calls.at(-1)).toEqual({ command: 'delete', args: ['r1'] });
 	});
 
-	it('does not count a save that changed nothing', async () => {
-		saved = { saved: 'unchanged' };
-		await app.save('action', { id: 'a1' }, { id: 'a1' });
-		expect(app.undoable).toBe(0);
+	it('does not revert a field changed again since, and says so', async () => {
+		await app.save('decision', { id: 'd1', title: 'B' }, { id: 'd1', title: 'A' });
+		failure = new FakeError('stale', 'changed', [{ author: 'sam' }]);
 		await app.undo();
-		expect(calls.filter((c) => c.command === 'delete')).toHaveLength(0);
+		expect(app.error).toBe('Not undone: it was changed again since (by sam).');
 	});
 
 	it('puts a moved item back before the item it stood before', async () => {

@@ -1,13 +1,14 @@
 // The one module that talks to the Rust side. Every command, typed with the bindings generated
 // from the Rust types (src/lib/bindings, `make bindings`).
 import { invoke } from '@tauri-apps/api/core';
-import { save as saveDialog } from '@tauri-apps/plugin-dialog';
 import type { ChangesView } from './bindings/ChangesView';
-import type { Handbook } from './bindings/Handbook';
+import type { Clash } from './bindings/Clash';
+import type { FieldEdit } from './bindings/FieldEdit';
 import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { Id } from './bindings/Id';
 import type { IssuedDocument } from './bindings/IssuedDocument';
 import type { Kind } from './bindings/Kind';
+import type { Loaded } from './bindings/Loaded';
 import type { Request } from './bindings/Request';
 import type { Saved } from './bindings/Saved';
 import type { Startup } from './bindings/Startup';
@@ -16,7 +17,9 @@ import type { Startup } from './bindings/Startup';
 export class BackendError extends Error {
 	constructor(
 		public code: string,
-		message: string
+		message: string,
+		/** For `stale`: the fields someone else changed meanwhile, with both values. */
+		public clashes: Clash[] = []
 	) {
 		super(message);
 	}
@@ -27,7 +30,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 		return await invoke<T>(command, args);
 	} catch (err) {
 		if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
-			throw new BackendError(String(err.code), String(err.message));
+			const clashes = 'clashes' in err && Array.isArray(err.clashes) ? (err.clashes as Clash[]) : [];
+			throw new BackendError(String(err.code), String(err.message), clashes);
 		}
 		throw new BackendError('internal', String(err));
 	}
@@ -36,8 +40,12 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const backend = {
 	startup: () => call<Startup>('startup'),
 	createProgram: (sample: boolean, name?: string) => call<Id>('create_program', { sample, name: name ?? null }),
-	loadHandbook: (program: Id) => call<Handbook>('load_handbook', { program }),
-	saveItem: (program: Id, kind: Kind, item: unknown) => call<Saved>('save_item', { program, kind, item }),
+	/** The handbook and the revision of each field of each item, read together. */
+	loadHandbook: (program: Id) => call<Loaded>('load_handbook', { program }),
+	createItem: (program: Id, kind: Kind, item: unknown) => call<Saved>('create_item', { program, kind, item }),
+	/** Writes only the fields given, each with the revision the person saw. */
+	editItem: (program: Id, kind: Kind, id: Id, edits: Record<string, FieldEdit>) =>
+		call<Saved>('edit_item', { program, kind, id, edits }),
 	deleteItem: (id: Id) => call<null>('delete_item', { id }),
 	/** Puts an item just before `before` in its list, or at the end when `before` is null. */
 	moveItem: (id: Id, before: Id | null) => call<Saved>('move_item', { id, before }),
@@ -45,15 +53,9 @@ export const backend = {
 		call<HistoryEntry[]>('history', { program, item, since }),
 	changesSinceLastReadout: (program: Id) => call<ChangesView>('changes_since_last_readout', { program }),
 	previewDocument: (request: Request) => call<ArrayBuffer>('preview_document', { request }),
-	/** Asks where to save (unless the app runs with a documents folder), then issues. */
-	async saveDocument(request: Request, suggestedName: string, ask: boolean): Promise<IssuedDocument | null> {
-		let path: string | null = null;
-		if (ask) {
-			path = await saveDialog({ defaultPath: suggestedName, filters: [{ name: 'PDF', extensions: ['pdf'] }] });
-			if (path === null) return null;
-		}
-		return call<IssuedDocument>('save_document', { request, path });
-	},
+	/** Issues a document; the shell asks where to save it (unless it runs with a documents
+	 * folder). Null when the person cancels the dialog. */
+	saveDocument: (request: Request) => call<IssuedDocument | null>('save_document', { request }),
 	documents: (program: Id) => call<IssuedDocument[]>('documents', { program }),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */
 	firstPaint: () => call<null>('first_paint')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { canvasSize, changeOf, heatMap, labels, moveTarget, query, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { canvasSize, changeOf, changedFields, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -162,5 +162,18 @@ describe('searchText', () => {
 		expect(text).toBe('x okta sso path');
 		const items = [{ id: '1', title: 'Okta SSO Path' }];
 		expect(query(items, { search: 'SSO', status: '', sort: '', descending: false }, searchText)).toEqual(items);
+	});
+});
+
+describe('changedFields', () => {
+	it('names the fields an edit changed, by value, never the id', () => {
+		const before = { id: 'd1', title: 'Okta', needed_from: ['a', 'b'], scope: { kind: 'program' }, due: null };
+		const after = { id: 'd2', title: 'Okta', needed_from: ['a', 'b', 'c'], scope: { kind: 'program' }, due: '2026-12-01' };
+		expect(changedFields(before, after)).toEqual(['needed_from', 'due']);
+	});
+
+	it('treats the same object with its keys in another order as unchanged', () => {
+		expect(changedFields({ scope: { kind: 'workstream', workstream_id: 'w' } }, { scope: { workstream_id: 'w', kind: 'workstream' } })).toEqual([]);
+		expect(same([1, { a: 2 }], [1, { a: 3 }])).toBe(false);
 	});
 });

@@ -187,3 +187,25 @@ export function changeOf(
 	const [was, now] = [show(entry.old_value), show(entry.new_value)];
 	return { field: entry.field, was, now, line: `${entry.field}: ${was} → ${now}` };
 }
+
+/** Deep equality of two JSON values (key order does not matter). */
+export function same(a: unknown, b: unknown): boolean {
+	if (a === b) return true;
+	if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+	if (Array.isArray(a) !== Array.isArray(b)) return false;
+	if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+	const ka = Object.keys(a);
+	const kb = Object.keys(b);
+	const ob = b as Record<string, unknown>;
+	const oa = a as Record<string, unknown>;
+	return ka.length === kb.length && ka.every((k) => k in ob && same(oa[k], ob[k]));
+}
+
+/** The fields of an item that `after` changes from `before` (never its id): an edit sends these only. */
+export function changedFields(before: object, after: object): string[] {
+	const b = before as Record<string, unknown>;
+	const a = after as Record<string, unknown>;
+	const keys = new Set([...Object.keys(b), ...Object.keys(a)]);
+	keys.delete('id');
+	return [...keys].filter((k) => k in a && !same(b[k] ?? null, a[k] ?? null));
+}

@@ -6,7 +6,11 @@ import type { JsonValue } from "./serde_json/JsonValue";
 /**
  * One changed field.
  */
-export type HistoryEntry = { program_id: Id, item_kind: Kind, item_id: Id, field: string, 
+export type HistoryEntry = { 
+/**
+ * The row's id: the revision of the field it wrote, which an edit names as seen.
+ */
+revision: number, program_id: Id, item_kind: Kind, item_id: Id, field: string, 
 /**
  * `None` when the field did not exist before (the item was created).
  */

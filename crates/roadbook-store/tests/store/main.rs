@@ -15,9 +15,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use roadbook_model::{Action, Decision, Handbook, Id, Kind, fixtures, sample};
-use roadbook_store::{HistoryQuery, Saved, Store, StoreError};
+use roadbook_model::{Action, Decision, Entity, Handbook, Id, Kind, fixtures, sample};
+use roadbook_store::{HistoryQuery, Operation, Saved, Store, StoreError, edits_between};
 use serde_json::json;
+
+mod edits;
+mod identity;
+mod order;
+mod remote;
 
 fn temp_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -33,6 +38,19 @@ fn with_sample() -> (tempfile::TempDir, PathBuf, Handbook) {
         .import(&handbook, "lead")
         .unwrap();
     (dir, path, handbook)
+}
+
+/// Edits an item as a person does: the fields that differ from what is stored now, with the
+/// revisions read now (so nothing changes meanwhile, unlike an editor left open).
+fn update<E: Entity>(
+    store: &mut Store,
+    program: Id,
+    after: &E,
+    author: &str,
+) -> Result<Saved, StoreError> {
+    let (_, before, seen) = store.get_revised::<E>(after.id())?;
+    let edits = edits_between(&before, after, &seen)?;
+    store.edit(program, E::KIND, after.id(), &edits, author)
 }
 
 fn export(path: &Path, program: Id) -> String {
@@ -78,19 +96,25 @@ fn an_edit_writes_history_and_outbox_per_changed_field_with_base_versions() {
     let mut store = Store::open(&path).unwrap();
     let decided = handbook.status_named("Decided").unwrap().id;
     let mut decision = handbook.decisions[0].clone();
-    let before = store.field_versions(decision.id).unwrap();
-    assert_eq!(before["status_id"], 1);
+    let versions = store.field_versions(decision.id).unwrap();
+    assert_eq!(
+        versions["status_id"], 0,
+        "server versions start at 0 until a sync"
+    );
+    let revisions = store.field_revisions(decision.id).unwrap();
     let outbox_before = store.outbox(None).unwrap().len();
 
     decision.status_id = decided;
     decision.outcome = "Adopt Okta SSO with group claims".into();
-    let saved = store.save(handbook.program.id, &decision, "alice").unwrap();
-    assert_eq!(
-        saved,
-        Saved::Updated {
-            fields: vec!["status_id".into(), "outcome".into()]
-        }
-    );
+    let saved = update(&mut store, handbook.program.id, &decision, "alice").unwrap();
+    let Saved::Updated {
+        fields,
+        revisions: written,
+    } = saved
+    else {
+        panic!("{saved:?}")
+    };
+    assert_eq!(fields, ["outcome", "status_id"]);
 
     let history = store
         .history(&HistoryQuery {
@@ -119,22 +143,25 @@ fn an_edit_writes_history_and_outbox_per_changed_field_with_base_versions() {
     assert_eq!(outbox.len(), outbox_before + 1);
     let entry = outbox.last().unwrap();
     assert_eq!(
-        (entry.op.as_str(), entry.item_kind, entry.item_id),
-        ("update", Kind::Decision, decision.id)
+        (entry.item_kind, entry.item_id),
+        (Kind::Decision, decision.id)
     );
-    assert_eq!(
-        entry.fields.keys().collect::<Vec<_>>(),
-        ["outcome", "status_id"]
-    );
-    assert_eq!(entry.fields["status_id"].base_version, 1);
-    assert!(entry.seq > outbox[outbox.len() - 2].seq);
+    let Operation::Update { fields } = &entry.operation else {
+        panic!("{:?}", entry.operation)
+    };
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["outcome", "status_id"]);
+    assert_eq!(fields["status_id"].base_version, 0);
+    assert_eq!(entry.seq, outbox[outbox.len() - 2].seq + 1, "consecutive");
 
-    let after = store.field_versions(decision.id).unwrap();
-    assert_eq!(after["status_id"], 2);
-    assert_eq!(after["title"], before["title"]);
+    // Local edits leave the server versions alone and move the local revisions on.
+    assert_eq!(store.field_versions(decision.id).unwrap(), versions);
+    let after = store.field_revisions(decision.id).unwrap();
+    assert!(after["status_id"] > revisions["status_id"]);
+    assert_eq!(after["status_id"], written["status_id"]);
+    assert_eq!(after["title"], revisions["title"]);
 
     assert_eq!(
-        store.save(handbook.program.id, &decision, "alice").unwrap(),
+        update(&mut store, handbook.program.id, &decision, "alice").unwrap(),
         Saved::Unchanged
     );
     assert_eq!(
@@ -152,9 +179,7 @@ fn a_save_with_a_dangling_or_mistyped_reference_changes_nothing() {
 
     let mut decision = handbook.decisions[0].clone();
     decision.status_id = Id::new();
-    let err = store
-        .save(handbook.program.id, &decision, "lead")
-        .unwrap_err();
+    let err = update(&mut store, handbook.program.id, &decision, "lead").unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
     assert!(
         err.to_string()
@@ -163,9 +188,7 @@ fn a_save_with_a_dangling_or_mistyped_reference_changes_nothing() {
     );
 
     decision.status_id = handbook.owners[0].id;
-    let err = store
-        .save(handbook.program.id, &decision, "lead")
-        .unwrap_err();
+    let err = update(&mut store, handbook.program.id, &decision, "lead").unwrap_err();
     assert!(
         err.to_string()
             .contains("which is a owner where a status is expected"),
@@ -174,7 +197,7 @@ fn a_save_with_a_dangling_or_mistyped_reference_changes_nothing() {
 
     let mut blank = handbook.decisions[1].clone();
     blank.title = "  ".into();
-    let err = store.save(handbook.program.id, &blank, "lead").unwrap_err();
+    let err = update(&mut store, handbook.program.id, &blank, "lead").unwrap_err();
     assert_eq!(
         err.to_string(),
         "decision.title: is required and must not be empty"
@@ -212,7 +235,11 @@ fn a_referenced_item_cannot_be_deleted_and_a_deleted_one_is_a_tombstone() {
         })
         .unwrap();
     assert_eq!(history.last().unwrap().field, "deleted");
-    assert_eq!(store.outbox(None).unwrap().last().unwrap().op, "delete");
+    let last = store.outbox(None).unwrap().pop().unwrap();
+    let Operation::Delete { base_versions } = &last.operation else {
+        panic!("not a delete")
+    };
+    assert_eq!(base_versions["text"], 0);
 }
 
 #[test]
@@ -221,9 +248,7 @@ fn status_and_owner_names_stay_unique() {
     let mut store = Store::open(&path).unwrap();
     let mut status = handbook.statuses[0].clone();
     status.name = "drafted".into();
-    let err = store
-        .save(handbook.program.id, &status, "lead")
-        .unwrap_err();
+    let err = update(&mut store, handbook.program.id, &status, "lead").unwrap_err();
     assert!(
         err.to_string()
             .contains("already the name of another status"),
@@ -261,7 +286,7 @@ fn history_since_a_moment_holds_only_later_changes() {
     std::thread::sleep(Duration::from_millis(5));
     let mut action = handbook.actions[1].clone();
     action.text.push_str(" this week");
-    store.save(handbook.program.id, &action, "lead").unwrap();
+    update(&mut store, handbook.program.id, &action, "lead").unwrap();
     let since = store
         .history(&HistoryQuery {
             program: Some(handbook.program.id),
@@ -342,9 +367,7 @@ fn a_read_only_database_reads_but_refuses_every_write() {
     assert_eq!(store.load(handbook.program.id).unwrap(), handbook);
     let mut decision = handbook.decisions[0].clone();
     decision.title = "changed".into();
-    let err = store
-        .save(handbook.program.id, &decision, "lead")
-        .unwrap_err();
+    let err = update(&mut store, handbook.program.id, &decision, "lead").unwrap_err();
     assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
     assert!(
         err.to_string().contains("is read-only: make it writable"),
@@ -406,10 +429,10 @@ fn crash_child() {
             review_id: None,
             workstream_id: None,
         };
-        store.save(program, &action, "child").unwrap();
+        store.create(program, &action, "child").unwrap();
         println!("created {}", action.id);
         decision.title = format!("counter {n}");
-        store.save(program, &decision, "child").unwrap();
+        update(&mut store, program, &decision, "child").unwrap();
         println!("updated {n}");
     }
 }
@@ -513,41 +536,54 @@ fn edits_reported_as_committed_survive_sigkill() {
 }
 
 #[test]
-fn an_item_given_as_json_is_checked_and_saved_by_its_kind() {
+fn an_item_given_as_json_is_checked_strictly_and_added_by_its_kind() {
     let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
     let mut store = Store::open(&path).unwrap();
+    let before = export(&path, program);
     let mut value = serde_json::to_value(&handbook.risks[0]).unwrap();
-    value["severity"] = json!("low");
-    let saved = store
-        .save_value(handbook.program.id, Kind::Risk, value.clone(), "lead")
-        .unwrap();
-    assert_eq!(
-        saved,
-        Saved::Updated {
-            fields: vec!["severity".into()]
-        }
-    );
+    value["id"] = json!(Id::new());
 
     value["severity"] = json!("extreme");
     let err = store
-        .save_value(handbook.program.id, Kind::Risk, value.clone(), "lead")
+        .create_value(program, Kind::Risk, value.clone(), "lead")
         .unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("risk: unknown variant `extreme`"),
+            .starts_with("risk.severity: unknown variant `extreme`"),
         "{err}"
     );
+    value["severity"] = json!("low");
+    value["severety"] = json!("low");
     let err = store
-        .save_value(
-            handbook.program.id,
+        .create_value(program, Kind::Risk, value.clone(), "lead")
+        .unwrap_err();
+    assert_eq!(err.to_string(), "risk.severety: unknown field `severety`");
+    let err = store
+        .create_value(
+            program,
             Kind::Decision,
             json!({"id": Id::new().to_string()}),
             "lead",
         )
         .unwrap_err();
     assert!(err.to_string().contains("missing field `title`"), "{err}");
-    let (_, risk): (_, roadbook_model::Risk) = store.get(handbook.risks[0].id).unwrap();
-    assert_eq!(risk.severity, roadbook_model::Level::Low);
+    assert_eq!(export(&path, program), before, "nothing written");
+
+    value.as_object_mut().unwrap().remove("severety");
+    let saved = store
+        .create_value(program, Kind::Risk, value.clone(), "lead")
+        .unwrap();
+    assert_eq!(saved, Saved::Created);
+    let err = store
+        .create_value(program, Kind::Risk, value, "lead")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Exists { .. }), "{err}");
+    let loaded = store.load(program).unwrap();
+    assert_eq!(
+        loaded.risks.last().unwrap().severity,
+        roadbook_model::Level::Low
+    );
 }
 
 fn decision_ids(store: &Store, program: Id) -> Vec<Id> {
@@ -580,11 +616,10 @@ fn a_moved_item_keeps_its_place_after_reopening_with_one_history_row_and_outbox_
     let mut store = Store::open(&path).unwrap();
     let outbox_before = store.outbox(None).unwrap().len();
 
-    assert_eq!(
-        store.move_item(third, Some(first), "alice").unwrap(),
-        Saved::Updated {
-            fields: vec!["position".into()]
-        }
+    let saved = store.move_item(third, Some(first), "alice").unwrap();
+    assert!(
+        matches!(&saved, Saved::Updated { fields, .. } if fields == &["position"]),
+        "{saved:?}"
     );
     drop(store);
     let mut expected = titles.clone();
@@ -604,9 +639,17 @@ fn a_moved_item_keeps_its_place_after_reopening_with_one_history_row_and_outbox_
     let outbox = store.outbox(None).unwrap();
     assert_eq!(outbox.len(), outbox_before + 1, "one outbox entry");
     let entry = outbox.last().unwrap();
-    assert_eq!((entry.op.as_str(), entry.item_id), ("update", third));
-    assert_eq!(entry.fields["position"].base_version, 0);
-    assert_eq!(store.field_versions(third).unwrap()["position"], 1);
+    assert_eq!(entry.item_id, third);
+    let Operation::Update { fields } = &entry.operation else {
+        panic!("{:?}", entry.operation)
+    };
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["position"]);
+    assert_eq!(fields["position"].base_version, 0);
+    assert_eq!(store.field_versions(third).unwrap()["position"], 0);
+    assert_eq!(
+        store.field_revisions(third).unwrap()["position"],
+        row_id(&store, third, "position")
+    );
 }
 
 #[test]
@@ -640,8 +683,8 @@ fn moving_to_the_end_and_to_where_it_is_already() {
 
 #[test]
 fn a_hundred_moves_into_the_same_gap_keep_the_order_exact() {
-    // Each move halves the gap between the first two decisions; past the precision of a
-    // number the list is spaced out again, and the order must still be what the lead made.
+    // Each move takes a key between the first decision and the one after it: the keys grow,
+    // nothing is renumbered, and the order is what the lead made.
     let (_dir, path, handbook) = with_sample();
     let program = handbook.program.id;
     let mut expected: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();
@@ -658,7 +701,7 @@ fn a_hundred_moves_into_the_same_gap_keep_the_order_exact() {
     let mut decision = handbook.decisions[0].clone();
     decision.id = Id::new();
     decision.title = "Added after the moves".into();
-    store.save(program, &decision, "lead").unwrap();
+    store.create(program, &decision, "lead").unwrap();
     assert_eq!(
         store.load(program).unwrap().decisions.last().unwrap().title,
         "Added after the moves"
@@ -690,4 +733,19 @@ fn a_move_before_an_item_of_another_kind_or_an_unknown_one_changes_nothing() {
     assert_eq!(store.outbox(None).unwrap().len(), outbox_before);
     drop(store);
     assert_eq!(export(&path, program), before);
+}
+
+/// The revision of an item's field: the id of its last history row.
+fn row_id(store: &Store, item: Id, field: &str) -> u64 {
+    store
+        .history(&HistoryQuery {
+            item: Some(item),
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|h| h.field == field)
+        .unwrap()
+        .revision
 }
