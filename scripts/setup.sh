@@ -44,10 +44,11 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
   exit 1
 fi
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  # `npm install --no-save` rather than `npm ci`: the npm here writes lock files without other
-  # platforms' optional packages, which `npm ci` then refuses. The lock still pins every version.
+  # Exactly what the lock pins. The lock lists every platform's optional packages (the registry
+  # here serves other platforms' without details, so scripts/complete-lock.py adds them after
+  # an `npm install`); `npm ci` refuses a lock out of step with package.json.
   echo "setup: installing the UI's packages"
-  npm --prefix ui install --no-save --no-audit --no-fund --loglevel=error
+  npm --prefix ui ci --no-audit --no-fund --loglevel=error
 fi
 
 # WebDriver for the desktop app: the one tauri-driver the end-to-end test uses.
