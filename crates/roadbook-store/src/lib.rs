@@ -160,20 +160,40 @@ impl Store {
     }
 
     fn read_program(&self, program: Id, with_revisions: bool) -> Result<Loaded> {
-        // One statement reads everything, so the handbook and its revisions are one moment.
-        // The program record is found by its kind; each list is ordered by (position, id).
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, kind, body, revisions FROM items WHERE program_id = ?1 AND deleted = 0
-                 ORDER BY kind <> 'program', position, id",
+        // One read transaction, so the handbook and its revisions are one moment. The program
+        // record is found by its kind; the lists come in index order (kind, position, id), each
+        // list in its own order, without a sort.
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
+        let record: Option<(String, String)> = tx
+            .query_row(
+                "SELECT body, revisions FROM items WHERE id = ?1 AND program_id = ?1 AND kind = 'program' AND deleted = 0",
+                params![program.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
+            .optional()
             .map_err(|e| self.sql(e))?;
+        let Some((body, program_revisions)) = record else {
+            return Err(StoreError::NotFound {
+                kind: Some(Kind::Program),
+                id: program,
+            });
+        };
+        let mut handbook = Handbook::empty(parse_body(&body)?);
+        let mut revisions = BTreeMap::new();
+        if with_revisions {
+            revisions.insert(program, parse_body(&program_revisions)?);
+        }
+        let sql = if with_revisions {
+            "SELECT id, kind, body, revisions FROM items
+             WHERE program_id = ?1 AND kind <> 'program' AND deleted = 0 ORDER BY kind, position, id"
+        } else {
+            "SELECT id, kind, body FROM items
+             WHERE program_id = ?1 AND kind <> 'program' AND deleted = 0 ORDER BY kind, position, id"
+        };
+        let mut stmt = tx.prepare_cached(sql).map_err(|e| self.sql(e))?;
         let mut rows = stmt
             .query(params![program.to_string()])
             .map_err(|e| self.sql(e))?;
-        let mut handbook: Option<Handbook> = None;
-        let mut revisions = BTreeMap::new();
         while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
             let text = |n: usize| -> Result<&str> {
                 row.get_ref(n)
@@ -182,26 +202,17 @@ impl Store {
                     .map_err(|e| self.sql(e.into()))
             };
             let kind = parse_kind(text(1)?)?;
-            let body = text(2)?;
-            match (&mut handbook, kind) {
-                (None, Kind::Program) => handbook = Some(Handbook::empty(parse_body(body)?)),
-                (None, _) => break,
-                (Some(h), kind) => h.push_json(kind, body).map_err(|e| {
-                    StoreError::BadStoredItem(format!(
-                        "{} {}: {e}",
-                        kind.noun(),
-                        text(0).unwrap_or_default()
-                    ))
-                })?,
-            }
+            handbook.push_json(kind, text(2)?).map_err(|e| {
+                StoreError::BadStoredItem(format!(
+                    "{} {}: {e}",
+                    kind.noun(),
+                    text(0).unwrap_or_default()
+                ))
+            })?;
             if with_revisions {
                 revisions.insert(parse_id(text(0)?)?, parse_body(text(3)?)?);
             }
         }
-        let handbook = handbook.ok_or(StoreError::NotFound {
-            kind: Some(Kind::Program),
-            id: program,
-        })?;
         Ok(Loaded {
             handbook,
             revisions,

@@ -297,26 +297,76 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// The live items of one list, in order.
-    fn list(&self, program: Id, kind: Kind) -> Result<Vec<(Id, OrderKey)>> {
-        let mut stmt = self
+    /// The live item of a list just before `(key, id)` in order (or the last one, when `at` is
+    /// none), leaving out `except`: one step of the index on (program, kind, position, id).
+    fn previous(
+        &self,
+        program: Id,
+        kind: Kind,
+        at: Option<(&OrderKey, Id)>,
+        except: Option<Id>,
+    ) -> Result<Option<(Id, OrderKey)>> {
+        let except = except.map(|e| e.to_string()).unwrap_or_default();
+        // Row values, so SQLite seeks the index instead of scanning the list.
+        match at {
+            Some((key, id)) => self.neighbour(
+                "SELECT id, position FROM items
+                 WHERE program_id = ?1 AND kind = ?2 AND (position, id) < (?3, ?4)
+                   AND deleted = 0 AND id <> ?5
+                 ORDER BY position DESC, id DESC LIMIT 1",
+                params![
+                    program.to_string(),
+                    kind.as_str(),
+                    key.as_str(),
+                    id.to_string(),
+                    except
+                ],
+            ),
+            None => self.neighbour(
+                "SELECT id, position FROM items
+                 WHERE program_id = ?1 AND kind = ?2 AND deleted = 0 AND id <> ?3
+                 ORDER BY position DESC, id DESC LIMIT 1",
+                params![program.to_string(), kind.as_str(), except],
+            ),
+        }
+    }
+
+    /// The live item of a list just after `(key, id)` in order, leaving out `except`.
+    fn next(
+        &self,
+        program: Id,
+        kind: Kind,
+        (key, id): (&OrderKey, Id),
+        except: Id,
+    ) -> Result<Option<(Id, OrderKey)>> {
+        self.neighbour(
+            "SELECT id, position FROM items
+             WHERE program_id = ?1 AND kind = ?2 AND (position, id) > (?3, ?4)
+               AND deleted = 0 AND id <> ?5
+             ORDER BY position, id LIMIT 1",
+            params![
+                program.to_string(),
+                kind.as_str(),
+                key.as_str(),
+                id.to_string(),
+                except.to_string()
+            ],
+        )
+    }
+
+    fn neighbour(&self, sql: &str, args: impl rusqlite::Params) -> Result<Option<(Id, OrderKey)>> {
+        let row = self
             .tx
-            .prepare_cached(
-                "SELECT id, position FROM items WHERE program_id = ?1 AND kind = ?2 AND deleted = 0
-                 ORDER BY position, id",
-            )
-            .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map(params![program.to_string(), kind.as_str()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            .prepare_cached(sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(args, |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()
             })
             .map_err(|e| self.sql(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, key) = row.map_err(|e| self.sql(e))?;
-            out.push((parse_id(&id)?, parse_key(&key)?));
-        }
-        Ok(out)
+        row.map(|(id, key)| Ok((parse_id(&id)?, parse_key(&key)?)))
+            .transpose()
     }
 
     /// A key after every item of the list, tombstones included (a deleted item restored later
@@ -704,47 +754,49 @@ impl Store {
             if before == Some(id) {
                 return Ok(Saved::Unchanged);
             }
-            let mut list = tx.list(row.program, row.kind)?;
-            let Some(from) = list.iter().position(|(item, _)| *item == id) else {
-                return Err(StoreError::NotFound {
-                    kind: Some(row.kind),
-                    id,
-                });
-            };
-            list.remove(from);
-            let to = match before {
-                None => list.len(),
-                Some(before) => list
-                    .iter()
-                    .position(|(item, _)| *item == before)
-                    .ok_or_else(|| {
-                        problem(
+            // The new neighbours, read through the index: the item to stand before (or none:
+            // the end) and the one that will precede the moved item.
+            let mut next = match before {
+                None => None,
+                Some(before) => match tx.item(before)? {
+                    Some(b) if !b.deleted && b.program == row.program && b.kind == row.kind => {
+                        Some((before, b.position))
+                    }
+                    _ => {
+                        return Err(problem(
                             "before",
                             format!(
                                 "{before} is not a {} of this program: an item moves only among its own kind",
                                 row.kind.noun()
                             ),
-                        )
-                    })?,
+                        ));
+                    }
+                },
             };
-            if to == from {
+            let at = next.as_ref().map(|(i, k)| (k, *i));
+            let previous = tx.previous(row.program, row.kind, at, Some(id))?;
+            // Already there: the item that precedes the place is the item itself.
+            let here = tx.previous(row.program, row.kind, at, None)?;
+            if here.as_ref().is_some_and(|(i, _)| *i == id) {
                 return Ok(Saved::Unchanged);
             }
-            let previous = to.checked_sub(1).and_then(|n| list.get(n)).cloned();
-            let mut next = list.get(to).cloned();
             if let (Some((p_id, p_key)), Some((n_id, n_key))) = (&previous, &next)
                 && p_key == n_key
                 && !(*p_id < id && id < *n_id)
             {
                 // The neighbours share a key and this id does not fall between theirs: give
                 // the run of items with that key, from the next one on, keys of their own.
-                let run: Vec<Id> = list
-                    .iter()
-                    .skip(to)
-                    .take_while(|(_, key)| key == n_key)
-                    .map(|(item, _)| *item)
-                    .collect();
-                let bound = list.get(to + run.len()).map(|(_, key)| key.clone());
+                let mut run = vec![*n_id];
+                let mut bound = None;
+                let mut cursor = (n_key.clone(), *n_id);
+                while let Some((item, key)) = tx.next(row.program, row.kind, (&cursor.0, cursor.1), id)? {
+                    if key != *n_key {
+                        bound = Some(key);
+                        break;
+                    }
+                    run.push(item);
+                    cursor = (key, item);
+                }
                 let mut low = n_key.clone();
                 for (n, item) in run.iter().enumerate() {
                     let key = OrderKey::between(Some(&low), bound.as_ref()).ok_or_else(|| {

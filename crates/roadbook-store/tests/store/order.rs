@@ -227,3 +227,45 @@ fn a_database_made_unreadable_by_the_old_order_is_repaired_on_open() {
         .unwrap();
     assert_eq!(store.outbox(None).unwrap().last().unwrap().seq, 3);
 }
+
+#[test]
+fn a_move_into_a_gap_between_two_equal_keys_lands_exactly_there() {
+    // Equal keys come from two people moving items into one gap at once; the sync gives both
+    // replicas the same keys and the ids decide. A later move between them must still land
+    // exactly where asked.
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let mut store = Store::open(&path).unwrap();
+    let published: Vec<u64> = store.outbox(None).unwrap().iter().map(|e| e.seq).collect();
+    store.acknowledge(program, &published).unwrap();
+    let d: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();
+    let tie = |id: Id, version: u64| roadbook_store::RemoteChange {
+        kind: Kind::Decision,
+        item_id: id,
+        version,
+        author: "sam".into(),
+        at: "2026-11-20T09:00:00.000Z".into(),
+        fields: serde_json::Map::from_iter([("position".to_owned(), json!("a0V"))]),
+    };
+    store
+        .apply_remote(program, &[tie(d[1], 1), tie(d[2], 2)], 2)
+        .unwrap();
+    let order = |store: &Store| -> Vec<Id> {
+        store
+            .load(program)
+            .unwrap()
+            .decisions
+            .iter()
+            .map(|x| x.id)
+            .collect()
+    };
+    assert_eq!(order(&store)[..3], [d[0], d[1], d[2]]);
+
+    store.move_item(d[3], Some(d[2]), "lead").unwrap();
+    let mut expected = d.clone();
+    let moved = expected.remove(3);
+    expected.insert(2, moved);
+    assert_eq!(order(&store), expected);
+    drop(store);
+    assert_eq!(order(&Store::open(&path).unwrap()), expected);
+}
