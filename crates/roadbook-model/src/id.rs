@@ -22,6 +22,12 @@ impl Id {
     }
 }
 
+impl From<Uuid> for Id {
+    fn from(uuid: Uuid) -> Self {
+        Id(uuid)
+    }
+}
+
 impl Default for Id {
     fn default() -> Self {
         Id::new()

@@ -77,6 +77,10 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("there is no refused change {id}: see `roadbook rejected` for the ones there are")]
+    NoSuchRejected { id: i64 },
+    #[error("there is no open conflict {id}: see `roadbook conflicts` for the ones there are")]
+    NoSuchConflict { id: Id },
     #[error(
         "the server sent a change this database cannot apply ({0}); nothing from it was applied"
     )]

@@ -13,6 +13,7 @@ mod history;
 mod open;
 mod outbox;
 mod remote;
+mod sync;
 mod write;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use history::{HistoryEntry, HistoryQuery};
 pub use open::SCHEMA_VERSION;
 pub use outbox::{FieldChange, Operation, OutboxEntry};
 pub use remote::{RemoteApplied, RemoteChange, SyncState};
+pub use sync::{PublishSnapshot, RejectedChange, ServerItem, Settlement, StoredConflict};
 pub use write::{Clash, DELETED, Edits, FieldEdit, FieldNumbers, POSITION, edits_between};
 
 /// An open Roadbook database.

@@ -21,11 +21,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/002_documents.sql")),
         M::up(include_str!("migrations/003_item_order.sql")),
         M::up_with_hook(include_str!("migrations/004_sync_ready.sql"), key_lists),
+        M::up(include_str!("migrations/005_sync_results.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The data half of migration 004: order keys per list from the old order, and the old outbox's
 /// rows as typed operations.
@@ -297,37 +298,8 @@ fn client_identity(conn: &mut Connection, path: &Path) -> Result<Id> {
         (None, _) => Id::new(),
         (Some(_), Some(_)) => {
             // A copy: a new identity, and sequence numbers that start again under it.
-            let id = Id::new();
-            tx.execute_batch(
-                "DELETE FROM client_sequences;
-                 UPDATE outbox SET client_seq = -client_seq;",
-            )
-            .map_err(sql)?;
-            let rows: Vec<(i64, String)> = tx
-                .prepare("SELECT seq, program_id FROM outbox ORDER BY seq")
-                .and_then(|mut s| {
-                    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                        .collect::<rusqlite::Result<_>>()
-                })
-                .map_err(sql)?;
-            let mut next: BTreeMap<String, i64> = BTreeMap::new();
-            for (seq, program) in rows {
-                let n = next.entry(program.clone()).or_insert(0);
-                *n += 1;
-                tx.execute(
-                    "UPDATE outbox SET client_seq = ?2 WHERE seq = ?1",
-                    params![seq, *n],
-                )
-                .map_err(sql)?;
-            }
-            for (program, last) in next {
-                tx.execute(
-                    "INSERT INTO client_sequences (program_id, last_seq) VALUES (?1, ?2)",
-                    params![program, last],
-                )
-                .map_err(sql)?;
-            }
-            id
+            renumber_outbox(&tx).map_err(sql)?;
+            Id::new()
         }
     };
     tx.execute(
@@ -346,6 +318,34 @@ fn client_identity(conn: &mut Connection, path: &Path) -> Result<Id> {
     }
     tx.commit().map_err(sql)?;
     Ok(id)
+}
+
+/// Numbers every pending outbox entry afresh, 1, 2, 3, ... per program, for a new client id.
+pub(crate) fn renumber_outbox(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DELETE FROM client_sequences;
+         UPDATE outbox SET client_seq = -client_seq;",
+    )?;
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT seq, program_id FROM outbox ORDER BY seq")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut next: BTreeMap<String, i64> = BTreeMap::new();
+    for (seq, program) in rows {
+        let n = next.entry(program.clone()).or_insert(0);
+        *n += 1;
+        tx.execute(
+            "UPDATE outbox SET client_seq = ?2 WHERE seq = ?1",
+            params![seq, *n],
+        )?;
+    }
+    for (program, last) in next {
+        tx.execute(
+            "INSERT INTO client_sequences (program_id, last_seq) VALUES (?1, ?2)",
+            params![program, last],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub enum Operation {
     Delete {
         base_versions: BTreeMap<String, u64>,
     },
+    /// A person's answer to a conflict the server holds on this item; `choice` is the answer as
+    /// the sync protocol spells it (keep theirs, keep mine, or a merged value).
+    Resolve { conflict: Id, choice: Value },
 }
 
 impl Operation {
@@ -45,6 +48,8 @@ impl Operation {
             Operation::Create { fields } => fields.keys().map(String::as_str).collect(),
             Operation::Update { fields } => fields.keys().map(String::as_str).collect(),
             Operation::Delete { .. } => vec![crate::DELETED],
+            // The server answers with what the person chose; nothing changes here before.
+            Operation::Resolve { .. } => Vec::new(),
         }
     }
 }

@@ -1,0 +1,398 @@
+//! The sync protocol between Roadbook and `roadbook-server`: the wire types both ends use, and
+//! nothing else (no IO, no HTTP client, no database).
+//!
+//! The server keeps one change log per program; every change it applies gets the next position
+//! in that log, and that position is the version of every field it writes. A client pushes its
+//! local changes ([`Mutation`]s, each with the server version of each field it last pulled),
+//! pulls the log after its cursor ([`Pull`]), and learns of new changes through a long poll
+//! ([`Events`]). Every request names the protocol version it speaks in the
+//! [`PROTOCOL_HEADER`] header; a server that does not speak it answers `upgrade_required`.
+
+use std::collections::BTreeMap;
+
+use roadbook_model::{Id, Kind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The protocol this build speaks. Bumped when a change would be misread by the other end.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The request header that carries [`PROTOCOL_VERSION`].
+pub const PROTOCOL_HEADER: &str = "roadbook-protocol";
+/// Most mutations one push may carry; a client sends more in several pushes.
+pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
+/// Most changes one pull answers with; `more` says when there are others.
+pub const MAX_CHANGES_PER_PULL: usize = 5000;
+/// How long the server holds a long poll open before answering that nothing changed.
+pub const EVENTS_WAIT_SECONDS: u64 = 25;
+
+/// What a person may do on a program, from the groups their sign-in carries (or a grant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads the program: pulls and listens.
+    Viewer,
+    /// Also changes it: pushes.
+    Editor,
+    /// Also publishes programs and resolves conflicts.
+    Lead,
+    /// Everything, on every program.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Lead => "lead",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "viewer" => Ok(Role::Viewer),
+            "editor" => Ok(Role::Editor),
+            "lead" => Ok(Role::Lead),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "'{other}' is not a role: use viewer, editor, lead or admin"
+            )),
+        }
+    }
+}
+
+/// Every error answer: a code to match on and a message that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// The error codes a client acts on.
+pub mod codes {
+    /// The request is not what the protocol says (malformed JSON, wrong types, unknown fields).
+    pub const BAD_REQUEST: &str = "bad_request";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const NOT_FOUND: &str = "not_found";
+    /// A program with this id is on the server already.
+    pub const EXISTS: &str = "exists";
+    /// A push skipped a sequence number: an earlier change is missing.
+    pub const SEQUENCE_GAP: &str = "sequence_gap";
+    /// A sequence number the server has seen with another change: the database was copied or
+    /// restored; the client takes a fresh client id and pushes again.
+    pub const CLIENT_RESET: &str = "client_reset";
+    pub const TOO_LARGE: &str = "too_large";
+    pub const UPGRADE_REQUIRED: &str = "upgrade_required";
+    pub const UNAVAILABLE: &str = "unavailable";
+}
+
+/// A program the caller may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramInfo {
+    pub id: Id,
+    pub name: String,
+    /// What the caller may do on it.
+    pub role: Role,
+    /// The position of the last change in its log.
+    pub head: u64,
+}
+
+/// An item as a whole: its kind, id and every field, with `position` (its order key) and
+/// `deleted` (a tombstone) among them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub kind: Kind,
+    pub id: Id,
+    pub fields: Map<String, Value>,
+}
+
+/// An item as the server holds it: every field and the version it was last written at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemState {
+    pub kind: Kind,
+    pub id: Id,
+    pub fields: Map<String, Value>,
+    pub versions: BTreeMap<String, u64>,
+}
+
+/// `POST /v1/programs`: a lead publishes a local program; the server copy becomes the program's
+/// authority. The client's later changes continue at `next_seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    pub program: Id,
+    pub client_id: Id,
+    /// The sequence number of the first change the client will push after this snapshot.
+    pub next_seq: u64,
+    pub items: Vec<Item>,
+}
+
+/// The answer to a publish: the log's head and the version each item was written at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishResponse {
+    pub cursor: u64,
+    pub versions: BTreeMap<Id, u64>,
+}
+
+/// `POST /v1/programs/{id}/join`: a teammate's database takes the program. The client's
+/// changes to it start at `next_seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    pub client_id: Id,
+    pub next_seq: u64,
+}
+
+/// The program as it is now: every item (tombstones included) with its field versions, the
+/// log position it is as of, and the open conflicts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub program: Id,
+    pub cursor: u64,
+    pub items: Vec<ItemState>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// One field of an update: its new value and the server version the person last pulled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldChange {
+    pub value: Value,
+    pub base_version: u64,
+}
+
+/// What a mutation does to its item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Operation {
+    /// A new item with every field, its position included.
+    Create { fields: Map<String, Value> },
+    /// The fields a person changed; fields not named are untouched.
+    Update {
+        fields: BTreeMap<String, FieldChange>,
+    },
+    /// A tombstone, with the versions of the item the person last pulled.
+    Delete {
+        base_versions: BTreeMap<String, u64>,
+    },
+    /// A person's answer to a conflict on this item.
+    Resolve { conflict: Id, choice: Choice },
+}
+
+/// How a conflict is settled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "keep", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Choice {
+    /// The value the server kept when the conflict opened.
+    Theirs,
+    /// The value the conflicting change wanted.
+    Mine,
+    /// A value the person wrote, merging both.
+    Merged { value: Value },
+}
+
+/// One local change, as the client's outbox holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mutation {
+    /// The client's sequence number in this program: 1, 2, 3, ... with no gaps.
+    pub seq: u64,
+    /// The change's own id, kept across a copy of the client's database.
+    pub mutation_id: Id,
+    pub kind: Kind,
+    pub item_id: Id,
+    pub operation: Operation,
+}
+
+/// `POST /v1/programs/{id}/push`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub client_id: Id,
+    pub mutations: Vec<Mutation>,
+}
+
+/// The answer to a push: one result per mutation, in order, each committed on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+}
+
+/// What the server did with one mutation. A replay of a mutation it already applied is answered
+/// with the first result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MutationResult {
+    pub seq: u64,
+    pub mutation_id: Id,
+    pub outcome: Outcome,
+    /// The item as the server has it after this mutation (none: the server has no such item),
+    /// so a client whose change was refused or held in a conflict shows the server's values.
+    pub item: Option<ItemState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    /// Written at log position `version` (0: it changed nothing). Fields that clashed with a
+    /// change the client had not seen are held in `conflicts`, the server's value standing.
+    Applied {
+        version: u64,
+        conflicts: Vec<Conflict>,
+    },
+    /// Refused and not written; the client sets it aside for the person with the reason.
+    Rejected { code: String, reason: String },
+}
+
+/// Who wrote a value, and when (RFC 3339, UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Side {
+    pub value: Value,
+    pub author: String,
+    pub at: String,
+}
+
+/// Two changes to a field that a person must settle: the value the server kept and the value
+/// the later change wanted. Until someone resolves it, the server's value stands and every
+/// replica shows the conflict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conflict {
+    pub id: Id,
+    pub kind: Kind,
+    pub item_id: Id,
+    /// The field, or `deleted` for a delete that met an edit (or an edit that met a delete).
+    pub field: String,
+    pub theirs: Side,
+    pub mine: Side,
+    /// The client whose change met the server's value.
+    pub client_id: Id,
+}
+
+/// One entry of a program's change log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub version: u64,
+    pub kind: Kind,
+    pub item_id: Id,
+    /// Who made it (the server takes it from the caller's sign-in) and when.
+    pub author: String,
+    pub at: String,
+    /// The fields it wrote, `position` and `deleted` among them when they changed; every field
+    /// for a new item.
+    pub fields: Map<String, Value>,
+    /// The client and sequence number of the mutation it applied, when it came from a push.
+    pub origin: Option<Origin>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Origin {
+    pub client_id: Id,
+    pub seq: u64,
+}
+
+/// `GET /v1/programs/{id}/changes?after=CURSOR&limit=N`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pull {
+    /// Changes after the cursor asked for, in log order.
+    pub changes: Vec<Change>,
+    /// Where the next pull starts: the last change's version, or the cursor asked for.
+    pub cursor: u64,
+    /// More changes wait after `cursor`.
+    pub more: bool,
+    /// The open conflicts of the program (all of them, every time: a resolved one is gone).
+    pub conflicts: Vec<Conflict>,
+    /// Set when the cursor asked for is older than the log the server still holds: the whole
+    /// program instead of the changes, as of `cursor`.
+    pub snapshot: Option<Vec<ItemState>>,
+}
+
+/// `GET /v1/programs/{id}/events?after=CURSOR`: answered as soon as the log goes past the
+/// cursor, or after [`EVENTS_WAIT_SECONDS`] with the head unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    pub head: u64,
+}
+
+/// `GET /v1/me`: who the server takes the caller to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Me {
+    pub subject: String,
+    pub name: String,
+    pub groups: Vec<String>,
+    /// The role the groups give on every program (a program may grant more).
+    pub role: Option<Role>,
+}
+
+/// The routes, so both ends spell them once.
+pub mod routes {
+    pub const HEALTH: &str = "/healthz";
+    pub const READY: &str = "/readyz";
+    pub const ME: &str = "/v1/me";
+    pub const PROGRAMS: &str = "/v1/programs";
+
+    pub fn join(program: impl std::fmt::Display) -> String {
+        format!("/v1/programs/{program}/join")
+    }
+    pub fn push(program: impl std::fmt::Display) -> String {
+        format!("/v1/programs/{program}/push")
+    }
+    pub fn changes(program: impl std::fmt::Display) -> String {
+        format!("/v1/programs/{program}/changes")
+    }
+    pub fn events(program: impl std::fmt::Display) -> String {
+        format!("/v1/programs/{program}/events")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_mutation_reads_as_the_wire_spells_it_and_refuses_unknown_fields() {
+        let id = Id::new();
+        let wire = json!({
+            "seq": 3, "mutation_id": id, "kind": "decision", "item_id": id,
+            "operation": {"op": "update", "fields": {"title": {"value": "Okta", "base_version": 7}}}
+        });
+        let mutation: Mutation = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(mutation.seq, 3);
+        assert!(
+            matches!(mutation.operation, Operation::Update { ref fields } if fields["title"].base_version == 7)
+        );
+        assert_eq!(serde_json::to_value(&mutation).unwrap(), wire);
+        let mut extra = wire;
+        extra["colour"] = json!("red");
+        assert!(serde_json::from_value::<Mutation>(extra).is_err());
+    }
+
+    #[test]
+    fn roles_are_ordered_by_what_they_allow() {
+        assert!(
+            Role::Viewer < Role::Editor && Role::Editor < Role::Lead && Role::Lead < Role::Admin
+        );
+        assert_eq!("lead".parse::<Role>().unwrap(), Role::Lead);
+        assert!("owner".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,330 @@
+//! Access tokens, checked by the server itself on every request: a JWT signed by a key of the
+//! configured issuer (found through its discovery document and JWKS, cached, fetched again for
+//! an unknown key at most once every 10 seconds), with an asymmetric algorithm from the
+//! allow-list, the issuer and audience configured, an expiry (required) and a not-before
+//! (checked), and `typ` `at+jwt` when configured. Headers that point at keys elsewhere (`jku`,
+//! `x5u`, an embedded `jwk`) are refused outright. Roles come from the groups claim through the
+//! configured mapping.
+
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use roadbook_protocol::Role;
+use serde_json::{Map, Value};
+use tokio::sync::{Mutex, RwLock};
+
+use crate::config::{Config, RoleMap};
+use crate::engine::Caller;
+use crate::storage::Author;
+
+/// The asymmetric algorithms a token may be signed with. Never HMAC: a shared secret cannot be
+/// told apart from a forged signature made with the public key.
+pub const ALGORITHMS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// How often an unknown key id may make the server fetch the keys again.
+const REFETCH_EVERY: Duration = Duration::from_secs(10);
+/// Clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// Why a token was refused. The reason is for logs and metrics; the caller gets 401 only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no bearer token")]
+    Missing,
+    #[error("not a JWT: {0}")]
+    Malformed(String),
+    #[error("algorithm {0} is not allowed")]
+    Algorithm(String),
+    #[error("the token names a key outside the issuer's ({0})")]
+    ForeignKey(&'static str),
+    #[error("token type {0:?} is not {1}")]
+    Type(Option<String>, String),
+    #[error("no key {0:?} at the issuer")]
+    UnknownKey(Option<String>),
+    #[error("bad signature")]
+    Signature,
+    #[error("expired")]
+    Expired,
+    #[error("not valid yet")]
+    NotYetValid,
+    #[error("wrong issuer")]
+    Issuer,
+    #[error("wrong audience")]
+    Audience,
+    #[error("missing claim {0}")]
+    MissingClaim(String),
+    #[error("the issuer's keys could not be loaded: {0}")]
+    Keys(String),
+}
+
+impl Refused {
+    /// A short word for the reason, for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refused::Missing => "missing",
+            Refused::Malformed(_) => "malformed",
+            Refused::Algorithm(_) => "algorithm",
+            Refused::ForeignKey(_) => "foreign_key",
+            Refused::Type(..) => "type",
+            Refused::UnknownKey(_) => "unknown_key",
+            Refused::Signature => "signature",
+            Refused::Expired => "expired",
+            Refused::NotYetValid => "not_yet_valid",
+            Refused::Issuer => "issuer",
+            Refused::Audience => "audience",
+            Refused::MissingClaim(_) => "missing_claim",
+            Refused::Keys(_) => "keys",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Keys {
+    set: JwkSet,
+    fetched: Option<Instant>,
+}
+
+pub struct Verifier {
+    issuer: String,
+    audience: String,
+    groups_claim: String,
+    name_claim: String,
+    token_type: Option<String>,
+    roles: RoleMap,
+    jwks_uri: String,
+    http: reqwest::Client,
+    keys: RwLock<Keys>,
+    /// Serializes refetches, and remembers when the last one was tried.
+    last_fetch: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("jwks_uri", &self.jwks_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+fn http() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+impl Verifier {
+    /// Reads the issuer's discovery document and loads its keys.
+    pub async fn discover(config: &Config) -> Result<Verifier, String> {
+        let http = http()?;
+        let url = format!("{}/.well-known/openid-configuration", config.issuer);
+        let document: Value = async {
+            http.get(&url)
+                .send()
+                .await?
+                .error_for_status()?
+                .json::<Value>()
+                .await
+        }
+        .await
+        .map_err(|e| format!("cannot read {url}: {e}"))?;
+        let issuer = document
+            .get("issuer")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if issuer.trim_end_matches('/') != config.issuer {
+            return Err(format!(
+                "{url} names the issuer '{issuer}', not '{}': set ROADBOOK_ISSUER to the issuer exactly",
+                config.issuer
+            ));
+        }
+        let jwks_uri = document
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{url} names no jwks_uri"))?
+            .to_owned();
+        let verifier = Verifier {
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            groups_claim: config.groups_claim.clone(),
+            name_claim: config.name_claim.clone(),
+            token_type: config.token_type.clone(),
+            roles: config.roles.clone(),
+            jwks_uri,
+            http,
+            keys: RwLock::new(Keys {
+                set: JwkSet { keys: Vec::new() },
+                fetched: None,
+            }),
+            last_fetch: Mutex::new(None),
+        };
+        verifier.refresh().await?;
+        Ok(verifier)
+    }
+
+    async fn refresh(&self) -> Result<(), String> {
+        let set: JwkSet = async {
+            self.http
+                .get(&self.jwks_uri)
+                .send()
+                .await?
+                .error_for_status()?
+                .json::<JwkSet>()
+                .await
+        }
+        .await
+        .map_err(|e| format!("cannot read the keys at {}: {e}", self.jwks_uri))?;
+        *self.last_fetch.lock().await = Some(Instant::now());
+        let mut keys = self.keys.write().await;
+        keys.set = set;
+        keys.fetched = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Whether keys are loaded (`/readyz`).
+    pub async fn ready(&self) -> bool {
+        let keys = self.keys.read().await;
+        keys.fetched.is_some() && !keys.set.keys.is_empty()
+    }
+
+    /// The key for `kid`, fetching the keys again if it is unknown and the last fetch was more
+    /// than 10 seconds ago (a key rotation), never more often.
+    async fn key(&self, kid: &str) -> Result<jsonwebtoken::jwk::Jwk, Refused> {
+        if let Some(jwk) = self.keys.read().await.set.find(kid) {
+            return Ok(jwk.clone());
+        }
+        let mut last = self.last_fetch.lock().await;
+        let due = last.is_none_or(|at| at.elapsed() >= REFETCH_EVERY);
+        if due {
+            *last = Some(Instant::now());
+            drop(last);
+            if let Err(err) = self.refresh().await {
+                tracing::warn!(error = %err, "fetching the issuer's keys again failed");
+            }
+        }
+        self.keys
+            .read()
+            .await
+            .set
+            .find(kid)
+            .cloned()
+            .ok_or_else(|| Refused::UnknownKey(Some(kid.to_owned())))
+    }
+
+    /// Checks a bearer token and says who it is.
+    pub async fn verify(&self, token: &str) -> Result<Caller, Refused> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| Refused::Malformed(e.to_string()))?;
+        if header.jku.is_some() {
+            return Err(Refused::ForeignKey("jku"));
+        }
+        if header.x5u.is_some() {
+            return Err(Refused::ForeignKey("x5u"));
+        }
+        if header.jwk.is_some() {
+            return Err(Refused::ForeignKey("jwk"));
+        }
+        if header.x5c.is_some() {
+            return Err(Refused::ForeignKey("x5c"));
+        }
+        if !ALGORITHMS.contains(&header.alg) {
+            return Err(Refused::Algorithm(format!("{:?}", header.alg)));
+        }
+        if let Some(wanted) = &self.token_type {
+            let typ = header.typ.as_deref().map(|t| t.to_ascii_lowercase());
+            let ok = typ.as_deref() == Some(wanted.as_str())
+                || typ.as_deref() == Some(&format!("application/{wanted}"));
+            if !ok {
+                return Err(Refused::Type(header.typ.clone(), wanted.clone()));
+            }
+        }
+        let kid = header.kid.clone().ok_or(Refused::UnknownKey(None))?;
+        let jwk = self.key(&kid).await?;
+        if let Some(alg) = jwk.common.key_algorithm
+            && format!("{alg:?}") != format!("{:?}", header.alg)
+        {
+            return Err(Refused::Algorithm(format!(
+                "{:?} with a {alg:?} key",
+                header.alg
+            )));
+        }
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| Refused::Keys(e.to_string()))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::InvalidSignature => Refused::Signature,
+                    ErrorKind::ExpiredSignature => Refused::Expired,
+                    ErrorKind::ImmatureSignature => Refused::NotYetValid,
+                    ErrorKind::InvalidIssuer => Refused::Issuer,
+                    ErrorKind::InvalidAudience => Refused::Audience,
+                    ErrorKind::MissingRequiredClaim(claim) => Refused::MissingClaim(claim.clone()),
+                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                        Refused::Algorithm(format!("{:?}", header.alg))
+                    }
+                    other => Refused::Malformed(format!("{other:?}")),
+                }
+            })?;
+        let claims = data.claims;
+        // A string-typed exp or nbf was once read as absent (CVE-2026-25537): both must be
+        // numbers here, whatever the library does.
+        for claim in ["exp", "nbf"] {
+            if let Some(value) = claims.get(claim)
+                && !value.is_number()
+            {
+                return Err(Refused::Malformed(format!("{claim} is not a number")));
+            }
+        }
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Refused::MissingClaim("sub".into()))?
+            .to_owned();
+        let name = [self.name_claim.as_str(), "preferred_username", "email"]
+            .iter()
+            .find_map(|c| claims.get(*c).and_then(Value::as_str))
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&subject)
+            .to_owned();
+        let groups: Vec<String> = match claims.get(&self.groups_claim) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::String(one)) => vec![one.clone()],
+            _ => Vec::new(),
+        };
+        let role: Option<Role> = groups
+            .iter()
+            .filter_map(|g| self.roles.get(g))
+            .copied()
+            .max();
+        Ok(Caller {
+            author: Author { subject, name },
+            groups,
+            role,
+        })
+    }
+}

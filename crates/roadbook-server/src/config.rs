@@ -1,0 +1,235 @@
+//! Settings: environment variables, or the same keys in a TOML file (`--config FILE`), the
+//! environment winning. A missing or bad setting is one line that names it and says what to do.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use roadbook_protocol::Role;
+
+/// Group name (as the token's groups claim carries it) to role.
+pub type RoleMap = BTreeMap<String, Role>;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `ROADBOOK_DATABASE_URL`: the PostgreSQL URL (it may hold a password: never printed).
+    pub database_url: String,
+    /// `ROADBOOK_LISTEN`: host:port, default 127.0.0.1:8080.
+    pub listen: SocketAddr,
+    /// `ROADBOOK_ISSUER`: the token issuer; its discovery document names the signing keys.
+    pub issuer: String,
+    /// `ROADBOOK_AUDIENCE`: the audience every access token must name (this API).
+    pub audience: String,
+    /// `ROADBOOK_GROUPS_CLAIM`: the claim with the caller's groups, default `groups`.
+    pub groups_claim: String,
+    /// `ROADBOOK_ROLES`: `group=role,...` (roles: viewer, editor, lead, admin).
+    pub roles: RoleMap,
+    /// `ROADBOOK_TOKEN_TYPE`: when set (`at+jwt`), the `typ` every access token must carry.
+    pub token_type: Option<String>,
+    /// `ROADBOOK_NAME_CLAIM`: the claim shown as the author of changes, default `name`
+    /// (then `preferred_username`, `email`, the subject).
+    pub name_claim: String,
+    /// `ROADBOOK_BODY_LIMIT`: the largest request body in bytes, default 32 MiB (a published
+    /// program of 10,000 items is about 6 MiB).
+    pub body_limit: usize,
+    /// `ROADBOOK_DB_CONNECTIONS`: the most database connections, default 16.
+    pub db_connections: u32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("groups_claim", &self.groups_claim)
+            .field("roles", &self.roles)
+            .field("token_type", &self.token_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Parses `group=role,group=role`.
+pub fn parse_roles(text: &str) -> Result<RoleMap, String> {
+    let mut roles = RoleMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (group, role) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("'{pair}' is not group=role (for example rb-leads=lead)"))?;
+        let role: Role = role.parse()?;
+        if group.trim().is_empty() {
+            return Err(format!("'{pair}' names no group"));
+        }
+        roles.insert(group.trim().to_owned(), role);
+    }
+    if roles.is_empty() {
+        return Err("it maps no group to a role".into());
+    }
+    Ok(roles)
+}
+
+/// Reads the settings from the environment over the file (when given).
+pub fn load(file: Option<&Path>) -> Result<Config, String> {
+    let mut from_file: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
+        for (key, value) in table {
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(format!(
+                        "{} in {}: expected text or a number, found {}",
+                        key,
+                        path.display(),
+                        other.type_str()
+                    ));
+                }
+            };
+            if !KEYS.contains(&key.as_str()) {
+                return Err(format!(
+                    "{} in {} is not a setting: use {}",
+                    key,
+                    path.display(),
+                    KEYS.join(", ")
+                ));
+            }
+            from_file.insert(key, text);
+        }
+    }
+    let get = |key: &str| -> Option<String> {
+        std::env::var(key)
+            .ok()
+            .or_else(|| from_file.get(key).cloned())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let required = |key: &str, example: &str| -> Result<String, String> {
+        get(key).ok_or_else(|| format!("{key} is not set: {example}"))
+    };
+    let database_url = required(
+        "ROADBOOK_DATABASE_URL",
+        "give the PostgreSQL URL, for example postgres://roadbook@db.internal/roadbook",
+    )?;
+    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        return Err(format!(
+            "ROADBOOK_DATABASE_URL is {}: give a postgres:// URL",
+            redact_url(&database_url)
+        ));
+    }
+    let listen = get("ROADBOOK_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen: SocketAddr = listen.parse().map_err(|_| {
+        format!("ROADBOOK_LISTEN is '{listen}': give host:port, for example 0.0.0.0:8080")
+    })?;
+    let issuer = required(
+        "ROADBOOK_ISSUER",
+        "give the token issuer's URL, for example https://example.okta.com/oauth2/default",
+    )?;
+    if !(issuer.starts_with("https://")
+        || issuer.starts_with("http://127.0.0.1")
+        || issuer.starts_with("http://localhost"))
+    {
+        return Err(format!(
+            "ROADBOOK_ISSUER is '{issuer}': give an https:// URL (http only for an issuer on this machine)"
+        ));
+    }
+    let audience = required(
+        "ROADBOOK_AUDIENCE",
+        "give the audience your access tokens carry for this API, for example api://roadbook",
+    )?;
+    let roles = parse_roles(&required(
+        "ROADBOOK_ROLES",
+        "map groups to roles, for example rb-leads=lead,rb-editors=editor,rb-viewers=viewer,rb-admins=admin",
+    )?)
+    .map_err(|e| format!("ROADBOOK_ROLES: {e}"))?;
+    let number = |key: &str, default: u64| -> Result<u64, String> {
+        match get(key) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{key} is '{text}': give a whole number above 0")),
+        }
+    };
+    Ok(Config {
+        database_url,
+        listen,
+        issuer: issuer.trim_end_matches('/').to_owned(),
+        audience,
+        groups_claim: get("ROADBOOK_GROUPS_CLAIM").unwrap_or_else(|| "groups".into()),
+        roles,
+        token_type: get("ROADBOOK_TOKEN_TYPE"),
+        name_claim: get("ROADBOOK_NAME_CLAIM").unwrap_or_else(|| "name".into()),
+        body_limit: usize::try_from(number("ROADBOOK_BODY_LIMIT", 32 << 20)?).unwrap_or(usize::MAX),
+        db_connections: u32::try_from(number("ROADBOOK_DB_CONNECTIONS", 16)?).unwrap_or(u32::MAX),
+    })
+}
+
+/// Every key the configuration reads.
+pub const KEYS: &[&str] = &[
+    "ROADBOOK_DATABASE_URL",
+    "ROADBOOK_LISTEN",
+    "ROADBOOK_ISSUER",
+    "ROADBOOK_AUDIENCE",
+    "ROADBOOK_GROUPS_CLAIM",
+    "ROADBOOK_ROLES",
+    "ROADBOOK_TOKEN_TYPE",
+    "ROADBOOK_NAME_CLAIM",
+    "ROADBOOK_BODY_LIMIT",
+    "ROADBOOK_DB_CONNECTIONS",
+];
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn roles_parse_and_bad_pairs_say_why() {
+        let roles = parse_roles("rb-leads=lead, rb-viewers=viewer").unwrap();
+        assert_eq!(roles["rb-leads"], Role::Lead);
+        assert_eq!(roles["rb-viewers"], Role::Viewer);
+        assert!(
+            parse_roles("rb-leads")
+                .unwrap_err()
+                .contains("is not group=role")
+        );
+        assert!(
+            parse_roles("rb-leads=owner")
+                .unwrap_err()
+                .contains("is not a role")
+        );
+        assert!(parse_roles("").unwrap_err().contains("maps no group"));
+    }
+
+    #[test]
+    fn a_database_password_never_shows() {
+        assert_eq!(
+            redact_url("postgres://roadbook:s3cret@db:5432/roadbook"),
+            "postgres://roadbook:***@db:5432/roadbook"
+        );
+        assert_eq!(
+            redact_url("postgres://db/roadbook"),
+            "postgres://db/roadbook"
+        );
+    }
+}

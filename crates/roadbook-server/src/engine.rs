@@ -1,0 +1,1138 @@
+//! The sync's rules, over any [`Storage`]: what a push does to a program, what a pull answers,
+//! who may do what. HTTP and token checks are in front of it ([`crate::http`], [`crate::auth`]).
+//!
+//! - A field's version is the log position where the server last wrote it.
+//! - Ordinary fields: the last writer in the server's order wins; the overwritten value stays in
+//!   the log, so every replica's history has both.
+//! - Set fields (a decision's owners, linked risks, attendees, a review's decisions) merge: both
+//!   people's additions stand.
+//! - Guarded fields (a decision's status, outcome and rationale), any edit of a deleted item and
+//!   a delete of an edited item become a conflict: the server's value stands until a lead
+//!   resolves it with a mutation that syncs like any other.
+//! - The server checks the merged item as the model would; a merge it would refuse becomes a
+//!   conflict (or, when the change alone is refused, a rejection), never a replica that no
+//!   longer loads.
+//! - Each mutation is identified by (client, sequence): a replay gets its first result, a gap is
+//!   refused, and a sequence number seen with another change means the database was copied.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use roadbook_model::{
+    Entity, Handbook, Id, Kind, OrderKey, Problems, Program, for_kind, merge_sets,
+};
+use roadbook_protocol::{
+    Choice, Conflict, Events, FieldChange, Item, Me, Mutation, MutationResult, Operation, Origin,
+    Outcome, ProgramInfo, PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Role,
+    Side, Snapshot, codes,
+};
+use serde_json::{Map, Value, json};
+
+use crate::live::Live;
+use crate::storage::{
+    AuditEvent, Author, NewChange, NewProgram, ProgramTx, Storage, StorageError, StoredItem,
+};
+
+pub const POSITION: &str = "position";
+pub const DELETED: &str = "deleted";
+
+/// Who is calling, as their token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub author: Author,
+    pub groups: Vec<String>,
+    /// What the groups allow on every program; none: nothing.
+    pub role: Option<Role>,
+}
+
+/// Why a request is refused as a whole (a refused mutation is a result, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Exists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("a change is missing before {got}: push {expected} first")]
+    SequenceGap { expected: u64, got: u64 },
+    #[error(
+        "this client's sequence number {seq} was used for another change: the database was copied or restored; take a fresh client id and push again"
+    )]
+    ClientReset { seq: u64 },
+    #[error("the server's database is unavailable ({0}); try again shortly")]
+    Unavailable(String),
+}
+
+impl EngineError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Forbidden(_) => codes::FORBIDDEN,
+            EngineError::NotFound(_) => codes::NOT_FOUND,
+            EngineError::Exists(_) => codes::EXISTS,
+            EngineError::Invalid(_) => codes::BAD_REQUEST,
+            EngineError::TooLarge(_) => codes::TOO_LARGE,
+            EngineError::SequenceGap { .. } => codes::SEQUENCE_GAP,
+            EngineError::ClientReset { .. } => codes::CLIENT_RESET,
+            EngineError::Unavailable(_) => codes::UNAVAILABLE,
+        }
+    }
+}
+
+impl From<StorageError> for EngineError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::NotFound => {
+                EngineError::NotFound("no such program on this server".into())
+            }
+            StorageError::Exists => {
+                EngineError::Exists("the program is on this server already: join it instead".into())
+            }
+            other => EngineError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+type EngineResult<T> = Result<T, EngineError>;
+
+/// The time the server stamps on changes: UTC, milliseconds, fixed width.
+pub type Clock = Arc<dyn Fn() -> String + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+pub struct Engine {
+    storage: Arc<dyn Storage>,
+    live: Arc<Live>,
+    clock: Clock,
+    /// How long a long poll waits for a change.
+    wait: Duration,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+fn require(caller: &Caller, at_least: Role, what: &str) -> EngineResult<()> {
+    match caller.role {
+        Some(role) if role >= at_least => Ok(()),
+        Some(role) => Err(EngineError::Forbidden(format!(
+            "{what} needs the {} role; {} has {}",
+            at_least.as_str(),
+            caller.author.name,
+            role.as_str()
+        ))),
+        None => Err(EngineError::Forbidden(format!(
+            "{what} needs a role on this server; {} has none: ask an admin to add you to a Roadbook group",
+            caller.author.name
+        ))),
+    }
+}
+
+fn rejected(code: &str, reason: impl Into<String>) -> Outcome {
+    Outcome::Rejected {
+        code: code.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// What applying one mutation produced, before it is recorded.
+struct Applied {
+    outcome: Outcome,
+    item: Option<StoredItem>,
+}
+
+impl Engine {
+    pub fn new(storage: Arc<dyn Storage>, live: Arc<Live>, clock: Clock) -> Engine {
+        Engine {
+            storage,
+            live,
+            clock,
+            wait: Duration::from_secs(roadbook_protocol::EVENTS_WAIT_SECONDS),
+        }
+    }
+
+    /// A shorter long poll, for tests.
+    pub fn with_wait(mut self, wait: Duration) -> Engine {
+        self.wait = wait;
+        self
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    pub fn me(&self, caller: &Caller) -> Me {
+        Me {
+            subject: caller.author.subject.clone(),
+            name: caller.author.name.clone(),
+            groups: caller.groups.clone(),
+            role: caller.role,
+        }
+    }
+
+    pub async fn programs(&self, caller: &Caller) -> EngineResult<Vec<ProgramInfo>> {
+        require(caller, Role::Viewer, "listing programs")?;
+        let role = caller.role.unwrap_or(Role::Viewer);
+        Ok(self
+            .storage
+            .programs()
+            .await?
+            .into_iter()
+            .map(|p| ProgramInfo {
+                id: p.id,
+                name: p.name,
+                role,
+                head: p.head,
+            })
+            .collect())
+    }
+
+    /// A lead's local program becomes the server's: checked as a whole, then written with one
+    /// log entry per item.
+    pub async fn publish(
+        &self,
+        caller: &Caller,
+        request: PublishRequest,
+    ) -> EngineResult<PublishResponse> {
+        require(caller, Role::Lead, "publishing a program")?;
+        let mut handbook: Option<Handbook> = None;
+        let mut rest = Vec::new();
+        for item in &request.items {
+            if item.kind == Kind::Program {
+                if item.id != request.program {
+                    return Err(EngineError::Invalid(format!(
+                        "the program record {} is not the program {} being published",
+                        item.id, request.program
+                    )));
+                }
+                let body = body_of(&item.fields, item.id);
+                let program: Program = serde_json::from_value(Value::Object(body))
+                    .map_err(|e| EngineError::Invalid(format!("program: {e}")))?;
+                handbook = Some(Handbook::empty(program));
+            } else {
+                rest.push(item);
+            }
+        }
+        let Some(mut handbook) = handbook else {
+            return Err(EngineError::Invalid(
+                "the program record is missing from what was published".into(),
+            ));
+        };
+        for item in &rest {
+            if item.fields.get(DELETED).and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            handbook
+                .push_json(
+                    item.kind,
+                    &Value::Object(body_of(&item.fields, item.id)).to_string(),
+                )
+                .map_err(|e| {
+                    EngineError::Invalid(format!("{} {}: {e}", item.kind.noun(), item.id))
+                })?;
+            position_of(item)?;
+        }
+        handbook
+            .validate()
+            .map_err(|e| EngineError::Invalid(format!("the program was not published: {e}")))?;
+
+        let at = (self.clock)();
+        let mut items = Vec::new();
+        let mut changes = Vec::new();
+        let mut versions = BTreeMap::new();
+        for (n, item) in request.items.iter().enumerate() {
+            let version = n as u64 + 1;
+            let mut fields = item.fields.clone();
+            fields.remove("id");
+            fields.entry(DELETED.to_owned()).or_insert(json!(false));
+            if !fields.contains_key(POSITION) {
+                fields.insert(POSITION.to_owned(), json!(OrderKey::first().as_str()));
+            }
+            items.push(StoredItem {
+                kind: item.kind,
+                id: item.id,
+                versions: fields.keys().map(|f| (f.clone(), version)).collect(),
+                fields: fields.clone(),
+            });
+            changes.push(NewChange {
+                kind: item.kind,
+                item_id: item.id,
+                author: caller.author.clone(),
+                at: at.clone(),
+                fields,
+                origin: None,
+            });
+            versions.insert(item.id, version);
+        }
+        let name = handbook.program.name.clone();
+        let head = self
+            .storage
+            .create_program(
+                NewProgram {
+                    id: request.program,
+                    name: name.clone(),
+                    created_by: caller.author.clone(),
+                    at: at.clone(),
+                    items,
+                    changes,
+                    client: request.client_id,
+                    last_seq: request.next_seq.saturating_sub(1),
+                },
+                AuditEvent {
+                    at,
+                    subject: caller.author.subject.clone(),
+                    program: Some(request.program),
+                    action: "publish".into(),
+                    detail: json!({"name": name, "items": request.items.len()}),
+                },
+            )
+            .await?;
+        self.live.publish(request.program, head);
+        Ok(PublishResponse {
+            cursor: head,
+            versions,
+        })
+    }
+
+    /// A teammate's database takes the program: the whole of it, as of now.
+    pub async fn join(
+        &self,
+        caller: &Caller,
+        program: Id,
+        client: Id,
+        next_seq: u64,
+    ) -> EngineResult<Snapshot> {
+        require(caller, Role::Viewer, "joining a program")?;
+        self.known(program).await?;
+        self.storage
+            .register_client(program, client, next_seq.saturating_sub(1))
+            .await?;
+        let (items, cursor) = self.storage.snapshot(program).await?;
+        let conflicts = self.storage.open_conflicts(program).await?;
+        Ok(Snapshot {
+            program,
+            cursor,
+            items,
+            conflicts,
+        })
+    }
+
+    async fn known(&self, program: Id) -> EngineResult<crate::storage::ProgramRow> {
+        self.storage.program(program).await?.ok_or_else(|| {
+            EngineError::NotFound(format!("there is no program {program} on this server"))
+        })
+    }
+
+    /// Changes after `after`, at most `limit`; the whole program when the log no longer reaches
+    /// back that far.
+    pub async fn pull(
+        &self,
+        caller: &Caller,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> EngineResult<Pull> {
+        require(caller, Role::Viewer, "pulling changes")?;
+        let row = self.known(program).await?;
+        let conflicts = self.storage.open_conflicts(program).await?;
+        if after < row.floor {
+            let (items, cursor) = self.storage.snapshot(program).await?;
+            return Ok(Pull {
+                changes: Vec::new(),
+                cursor,
+                more: false,
+                conflicts,
+                snapshot: Some(items),
+            });
+        }
+        let limit = limit.clamp(1, roadbook_protocol::MAX_CHANGES_PER_PULL);
+        let mut changes = self
+            .storage
+            .changes_after(program, after, limit + 1)
+            .await?;
+        let more = changes.len() > limit;
+        changes.truncate(limit);
+        let cursor = changes.last().map_or(after, |c| c.version);
+        Ok(Pull {
+            changes,
+            cursor,
+            more,
+            conflicts,
+            snapshot: None,
+        })
+    }
+
+    /// Answers as soon as the program's log is past `after`, or when the wait runs out.
+    pub async fn events(&self, caller: &Caller, program: Id, after: u64) -> EngineResult<Events> {
+        require(caller, Role::Viewer, "listening for changes")?;
+        // Subscribe first, then read the head: a change between the two is not missed.
+        let mut changes = self.live.subscribe(program);
+        let head = self.known(program).await?.head;
+        if head > after {
+            return Ok(Events { head });
+        }
+        let deadline = tokio::time::Instant::now() + self.wait;
+        loop {
+            let seen = *changes.borrow_and_update();
+            if seen > after {
+                return Ok(Events { head: seen });
+            }
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => {
+                    let head = self.known(program).await?.head;
+                    return Ok(Events { head });
+                }
+            }
+        }
+    }
+
+    /// Applies a client's mutations in order, each idempotently, in one transaction, and answers
+    /// with a result for each. The transaction commits before the answer leaves, so a result
+    /// the client sees is durable; a crash before the commit keeps none of it.
+    pub async fn push(
+        &self,
+        caller: &Caller,
+        program: Id,
+        request: PushRequest,
+    ) -> EngineResult<PushResponse> {
+        require(caller, Role::Editor, "changing a program")?;
+        if request.mutations.len() > roadbook_protocol::MAX_MUTATIONS_PER_PUSH {
+            return Err(EngineError::TooLarge(format!(
+                "{} changes in one push; send at most {} at a time",
+                request.mutations.len(),
+                roadbook_protocol::MAX_MUTATIONS_PER_PUSH
+            )));
+        }
+        let client = request.client_id;
+        let mut tx = self.storage.begin(program).await?;
+        let mut last = tx.last_seq(client).await?;
+        let mut results = Vec::with_capacity(request.mutations.len());
+        let mut wrote = false;
+        for mutation in request.mutations {
+            if let Some(recorded) = tx.recorded(client, mutation.seq).await? {
+                if recorded.mutation_id != mutation.mutation_id {
+                    return Err(EngineError::ClientReset { seq: mutation.seq });
+                }
+                results.push(recorded.result);
+                continue;
+            }
+            if mutation.seq <= last {
+                return Err(EngineError::ClientReset { seq: mutation.seq });
+            }
+            if mutation.seq != last + 1 {
+                return Err(EngineError::SequenceGap {
+                    expected: last + 1,
+                    got: mutation.seq,
+                });
+            }
+            last = mutation.seq;
+            let result = match tx.recorded_by_id(mutation.mutation_id).await? {
+                // The same change under another client id (a copied database pushing what
+                // the original pushed): applied once, answered alike.
+                Some(recorded) => MutationResult {
+                    seq: mutation.seq,
+                    ..recorded.result
+                },
+                None => {
+                    let at = (self.clock)();
+                    let applied = self.apply(&mut *tx, caller, client, &mutation, &at).await?;
+                    let (action, detail) = match &applied.outcome {
+                        Outcome::Applied { version, conflicts } if conflicts.is_empty() => {
+                            ("applied", json!({"version": version}))
+                        }
+                        Outcome::Applied { version, conflicts } => (
+                            "conflict",
+                            json!({"version": version, "conflicts": conflicts.iter().map(|c| c.id).collect::<Vec<_>>()}),
+                        ),
+                        Outcome::Rejected { code, reason } => {
+                            ("rejected", json!({"code": code, "reason": reason}))
+                        }
+                    };
+                    tx.audit(AuditEvent {
+                        at,
+                        subject: caller.author.subject.clone(),
+                        program: Some(program),
+                        action: action.into(),
+                        detail: json!({
+                            "mutation": mutation.mutation_id,
+                            "client": client,
+                            "seq": mutation.seq,
+                            "kind": mutation.kind,
+                            "item": mutation.item_id,
+                            "op": op_name(&mutation.operation),
+                            "result": detail,
+                        }),
+                    })
+                    .await?;
+                    MutationResult {
+                        seq: mutation.seq,
+                        mutation_id: mutation.mutation_id,
+                        outcome: applied.outcome,
+                        item: applied.item.map(|i| i.state()),
+                    }
+                }
+            };
+            tx.record(client, &result).await?;
+            wrote = true;
+            results.push(result);
+        }
+        if wrote {
+            let head = tx.commit().await?;
+            self.live.publish(program, head);
+        }
+        Ok(PushResponse { results })
+    }
+
+    /// What one mutation does, inside the push's transaction.
+    async fn apply(
+        &self,
+        tx: &mut dyn ProgramTx,
+        caller: &Caller,
+        client: Id,
+        mutation: &Mutation,
+        at: &str,
+    ) -> EngineResult<Applied> {
+        let origin = Some(Origin {
+            client_id: client,
+            seq: mutation.seq,
+        });
+        let current = tx.item(mutation.item_id).await?;
+        if let Some(item) = &current
+            && item.kind != mutation.kind
+        {
+            return Ok(Applied {
+                outcome: rejected(
+                    "invalid",
+                    format!(
+                        "{} is a {} on the server, not a {}",
+                        item.id,
+                        item.kind.noun(),
+                        mutation.kind.noun()
+                    ),
+                ),
+                item: current,
+            });
+        }
+        let change = |fields: Map<String, Value>| NewChange {
+            kind: mutation.kind,
+            item_id: mutation.item_id,
+            author: caller.author.clone(),
+            at: at.to_owned(),
+            fields,
+            origin,
+        };
+        match &mutation.operation {
+            Operation::Create { fields } => {
+                if current.is_some() {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "exists",
+                            format!(
+                                "{} {} exists already",
+                                mutation.kind.noun(),
+                                mutation.item_id
+                            ),
+                        ),
+                        item: current,
+                    });
+                }
+                if mutation.kind == Kind::Program {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "invalid",
+                            "a program is published, not created by a change",
+                        ),
+                        item: None,
+                    });
+                }
+                let mut fields = fields.clone();
+                fields.remove("id");
+                fields.insert(DELETED.to_owned(), json!(false));
+                if let Err(reason) = position_text(&fields) {
+                    return Ok(Applied {
+                        outcome: rejected("invalid", reason),
+                        item: None,
+                    });
+                }
+                if let Err(reason) = validate(tx, mutation.kind, mutation.item_id, &fields).await? {
+                    return Ok(Applied {
+                        outcome: rejected("invalid", reason),
+                        item: None,
+                    });
+                }
+                let version = tx.append(change(fields.clone())).await?;
+                let item = StoredItem {
+                    kind: mutation.kind,
+                    id: mutation.item_id,
+                    versions: fields.keys().map(|f| (f.clone(), version)).collect(),
+                    fields,
+                };
+                tx.put_item(&item).await?;
+                Ok(Applied {
+                    outcome: Outcome::Applied {
+                        version,
+                        conflicts: Vec::new(),
+                    },
+                    item: Some(item),
+                })
+            }
+            Operation::Update { fields } => {
+                let Some(item) = current else {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "gone",
+                            format!(
+                                "{} {} is not on the server",
+                                mutation.kind.noun(),
+                                mutation.item_id
+                            ),
+                        ),
+                        item: None,
+                    });
+                };
+                self.update(tx, caller, client, &item, fields, change, at)
+                    .await
+            }
+            Operation::Delete { base_versions } => {
+                let Some(item) = current else {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "gone",
+                            format!(
+                                "{} {} is not on the server",
+                                mutation.kind.noun(),
+                                mutation.item_id
+                            ),
+                        ),
+                        item: None,
+                    });
+                };
+                if item.deleted() {
+                    return Ok(Applied {
+                        outcome: Outcome::Applied {
+                            version: 0,
+                            conflicts: Vec::new(),
+                        },
+                        item: Some(item),
+                    });
+                }
+                if mutation.kind == Kind::Program {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "invalid",
+                            "a whole program cannot be deleted by a change",
+                        ),
+                        item: Some(item),
+                    });
+                }
+                // Edited since the person last pulled: a person decides.
+                let edited = item
+                    .versions
+                    .iter()
+                    .filter(|(f, _)| f.as_str() != POSITION && f.as_str() != DELETED)
+                    .find(|(f, v)| **v > base_versions.get(*f).copied().unwrap_or(0));
+                if let Some((field, version)) = edited {
+                    let (author, changed_at) =
+                        tx.change_author(*version).await?.unwrap_or_default();
+                    let conflict = Conflict {
+                        id: Id::new(),
+                        kind: item.kind,
+                        item_id: item.id,
+                        field: DELETED.into(),
+                        theirs: Side {
+                            value: json!({"deleted": false, "changed": field}),
+                            author,
+                            at: changed_at,
+                        },
+                        mine: Side {
+                            value: json!({"deleted": true}),
+                            author: caller.author.name.clone(),
+                            at: at.to_owned(),
+                        },
+                        client_id: client,
+                    };
+                    tx.open_conflict(&conflict, tx.head()).await?;
+                    return Ok(Applied {
+                        outcome: Outcome::Applied {
+                            version: 0,
+                            conflicts: vec![conflict],
+                        },
+                        item: Some(item),
+                    });
+                }
+                let referrers = referrers(tx, &item).await?;
+                if !referrers.is_empty() {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "still_referenced",
+                            format!(
+                                "{} is still referred to by {}: change or delete those first",
+                                item.kind.noun(),
+                                referrers.join(", ")
+                            ),
+                        ),
+                        item: Some(item),
+                    });
+                }
+                let version = tx
+                    .append(change(Map::from_iter([(DELETED.to_owned(), json!(true))])))
+                    .await?;
+                let mut next = item;
+                next.fields.insert(DELETED.into(), json!(true));
+                next.versions.insert(DELETED.into(), version);
+                tx.put_item(&next).await?;
+                Ok(Applied {
+                    outcome: Outcome::Applied {
+                        version,
+                        conflicts: Vec::new(),
+                    },
+                    item: Some(next),
+                })
+            }
+            Operation::Resolve { conflict, choice } => {
+                if caller.role < Some(Role::Lead) {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "forbidden",
+                            format!(
+                                "only a program lead resolves conflicts; {} may not",
+                                caller.author.name
+                            ),
+                        ),
+                        item: current,
+                    });
+                }
+                self.resolve(tx, *conflict, choice, current, change).await
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn update(
+        &self,
+        tx: &mut dyn ProgramTx,
+        caller: &Caller,
+        client: Id,
+        item: &StoredItem,
+        fields: &BTreeMap<String, FieldChange>,
+        change: impl Fn(Map<String, Value>) -> NewChange,
+        at: &str,
+    ) -> EngineResult<Applied> {
+        for name in fields.keys() {
+            if name == "id" || name == DELETED {
+                return Ok(Applied {
+                    outcome: rejected(
+                        "invalid",
+                        format!("'{name}' cannot be changed by an update"),
+                    ),
+                    item: Some(item.clone()),
+                });
+            }
+        }
+        let conflict_with = |field: &str, theirs: Side, mine: Value| Conflict {
+            id: Id::new(),
+            kind: item.kind,
+            item_id: item.id,
+            field: field.to_owned(),
+            theirs,
+            mine: Side {
+                value: mine,
+                author: caller.author.name.clone(),
+                at: at.to_owned(),
+            },
+            client_id: client,
+        };
+        let mut conflicts = Vec::new();
+        if item.deleted() {
+            // An edit of an item deleted meanwhile: the delete stands until a person decides.
+            let version = item.versions.get(DELETED).copied().unwrap_or(0);
+            let (author, changed_at) = tx.change_author(version).await?.unwrap_or_default();
+            let mine: Map<String, Value> = fields
+                .iter()
+                .map(|(f, c)| (f.clone(), c.value.clone()))
+                .collect();
+            let conflict = conflict_with(
+                DELETED,
+                Side {
+                    value: json!({"deleted": true}),
+                    author,
+                    at: changed_at,
+                },
+                json!({"deleted": false, "fields": mine}),
+            );
+            tx.open_conflict(&conflict, tx.head()).await?;
+            return Ok(Applied {
+                outcome: Outcome::Applied {
+                    version: 0,
+                    conflicts: vec![conflict],
+                },
+                item: Some(item.clone()),
+            });
+        }
+        let sets = item.kind.set_fields();
+        let guarded = item.kind.guarded_fields();
+        // Per field: the value to write, and whether someone wrote it since the person pulled.
+        let mut writes: BTreeMap<String, (Value, bool)> = BTreeMap::new();
+        for (field, edit) in fields {
+            let server_version = item.versions.get(field).copied().unwrap_or(0);
+            let current = item.fields.get(field).cloned().unwrap_or(Value::Null);
+            let concurrent = edit.base_version < server_version;
+            if !concurrent || edit.value == current {
+                writes.insert(field.clone(), (edit.value.clone(), false));
+            } else if sets.contains(&field.as_str()) {
+                let base = tx
+                    .value_at(item.id, field, edit.base_version)
+                    .await?
+                    .unwrap_or(Value::Array(Vec::new()));
+                writes.insert(
+                    field.clone(),
+                    (merge_sets(&base, &edit.value, &current), true),
+                );
+            } else if guarded.contains(&field.as_str()) {
+                let (author, changed_at) =
+                    tx.change_author(server_version).await?.unwrap_or_default();
+                conflicts.push(conflict_with(
+                    field,
+                    Side {
+                        value: current,
+                        author,
+                        at: changed_at,
+                    },
+                    edit.value.clone(),
+                ));
+            } else {
+                writes.insert(field.clone(), (edit.value.clone(), true));
+            }
+        }
+        if let Some((value, _)) = writes.get(POSITION)
+            && value
+                .as_str()
+                .and_then(|k| k.parse::<OrderKey>().ok())
+                .is_none()
+        {
+            return Ok(Applied {
+                outcome: rejected("invalid", format!("position {value} is not an order key")),
+                item: Some(item.clone()),
+            });
+        }
+        // The merged item must be one the model accepts. A merge it would refuse because of a
+        // change the person had not seen is a conflict on those fields; a change refused on
+        // its own is rejected.
+        let merged = |writes: &BTreeMap<String, (Value, bool)>| {
+            let mut fields = item.fields.clone();
+            for (f, (v, _)) in writes {
+                fields.insert(f.clone(), v.clone());
+            }
+            fields
+        };
+        if let Err(reason) = validate(tx, item.kind, item.id, &merged(&writes)).await? {
+            let concurrent: Vec<String> = writes
+                .iter()
+                .filter(|(_, (_, c))| *c)
+                .map(|(f, _)| f.clone())
+                .collect();
+            if concurrent.is_empty() {
+                return Ok(Applied {
+                    outcome: rejected("invalid", reason),
+                    item: Some(item.clone()),
+                });
+            }
+            for field in concurrent {
+                let (value, _) = writes.remove(&field).unwrap_or((Value::Null, true));
+                let version = item.versions.get(&field).copied().unwrap_or(0);
+                let (author, changed_at) = tx.change_author(version).await?.unwrap_or_default();
+                let current = item.fields.get(&field).cloned().unwrap_or(Value::Null);
+                conflicts.push(conflict_with(
+                    &field,
+                    Side {
+                        value: current,
+                        author,
+                        at: changed_at,
+                    },
+                    value,
+                ));
+            }
+            if let Err(reason) = validate(tx, item.kind, item.id, &merged(&writes)).await? {
+                return Ok(Applied {
+                    outcome: rejected("invalid", reason),
+                    item: Some(item.clone()),
+                });
+            }
+        }
+        let head = tx.head();
+        for conflict in &conflicts {
+            tx.open_conflict(conflict, head).await?;
+        }
+        let changed: Map<String, Value> = writes
+            .into_iter()
+            .filter(|(f, (v, _))| item.fields.get(f) != Some(v))
+            .map(|(f, (v, _))| (f, v))
+            .collect();
+        if changed.is_empty() {
+            return Ok(Applied {
+                outcome: Outcome::Applied {
+                    version: 0,
+                    conflicts,
+                },
+                item: Some(item.clone()),
+            });
+        }
+        let version = tx.append(change(changed.clone())).await?;
+        let mut next = item.clone();
+        for (field, value) in changed {
+            next.fields.insert(field.clone(), value);
+            next.versions.insert(field, version);
+        }
+        tx.put_item(&next).await?;
+        Ok(Applied {
+            outcome: Outcome::Applied { version, conflicts },
+            item: Some(next),
+        })
+    }
+
+    async fn resolve(
+        &self,
+        tx: &mut dyn ProgramTx,
+        id: Id,
+        choice: &Choice,
+        current: Option<StoredItem>,
+        change: impl Fn(Map<String, Value>) -> NewChange,
+    ) -> EngineResult<Applied> {
+        let Some((conflict, open)) = tx.conflict(id).await? else {
+            return Ok(Applied {
+                outcome: rejected("gone", format!("there is no conflict {id}")),
+                item: current,
+            });
+        };
+        if !open {
+            return Ok(Applied {
+                outcome: Outcome::Applied {
+                    version: 0,
+                    conflicts: Vec::new(),
+                },
+                item: current,
+            });
+        }
+        let Some(item) = current else {
+            return Ok(Applied {
+                outcome: rejected("gone", "the item of this conflict is not on the server"),
+                item: None,
+            });
+        };
+        let value = match choice {
+            Choice::Theirs => None,
+            Choice::Mine => Some(conflict.mine.value.clone()),
+            Choice::Merged { value } => Some(value.clone()),
+        };
+        let writes: Map<String, Value> = match value {
+            None => Map::new(),
+            Some(value) if conflict.field == DELETED => {
+                // mine: {"deleted": bool, "fields": {...}}: the delete, or the edit with its
+                // fields and the item back.
+                let deleted = value.get(DELETED).and_then(Value::as_bool).unwrap_or(false);
+                let mut writes = Map::new();
+                writes.insert(DELETED.into(), json!(deleted));
+                if let Some(Value::Object(fields)) = value.get("fields") {
+                    writes.extend(fields.clone());
+                }
+                writes
+            }
+            Some(value) => Map::from_iter([(conflict.field.clone(), value)]),
+        };
+        let mut fields = item.fields.clone();
+        for (f, v) in &writes {
+            fields.insert(f.clone(), v.clone());
+        }
+        let deleting = writes.get(DELETED) == Some(&json!(true)) && !item.deleted();
+        if deleting {
+            let referrers = referrers(tx, &item).await?;
+            if !referrers.is_empty() {
+                return Ok(Applied {
+                    outcome: rejected(
+                        "still_referenced",
+                        format!("it is still referred to by {}", referrers.join(", ")),
+                    ),
+                    item: Some(item),
+                });
+            }
+        } else if fields.get(DELETED) != Some(&json!(true))
+            && let Err(reason) = validate(tx, item.kind, item.id, &fields).await?
+        {
+            return Ok(Applied {
+                outcome: rejected("invalid", reason),
+                item: Some(item),
+            });
+        }
+        let changed: Map<String, Value> = writes
+            .into_iter()
+            .filter(|(f, v)| item.fields.get(f) != Some(v))
+            .collect();
+        let mut next = item;
+        let mut version = 0;
+        if !changed.is_empty() {
+            version = tx.append(change(changed.clone())).await?;
+            for (f, v) in changed {
+                next.fields.insert(f.clone(), v);
+                next.versions.insert(f, version);
+            }
+            tx.put_item(&next).await?;
+        }
+        tx.close_conflict(id, version.max(tx.head())).await?;
+        Ok(Applied {
+            outcome: Outcome::Applied {
+                version,
+                conflicts: Vec::new(),
+            },
+            item: Some(next),
+        })
+    }
+}
+
+fn op_name(operation: &Operation) -> &'static str {
+    match operation {
+        Operation::Create { .. } => "create",
+        Operation::Update { .. } => "update",
+        Operation::Delete { .. } => "delete",
+        Operation::Resolve { .. } => "resolve",
+    }
+}
+
+/// The item's body as the model reads it: its fields without the pseudo-fields, with its id.
+fn body_of(fields: &Map<String, Value>, id: Id) -> Map<String, Value> {
+    let mut body: Map<String, Value> = fields
+        .iter()
+        .filter(|(f, _)| f.as_str() != POSITION && f.as_str() != DELETED)
+        .map(|(f, v)| (f.clone(), v.clone()))
+        .collect();
+    body.insert("id".into(), json!(id));
+    body
+}
+
+fn position_text(fields: &Map<String, Value>) -> Result<(), String> {
+    match fields.get(POSITION) {
+        Some(Value::String(key)) if key.parse::<OrderKey>().is_ok() => Ok(()),
+        Some(other) => Err(format!("position {other} is not an order key")),
+        None => Err("a new item needs its position".into()),
+    }
+}
+
+fn position_of(item: &Item) -> EngineResult<()> {
+    match item.fields.get(POSITION) {
+        None => Ok(()),
+        Some(_) => position_text(&item.fields)
+            .map_err(|e| EngineError::Invalid(format!("{} {}: {e}", item.kind.noun(), item.id))),
+    }
+}
+
+/// Checks an item as the model does: its own fields, references to live items of the right
+/// kind, unique status and owner names. `Ok(Err(reason))` when the model refuses it.
+async fn validate(
+    tx: &mut dyn ProgramTx,
+    kind: Kind,
+    id: Id,
+    fields: &Map<String, Value>,
+) -> EngineResult<Result<(), String>> {
+    let body = body_of(fields, id);
+    let checked = for_kind!(kind, check_alone(&body));
+    let references = match checked {
+        Err(reason) => return Ok(Err(reason)),
+        Ok(references) => references,
+    };
+    let mut problems = Problems::with_prefix(kind.noun());
+    let mut seen = BTreeSet::new();
+    for (field, target_kind, target) in references {
+        if !seen.insert((field, target)) {
+            continue;
+        }
+        match tx.item(target).await? {
+            Some(found) if !found.deleted() && found.kind == target_kind => {}
+            Some(found) if !found.deleted() => problems.at(
+                field,
+                format!(
+                    "refers to {target}, which is a {} where a {} is expected",
+                    found.kind.noun(),
+                    target_kind.noun()
+                ),
+            ),
+            _ => problems.at(
+                field,
+                format!(
+                    "refers to {} {target}, which is not in this program",
+                    target_kind.noun()
+                ),
+            ),
+        }
+    }
+    if matches!(kind, Kind::Status | Kind::Owner) {
+        let name = fields
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let taken = tx.names(kind, id).await?;
+        if taken
+            .iter()
+            .any(|n| n.trim().eq_ignore_ascii_case(name.trim()))
+        {
+            problems.at(
+                "name",
+                format!(
+                    "'{name}' is already the name of another {}: names must differ",
+                    kind.noun()
+                ),
+            );
+        }
+    }
+    Ok(problems.into_result().map_err(|e| e.to_string()))
+}
+
+type References = Vec<(&'static str, Kind, Id)>;
+
+/// The item's own checks, and the references it makes (checked against the program after).
+fn check_alone<E: Entity>(body: &Map<String, Value>) -> Result<References, String> {
+    let item: E = serde_path_to_error::deserialize(Value::Object(body.clone()))
+        .map_err(|err| format!("{}.{}: {}", E::KIND.noun(), err.path(), err.inner()))?;
+    let mut problems = Problems::with_prefix(E::KIND.noun());
+    item.check(&mut problems);
+    problems.into_result().map_err(|e| e.to_string())?;
+    Ok(item
+        .references()
+        .into_iter()
+        .map(|r| (r.field, r.kind, r.id))
+        .collect())
+}
+
+/// Live items that refer to `item`, as "kind 'label'".
+async fn referrers(tx: &mut dyn ProgramTx, item: &StoredItem) -> EngineResult<Vec<String>> {
+    let mut out = Vec::new();
+    for other in tx.mentions(item.id).await? {
+        if other.id == item.id || other.deleted() {
+            continue;
+        }
+        let body = body_of(&other.fields, other.id);
+        if let Ok(references) = for_kind!(other.kind, check_references_of(&body))
+            && references.contains(&item.id)
+        {
+            let label = ["title", "name", "statement", "text", "area", "dependent"]
+                .iter()
+                .find_map(|f| other.fields.get(*f).and_then(Value::as_str))
+                .unwrap_or_default();
+            out.push(format!("{} '{label}'", other.kind.noun()));
+        }
+    }
+    Ok(out)
+}
+
+fn check_references_of<E: Entity>(body: &Map<String, Value>) -> Result<Vec<Id>, String> {
+    let item: E = serde_json::from_value(Value::Object(body.clone())).map_err(|e| e.to_string())?;
+    Ok(item.references().into_iter().map(|r| r.id).collect())
+}

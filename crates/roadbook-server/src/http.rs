@@ -1,0 +1,339 @@
+//! The HTTP face of the engine: routes, the protocol-version check, bearer tokens, request
+//! limits, and one error shape (`{code, message}`, 4xx for anything the caller sent wrong).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use roadbook_model::Id;
+use roadbook_protocol::{
+    ErrorBody, JoinRequest, PROTOCOL_HEADER, PROTOCOL_VERSION, PublishRequest, PushRequest, codes,
+    routes,
+};
+use serde::de::DeserializeOwned;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::Verifier;
+use crate::engine::{Caller, Engine, EngineError};
+
+pub struct AppState {
+    pub engine: Engine,
+    pub verifier: Arc<Verifier>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+type Shared = Arc<AppState>;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(err: EngineError) -> Self {
+        let status = match &err {
+            EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
+            EngineError::NotFound(_) => StatusCode::NOT_FOUND,
+            EngineError::Exists(_)
+            | EngineError::SequenceGap { .. }
+            | EngineError::ClientReset { .. } => StatusCode::CONFLICT,
+            EngineError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            EngineError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            EngineError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let code = err.code();
+        if let EngineError::Unavailable(detail) = &err {
+            tracing::error!(detail = %detail, "the database failed a request");
+        }
+        ApiError::new(status, code, err.to_string())
+    }
+}
+
+/// A JSON body read strictly, with the path of what is wrong in the message.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    codes::TOO_LARGE,
+                    "the request is larger than this server accepts: send fewer changes at a time",
+                )
+            } else {
+                ApiError::bad(format!("the request body could not be read: {e}"))
+            }
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                ApiError::bad(format!(
+                    "the request body is not what this server expects: {inner}"
+                ))
+            } else {
+                ApiError::bad(format!(
+                    "the request body is not what this server expects at {path}: {inner}"
+                ))
+            }
+        })?;
+        de.end()
+            .map_err(|e| ApiError::bad(format!("the request body goes on after its JSON: {e}")))?;
+        Ok(Body(value))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller
+where
+    Shared: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let app = Shared::from_ref(state);
+        let unauthorized = |why: &str| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                format!("{why}: sign in again (or set ROADBOOK_TOKEN to a valid access token)"),
+            )
+        };
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            tracing::info!(reason = "missing", "token refused");
+            return Err(unauthorized("no access token"));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
+        app.verifier.verify(token).await.map_err(|refused| {
+            tracing::info!(reason = refused.reason(), detail = %refused, "token refused");
+            unauthorized("the access token was refused")
+        })
+    }
+}
+
+use axum::extract::FromRef;
+
+/// Every request under /v1 names the protocol it speaks; a server that speaks another one says
+/// so, and a client keeps its changes until it is upgraded.
+async fn protocol(headers: HeaderMap, request: Request, next: Next) -> Response {
+    match headers.get(PROTOCOL_HEADER).map(|v| v.to_str().map(str::trim)) {
+        Some(Ok(version)) if version == PROTOCOL_VERSION.to_string() => next.run(request).await,
+        Some(Ok(version)) if version.parse::<u32>().is_ok() => ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            codes::UPGRADE_REQUIRED,
+            format!(
+                "this server speaks sync protocol {PROTOCOL_VERSION}, the client speaks {version}: upgrade Roadbook (nothing waiting to sync is lost)"
+            ),
+        )
+        .into_response(),
+        _ => ApiError::bad(format!(
+            "send the {PROTOCOL_HEADER} header (this server speaks protocol {PROTOCOL_VERSION})"
+        ))
+        .into_response(),
+    }
+}
+
+fn program_id(text: &str) -> Result<Id, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::NOT_FOUND,
+            format!("'{text}' is not a program id"),
+        )
+    })
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+fn query<T>(raw: QueryResult<T>) -> Result<T, ApiError> {
+    raw.map(|Query(q)| q).map_err(|e| {
+        ApiError::bad(format!(
+            "the query is not what this server expects ({}): after=NUMBER",
+            e.body_text()
+        ))
+    })
+}
+
+pub fn router(state: Shared, body_limit: usize) -> Router {
+    let v1 = Router::new()
+        .route(routes::ME, get(me))
+        .route(routes::PROGRAMS, get(programs).post(publish))
+        .route("/v1/programs/{program}/join", post(join))
+        .route("/v1/programs/{program}/push", post(push))
+        .route("/v1/programs/{program}/changes", get(changes))
+        .route("/v1/programs/{program}/events", get(events))
+        .layer(middleware::from_fn(protocol));
+    Router::new()
+        .route(routes::HEALTH, get(|| async { "ok" }))
+        .route(routes::READY, get(ready))
+        .merge(v1)
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                codes::NOT_FOUND,
+                "no such route on this server",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        // Past the long poll's wait, with room to answer.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(roadbook_protocol::EVENTS_WAIT_SECONDS + 35),
+        ))
+        .with_state(state)
+}
+
+async fn ready(State(app): State<Shared>) -> Response {
+    let database = app.engine.storage().ping().await.is_ok();
+    let keys = app.verifier.ready().await;
+    if database && keys {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        let mut missing = Vec::new();
+        if !database {
+            missing.push("the database does not answer");
+        }
+        if !keys {
+            missing.push("the issuer's keys are not loaded");
+        }
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UNAVAILABLE,
+            missing.join("; "),
+        )
+        .into_response()
+    }
+}
+
+async fn me(State(app): State<Shared>, caller: Caller) -> Response {
+    Json(app.engine.me(&caller)).into_response()
+}
+
+async fn programs(State(app): State<Shared>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(Json(app.engine.programs(&caller).await?).into_response())
+}
+
+async fn publish(
+    State(app): State<Shared>,
+    caller: Caller,
+    Body(request): Body<PublishRequest>,
+) -> Result<Response, ApiError> {
+    let answer = app.engine.publish(&caller, request).await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+async fn join(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+    Body(request): Body<JoinRequest>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    let snapshot = app
+        .engine
+        .join(&caller, program, request.client_id, request.next_seq)
+        .await?;
+    Ok(Json(snapshot).into_response())
+}
+
+async fn push(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+    Body(request): Body<PushRequest>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    Ok(Json(app.engine.push(&caller, program, request).await?).into_response())
+}
+
+async fn changes(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+    raw: QueryResult<ChangesQuery>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    let q = query(raw)?;
+    let limit = q.limit.unwrap_or(roadbook_protocol::MAX_CHANGES_PER_PULL);
+    Ok(Json(app.engine.pull(&caller, program, q.after, limit).await?).into_response())
+}
+
+async fn events(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+    raw: QueryResult<EventsQuery>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    let q = query(raw)?;
+    Ok(Json(app.engine.events(&caller, program, q.after).await?).into_response())
+}

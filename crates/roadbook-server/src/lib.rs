@@ -1,0 +1,118 @@
+//! `roadbook-server`: the central store that a team's Roadbooks sync with.
+//!
+//! [`engine`] holds the sync's rules over a [`storage::Storage`] (PostgreSQL when deployed,
+//! memory in the simulation); [`http`] puts them behind HTTP with token checks ([`auth`]);
+//! [`live`] wakes long polls when any server process commits a change.
+
+pub mod auth;
+pub mod config;
+pub mod engine;
+pub mod http;
+pub mod live;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::auth::Verifier;
+use crate::config::{Config, redact_url};
+use crate::engine::{Engine, system_clock};
+use crate::http::AppState;
+use crate::live::Live;
+use crate::storage::postgres::PgStorage;
+
+/// A server that is listening.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops taking requests, lets those in flight finish, and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server stops by itself (a signal).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(err) => Err(std::io::Error::other(err)),
+        }
+    }
+}
+
+/// Connects to the database (running the migrations), loads the issuer's keys, and starts
+/// listening. Each failure says which setting to look at.
+pub async fn start(config: &Config) -> Result<Running, String> {
+    let storage = PgStorage::connect(&config.database_url, config.db_connections)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot use the database at {} ({e}): check ROADBOOK_DATABASE_URL and that PostgreSQL runs",
+                redact_url(&config.database_url)
+            )
+        })?;
+    let verifier = Verifier::discover(config)
+        .await
+        .map_err(|e| format!("cannot load the token issuer's keys ({e}): check ROADBOOK_ISSUER"))?;
+    let live = Arc::new(Live::new());
+    tokio::spawn(storage.clone().listen(live.clone()));
+    let engine = Engine::new(Arc::new(storage), live, system_clock());
+    serve(config, engine, Arc::new(verifier)).await
+}
+
+/// Serves `engine` on the configured address until [`Running::stop`] or SIGTERM/Ctrl+C.
+pub async fn serve(
+    config: &Config,
+    engine: Engine,
+    verifier: Arc<Verifier>,
+) -> Result<Running, String> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {} ({e}): check ROADBOOK_LISTEN",
+                config.listen
+            )
+        })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = http::router(Arc::new(AppState { engine, verifier }), config.body_limit);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = rx => {}
+                    _ = terminated() => {}
+                }
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// SIGTERM (Kubernetes stopping a pod) or Ctrl+C.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,363 @@
+//! Programs in memory: the storage the deterministic simulation runs the engine over. The same
+//! conformance tests run against it and against PostgreSQL, so what the simulation shows of the
+//! engine holds for the server as deployed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use roadbook_model::{Id, Kind};
+use roadbook_protocol::{Change, Conflict, ItemState, MutationResult};
+use serde_json::Value;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::{
+    AuditEvent, NewChange, NewProgram, ProgramRow, ProgramTx, Recorded, Storage, StorageError,
+    StorageResult, StoredItem,
+};
+
+#[derive(Debug, Clone)]
+struct ProgramState {
+    row: ProgramRow,
+    items: BTreeMap<Id, StoredItem>,
+    /// The log, in version order (versions above the floor).
+    changes: Vec<(Change, String)>,
+    clients: BTreeMap<Id, u64>,
+    mutations: BTreeMap<(Id, u64), Recorded>,
+    conflicts: BTreeMap<Id, (Conflict, u64, Option<u64>)>,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    programs: std::sync::Mutex<BTreeMap<Id, Arc<Mutex<ProgramState>>>>,
+    audit: Arc<std::sync::Mutex<Vec<AuditEvent>>>,
+    /// Commits still to fail, as a crash before the commit would: nothing of them is kept.
+    failing_commits: Arc<AtomicU32>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
+    }
+
+    /// The next `n` commits fail (the server "crashes" before they are durable).
+    pub fn fail_next_commits(&self, n: u32) {
+        self.failing_commits.store(n, Ordering::SeqCst);
+    }
+
+    fn program_lock(&self, id: Id) -> Option<Arc<Mutex<ProgramState>>> {
+        let programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
+        programs.get(&id).cloned()
+    }
+}
+
+#[async_trait]
+impl Storage for MemoryStorage {
+    async fn ping(&self) -> StorageResult<()> {
+        Ok(())
+    }
+
+    async fn programs(&self) -> StorageResult<Vec<ProgramRow>> {
+        let locks: Vec<_> = {
+            let programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
+            programs.values().cloned().collect()
+        };
+        let mut out = Vec::new();
+        for lock in locks {
+            out.push(lock.lock().await.row.clone());
+        }
+        Ok(out)
+    }
+
+    async fn program(&self, id: Id) -> StorageResult<Option<ProgramRow>> {
+        match self.program_lock(id) {
+            Some(lock) => Ok(Some(lock.lock().await.row.clone())),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_program(&self, program: NewProgram, audit: AuditEvent) -> StorageResult<u64> {
+        let mut programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
+        if programs.contains_key(&program.id) {
+            return Err(StorageError::Exists);
+        }
+        let head = program.changes.len() as u64;
+        let state = ProgramState {
+            row: ProgramRow {
+                id: program.id,
+                name: program.name,
+                head,
+                floor: 0,
+            },
+            items: program.items.into_iter().map(|i| (i.id, i)).collect(),
+            changes: program
+                .changes
+                .iter()
+                .enumerate()
+                .map(|(n, c)| (c.at_version(n as u64 + 1), c.author.subject.clone()))
+                .collect(),
+            clients: BTreeMap::from([(program.client, program.last_seq)]),
+            mutations: BTreeMap::new(),
+            conflicts: BTreeMap::new(),
+        };
+        programs.insert(program.id, Arc::new(Mutex::new(state)));
+        self.audit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(audit);
+        Ok(head)
+    }
+
+    async fn begin(&self, program: Id) -> StorageResult<Box<dyn ProgramTx>> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let guard = lock.lock_owned().await;
+        let work = guard.clone();
+        Ok(Box::new(MemoryTx {
+            guard,
+            work,
+            audit: Vec::new(),
+            failing: self.failing_commits.clone(),
+            audit_log: self.audit.clone(),
+        }))
+    }
+
+    async fn changes_after(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<Change>> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let state = lock.lock().await;
+        Ok(state
+            .changes
+            .iter()
+            .filter(|(c, _)| c.version > after)
+            .take(limit)
+            .map(|(c, _)| c.clone())
+            .collect())
+    }
+
+    async fn snapshot(&self, program: Id) -> StorageResult<(Vec<ItemState>, u64)> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let state = lock.lock().await;
+        Ok((
+            state.items.values().map(StoredItem::state).collect(),
+            state.row.head,
+        ))
+    }
+
+    async fn open_conflicts(&self, program: Id) -> StorageResult<Vec<Conflict>> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let state = lock.lock().await;
+        Ok(state
+            .conflicts
+            .values()
+            .filter(|(_, _, resolved)| resolved.is_none())
+            .map(|(c, _, _)| c.clone())
+            .collect())
+    }
+
+    async fn register_client(&self, program: Id, client: Id, last_seq: u64) -> StorageResult<()> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        lock.lock().await.clients.entry(client).or_insert(last_seq);
+        Ok(())
+    }
+
+    async fn compact(&self, program: Id, through: u64) -> StorageResult<()> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let mut state = lock.lock().await;
+        state.changes.retain(|(c, _)| c.version > through);
+        state.row.floor = state.row.floor.max(through);
+        Ok(())
+    }
+
+    async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>> {
+        let audit = self.audit.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(audit
+            .iter()
+            .filter(|a| program.is_none_or(|p| a.program == Some(p)))
+            .cloned()
+            .collect())
+    }
+}
+
+struct MemoryTx {
+    guard: OwnedMutexGuard<ProgramState>,
+    work: ProgramState,
+    /// Audit lines of this transaction, kept only if it commits.
+    audit: Vec<AuditEvent>,
+    failing: Arc<AtomicU32>,
+    audit_log: Arc<std::sync::Mutex<Vec<AuditEvent>>>,
+}
+
+fn mentions(value: &Value, id: &str) -> bool {
+    match value {
+        Value::String(s) => s == id,
+        Value::Array(items) => items.iter().any(|v| mentions(v, id)),
+        Value::Object(map) => map.values().any(|v| mentions(v, id)),
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl ProgramTx for MemoryTx {
+    fn head(&self) -> u64 {
+        self.work.row.head
+    }
+
+    async fn item(&mut self, id: Id) -> StorageResult<Option<StoredItem>> {
+        Ok(self.work.items.get(&id).cloned())
+    }
+
+    async fn names(&mut self, kind: Kind, except: Id) -> StorageResult<Vec<String>> {
+        Ok(self
+            .work
+            .items
+            .values()
+            .filter(|i| i.kind == kind && i.id != except && !i.deleted())
+            .filter_map(|i| {
+                i.fields
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect())
+    }
+
+    async fn mentions(&mut self, id: Id) -> StorageResult<Vec<StoredItem>> {
+        let text = id.to_string();
+        Ok(self
+            .work
+            .items
+            .values()
+            .filter(|i| !i.deleted() && i.id != id && i.fields.values().any(|v| mentions(v, &text)))
+            .cloned()
+            .collect())
+    }
+
+    async fn value_at(
+        &mut self,
+        item: Id,
+        field: &str,
+        version: u64,
+    ) -> StorageResult<Option<Value>> {
+        Ok(self
+            .work
+            .changes
+            .iter()
+            .rev()
+            .filter(|(c, _)| c.item_id == item && c.version <= version)
+            .find_map(|(c, _)| c.fields.get(field).cloned()))
+    }
+
+    async fn change_author(&mut self, version: u64) -> StorageResult<Option<(String, String)>> {
+        Ok(self
+            .work
+            .changes
+            .iter()
+            .find(|(c, _)| c.version == version)
+            .map(|(c, _)| (c.author.clone(), c.at.clone())))
+    }
+
+    async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>> {
+        Ok(self.work.mutations.get(&(client, seq)).cloned())
+    }
+
+    async fn recorded_by_id(&mut self, mutation: Id) -> StorageResult<Option<Recorded>> {
+        Ok(self
+            .work
+            .mutations
+            .values()
+            .find(|r| r.mutation_id == mutation)
+            .cloned())
+    }
+
+    async fn last_seq(&mut self, client: Id) -> StorageResult<u64> {
+        Ok(self.work.clients.get(&client).copied().unwrap_or(0))
+    }
+
+    async fn record(&mut self, client: Id, result: &MutationResult) -> StorageResult<()> {
+        self.work.mutations.insert(
+            (client, result.seq),
+            Recorded {
+                mutation_id: result.mutation_id,
+                result: result.clone(),
+            },
+        );
+        let last = self.work.clients.entry(client).or_insert(0);
+        *last = (*last).max(result.seq);
+        Ok(())
+    }
+
+    async fn put_item(&mut self, item: &StoredItem) -> StorageResult<()> {
+        self.work.items.insert(item.id, item.clone());
+        Ok(())
+    }
+
+    async fn append(&mut self, change: NewChange) -> StorageResult<u64> {
+        let version = self.work.row.head + 1;
+        self.work.row.head = version;
+        let subject = change.author.subject.clone();
+        self.work
+            .changes
+            .push((change.at_version(version), subject));
+        Ok(version)
+    }
+
+    async fn conflict(&mut self, id: Id) -> StorageResult<Option<(Conflict, bool)>> {
+        Ok(self
+            .work
+            .conflicts
+            .get(&id)
+            .map(|(c, _, resolved)| (c.clone(), resolved.is_none())))
+    }
+
+    async fn open_conflict(&mut self, conflict: &Conflict, version: u64) -> StorageResult<()> {
+        self.work
+            .conflicts
+            .insert(conflict.id, (conflict.clone(), version, None));
+        Ok(())
+    }
+
+    async fn close_conflict(&mut self, id: Id, version: u64) -> StorageResult<()> {
+        if let Some(entry) = self.work.conflicts.get_mut(&id) {
+            entry.2 = Some(version);
+        }
+        Ok(())
+    }
+
+    async fn audit(&mut self, event: AuditEvent) -> StorageResult<()> {
+        self.audit.push(event);
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> StorageResult<u64> {
+        let this = *self;
+        if this
+            .failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(StorageError::Unavailable(
+                "the server stopped before the commit".into(),
+            ));
+        }
+        let MemoryTx {
+            mut guard,
+            work,
+            audit,
+            audit_log,
+            ..
+        } = this;
+        let head = work.row.head;
+        *guard = work;
+        drop(guard);
+        audit_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(audit);
+        Ok(head)
+    }
+}

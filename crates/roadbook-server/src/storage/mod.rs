@@ -1,0 +1,195 @@
+//! Where the server keeps programs: PostgreSQL in production, memory in the deterministic
+//! simulation. The engine ([`crate::engine`]) holds the sync's rules and calls this trait; the
+//! same conformance tests run against both implementations.
+
+pub mod memory;
+pub mod postgres;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use roadbook_model::{Id, Kind};
+use roadbook_protocol::{Change, Conflict, ItemState, MutationResult, Origin};
+use serde_json::{Map, Value};
+
+/// Who made a change: the token's subject (for audit) and the name shown in history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub subject: String,
+    pub name: String,
+}
+
+/// An item as stored: every field, `position` and `deleted` among them, and the version
+/// where each was last written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    pub kind: Kind,
+    pub id: Id,
+    pub fields: Map<String, Value>,
+    pub versions: BTreeMap<String, u64>,
+}
+
+impl StoredItem {
+    pub fn deleted(&self) -> bool {
+        self.fields
+            .get("deleted")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    pub fn state(&self) -> ItemState {
+        ItemState {
+            kind: self.kind,
+            id: self.id,
+            fields: self.fields.clone(),
+            versions: self.versions.clone(),
+        }
+    }
+}
+
+/// A change to append to the log; the storage gives it the next version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChange {
+    pub kind: Kind,
+    pub item_id: Id,
+    pub author: Author,
+    pub at: String,
+    pub fields: Map<String, Value>,
+    pub origin: Option<Origin>,
+}
+
+impl NewChange {
+    pub fn at_version(&self, version: u64) -> Change {
+        Change {
+            version,
+            kind: self.kind,
+            item_id: self.item_id,
+            author: self.author.name.clone(),
+            at: self.at.clone(),
+            fields: self.fields.clone(),
+            origin: self.origin,
+        }
+    }
+}
+
+/// A mutation's first result, kept so a replay gets it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub mutation_id: Id,
+    pub result: MutationResult,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramRow {
+    pub id: Id,
+    pub name: String,
+    pub head: u64,
+    pub floor: u64,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub at: String,
+    pub subject: String,
+    pub program: Option<Id>,
+    pub action: String,
+    pub detail: Value,
+}
+
+/// A new program, written whole or not at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProgram {
+    pub id: Id,
+    pub name: String,
+    pub created_by: Author,
+    pub at: String,
+    /// Every item with the version of its change (1, 2, 3, ...).
+    pub items: Vec<StoredItem>,
+    pub changes: Vec<NewChange>,
+    /// The publishing client and the last sequence number its snapshot holds.
+    pub client: Id,
+    pub last_seq: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("no such program")]
+    NotFound,
+    #[error("the program is on the server already")]
+    Exists,
+    /// The database cannot be reached or failed mid-way; nothing of the transaction is kept.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Whether the database answers (`/readyz`).
+    async fn ping(&self) -> StorageResult<()>;
+    async fn programs(&self) -> StorageResult<Vec<ProgramRow>>;
+    async fn program(&self, id: Id) -> StorageResult<Option<ProgramRow>>;
+    /// Writes a new program with its items, log, publishing client and audit line.
+    async fn create_program(&self, program: NewProgram, audit: AuditEvent) -> StorageResult<u64>;
+    /// Opens the program's write transaction: one writer per program at a time, so log
+    /// positions commit in order.
+    async fn begin(&self, program: Id) -> StorageResult<Box<dyn ProgramTx>>;
+    /// Changes after `after`, at most `limit`, in order.
+    async fn changes_after(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<Change>>;
+    /// Every item (tombstones included) and the head they are as of.
+    async fn snapshot(&self, program: Id) -> StorageResult<(Vec<ItemState>, u64)>;
+    async fn open_conflicts(&self, program: Id) -> StorageResult<Vec<Conflict>>;
+    /// Records a client that joined, with the last sequence number it has used (kept if the
+    /// client is known already).
+    async fn register_client(&self, program: Id, client: Id, last_seq: u64) -> StorageResult<()>;
+    /// Drops the log at and below `through` (the program's items stay): pulls from before it
+    /// get the whole program.
+    async fn compact(&self, program: Id, through: u64) -> StorageResult<()>;
+    /// Audit lines, newest last.
+    async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>>;
+}
+
+/// A program's write transaction. Dropped without [`ProgramTx::commit`], nothing is kept.
+#[async_trait]
+pub trait ProgramTx: Send {
+    /// The last log position before this transaction's changes.
+    fn head(&self) -> u64;
+    async fn item(&mut self, id: Id) -> StorageResult<Option<StoredItem>>;
+    /// The names of the live items of `kind` other than `except` (statuses and owners).
+    async fn names(&mut self, kind: Kind, except: Id) -> StorageResult<Vec<String>>;
+    /// Live items whose fields mention `id` (the engine checks which really refer to it).
+    async fn mentions(&mut self, id: Id) -> StorageResult<Vec<StoredItem>>;
+    /// The value a field had at `version`: the latest change to it at or before then.
+    async fn value_at(
+        &mut self,
+        item: Id,
+        field: &str,
+        version: u64,
+    ) -> StorageResult<Option<Value>>;
+    /// Who made the change at `version`, and when.
+    async fn change_author(&mut self, version: u64) -> StorageResult<Option<(String, String)>>;
+    async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>>;
+    async fn recorded_by_id(&mut self, mutation: Id) -> StorageResult<Option<Recorded>>;
+    /// The last sequence number the client has pushed (0 for a client never seen).
+    async fn last_seq(&mut self, client: Id) -> StorageResult<u64>;
+    async fn record(&mut self, client: Id, result: &MutationResult) -> StorageResult<()>;
+    async fn put_item(&mut self, item: &StoredItem) -> StorageResult<()>;
+    /// Appends to the log and returns the change's version.
+    async fn append(&mut self, change: NewChange) -> StorageResult<u64>;
+    /// A conflict and whether it is still open.
+    async fn conflict(&mut self, id: Id) -> StorageResult<Option<(Conflict, bool)>>;
+    async fn open_conflict(&mut self, conflict: &Conflict, version: u64) -> StorageResult<()>;
+    async fn close_conflict(&mut self, id: Id, version: u64) -> StorageResult<()>;
+    async fn audit(&mut self, event: AuditEvent) -> StorageResult<()>;
+    /// Makes everything durable at once and returns the new head.
+    async fn commit(self: Box<Self>) -> StorageResult<u64>;
+}

@@ -1,0 +1,800 @@
+//! Programs on PostgreSQL: the storage the server runs with (tokio-postgres, pooled by
+//! deadpool).
+//!
+//! A program's writes are serialized by a row lock on its `programs` row, taken when the
+//! transaction opens and held until it commits; the head (the last log position) is written in
+//! the same transaction. So log positions commit in the order they were handed out, and a pull
+//! of "changes after my cursor" never skips one that commits later. Each commit notifies the
+//! `roadbook_changes` channel, which every server process listens on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use roadbook_model::{Id, Kind};
+use roadbook_protocol::{Change, Conflict, ItemState, MutationResult, Origin};
+use serde_json::{Map, Value};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{AsyncMessage, NoTls, Row};
+use uuid::Uuid;
+
+use super::{
+    AuditEvent, NewChange, NewProgram, ProgramRow, ProgramTx, Recorded, Storage, StorageError,
+    StorageResult, StoredItem,
+};
+use crate::live::Live;
+
+/// The channel every commit notifies with `program:head`.
+pub const CHANNEL: &str = "roadbook_changes";
+
+/// The schema, in order; each runs once, in a transaction, recorded in `schema_migrations`.
+/// Released migrations are never edited: add a file.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "sync", include_str!("../../migrations/0001_sync.sql"))];
+
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    /// Tests only: each commit waits up to this long first (a slow disk, a busy database), to
+    /// show that log positions still commit in order.
+    commit_delay: Option<Duration>,
+}
+
+impl std::fmt::Debug for PgStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStorage").finish_non_exhaustive()
+    }
+}
+
+fn unavailable(err: impl std::error::Error) -> StorageError {
+    StorageError::Unavailable(describe(&err))
+}
+
+/// An error with its causes (tokio-postgres says only "db error" at the top; the server's
+/// message is in the source).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    text
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(what.to_string())
+}
+
+fn uuid(id: Id) -> Uuid {
+    id.as_uuid()
+}
+
+fn id(uuid: Uuid) -> Id {
+    Id::from(uuid)
+}
+
+fn version(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, column: &str) -> StorageResult<T> {
+    row.try_get(column).map_err(corrupt)
+}
+
+fn kind(text: &str) -> StorageResult<Kind> {
+    text.parse().map_err(corrupt)
+}
+
+fn object(value: Value) -> StorageResult<Map<String, Value>> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(corrupt(format!("expected an object, found {other}"))),
+    }
+}
+
+fn item_of(row: &Row) -> StorageResult<StoredItem> {
+    Ok(StoredItem {
+        kind: kind(get(row, "kind")?)?,
+        id: id(get(row, "id")?),
+        fields: object(get(row, "fields")?)?,
+        versions: serde_json::from_value(get(row, "versions")?).map_err(corrupt)?,
+    })
+}
+
+fn change_of(row: &Row) -> StorageResult<Change> {
+    let client: Option<Uuid> = get(row, "client_id")?;
+    let seq: Option<i64> = get(row, "client_seq")?;
+    Ok(Change {
+        version: version(get(row, "version")?),
+        kind: kind(get(row, "kind")?)?,
+        item_id: id(get(row, "item_id")?),
+        author: get(row, "author_name")?,
+        at: get(row, "at")?,
+        fields: object(get(row, "fields")?)?,
+        origin: client.zip(seq).map(|(client, seq)| Origin {
+            client_id: id(client),
+            seq: version(seq),
+        }),
+    })
+}
+
+fn program_row(row: &Row) -> StorageResult<ProgramRow> {
+    Ok(ProgramRow {
+        id: id(get(row, "id")?),
+        name: get(row, "name")?,
+        head: version(get(row, "head")?),
+        floor: version(get(row, "floor")?),
+    })
+}
+
+fn recorded_of(row: &Row) -> StorageResult<Recorded> {
+    Ok(Recorded {
+        mutation_id: id(get(row, "mutation_id")?),
+        result: serde_json::from_value(get(row, "result")?).map_err(corrupt)?,
+    })
+}
+
+impl PgStorage {
+    /// Connects, and brings the schema up to date (the migrations are in the binary).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<PgStorage, String> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| format!("the URL cannot be read: {e}"))?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(usize::try_from(max_connections).unwrap_or(16))
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let storage = PgStorage {
+            pool,
+            config,
+            commit_delay: None,
+        };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    async fn client(&self) -> StorageResult<Object> {
+        self.pool.get().await.map_err(unavailable)
+    }
+
+    /// Runs the migrations this database lacks, one server process at a time (an advisory
+    /// lock: several processes start together behind a load balancer).
+    async fn migrate(&self) -> Result<(), String> {
+        let mut client = self.client().await.map_err(|e| e.to_string())?;
+        client
+            .batch_execute(
+                "SELECT pg_advisory_lock(7261646);
+                 CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());",
+            )
+            .await
+            .map_err(|e| describe(&e))?;
+        let result = async {
+            for (number, name, sql) in MIGRATIONS {
+                let done = client
+                    .query_opt(
+                        "SELECT 1 FROM schema_migrations WHERE version = $1",
+                        &[number],
+                    )
+                    .await?
+                    .is_some();
+                if done {
+                    continue;
+                }
+                let tx = client.transaction().await?;
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    &[number, name],
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            Ok::<(), tokio_postgres::Error>(())
+        }
+        .await;
+        let _ = client
+            .batch_execute("SELECT pg_advisory_unlock(7261646)")
+            .await;
+        result.map_err(|e| {
+            format!(
+                "the schema could not be brought up to date: {}",
+                describe(&e)
+            )
+        })
+    }
+
+    /// Listens for every server process's commits and passes the heads to `live`, for as long
+    /// as the server runs; a lost connection is made again.
+    pub async fn listen(self, live: Arc<Live>) {
+        loop {
+            match self.config.connect(NoTls).await {
+                Ok((client, mut connection)) => {
+                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                    // The connection yields notifications as it is polled.
+                    let pump = tokio::spawn(async move {
+                        let mut messages =
+                            futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                        use futures_util::StreamExt;
+                        while let Some(message) = messages.next().await {
+                            match message {
+                                Ok(AsyncMessage::Notification(note)) => {
+                                    if tx.send(note.payload().to_owned()).is_err() {
+                                        break;
+                                    }
+                                }
+                                Ok(_) => {}
+                                Err(_) => break,
+                            }
+                        }
+                    });
+                    if client
+                        .batch_execute(&format!("LISTEN {CHANNEL}"))
+                        .await
+                        .is_ok()
+                    {
+                        while let Some(payload) = rx.recv().await {
+                            let mut parts = payload.splitn(2, ':');
+                            let program = parts.next().and_then(|p| p.parse::<Id>().ok());
+                            let head = parts.next().and_then(|h| h.parse::<u64>().ok());
+                            if let (Some(program), Some(head)) = (program, head) {
+                                live.publish(program, head);
+                            }
+                        }
+                    }
+                    pump.abort();
+                    tracing::warn!("lost the change notifications; listening again");
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for changes; trying again");
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Tests only: delays each program commit by up to `most` (see `commit_delay`).
+    pub fn with_commit_delay(mut self, most: Duration) -> PgStorage {
+        self.commit_delay = Some(most);
+        self
+    }
+
+    /// How many pooled connections exist and how many are idle (for operations).
+    pub fn pool_status(&self) -> (usize, usize) {
+        let status = self.pool.status();
+        (status.size, status.available)
+    }
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    async fn ping(&self) -> StorageResult<()> {
+        self.client()
+            .await?
+            .execute("SELECT 1", &[])
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn programs(&self) -> StorageResult<Vec<ProgramRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, name, head, floor FROM programs ORDER BY created_at, id",
+                &[],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(program_row).collect()
+    }
+
+    async fn program(&self, program: Id) -> StorageResult<Option<ProgramRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT id, name, head, floor FROM programs WHERE id = $1",
+                &[&uuid(program)],
+            )
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(program_row).transpose()
+    }
+
+    async fn create_program(&self, program: NewProgram, audit: AuditEvent) -> StorageResult<u64> {
+        let mut tx = PgTx::begin(self.client().await?, program.id, None).await?;
+        let head = program.changes.len() as u64;
+        let created = tx
+            .exec(
+                "INSERT INTO programs (id, name, head, created_by, created_at) VALUES ($1, $2, 0, $3, $4)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&uuid(program.id), &program.name, &program.created_by.subject, &program.at],
+            )
+            .await?;
+        if created == 0 {
+            return Err(StorageError::Exists);
+        }
+        for item in &program.items {
+            tx.put_item(item).await?;
+        }
+        for change in program.changes {
+            tx.append(change).await?;
+        }
+        tx.exec(
+            "INSERT INTO clients (program_id, client_id, last_seq) VALUES ($1, $2, $3)",
+            &[
+                &uuid(program.id),
+                &uuid(program.client),
+                &signed(program.last_seq),
+            ],
+        )
+        .await?;
+        tx.audit(audit).await?;
+        let written = Box::new(tx).commit().await?;
+        debug_assert_eq!(written, head);
+        Ok(written)
+    }
+
+    async fn begin(&self, program: Id) -> StorageResult<Box<dyn ProgramTx>> {
+        let client = self.client().await?;
+        let mut tx = PgTx::begin(client, program, Some(())).await?;
+        tx.commit_delay = self.commit_delay;
+        Ok(Box::new(tx))
+    }
+
+    async fn changes_after(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<Change>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT version, kind, item_id, fields, author_name, at, client_id, client_seq FROM changes
+                 WHERE program_id = $1 AND version > $2 ORDER BY version LIMIT $3",
+                &[&uuid(program), &signed(after), &i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(change_of).collect()
+    }
+
+    async fn snapshot(&self, program: Id) -> StorageResult<(Vec<ItemState>, u64)> {
+        // One repeatable-read transaction: the items and the head are one moment.
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(unavailable)?;
+        let head = tx
+            .query_opt("SELECT head FROM programs WHERE id = $1", &[&uuid(program)])
+            .await
+            .map_err(unavailable)?
+            .ok_or(StorageError::NotFound)?;
+        let head = version(get(&head, "head")?);
+        let rows = tx
+            .query(
+                "SELECT id, kind, fields, versions FROM items WHERE program_id = $1 ORDER BY kind, id",
+                &[&uuid(program)],
+            )
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(|r| item_of(r).map(|i| i.state()))
+            .collect::<StorageResult<Vec<_>>>()?;
+        Ok((items, head))
+    }
+
+    async fn open_conflicts(&self, program: Id) -> StorageResult<Vec<Conflict>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL ORDER BY opened_version, id",
+                &[&uuid(program)],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn register_client(&self, program: Id, client: Id, last_seq: u64) -> StorageResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO clients (program_id, client_id, last_seq) VALUES ($1, $2, $3)
+                 ON CONFLICT (program_id, client_id) DO NOTHING",
+                &[&uuid(program), &uuid(client), &signed(last_seq)],
+            )
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn compact(&self, program: Id, through: u64) -> StorageResult<()> {
+        let mut tx = PgTx::begin(self.client().await?, program, Some(())).await?;
+        tx.exec(
+            "UPDATE programs SET floor = greatest(floor, $2) WHERE id = $1",
+            &[&uuid(program), &signed(through)],
+        )
+        .await?;
+        tx.exec(
+            "DELETE FROM changes WHERE program_id = $1 AND version <= $2",
+            &[&uuid(program), &signed(through)],
+        )
+        .await?;
+        Box::new(tx).commit().await.map(|_| ())
+    }
+
+    async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT at, subject, program_id, action, detail FROM audit WHERE $1::uuid IS NULL OR program_id = $1 ORDER BY id",
+                &[&program.map(uuid)],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEvent {
+                    at: get(r, "at")?,
+                    subject: get(r, "subject")?,
+                    program: get::<Option<Uuid>>(r, "program_id")?.map(id),
+                    action: get(r, "action")?,
+                    detail: get(r, "detail")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A transaction on one pooled connection. Dropped without a commit, the connection leaves the
+/// pool and closes, so PostgreSQL rolls the transaction back and nobody reuses it half-done.
+struct PgTx {
+    client: Option<Object>,
+    program: Id,
+    head: u64,
+    committed: bool,
+    commit_delay: Option<Duration>,
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if !self.committed
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
+        }
+    }
+}
+
+impl PgTx {
+    /// `BEGIN`, and with `lock`, the program's row lock (which also reads its head).
+    async fn begin(client: Object, program: Id, lock: Option<()>) -> StorageResult<PgTx> {
+        let mut tx = PgTx {
+            client: Some(client),
+            program,
+            head: 0,
+            committed: false,
+            commit_delay: None,
+        };
+        tx.db()?.batch_execute("BEGIN").await.map_err(unavailable)?;
+        if lock.is_some() {
+            let row = tx
+                .db()?
+                .query_opt(
+                    "SELECT head FROM programs WHERE id = $1 FOR UPDATE",
+                    &[&uuid(program)],
+                )
+                .await
+                .map_err(unavailable)?
+                .ok_or(StorageError::NotFound)?;
+            tx.head = version(get(&row, "head")?);
+        }
+        Ok(tx)
+    }
+
+    fn db(&self) -> StorageResult<&Object> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| StorageError::Unavailable("the transaction has ended".into()))
+    }
+
+    async fn exec(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StorageResult<u64> {
+        let db = self.db()?;
+        let statement = db.prepare_cached(sql).await.map_err(unavailable)?;
+        db.execute(&statement, params).await.map_err(unavailable)
+    }
+
+    async fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StorageResult<Vec<Row>> {
+        let db = self.db()?;
+        let statement = db.prepare_cached(sql).await.map_err(unavailable)?;
+        db.query(&statement, params).await.map_err(unavailable)
+    }
+
+    async fn one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StorageResult<Option<Row>> {
+        let db = self.db()?;
+        let statement = db.prepare_cached(sql).await.map_err(unavailable)?;
+        db.query_opt(&statement, params).await.map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl ProgramTx for PgTx {
+    fn head(&self) -> u64 {
+        self.head
+    }
+
+    async fn item(&mut self, item: Id) -> StorageResult<Option<StoredItem>> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT id, kind, fields, versions FROM items WHERE program_id = $1 AND id = $2",
+                &[&program, &uuid(item)],
+            )
+            .await?;
+        row.as_ref().map(item_of).transpose()
+    }
+
+    async fn names(&mut self, kind: Kind, except: Id) -> StorageResult<Vec<String>> {
+        let program = uuid(self.program);
+        let rows = self
+            .query(
+                "SELECT fields->>'name' AS name FROM items WHERE program_id = $1 AND kind = $2 AND NOT deleted AND id <> $3",
+                &[&program, &kind.as_str(), &uuid(except)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| get::<Option<String>>(r, "name").map(Option::unwrap_or_default))
+            .collect()
+    }
+
+    async fn mentions(&mut self, item: Id) -> StorageResult<Vec<StoredItem>> {
+        let program = uuid(self.program);
+        let rows = self
+            .query(
+                "SELECT id, kind, fields, versions FROM items
+                 WHERE program_id = $1 AND NOT deleted AND id <> $2 AND strpos(fields::text, $3) > 0",
+                &[&program, &uuid(item), &item.to_string()],
+            )
+            .await?;
+        rows.iter().map(item_of).collect()
+    }
+
+    async fn value_at(&mut self, item: Id, field: &str, at: u64) -> StorageResult<Option<Value>> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT fields -> $3 AS value FROM changes
+                 WHERE program_id = $1 AND item_id = $2 AND version <= $4 AND fields ? $3
+                 ORDER BY version DESC LIMIT 1",
+                &[&program, &uuid(item), &field, &signed(at)],
+            )
+            .await?;
+        row.map(|r| get::<Value>(&r, "value")).transpose()
+    }
+
+    async fn change_author(&mut self, at: u64) -> StorageResult<Option<(String, String)>> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT author_name, at FROM changes WHERE program_id = $1 AND version = $2",
+                &[&program, &signed(at)],
+            )
+            .await?;
+        row.map(|r| Ok((get(&r, "author_name")?, get(&r, "at")?)))
+            .transpose()
+    }
+
+    async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT mutation_id, result FROM mutations WHERE program_id = $1 AND client_id = $2 AND seq = $3",
+                &[&program, &uuid(client), &signed(seq)],
+            )
+            .await?;
+        row.as_ref().map(recorded_of).transpose()
+    }
+
+    async fn recorded_by_id(&mut self, mutation: Id) -> StorageResult<Option<Recorded>> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT mutation_id, result FROM mutations WHERE program_id = $1 AND mutation_id = $2 LIMIT 1",
+                &[&program, &uuid(mutation)],
+            )
+            .await?;
+        row.as_ref().map(recorded_of).transpose()
+    }
+
+    async fn last_seq(&mut self, client: Id) -> StorageResult<u64> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT last_seq FROM clients WHERE program_id = $1 AND client_id = $2",
+                &[&program, &uuid(client)],
+            )
+            .await?;
+        Ok(row
+            .map(|r| get::<i64>(&r, "last_seq").map(version))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
+    async fn record(&mut self, client: Id, result: &MutationResult) -> StorageResult<()> {
+        let program = uuid(self.program);
+        let body = serde_json::to_value(result).map_err(corrupt)?;
+        self.exec(
+            "INSERT INTO mutations (program_id, client_id, seq, mutation_id, result) VALUES ($1, $2, $3, $4, $5)",
+            &[&program, &uuid(client), &signed(result.seq), &uuid(result.mutation_id), &body],
+        )
+        .await?;
+        self.exec(
+            "INSERT INTO clients (program_id, client_id, last_seq) VALUES ($1, $2, $3)
+             ON CONFLICT (program_id, client_id) DO UPDATE SET last_seq = greatest(clients.last_seq, excluded.last_seq)",
+            &[&program, &uuid(client), &signed(result.seq)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn put_item(&mut self, item: &StoredItem) -> StorageResult<()> {
+        let program = uuid(self.program);
+        let versions = serde_json::to_value(&item.versions).map_err(corrupt)?;
+        self.exec(
+            "INSERT INTO items (program_id, id, kind, fields, versions, deleted) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (program_id, id) DO UPDATE SET fields = excluded.fields, versions = excluded.versions, deleted = excluded.deleted",
+            &[
+                &program,
+                &uuid(item.id),
+                &item.kind.as_str(),
+                &Value::Object(item.fields.clone()),
+                &versions,
+                &item.deleted(),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn append(&mut self, change: NewChange) -> StorageResult<u64> {
+        let program = uuid(self.program);
+        let version = self.head + 1;
+        self.exec(
+            "INSERT INTO changes (program_id, version, kind, item_id, fields, author_subject, author_name, at, client_id, client_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &program,
+                &signed(version),
+                &change.kind.as_str(),
+                &uuid(change.item_id),
+                &Value::Object(change.fields),
+                &change.author.subject,
+                &change.author.name,
+                &change.at,
+                &change.origin.map(|o| uuid(o.client_id)),
+                &change.origin.map(|o| signed(o.seq)),
+            ],
+        )
+        .await?;
+        self.head = version;
+        Ok(version)
+    }
+
+    async fn conflict(&mut self, conflict: Id) -> StorageResult<Option<(Conflict, bool)>> {
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT body, resolved_version FROM conflicts WHERE program_id = $1 AND id = $2",
+                &[&program, &uuid(conflict)],
+            )
+            .await?;
+        row.map(|r| {
+            let body: Conflict = serde_json::from_value(get(&r, "body")?).map_err(corrupt)?;
+            let resolved: Option<i64> = get(&r, "resolved_version")?;
+            Ok((body, resolved.is_none()))
+        })
+        .transpose()
+    }
+
+    async fn open_conflict(&mut self, conflict: &Conflict, at: u64) -> StorageResult<()> {
+        let program = uuid(self.program);
+        let body = serde_json::to_value(conflict).map_err(corrupt)?;
+        self.exec(
+            "INSERT INTO conflicts (id, program_id, body, opened_version) VALUES ($1, $2, $3, $4)",
+            &[&uuid(conflict.id), &program, &body, &signed(at)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn close_conflict(&mut self, conflict: Id, at: u64) -> StorageResult<()> {
+        let program = uuid(self.program);
+        self.exec(
+            "UPDATE conflicts SET resolved_version = $3 WHERE program_id = $1 AND id = $2",
+            &[&program, &uuid(conflict), &signed(at)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn audit(&mut self, event: AuditEvent) -> StorageResult<()> {
+        self.exec(
+            "INSERT INTO audit (at, subject, program_id, action, detail) VALUES ($1, $2, $3, $4, $5)",
+            &[&event.at, &event.subject, &event.program.map(uuid), &event.action, &event.detail],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn commit(mut self: Box<Self>) -> StorageResult<u64> {
+        let program = uuid(self.program);
+        let head = self.head;
+        self.exec(
+            "UPDATE programs SET head = $2 WHERE id = $1",
+            &[&program, &signed(head)],
+        )
+        .await?;
+        // Delivered when the transaction commits, to every listening server process.
+        self.exec(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &format!("{}:{head}", self.program)],
+        )
+        .await?;
+        if let Some(most) = self.commit_delay {
+            // A varying delay (from the clock's low bits): commits finish in a shuffled order
+            // unless something keeps them in order.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let most = u32::try_from(most.as_millis()).unwrap_or(u32::MAX).max(1);
+            tokio::time::sleep(Duration::from_millis(u64::from(nanos % most))).await;
+        }
+        self.db()?
+            .batch_execute("COMMIT")
+            .await
+            .map_err(unavailable)?;
+        self.committed = true;
+        Ok(head)
+    }
+}

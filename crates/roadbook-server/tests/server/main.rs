@@ -1,0 +1,853 @@
+//! The engine's rules, run against both storages: memory (what the simulation uses) and a real
+//! PostgreSQL cluster the test starts itself. What holds here holds for the server as deployed.
+
+// A test that fails should stop at once with the value that was wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod ordering;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use roadbook_harness::Postgres;
+use roadbook_model::{Handbook, Id, Kind, OrderKey, sample};
+use roadbook_protocol::{
+    Choice, FieldChange, Item, Mutation, MutationResult, Operation, Outcome, PublishRequest,
+    PushRequest, Role,
+};
+use roadbook_server::engine::{Caller, Engine, EngineError, system_clock};
+use roadbook_server::live::Live;
+use roadbook_server::storage::memory::MemoryStorage;
+use roadbook_server::storage::postgres::PgStorage;
+use roadbook_server::storage::{Author, Storage};
+use serde_json::{Value, json};
+
+static CLUSTER: OnceLock<Postgres> = OnceLock::new();
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+/// A database of its own in the test binary's one cluster.
+pub fn pg_url() -> String {
+    let pg = CLUSTER.get_or_init(Postgres::start);
+    let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+    pg.database(&format!("engine_{}_{n}", std::process::id()))
+}
+
+pub async fn postgres() -> Arc<dyn Storage> {
+    Arc::new(PgStorage::connect(&pg_url(), 8).await.unwrap())
+}
+
+pub fn memory() -> Arc<dyn Storage> {
+    Arc::new(MemoryStorage::new())
+}
+
+pub fn engine(storage: Arc<dyn Storage>) -> Engine {
+    Engine::new(storage, Arc::new(Live::new()), system_clock())
+        .with_wait(Duration::from_millis(400))
+}
+
+pub fn caller(subject: &str, role: Option<Role>) -> Caller {
+    Caller {
+        author: Author {
+            subject: subject.into(),
+            name: format!("{subject} (name)"),
+        },
+        groups: Vec::new(),
+        role,
+    }
+}
+
+pub fn lead() -> Caller {
+    caller("lead", Some(Role::Lead))
+}
+
+pub fn editor(name: &str) -> Caller {
+    caller(name, Some(Role::Editor))
+}
+
+/// The sample program as a lead publishes it: every item with its fields and an order key.
+pub fn publish_request(handbook: &Handbook, client: Id) -> PublishRequest {
+    let mut last: BTreeMap<Kind, OrderKey> = BTreeMap::new();
+    let items = handbook
+        .entities()
+        .into_iter()
+        .map(|(_, e)| {
+            let key = OrderKey::after(last.get(&e.kind()));
+            last.insert(e.kind(), key.clone());
+            let mut fields = e.to_fields().unwrap();
+            fields.remove("id");
+            fields.insert("position".into(), json!(key.as_str()));
+            Item {
+                kind: e.kind(),
+                id: e.id(),
+                fields,
+            }
+        })
+        .collect();
+    PublishRequest {
+        program: handbook.program.id,
+        client_id: client,
+        next_seq: 1,
+        items,
+    }
+}
+
+/// A published sample and the engine it is on.
+pub async fn published(storage: Arc<dyn Storage>) -> (Engine, Handbook, u64) {
+    let engine = engine(storage);
+    let handbook = sample::builder_insights().unwrap();
+    let answer = engine
+        .publish(&lead(), publish_request(&handbook, Id::new()))
+        .await
+        .unwrap();
+    (engine, handbook, answer.cursor)
+}
+
+pub fn update(seq: u64, kind: Kind, item: Id, fields: &[(&str, Value, u64)]) -> Mutation {
+    Mutation {
+        seq,
+        mutation_id: Id::new(),
+        kind,
+        item_id: item,
+        operation: Operation::Update {
+            fields: fields
+                .iter()
+                .map(|(f, v, base)| {
+                    (
+                        (*f).to_owned(),
+                        FieldChange {
+                            value: v.clone(),
+                            base_version: *base,
+                        },
+                    )
+                })
+                .collect(),
+        },
+    }
+}
+
+pub async fn push_one(
+    engine: &Engine,
+    who: &Caller,
+    program: Id,
+    client: Id,
+    mutation: Mutation,
+) -> MutationResult {
+    let mut answer = engine
+        .push(
+            who,
+            program,
+            PushRequest {
+                client_id: client,
+                mutations: vec![mutation],
+            },
+        )
+        .await
+        .unwrap();
+    answer.results.pop().unwrap()
+}
+
+pub async fn field(engine: &Engine, program: Id, item: Id, name: &str) -> Value {
+    let (items, _) = engine.storage().snapshot(program).await.unwrap();
+    items
+        .into_iter()
+        .find(|i| i.id == item)
+        .unwrap()
+        .fields
+        .get(name)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Each scenario against both storages.
+macro_rules! both {
+    ($($scenario:ident),+ $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn in_memory() {
+                    super::$scenario(super::memory()).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() {
+                    super::$scenario(super::postgres().await).await
+                }
+            }
+        )+
+    };
+}
+
+both!(
+    publish_then_join_gives_the_same_program,
+    a_replay_is_answered_with_its_first_result_and_a_gap_is_refused,
+    the_last_writer_wins_an_ordinary_field_and_both_values_stay_in_the_log,
+    a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves,
+    sets_edited_on_both_sides_keep_both_additions,
+    a_delete_and_an_edit_that_meet_are_a_conflict,
+    a_merge_the_model_refuses_is_a_conflict_not_a_broken_item,
+    a_refused_change_does_not_stop_the_next_ones,
+    pulls_come_in_pages_and_a_compacted_log_answers_with_the_program,
+    a_long_poll_answers_when_the_log_moves,
+);
+
+async fn publish_then_join_gives_the_same_program(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    assert_eq!(cursor as usize, handbook.item_count());
+    let snapshot = engine
+        .join(&editor("sam"), program, Id::new(), 1)
+        .await
+        .unwrap();
+    assert_eq!(snapshot.cursor, cursor);
+    assert_eq!(snapshot.items.len(), handbook.item_count());
+    let decision = snapshot
+        .items
+        .iter()
+        .find(|i| i.id == handbook.decisions[0].id)
+        .unwrap();
+    assert_eq!(decision.fields["title"], json!(handbook.decisions[0].title));
+    assert!(decision.versions.values().all(|v| *v >= 1 && *v <= cursor));
+
+    let again = engine
+        .publish(&lead(), publish_request(&handbook, Id::new()))
+        .await
+        .unwrap_err();
+    assert!(matches!(again, EngineError::Exists(_)), "{again}");
+    let viewer = caller("vic", Some(Role::Viewer));
+    let mut other = sample::builder_insights().unwrap();
+    other.program.id = Id::new();
+    let refused = engine
+        .publish(&viewer, publish_request(&other, Id::new()))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, EngineError::Forbidden(_)), "{refused}");
+    let nobody = engine.programs(&caller("nobody", None)).await.unwrap_err();
+    assert!(matches!(nobody, EngineError::Forbidden(_)), "{nobody}");
+}
+
+async fn a_replay_is_answered_with_its_first_result_and_a_gap_is_refused(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let decision = handbook.decisions[0].id;
+    let client = Id::new();
+    let first = update(
+        1,
+        Kind::Decision,
+        decision,
+        &[("title", json!("Okta, first"), cursor)],
+    );
+    let result = push_one(&engine, &editor("sam"), program, client, first.clone()).await;
+    let Outcome::Applied { version, .. } = result.outcome else {
+        panic!("{result:?}")
+    };
+    assert_eq!(version, cursor + 1);
+
+    // The same push again (the answer was lost): the same result, nothing applied twice.
+    let replay = push_one(&engine, &editor("sam"), program, client, first.clone()).await;
+    assert_eq!(replay, result);
+    let head = engine
+        .storage()
+        .program(program)
+        .await
+        .unwrap()
+        .unwrap()
+        .head;
+    assert_eq!(head, cursor + 1);
+
+    // A gap: seq 3 before 2.
+    let gap = engine
+        .push(
+            &editor("sam"),
+            program,
+            PushRequest {
+                client_id: client,
+                mutations: vec![update(
+                    3,
+                    Kind::Decision,
+                    decision,
+                    &[("title", json!("x"), cursor)],
+                )],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            gap,
+            EngineError::SequenceGap {
+                expected: 2,
+                got: 3
+            }
+        ),
+        "{gap}"
+    );
+    // Seq 1 again with another change: this client id was copied.
+    let reused = engine
+        .push(
+            &editor("sam"),
+            program,
+            PushRequest {
+                client_id: client,
+                mutations: vec![update(
+                    1,
+                    Kind::Decision,
+                    decision,
+                    &[("title", json!("y"), cursor)],
+                )],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(reused, EngineError::ClientReset { seq: 1 }),
+        "{reused}"
+    );
+    // The same change pushed from a copy under a new client id: applied once.
+    let copy = Id::new();
+    let mut from_copy = first;
+    from_copy.seq = 1;
+    let answered = push_one(&engine, &editor("sam"), program, copy, from_copy).await;
+    assert_eq!(answered.outcome, result.outcome);
+    let head = engine
+        .storage()
+        .program(program)
+        .await
+        .unwrap()
+        .unwrap()
+        .head;
+    assert_eq!(head, cursor + 1, "nothing applied twice");
+    assert_eq!(
+        field(&engine, program, decision, "title").await,
+        json!("Okta, first")
+    );
+}
+
+async fn the_last_writer_wins_an_ordinary_field_and_both_values_stay_in_the_log(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let risk = handbook.risks[0].id;
+    let (a, b) = (Id::new(), Id::new());
+    push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        a,
+        update(
+            1,
+            Kind::Risk,
+            risk,
+            &[("mitigation", json!("Ann's plan"), cursor)],
+        ),
+    )
+    .await;
+    let second = push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        b,
+        update(
+            1,
+            Kind::Risk,
+            risk,
+            &[("mitigation", json!("Ben's plan"), cursor)],
+        ),
+    )
+    .await;
+    assert!(
+        matches!(second.outcome, Outcome::Applied { ref conflicts, .. } if conflicts.is_empty()),
+        "{second:?}"
+    );
+    assert_eq!(
+        field(&engine, program, risk, "mitigation").await,
+        json!("Ben's plan")
+    );
+    let log = engine.pull(&lead(), program, cursor, 100).await.unwrap();
+    let values: Vec<(&str, &Value)> = log
+        .changes
+        .iter()
+        .map(|c| (c.author.as_str(), &c.fields["mitigation"]))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("ann (name)", &json!("Ann's plan")),
+            ("ben (name)", &json!("Ben's plan"))
+        ]
+    );
+}
+
+async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let decision = handbook.decisions[0].id;
+    let decided = handbook.status_named("Decided").unwrap().id;
+    let blocked = handbook.status_named("Blocked").unwrap().id;
+    let (a, b) = (Id::new(), Id::new());
+    push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        a,
+        update(
+            1,
+            Kind::Decision,
+            decision,
+            &[("status_id", json!(decided), cursor)],
+        ),
+    )
+    .await;
+    let clash = push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        b,
+        update(
+            1,
+            Kind::Decision,
+            decision,
+            &[
+                ("status_id", json!(blocked), cursor),
+                ("title", json!("Okta, per Ben"), cursor),
+            ],
+        ),
+    )
+    .await;
+    let Outcome::Applied { conflicts, version } = &clash.outcome else {
+        panic!("{clash:?}")
+    };
+    assert_eq!(conflicts.len(), 1);
+    assert!(*version > 0, "the title still applies");
+    let conflict = &conflicts[0];
+    assert_eq!(conflict.field, "status_id");
+    assert_eq!(
+        (
+            conflict.theirs.value.clone(),
+            conflict.theirs.author.as_str()
+        ),
+        (json!(decided), "ann (name)")
+    );
+    assert_eq!(
+        (conflict.mine.value.clone(), conflict.mine.author.as_str()),
+        (json!(blocked), "ben (name)")
+    );
+    assert_eq!(
+        field(&engine, program, decision, "status_id").await,
+        json!(decided),
+        "the server value stands"
+    );
+    assert_eq!(
+        field(&engine, program, decision, "title").await,
+        json!("Okta, per Ben")
+    );
+    assert_eq!(
+        engine
+            .storage()
+            .open_conflicts(program)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let resolve = |seq: u64, choice: Choice| Mutation {
+        seq,
+        mutation_id: Id::new(),
+        kind: Kind::Decision,
+        item_id: decision,
+        operation: Operation::Resolve {
+            conflict: conflict.id,
+            choice,
+        },
+    };
+    let by_editor = push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        b,
+        resolve(2, Choice::Mine),
+    )
+    .await;
+    assert!(
+        matches!(by_editor.outcome, Outcome::Rejected { ref code, .. } if code == "forbidden"),
+        "{by_editor:?}"
+    );
+    assert_eq!(
+        engine
+            .storage()
+            .open_conflicts(program)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let by_lead = push_one(
+        &engine,
+        &lead(),
+        program,
+        Id::new(),
+        resolve(1, Choice::Mine),
+    )
+    .await;
+    assert!(
+        matches!(by_lead.outcome, Outcome::Applied { version, .. } if version > 0),
+        "{by_lead:?}"
+    );
+    assert_eq!(
+        field(&engine, program, decision, "status_id").await,
+        json!(blocked)
+    );
+    assert!(
+        engine
+            .storage()
+            .open_conflicts(program)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn sets_edited_on_both_sides_keep_both_additions(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let d = &handbook.decisions[0];
+    let free: Vec<Id> = handbook
+        .owners
+        .iter()
+        .map(|o| o.id)
+        .filter(|o| !d.needed_from.contains(o))
+        .collect();
+    let with = |extra: Id| {
+        let mut list = d.needed_from.clone();
+        list.push(extra);
+        json!(list)
+    };
+    push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Decision,
+            d.id,
+            &[("needed_from", with(free[0]), cursor)],
+        ),
+    )
+    .await;
+    push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Decision,
+            d.id,
+            &[("needed_from", with(free[1]), cursor)],
+        ),
+    )
+    .await;
+    let mut expected = d.needed_from.clone();
+    expected.extend([free[0], free[1]]);
+    assert_eq!(
+        field(&engine, program, d.id, "needed_from").await,
+        json!(expected)
+    );
+}
+
+async fn a_delete_and_an_edit_that_meet_are_a_conflict(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let risk = handbook.risks[1].id;
+    push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Risk,
+            risk,
+            &[("mitigation", json!("Ann's plan"), cursor)],
+        ),
+    )
+    .await;
+    let versions: BTreeMap<String, u64> = roadbook_model::to_fields(&handbook.risks[1])
+        .unwrap()
+        .keys()
+        .map(|k| (k.clone(), cursor))
+        .collect();
+    let delete = Mutation {
+        seq: 1,
+        mutation_id: Id::new(),
+        kind: Kind::Risk,
+        item_id: risk,
+        operation: Operation::Delete {
+            base_versions: versions,
+        },
+    };
+    let result = push_one(&engine, &editor("ben"), program, Id::new(), delete).await;
+    assert!(
+        matches!(result.outcome, Outcome::Applied { ref conflicts, .. } if conflicts.len() == 1 && conflicts[0].field == "deleted"),
+        "{result:?}"
+    );
+    assert_eq!(field(&engine, program, risk, "deleted").await, json!(false));
+
+    // The other way round: deleted first, edited after from an older copy.
+    let action = handbook.actions[0].id;
+    let head = engine
+        .storage()
+        .program(program)
+        .await
+        .unwrap()
+        .unwrap()
+        .head;
+    let fresh: BTreeMap<String, u64> = roadbook_model::to_fields(&handbook.actions[0])
+        .unwrap()
+        .keys()
+        .map(|f| (f.clone(), head))
+        .collect();
+    let delete = Mutation {
+        seq: 2,
+        mutation_id: Id::new(),
+        kind: Kind::Action,
+        item_id: action,
+        operation: Operation::Delete {
+            base_versions: fresh,
+        },
+    };
+    let client = Id::new();
+    push_one(
+        &engine,
+        &editor("cat"),
+        program,
+        client,
+        Mutation { seq: 1, ..delete },
+    )
+    .await;
+    assert_eq!(
+        field(&engine, program, action, "deleted").await,
+        json!(true)
+    );
+    let edit = push_one(
+        &engine,
+        &editor("dan"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Action,
+            action,
+            &[("text", json!("Still needed"), cursor)],
+        ),
+    )
+    .await;
+    assert!(
+        matches!(edit.outcome, Outcome::Applied { ref conflicts, .. } if conflicts.len() == 1),
+        "{edit:?}"
+    );
+    assert_eq!(
+        field(&engine, program, action, "deleted").await,
+        json!(true)
+    );
+}
+
+async fn a_merge_the_model_refuses_is_a_conflict_not_a_broken_item(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let criterion = handbook.exit_criteria.iter().find(|c| !c.met).unwrap();
+    // Ann marks it met with evidence; Ben, from the older copy, clears the evidence. Each alone
+    // is valid; together they make a met criterion without evidence.
+    push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::ExitCriterion,
+            criterion.id,
+            &[
+                ("met", json!(true), cursor),
+                ("evidence", json!("Pilot sign-off"), cursor),
+            ],
+        ),
+    )
+    .await;
+    let ben = push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::ExitCriterion,
+            criterion.id,
+            &[("evidence", json!(""), cursor)],
+        ),
+    )
+    .await;
+    assert!(
+        matches!(ben.outcome, Outcome::Applied { ref conflicts, .. } if conflicts.len() == 1 && conflicts[0].field == "evidence"),
+        "{ben:?}"
+    );
+    assert_eq!(
+        field(&engine, program, criterion.id, "evidence").await,
+        json!("Pilot sign-off")
+    );
+    assert_eq!(
+        field(&engine, program, criterion.id, "met").await,
+        json!(true)
+    );
+}
+
+async fn a_refused_change_does_not_stop_the_next_ones(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let decision = handbook.decisions[1].id;
+    let client = Id::new();
+    let answer = engine
+        .push(
+            &editor("sam"),
+            program,
+            PushRequest {
+                client_id: client,
+                mutations: vec![
+                    update(
+                        1,
+                        Kind::Decision,
+                        decision,
+                        &[("status_id", json!(Id::new()), cursor)],
+                    ),
+                    update(
+                        2,
+                        Kind::Decision,
+                        decision,
+                        &[("title", json!("Kanopy first"), cursor)],
+                    ),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Rejected { ref reason, .. } if reason.contains("which is not in this program")),
+        "{answer:?}"
+    );
+    assert!(matches!(answer.results[1].outcome, Outcome::Applied { .. }));
+    assert_eq!(
+        field(&engine, program, decision, "title").await,
+        json!("Kanopy first")
+    );
+    // A viewer's push is refused as a whole, and writes nothing.
+    let head = engine
+        .storage()
+        .program(program)
+        .await
+        .unwrap()
+        .unwrap()
+        .head;
+    let viewer = caller("vic", Some(Role::Viewer));
+    let refused = engine
+        .push(
+            &viewer,
+            program,
+            PushRequest {
+                client_id: Id::new(),
+                mutations: vec![update(
+                    1,
+                    Kind::Decision,
+                    decision,
+                    &[("title", json!("by a viewer"), cursor)],
+                )],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, EngineError::Forbidden(_)));
+    assert_eq!(
+        engine
+            .storage()
+            .program(program)
+            .await
+            .unwrap()
+            .unwrap()
+            .head,
+        head
+    );
+}
+
+async fn pulls_come_in_pages_and_a_compacted_log_answers_with_the_program(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let mut pulled = Vec::new();
+    let mut at = 0;
+    loop {
+        let page = engine.pull(&lead(), program, at, 7).await.unwrap();
+        assert!(page.changes.len() <= 7);
+        assert!(
+            page.changes
+                .iter()
+                .zip(at + 1..)
+                .all(|(c, v)| c.version == v),
+            "contiguous from the cursor"
+        );
+        pulled.extend(page.changes);
+        at = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(pulled.len() as u64, cursor);
+    engine.storage().compact(program, cursor - 2).await.unwrap();
+    let stale = engine.pull(&lead(), program, 0, 100).await.unwrap();
+    assert_eq!(stale.snapshot.map(|s| s.len()), Some(handbook.item_count()));
+    assert_eq!(stale.cursor, cursor);
+    let recent = engine
+        .pull(&lead(), program, cursor - 2, 100)
+        .await
+        .unwrap();
+    assert_eq!((recent.snapshot, recent.changes.len()), (None, 2));
+}
+
+async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let engine = Arc::new(engine);
+    let program = handbook.program.id;
+    let quiet = engine.events(&lead(), program, cursor).await.unwrap();
+    assert_eq!(quiet.head, cursor, "nothing changed: the wait runs out");
+    let waiting = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.events(&lead(), program, cursor).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    push_one(
+        &engine,
+        &editor("sam"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Decision,
+            handbook.decisions[0].id,
+            &[("title", json!("woken"), cursor)],
+        ),
+    )
+    .await;
+    let woke = waiting.await.unwrap().unwrap();
+    assert_eq!(woke.head, cursor + 1);
+}

@@ -1,0 +1,490 @@
+//! The sync client: publishes a local program to `roadbook-server`, joins one from it, and keeps
+//! a program in step: push the outbox in order, settle each answer (applied, held in a
+//! conflict, refused), pull the log after the cursor, apply it.
+//!
+//! The store is reached through [`Replica`], a lock held only while the store works and never
+//! across a network wait, so the desktop's window keeps working while a sync runs.
+
+mod transport;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use roadbook_model::Id;
+use roadbook_protocol::{
+    Choice, Conflict, FieldChange, Item, ItemState, JoinRequest, MAX_CHANGES_PER_PULL,
+    MAX_MUTATIONS_PER_PUSH, Mutation, MutationResult, Operation, Outcome, PublishRequest,
+    PushRequest, codes,
+};
+use roadbook_store::{
+    OutboxEntry, RemoteChange, ServerItem, Settlement, Store, StoreError, StoredConflict,
+};
+
+pub use transport::{HttpTransport, Token, Transport, TransportError};
+
+/// Access to the local database, for as long as a closure runs.
+pub trait Replica: Send + Sync {
+    fn with<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T;
+}
+
+impl Replica for std::sync::Mutex<Store> {
+    fn with<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
+        let mut store = self.lock().unwrap_or_else(|e| e.into_inner());
+        work(&mut store)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    #[error(
+        "this program is not connected to a server: publish it with `roadbook publish --server URL`, or join one with `roadbook join`"
+    )]
+    NotConnected,
+    #[error("this program syncs with {0} already")]
+    AlreadyConnected(String),
+    #[error("the program is in this database already: it syncs from here (roadbook sync)")]
+    AlreadyHere,
+    #[error("{0}")]
+    UpgradeRequired(String),
+    #[error("{0}")]
+    NotPermitted(String),
+    #[error("the server said {0}; nothing was lost: what waits to sync is still here")]
+    Protocol(String),
+}
+
+impl SyncError {
+    /// Whether trying again later can succeed (the network, a server restarting).
+    pub fn retryable(&self) -> bool {
+        matches!(self, SyncError::Transport(e) if e.retryable())
+    }
+}
+
+fn refused(err: TransportError) -> SyncError {
+    match err.code() {
+        Some(codes::UPGRADE_REQUIRED) => SyncError::UpgradeRequired(err.to_string()),
+        Some(codes::FORBIDDEN) | Some(codes::UNAUTHORIZED) => {
+            SyncError::NotPermitted(err.to_string())
+        }
+        _ => SyncError::Transport(err),
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Local changes the server applied.
+    pub pushed: usize,
+    /// Local changes the server refused (now in the refused list).
+    pub rejected: usize,
+    /// Conflicts the pushes opened.
+    pub conflicts_opened: usize,
+    /// Changes pulled from the team.
+    pub pulled: usize,
+    /// Local changes still waiting (none unless the push stopped).
+    pub pending: usize,
+    /// Conflicts open on the program now.
+    pub conflicts: usize,
+    /// Refused changes waiting for the person.
+    pub rejected_waiting: usize,
+    /// Where this replica has pulled to.
+    pub cursor: u64,
+}
+
+/// How often and for how long to try again when the server cannot be reached.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub first: Duration,
+    pub most: Duration,
+    /// Stop trying after this long (none: keep trying).
+    pub give_up_after: Option<Duration>,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            first: Duration::from_millis(200),
+            most: Duration::from_secs(5),
+            give_up_after: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl Retry {
+    /// Runs `call` until it succeeds or fails for good; waits double after each retryable
+    /// failure, up to `most`. Each call starts again from `first`: the backoff always re-arms.
+    pub async fn run<T, F, Fut>(&self, mut call: F) -> Result<T, TransportError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, TransportError>>,
+    {
+        let started = tokio::time::Instant::now();
+        let mut wait = self.first;
+        loop {
+            match call().await {
+                Err(err) if err.retryable() => {
+                    if self
+                        .give_up_after
+                        .is_some_and(|limit| started.elapsed() + wait > limit)
+                    {
+                        return Err(err);
+                    }
+                    tracing::debug!(error = %err, wait_ms = wait.as_millis() as u64, "sync: trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(self.most);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn mutation(entry: &OutboxEntry) -> Result<Mutation, SyncError> {
+    use roadbook_store::Operation as Local;
+    let operation = match &entry.operation {
+        Local::Create { fields } => Operation::Create {
+            fields: fields.clone(),
+        },
+        Local::Update { fields } => Operation::Update {
+            fields: fields
+                .iter()
+                .map(|(f, c)| {
+                    (
+                        f.clone(),
+                        FieldChange {
+                            value: c.value.clone(),
+                            base_version: c.base_version,
+                        },
+                    )
+                })
+                .collect(),
+        },
+        Local::Delete { base_versions } => Operation::Delete {
+            base_versions: base_versions.clone(),
+        },
+        Local::Resolve { conflict, choice } => Operation::Resolve {
+            conflict: *conflict,
+            choice: serde_json::from_value::<Choice>(choice.clone()).map_err(|e| {
+                SyncError::Protocol(format!("a conflict answer could not be read ({e})"))
+            })?,
+        },
+    };
+    Ok(Mutation {
+        seq: entry.seq,
+        mutation_id: entry.mutation_id,
+        kind: entry.item_kind,
+        item_id: entry.item_id,
+        operation,
+    })
+}
+
+fn server_item(state: ItemState) -> ServerItem {
+    ServerItem {
+        kind: state.kind,
+        id: state.id,
+        fields: state.fields,
+        versions: state.versions,
+    }
+}
+
+/// A conflict as the store keeps it.
+pub fn stored_conflict(conflict: &Conflict) -> StoredConflict {
+    StoredConflict {
+        id: conflict.id,
+        kind: conflict.kind,
+        item_id: conflict.item_id,
+        field: conflict.field.clone(),
+        body: serde_json::to_value(conflict).unwrap_or_default(),
+    }
+}
+
+fn settlement(result: MutationResult, author: &str) -> Settlement {
+    let (rejected, conflicts, author) = match &result.outcome {
+        Outcome::Applied { conflicts, .. } if conflicts.is_empty() => {
+            (None, Vec::new(), author.to_owned())
+        }
+        Outcome::Applied { conflicts, .. } => (
+            None,
+            conflicts.iter().map(stored_conflict).collect(),
+            conflicts
+                .first()
+                .map(|c| c.theirs.author.clone())
+                .unwrap_or_else(|| author.to_owned()),
+        ),
+        Outcome::Rejected { code, reason } => (
+            Some((code.clone(), reason.clone())),
+            Vec::new(),
+            "roadbook-server (refused)".to_owned(),
+        ),
+    };
+    Settlement {
+        seq: result.seq,
+        server: result.item.map(server_item),
+        rejected,
+        conflicts,
+        author,
+    }
+}
+
+/// The sync of one database with one server.
+#[derive(Debug)]
+pub struct Client<T: Transport> {
+    transport: T,
+    retry: Retry,
+}
+
+impl<T: Transport> Client<T> {
+    pub fn new(transport: T) -> Client<T> {
+        Client {
+            transport,
+            retry: Retry::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: Retry) -> Client<T> {
+        self.retry = retry;
+        self
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Publishes a local program: the server's copy becomes the program's, this database
+    /// remembers the server, and changes made during the publish are pushed after it.
+    pub async fn publish(&self, replica: &impl Replica, program: Id) -> Result<Report, SyncError> {
+        let state = replica.with(|s| s.sync_state(program))?;
+        if let Some(server) = state.server {
+            return Err(SyncError::AlreadyConnected(server));
+        }
+        let (snapshot, client) =
+            replica.with(|s| Ok::<_, StoreError>((s.publish_snapshot(program)?, s.client_id())))?;
+        let request = PublishRequest {
+            program,
+            client_id: client,
+            next_seq: snapshot.through_seq + 1,
+            items: snapshot
+                .items
+                .into_iter()
+                .map(|(kind, id, fields)| Item { kind, id, fields })
+                .collect(),
+        };
+        let answer = self
+            .retry
+            .run(|| self.transport.publish(&request))
+            .await
+            .map_err(refused)?;
+        let server = self.transport.server().to_owned();
+        replica.with(|s| {
+            s.mark_published(
+                program,
+                &server,
+                answer.cursor,
+                &answer.versions,
+                snapshot.through_seq,
+            )
+        })?;
+        self.sync(replica, program).await
+    }
+
+    /// Takes a program from the server into this database.
+    pub async fn join(&self, replica: &impl Replica, program: Id) -> Result<Report, SyncError> {
+        let (exists, client, next_seq) = replica.with(|s| {
+            let exists = s.programs()?.iter().any(|p| p.id == program);
+            Ok::<_, StoreError>((exists, s.client_id(), s.next_seq(program)?))
+        })?;
+        if exists {
+            return Err(SyncError::AlreadyHere);
+        }
+        let request = JoinRequest {
+            client_id: client,
+            next_seq,
+        };
+        let snapshot = self
+            .retry
+            .run(|| self.transport.join(program, &request))
+            .await
+            .map_err(refused)?;
+        let server = self.transport.server().to_owned();
+        let items: Vec<ServerItem> = snapshot.items.into_iter().map(server_item).collect();
+        let conflicts: Vec<StoredConflict> =
+            snapshot.conflicts.iter().map(stored_conflict).collect();
+        let author = format!("joined from {server}");
+        replica.with(|s| {
+            s.apply_snapshot(
+                program,
+                &server,
+                &items,
+                snapshot.cursor,
+                &conflicts,
+                &author,
+            )
+        })?;
+        self.sync(replica, program).await
+    }
+
+    /// Pushes everything waiting, then pulls everything new. Refused changes never stop the
+    /// others; a server that needs a newer Roadbook, or a caller who may not push, stops the
+    /// push with what waits kept.
+    pub async fn sync(&self, replica: &impl Replica, program: Id) -> Result<Report, SyncError> {
+        let state = replica.with(|s| s.sync_state(program))?;
+        if state.server.is_none() {
+            return Err(SyncError::NotConnected);
+        }
+        let mut report = Report::default();
+        let pushed = self.push(replica, program, &mut report).await;
+        // Pull even when the push was not permitted (a viewer still reads the program).
+        let pulled = self.pull(replica, program, &mut report).await;
+        replica.with(|s| {
+            report.pending = s.outbox(Some(program))?.len();
+            report.conflicts = s.conflicts(program)?.len();
+            report.rejected_waiting = s.rejected(program)?.len();
+            report.cursor = s.sync_state(program)?.cursor;
+            Ok::<_, StoreError>(())
+        })?;
+        pushed?;
+        pulled?;
+        Ok(report)
+    }
+
+    async fn push(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        let mut resets = 0;
+        loop {
+            let (entries, client) =
+                replica.with(|s| Ok::<_, StoreError>((s.outbox(Some(program))?, s.client_id())))?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let batch: Vec<&OutboxEntry> = entries.iter().take(MAX_MUTATIONS_PER_PUSH).collect();
+            let request = PushRequest {
+                client_id: client,
+                mutations: batch
+                    .iter()
+                    .map(|e| mutation(e))
+                    .collect::<Result<_, _>>()?,
+            };
+            let answer = match self
+                .retry
+                .run(|| self.transport.push(program, &request))
+                .await
+            {
+                Ok(answer) => answer,
+                Err(err) if err.code() == Some(codes::CLIENT_RESET) && resets < 2 => {
+                    // The server saw these numbers with other changes: this database is a copy
+                    // or a restored backup. A fresh identity, and the same changes again.
+                    resets += 1;
+                    let id = replica.with(|s| s.reset_client())?;
+                    tracing::warn!(client = %id, "the server saw this client's numbers before: took a fresh client id");
+                    continue;
+                }
+                Err(err) if err.code() == Some(codes::SEQUENCE_GAP) => {
+                    return Err(SyncError::Protocol(err.to_string()));
+                }
+                Err(err) => return Err(refused(err)),
+            };
+            let authors: BTreeMap<u64, String> =
+                batch.iter().map(|e| (e.seq, e.author.clone())).collect();
+            let mut settlements = Vec::with_capacity(answer.results.len());
+            for result in answer.results {
+                match &result.outcome {
+                    Outcome::Applied { conflicts, .. } => {
+                        report.pushed += 1;
+                        report.conflicts_opened += conflicts.len();
+                    }
+                    Outcome::Rejected { .. } => report.rejected += 1,
+                }
+                let author = authors.get(&result.seq).cloned().unwrap_or_default();
+                settlements.push(settlement(result, &author));
+            }
+            if settlements.is_empty() {
+                return Err(SyncError::Protocol(
+                    "a push was answered with no results".into(),
+                ));
+            }
+            replica.with(|s| s.settle(program, &settlements))?;
+        }
+    }
+
+    async fn pull(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        loop {
+            let cursor = replica.with(|s| s.sync_state(program))?.cursor;
+            let pull = self
+                .retry
+                .run(|| self.transport.pull(program, cursor, MAX_CHANGES_PER_PULL))
+                .await
+                .map_err(refused)?;
+            let conflicts: Vec<StoredConflict> =
+                pull.conflicts.iter().map(stored_conflict).collect();
+            let server = self.transport.server().to_owned();
+            match pull.snapshot {
+                Some(items) => {
+                    // The server's log no longer reaches back to this cursor: the whole
+                    // program instead; what waits here to be pushed is kept.
+                    let items: Vec<ServerItem> = items.into_iter().map(server_item).collect();
+                    report.pulled += items.len();
+                    replica.with(|s| {
+                        s.apply_snapshot(
+                            program,
+                            &server,
+                            &items,
+                            pull.cursor,
+                            &conflicts,
+                            "the server",
+                        )
+                    })?;
+                }
+                None => {
+                    report.pulled += pull.changes.len();
+                    let changes: Vec<RemoteChange> = pull
+                        .changes
+                        .into_iter()
+                        .map(|c| RemoteChange {
+                            kind: c.kind,
+                            item_id: c.item_id,
+                            version: c.version,
+                            author: c.author,
+                            at: c.at,
+                            fields: c.fields,
+                        })
+                        .collect();
+                    replica.with(|s| {
+                        s.apply_remote(program, &changes, pull.cursor)?;
+                        s.replace_conflicts(program, &conflicts)
+                    })?;
+                }
+            }
+            if !pull.more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Waits until the server has changes past this replica's cursor (a long poll; answered
+    /// at once when there are), or until the server's wait runs out. Returns the server's head.
+    pub async fn wait_for_changes(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+    ) -> Result<u64, SyncError> {
+        let cursor = replica.with(|s| s.sync_state(program))?.cursor;
+        let events = self
+            .retry
+            .run(|| self.transport.events(program, cursor))
+            .await
+            .map_err(refused)?;
+        Ok(events.head)
+    }
+}

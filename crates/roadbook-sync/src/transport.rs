@@ -1,0 +1,229 @@
+//! How the sync client reaches the server: HTTP (reqwest over rustls) in Roadbook, an
+//! in-process channel with faults in the simulation.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use roadbook_model::Id;
+use roadbook_protocol::{
+    ErrorBody, Events, JoinRequest, Me, PROTOCOL_HEADER, PROTOCOL_VERSION, ProgramInfo,
+    PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Snapshot, codes, routes,
+};
+use serde::de::DeserializeOwned;
+
+/// Why a request got no answer the client can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The server could not be reached, or the answer was lost: worth trying again.
+    #[error("cannot reach the server ({0})")]
+    Network(String),
+    /// The server answered with an error.
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+impl TransportError {
+    /// Worth trying again after a pause: the network, or a server that is briefly unavailable.
+    pub fn retryable(&self) -> bool {
+        match self {
+            TransportError::Network(_) => true,
+            TransportError::Refused { status, code, .. } => {
+                matches!(status, 429 | 502 | 503 | 504) || code == codes::UNAVAILABLE
+            }
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            TransportError::Network(_) => None,
+            TransportError::Refused { code, .. } => Some(code),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Transport: Send + Sync {
+    /// The server's address, for messages and to remember per program.
+    fn server(&self) -> &str;
+    async fn me(&self) -> Result<Me, TransportError>;
+    async fn programs(&self) -> Result<Vec<ProgramInfo>, TransportError>;
+    async fn publish(&self, request: &PublishRequest) -> Result<PublishResponse, TransportError>;
+    async fn join(&self, program: Id, request: &JoinRequest) -> Result<Snapshot, TransportError>;
+    async fn push(
+        &self,
+        program: Id,
+        request: &PushRequest,
+    ) -> Result<PushResponse, TransportError>;
+    async fn pull(&self, program: Id, after: u64, limit: usize) -> Result<Pull, TransportError>;
+    async fn events(&self, program: Id, after: u64) -> Result<Events, TransportError>;
+}
+
+/// A bearer token. Its `Debug` never shows it, and nothing here logs or stores it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(token: impl Into<String>) -> Token {
+        Token(token.into())
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.0)
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// The HTTP transport.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    base: String,
+    http: reqwest::Client,
+    token: Token,
+}
+
+impl HttpTransport {
+    /// A client for the server at `base` (an http:// or https:// URL).
+    pub fn new(base: &str, token: Token) -> Result<HttpTransport, String> {
+        let base = base.trim().trim_end_matches('/').to_owned();
+        let url: reqwest::Url = base.parse().map_err(|e| {
+            format!(
+                "'{base}' is not a server address ({e}): give one such as https://roadbook.internal"
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("'{base}' is not an http:// or https:// address"));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // Past the server's long poll, which holds a request open for a while.
+            .timeout(Duration::from_secs(
+                roadbook_protocol::EVENTS_WAIT_SECONDS + 30,
+            ))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(HttpTransport { base, http, token })
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, TransportError> {
+        let response = request
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(reqwest::header::AUTHORIZATION, self.token.bearer())
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(describe(e)))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| TransportError::Network(describe(e)))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| TransportError::Refused {
+                status: status.as_u16(),
+                code: "bad_answer".into(),
+                message: format!(
+                    "the server's answer could not be read ({e}): is {} a Roadbook server?",
+                    self.base
+                ),
+            });
+        }
+        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+        Err(match body {
+            Some(body) => TransportError::Refused {
+                status: status.as_u16(),
+                code: body.code,
+                message: body.message,
+            },
+            None => TransportError::Refused {
+                status: status.as_u16(),
+                code: format!("http_{}", status.as_u16()),
+                message: format!(
+                    "the server answered {status}: is {} a Roadbook server?",
+                    self.base
+                ),
+            },
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// The error's reason without the URL or anything secret.
+fn describe(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    text
+}
+
+#[async_trait]
+impl Transport for HttpTransport {
+    fn server(&self) -> &str {
+        &self.base
+    }
+
+    async fn me(&self) -> Result<Me, TransportError> {
+        self.send(self.http.get(self.url(routes::ME))).await
+    }
+
+    async fn programs(&self) -> Result<Vec<ProgramInfo>, TransportError> {
+        self.send(self.http.get(self.url(routes::PROGRAMS))).await
+    }
+
+    async fn publish(&self, request: &PublishRequest) -> Result<PublishResponse, TransportError> {
+        self.send(self.http.post(self.url(routes::PROGRAMS)).json(request))
+            .await
+    }
+
+    async fn join(&self, program: Id, request: &JoinRequest) -> Result<Snapshot, TransportError> {
+        self.send(
+            self.http
+                .post(self.url(&routes::join(program)))
+                .json(request),
+        )
+        .await
+    }
+
+    async fn push(
+        &self,
+        program: Id,
+        request: &PushRequest,
+    ) -> Result<PushResponse, TransportError> {
+        self.send(
+            self.http
+                .post(self.url(&routes::push(program)))
+                .json(request),
+        )
+        .await
+    }
+
+    async fn pull(&self, program: Id, after: u64, limit: usize) -> Result<Pull, TransportError> {
+        let url = format!(
+            "{}?after={after}&limit={limit}",
+            self.url(&routes::changes(program))
+        );
+        self.send(self.http.get(url)).await
+    }
+
+    async fn events(&self, program: Id, after: u64) -> Result<Events, TransportError> {
+        let url = format!("{}?after={after}", self.url(&routes::events(program)));
+        self.send(self.http.get(url)).await
+    }
+}

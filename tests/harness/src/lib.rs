@@ -1,0 +1,530 @@
+//! What the sync's tests, benches and the desktop's end-to-end test start for themselves: a
+//! throwaway PostgreSQL cluster (initdb into a temp dir, on a free port, as an unprivileged user
+//! when run as root), a token issuer on loopback (a discovery document and a JWKS, with RSA keys
+//! made here, that signs the tokens the tests use), and `roadbook-server` processes.
+
+// Test support: a step that fails stops at once with what was wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_debug_implementations
+)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde_json::{Value, json};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A binary this workspace builds (`cargo test` builds them all first).
+pub fn binary(name: &str) -> PathBuf {
+    let path = workspace().join("target/debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (cargo build -p {name}; make test does)",
+        path.display()
+    );
+    path
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// PostgreSQL's own programs (Debian keeps them out of PATH).
+fn pg_bin(name: &str) -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop().unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// A throwaway PostgreSQL cluster, stopped and deleted when dropped, or when the test process
+/// ends in any way: it runs under a small keeper shell that stops it and deletes its folder as
+/// soon as the pipe from this process closes (so a cluster kept in a `static` goes too).
+pub struct Postgres {
+    pub port: u16,
+    dir: PathBuf,
+    as_postgres: bool,
+    keeper: Option<Child>,
+}
+
+impl Postgres {
+    /// A cluster whose commits are fsynced, as a deployed one (benchmarks).
+    pub fn start_durable() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    /// A cluster for tests: commits are not fsynced (a test never crashes PostgreSQL itself,
+    /// only the server in front of it), which keeps the suite fast.
+    pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
+        let dir = tempfile::Builder::new()
+            .prefix("roadbook-pg-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let as_postgres = is_root();
+        if as_postgres {
+            // initdb refuses root: the cluster belongs to the postgres user.
+            let status = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown of the cluster's folder failed");
+        }
+        let mut pg = Postgres {
+            port: free_port(),
+            dir,
+            as_postgres,
+            keeper: None,
+        };
+        let data = pg.dir.join("data");
+        pg.run(
+            pg_bin("initdb"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "roadbook",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        let mut options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
+            pg.port,
+            pg.dir.display()
+        );
+        if !durable {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let script = format!(
+            "{postgres} -D {data} {options} >{log} 2>&1 & pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf {dir}",
+            postgres = pg_bin("postgres").display(),
+            data = data.display(),
+            log = pg.dir.join("postgres.log").display(),
+            dir = pg.dir.display(),
+        );
+        let keeper = pg
+            .command(PathBuf::from("sh"))
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sh");
+        pg.keeper = Some(keeper);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready = Command::new(pg_bin("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &pg.port.to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL did not start: {}",
+                std::fs::read_to_string(pg.dir.join("postgres.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        pg.run(
+            pg_bin("createdb"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pg.port.to_string(),
+                "-U",
+                "roadbook",
+                "roadbook",
+            ],
+        );
+        pg
+    }
+
+    fn command(&self, program: PathBuf) -> Command {
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn run(&self, program: PathBuf, args: &[&str]) {
+        let out = self
+            .command(program.clone())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{}: {e} (make test installs postgresql)", program.display())
+            });
+        assert!(
+            out.status.success(),
+            "{} {args:?} failed: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The URL of a database of its own (one per test keeps tests apart).
+    pub fn database(&self, name: &str) -> String {
+        self.run(
+            pg_bin("createdb"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "roadbook",
+                name,
+            ],
+        );
+        format!("postgres://roadbook@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The URL of the cluster's `roadbook` database.
+    pub fn url(&self) -> String {
+        format!("postgres://roadbook@127.0.0.1:{}/roadbook", self.port)
+    }
+
+    /// Runs SQL through psql, as a person checking the database would.
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "roadbook",
+                "-d",
+                database,
+            ])
+            .args(["-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("psql (make test installs postgresql)");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some(mut keeper) = self.keeper.take() {
+            // Closing its stdin tells the keeper to stop the cluster and delete it.
+            drop(keeper.stdin.take());
+            let _ = keeper.wait();
+        }
+    }
+}
+
+/// The groups the tests' people are in, and the mapping the tests' servers use.
+pub const ROLES: &str = "rb-leads=lead,rb-editors=editor,rb-viewers=viewer,rb-admins=admin";
+pub const AUDIENCE: &str = "api://roadbook";
+
+struct Key {
+    kid: String,
+    private: rsa::RsaPrivateKey,
+}
+
+impl Key {
+    fn new(kid: &str) -> Key {
+        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        Key {
+            kid: kid.to_owned(),
+            private,
+        }
+    }
+
+    fn jwk(&self) -> Value {
+        let public = self.private.to_public_key();
+        json!({
+            "kty": "RSA",
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "RS256",
+            "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+        })
+    }
+
+    fn encoding(&self) -> EncodingKey {
+        EncodingKey::from_rsa_der(self.private.to_pkcs1_der().unwrap().as_bytes())
+    }
+}
+
+/// A token issuer on loopback: its discovery document and its keys, and tokens signed with them.
+pub struct Issuer {
+    pub url: String,
+    keys: Arc<Mutex<Vec<Key>>>,
+    /// How many times the keys were fetched (a test of the server's refetch limit reads it).
+    pub fetches: Arc<std::sync::atomic::AtomicUsize>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+impl Issuer {
+    pub fn start() -> Issuer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let keys = Arc::new(Mutex::new(vec![Key::new("key-1")]));
+        let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let discovery = json!({
+            "issuer": url,
+            "jwks_uri": format!("{url}/jwks"),
+            "authorization_endpoint": format!("{url}/authorize"),
+            "token_endpoint": format!("{url}/token"),
+        });
+        let (served_keys, served_fetches) = (keys.clone(), fetches.clone());
+        let app = axum::Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                axum::routing::get(move || {
+                    let doc = discovery.clone();
+                    async move { axum::Json(doc) }
+                }),
+            )
+            .route(
+                "/jwks",
+                axum::routing::get(move || {
+                    served_fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let set: Vec<Value> =
+                        served_keys.lock().unwrap().iter().map(Key::jwk).collect();
+                    async move { axum::Json(json!({ "keys": set })) }
+                }),
+            );
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Issuer {
+            url,
+            keys,
+            fetches,
+            _runtime: runtime,
+        }
+    }
+
+    /// Adds a new signing key (a rotation); tokens are signed with it from now on.
+    pub fn rotate(&self) -> String {
+        let mut keys = self.keys.lock().unwrap();
+        let kid = format!("key-{}", keys.len() + 1);
+        keys.push(Key::new(&kid));
+        kid
+    }
+
+    /// The claims of an access token for this API, valid for an hour.
+    pub fn claims(&self, subject: &str, name: &str, groups: &[&str]) -> Value {
+        let now = now();
+        json!({
+            "iss": self.url,
+            "aud": AUDIENCE,
+            "sub": subject,
+            "name": name,
+            "groups": groups,
+            "iat": now,
+            "nbf": now - 5,
+            "exp": now + 3600,
+        })
+    }
+
+    /// Signs `claims` with the current key, with the header as given plus its kid.
+    pub fn sign_with_header(&self, mut header: Header, claims: &Value) -> String {
+        let keys = self.keys.lock().unwrap();
+        let key = keys.last().unwrap();
+        if header.kid.is_none() {
+            header.kid = Some(key.kid.clone());
+        }
+        jsonwebtoken::encode(&header, claims, &key.encoding()).unwrap()
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some("at+jwt".into());
+        self.sign_with_header(header, claims)
+    }
+
+    /// An access token for a person in `groups`.
+    pub fn token(&self, subject: &str, name: &str, groups: &[&str]) -> String {
+        self.sign(&self.claims(subject, name, groups))
+    }
+
+    /// The public key of the current signing key, as PEM-less DER bytes of its modulus: what an
+    /// attacker has (for the HS256-with-the-public-key forgery).
+    pub fn public_key_der(&self) -> Vec<u8> {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        let keys = self.keys.lock().unwrap();
+        keys.last()
+            .unwrap()
+            .private
+            .to_public_key()
+            .to_pkcs1_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+    }
+}
+
+/// Settings for a `roadbook-server` of the tests.
+pub fn server_env(database_url: &str, issuer: &Issuer) -> Vec<(String, String)> {
+    vec![
+        ("ROADBOOK_DATABASE_URL".into(), database_url.into()),
+        (
+            "ROADBOOK_LISTEN".into(),
+            format!("127.0.0.1:{}", free_port()),
+        ),
+        ("ROADBOOK_ISSUER".into(), issuer.url.clone()),
+        ("ROADBOOK_AUDIENCE".into(), AUDIENCE.into()),
+        ("ROADBOOK_ROLES".into(), ROLES.into()),
+        ("ROADBOOK_TOKEN_TYPE".into(), "at+jwt".into()),
+    ]
+}
+
+/// A `roadbook-server` process; killed when dropped.
+pub struct ServerProcess {
+    pub url: String,
+    child: Child,
+    env: Vec<(String, String)>,
+}
+
+impl ServerProcess {
+    /// Starts the server binary with `env` and waits until it answers `/readyz`.
+    pub fn start(env: Vec<(String, String)>) -> ServerProcess {
+        let listen = env
+            .iter()
+            .find(|(k, _)| k == "ROADBOOK_LISTEN")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        let child = Command::new(binary("roadbook-server"))
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = ServerProcess {
+            url: format!("http://{listen}"),
+            child,
+            env,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let address = self.url.trim_start_matches("http://").to_owned();
+        loop {
+            if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
+                use std::io::{Read, Write};
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = write!(
+                    stream,
+                    "GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+                );
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                if answer.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "roadbook-server at {} did not get ready",
+                self.url
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no shutdown at all.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the process to finish its requests and exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().unwrap()
+    }
+
+    /// Starts it again on the same address with the same settings.
+    pub fn restart(&mut self) {
+        self.kill();
+        let again = ServerProcess::start(self.env.clone());
+        *self = again;
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
