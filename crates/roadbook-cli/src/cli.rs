@@ -105,6 +105,62 @@ pub enum Command {
         #[arg(long)]
         last: bool,
     },
+    /// Publish the program to a server: the server's copy becomes the program's, and the team
+    /// can join it
+    Publish {
+        /// The server, for example https://roadbook.internal
+        #[arg(long, value_name = "URL")]
+        server: String,
+        #[command(flatten)]
+        program: ProgramArg,
+    },
+    /// Take a program from a server into this database
+    Join {
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The program's id (the server lists the ones you may see: roadbook join --server URL --list)
+        #[arg(value_name = "PROGRAM_ID", required_unless_present = "list")]
+        program: Option<Id>,
+        /// List the programs on the server you may see, and join none
+        #[arg(long)]
+        list: bool,
+    },
+    /// Push this database's changes to the server and pull the team's; exits non-zero unless
+    /// everything was pushed
+    #[command(args_conflicts_with_subcommands = true)]
+    Sync {
+        #[command(subcommand)]
+        what: Option<SyncCommand>,
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Keep syncing: push each change, pull the team's as they happen (Ctrl+C stops)
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Conflicts the server holds for a person to settle
+    Conflicts {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle a conflict: keep your value or theirs (a program lead's call)
+    Resolve {
+        #[arg(value_name = "CONFLICT_ID")]
+        conflict: Id,
+        #[arg(long, value_enum)]
+        keep: Keep,
+    },
+    /// Local changes the server refused, and what to do with them
+    #[command(args_conflicts_with_subcommands = true)]
+    Rejected {
+        #[command(subcommand)]
+        what: Option<RejectedCommand>,
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// The decision register
     #[command(subcommand)]
     Decision(DecisionCommand),
@@ -114,6 +170,34 @@ pub enum Command {
     /// Next actions
     #[command(subcommand)]
     Action(ActionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Where the program syncs, when it last did, and what waits
+    Status {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RejectedCommand {
+    /// Send a refused change again (after editing the item, if the reason asked for it)
+    Retry { id: i64 },
+    /// Drop a refused change for good
+    Discard { id: i64 },
+}
+
+/// Whose value a resolved conflict keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Keep {
+    /// The value of the change that met the server's (yours, if you made it)
+    Mine,
+    /// The value the server kept
+    Theirs,
 }
 
 /// The documents `roadbook report` issues.

@@ -43,6 +43,24 @@ pub fn run(cli: Cli) -> Result<()> {
         } => ctx.report(kind.into(), program, review, since, as_of, status, &out),
         Command::Documents { program, json } => ctx.documents(program, json),
         Command::Move { id, before, .. } => ctx.move_item(id, before),
+        Command::Publish { server, program } => ctx.publish(&server, program.program),
+        Command::Join {
+            server,
+            program,
+            list,
+        } => ctx.join(&server, program, list),
+        Command::Sync {
+            what,
+            program,
+            watch,
+        } => ctx.sync(what, program.program, watch),
+        Command::Conflicts { program, json } => ctx.conflicts(program.program, json),
+        Command::Resolve { conflict, keep } => ctx.resolve(conflict, keep),
+        Command::Rejected {
+            what,
+            program,
+            json,
+        } => ctx.rejected(what, program.program, json),
         Command::Decision(cmd) => ctx.decision(cmd),
         Command::Risk(cmd) => ctx.risk(cmd),
         Command::Action(cmd) => ctx.action(cmd),
@@ -63,13 +81,13 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     }
 }
 
-struct Ctx<W: Write> {
-    session: Session,
-    out: W,
+pub(crate) struct Ctx<W: Write> {
+    pub(crate) session: Session,
+    pub(crate) out: W,
 }
 
 impl<W: Write> Ctx<W> {
-    fn open(&self) -> Result<Store> {
+    pub(crate) fn open(&self) -> Result<Store> {
         Ok(self.session.open()?)
     }
 

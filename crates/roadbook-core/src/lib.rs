@@ -5,11 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use roadbook_store::{Store, StoreError};
+use roadbook_sync::{Client, HttpTransport, Token};
 
 /// The database file, when the person names none: `ROADBOOK_DB`, else the platform data dir.
 pub const DB_ENV: &str = "ROADBOOK_DB";
 /// The author recorded in history, when the person names none; else the OS user.
 pub const AUTHOR_ENV: &str = "ROADBOOK_AUTHOR";
+/// The bearer token for the server (automation and tests; a person signs in instead once
+/// sign-in lands).
+pub const TOKEN_ENV: &str = "ROADBOOK_TOKEN";
 
 /// What a front end was told on its command line; anything not given comes from the
 /// environment and the platform.
@@ -33,6 +37,10 @@ pub enum CoreError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("no access token for the server: set ROADBOOK_TOKEN to an access token for it")]
+    NoToken,
+    #[error("{0}")]
+    Server(String),
 }
 
 /// Who works on which database.
@@ -68,6 +76,22 @@ impl Session {
 
     pub fn db(&self) -> &Path {
         &self.db
+    }
+
+    /// The access token the sync sends: `ROADBOOK_TOKEN` for now.
+    pub fn token(&self) -> Result<Token, CoreError> {
+        std::env::var(TOKEN_ENV)
+            .ok()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .map(Token::new)
+            .ok_or(CoreError::NoToken)
+    }
+
+    /// The sync client for `server`, with this person's token.
+    pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
+        let transport = HttpTransport::new(server, self.token()?).map_err(CoreError::Server)?;
+        Ok(Client::new(transport))
     }
 }
 

@@ -105,7 +105,8 @@ pub struct Verifier {
     jwks_uri: String,
     http: reqwest::Client,
     keys: RwLock<Keys>,
-    /// Serializes refetches, and remembers when the last one was tried.
+    /// Serializes refetches for unknown key ids, and remembers when the last one was tried
+    /// (the load at start does not count: a rotation right after it is still picked up).
     last_fetch: Mutex<Option<Instant>>,
 }
 
@@ -187,7 +188,6 @@ impl Verifier {
         }
         .await
         .map_err(|e| format!("cannot read the keys at {}: {e}", self.jwks_uri))?;
-        *self.last_fetch.lock().await = Some(Instant::now());
         let mut keys = self.keys.write().await;
         keys.set = set;
         keys.fetched = Some(Instant::now());

@@ -423,7 +423,13 @@ impl Engine {
                 if recorded.mutation_id != mutation.mutation_id {
                     return Err(EngineError::ClientReset { seq: mutation.seq });
                 }
-                results.push(recorded.result);
+                // The first outcome, with the item as it is now: the one recorded then may
+                // have been changed since, and a client must not show an older value.
+                let item = tx.item(mutation.item_id).await?.map(|i| i.state());
+                results.push(MutationResult {
+                    item,
+                    ..recorded.result
+                });
                 continue;
             }
             if mutation.seq <= last {
@@ -441,6 +447,7 @@ impl Engine {
                 // the original pushed): applied once, answered alike.
                 Some(recorded) => MutationResult {
                     seq: mutation.seq,
+                    item: tx.item(mutation.item_id).await?.map(|i| i.state()),
                     ..recorded.result
                 },
                 None => {

@@ -208,6 +208,9 @@ fn apply_one(
     let mut touched = false;
     for (field, value) in fields {
         let version = next.versions.entry(field.clone()).or_insert(0);
+        // A change older than the value here (a push's answer brought a newer one first): its
+        // history is kept, the newer value stays.
+        let older = change.version < *version;
         *version = (*version).max(change.version);
         // What this replica last recorded for the field: its history, else what it holds.
         let recorded = match row.revisions.get(&field) {
@@ -237,7 +240,7 @@ fn apply_one(
             applied.kept_local += 1;
             continue;
         }
-        if value == current {
+        if value == current || older {
             continue;
         }
         // Checked above: a key and a flag.

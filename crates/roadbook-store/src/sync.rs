@@ -134,7 +134,11 @@ fn reconcile(
     for field in fields.iter().filter(|f| !pending.contains(*f)) {
         let version = server.versions.get(field).copied().unwrap_or(0);
         let entry = next.versions.entry(field.clone()).or_insert(0);
-        *entry = (*entry).max(version);
+        if version < *entry {
+            // This replica has a newer server value already: an older answer never wins.
+            continue;
+        }
+        *entry = version;
         let Some(value) = server.fields.get(field) else {
             continue;
         };

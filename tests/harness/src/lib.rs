@@ -306,12 +306,21 @@ impl Key {
 }
 
 /// A token issuer on loopback: its discovery document and its keys, and tokens signed with them.
+/// It runs on a thread of its own, so tests of any kind (async or not) can start it.
 pub struct Issuer {
     pub url: String,
     keys: Arc<Mutex<Vec<Key>>>,
     /// How many times the keys were fetched (a test of the server's refetch limit reads it).
     pub fetches: Arc<std::sync::atomic::AtomicUsize>,
-    _runtime: tokio::runtime::Runtime,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Drop for Issuer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 pub fn now() -> u64 {
@@ -323,14 +332,8 @@ pub fn now() -> u64 {
 
 impl Issuer {
     pub fn start() -> Issuer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let keys = Arc::new(Mutex::new(vec![Key::new("key-1")]));
         let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -358,14 +361,29 @@ impl Issuer {
                     async move { axum::Json(json!({ "keys": set })) }
                 }),
             );
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let serve = axum::serve(listener, app);
+                let wait = tokio::task::spawn_blocking(move || {
+                    let _ = stopped.recv();
+                });
+                tokio::select! {
+                    _ = serve => {}
+                    _ = wait => {}
+                }
+            });
         });
         Issuer {
             url,
             keys,
             fetches,
-            _runtime: runtime,
+            stop: Some(stop),
         }
     }
 

@@ -1,0 +1,417 @@
+//! `publish`, `join`, `sync`, `conflicts`, `resolve` and `rejected`: the program shared with a
+//! team through roadbook-server. The client and its token come from the core.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use roadbook_model::{Handbook, Id};
+use roadbook_store::Store;
+use roadbook_sync::{Client, HttpTransport, Replica, Report, Retry, SyncError, Transport};
+use serde_json::{Value, json};
+
+use crate::cli::{Keep, RejectedCommand, SyncCommand};
+use crate::commands::Ctx;
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the sync")
+}
+
+/// What a person reads for a field name (`status_id` -> "status").
+fn field_label(field: &str) -> String {
+    field
+        .trim_end_matches("_ids")
+        .trim_end_matches("_id")
+        .replace('_', " ")
+}
+
+/// Names instead of ids, so a value reads as the handbook writes it.
+fn shown(value: &Value, labels: &HashMap<Id, String>) -> String {
+    match value {
+        Value::Null => "(none)".to_owned(),
+        Value::String(text) => match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
+            Some(label) => format!("'{label}'"),
+            None => format!("{text:?}"),
+        },
+        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| shown(v, labels))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn labels(handbook: &Handbook) -> HashMap<Id, String> {
+    handbook
+        .entities()
+        .into_iter()
+        .map(|(_, e)| (e.id(), e.label().to_owned()))
+        .collect()
+}
+
+impl<W: Write> Ctx<W> {
+    fn client(&self, server: &str) -> Result<Client<HttpTransport>> {
+        Ok(self.session.client(server)?)
+    }
+
+    fn server_of(&self, store: &Store, program: Id) -> Result<String> {
+        store
+            .sync_state(program)?
+            .server
+            .ok_or_else(|| anyhow!(SyncError::NotConnected))
+    }
+
+    fn say(&mut self, report: &Report, what: &str) -> Result<()> {
+        writeln!(
+            self.out,
+            "{what}: pushed {}, pulled {}{}{}; {} conflicts open, {} refused changes waiting, {} changes waiting to be pushed",
+            report.pushed,
+            report.pulled,
+            if report.rejected > 0 {
+                format!(
+                    ", {} refused by the server (see roadbook rejected)",
+                    report.rejected
+                )
+            } else {
+                String::new()
+            },
+            if report.conflicts_opened > 0 {
+                format!(
+                    ", {} new conflicts (see roadbook conflicts)",
+                    report.conflicts_opened
+                )
+            } else {
+                String::new()
+            },
+            report.conflicts,
+            report.rejected_waiting,
+            report.pending
+        )?;
+        Ok(())
+    }
+
+    /// Everything pushed, or a non-zero exit that says what waits.
+    fn all_pushed(report: &Report) -> Result<()> {
+        if report.pending > 0 {
+            bail!(
+                "{} changes still wait to be pushed: run roadbook sync again",
+                report.pending
+            );
+        }
+        Ok(())
+    }
+
+    pub fn publish(&mut self, server: &str, program: Option<Id>) -> Result<()> {
+        let store = self.open()?;
+        let program = store.resolve_program(program)?;
+        let client = self.client(server)?;
+        let replica = Mutex::new(store);
+        let report = runtime()?
+            .block_on(client.publish(&replica, program))
+            .with_context(|| format!("the program was not published to {server}"))?;
+        self.say(
+            &report,
+            &format!("published to {}", client.transport().server()),
+        )?;
+        Self::all_pushed(&report)
+    }
+
+    pub fn join(&mut self, server: &str, program: Option<Id>, list: bool) -> Result<()> {
+        let client = self.client(server)?;
+        let runtime = runtime()?;
+        if list {
+            let programs = runtime
+                .block_on(client.transport().programs())
+                .map_err(SyncError::from)?;
+            for p in programs {
+                writeln!(self.out, "{}  {}  (you: {})", p.id, p.name, p.role.as_str())?;
+            }
+            return Ok(());
+        }
+        let program = program.ok_or_else(|| {
+            anyhow!("name the program to join (roadbook join --server URL --list shows them)")
+        })?;
+        let replica = Mutex::new(self.open()?);
+        let report = runtime
+            .block_on(client.join(&replica, program))
+            .with_context(|| format!("the program was not joined from {server}"))?;
+        let name = replica.with(|s| s.load(program).map(|h| h.program.name))?;
+        self.say(
+            &report,
+            &format!("joined '{name}' from {}", client.transport().server()),
+        )?;
+        Ok(())
+    }
+
+    pub fn sync(
+        &mut self,
+        what: Option<SyncCommand>,
+        program: Option<Id>,
+        watch: bool,
+    ) -> Result<()> {
+        if let Some(SyncCommand::Status { program, json }) = what {
+            return self.sync_status(program.program, json);
+        }
+        let store = self.open()?;
+        let program = store.resolve_program(program)?;
+        let server = self.server_of(&store, program)?;
+        let replica = Mutex::new(store);
+        let runtime = runtime()?;
+        if !watch {
+            let client = self.client(&server)?;
+            let report = runtime
+                .block_on(client.sync(&replica, program))
+                .with_context(|| format!("the sync with {server} stopped"))?;
+            self.say(&report, "synced")?;
+            return Self::all_pushed(&report);
+        }
+        // Keep going: a failure waits and tries again (the backoff re-arms after each success).
+        let client = self.client(&server)?.with_retry(Retry {
+            give_up_after: None,
+            ..Retry::default()
+        });
+        writeln!(self.out, "watching {server} (Ctrl+C stops)")?;
+        runtime.block_on(async {
+            let mut wait = Duration::from_millis(500);
+            loop {
+                match client.sync(&replica, program).await {
+                    Ok(report) => {
+                        wait = Duration::from_millis(500);
+                        if report.pushed + report.pulled + report.rejected > 0 {
+                            self.say(&report, "synced")?;
+                        }
+                    }
+                    Err(err @ (SyncError::UpgradeRequired(_) | SyncError::NotConnected)) => {
+                        return Err(anyhow!(err));
+                    }
+                    Err(err) => {
+                        writeln!(
+                            self.out,
+                            "sync failed ({err}); trying again in {} s",
+                            wait.as_secs().max(1)
+                        )?;
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = tokio::signal::ctrl_c() => return Ok(()),
+                        }
+                        wait = (wait * 2).min(Duration::from_secs(30));
+                        continue;
+                    }
+                }
+                // Until the team changes something (a long poll) or this database does.
+                let local = async {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        if replica
+                            .with(|s| s.outbox(Some(program)).map(|o| !o.is_empty()))
+                            .unwrap_or(false)
+                        {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = client.wait_for_changes(&replica, program) => {}
+                    _ = local => {}
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                }
+            }
+        })
+    }
+
+    fn sync_status(&mut self, program: Option<Id>, json: bool) -> Result<()> {
+        let store = self.open()?;
+        let program = store.resolve_program(program)?;
+        let state = store.sync_state(program)?;
+        let pending = store.outbox(Some(program))?.len();
+        let conflicts = store.conflicts(program)?.len();
+        let rejected = store.rejected(program)?.len();
+        if json {
+            let status = json!({
+                "program": program,
+                "server": state.server,
+                "last_sync": state.synced_at,
+                "cursor": state.cursor,
+                "pending": pending,
+                "conflicts": conflicts,
+                "rejected": rejected,
+            });
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&status)?)?;
+            return Ok(());
+        }
+        match &state.server {
+            None => writeln!(
+                self.out,
+                "not connected to a server (roadbook publish --server URL)"
+            )?,
+            Some(server) => writeln!(
+                self.out,
+                "server {server}; last sync {}",
+                state.synced_at.as_deref().unwrap_or("never")
+            )?,
+        }
+        writeln!(
+            self.out,
+            "{pending} changes waiting to be pushed; {conflicts} conflicts open; {rejected} refused changes waiting"
+        )?;
+        Ok(())
+    }
+
+    pub fn conflicts(&mut self, program: Option<Id>, json: bool) -> Result<()> {
+        let store = self.open()?;
+        let program = store.resolve_program(program)?;
+        let conflicts = store.conflicts(program)?;
+        if json {
+            let bodies: Vec<&Value> = conflicts.iter().map(|c| &c.body).collect();
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&bodies)?)?;
+            return Ok(());
+        }
+        let labels = labels(&store.load(program)?);
+        for c in &conflicts {
+            let side = |name: &str| -> String {
+                let part = |key: &str| c.body.get(name).and_then(|side| side.get(key));
+                let text = |key: &str| part(key).and_then(Value::as_str).unwrap_or("?").to_owned();
+                format!(
+                    "{} by {} at {}",
+                    shown(part("value").unwrap_or(&Value::Null), &labels),
+                    text("author"),
+                    text("at")
+                )
+            };
+            writeln!(
+                self.out,
+                "{}  {} '{}': {}\n    theirs (kept): {}\n    mine: {}",
+                c.id,
+                c.kind.noun(),
+                labels
+                    .get(&c.item_id)
+                    .map(String::as_str)
+                    .unwrap_or("(deleted)"),
+                field_label(&c.field),
+                side("theirs"),
+                side("mine"),
+            )?;
+        }
+        if conflicts.is_empty() {
+            writeln!(self.out, "no conflicts")?;
+        }
+        Ok(())
+    }
+
+    pub fn resolve(&mut self, conflict: Id, keep: Keep) -> Result<()> {
+        let mut store = self.open()?;
+        let choice = match keep {
+            Keep::Mine => json!({"keep": "mine"}),
+            Keep::Theirs => json!({"keep": "theirs"}),
+        };
+        store.enqueue_resolve(conflict, choice, &self.session.author)?;
+        self.sync_if_possible(store, "resolution")
+    }
+
+    pub fn rejected(
+        &mut self,
+        what: Option<RejectedCommand>,
+        program: Option<Id>,
+        json: bool,
+    ) -> Result<()> {
+        let mut store = self.open()?;
+        match what {
+            Some(RejectedCommand::Retry { id }) => {
+                store.retry_rejected(id, &self.session.author)?;
+                self.sync_if_possible(store, "change")
+            }
+            Some(RejectedCommand::Discard { id }) => {
+                store.discard_rejected(id)?;
+                writeln!(self.out, "discarded")?;
+                Ok(())
+            }
+            None => {
+                let program = store.resolve_program(program)?;
+                let rejected = store.rejected(program)?;
+                if json {
+                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rejected)?)?;
+                    return Ok(());
+                }
+                let labels = labels(&store.load(program)?);
+                for r in &rejected {
+                    let what = match &r.operation {
+                        roadbook_store::Operation::Create { .. } => "add".to_owned(),
+                        roadbook_store::Operation::Delete { .. } => "delete".to_owned(),
+                        roadbook_store::Operation::Update { fields } => fields
+                            .iter()
+                            .map(|(f, c)| {
+                                format!("{} to {}", field_label(f), shown(&c.value, &labels))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        roadbook_store::Operation::Resolve { .. } => {
+                            "resolve a conflict".to_owned()
+                        }
+                    };
+                    writeln!(
+                        self.out,
+                        "{}  {} '{}': {what}\n    refused: {} (made by {} at {})",
+                        r.id,
+                        r.item_kind.noun(),
+                        labels
+                            .get(&r.item_id)
+                            .map(String::as_str)
+                            .unwrap_or("(not here)"),
+                        r.reason,
+                        r.author,
+                        r.made_at
+                    )?;
+                }
+                if rejected.is_empty() {
+                    writeln!(self.out, "no refused changes")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends what was just queued when the program is connected and a token is there; else
+    /// says it waits for the next sync.
+    fn sync_if_possible(&mut self, store: Store, what: &str) -> Result<()> {
+        let programs = store.programs()?;
+        let connected: Vec<(Id, String)> = programs
+            .iter()
+            .filter_map(|p| {
+                store
+                    .sync_state(p.id)
+                    .ok()
+                    .and_then(|s| s.server)
+                    .map(|s| (p.id, s))
+            })
+            .collect();
+        let token = self.session.token().is_ok();
+        let [(program, server)] = connected.as_slice() else {
+            writeln!(
+                self.out,
+                "{what} queued: it goes with the next roadbook sync"
+            )?;
+            return Ok(());
+        };
+        if !token {
+            writeln!(
+                self.out,
+                "{what} queued: it goes with the next roadbook sync"
+            )?;
+            return Ok(());
+        }
+        let client = self.client(server)?;
+        let replica = Mutex::new(store);
+        let report = runtime()?
+            .block_on(client.sync(&replica, *program))
+            .with_context(|| format!("the {what} is queued, but the sync with {server} stopped"))?;
+        self.say(&report, "synced")?;
+        Self::all_pushed(&report)
+    }
+}

@@ -1,0 +1,404 @@
+//! The sync end to end over HTTP: a real PostgreSQL cluster this test process starts, the real
+//! server, people with their own SQLite databases and tokens from the test issuer.
+
+// A test that fails should stop at once with the value that was wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod bad_input;
+mod processes;
+mod simulation;
+mod tokens;
+
+use std::time::{Duration, Instant};
+
+use roadbook_model::{Action, Decision, Id};
+use roadbook_store::{HistoryQuery, edits_between};
+use roadbook_sync::{Replica, SyncError};
+use roadbook_sync_tests::{Person, World};
+use serde_json::json;
+
+/// Edits an item in a person's database as they would: the fields that differ, as seen now.
+fn edit<E: roadbook_model::Entity>(
+    person: &Person,
+    program: Id,
+    change: impl FnOnce(&mut E),
+    id: Id,
+) {
+    person.store.with(|s| {
+        let (_, before, seen) = s.get_revised::<E>(id).unwrap();
+        let mut after = before.clone();
+        change(&mut after);
+        let edits = edits_between(&before, &after, &seen).unwrap();
+        s.edit(program, E::KIND, id, &edits, &person.name).unwrap();
+    });
+}
+
+/// The lead publishes the sample; Sam (an editor) joins it.
+async fn lead_and_sam(world: &World) -> (Person, Person, roadbook_model::Handbook) {
+    let lead = world.person("lee", &["rb-leads"]);
+    let handbook = lead.with_sample();
+    let program = handbook.program.id;
+    let report = lead.client.publish(&lead.store, program).await.unwrap();
+    assert_eq!(report.pending, 0, "{report:?}");
+    let sam = world.person("sam", &["rb-editors"]);
+    sam.client.join(&sam.store, program).await.unwrap();
+    assert_eq!(sam.export(program), lead.export(program));
+    (lead, sam, handbook)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_edit_offline_and_converge() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    // Offline, each changes different things: fields, a new item, a move, a delete.
+    edit::<Decision>(
+        &lead,
+        program,
+        |d| d.title = "Okta SSO with group claims".into(),
+        handbook.decisions[0].id,
+    );
+    let action = Action {
+        id: Id::new(),
+        text: "Book the steering review".into(),
+        owner_id: None,
+        due: None,
+        status_id: handbook.statuses[0].id,
+        source: String::new(),
+        decision_id: None,
+        review_id: None,
+        workstream_id: None,
+    };
+    sam.store
+        .with(|s| s.create(program, &action, &sam.name))
+        .unwrap();
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| d.question = "Which groups carry the claims?".into(),
+        handbook.decisions[0].id,
+    );
+    let last = handbook.decisions.last().unwrap().id;
+    sam.store
+        .with(|s| s.move_item(last, Some(handbook.decisions[0].id), &sam.name))
+        .unwrap();
+    lead.store
+        .with(|s| s.delete(handbook.actions[0].id, &lead.name))
+        .unwrap();
+
+    for p in [&lead, &sam, &lead] {
+        let report = p.client.sync(&p.store, program).await.unwrap();
+        assert_eq!((report.pending, report.rejected), (0, 0), "{report:?}");
+    }
+    assert_eq!(lead.export(program), sam.export(program));
+    let h = lead.load(program);
+    assert_eq!(h.decisions[0].id, last, "the move travelled");
+    assert_eq!(h.decisions[1].title, "Okta SSO with group claims");
+    assert_eq!(h.decisions[1].question, "Which groups carry the claims?");
+    assert!(
+        h.actions
+            .iter()
+            .any(|a| a.text == "Book the steering review")
+    );
+    assert!(h.actions.iter().all(|a| a.id != handbook.actions[0].id));
+    // History on each replica names who changed what.
+    let rows = lead
+        .store
+        .with(|s| {
+            s.history(&HistoryQuery {
+                item: Some(handbook.decisions[0].id),
+                ..Default::default()
+            })
+        })
+        .unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.field == "question" && r.author == "sam (name)"),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_status_changed_on_both_is_one_conflict_on_both_and_resolving_it_clears_both() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    let decision = handbook.decisions[0].id;
+    let decided = handbook.status_named("Decided").unwrap().id;
+    let blocked = handbook.status_named("Blocked").unwrap().id;
+    edit::<Decision>(&lead, program, |d| d.status_id = decided, decision);
+    edit::<Decision>(&sam, program, |d| d.status_id = blocked, decision);
+    lead.client.sync(&lead.store, program).await.unwrap();
+    let report = sam.client.sync(&sam.store, program).await.unwrap();
+    assert_eq!(report.conflicts_opened, 1, "{report:?}");
+    lead.client.sync(&lead.store, program).await.unwrap();
+
+    let on_lead = lead.store.with(|s| s.conflicts(program)).unwrap();
+    let on_sam = sam.store.with(|s| s.conflicts(program)).unwrap();
+    assert_eq!(on_lead.len(), 1);
+    assert_eq!(on_lead, on_sam, "one conflict, shown on both");
+    let body = &on_lead[0].body;
+    assert_eq!(
+        (
+            body["theirs"]["value"].clone(),
+            body["theirs"]["author"].clone()
+        ),
+        (json!(decided), json!("lee (name)"))
+    );
+    assert_eq!(
+        (
+            body["mine"]["value"].clone(),
+            body["mine"]["author"].clone()
+        ),
+        (json!(blocked), json!("sam (name)"))
+    );
+    // Until resolved, the server's value stands everywhere.
+    assert_eq!(sam.load(program).decisions[0].status_id, decided);
+
+    lead.store
+        .with(|s| s.enqueue_resolve(on_lead[0].id, json!({"keep": "mine"}), &lead.name))
+        .unwrap();
+    lead.client.sync(&lead.store, program).await.unwrap();
+    sam.client.sync(&sam.store, program).await.unwrap();
+    assert!(
+        lead.store
+            .with(|s| s.conflicts(program))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        sam.store.with(|s| s.conflicts(program)).unwrap().is_empty(),
+        "gone on both"
+    );
+    assert_eq!(
+        sam.load(program).decisions[0].status_id,
+        blocked,
+        "Sam's value, as the lead chose"
+    );
+    assert_eq!(lead.export(program), sam.export(program));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordinary_field_edited_on_both_keeps_one_value_and_the_other_stays_in_history() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    let risk = handbook.risks[0].id;
+    edit::<roadbook_model::Risk>(&lead, program, |r| r.mitigation = "Lee's plan".into(), risk);
+    edit::<roadbook_model::Risk>(&sam, program, |r| r.mitigation = "Sam's plan".into(), risk);
+    lead.client.sync(&lead.store, program).await.unwrap();
+    sam.client.sync(&sam.store, program).await.unwrap();
+    lead.client.sync(&lead.store, program).await.unwrap();
+    assert_eq!(lead.load(program).risks[0].mitigation, "Sam's plan");
+    assert_eq!(sam.load(program).risks[0].mitigation, "Sam's plan");
+    for person in [&lead, &sam] {
+        let rows = person
+            .store
+            .with(|s| {
+                s.history(&HistoryQuery {
+                    item: Some(risk),
+                    ..Default::default()
+                })
+            })
+            .unwrap();
+        let values: Vec<(String, serde_json::Value)> = rows
+            .iter()
+            .filter(|r| r.field == "mitigation")
+            .filter_map(|r| r.new_value.clone().map(|v| (r.author.clone(), v)))
+            .collect();
+        assert!(
+            values.contains(&("lee (name)".into(), json!("Lee's plan"))),
+            "{}: {values:?}",
+            person.name
+        );
+        assert!(
+            values.contains(&("sam (name)".into(), json!("Sam's plan"))),
+            "{}: {values:?}",
+            person.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_change_is_kept_with_its_reason_and_the_next_ones_still_sync() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    // The lead removes an owner nobody uses; Sam, not knowing, makes it an action's owner.
+    let unused = handbook
+        .owners
+        .iter()
+        .find(|o| {
+            let refs = handbook
+                .entities()
+                .into_iter()
+                .flat_map(|(_, e)| e.references())
+                .any(|r| r.id == o.id);
+            !refs
+        })
+        .map(|o| o.id);
+    let owner = match unused {
+        Some(owner) => owner,
+        None => {
+            let owner = roadbook_model::Owner {
+                id: Id::new(),
+                name: "Temporary team".into(),
+                short_name: None,
+                kind: roadbook_model::OwnerKind::Team,
+            };
+            lead.store
+                .with(|s| s.create(program, &owner, &lead.name))
+                .unwrap();
+            lead.client.sync(&lead.store, program).await.unwrap();
+            sam.client.sync(&sam.store, program).await.unwrap();
+            owner.id
+        }
+    };
+    lead.store.with(|s| s.delete(owner, &lead.name)).unwrap();
+    lead.client.sync(&lead.store, program).await.unwrap();
+    let action = handbook.actions[1].id;
+    edit::<Action>(&sam, program, |a| a.owner_id = Some(owner), action);
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| d.title = "Kanopy first".into(),
+        handbook.decisions[1].id,
+    );
+    let report = sam.client.sync(&sam.store, program).await.unwrap();
+    assert_eq!((report.rejected, report.pending), (1, 0), "{report:?}");
+    let refused = sam.store.with(|s| s.rejected(program)).unwrap();
+    assert_eq!(refused.len(), 1);
+    assert!(
+        refused[0].reason.contains("which is not in this program"),
+        "{}",
+        refused[0].reason
+    );
+    assert_eq!(refused[0].item_id, action);
+    let h = sam.load(program);
+    assert_eq!(
+        h.decisions[1].title, "Kanopy first",
+        "the next change synced"
+    );
+    assert_eq!(
+        h.actions.iter().find(|a| a.id == action).unwrap().owner_id,
+        handbook.actions[1].owner_id,
+        "the server's value is back"
+    );
+    lead.client.sync(&lead.store, program).await.unwrap();
+    assert_eq!(lead.export(program), sam.export(program));
+    // Discarded by the person's choice only.
+    sam.store
+        .with(|s| s.discard_rejected(refused[0].id))
+        .unwrap();
+    assert!(sam.store.with(|s| s.rejected(program)).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_pulls_but_may_not_push_and_keeps_the_change() {
+    let world = World::start().await;
+    let (_lead, _sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    let viewer = world.person("vic", &["rb-viewers"]);
+    viewer.client.join(&viewer.store, program).await.unwrap();
+    let head = world.head(program);
+    edit::<Decision>(
+        &viewer,
+        program,
+        |d| d.title = "by a viewer".into(),
+        handbook.decisions[0].id,
+    );
+    let err = viewer
+        .client
+        .sync(&viewer.store, program)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::NotPermitted(_)), "{err}");
+    assert!(err.to_string().contains("needs the editor role"), "{err}");
+    assert_eq!(world.head(program), head, "nothing written");
+    assert_eq!(
+        viewer
+            .store
+            .with(|s| s.outbox(Some(program)))
+            .unwrap()
+            .len(),
+        1,
+        "kept, not dropped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_pushed_by_one_reaches_a_listening_client_within_a_second() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    let cursor = sam.store.with(|s| s.sync_state(program)).unwrap().cursor;
+    let listening = {
+        let transport = roadbook_sync::HttpTransport::new(
+            &world.url,
+            roadbook_sync::Token::new(sam.token.clone()),
+        )
+        .unwrap();
+        tokio::spawn(async move {
+            use roadbook_sync::Transport;
+            let events = transport.events(program, cursor).await.unwrap();
+            (events.head, Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    edit::<Decision>(
+        &lead,
+        program,
+        |d| d.title = "Live".into(),
+        handbook.decisions[0].id,
+    );
+    let pushed = Instant::now();
+    lead.client.sync(&lead.store, program).await.unwrap();
+    let (head, woke) = listening.await.unwrap();
+    assert!(head > cursor);
+    assert!(
+        woke.duration_since(pushed) < Duration::from_secs(1),
+        "{:?}",
+        woke.duration_since(pushed)
+    );
+    sam.client.sync(&sam.store, program).await.unwrap();
+    assert_eq!(sam.load(program).decisions[0].title, "Live");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_from_before_a_compacted_log_takes_the_whole_program_and_keeps_the_outbox() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    for n in 0..5 {
+        edit::<Decision>(
+            &lead,
+            program,
+            |d| d.title = format!("Title {n}"),
+            handbook.decisions[0].id,
+        );
+        lead.client.sync(&lead.store, program).await.unwrap();
+    }
+    // The server drops its log up to now; Sam, offline meanwhile, has a change waiting.
+    let storage = roadbook_server::storage::postgres::PgStorage::connect(&world.database_url, 2)
+        .await
+        .unwrap();
+    use roadbook_server::storage::Storage;
+    storage.compact(program, world.head(program)).await.unwrap();
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| d.question = "Asked offline".into(),
+        handbook.decisions[1].id,
+    );
+    let report = sam.client.sync(&sam.store, program).await.unwrap();
+    assert_eq!(report.pending, 0);
+    lead.client.sync(&lead.store, program).await.unwrap();
+    assert_eq!(sam.load(program).decisions[0].title, "Title 4");
+    assert_eq!(lead.load(program).decisions[1].question, "Asked offline");
+    assert_eq!(lead.export(program), sam.export(program));
+}
