@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-report/ts,roadbook-desktop/ts
 
-.PHONY: setup run ui lint bindings test deb bench bench-documents bench-desktop
+.PHONY: setup run ui lint deps bindings test deb bench bench-documents bench-desktop bench-sync
 
 setup:
 	@scripts/setup.sh
@@ -24,11 +24,19 @@ run: ui
 		|| target/release/roadbook init --sample >/dev/null
 	target/release/roadbook-desktop
 
-lint: ui
+lint: ui deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(NPM) --prefix ui run check
 	$(NPM) --prefix ui run lint
+
+# The dependency rules of docs/architecture.md: the server never links rusqlite (nor the store or
+# the sync client), and the protocol does no IO.
+deps:
+	@if $(CARGO) tree --locked -p roadbook-server -e normal --prefix none | grep -E '^(rusqlite|roadbook-store|roadbook-sync) '; then \
+		echo "roadbook-server must not depend on these"; exit 1; fi
+	@if $(CARGO) tree --locked -p roadbook-protocol -e normal --prefix none | grep -E '^(tokio|reqwest|hyper|rusqlite|tokio-postgres) '; then \
+		echo "roadbook-protocol must do no IO"; exit 1; fi
 
 # The TypeScript types come from the Rust types (ts-rs). Regenerate them and fail when the
 # committed ones differ: a stale binding is a bug the type check cannot see.
@@ -45,10 +53,11 @@ bindings: ui
 # the desktop app in its real webview, comes last so its summary line ends the output.
 test: lint bindings
 	$(NPM) --prefix ui test
-	$(CARGO) build --locked -p roadbook-desktop -p roadbook-cli
+	$(CARGO) build --locked -p roadbook-desktop -p roadbook-cli -p roadbook-server
 	$(CARGO) test --locked -p roadbook-e2e --bench long_list
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents
+	$(CARGO) test --locked -p roadbook-sync-tests --bench sync
 	$(CARGO) test --workspace --locked
 
 # The Debian package (offline; AppImage would download a tool at build time).
@@ -67,3 +76,9 @@ bench-documents: setup
 
 bench-desktop: ui
 	@scripts/bench-desktop.sh
+
+# The sync on loopback against a fsynced PostgreSQL: join 10,000 items, push 1,000 changes, 50
+# clients for 60 s, a change seen on a second client; and 200 more simulation seeds.
+bench-sync: setup
+	$(CARGO) bench --locked -p roadbook-sync-tests --bench sync
+	ROADBOOK_SIM_SEEDS=200 $(CARGO) test --release --locked -p roadbook-sync-tests --test sync simulation

@@ -36,6 +36,8 @@ pub const ALGORITHMS: &[Algorithm] = &[
 const REFETCH_EVERY: Duration = Duration::from_secs(10);
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
+/// Tokens kept as checked (a few per person using the server).
+const CHECKED_TOKENS: usize = 10_000;
 
 /// Why a token was refused. The reason is for logs and metrics; the caller gets 401 only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +107,8 @@ pub struct Verifier {
     jwks_uri: String,
     http: reqwest::Client,
     keys: RwLock<Keys>,
+    /// Tokens checked already: SHA-256 of the token to the caller and the token's expiry.
+    checked: Mutex<std::collections::HashMap<[u8; 32], (Caller, u64)>>,
     /// Serializes refetches for unknown key ids, and remembers when the last one was tried
     /// (the load at start does not count: a rotation right after it is still picked up).
     last_fetch: Mutex<Option<Instant>>,
@@ -171,6 +175,7 @@ impl Verifier {
                 fetched: None,
             }),
             last_fetch: Mutex::new(None),
+            checked: Mutex::new(std::collections::HashMap::new()),
         };
         verifier.refresh().await?;
         Ok(verifier)
@@ -224,8 +229,36 @@ impl Verifier {
             .ok_or_else(|| Refused::UnknownKey(Some(kid.to_owned())))
     }
 
-    /// Checks a bearer token and says who it is.
+    /// Checks a bearer token and says who it is. A token checked before is answered from a
+    /// cache (keyed by its SHA-256, so only the very same token, signature included, finds it)
+    /// until it expires: a client sends the same token with every request, and checking an
+    /// RSA signature each time is the largest cost of a small request.
     pub async fn verify(&self, token: &str) -> Result<Caller, Refused> {
+        use sha2::Digest;
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if let Some((caller, expires)) = self.checked.lock().await.get(&key)
+            && *expires > now + LEEWAY_SECONDS
+        {
+            return Ok(caller.clone());
+        }
+        let (caller, expires) = self.check(token).await?;
+        let mut checked = self.checked.lock().await;
+        if checked.len() >= CHECKED_TOKENS {
+            checked.retain(|_, (_, e)| *e > now);
+            if checked.len() >= CHECKED_TOKENS {
+                checked.clear();
+            }
+        }
+        checked.insert(key, (caller.clone(), expires));
+        Ok(caller)
+    }
+
+    /// The checks themselves, and when the token expires.
+    async fn check(&self, token: &str) -> Result<(Caller, u64), Refused> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| Refused::Malformed(e.to_string()))?;
         if header.jku.is_some() {
@@ -321,10 +354,14 @@ impl Verifier {
             .filter_map(|g| self.roles.get(g))
             .copied()
             .max();
-        Ok(Caller {
-            author: Author { subject, name },
-            groups,
-            role,
-        })
+        let expires = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        Ok((
+            Caller {
+                author: Author { subject, name },
+                groups,
+                role,
+            },
+            expires,
+        ))
     }
 }

@@ -31,7 +31,8 @@ use serde_json::{Map, Value, json};
 
 use crate::live::Live;
 use crate::storage::{
-    AuditEvent, Author, NewChange, NewProgram, ProgramTx, Storage, StorageError, StoredItem,
+    AuditEvent, Author, NewChange, NewProgram, Prefetch, ProgramTx, Storage, StorageError,
+    StoredItem,
 };
 
 pub const POSITION: &str = "position";
@@ -111,6 +112,10 @@ pub struct Engine {
     storage: Arc<dyn Storage>,
     live: Arc<Live>,
     clock: Clock,
+    /// One pusher per program at a time in this process. The database's row lock orders
+    /// pushes across processes; queuing here first keeps waiting pushes from holding database
+    /// connections that pulls need meanwhile.
+    writers: std::sync::Mutex<std::collections::HashMap<Id, Arc<Writer>>>,
     /// How long a long poll waits for a change.
     wait: Duration,
 }
@@ -144,6 +149,22 @@ fn rejected(code: &str, reason: impl Into<String>) -> Outcome {
     }
 }
 
+/// The pushes waiting for a program, and the turn to apply them.
+#[derive(Default)]
+struct Writer {
+    queue: std::sync::Mutex<Vec<Job>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+type Answer = tokio::sync::oneshot::Sender<EngineResult<PushResponse>>;
+
+/// A push waiting its turn, and where its answer goes.
+struct Job {
+    caller: Caller,
+    request: PushRequest,
+    answer: Answer,
+}
+
 /// What applying one mutation produced, before it is recorded.
 struct Applied {
     outcome: Outcome,
@@ -156,6 +177,7 @@ impl Engine {
             storage,
             live,
             clock,
+            writers: std::sync::Mutex::new(std::collections::HashMap::new()),
             wait: Duration::from_secs(roadbook_protocol::EVENTS_WAIT_SECONDS),
         }
     }
@@ -342,8 +364,15 @@ impl Engine {
         limit: usize,
     ) -> EngineResult<Pull> {
         require(caller, Role::Viewer, "pulling changes")?;
-        let row = self.known(program).await?;
-        let conflicts = self.storage.open_conflicts(program).await?;
+        let limit = limit.clamp(1, roadbook_protocol::MAX_CHANGES_PER_PULL);
+        let page = self
+            .storage
+            .page(program, after, limit + 1)
+            .await?
+            .ok_or_else(|| {
+                EngineError::NotFound(format!("there is no program {program} on this server"))
+            })?;
+        let (row, mut changes, conflicts) = (page.row, page.changes, page.conflicts);
         if after < row.floor {
             let (items, cursor) = self.storage.snapshot(program).await?;
             return Ok(Pull {
@@ -354,11 +383,6 @@ impl Engine {
                 snapshot: Some(items),
             });
         }
-        let limit = limit.clamp(1, roadbook_protocol::MAX_CHANGES_PER_PULL);
-        let mut changes = self
-            .storage
-            .changes_after(program, after, limit + 1)
-            .await?;
         let more = changes.len() > limit;
         changes.truncate(limit);
         let cursor = changes.last().map_or(after, |c| c.version);
@@ -399,6 +423,11 @@ impl Engine {
     /// Applies a client's mutations in order, each idempotently, in one transaction, and answers
     /// with a result for each. The transaction commits before the answer leaves, so a result
     /// the client sees is durable; a crash before the commit keeps none of it.
+    /// Applies a client's mutations in order, each idempotently, and answers with a result for
+    /// each. Pushes to one program that arrive while another is being applied are applied
+    /// together in one transaction (a group commit: one durable commit for all of them, each
+    /// with its own results). The transaction commits before any answer leaves, so a result a
+    /// client sees is durable; a crash before the commit keeps none of it.
     pub async fn push(
         &self,
         caller: &Caller,
@@ -413,16 +442,150 @@ impl Engine {
                 roadbook_protocol::MAX_MUTATIONS_PER_PUSH
             )));
         }
-        let client = request.client_id;
-        let mut tx = self.storage.begin(program).await?;
-        let mut last = tx.last_seq(client).await?;
-        let mut results = Vec::with_capacity(request.mutations.len());
+        let writer = {
+            let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+            writers.entry(program).or_default().clone()
+        };
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        writer
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Job {
+                caller: caller.clone(),
+                request,
+                answer,
+            });
+        // Wait for the answer or for the turn, whichever comes first. Whoever gets the turn
+        // applies everything queued by then; a pusher whose push an earlier turn took gets its
+        // answer and leaves the line (were it to wait for the turn anyway, each turn would
+        // find one push in the queue and the batching would be lost to a convoy).
+        let mut answered = answered;
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answered => {
+                    return answer.unwrap_or_else(|_| {
+                        Err(EngineError::Unavailable("the push was not answered".into()))
+                    });
+                }
+                _turn = writer.turn.lock() => {
+                    let jobs = std::mem::take(&mut *writer.queue.lock().unwrap_or_else(|e| e.into_inner()));
+                    if !jobs.is_empty() {
+                        self.apply_batch(program, jobs).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One transaction for the queued pushes of a program. A push refused as a whole (a
+    /// sequence gap, a reused number) is checked before anything of it is written; a database
+    /// failure answers every push of the batch with it, and nothing of the batch is kept.
+    async fn apply_batch(&self, program: Id, jobs: Vec<Job>) {
+        // Every push of the batch gets the database's failure: nothing of it is kept.
+        let fail = |senders: Vec<Answer>, err: &EngineError| {
+            for sender in senders {
+                let _ = sender.send(Err(match err {
+                    EngineError::NotFound(m) => EngineError::NotFound(m.clone()),
+                    other => EngineError::Unavailable(other.to_string()),
+                }));
+            }
+        };
+        let mut tx = match self.storage.begin(program).await {
+            Ok(tx) => tx,
+            Err(err) => {
+                fail(jobs.into_iter().map(|j| j.answer).collect(), &err.into());
+                return;
+            }
+        };
+        let reads: Vec<Prefetch> = jobs
+            .iter()
+            .map(|j| Prefetch {
+                client: j.request.client_id,
+                seqs: j.request.mutations.iter().map(|m| m.seq).collect(),
+                mutations: j.request.mutations.iter().map(|m| m.mutation_id).collect(),
+            })
+            .collect();
+        let items: Vec<Id> = jobs
+            .iter()
+            .flat_map(|j| j.request.mutations.iter().map(|m| m.item_id))
+            .collect();
+        if let Err(err) = tx.prefetch(&reads, &items).await {
+            fail(jobs.into_iter().map(|j| j.answer).collect(), &err.into());
+            return;
+        }
+        let mut answers = Vec::with_capacity(jobs.len());
+        let mut senders = Vec::with_capacity(jobs.len());
         let mut wrote = false;
-        for mutation in request.mutations {
-            if let Some(recorded) = tx.recorded(client, mutation.seq).await? {
-                if recorded.mutation_id != mutation.mutation_id {
+        let mut jobs = jobs.into_iter();
+        while let Some(job) = jobs.next() {
+            let result = self
+                .apply_push(&mut *tx, &job.caller, program, &job.request)
+                .await;
+            senders.push(job.answer);
+            match result {
+                Ok((response, changed)) => {
+                    wrote |= changed;
+                    answers.push(Ok(response));
+                }
+                Err(err @ EngineError::Unavailable(_)) => {
+                    senders.extend(jobs.map(|j| j.answer));
+                    fail(senders, &err);
+                    return;
+                }
+                // Refused as a whole, and checked before anything of it was written.
+                Err(refused) => answers.push(Err(refused)),
+            }
+        }
+        if wrote {
+            match tx.commit().await {
+                Ok(head) => self.live.publish(program, head),
+                Err(err) => {
+                    fail(senders, &err.into());
+                    return;
+                }
+            }
+        }
+        for (sender, answer) in senders.into_iter().zip(answers) {
+            let _ = sender.send(answer);
+        }
+    }
+
+    /// One push inside the batch's transaction: its numbers checked first, then each mutation
+    /// applied (or answered from its first result). Returns whether it wrote anything.
+    async fn apply_push(
+        &self,
+        tx: &mut dyn ProgramTx,
+        caller: &Caller,
+        program: Id,
+        request: &PushRequest,
+    ) -> EngineResult<(PushResponse, bool)> {
+        let client = request.client_id;
+        // The whole push's numbers first: a push refused as a whole writes nothing.
+        let mut expected = tx.last_seq(client).await?;
+        for mutation in &request.mutations {
+            match tx.recorded(client, mutation.seq).await? {
+                Some(recorded) if recorded.mutation_id != mutation.mutation_id => {
                     return Err(EngineError::ClientReset { seq: mutation.seq });
                 }
+                Some(_) => continue,
+                None if mutation.seq <= expected => {
+                    return Err(EngineError::ClientReset { seq: mutation.seq });
+                }
+                None if mutation.seq != expected + 1 => {
+                    return Err(EngineError::SequenceGap {
+                        expected: expected + 1,
+                        got: mutation.seq,
+                    });
+                }
+                None => expected = mutation.seq,
+            }
+        }
+        let mut results = Vec::with_capacity(request.mutations.len());
+        let mut wrote = false;
+        for mutation in &request.mutations {
+            if let Some(recorded) = tx.recorded(client, mutation.seq).await? {
                 // The first outcome, with the item as it is now: the one recorded then may
                 // have been changed since, and a client must not show an older value.
                 let item = tx.item(mutation.item_id).await?.map(|i| i.state());
@@ -432,16 +595,6 @@ impl Engine {
                 });
                 continue;
             }
-            if mutation.seq <= last {
-                return Err(EngineError::ClientReset { seq: mutation.seq });
-            }
-            if mutation.seq != last + 1 {
-                return Err(EngineError::SequenceGap {
-                    expected: last + 1,
-                    got: mutation.seq,
-                });
-            }
-            last = mutation.seq;
             let result = match tx.recorded_by_id(mutation.mutation_id).await? {
                 // The same change under another client id (a copied database pushing what
                 // the original pushed): applied once, answered alike.
@@ -452,7 +605,7 @@ impl Engine {
                 },
                 None => {
                     let at = (self.clock)();
-                    let applied = self.apply(&mut *tx, caller, client, &mutation, &at).await?;
+                    let applied = self.apply(tx, caller, client, mutation, &at).await?;
                     let (action, detail) = match &applied.outcome {
                         Outcome::Applied { version, conflicts } if conflicts.is_empty() => {
                             ("applied", json!({"version": version}))
@@ -493,11 +646,7 @@ impl Engine {
             wrote = true;
             results.push(result);
         }
-        if wrote {
-            let head = tx.commit().await?;
-            self.live.publish(program, head);
-        }
-        Ok(PushResponse { results })
+        Ok((PushResponse { results }, wrote))
     }
 
     /// What one mutation does, inside the push's transaction.

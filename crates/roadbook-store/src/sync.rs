@@ -326,7 +326,7 @@ impl Store {
                         let pending = pending_of(tx, item.id, -1)?;
                         reconcile(tx, item, &fields, &pending, author)?;
                     }
-                    None => insert_server_item(tx, program, item, author)?,
+                    None => insert_server_item(tx, program, item)?,
                 }
             }
             replace_conflicts_in(tx, program, conflicts)?;
@@ -674,9 +674,11 @@ fn readable<E: roadbook_model::Entity>(
         .map_err(|e| e.to_string())
 }
 
-/// An item of the server's this replica does not have: written with the server's versions,
-/// a history row per field, no outbox entry.
-fn insert_server_item(tx: &Tx<'_>, program: Id, item: &ServerItem, author: &str) -> Result<()> {
+/// An item of the server's this replica does not have: written with the server's versions and
+/// no outbox entry. No history rows: the item's past is the server's, and this replica's
+/// history starts when it joined (a join of 10,000 items would otherwise write 80,000 rows
+/// that all say the same).
+fn insert_server_item(tx: &Tx<'_>, program: Id, item: &ServerItem) -> Result<()> {
     let mut fields = item.fields.clone();
     fields.remove("id");
     let position = match fields.remove(POSITION) {
@@ -695,7 +697,7 @@ fn insert_server_item(tx: &Tx<'_>, program: Id, item: &ServerItem, author: &str)
             item.id
         ))
     })?;
-    let mut row = ItemRow {
+    let row = ItemRow {
         program,
         kind: item.kind,
         position,
@@ -704,10 +706,6 @@ fn insert_server_item(tx: &Tx<'_>, program: Id, item: &ServerItem, author: &str)
         revisions: FieldNumbers::new(),
         deleted,
     };
-    for (field, value) in &fields {
-        let revision = tx.history(&row, item.id, field, None, Some(value), author, &tx.now)?;
-        row.revisions.insert(field.clone(), revision);
-    }
     tx.insert_item(item.id, &row)
 }
 

@@ -175,9 +175,9 @@ impl Tx<'_> {
                     row.program.to_string(),
                     row.kind.as_str(),
                     row.position.as_str(),
-                    Value::Object(row.body.clone()).to_string(),
-                    json!(row.versions).to_string(),
-                    json!(row.revisions).to_string(),
+                    text(&row.body)?,
+                    text(&row.versions)?,
+                    text(&row.revisions)?,
                     i64::from(row.deleted),
                     self.now
                 ])
@@ -196,9 +196,9 @@ impl Tx<'_> {
                 stmt.execute(params![
                     id.to_string(),
                     row.position.as_str(),
-                    Value::Object(row.body.clone()).to_string(),
-                    json!(row.versions).to_string(),
-                    json!(row.revisions).to_string(),
+                    text(&row.body)?,
+                    text(&row.versions)?,
+                    text(&row.revisions)?,
                     i64::from(row.deleted),
                     self.now
                 ])
@@ -428,6 +428,12 @@ impl Tx<'_> {
         self.insert_item(id, &row)?;
         self.outbox(&row, id, &Operation::Create { fields: all }, author)
     }
+}
+
+/// JSON text of a stored value (never fails for maps of JSON values and numbers; the error path
+/// exists for the type's sake).
+fn text<T: Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 pub(crate) fn parse_key(text: &str) -> Result<OrderKey> {

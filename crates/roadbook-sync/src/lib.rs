@@ -488,3 +488,69 @@ impl<T: Transport> Client<T> {
         Ok(events.head)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn quick(give_up_after: Option<Duration>) -> Retry {
+        Retry {
+            first: Duration::from_millis(1),
+            most: Duration::from_millis(4),
+            give_up_after,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_network_failure_is_tried_again_until_it_succeeds() {
+        let calls = AtomicU32::new(0);
+        let answer = quick(None)
+            .run(|| async {
+                match calls.fetch_add(1, Ordering::SeqCst) {
+                    0..=4 => Err(TransportError::Network("down".into())),
+                    _ => Ok(42),
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!((answer, calls.load(Ordering::SeqCst)), (42, 6));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_not_tried_again_and_an_outage_gives_up_when_told() {
+        let calls = AtomicU32::new(0);
+        let refused = quick(None)
+            .run(|| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(TransportError::Refused {
+                    status: 403,
+                    code: codes::FORBIDDEN.into(),
+                    message: "no".into(),
+                })
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (refused.retryable(), calls.load(Ordering::SeqCst)),
+            (false, 1)
+        );
+        let started = std::time::Instant::now();
+        let gave_up = quick(Some(Duration::from_millis(30)))
+            .run(|| async { Err::<(), _>(TransportError::Network("down".into())) })
+            .await
+            .unwrap_err();
+        assert!(gave_up.retryable());
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_token_never_shows_in_debug_output() {
+        let token = Token::new("eyJhbGciOiJSUzI1NiJ9.secret.signature");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+        let transport = HttpTransport::new("https://roadbook.example", token).unwrap();
+        assert!(!format!("{transport:?}").contains("secret"));
+        assert!(HttpTransport::new("ftp://roadbook.example", Token::new("t")).is_err());
+    }
+}

@@ -97,6 +97,22 @@ pub struct AuditEvent {
     pub detail: Value,
 }
 
+/// What one push of a batch will ask the storage about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefetch {
+    pub client: Id,
+    pub seqs: Vec<u64>,
+    pub mutations: Vec<Id>,
+}
+
+/// One page of a pull.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub row: ProgramRow,
+    pub changes: Vec<Change>,
+    pub conflicts: Vec<Conflict>,
+}
+
 /// A new program, written whole or not at all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProgram {
@@ -148,6 +164,20 @@ pub trait Storage: Send + Sync + 'static {
     /// Every item (tombstones included) and the head they are as of.
     async fn snapshot(&self, program: Id) -> StorageResult<(Vec<ItemState>, u64)>;
     async fn open_conflicts(&self, program: Id) -> StorageResult<Vec<Conflict>>;
+    /// What a pull needs at once: the program (none: no such program), the changes after
+    /// `after` (at most `limit`) and the open conflicts.
+    async fn page(&self, program: Id, after: u64, limit: usize) -> StorageResult<Option<Page>> {
+        let Some(row) = self.program(program).await? else {
+            return Ok(None);
+        };
+        let changes = self.changes_after(program, after, limit).await?;
+        let conflicts = self.open_conflicts(program).await?;
+        Ok(Some(Page {
+            row,
+            changes,
+            conflicts,
+        }))
+    }
     /// Records a client that joined, with the last sequence number it has used (kept if the
     /// client is known already).
     async fn register_client(&self, program: Id, client: Id, last_seq: u64) -> StorageResult<()>;
@@ -163,6 +193,12 @@ pub trait Storage: Send + Sync + 'static {
 pub trait ProgramTx: Send {
     /// The last log position before this transaction's changes.
     fn head(&self) -> u64;
+    /// Reads ahead what a batch of pushes asks about: the results recorded for their clients'
+    /// sequence numbers and their mutation ids, the clients' last numbers, and the items they
+    /// change. A storage that answers fast anyway does nothing.
+    async fn prefetch(&mut self, _pushes: &[Prefetch], _items: &[Id]) -> StorageResult<()> {
+        Ok(())
+    }
     async fn item(&mut self, id: Id) -> StorageResult<Option<StoredItem>>;
     /// The names of the live items of `kind` other than `except` (statuses and owners).
     async fn names(&mut self, kind: Kind, except: Id) -> StorageResult<Vec<String>>;

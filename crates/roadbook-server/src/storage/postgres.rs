@@ -7,6 +7,7 @@
 //! of "changes after my cursor" never skips one that commits later. Each commit notifies the
 //! `roadbook_changes` channel, which every server process listens on.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,8 @@ use tokio_postgres::{AsyncMessage, NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    AuditEvent, NewChange, NewProgram, ProgramRow, ProgramTx, Recorded, Storage, StorageError,
-    StorageResult, StoredItem,
+    AuditEvent, NewChange, NewProgram, Page, Prefetch, ProgramRow, ProgramTx, Recorded, Storage,
+    StorageError, StorageResult, StoredItem,
 };
 use crate::live::Live;
 
@@ -426,6 +427,56 @@ impl Storage for PgStorage {
             .collect()
     }
 
+    async fn page(&self, program: Id, after: u64, limit: usize) -> StorageResult<Option<Page>> {
+        // Three statements on one connection, sent together (tokio-postgres pipelines them):
+        // one round trip, and one pooled connection, per pull.
+        let db = self.client().await?;
+        let id = uuid(program);
+        let (after, limit) = (signed(after), i64::try_from(limit).unwrap_or(i64::MAX));
+        let (row, changes, conflicts) = futures_util::future::join3(
+            async {
+                let statement = db
+                    .prepare_cached("SELECT id, name, head, floor FROM programs WHERE id = $1")
+                    .await?;
+                db.query_opt(&statement, &[&id]).await
+            },
+            async {
+                let statement = db
+                    .prepare_cached(
+                        "SELECT version, kind, item_id, fields, author_name, at, client_id, client_seq FROM changes
+                         WHERE program_id = $1 AND version > $2 ORDER BY version LIMIT $3",
+                    )
+                    .await?;
+                db.query(&statement, &[&id, &after, &limit]).await
+            },
+            async {
+                let statement = db
+                    .prepare_cached(
+                        "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL ORDER BY opened_version, id",
+                    )
+                    .await?;
+                db.query(&statement, &[&id]).await
+            },
+        )
+        .await;
+        let Some(row) = row.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        Ok(Some(Page {
+            row: program_row(&row)?,
+            changes: changes
+                .map_err(unavailable)?
+                .iter()
+                .map(change_of)
+                .collect::<StorageResult<_>>()?,
+            conflicts: conflicts
+                .map_err(unavailable)?
+                .iter()
+                .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
+                .collect::<StorageResult<_>>()?,
+        }))
+    }
+
     async fn register_client(&self, program: Id, client: Id, last_seq: u64) -> StorageResult<()> {
         self.client()
             .await?
@@ -440,7 +491,7 @@ impl Storage for PgStorage {
     }
 
     async fn compact(&self, program: Id, through: u64) -> StorageResult<()> {
-        let mut tx = PgTx::begin(self.client().await?, program, Some(())).await?;
+        let tx = PgTx::begin(self.client().await?, program, Some(())).await?;
         tx.exec(
             "UPDATE programs SET floor = greatest(floor, $2) WHERE id = $1",
             &[&uuid(program), &signed(through)],
@@ -480,12 +531,32 @@ impl Storage for PgStorage {
 
 /// A transaction on one pooled connection. Dropped without a commit, the connection leaves the
 /// pool and closes, so PostgreSQL rolls the transaction back and nobody reuses it half-done.
+///
+/// Writes are kept here and sent in bulk (one statement per table) when the transaction
+/// commits, or before a query that reads across them: a push of a thousand changes is a handful
+/// of statements instead of thousands of round trips. Items read or written are kept too, so
+/// the references a change checks are read once per push.
 struct PgTx {
     client: Option<Object>,
     program: Id,
     head: u64,
     committed: bool,
     commit_delay: Option<Duration>,
+    /// Items read or written in this transaction (none: not in the program).
+    items: HashMap<Id, Option<StoredItem>>,
+    /// Items written and not sent yet.
+    dirty: BTreeMap<Id, StoredItem>,
+    /// Log entries not sent yet, with their versions.
+    changes: Vec<(u64, NewChange)>,
+    /// Mutation results not sent yet.
+    records: Vec<(Id, MutationResult)>,
+    /// Results already in the database, read ahead for a push (none: there is none).
+    recorded: HashMap<(Id, u64), Option<Recorded>>,
+    recorded_ids: HashMap<Id, Option<Recorded>>,
+    /// Each client's last sequence number, and the clients whose number changed.
+    seqs: HashMap<Id, u64>,
+    seqs_changed: BTreeSet<Id>,
+    audits: Vec<AuditEvent>,
 }
 
 impl Drop for PgTx {
@@ -507,6 +578,15 @@ impl PgTx {
             head: 0,
             committed: false,
             commit_delay: None,
+            items: HashMap::new(),
+            dirty: BTreeMap::new(),
+            changes: Vec::new(),
+            records: Vec::new(),
+            recorded: HashMap::new(),
+            recorded_ids: HashMap::new(),
+            seqs: HashMap::new(),
+            seqs_changed: BTreeSet::new(),
+            audits: Vec::new(),
         };
         tx.db()?.batch_execute("BEGIN").await.map_err(unavailable)?;
         if lock.is_some() {
@@ -530,30 +610,178 @@ impl PgTx {
             .ok_or_else(|| StorageError::Unavailable("the transaction has ended".into()))
     }
 
-    async fn exec(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StorageResult<u64> {
+    async fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StorageResult<u64> {
         let db = self.db()?;
         let statement = db.prepare_cached(sql).await.map_err(unavailable)?;
         db.execute(&statement, params).await.map_err(unavailable)
     }
 
-    async fn query(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> StorageResult<Vec<Row>> {
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StorageResult<Vec<Row>> {
         let db = self.db()?;
         let statement = db.prepare_cached(sql).await.map_err(unavailable)?;
         db.query(&statement, params).await.map_err(unavailable)
     }
 
-    async fn one(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> StorageResult<Option<Row>> {
+    async fn one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StorageResult<Option<Row>> {
         let db = self.db()?;
         let statement = db.prepare_cached(sql).await.map_err(unavailable)?;
         db.query_opt(&statement, params).await.map_err(unavailable)
+    }
+
+    /// Runs statements together on this connection (tokio-postgres pipelines them): one round
+    /// trip for all, in the order given.
+    async fn run_all(&self, statements: Vec<Statement>) -> StorageResult<()> {
+        let db = self.db()?;
+        let runs = statements.iter().map(|statement| async move {
+            let prepared = db.prepare_cached(statement.sql).await?;
+            let params: Vec<&(dyn ToSql + Sync)> = statement
+                .params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            db.execute(&prepared, &params).await
+        });
+        futures_util::future::try_join_all(runs)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    /// The statements that send every write kept so far, one per table.
+    fn pending(&mut self) -> StorageResult<Vec<Statement>> {
+        let program = uuid(self.program);
+        let mut out = Vec::new();
+        if !self.changes.is_empty() {
+            let changes = std::mem::take(&mut self.changes);
+            out.push(Statement::new(
+                "INSERT INTO changes (program_id, version, kind, item_id, fields, author_subject, author_name, at, client_id, client_seq)
+                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::bigint[])",
+                vec![
+                    Box::new(program),
+                    Box::new(changes.iter().map(|(v, _)| signed(*v)).collect::<Vec<i64>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.kind.as_str().to_owned()).collect::<Vec<String>>()),
+                    Box::new(changes.iter().map(|(_, c)| uuid(c.item_id)).collect::<Vec<Uuid>>()),
+                    Box::new(changes.iter().map(|(_, c)| Value::Object(c.fields.clone())).collect::<Vec<Value>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.author.subject.clone()).collect::<Vec<String>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.author.name.clone()).collect::<Vec<String>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.at.clone()).collect::<Vec<String>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.origin.map(|o| uuid(o.client_id))).collect::<Vec<Option<Uuid>>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.origin.map(|o| signed(o.seq))).collect::<Vec<Option<i64>>>()),
+                ],
+            ));
+        }
+        if !self.dirty.is_empty() {
+            let dirty = std::mem::take(&mut self.dirty);
+            let versions = dirty
+                .values()
+                .map(|i| serde_json::to_value(&i.versions).map_err(corrupt))
+                .collect::<StorageResult<Vec<Value>>>()?;
+            out.push(Statement::new(
+                "INSERT INTO items (program_id, id, kind, fields, versions, deleted)
+                 SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[], $6::bool[])
+                 ON CONFLICT (program_id, id) DO UPDATE SET fields = excluded.fields, versions = excluded.versions, deleted = excluded.deleted",
+                vec![
+                    Box::new(program),
+                    Box::new(dirty.keys().map(|id| uuid(*id)).collect::<Vec<Uuid>>()),
+                    Box::new(dirty.values().map(|i| i.kind.as_str().to_owned()).collect::<Vec<String>>()),
+                    Box::new(dirty.values().map(|i| Value::Object(i.fields.clone())).collect::<Vec<Value>>()),
+                    Box::new(versions),
+                    Box::new(dirty.values().map(StoredItem::deleted).collect::<Vec<bool>>()),
+                ],
+            ));
+        }
+        if !self.records.is_empty() {
+            let records = std::mem::take(&mut self.records);
+            let results = records
+                .iter()
+                .map(|(_, r)| serde_json::to_value(r).map_err(corrupt))
+                .collect::<StorageResult<Vec<Value>>>()?;
+            out.push(Statement::new(
+                "INSERT INTO mutations (program_id, client_id, seq, mutation_id, result)
+                 SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::uuid[], $5::jsonb[])",
+                vec![
+                    Box::new(program),
+                    Box::new(records.iter().map(|(c, _)| uuid(*c)).collect::<Vec<Uuid>>()),
+                    Box::new(
+                        records
+                            .iter()
+                            .map(|(_, r)| signed(r.seq))
+                            .collect::<Vec<i64>>(),
+                    ),
+                    Box::new(
+                        records
+                            .iter()
+                            .map(|(_, r)| uuid(r.mutation_id))
+                            .collect::<Vec<Uuid>>(),
+                    ),
+                    Box::new(results),
+                ],
+            ));
+        }
+        for client in std::mem::take(&mut self.seqs_changed) {
+            let last = signed(self.seqs.get(&client).copied().unwrap_or(0));
+            out.push(Statement::new(
+                "INSERT INTO clients (program_id, client_id, last_seq) VALUES ($1, $2, $3)
+                 ON CONFLICT (program_id, client_id) DO UPDATE SET last_seq = greatest(clients.last_seq, excluded.last_seq)",
+                vec![Box::new(program), Box::new(uuid(client)), Box::new(last)],
+            ));
+        }
+        if !self.audits.is_empty() {
+            let audits = std::mem::take(&mut self.audits);
+            out.push(Statement::new(
+                "INSERT INTO audit (at, subject, program_id, action, detail)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[])",
+                vec![
+                    Box::new(audits.iter().map(|a| a.at.clone()).collect::<Vec<String>>()),
+                    Box::new(
+                        audits
+                            .iter()
+                            .map(|a| a.subject.clone())
+                            .collect::<Vec<String>>(),
+                    ),
+                    Box::new(
+                        audits
+                            .iter()
+                            .map(|a| a.program.map(uuid))
+                            .collect::<Vec<Option<Uuid>>>(),
+                    ),
+                    Box::new(
+                        audits
+                            .iter()
+                            .map(|a| a.action.clone())
+                            .collect::<Vec<String>>(),
+                    ),
+                    Box::new(
+                        audits
+                            .iter()
+                            .map(|a| a.detail.clone())
+                            .collect::<Vec<Value>>(),
+                    ),
+                ],
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Sends every write kept so far.
+    async fn flush(&mut self) -> StorageResult<()> {
+        let statements = self.pending()?;
+        if statements.is_empty() {
+            return Ok(());
+        }
+        self.run_all(statements).await
+    }
+}
+
+/// A statement with its parameters, to run with others in one round trip.
+struct Statement {
+    sql: &'static str,
+    params: Vec<Box<dyn ToSql + Sync + Send>>,
+}
+
+impl Statement {
+    fn new(sql: &'static str, params: Vec<Box<dyn ToSql + Sync + Send>>) -> Statement {
+        Statement { sql, params }
     }
 }
 
@@ -563,7 +791,89 @@ impl ProgramTx for PgTx {
         self.head
     }
 
+    async fn prefetch(&mut self, pushes: &[Prefetch], items: &[Id]) -> StorageResult<()> {
+        let program = uuid(self.program);
+        let (mut clients, mut seqs, mut ids, mut everyone) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for push in pushes {
+            everyone.push(uuid(push.client));
+            for seq in &push.seqs {
+                clients.push(uuid(push.client));
+                seqs.push(signed(*seq));
+                self.recorded.entry((push.client, *seq)).or_insert(None);
+            }
+            for mutation in &push.mutations {
+                ids.push(uuid(*mutation));
+                self.recorded_ids.entry(*mutation).or_insert(None);
+            }
+        }
+        let wanted: Vec<Uuid> = items.iter().map(|i| uuid(*i)).collect();
+        let db = self.db()?;
+        // Four reads, one round trip.
+        let (by_seq, by_id, last, found) = futures_util::future::join4(
+            async {
+                let s = db
+                    .prepare_cached(
+                        "SELECT m.client_id, m.seq, m.mutation_id, m.result FROM mutations m
+                         JOIN unnest($2::uuid[], $3::bigint[]) AS w(client_id, seq) USING (client_id, seq)
+                         WHERE m.program_id = $1",
+                    )
+                    .await?;
+                db.query(&s, &[&program, &clients, &seqs]).await
+            },
+            async {
+                let s = db
+                    .prepare_cached(
+                        "SELECT DISTINCT ON (mutation_id) mutation_id, result FROM mutations WHERE program_id = $1 AND mutation_id = ANY($2)",
+                    )
+                    .await?;
+                db.query(&s, &[&program, &ids]).await
+            },
+            async {
+                let s = db
+                    .prepare_cached("SELECT client_id, last_seq FROM clients WHERE program_id = $1 AND client_id = ANY($2)")
+                    .await?;
+                db.query(&s, &[&program, &everyone]).await
+            },
+            async {
+                let s = db
+                    .prepare_cached("SELECT id, kind, fields, versions FROM items WHERE program_id = $1 AND id = ANY($2)")
+                    .await?;
+                db.query(&s, &[&program, &wanted]).await
+            },
+        )
+        .await;
+        for row in &by_seq.map_err(unavailable)? {
+            let client = id(get(row, "client_id")?);
+            let seq = version(get(row, "seq")?);
+            self.recorded.insert((client, seq), Some(recorded_of(row)?));
+        }
+        for row in &by_id.map_err(unavailable)? {
+            let recorded = recorded_of(row)?;
+            self.recorded_ids
+                .insert(recorded.mutation_id, Some(recorded));
+        }
+        for push in pushes {
+            self.seqs.entry(push.client).or_insert(0);
+        }
+        for row in &last.map_err(unavailable)? {
+            self.seqs
+                .insert(id(get(row, "client_id")?), version(get(row, "last_seq")?));
+        }
+        for item in items {
+            self.items.entry(*item).or_insert(None);
+        }
+        for row in &found.map_err(unavailable)? {
+            let item = item_of(row)?;
+            self.items.insert(item.id, Some(item));
+        }
+        Ok(())
+    }
+
     async fn item(&mut self, item: Id) -> StorageResult<Option<StoredItem>> {
+        if let Some(known) = self.items.get(&item) {
+            return Ok(known.clone());
+        }
         let program = uuid(self.program);
         let row = self
             .one(
@@ -571,10 +881,13 @@ impl ProgramTx for PgTx {
                 &[&program, &uuid(item)],
             )
             .await?;
-        row.as_ref().map(item_of).transpose()
+        let found = row.as_ref().map(item_of).transpose()?;
+        self.items.insert(item, found.clone());
+        Ok(found)
     }
 
     async fn names(&mut self, kind: Kind, except: Id) -> StorageResult<Vec<String>> {
+        self.flush().await?;
         let program = uuid(self.program);
         let rows = self
             .query(
@@ -588,6 +901,7 @@ impl ProgramTx for PgTx {
     }
 
     async fn mentions(&mut self, item: Id) -> StorageResult<Vec<StoredItem>> {
+        self.flush().await?;
         let program = uuid(self.program);
         let rows = self
             .query(
@@ -600,6 +914,17 @@ impl ProgramTx for PgTx {
     }
 
     async fn value_at(&mut self, item: Id, field: &str, at: u64) -> StorageResult<Option<Value>> {
+        // Changes kept here are newer than any in the database: the latest of them at or
+        // before `at` is the answer, if there is one.
+        if let Some(value) = self
+            .changes
+            .iter()
+            .rev()
+            .filter(|(v, c)| *v <= at && c.item_id == item)
+            .find_map(|(_, c)| c.fields.get(field).cloned())
+        {
+            return Ok(Some(value));
+        }
         let program = uuid(self.program);
         let row = self
             .one(
@@ -613,6 +938,9 @@ impl ProgramTx for PgTx {
     }
 
     async fn change_author(&mut self, at: u64) -> StorageResult<Option<(String, String)>> {
+        if let Some((_, change)) = self.changes.iter().find(|(v, _)| *v == at) {
+            return Ok(Some((change.author.name.clone(), change.at.clone())));
+        }
         let program = uuid(self.program);
         let row = self
             .one(
@@ -625,6 +953,19 @@ impl ProgramTx for PgTx {
     }
 
     async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>> {
+        if let Some((_, result)) = self
+            .records
+            .iter()
+            .find(|(c, r)| *c == client && r.seq == seq)
+        {
+            return Ok(Some(Recorded {
+                mutation_id: result.mutation_id,
+                result: result.clone(),
+            }));
+        }
+        if let Some(known) = self.recorded.get(&(client, seq)) {
+            return Ok(known.clone());
+        }
         let program = uuid(self.program);
         let row = self
             .one(
@@ -636,6 +977,15 @@ impl ProgramTx for PgTx {
     }
 
     async fn recorded_by_id(&mut self, mutation: Id) -> StorageResult<Option<Recorded>> {
+        if let Some((_, result)) = self.records.iter().find(|(_, r)| r.mutation_id == mutation) {
+            return Ok(Some(Recorded {
+                mutation_id: mutation,
+                result: result.clone(),
+            }));
+        }
+        if let Some(known) = self.recorded_ids.get(&mutation) {
+            return Ok(known.clone());
+        }
         let program = uuid(self.program);
         let row = self
             .one(
@@ -647,6 +997,9 @@ impl ProgramTx for PgTx {
     }
 
     async fn last_seq(&mut self, client: Id) -> StorageResult<u64> {
+        if let Some(last) = self.seqs.get(&client) {
+            return Ok(*last);
+        }
         let program = uuid(self.program);
         let row = self
             .one(
@@ -654,68 +1007,31 @@ impl ProgramTx for PgTx {
                 &[&program, &uuid(client)],
             )
             .await?;
-        Ok(row
+        let last = row
             .map(|r| get::<i64>(&r, "last_seq").map(version))
             .transpose()?
-            .unwrap_or(0))
+            .unwrap_or(0);
+        self.seqs.insert(client, last);
+        Ok(last)
     }
 
     async fn record(&mut self, client: Id, result: &MutationResult) -> StorageResult<()> {
-        let program = uuid(self.program);
-        let body = serde_json::to_value(result).map_err(corrupt)?;
-        self.exec(
-            "INSERT INTO mutations (program_id, client_id, seq, mutation_id, result) VALUES ($1, $2, $3, $4, $5)",
-            &[&program, &uuid(client), &signed(result.seq), &uuid(result.mutation_id), &body],
-        )
-        .await?;
-        self.exec(
-            "INSERT INTO clients (program_id, client_id, last_seq) VALUES ($1, $2, $3)
-             ON CONFLICT (program_id, client_id) DO UPDATE SET last_seq = greatest(clients.last_seq, excluded.last_seq)",
-            &[&program, &uuid(client), &signed(result.seq)],
-        )
-        .await
-        .map(|_| ())
+        let last = self.last_seq(client).await?;
+        self.seqs.insert(client, last.max(result.seq));
+        self.seqs_changed.insert(client);
+        self.records.push((client, result.clone()));
+        Ok(())
     }
 
     async fn put_item(&mut self, item: &StoredItem) -> StorageResult<()> {
-        let program = uuid(self.program);
-        let versions = serde_json::to_value(&item.versions).map_err(corrupt)?;
-        self.exec(
-            "INSERT INTO items (program_id, id, kind, fields, versions, deleted) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (program_id, id) DO UPDATE SET fields = excluded.fields, versions = excluded.versions, deleted = excluded.deleted",
-            &[
-                &program,
-                &uuid(item.id),
-                &item.kind.as_str(),
-                &Value::Object(item.fields.clone()),
-                &versions,
-                &item.deleted(),
-            ],
-        )
-        .await
-        .map(|_| ())
+        self.items.insert(item.id, Some(item.clone()));
+        self.dirty.insert(item.id, item.clone());
+        Ok(())
     }
 
     async fn append(&mut self, change: NewChange) -> StorageResult<u64> {
-        let program = uuid(self.program);
         let version = self.head + 1;
-        self.exec(
-            "INSERT INTO changes (program_id, version, kind, item_id, fields, author_subject, author_name, at, client_id, client_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[
-                &program,
-                &signed(version),
-                &change.kind.as_str(),
-                &uuid(change.item_id),
-                &Value::Object(change.fields),
-                &change.author.subject,
-                &change.author.name,
-                &change.at,
-                &change.origin.map(|o| uuid(o.client_id)),
-                &change.origin.map(|o| signed(o.seq)),
-            ],
-        )
-        .await?;
+        self.changes.push((version, change));
         self.head = version;
         Ok(version)
     }
@@ -758,28 +1074,27 @@ impl ProgramTx for PgTx {
     }
 
     async fn audit(&mut self, event: AuditEvent) -> StorageResult<()> {
-        self.exec(
-            "INSERT INTO audit (at, subject, program_id, action, detail) VALUES ($1, $2, $3, $4, $5)",
-            &[&event.at, &event.subject, &event.program.map(uuid), &event.action, &event.detail],
-        )
-        .await
-        .map(|_| ())
+        self.audits.push(event);
+        Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> StorageResult<u64> {
         let program = uuid(self.program);
         let head = self.head;
-        self.exec(
+        let mut statements = self.pending()?;
+        statements.push(Statement::new(
             "UPDATE programs SET head = $2 WHERE id = $1",
-            &[&program, &signed(head)],
-        )
-        .await?;
+            vec![Box::new(program), Box::new(signed(head))],
+        ));
         // Delivered when the transaction commits, to every listening server process.
-        self.exec(
+        statements.push(Statement::new(
             "SELECT pg_notify($1, $2)",
-            &[&CHANNEL, &format!("{}:{head}", self.program)],
-        )
-        .await?;
+            vec![
+                Box::new(CHANNEL.to_owned()),
+                Box::new(format!("{}:{head}", self.program)),
+            ],
+        ));
+        self.run_all(statements).await?;
         if let Some(most) = self.commit_delay {
             // A varying delay (from the clock's low bits): commits finish in a shuffled order
             // unless something keeps them in order.

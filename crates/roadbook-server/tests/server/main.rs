@@ -194,6 +194,7 @@ both!(
     a_refused_change_does_not_stop_the_next_ones,
     pulls_come_in_pages_and_a_compacted_log_answers_with_the_program,
     a_long_poll_answers_when_the_log_moves,
+    concurrent_pushes_refused_as_a_whole_leave_the_others_applied,
 );
 
 async fn publish_then_join_gives_the_same_program(storage: Arc<dyn Storage>) {
@@ -850,4 +851,74 @@ async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
     .await;
     let woke = waiting.await.unwrap().unwrap();
     assert_eq!(woke.head, cursor + 1);
+}
+
+async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: Arc<dyn Storage>) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let engine = Arc::new(engine);
+    let program = handbook.program.id;
+    let decision = handbook.decisions[0].id;
+    // Twenty pushes at once (applied together in batches): every third skips a number and is
+    // refused as a whole, after a good change of its own in the same push.
+    let tasks: Vec<_> = (0..20u64)
+        .map(|n| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                let mut mutations = vec![update(
+                    1,
+                    Kind::Decision,
+                    decision,
+                    &[("question", json!(format!("asked by {n}")), cursor)],
+                )];
+                if n % 3 == 0 {
+                    mutations.push(update(
+                        3,
+                        Kind::Decision,
+                        decision,
+                        &[("title", json!("never"), cursor)],
+                    ));
+                }
+                let request = PushRequest {
+                    client_id: Id::new(),
+                    mutations,
+                };
+                engine
+                    .push(&editor(&format!("p{n}")), program, request)
+                    .await
+            })
+        })
+        .collect();
+    let mut applied = 0;
+    for (n, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(answer) => {
+                assert!(n % 3 != 0, "push {n} should have been refused");
+                assert!(matches!(answer.results[0].outcome, Outcome::Applied { .. }));
+                applied += 1;
+            }
+            Err(err) => {
+                assert!(n % 3 == 0, "push {n}: {err}");
+                assert!(
+                    matches!(
+                        err,
+                        EngineError::SequenceGap {
+                            expected: 2,
+                            got: 3
+                        }
+                    ),
+                    "{err}"
+                );
+            }
+        }
+    }
+    let log = engine.pull(&lead(), program, cursor, 1000).await.unwrap();
+    assert_eq!(
+        log.changes.len(),
+        applied,
+        "exactly the accepted pushes' changes"
+    );
+    assert!(
+        log.changes.iter().all(|c| !c.fields.contains_key("title")),
+        "nothing of a refused push"
+    );
 }

@@ -10,6 +10,7 @@
 )]
 
 mod bad_input;
+mod cli;
 mod processes;
 mod simulation;
 mod tokens;
@@ -401,4 +402,35 @@ async fn a_pull_from_before_a_compacted_log_takes_the_whole_program_and_keeps_th
     assert_eq!(sam.load(program).decisions[0].title, "Title 4");
     assert_eq!(lead.load(program).decisions[1].question, "Asked offline");
     assert_eq!(lead.export(program), sam.export(program));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_needs_a_newer_roadbook_says_so_and_nothing_waiting_is_lost() {
+    // A server that speaks another protocol answers every request with upgrade_required.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::UPGRADE_REQUIRED,
+            axum::Json(json!({"code": "upgrade_required", "message": "this server speaks sync protocol 2: upgrade Roadbook"})),
+        )
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let person = Person::new("lee", &url, "token".into());
+    let handbook = person.with_sample();
+    let program = handbook.program.id;
+    person.store.with(|s| s.set_server(program, &url)).unwrap();
+    let waiting = person.store.with(|s| s.outbox(Some(program))).unwrap();
+    let err = person
+        .client
+        .sync(&person.store, program)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::UpgradeRequired(_)), "{err}");
+    assert!(err.to_string().contains("upgrade Roadbook"), "{err}");
+    assert_eq!(
+        person.store.with(|s| s.outbox(Some(program))).unwrap(),
+        waiting,
+        "the outbox is kept"
+    );
 }

@@ -1,0 +1,408 @@
+//! The sync's speed, end to end on loopback against a real PostgreSQL: joining a 10,000-item
+//! program, pushing 1,000 changes, 50 clients syncing at once, and how soon a change shows on
+//! a second online client. `make bench-sync` measures (release build, fsynced PostgreSQL) and
+//! prints each figure beside its goal; `cargo test --bench sync` (in `make test`) runs the same
+//! steps small and checks their results, not their times.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use roadbook_harness::{Issuer, Postgres};
+use roadbook_model::{Id, Kind, fixtures};
+use roadbook_protocol::{FieldChange, Mutation, Operation, PushRequest};
+use roadbook_store::{Edits, FieldEdit, Store};
+use roadbook_sync::{Client, HttpTransport, Replica, Token, Transport};
+use roadbook_sync_tests::config;
+use serde_json::json;
+
+struct Sizes {
+    items: usize,
+    mutations: usize,
+    clients: usize,
+    seconds: u64,
+    changes: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn report(name: &str, value: Duration, goal: Duration) {
+    if !std::env::args().any(|a| a == "--bench") {
+        // A debug build with small sizes: the steps are checked, not timed.
+        println!(
+            "{name}: checked ({} in a debug build; make bench-sync measures)",
+            ms(value)
+        );
+        return;
+    }
+    let verdict = if value <= goal { "meets" } else { "MISSES" };
+    println!(
+        "{name}: {}, goal {}, {:.1}x under goal ({verdict})",
+        ms(value),
+        ms(goal),
+        goal.as_secs_f64() / value.as_secs_f64().max(1e-9)
+    );
+}
+
+fn person(server: &str, token: String) -> (tempfile::TempDir, Mutex<Store>, Client<HttpTransport>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("roadbook.db")).unwrap();
+    let client = Client::new(HttpTransport::new(server, Token::new(token)).unwrap());
+    (dir, Mutex::new(store), client)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    // `cargo bench` passes --bench; `cargo test --bench` does not: then check, do not measure.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let sizes = if measuring {
+        Sizes {
+            items: 10_000,
+            mutations: 1_000,
+            clients: 50,
+            seconds: 60,
+            changes: 50,
+        }
+    } else {
+        Sizes {
+            items: 1_000,
+            mutations: 100,
+            clients: 8,
+            seconds: 3,
+            changes: 5,
+        }
+    };
+    let pg = if measuring {
+        Postgres::start_durable()
+    } else {
+        Postgres::start()
+    };
+    let issuer = Issuer::start();
+    // The default body limit (the tests' servers take a small one).
+    let mut settings = config(&pg.url(), &issuer);
+    settings.body_limit = 32 << 20;
+    let server = roadbook_server::start(&settings).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    let lead_token = issuer.token("lee", "Lee", &["rb-leads"]);
+
+    // A large program, published once.
+    let handbook = fixtures::generated(sizes.items, 2026);
+    let program = handbook.program.id;
+    let (_d, lead_store, lead) = person(&url, lead_token.clone());
+    lead_store.with(|s| s.import(&handbook, "Lee")).unwrap();
+    let published = Instant::now();
+    lead.publish(&lead_store, program).await.unwrap();
+    println!(
+        "publish {} items: {} (reported)",
+        handbook.item_count(),
+        ms(published.elapsed())
+    );
+
+    // 1. Join: the whole program into a fresh database, end to end.
+    let mut joins = Vec::new();
+    for n in 0..if measuring { 5 } else { 1 } {
+        let (_dir, store, client) = person(
+            &url,
+            issuer.token(&format!("j{n}"), "Joiner", &["rb-editors"]),
+        );
+        let started = Instant::now();
+        client.join(&store, program).await.unwrap();
+        joins.push(started.elapsed());
+        let joined = store.with(|s| s.load(program)).unwrap();
+        assert_eq!(
+            joined.to_json().unwrap(),
+            handbook.to_json().unwrap(),
+            "the join brought the whole program"
+        );
+    }
+    {
+        // Where the time goes: the server's answer (with HTTP and JSON), then this side.
+        let transport = HttpTransport::new(
+            &url,
+            Token::new(issuer.token("split", "Split", &["rb-editors"])),
+        )
+        .unwrap();
+        let started = Instant::now();
+        let snapshot = transport
+            .join(
+                program,
+                &roadbook_protocol::JoinRequest {
+                    client_id: Id::new(),
+                    next_seq: 1,
+                },
+            )
+            .await
+            .unwrap();
+        let answered = started.elapsed();
+        let (_dir, store, _) = person(&url, String::new());
+        let items: Vec<roadbook_store::ServerItem> = snapshot
+            .items
+            .into_iter()
+            .map(|i| roadbook_store::ServerItem {
+                kind: i.kind,
+                id: i.id,
+                fields: i.fields,
+                versions: i.versions,
+            })
+            .collect();
+        let started = Instant::now();
+        store
+            .with(|s| s.apply_snapshot(program, &url, &items, snapshot.cursor, &[], "bench"))
+            .unwrap();
+        println!(
+            "  of a join: the server's answer {}, writing it here {} (reported)",
+            ms(answered),
+            ms(started.elapsed())
+        );
+    }
+    joins.sort();
+    report(
+        &format!(
+            "join a {}-item program (median of {})",
+            handbook.item_count(),
+            joins.len()
+        ),
+        percentile(&joins, 0.5),
+        Duration::from_millis(500),
+    );
+
+    // 2. Push 1,000 changes (and settle their answers).
+    let actions: Vec<Id> = handbook.actions.iter().map(|a| a.id).collect();
+    lead_store.with(|s| {
+        for n in 0..sizes.mutations {
+            let id = actions[n % actions.len()];
+            let seen = s.field_revisions(id).unwrap()["text"];
+            let edits = Edits::from([(
+                "text".to_owned(),
+                FieldEdit {
+                    value: json!(format!("edit {n}")),
+                    seen,
+                },
+            )]);
+            s.edit(program, Kind::Action, id, &edits, "Lee").unwrap();
+        }
+    });
+    assert_eq!(
+        lead_store.with(|s| s.outbox(Some(program))).unwrap().len(),
+        sizes.mutations
+    );
+    {
+        // Where the time goes: the server applying the mutations, then this side settling.
+        let entries = lead_store.with(|s| s.outbox(Some(program))).unwrap();
+        let transport = HttpTransport::new(
+            &url,
+            Token::new(issuer.token("split", "Split", &["rb-editors"])),
+        )
+        .unwrap();
+        let client = Id::new();
+        let mutations: Vec<Mutation> = entries
+            .iter()
+            .enumerate()
+            .map(|(n, e)| {
+                let roadbook_store::Operation::Update { fields } = &e.operation else {
+                    unreachable!()
+                };
+                Mutation {
+                    seq: n as u64 + 1,
+                    mutation_id: Id::new(),
+                    kind: e.item_kind,
+                    item_id: e.item_id,
+                    operation: Operation::Update {
+                        fields: fields
+                            .iter()
+                            .map(|(f, c)| {
+                                (
+                                    f.clone(),
+                                    FieldChange {
+                                        value: c.value.clone(),
+                                        base_version: c.base_version,
+                                    },
+                                )
+                            })
+                            .collect(),
+                    },
+                }
+            })
+            .collect();
+        let started = Instant::now();
+        for chunk in mutations.chunks(roadbook_protocol::MAX_MUTATIONS_PER_PUSH) {
+            transport
+                .push(
+                    program,
+                    &PushRequest {
+                        client_id: client,
+                        mutations: chunk.to_vec(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        println!(
+            "  of a push of {}: the server applying them {} (reported)",
+            mutations.len(),
+            ms(started.elapsed())
+        );
+    }
+    let started = Instant::now();
+    let pushed = lead.sync(&lead_store, program).await.unwrap();
+    let push_time = started.elapsed();
+    assert_eq!((pushed.pushed, pushed.pending), (sizes.mutations, 0));
+    report(
+        &format!("push {} changes and settle them", sizes.mutations),
+        push_time,
+        Duration::from_secs(1),
+    );
+
+    // 3. Load: clients pushing one change and pulling, in a loop, all at once.
+    let stop = Instant::now() + Duration::from_secs(sizes.seconds);
+    let decisions: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();
+    let latencies = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    let mut tasks = Vec::new();
+    for n in 0..sizes.clients {
+        let transport = HttpTransport::new(
+            &url,
+            Token::new(issuer.token(&format!("load{n}"), "Load", &["rb-editors"])),
+        )
+        .unwrap();
+        let (latencies, decisions) = (latencies.clone(), decisions.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = Id::new();
+            let mut cursor = transport.pull(program, 0, 1).await.unwrap().cursor;
+            let mut seq = 0;
+            while Instant::now() < stop {
+                seq += 1;
+                let mutation = Mutation {
+                    seq,
+                    mutation_id: Id::new(),
+                    kind: Kind::Decision,
+                    item_id: decisions[(n + seq as usize) % decisions.len()],
+                    operation: Operation::Update {
+                        fields: [(
+                            "title".to_owned(),
+                            FieldChange {
+                                value: json!(format!("load {n}/{seq}")),
+                                base_version: cursor,
+                            },
+                        )]
+                        .into(),
+                    },
+                };
+                let started = Instant::now();
+                let answer = transport
+                    .push(
+                        program,
+                        &PushRequest {
+                            client_id: client,
+                            mutations: vec![mutation],
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let push = started.elapsed();
+                assert_eq!(answer.results.len(), 1);
+                let started = Instant::now();
+                let pull = transport.pull(program, cursor, 5000).await.unwrap();
+                let pulled = started.elapsed();
+                cursor = pull.cursor;
+                let mut l = latencies.lock().unwrap();
+                l.0.push(push);
+                l.1.push(pulled);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let (mut pushes, mut pulls) = Arc::try_unwrap(latencies).unwrap().into_inner().unwrap();
+    pushes.sort();
+    pulls.sort();
+    let requests = pushes.len() + pulls.len();
+    println!(
+        "load: {} clients for {} s: {} requests, {:.0} requests/s; push p50 {}, p99 {}; pull p50 {}, p99 {}",
+        sizes.clients,
+        sizes.seconds,
+        requests,
+        requests as f64 / sizes.seconds as f64,
+        ms(percentile(&pushes, 0.5)),
+        ms(percentile(&pushes, 0.99)),
+        ms(percentile(&pulls, 0.5)),
+        ms(percentile(&pulls, 0.99)),
+    );
+    let mut all: Vec<Duration> = pushes.iter().chain(pulls.iter()).copied().collect();
+    all.sort();
+    report(
+        "load: request p99",
+        percentile(&all, 0.99),
+        Duration::from_millis(100),
+    );
+    assert!(pushes.len() >= sizes.clients, "every client pushed");
+
+    // 4. A change pushed by one client, visible on a second online client.
+    let (_w, watcher_store, watcher) =
+        person(&url, issuer.token("wat", "Watcher", &["rb-editors"]));
+    watcher.join(&watcher_store, program).await.unwrap();
+    let watcher_store = Arc::new(watcher_store);
+    let watcher = Arc::new(watcher);
+    let mut visible = Vec::new();
+    for n in 0..sizes.changes {
+        let (store, client) = (watcher_store.clone(), watcher.clone());
+        let listening = tokio::spawn(async move {
+            client.wait_for_changes(&*store, program).await.unwrap();
+            client.sync(&*store, program).await.unwrap();
+            Instant::now()
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let id = decisions[n % decisions.len()];
+        let title = format!("visible {n}");
+        lead_store.with(|s| {
+            let seen = s.field_revisions(id).unwrap()["title"];
+            let edits = Edits::from([(
+                "title".to_owned(),
+                FieldEdit {
+                    value: json!(title.clone()),
+                    seen,
+                },
+            )]);
+            s.edit(program, Kind::Decision, id, &edits, "Lee").unwrap();
+        });
+        let pushed = Instant::now();
+        lead.sync(&lead_store, program).await.unwrap();
+        let seen = listening.await.unwrap();
+        visible.push(seen.duration_since(pushed));
+        let shown = watcher_store.with(|s| s.load(program)).unwrap();
+        assert!(
+            shown.decisions.iter().any(|d| d.title == title),
+            "the change showed on the second client"
+        );
+    }
+    visible.sort();
+    println!(
+        "change visible on a second client: p50 {}, p95 {} over {}",
+        ms(percentile(&visible, 0.5)),
+        ms(percentile(&visible, 0.95)),
+        visible.len()
+    );
+    report(
+        "change visible on a second client, p95",
+        percentile(&visible, 0.95),
+        Duration::from_secs(1),
+    );
+    server.stop().await;
+}
