@@ -7,7 +7,7 @@ CARGO ?= cargo
 NPM ?= npm
 export CARGO_TERM_COLOR ?= never
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-report/ts,roadbook-desktop/ts
+TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-sync/ts,roadbook-report/ts,roadbook-desktop/ts
 
 .PHONY: setup run ui lint deps bindings test deb bench bench-documents bench-desktop bench-sync
 
@@ -41,7 +41,7 @@ deps:
 # The TypeScript types come from the Rust types (ts-rs). Regenerate them and fail when the
 # committed ones differ: a stale binding is a bug the type check cannot see.
 bindings: ui
-	$(CARGO) test --locked -q --lib -p roadbook-model -p roadbook-store -p roadbook-report -p roadbook-desktop --features $(TS_FEATURES) >/dev/null
+	$(CARGO) test --locked -q --lib -p roadbook-model -p roadbook-store -p roadbook-sync -p roadbook-report -p roadbook-desktop --features $(TS_FEATURES) >/dev/null
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
 		if [ -n "$$(git status --porcelain -- ui/src/lib/bindings)" ]; then \
 			git status --short -- ui/src/lib/bindings; \

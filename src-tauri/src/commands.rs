@@ -13,7 +13,7 @@ use tauri::{AppHandle, Manager};
 use crate::{AppState, CommandError, CommandResult};
 
 /// Runs `work` with the store on a blocking thread.
-async fn with_store<T, F>(app: AppHandle, work: F) -> CommandResult<T>
+pub(crate) async fn with_store<T, F>(app: AppHandle, work: F) -> CommandResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&AppState, &mut Store) -> CommandResult<T> + Send + 'static,
@@ -32,6 +32,11 @@ where
     .map_err(|e| CommandError::new("internal", format!("the command stopped: {e}")))?
 }
 
+/// A local change was written: the team syncs soon.
+fn changed(app: &AppHandle) {
+    app.state::<AppState>().syncs.wake();
+}
+
 /// What the window needs first.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Serialize)]
@@ -41,15 +46,30 @@ pub struct Startup {
     pub programs: Vec<ProgramSummary>,
     /// Set when documents are saved into this folder without asking.
     pub documents_dir: Option<String>,
+    /// The servers this database syncs with, to offer when connecting another program.
+    pub servers: Vec<String>,
+    /// Whether there is a sign-in to reach a server with (for now: a token given at start).
+    pub signed_in: bool,
 }
 
 #[tauri::command]
 pub async fn startup(app: AppHandle) -> CommandResult<Startup> {
     with_store(app, |state, store| {
+        let programs = store.programs()?;
+        let mut servers = Vec::new();
+        for program in &programs {
+            if let Some(server) = store.sync_state(program.id)?.server
+                && !servers.contains(&server)
+            {
+                servers.push(server);
+            }
+        }
         Ok(Startup {
             db_path: state.session.db.display().to_string(),
             author: state.session.author.clone(),
-            programs: store.programs()?,
+            programs,
+            servers,
+            signed_in: state.session.token().is_ok(),
             documents_dir: state
                 .documents_dir
                 .as_ref()
@@ -98,10 +118,12 @@ pub async fn create_item(
     kind: Kind,
     item: Value,
 ) -> CommandResult<Saved> {
-    with_store(app, move |state, store| {
+    let saved = with_store(app.clone(), move |state, store| {
         Ok(store.create_value(program, kind, item, &state.session.author)?)
     })
-    .await
+    .await?;
+    changed(&app);
+    Ok(saved)
 }
 
 /// Writes the fields a person changed, each with the revision they saw. A field someone else
@@ -114,27 +136,33 @@ pub async fn edit_item(
     id: Id,
     edits: Edits,
 ) -> CommandResult<Saved> {
-    with_store(app, move |state, store| {
+    let saved = with_store(app.clone(), move |state, store| {
         Ok(store.edit(program, kind, id, &edits, &state.session.author)?)
     })
-    .await
+    .await?;
+    changed(&app);
+    Ok(saved)
 }
 
 #[tauri::command]
 pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
-    with_store(app, move |state, store| {
+    with_store(app.clone(), move |state, store| {
         Ok(store.delete(id, &state.session.author)?)
     })
-    .await
+    .await?;
+    changed(&app);
+    Ok(())
 }
 
 /// Moves an item just before `before` in its list, or to the end.
 #[tauri::command]
 pub async fn move_item(app: AppHandle, id: Id, before: Option<Id>) -> CommandResult<Saved> {
-    with_store(app, move |state, store| {
+    let saved = with_store(app.clone(), move |state, store| {
         Ok(store.move_item(id, before, &state.session.author)?)
     })
-    .await
+    .await?;
+    changed(&app);
+    Ok(saved)
 }
 
 fn moment(text: &str) -> CommandResult<DateTime<Utc>> {

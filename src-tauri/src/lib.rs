@@ -4,19 +4,22 @@
 mod commands;
 mod error;
 pub mod rendering;
+mod sync;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use roadbook_core::{Options, Session};
 use roadbook_store::Store;
 
 pub use error::{CommandError, CommandResult};
 
-/// What the commands share: the open database and who edits.
+/// What the commands share: the open database, who edits, and the background syncs.
 #[derive(Debug)]
 pub struct AppState {
-    pub store: Mutex<Store>,
+    /// Shared with the background syncs, which hold it only while the store works.
+    pub store: Arc<Mutex<Store>>,
+    pub syncs: sync::Syncs,
     pub session: Session,
     /// When set, documents are saved here without asking (kiosk setups and the end-to-end test).
     pub documents_dir: Option<PathBuf>,
@@ -50,7 +53,8 @@ pub fn state() -> Result<AppState, String> {
     let session = Session::resolve(options()?).map_err(|e| e.to_string())?;
     let store = session.open().map_err(|e| e.to_string())?;
     Ok(AppState {
-        store: Mutex::new(store),
+        store: Arc::new(Mutex::new(store)),
+        syncs: sync::Syncs::default(),
         session,
         documents_dir: std::env::var_os("ROADBOOK_DOCUMENTS_DIR").map(PathBuf::from),
     })
@@ -77,6 +81,12 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .setup(|app| {
+            // The syncs run on Tauri's runtime, started once the window can hear their status.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { sync::start_all(&handle) });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::create_program,
@@ -90,6 +100,16 @@ pub fn run() {
             commands::preview_document,
             commands::save_document,
             commands::documents,
+            sync::sync_status,
+            sync::sync_now,
+            sync::server_programs,
+            sync::publish_program,
+            sync::join_program,
+            sync::conflicts,
+            sync::resolve_conflict,
+            sync::rejected,
+            sync::retry_rejected,
+            sync::discard_rejected,
             first_paint,
         ])
         .run(tauri::generate_context!());

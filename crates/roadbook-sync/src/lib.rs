@@ -5,6 +5,7 @@
 //! The store is reached through [`Replica`], a lock held only while the store works and never
 //! across a network wait, so the desktop's window keeps working while a sync runs.
 
+pub mod background;
 mod transport;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use roadbook_store::{
     OutboxEntry, RemoteChange, ServerItem, Settlement, Store, StoreError, StoredConflict,
 };
 
+pub use background::{Background, SyncPhase, SyncStatus, Timing};
 pub use transport::{HttpTransport, Token, Transport, TransportError};
 
 /// Access to the local database, for as long as a closure runs.
@@ -31,6 +33,13 @@ impl Replica for std::sync::Mutex<Store> {
     fn with<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
         let mut store = self.lock().unwrap_or_else(|e| e.into_inner());
         work(&mut store)
+    }
+}
+
+/// A replica shared with a background sync.
+impl<R: Replica> Replica for std::sync::Arc<R> {
+    fn with<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
+        (**self).with(work)
     }
 }
 

@@ -136,6 +136,16 @@ impl Desktop {
     /// `ROADBOOK_RENDERING` (`gpu`, `cpu`, or empty to let it choose by the machine);
     /// screenshots go to a folder of that name (`auto` when empty) under [`screenshots`].
     pub fn start(db: &Path, documents: &Path, rendering: &str) -> Desktop {
+        Desktop::start_with(db, documents, rendering, &[])
+    }
+
+    /// As [`Desktop::start`], with more variables for the app (a token, a sync timer).
+    pub fn start_with(
+        db: &Path,
+        documents: &Path,
+        rendering: &str,
+        env: &[(&str, &str)],
+    ) -> Desktop {
         let app = std::env::var_os("ROADBOOK_DESKTOP_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace().join("target/debug/roadbook-desktop"));
@@ -181,6 +191,7 @@ impl Desktop {
             .env("ROADBOOK_AUTHOR", "E2E Lead")
             .env("ROADBOOK_DOCUMENTS_DIR", documents)
             .env("ROADBOOK_RENDERING", rendering)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -225,6 +236,11 @@ impl Desktop {
 /// Runs the `roadbook` command line on the app's database while the app has it open, as a
 /// second writer would (`$ROADBOOK_CLI_BIN`, default the debug build `make test` makes).
 pub fn roadbook(db: &Path, args: &[&str]) -> String {
+    roadbook_as(db, args, &[])
+}
+
+/// [`roadbook`] with more variables (`ROADBOOK_TOKEN` for the sync commands).
+pub fn roadbook_as(db: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let bin = std::env::var_os("ROADBOOK_CLI_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target/debug/roadbook"));
@@ -233,6 +249,7 @@ pub fn roadbook(db: &Path, args: &[&str]) -> String {
         .arg(db)
         .args(args)
         .env("ROADBOOK_AUTHOR", "CLI Lead")
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("{}: {e} (build it first; make test does)", bin.display()));
     assert!(

@@ -14,7 +14,7 @@
 pub mod sim;
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use roadbook_harness::{AUDIENCE, Issuer, Postgres, ROLES};
 use roadbook_model::{Handbook, Id, sample};
@@ -141,7 +141,8 @@ impl World {
 pub struct Person {
     pub name: String,
     pub token: String,
-    pub store: Mutex<Store>,
+    /// Shared, so a background sync can run on it too.
+    pub store: Arc<Mutex<Store>>,
     pub client: Client<HttpTransport>,
     pub dir: tempfile::TempDir,
 }
@@ -154,7 +155,7 @@ impl Person {
         Person {
             name: format!("{subject} (name)"),
             token,
-            store: Mutex::new(store),
+            store: Arc::new(Mutex::new(store)),
             client,
             dir,
         }

@@ -7,6 +7,7 @@ import type { Id } from './bindings/Id';
 import type { Kind } from './bindings/Kind';
 import type { Saved } from './bindings/Saved';
 import type { Startup } from './bindings/Startup';
+import type { SyncStatus } from './bindings/SyncStatus';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
 import { changedFields } from './logic';
 
@@ -39,10 +40,19 @@ class AppState {
 	undoable = $state(0);
 	/** A register should open a new item of this kind (from the command palette). */
 	requestNew = $state<Kind | null>(null);
+	/** The open program's team sync, as the background sync last reported it. */
+	sync = $state<SyncStatus | null>(null);
+	/** Items with an open conflict: the registers and the dashboard mark them. */
+	inConflict = $state<Set<Id>>(new Set());
 	private edits: Edit[] = [];
+	private listening = false;
 
 	async init() {
 		try {
+			if (!this.listening) {
+				this.listening = true;
+				await backend.onSyncStatus((status) => this.heard(status));
+			}
 			this.startup = await backend.startup();
 			const first = this.startup.programs[0];
 			if (first) await this.open(first.id);
@@ -54,6 +64,7 @@ class AppState {
 	async open(program: Id) {
 		this.program = program;
 		await this.reload();
+		this.heard(await backend.syncStatus(program));
 	}
 
 	async reload() {
@@ -61,6 +72,32 @@ class AppState {
 		const loaded = await backend.loadHandbook(this.program);
 		this.revisions = loaded.revisions;
 		this.handbook = loaded.handbook;
+	}
+
+	/** A status from the background sync: the window reads the program again when the sync
+	 * changed it (once per sync, however many changes it brought), and the conflict marks. */
+	private async heard(status: SyncStatus) {
+		if (status.program !== this.program) return;
+		const before = this.sync;
+		this.sync = status;
+		try {
+			if (status.changed) await this.reload();
+			if (status.changed || status.conflicts !== (before?.conflicts ?? 0))
+				this.inConflict = new Set(status.conflicts > 0 ? (await backend.conflicts(status.program)).map((c) => c.item_id) : []);
+		} catch (err) {
+			this.error = message(err);
+		}
+	}
+
+	/** Sync at once (the sync button). */
+	async syncNow() {
+		if (this.program) await backend.syncNow(this.program);
+	}
+
+	/** A program joined from a server: list it and open it. */
+	async joined(id: Id) {
+		this.startup = await backend.startup();
+		await this.open(id);
 	}
 
 	async create(sample: boolean, name?: string) {

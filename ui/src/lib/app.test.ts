@@ -3,6 +3,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const calls: Array<{ command: string; args: unknown[] }> = [];
+const loads = { count: 0 };
 let saved: unknown = { saved: 'updated', fields: [], revisions: {} };
 let failure: unknown = null;
 
@@ -26,9 +27,15 @@ vi.mock('./backend', () => ({
 		},
 		deleteItem: (...args: unknown[]) => (calls.push({ command: 'delete', args }), Promise.resolve(null)),
 		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve({ saved: 'updated' })),
-		loadHandbook: () => Promise.resolve({ handbook: { program: { id: 'p' } }, revisions: { d1: { title: 7, question: 3 } } })
+		loadHandbook: () => ((loads.count += 1), Promise.resolve({ handbook: { program: { id: 'p' } }, revisions: { d1: { title: 7, question: 3 } } })),
+		syncStatus: (program: string) => Promise.resolve(syncStatus(program, 'local', false)),
+		conflicts: () => Promise.resolve([{ item_id: 'd1' }])
 	}
 }));
+
+function syncStatus(program: string, phase: string, changed: boolean, conflicts = 0) {
+	return { program, server: null, phase, synced_at: null, pending: 0, conflicts, rejected: 0, message: null, retry_in: null, changed };
+}
 
 const { app } = await import('./app.svelte');
 
@@ -89,5 +96,22 @@ describe('undo', () => {
 		await app.undo();
 		expect(calls.at(-1)).toEqual({ command: 'move', args: ['m2', 'm3'] });
 		expect(app.undoable).toBe(0);
+	});
+});
+
+describe('the background sync', () => {
+	it('reads the program again once per sync that changed it, and marks the items in conflict', async () => {
+		const heard = (app as unknown as { heard: (s: unknown) => Promise<void> }).heard.bind(app);
+		loads.count = 0;
+		await heard(syncStatus('p', 'synced', false));
+		expect(loads.count).toBe(0);
+		await heard(syncStatus('p', 'synced', true, 1));
+		expect(loads.count).toBe(1);
+		expect([...app.inConflict]).toEqual(['d1']);
+		expect(app.sync?.phase).toBe('synced');
+		// Another program's status is not this window's.
+		await heard(syncStatus('q', 'offline', true));
+		expect(app.sync?.phase).toBe('synced');
+		expect(loads.count).toBe(1);
 	});
 });

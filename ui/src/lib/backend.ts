@@ -1,17 +1,22 @@
 // The one module that talks to the Rust side. Every command, typed with the bindings generated
 // from the Rust types (src/lib/bindings, `make bindings`).
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ChangesView } from './bindings/ChangesView';
 import type { Clash } from './bindings/Clash';
+import type { ConflictView } from './bindings/ConflictView';
 import type { FieldEdit } from './bindings/FieldEdit';
 import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { Id } from './bindings/Id';
 import type { IssuedDocument } from './bindings/IssuedDocument';
 import type { Kind } from './bindings/Kind';
 import type { Loaded } from './bindings/Loaded';
+import type { RejectedView } from './bindings/RejectedView';
 import type { Request } from './bindings/Request';
 import type { Saved } from './bindings/Saved';
+import type { ServerProgram } from './bindings/ServerProgram';
 import type { Startup } from './bindings/Startup';
+import type { SyncStatus } from './bindings/SyncStatus';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -57,6 +62,19 @@ export const backend = {
 	 * folder). Null when the person cancels the dialog. */
 	saveDocument: (request: Request) => call<IssuedDocument | null>('save_document', { request }),
 	documents: (program: Id) => call<IssuedDocument[]>('documents', { program }),
+	/** Team sync: the token and the server stay on the Rust side; these only ask it to act. */
+	syncStatus: (program: Id) => call<SyncStatus>('sync_status', { program }),
+	syncNow: (program: Id) => call<null>('sync_now', { program }),
+	serverPrograms: (server: string) => call<ServerProgram[]>('server_programs', { server }),
+	publishProgram: (program: Id, server: string) => call<SyncStatus>('publish_program', { program, server }),
+	joinProgram: (server: string, program: Id) => call<Id>('join_program', { server, program }),
+	conflicts: (program: Id) => call<ConflictView[]>('conflicts', { program }),
+	resolveConflict: (conflict: Id, choice: unknown) => call<null>('resolve_conflict', { conflict, choice }),
+	rejected: (program: Id) => call<RejectedView[]>('rejected', { program }),
+	retryRejected: (id: number) => call<null>('retry_rejected', { id }),
+	discardRejected: (id: number) => call<null>('discard_rejected', { id }),
+	/** Every status the background sync reports. */
+	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */
 	firstPaint: () => call<null>('first_paint')
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { canvasSize, changeOf, changedFields, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { canvasSize, changeOf, changedFields, changedSince, reloadPlan, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -175,5 +175,18 @@ describe('changedFields', () => {
 	it('treats the same object with its keys in another order as unchanged', () => {
 		expect(changedFields({ scope: { kind: 'workstream', workstream_id: 'w' } }, { scope: { workstream_id: 'w', kind: 'workstream' } })).toEqual([]);
 		expect(same([1, { a: 2 }], [1, { a: 3 }])).toBe(false);
+	});
+});
+
+describe('an open editor after a teammate changed its item', () => {
+	it('finds the fields whose revision moved since it opened', () => {
+		expect(changedSince({ title: 3, status_id: 4 }, { title: 3, status_id: 9, owner_id: 2 })).toEqual(['status_id', 'owner_id']);
+		expect(changedSince({ title: 3 }, { title: 3 })).toEqual([]);
+	});
+
+	it('takes the new value where the person has not typed, and makes a clash where they have', () => {
+		const original = { title: 'Okta', status_id: 's1', context: 'old' };
+		const draft = { title: 'Okta first', status_id: 's1', context: 'old' };
+		expect(reloadPlan(['title', 'status_id'], draft, original)).toEqual({ take: ['status_id'], clash: ['title'] });
 	});
 });

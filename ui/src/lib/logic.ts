@@ -209,3 +209,30 @@ export function changedFields(before: object, after: object): string[] {
 	keys.delete('id');
 	return [...keys].filter((k) => k in a && !same(b[k] ?? null, a[k] ?? null));
 }
+
+/** The item with `id` in the handbook, of any kind (the program record among them). */
+export function findItem(h: Handbook, id: string): Record<string, unknown> | undefined {
+	if (h.program.id === id) return h.program as unknown as Record<string, unknown>;
+	for (const value of Object.values(h as unknown as Record<string, unknown>)) {
+		if (!Array.isArray(value)) continue;
+		const found = (value as Array<Record<string, unknown>>).find((x) => x.id === id);
+		if (found) return found;
+	}
+	return undefined;
+}
+
+/** Fields whose revision moved since the person opened an item: someone changed them. */
+export function changedSince(seen: Record<string, number>, now: Record<string, number>): string[] {
+	return Object.keys(now).filter((f) => (now[f] ?? 0) !== (seen[f] ?? 0));
+}
+
+/**
+ * Reloading an open editor after a teammate's change: a field the person has not touched takes
+ * the new value; a field they edited too is a clash for them to settle, never overwritten.
+ */
+export function reloadPlan(changed: string[], draft: Record<string, unknown>, original: Record<string, unknown>): { take: string[]; clash: string[] } {
+	const take: string[] = [];
+	const clash: string[] = [];
+	for (const f of changed) (same(draft[f] ?? null, original[f] ?? null) ? take : clash).push(f);
+	return { take, clash };
+}

@@ -461,6 +461,13 @@ async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
             .len(),
         1
     );
+    let audit = engine.storage().audit(Some(program)).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|line| line.subject == "ben" && line.action == "conflict"),
+        "the clash is audited under the caller who met it: {audit:?}"
+    );
 
     let resolve = |seq: u64, choice: Choice| Mutation {
         seq,
@@ -787,6 +794,24 @@ async fn a_refused_change_does_not_stop_the_next_ones(storage: Arc<dyn Storage>)
             .unwrap()
             .head,
         head
+    );
+    // Each mutation left an audit line naming the caller the token named; the viewer's refused
+    // push wrote none.
+    let audit: Vec<(String, String, Value)> = engine
+        .storage()
+        .audit(Some(program))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|line| line.action != "publish")
+        .map(|line| (line.subject, line.action, line.detail["seq"].clone()))
+        .collect();
+    assert_eq!(
+        audit,
+        vec![
+            ("sam".into(), "rejected".into(), json!(1)),
+            ("sam".into(), "applied".into(), json!(2)),
+        ]
     );
 }
 

@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod background;
 mod bad_input;
 mod cli;
 mod processes;

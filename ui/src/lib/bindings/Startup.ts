@@ -8,4 +8,12 @@ export type Startup = { db_path: string, author: string, programs: Array<Program
 /**
  * Set when documents are saved into this folder without asking.
  */
-documents_dir: string | null, };
+documents_dir: string | null, 
+/**
+ * The servers this database syncs with, to offer when connecting another program.
+ */
+servers: Array<string>, 
+/**
+ * Whether there is a sign-in to reach a server with (for now: a token given at start).
+ */
+signed_in: boolean, };

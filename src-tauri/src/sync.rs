@@ -1,0 +1,465 @@
+//! Team sync in the window: one background loop per connected program (roadbook-sync's
+//! [`Background`]), its status sent to the window as the `sync-status` event, and the commands
+//! to connect a program, sync now, and settle conflicts and refused changes. The token stays on
+//! this side: the webview talks to the server only through these commands.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use roadbook_model::{Id, Kind};
+use roadbook_protocol::{Choice, Conflict};
+use roadbook_store::{Operation, Store};
+use roadbook_sync::{Background, SyncError, SyncPhase, SyncStatus, Timing, Transport};
+use serde::Serialize;
+use serde_json::Value;
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::commands::with_store;
+use crate::{AppState, CommandError, CommandResult};
+
+/// The event the window listens to.
+pub const STATUS_EVENT: &str = "sync-status";
+
+/// The running loops and the last status each reported.
+#[derive(Debug, Default)]
+pub struct Syncs {
+    running: Mutex<HashMap<Id, Background>>,
+    latest: Arc<Mutex<HashMap<Id, SyncStatus>>>,
+}
+
+impl Syncs {
+    /// A local change was made: every connected program syncs soon (there are one or two).
+    pub fn wake(&self) {
+        if let Ok(running) = self.running.lock() {
+            for background in running.values() {
+                background.wake();
+            }
+        }
+    }
+
+    fn latest(&self, program: Id) -> Option<SyncStatus> {
+        self.latest.lock().ok()?.get(&program).cloned()
+    }
+}
+
+fn sync_error(err: SyncError) -> CommandError {
+    let code = match &err {
+        SyncError::Store(_) => "storage",
+        SyncError::Transport(e) if e.retryable() => "offline",
+        SyncError::Transport(_) | SyncError::Protocol(_) => "server",
+        SyncError::NotConnected => "not_connected",
+        SyncError::AlreadyConnected(_) | SyncError::AlreadyHere => "exists",
+        SyncError::UpgradeRequired(_) => "upgrade_required",
+        SyncError::NotPermitted(_) => "not_permitted",
+    };
+    match err {
+        SyncError::Store(e) => e.into(),
+        other => CommandError::new(code, other.to_string()),
+    }
+}
+
+fn core_error(err: roadbook_core::CoreError) -> CommandError {
+    match err {
+        roadbook_core::CoreError::NoToken => CommandError::new(
+            "sign_in_needed",
+            "There is no sign-in to reach the server with: start Roadbook with ROADBOOK_TOKEN set to an access token for it.",
+        ),
+        other => CommandError::new("invalid", other.to_string()),
+    }
+}
+
+/// Starts the loop of `program` if it is connected and not running yet. Without a sign-in the
+/// program's status says so, and nothing runs.
+pub fn start(app: &AppHandle, program: Id) -> CommandResult<()> {
+    let state = app.state::<AppState>();
+    let server = {
+        let store = state.store.lock().map_err(|_| locked())?;
+        store.sync_state(program)?.server
+    };
+    let Some(server) = server else {
+        return Ok(());
+    };
+    let mut running = state.syncs.running.lock().map_err(|_| locked())?;
+    if running.get(&program).is_some_and(Background::is_running) {
+        return Ok(());
+    }
+    let client = match state.session.client(&server) {
+        Ok(client) => client,
+        Err(err) => {
+            let mut status = {
+                let store = state.store.lock().map_err(|_| locked())?;
+                SyncStatus::read(&store, program, SyncPhase::SignInNeeded)?
+            };
+            status.message = Some(core_error(err).message);
+            report(app, &state.syncs.latest, status);
+            return Ok(());
+        }
+    };
+    let events = app.clone();
+    let latest = state.syncs.latest.clone();
+    // The loop's short network retries; the loop itself backs off after them, so the window
+    // says "offline" within seconds rather than after the client's own patience runs out.
+    let client = client.with_retry(roadbook_sync::Retry {
+        first: std::time::Duration::from_millis(200),
+        most: std::time::Duration::from_secs(1),
+        give_up_after: Some(std::time::Duration::from_secs(2)),
+    });
+    let background = Background::spawn(
+        client,
+        state.store.clone(),
+        program,
+        timing(),
+        move |status| report(&events, &latest, status),
+    );
+    running.insert(program, background);
+    Ok(())
+}
+
+/// The loop's timing; `ROADBOOK_SYNC_EVERY` (seconds) shortens the timer for tests and demos.
+fn timing() -> Timing {
+    // Offline, try again at least every 5 s: a lead sees their changes go out within seconds of
+    // the network coming back, and one small failed request per 5 s costs a server nothing.
+    let mut timing = Timing {
+        most: std::time::Duration::from_secs(5),
+        ..Timing::default()
+    };
+    if let Some(secs) = std::env::var("ROADBOOK_SYNC_EVERY")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+    {
+        timing.every = std::time::Duration::from_secs(secs);
+    }
+    timing
+}
+
+fn report(app: &AppHandle, latest: &Mutex<HashMap<Id, SyncStatus>>, status: SyncStatus) {
+    if let Ok(mut latest) = latest.lock() {
+        latest.insert(status.program, status.clone());
+    }
+    if let Err(err) = app.emit(STATUS_EVENT, &status) {
+        eprintln!("roadbook-desktop: the sync status did not reach the window: {err}");
+    }
+}
+
+fn locked() -> CommandError {
+    CommandError::new(
+        "storage",
+        "an earlier failure left the database locked: restart Roadbook",
+    )
+}
+
+/// Starts the loops of every connected program; called once the window exists.
+pub fn start_all(app: &AppHandle) {
+    let programs = {
+        let state = app.state::<AppState>();
+        let Ok(store) = state.store.lock() else {
+            return;
+        };
+        store.programs().unwrap_or_default()
+    };
+    for program in programs {
+        if let Err(err) = start(app, program.id) {
+            eprintln!(
+                "roadbook-desktop: the sync of {} did not start: {}",
+                program.name, err.message
+            );
+        }
+    }
+}
+
+/// Where the program's sync stands now.
+#[tauri::command]
+pub async fn sync_status(app: AppHandle, program: Id) -> CommandResult<SyncStatus> {
+    if let Some(status) = app.state::<AppState>().syncs.latest(program) {
+        return Ok(status);
+    }
+    with_store(app, move |_, store| {
+        Ok(SyncStatus::read(store, program, SyncPhase::Synced)?)
+    })
+    .await
+}
+
+/// The sync button: sync at once (starting the loop if it is not running).
+#[tauri::command]
+pub async fn sync_now(app: AppHandle, program: Id) -> CommandResult<()> {
+    start(&app, program)?;
+    let state = app.state::<AppState>();
+    let running = state.syncs.running.lock().map_err(|_| locked())?;
+    if let Some(background) = running.get(&program) {
+        background.wake();
+    }
+    Ok(())
+}
+
+/// Who the server says the person is, for the Settings screen (until sign-in: the token's).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct ServerProgram {
+    pub id: Id,
+    pub name: String,
+    /// What the person may do on it: viewer, editor, lead or admin.
+    pub role: String,
+    /// Whether it is in this database already.
+    pub here: bool,
+}
+
+/// The programs on `server` the person may see, for the join list.
+#[tauri::command]
+pub async fn server_programs(app: AppHandle, server: String) -> CommandResult<Vec<ServerProgram>> {
+    let client = app
+        .state::<AppState>()
+        .session
+        .client(server.trim())
+        .map_err(core_error)?;
+    let programs = client
+        .transport()
+        .programs()
+        .await
+        .map_err(|e| sync_error(e.into()))?;
+    let here: Vec<Id> = with_store(app, |_, store| Ok(store.programs()?))
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    Ok(programs
+        .into_iter()
+        .map(|p| ServerProgram {
+            here: here.contains(&p.id),
+            id: p.id,
+            name: p.name,
+            role: p.role.as_str().to_owned(),
+        })
+        .collect())
+}
+
+/// Publishes the program to `server`: the server's copy becomes the team's, and the program
+/// syncs from then on.
+#[tauri::command]
+pub async fn publish_program(
+    app: AppHandle,
+    program: Id,
+    server: String,
+) -> CommandResult<SyncStatus> {
+    let state = app.state::<AppState>();
+    let client = state.session.client(server.trim()).map_err(core_error)?;
+    let replica = state.store.clone();
+    client
+        .publish(&*replica, program)
+        .await
+        .map_err(sync_error)?;
+    start(&app, program)?;
+    sync_status(app, program).await
+}
+
+/// Brings a program from `server` into this database; it syncs from then on.
+#[tauri::command]
+pub async fn join_program(app: AppHandle, server: String, program: Id) -> CommandResult<Id> {
+    let state = app.state::<AppState>();
+    let client = state.session.client(server.trim()).map_err(core_error)?;
+    let replica = state.store.clone();
+    client.join(&*replica, program).await.map_err(sync_error)?;
+    start(&app, program)?;
+    Ok(program)
+}
+
+/// One side of a conflict.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct ConflictSide {
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
+    pub value: Value,
+    pub author: String,
+    pub at: String,
+}
+
+/// A conflict as the Conflicts screen shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct ConflictView {
+    pub id: Id,
+    pub kind: Kind,
+    pub item_id: Id,
+    /// The item's title or name, as it stands here.
+    pub item: String,
+    /// The field, or `deleted` when a delete met an edit.
+    pub field: String,
+    /// The value the server kept.
+    pub theirs: ConflictSide,
+    /// The value the conflicting change wanted.
+    pub mine: ConflictSide,
+    /// Whether the change that met the server's value came from this database.
+    pub from_here: bool,
+    /// The person's answer is waiting to be pushed.
+    pub answered: bool,
+}
+
+fn item_label(store: &Store, program: Id, item: Id) -> String {
+    store
+        .load(program)
+        .ok()
+        .and_then(|h| {
+            h.entities()
+                .into_iter()
+                .find(|(_, e)| e.id() == item)
+                .map(|(_, e)| e.label().to_owned())
+        })
+        .unwrap_or_else(|| "an item deleted since".to_owned())
+}
+
+#[tauri::command]
+pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<ConflictView>> {
+    with_store(app, move |_, store| {
+        let answered: Vec<Id> = store
+            .outbox(Some(program))?
+            .into_iter()
+            .filter_map(|e| match e.operation {
+                Operation::Resolve { conflict, .. } => Some(conflict),
+                _ => None,
+            })
+            .collect();
+        let handbook = store.load(program)?;
+        let labels: HashMap<Id, String> = handbook
+            .entities()
+            .into_iter()
+            .map(|(_, e)| (e.id(), e.label().to_owned()))
+            .collect();
+        let client = store.client_id();
+        let mut out = Vec::new();
+        for stored in store.conflicts(program)? {
+            let conflict: Conflict = serde_json::from_value(stored.body.clone()).map_err(|e| {
+                CommandError::new("storage", format!("a conflict in this database is damaged ({e}): sync again to fetch it afresh"))
+            })?;
+            let side = |s: roadbook_protocol::Side| ConflictSide {
+                value: s.value,
+                author: s.author,
+                at: s.at,
+            };
+            out.push(ConflictView {
+                id: conflict.id,
+                kind: conflict.kind,
+                item_id: conflict.item_id,
+                item: labels
+                    .get(&conflict.item_id)
+                    .cloned()
+                    .unwrap_or_else(|| item_label(store, program, conflict.item_id)),
+                field: conflict.field,
+                theirs: side(conflict.theirs),
+                mine: side(conflict.mine),
+                from_here: conflict.client_id == client,
+                answered: answered.contains(&conflict.id),
+            });
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Settles a conflict: `choice` is `{"keep": "mine"}`, `{"keep": "theirs"}` or
+/// `{"keep": "merged", "value": …}`. The answer is pushed at once; every replica drops the
+/// conflict when it pulls the server's change.
+#[tauri::command]
+pub async fn resolve_conflict(app: AppHandle, conflict: Id, choice: Value) -> CommandResult<()> {
+    let parsed: Choice = serde_json::from_value(choice).map_err(|e| {
+        CommandError::new(
+            "invalid",
+            format!("that is not an answer to a conflict ({e}): keep mine, keep theirs, or a merged value"),
+        )
+    })?;
+    let choice =
+        serde_json::to_value(&parsed).map_err(|e| CommandError::new("internal", e.to_string()))?;
+    with_store(app.clone(), move |state, store| {
+        Ok(store.enqueue_resolve(conflict, choice, &state.session.author)?)
+    })
+    .await?;
+    app.state::<AppState>().syncs.wake();
+    Ok(())
+}
+
+/// A change the server refused, as the screen shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct RejectedView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    pub kind: Kind,
+    pub item_id: Id,
+    pub item: String,
+    /// What the change did: `created`, `edited`, `deleted` or `resolved`.
+    pub change: String,
+    /// The fields an edit wrote.
+    pub fields: Vec<String>,
+    pub reason: String,
+    pub made_at: String,
+    pub rejected_at: String,
+    /// Whether the item is still here to open and edit.
+    pub item_here: bool,
+}
+
+#[tauri::command]
+pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<RejectedView>> {
+    with_store(app, move |_, store| {
+        let handbook = store.load(program)?;
+        let labels: HashMap<Id, String> = handbook
+            .entities()
+            .into_iter()
+            .map(|(_, e)| (e.id(), e.label().to_owned()))
+            .collect();
+        Ok(store
+            .rejected(program)?
+            .into_iter()
+            .map(|r| {
+                let (change, fields) = match &r.operation {
+                    Operation::Create { fields } => ("created", fields.keys().cloned().collect()),
+                    Operation::Update { fields } => ("edited", fields.keys().cloned().collect()),
+                    Operation::Delete { .. } => ("deleted", Vec::new()),
+                    Operation::Resolve { .. } => ("resolved", Vec::new()),
+                };
+                let label = labels.get(&r.item_id).cloned();
+                let item_here = label.is_some();
+                let item = label.unwrap_or_else(|| match &r.operation {
+                    Operation::Create { fields } => ["title", "name", "text", "statement", "area"]
+                        .iter()
+                        .find_map(|f| fields.get(*f))
+                        .and_then(Value::as_str)
+                        .unwrap_or("a new item")
+                        .to_owned(),
+                    _ => "an item no longer here".to_owned(),
+                });
+                RejectedView {
+                    id: r.id,
+                    kind: r.item_kind,
+                    item_id: r.item_id,
+                    item,
+                    change: change.to_owned(),
+                    fields: fields
+                        .into_iter()
+                        .filter(|f| f != "position" && f != "id")
+                        .collect(),
+                    reason: r.reason,
+                    made_at: r.made_at,
+                    rejected_at: r.rejected_at,
+                    item_here,
+                }
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Sends a refused change again, as it stands now (after the person edited it).
+#[tauri::command]
+pub async fn retry_rejected(app: AppHandle, id: i64) -> CommandResult<()> {
+    with_store(app.clone(), move |state, store| {
+        Ok(store.retry_rejected(id, &state.session.author)?)
+    })
+    .await?;
+    app.state::<AppState>().syncs.wake();
+    Ok(())
+}
+
+/// Drops a refused change: the person chose to.
+#[tauri::command]
+pub async fn discard_rejected(app: AppHandle, id: i64) -> CommandResult<()> {
+    with_store(app, move |_, store| Ok(store.discard_rejected(id)?)).await
+}

@@ -1,0 +1,303 @@
+//! Team sync in the real webview: the app publishes the sample to a real `roadbook-server` on a
+//! throwaway PostgreSQL cluster; a teammate joins with the `roadbook` command line; their
+//! changes reach the app's open register without a click; both change one decision's status
+//! while the app is offline and settle the conflict from the app; a change the server refuses
+//! is shown with its reason and the next ones still sync.
+//!
+//! The app reaches the server through a relay the test can cut (its network going away); the
+//! teammates reach it directly. Screenshots of the status states and the Team sync screen go
+//! to `$ROADBOOK_SCREENSHOTS/team` (docs/images keeps copies).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use roadbook_e2e::*;
+use roadbook_harness::{Issuer, Postgres, Proxy, ServerProcess, server_env};
+use roadbook_model::{Id, Owner, OwnerKind};
+use roadbook_store::Store;
+use roadbook_sync::{Client, HttpTransport, Token};
+
+fn conflicts_of(db: &Path, token: &str) -> Vec<serde_json::Value> {
+    serde_json::from_str(&roadbook_as(
+        db,
+        &["conflicts", "--json"],
+        &[("ROADBOOK_TOKEN", token)],
+    ))
+    .unwrap()
+}
+
+/// Waits until `check` holds of what the CLI replica says, syncing it each time.
+fn until_cli(db: &Path, token: &str, what: &str, check: impl Fn(&Path) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        roadbook_as(db, &["sync"], &[("ROADBOOK_TOKEN", token)]);
+        if check(db) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the teammate never saw {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn decisions(db: &Path) -> Vec<serde_json::Value> {
+    serde_json::from_str(&roadbook(db, &["decision", "list", "--json"])).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
+    let postgres = Postgres::start();
+    let issuer = Issuer::start();
+    let server = ServerProcess::start(server_env(&postgres.database("team"), &issuer));
+    let relay = Proxy::start(&server.url);
+    let lead = issuer.token("lee", "Lee Lead", &["rb-leads"]);
+    let editor = issuer.token("cleo", "Cleo Editor", &["rb-editors"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let cli = dir.path().join("cli.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let desktop = Desktop::start_with(&db, &documents, "cpu", &[("ROADBOOK_TOKEN", lead.as_str())]);
+    let shots = screenshots().join("team");
+    std::fs::create_dir_all(&shots).unwrap();
+    let c = desktop.session().await;
+    let picture = |name: &'static str| {
+        let c = &c;
+        let shots = &shots;
+        async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let png = screenshot(c).await.unwrap();
+            std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
+        }
+    };
+
+    // The lead starts on the sample; it lives on this computer only.
+    css(&c, "[data-testid=start-sample]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=sync-state]", |t| {
+        t.contains("Only on this computer")
+    })
+    .await;
+
+    // Settings: publish it to the team's server.
+    go(&c, "settings").await;
+    let address = css(&c, "[data-testid=server]").await;
+    address.clear().await.unwrap();
+    address.send_keys(&relay.url).await.unwrap();
+    css(&c, "[data-testid=publish]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=connected]", |t| t.contains(&relay.url)).await;
+    text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
+    picture("sync-synced").await;
+
+    // A teammate joins from the command line.
+    let program: String = {
+        let out = roadbook(&db, &["programs"]);
+        out.split_whitespace().next().unwrap().to_owned()
+    };
+    roadbook_as(
+        &cli,
+        &["join", "--server", &server.url, &program],
+        &[("ROADBOOK_TOKEN", editor.as_str())],
+    );
+
+    // The teammate adds a decision; it appears in the app's open register, nobody clicking.
+    go(&c, "decisions").await;
+    let title = "Adopt the shared runbook template";
+    roadbook(&cli, &["decision", "add", "--title", title]);
+    let pushed = Instant::now();
+    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
+    text_until(&c, "[data-testid=register-decision]", |t| t.contains(title)).await;
+    eprintln!(
+        "a teammate's decision showed in the open register {} ms after their sync began",
+        pushed.elapsed().as_millis()
+    );
+
+    // Offline, both change the same decision's status.
+    let subject = decisions(&cli)
+        .into_iter()
+        .find(|d| d["title"] == serde_json::json!(title))
+        .unwrap();
+    let subject_id = subject["id"].as_str().unwrap().to_owned();
+    relay.cut();
+    let search = css(&c, "[data-testid=search]").await;
+    search.send_keys(title).await.unwrap();
+    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    choose(&c, "select[data-field=status_id]", "Blocked").await;
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    text_until(&c, "[data-testid=sync-state]", |t| {
+        t.contains("Offline") && t.contains("1 change waiting")
+    })
+    .await;
+    picture("sync-offline").await;
+    roadbook(
+        &cli,
+        &["decision", "set", &subject_id, "--status", "Decided"],
+    );
+    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
+
+    // Back online: the app's change meets the teammate's. One conflict, on both.
+    relay.mend();
+    text_until(&c, "[data-testid=sync-conflicts]", |t| t == "1 conflict").await;
+    text_until(&c, "[data-testid=register-decision]", |t| {
+        t.contains("Conflict")
+    })
+    .await;
+    picture("sync-conflict-status").await;
+    until_cli(&cli, &editor, "the conflict", |db| {
+        conflicts_of(db, &editor).len() == 1
+    });
+
+    // The lead settles it from the Team sync screen: their status stands, on both.
+    css(&c, "[data-testid=sync-conflicts]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let shown = text_until(&c, "[data-testid=conflict]", |t| t.contains("Blocked")).await;
+    assert!(shown.contains("Decided"), "{shown}");
+    assert!(shown.contains("Cleo Editor"), "{shown}");
+    picture("sync-conflicts-screen").await;
+    css(&c, "[data-testid=conflict] [data-testid=keep-mine]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=no-conflicts]", |t| {
+        t.contains("No conflicts")
+    })
+    .await;
+    until_cli(&cli, &editor, "the conflict settled", |db| {
+        conflicts_of(db, &editor).is_empty()
+    });
+    let settled = decisions(&cli)
+        .into_iter()
+        .find(|d| d["id"] == serde_json::json!(subject_id))
+        .unwrap();
+    let blocked = roadbook(&cli, &["decision", "list"]);
+    assert!(
+        blocked.contains("Blocked"),
+        "the lead's choice did not reach the teammate: {settled}"
+    );
+
+    // A change the server refuses: a third teammate adds an owner, and deletes it while the app
+    // is offline; the app, not knowing, gives a new action to that owner.
+    let dana = Arc::new(Mutex::new(Store::open(dir.path().join("dana.db")).unwrap()));
+    let dana_client = Client::new(
+        HttpTransport::new(
+            &server.url,
+            Token::new(issuer.token("dana", "Dana Lead", &["rb-leads"])),
+        )
+        .unwrap(),
+    );
+    let program_id: Id = program.parse().unwrap();
+    dana_client.join(&dana, program_id).await.unwrap();
+    let owner = Owner {
+        id: Id::new(),
+        name: "Interim Platform Owner".into(),
+        short_name: None,
+        kind: OwnerKind::Placeholder,
+    };
+    dana.lock()
+        .unwrap()
+        .create(program_id, &owner, "Dana Lead")
+        .unwrap();
+    dana_client.sync(&dana, program_id).await.unwrap();
+    go(&c, "actions").await;
+    css(&c, "[data-testid=new]").await.click().await.unwrap();
+    // The app has the owner (it came live) before its network goes.
+    text_until(&c, "select[data-field=owner_id]", |t| {
+        t.contains("Interim Platform Owner")
+    })
+    .await;
+    choose(&c, "select[data-field=owner_id]", "Interim Platform Owner").await;
+    relay.cut();
+    dana.lock().unwrap().delete(owner.id, "Dana Lead").unwrap();
+    dana_client.sync(&dana, program_id).await.unwrap();
+    css(&c, "[data-field=text]")
+        .await
+        .send_keys("Hand the runbook to the interim owner")
+        .await
+        .unwrap();
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    relay.mend();
+    text_until(&c, "[data-testid=sync-rejected]", |t| {
+        t == "1 rejected change"
+    })
+    .await;
+    css(&c, "[data-testid=sync-rejected]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let reason = text_until(&c, "[data-testid=rejected]", |t| {
+        t.contains("Hand the runbook")
+    })
+    .await;
+    assert!(
+        reason.contains("Owner: refers to an owner that is no longer in this program"),
+        "the server's reason is shown: {reason}"
+    );
+    picture("sync-rejected").await;
+
+    // The next edits still sync.
+    go(&c, "decisions").await;
+    let search = css(&c, "[data-testid=search]").await;
+    search.clear().await.unwrap();
+    search.send_keys(title).await.unwrap();
+    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    let question = css(&c, "textarea[data-field=question]").await;
+    question.clear().await.unwrap();
+    question
+        .send_keys("Which teams adopt it first?")
+        .await
+        .unwrap();
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    until_cli(&cli, &editor, "the edit after the refusal", |db| {
+        decisions(db)
+            .iter()
+            .any(|d| d["question"] == serde_json::json!("Which teams adopt it first?"))
+    });
+    // The refused change is still there: nothing disappears without the person choosing it.
+    go(&c, "team-sync").await;
+    text_until(&c, "[data-testid=rejected]", |t| {
+        t.contains("Hand the runbook")
+    })
+    .await;
+    css(&c, "[data-testid=discard]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&c, "[data-testid=discard-confirm]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=no-rejected]", |t| !t.is_empty()).await;
+    text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
+
+    // History names the teammates, and filters by person.
+    go(&c, "history").await;
+    choose(&c, "[data-testid=history-person]", "Cleo Editor").await;
+    let history = text_until(&c, "[data-testid=history]", |t| t.contains(title)).await;
+    assert!(
+        !history.contains("E2E Lead"),
+        "filtered by person: {history:.400}"
+    );
+    drop(c);
+}

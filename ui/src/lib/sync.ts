@@ -1,0 +1,171 @@
+// What the window says about team sync, and what a person may choose in a conflict: pure
+// functions of the status and the conflict, tested beside the screens that use them.
+import type { ConflictView } from './bindings/ConflictView';
+import type { SyncStatus } from './bindings/SyncStatus';
+
+export type Tone = 'ok' | 'busy' | 'warn' | 'bad' | 'quiet';
+
+/** One thing the status line says, and where it leads. */
+export interface StatusPart {
+	text: string;
+	tone: Tone;
+	/** Where the person goes to act on it. */
+	href: string;
+	/** Said on hover, and on the Team sync screen. */
+	detail: string;
+	testid: string;
+}
+
+function plural(n: number, one: string, many: string): string {
+	return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** "just now", "4 min ago", "2 h ago", "3 days ago". */
+export function ago(at: string | null, now: Date): string {
+	if (!at) return 'never';
+	const seconds = Math.max(0, (now.getTime() - new Date(at).getTime()) / 1000);
+	if (Number.isNaN(seconds)) return 'at an unknown time';
+	if (seconds < 45) return 'just now';
+	if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+	if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
+	return plural(Math.round(seconds / 86400), 'day ago', 'days ago');
+}
+
+/**
+ * The status line: where the sync stands, then what waits for the person (conflicts, refused
+ * changes), each a link to what to do. Always at least one part, so the line is never empty.
+ */
+export function statusParts(status: SyncStatus | null, now: Date): StatusPart[] {
+	const team = '/sync';
+	if (!status) return [{ text: 'Sync status unknown', tone: 'quiet', href: team, detail: 'The sync has not reported yet.', testid: 'sync-state' }];
+	const waiting = status.pending > 0 ? ` · ${plural(status.pending, 'change waiting', 'changes waiting')}` : '';
+	const parts: StatusPart[] = [];
+	const main = (text: string, tone: Tone, href: string, detail: string) => parts.push({ text, tone, href, detail, testid: 'sync-state' });
+	const retry = status.retry_in ? ` Trying again in ${status.retry_in} s.` : '';
+	switch (status.phase) {
+		case 'local':
+			main('Only on this computer', 'quiet', '/settings', 'Publish this program to your team’s server, or join one, in Settings.');
+			break;
+		case 'sign_in_needed':
+			main(`Sign in to sync${waiting}`, 'warn', '/settings', status.message ?? 'Sign in to reach the server.');
+			break;
+		case 'syncing':
+			main(`Syncing…${waiting}`, 'busy', team, `Exchanging changes with ${status.server ?? 'the server'}.`);
+			break;
+		case 'synced':
+			main(
+				status.pending > 0 ? plural(status.pending, 'change waiting', 'changes waiting') : `Synced ${ago(status.synced_at, now)}`,
+				status.pending > 0 ? 'busy' : 'ok',
+				team,
+				`In step with ${status.server ?? 'the server'}; last synced ${ago(status.synced_at, now)}.`
+			);
+			break;
+		case 'offline':
+			main(`Offline${waiting}`, 'warn', team, `${status.server ?? 'The server'} cannot be reached. Your changes are kept here and sent once it can.${retry}`);
+			break;
+		case 'upgrade_required':
+			main('Update Roadbook to sync', 'bad', team, status.message ?? 'The server needs a newer Roadbook. Your changes are kept here.');
+			break;
+		case 'not_permitted':
+			main(`Not permitted to sync${waiting}`, 'bad', team, status.message ?? 'The server refused your sign-in for this program. Ask its lead for a role.');
+			break;
+		case 'failed':
+			main(`Sync failed${waiting}`, 'bad', team, `${status.message ?? 'The sync stopped.'}${retry}`);
+			break;
+	}
+	if (status.conflicts > 0)
+		parts.push({
+			text: plural(status.conflicts, 'conflict', 'conflicts'),
+			tone: 'bad',
+			href: `${team}#conflicts`,
+			detail: 'Two people changed the same thing: choose what stands.',
+			testid: 'sync-conflicts'
+		});
+	if (status.rejected > 0)
+		parts.push({
+			text: plural(status.rejected, 'rejected change', 'rejected changes'),
+			tone: 'bad',
+			href: `${team}#rejected`,
+			detail: 'The server refused these changes: edit and retry, or discard them.',
+			testid: 'sync-rejected'
+		});
+	return parts;
+}
+
+/** A field's name as a person reads it: `status_id` is "Status", `linked_risk_ids` "Linked risks". */
+export function fieldName(field: string): string {
+	if (field === 'deleted') return 'Deleted';
+	const words = field.replace(/_ids$/, 's').replace(/_id$/, '').replace(/_/g, ' ');
+	return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** What a conflict lets a person do. */
+export interface Choices {
+	mine: boolean;
+	theirs: boolean;
+	/** A merged value the person writes, and what the editor starts from; null when a merge
+	 * makes no sense (a status, an owner, a delete against an edit). */
+	merged: null | { kind: 'text'; start: string } | { kind: 'list'; start: unknown[] };
+}
+
+export function choices(conflict: ConflictView): Choices {
+	const { mine, theirs } = conflict;
+	if (conflict.field === 'deleted') return { mine: true, theirs: true, merged: null };
+	if (Array.isArray(mine.value) || Array.isArray(theirs.value)) {
+		// Both people's entries, each once, theirs first.
+		const union: unknown[] = [];
+		for (const v of [...((theirs.value as unknown[]) ?? []), ...((mine.value as unknown[]) ?? [])])
+			if (!union.some((u) => JSON.stringify(u) === JSON.stringify(v))) union.push(v);
+		return { mine: true, theirs: true, merged: { kind: 'list', start: union } };
+	}
+	const reference = conflict.field.endsWith('_id');
+	const texts = (typeof mine.value === 'string' || mine.value === null) && (typeof theirs.value === 'string' || theirs.value === null);
+	if (texts && !reference) {
+		const a = (theirs.value as string | null) ?? '';
+		const b = (mine.value as string | null) ?? '';
+		return { mine: true, theirs: true, merged: { kind: 'text', start: a === b ? a : `${a}\n${b}`.trim() } };
+	}
+	return { mine: true, theirs: true, merged: null };
+}
+
+/** The answer the Rust side takes for a choice. */
+export function answer(choice: 'mine' | 'theirs' | { merged: unknown }): { keep: 'mine' } | { keep: 'theirs' } | { keep: 'merged'; value: unknown } {
+	if (choice === 'mine') return { keep: 'mine' };
+	if (choice === 'theirs') return { keep: 'theirs' };
+	return { keep: 'merged', value: choice.merged };
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+function article(noun: string): string {
+	return /^[aeiou]/.test(noun) ? 'an' : 'a';
+}
+
+/**
+ * A server's reason in the program's words: the field named as the editor names it, and items
+ * by their names (or said to be gone) instead of ids.
+ */
+export function readableReason(reason: string, names: Record<string, string>): string {
+	let text = reason.replace(/^[a-z_]+\.([a-z_]+): /, (_, field: string) => `${fieldName(field)}: `);
+	text = text.replace(new RegExp(`\\b([a-z_]+) (${UUID.source})(, which is not in this program)?`, 'g'), (_, kind: string, id: string, missing?: string) => {
+		const noun = kind.replace(/_/g, ' ');
+		if (names[id]) return `${noun} ‘${names[id]}’${missing ?? ''}`;
+		return missing ? `${article(noun)} ${noun} that is no longer in this program` : `${article(noun)} ${noun} no longer here`;
+	});
+	return text.replace(new RegExp(UUID.source, 'g'), (id) => (names[id] ? `‘${names[id]}’` : 'an item no longer here'));
+}
+
+/** What a refused change did, as a heading: "New action", "Edit of decision". */
+export function changeHeading(change: string, kind: string): string {
+	const noun = kind.replace(/_/g, ' ');
+	switch (change) {
+		case 'created':
+			return `New ${noun}`;
+		case 'edited':
+			return `Edit of ${article(noun)} ${noun}`;
+		case 'deleted':
+			return `Delete of ${article(noun)} ${noun}`;
+		default:
+			return `Answer to a conflict on ${article(noun)} ${noun}`;
+	}
+}
