@@ -230,6 +230,82 @@ pub async fn preview_document(
     Ok(tauri::ipc::Response::new(pdf))
 }
 
+/// Where to write a document: the configured documents folder, else the place the person picks
+/// in the save dialog this side opens. `None` when they cancel.
+async fn choose_path(app: &AppHandle, name: String) -> CommandResult<Option<std::path::PathBuf>> {
+    if let Some(dir) = app.state::<AppState>().documents_dir.clone() {
+        return Ok(Some(dir.join(name)));
+    }
+    let dialog = app.clone();
+    // The dialog blocks until the person answers: on a blocking thread, and before the store
+    // is locked, so the window keeps working behind it.
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        use tauri_plugin_dialog::DialogExt;
+        dialog
+            .dialog()
+            .file()
+            .set_title("Save the document")
+            .add_filter("PDF", &["pdf"])
+            .set_file_name(name)
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", format!("the save dialog stopped: {e}")))?;
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    chosen.into_path().map(Some).map_err(|e| {
+        CommandError::new(
+            "io",
+            format!("that place cannot be written to ({e}): choose a folder on this computer"),
+        )
+    })
+}
+
+/// Renders an archived document again here, from the data it showed, and checks it is the
+/// document that was issued: the same SHA-256. A teammate's readout is checked the same way.
+fn regenerated(store: &Store, id: Id) -> CommandResult<(IssuedDocument, Vec<u8>)> {
+    let (record, snapshot) = store.document_with_snapshot(id)?;
+    let pdf = roadbook_report::regenerate(&record, &snapshot)?;
+    let sha: String = roadbook_report::sha256_hex(&pdf);
+    if sha != record.pdf_sha256 {
+        return Err(CommandError::new(
+            "mismatch",
+            format!(
+                "Rendered here, this document is not the one issued (its fingerprint differs: {}… here, {}… issued). Its data is intact; this Roadbook draws it differently: update Roadbook on both machines.",
+                &sha[..12],
+                record.pdf_sha256.get(..12).unwrap_or(&record.pdf_sha256)
+            ),
+        ));
+    }
+    Ok((record, pdf))
+}
+
+/// The archived document rendered again and checked, for the preview.
+#[tauri::command]
+pub async fn regenerate_document(app: AppHandle, id: Id) -> CommandResult<tauri::ipc::Response> {
+    let (_, pdf) = with_store(app, move |_, store| regenerated(store, id)).await?;
+    Ok(tauri::ipc::Response::new(pdf))
+}
+
+/// Saves an archived document, rendered again here and checked, where the person chooses.
+/// Nothing new is archived: it is the same document. False when they cancel.
+#[tauri::command]
+pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
+    let (record, pdf) = with_store(app.clone(), move |_, store| regenerated(store, id)).await?;
+    let name = format!(
+        "{}-{}.pdf",
+        record.kind,
+        record.as_of.get(..10).unwrap_or("document")
+    );
+    let Some(path) = choose_path(&app, name).await? else {
+        return Ok(false);
+    };
+    roadbook_store::write_atomically(&path, &pdf)
+        .map_err(|e| CommandError::new("io", format!("{e}; choose another place")))?;
+    Ok(true)
+}
+
 /// Issues the document where the person chooses in the save dialog, which this side opens: the
 /// webview never names a path the shell writes to. With ROADBOOK_DOCUMENTS_DIR set (kiosk setups,
 /// the end-to-end test) the document goes into that folder without asking. `None` when the
@@ -244,47 +320,21 @@ pub async fn save_document(
         request.kind.as_str(),
         request.as_of.format("%Y-%m-%d")
     );
-    let folder = app.state::<AppState>().documents_dir.clone();
-    let path = match folder {
-        Some(dir) => dir.join(name),
-        None => {
-            let dialog = app.clone();
-            // The dialog blocks until the person answers: on a blocking thread, and before the
-            // store is locked, so the window keeps working behind it.
-            let chosen = tauri::async_runtime::spawn_blocking(move || {
-                use tauri_plugin_dialog::DialogExt;
-                dialog
-                    .dialog()
-                    .file()
-                    .set_title("Save the document")
-                    .add_filter("PDF", &["pdf"])
-                    .set_file_name(name)
-                    .blocking_save_file()
-            })
-            .await
-            .map_err(|e| CommandError::new("internal", format!("the save dialog stopped: {e}")))?;
-            let Some(chosen) = chosen else {
-                return Ok(None);
-            };
-            chosen.into_path().map_err(|e| {
-                CommandError::new(
-                    "io",
-                    format!(
-                        "that place cannot be written to ({e}): choose a folder on this computer"
-                    ),
-                )
-            })?
-        }
+    let Some(path) = choose_path(&app, name).await? else {
+        return Ok(None);
     };
-    with_store(app, move |state, store| {
-        Ok(Some(roadbook_report::issue(
+    let issued = with_store(app.clone(), move |state, store| {
+        Ok(roadbook_report::issue(
             store,
             &request,
             &state.session.author,
             &path,
-        )?))
+        )?)
     })
-    .await
+    .await?;
+    // The team's archive gets it with the next sync.
+    changed(&app);
+    Ok(Some(issued))
 }
 
 #[tauri::command]

@@ -100,6 +100,8 @@ pub fn run() {
             commands::preview_document,
             commands::save_document,
             commands::documents,
+            commands::regenerate_document,
+            commands::save_archived_document,
             sync::sync_status,
             sync::sync_now,
             sync::server_programs,

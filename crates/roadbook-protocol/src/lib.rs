@@ -24,6 +24,8 @@ pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
 pub const MAX_CHANGES_PER_PULL: usize = 5000;
 /// How long the server holds a long poll open before answering that nothing changed.
 pub const EVENTS_WAIT_SECONDS: u64 = 25;
+/// Most archived documents one page of the shared archive answers with.
+pub const MAX_DOCUMENTS_PER_PAGE: usize = 20;
 
 /// What a person may do on a program, from the groups their sign-in carries (or a grant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -329,6 +331,9 @@ pub struct Pull {
 #[serde(deny_unknown_fields)]
 pub struct Events {
     pub head: u64,
+    /// The position of the last document in the program's shared archive.
+    #[serde(default)]
+    pub documents: u64,
 }
 
 /// `GET /v1/me`: who the server takes the caller to be.
@@ -343,6 +348,40 @@ pub struct Me {
 }
 
 /// The routes, so both ends spell them once.
+/// A document a person issued, in the program's shared archive: what it was, when and by whom,
+/// and the exact data it showed, from which any teammate renders the same bytes again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedDocument {
+    pub id: Id,
+    /// readout, memo, packet, dashboard, register (a newer Roadbook may add kinds).
+    pub kind: String,
+    pub issued_at: String,
+    pub as_of: String,
+    pub parameters: Value,
+    /// The data the document showed, as the issuing Roadbook wrote it (JSON text, kept byte
+    /// for byte).
+    pub snapshot: String,
+    pub pdf_sha256: String,
+    pub pdf_bytes: u64,
+    pub pages: u32,
+    /// The "Prepared by" of the document.
+    pub author: String,
+    /// Who shared it, as the server's sign-in names them; set by the server.
+    #[serde(default)]
+    pub shared_by: Option<String>,
+}
+
+/// One page of a program's shared archive, in the order the server received the documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsPage {
+    pub documents: Vec<ArchivedDocument>,
+    /// Ask for the documents after this position next.
+    pub cursor: u64,
+    pub more: bool,
+}
+
 pub mod routes {
     pub const HEALTH: &str = "/healthz";
     pub const READY: &str = "/readyz";
@@ -360,6 +399,9 @@ pub mod routes {
     }
     pub fn events(program: impl std::fmt::Display) -> String {
         format!("/v1/programs/{program}/events")
+    }
+    pub fn documents(program: impl std::fmt::Display) -> String {
+        format!("/v1/programs/{program}/documents")
     }
 }
 

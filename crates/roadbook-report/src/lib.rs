@@ -36,6 +36,8 @@ pub enum ReportError {
     Write(std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Archive(String),
 }
 
 /// The kinds of document Roadbook issues.
@@ -207,13 +209,11 @@ pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued,
         issued_at: rfc3339(Utc::now()),
         as_of: rfc3339(request.as_of),
         parameters: serde_json::Value::Object(parameters),
-        pdf_sha256: Sha256::digest(&pdf)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        pdf_sha256: sha256_hex(&pdf),
         pdf_bytes: pdf.len() as u64,
         pages: pages as u32,
         author: author.to_owned(),
+        shared_by: None,
     };
     Ok(Issued {
         pdf,
@@ -236,6 +236,14 @@ pub fn issue(
     Ok(issued.record)
 }
 
+/// The SHA-256 of a PDF as the archive writes it: 64 lowercase hex digits.
+pub fn sha256_hex(pdf: &[u8]) -> String {
+    Sha256::digest(pdf)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A document before rendering.
 struct Composed {
     blocks: Vec<layout::Block>,
@@ -245,62 +253,104 @@ struct Composed {
     snapshot: serde_json::Map<String, serde_json::Value>,
 }
 
-fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, ReportError> {
+/// Everything a document shows, gathered: from the store when it is issued, or from its
+/// archived snapshot when a teammate regenerates it.
+struct Inputs {
+    kind: DocumentKind,
+    handbook: Handbook,
+    as_of: DateTime<Utc>,
+    author: String,
+    /// A readout's window: where it starts, whether at the last readout, and the lines.
+    since: Option<DateTime<Utc>>,
+    previous_readout: Option<Id>,
+    changes: Vec<Change>,
+    review: Option<Id>,
+    status: Option<Id>,
+}
+
+fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, ReportError> {
     let handbook = store.load(request.program)?;
-    let ctx = Context {
-        handbook: &handbook,
+    let mut inputs = Inputs {
+        kind: request.kind,
         as_of: request.as_of,
-        author,
+        author: author.to_owned(),
+        since: None,
+        previous_readout: None,
+        changes: Vec::new(),
+        review: None,
+        status: request.status,
+        handbook,
+    };
+    match request.kind {
+        DocumentKind::Readout => {
+            let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
+            inputs.since = window.since;
+            inputs.previous_readout = window.last_readout.map(|d| d.id);
+            inputs.changes = window.lines;
+        }
+        DocumentKind::Packet => {
+            inputs.review = Some(pick_review(&inputs.handbook, request.review, request.as_of)?.id);
+        }
+        _ => {}
+    }
+    Ok(inputs)
+}
+
+fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, ReportError> {
+    render_inputs(&gather(store, request, author)?)
+}
+
+fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
+    let handbook = &inputs.handbook;
+    let ctx = Context {
+        handbook,
+        as_of: inputs.as_of,
+        author: &inputs.author,
     };
     let mut parameters = serde_json::Map::new();
     let mut snapshot = serde_json::Map::new();
-    let blocks = match request.kind {
+    let blocks = match inputs.kind {
         DocumentKind::Readout => {
-            let ChangeWindow {
-                since,
-                last_readout: last,
-                lines,
-            } = changes_since(store, &handbook, request.since, request.as_of)?;
-            parameters.insert("since".into(), since.map(rfc3339).into());
-            if let Some(last) = &last {
-                parameters.insert("previous_readout".into(), last.id.to_string().into());
+            parameters.insert("since".into(), inputs.since.map(rfc3339).into());
+            if let Some(last) = inputs.previous_readout {
+                parameters.insert("previous_readout".into(), last.to_string().into());
             }
             snapshot.insert(
                 "changes".into(),
-                serde_json::to_value(&lines).unwrap_or_default(),
+                serde_json::to_value(&inputs.changes).unwrap_or_default(),
             );
             let changes = Changes {
-                since,
-                since_last_readout: last.is_some(),
-                lines: &lines,
+                since: inputs.since,
+                since_last_readout: inputs.previous_readout.is_some(),
+                lines: &inputs.changes,
             };
             documents::readout(&ctx, &changes)
         }
         DocumentKind::Memo => documents::memo(&ctx),
         DocumentKind::Dashboard => documents::dashboard(&ctx),
         DocumentKind::Register => {
-            parameters.insert(
-                "status".into(),
-                request.status.map(|s| s.to_string()).into(),
-            );
-            documents::register(&ctx, request.status)
+            parameters.insert("status".into(), inputs.status.map(|s| s.to_string()).into());
+            documents::register(&ctx, inputs.status)
         }
         DocumentKind::Packet => {
-            let review = pick_review(&handbook, request.review, request.as_of)?;
+            let review = inputs
+                .review
+                .and_then(|id| handbook.reviews.iter().find(|r| r.id == id))
+                .ok_or(ReportError::NoReview)?;
             parameters.insert("review".into(), review.id.to_string().into());
             documents::packet(&ctx, review)
         }
     };
     let meta = Meta {
-        title: request.kind.title().to_owned(),
+        title: inputs.kind.title().to_owned(),
         program: handbook.program.name.clone(),
-        author: author.to_owned(),
-        subject: format!("{} for {}", request.kind.title(), handbook.program.name),
-        as_of: request.as_of,
+        author: inputs.author.clone(),
+        subject: format!("{} for {}", inputs.kind.title(), handbook.program.name),
+        as_of: inputs.as_of,
     };
     snapshot.insert(
         "handbook".into(),
-        serde_json::to_value(&handbook).unwrap_or_default(),
+        serde_json::to_value(handbook).unwrap_or_default(),
     );
     snapshot.insert(
         "parameters".into(),
@@ -312,4 +362,48 @@ fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, R
         parameters,
         snapshot,
     })
+}
+
+/// Renders an archived document again from its snapshot alone (no store): the same data gives
+/// the same bytes, so the SHA-256 says whether this is the document that was issued.
+pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, ReportError> {
+    let damaged = |what: &str| ReportError::Archive(format!("the archived {what} cannot be read"));
+    let data: serde_json::Value =
+        serde_json::from_str(snapshot).map_err(|_| damaged("snapshot"))?;
+    let handbook: Handbook =
+        serde_json::from_value(data.get("handbook").cloned().unwrap_or_default())
+            .map_err(|_| damaged("program data"))?;
+    let kind = DocumentKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == record.kind)
+        .ok_or_else(|| {
+            ReportError::Archive(format!(
+                "'{}' is a kind of document this Roadbook does not know: update it",
+                record.kind
+            ))
+        })?;
+    let moment = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| damaged("date"))
+    };
+    let parameters = data.get("parameters").cloned().unwrap_or_default();
+    let text = |key: &str| parameters.get(key).and_then(serde_json::Value::as_str);
+    let id = |key: &str| text(key).and_then(|t| t.parse::<Id>().ok());
+    let inputs = Inputs {
+        kind,
+        as_of: moment(&record.as_of)?,
+        author: record.author.clone(),
+        since: text("since").map(moment).transpose()?,
+        previous_readout: id("previous_readout"),
+        changes: match data.get("changes") {
+            Some(lines) => serde_json::from_value(lines.clone()).map_err(|_| damaged("changes"))?,
+            None => Vec::new(),
+        },
+        review: id("review"),
+        status: id("status"),
+        handbook,
+    };
+    let composed = render_inputs(&inputs)?;
+    Ok(pdf::render_counted(&composed.blocks, &composed.meta)?.0)
 }

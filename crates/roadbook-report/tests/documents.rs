@@ -14,7 +14,7 @@ use std::process::Command;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use roadbook_model::{Decision, Handbook, Id, fixtures, sample};
 use roadbook_report::layout::{MARGIN, PAGE_H, PAGE_W};
-use roadbook_report::{DocumentKind, Issued, Request, prepare};
+use roadbook_report::{DocumentKind, Issued, Request, prepare, regenerate};
 use roadbook_store::{Store, edits_between};
 
 /// Writes the fields that differ between two copies of an item, as the lead's edit does.
@@ -367,6 +367,12 @@ fn the_same_data_and_moment_give_the_same_bytes() {
             kind.as_str()
         );
         assert_eq!(a.record.pdf_sha256, b.record.pdf_sha256);
+        // The archive alone is enough to render it again, byte for byte.
+        assert!(
+            regenerate(&a.record, &a.snapshot).unwrap() == a.pdf,
+            "{} regenerated from its snapshot differs",
+            kind.as_str()
+        );
         let mut later = f.request(kind);
         later.as_of = as_of() + Duration::days(1);
         assert!(
@@ -532,6 +538,16 @@ fn a_readout_reports_what_changed_since_the_last_readout() {
         &second.snapshot,
         "Adopt Okta SSO with group claims"
     ));
+
+    // A teammate holding only the archive record and its snapshot regenerates the same bytes,
+    // the window of changes and the previous readout included; a changed snapshot does not.
+    let again = regenerate(&second.record, &second.snapshot).unwrap();
+    assert!(again == second.pdf, "the regenerated readout differs");
+    let tampered = second
+        .snapshot
+        .replace("Adopt Okta SSO with group claims", "Adopt something else");
+    assert!(regenerate(&second.record, &tampered).unwrap() != second.pdf);
+    assert!(regenerate(&second.record, "{not json").is_err());
 
     // Reissued for the first readout's moment, a readout still compares with nothing before it.
     let again = prepare(&f.store, &first_request, "Test Lead").unwrap();

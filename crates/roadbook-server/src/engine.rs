@@ -23,9 +23,9 @@ use roadbook_model::{
     Entity, Handbook, Id, Kind, OrderKey, Problems, Program, for_kind, merge_sets,
 };
 use roadbook_protocol::{
-    Choice, Conflict, Events, FieldChange, Item, Me, Mutation, MutationResult, Operation, Origin,
-    Outcome, ProgramInfo, PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Role,
-    Side, Snapshot, codes,
+    ArchivedDocument, Choice, Conflict, DocumentsPage, Events, FieldChange, Item, Me, Mutation,
+    MutationResult, Operation, Origin, Outcome, ProgramInfo, PublishRequest, PublishResponse, Pull,
+    PushRequest, PushResponse, Role, Side, Snapshot, codes,
 };
 use serde_json::{Map, Value, json};
 
@@ -395,26 +395,136 @@ impl Engine {
         })
     }
 
+    /// Adds an issued document to the program's shared archive, credited to the caller. Sharing
+    /// one twice keeps the first.
+    pub async fn share_document(
+        &self,
+        caller: &Caller,
+        program: Id,
+        mut document: ArchivedDocument,
+    ) -> EngineResult<bool> {
+        require(caller, Role::Editor, "sharing an issued document")?;
+        self.known(program).await?;
+        let invalid = |what: &str| EngineError::Invalid(format!("the document's {what}"));
+        if document.kind.is_empty()
+            || document.kind.len() > 40
+            || !document
+                .kind
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+        {
+            return Err(invalid("kind is not a kind of document"));
+        }
+        if document.pdf_sha256.len() != 64
+            || !document.pdf_sha256.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(invalid("SHA-256 is not 64 hex digits"));
+        }
+        if !serde_json::from_str::<Value>(&document.snapshot).is_ok_and(|v| v.is_object()) {
+            return Err(invalid("snapshot is not the JSON of a program's data"));
+        }
+        for (what, moment) in [
+            ("issue time", &document.issued_at),
+            ("as-of", &document.as_of),
+        ] {
+            if chrono::DateTime::parse_from_rfc3339(moment).is_err() {
+                return Err(invalid(&format!("{what} is not an RFC 3339 time")));
+            }
+        }
+        document.shared_by = Some(caller.author.name.clone());
+        let at = (self.clock)();
+        let audit = AuditEvent {
+            at,
+            subject: caller.author.subject.clone(),
+            program: Some(program),
+            action: "document_issued".into(),
+            detail: json!({
+                "document": document.id,
+                "kind": document.kind,
+                "as_of": document.as_of,
+                "pdf_sha256": document.pdf_sha256,
+            }),
+        };
+        let position = self
+            .storage
+            .share_document(program, &document, audit)
+            .await?;
+        if let Some(position) = position {
+            self.live.publish_documents(program, position);
+        }
+        Ok(position.is_some())
+    }
+
+    /// The shared archive after position `after`, a page at a time.
+    pub async fn documents(
+        &self,
+        caller: &Caller,
+        program: Id,
+        after: u64,
+    ) -> EngineResult<DocumentsPage> {
+        require(caller, Role::Viewer, "reading the shared archive")?;
+        self.known(program).await?;
+        let limit = roadbook_protocol::MAX_DOCUMENTS_PER_PAGE;
+        let mut page = self
+            .storage
+            .documents_after(program, after, limit + 1)
+            .await?;
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let cursor = page.last().map_or(after, |(position, _)| *position);
+        Ok(DocumentsPage {
+            documents: page.into_iter().map(|(_, d)| d).collect(),
+            cursor,
+            more,
+        })
+    }
+
     /// Answers as soon as the program's log is past `after`, or when the wait runs out.
-    pub async fn events(&self, caller: &Caller, program: Id, after: u64) -> EngineResult<Events> {
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        program: Id,
+        after: u64,
+        documents_after: Option<u64>,
+    ) -> EngineResult<Events> {
         require(caller, Role::Viewer, "listening for changes")?;
-        // Subscribe first, then read the head: a change between the two is not missed.
+        // Subscribe first, then read the heads: a change between the two is not missed.
         let mut changes = self.live.subscribe(program);
-        let head = self.known(program).await?.head;
-        if head > after {
-            return Ok(Events { head });
+        let mut documents = self.live.subscribe_documents(program);
+        let row = self.known(program).await?;
+        let moved = |head: u64, archive: u64| {
+            head > after || documents_after.is_some_and(|seen| archive > seen)
+        };
+        if moved(row.head, row.documents) {
+            return Ok(Events {
+                head: row.head,
+                documents: row.documents,
+            });
         }
         let deadline = tokio::time::Instant::now() + self.wait;
         loop {
-            let seen = *changes.borrow_and_update();
-            if seen > after {
-                return Ok(Events { head: seen });
+            let (head, archive) = (*changes.borrow_and_update(), *documents.borrow_and_update());
+            if moved(head, archive) {
+                return Ok(Events {
+                    head: head.max(row.head),
+                    documents: archive.max(row.documents),
+                });
             }
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
+            let woke = tokio::time::timeout_at(deadline, async {
+                tokio::select! {
+                    r = changes.changed() => r,
+                    r = documents.changed() => r,
+                }
+            })
+            .await;
+            match woke {
                 Ok(Ok(())) => continue,
                 _ => {
-                    let head = self.known(program).await?.head;
-                    return Ok(Events { head });
+                    let row = self.known(program).await?;
+                    return Ok(Events {
+                        head: row.head,
+                        documents: row.documents,
+                    });
                 }
             }
         }

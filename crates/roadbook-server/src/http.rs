@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ErrorBody, JoinRequest, PROTOCOL_HEADER, PROTOCOL_VERSION, PublishRequest, PushRequest, codes,
-    routes,
+    ArchivedDocument, ErrorBody, JoinRequest, PROTOCOL_HEADER, PROTOCOL_VERSION, PublishRequest,
+    PushRequest, codes, routes,
 };
 use serde::de::DeserializeOwned;
 use tower_http::timeout::TimeoutLayer;
@@ -210,6 +210,8 @@ struct ChangesQuery {
 struct EventsQuery {
     #[serde(default)]
     after: u64,
+    /// Also answer when the shared archive moves past this position.
+    documents_after: Option<u64>,
 }
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
@@ -231,6 +233,10 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
         .route("/v1/programs/{program}/push", post(push))
         .route("/v1/programs/{program}/changes", get(changes))
         .route("/v1/programs/{program}/events", get(events))
+        .route(
+            "/v1/programs/{program}/documents",
+            get(documents).post(share_document),
+        )
         .layer(middleware::from_fn(protocol));
     Router::new()
         .route(routes::HEALTH, get(|| async { "ok" }))
@@ -335,5 +341,47 @@ async fn events(
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let q = query(raw)?;
-    Ok(Json(app.engine.events(&caller, program, q.after).await?).into_response())
+    Ok(Json(
+        app.engine
+            .events(&caller, program, q.after, q.documents_after)
+            .await?,
+    )
+    .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentsQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+async fn documents(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+    raw: QueryResult<DocumentsQuery>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    let q = query(raw)?;
+    Ok(Json(app.engine.documents(&caller, program, q.after).await?).into_response())
+}
+
+async fn share_document(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+    Body(document): Body<ArchivedDocument>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    let new = app
+        .engine
+        .share_document(&caller, program, document)
+        .await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(serde_json::json!({ "stored": new }))).into_response())
 }

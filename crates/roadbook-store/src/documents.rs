@@ -21,10 +21,12 @@ pub struct IssuedDocument {
     pub pdf_bytes: u64,
     pub pages: u32,
     pub author: String,
+    /// Who shared it with the team, when it came from a teammate's Roadbook (their sign-in
+    /// name); none for a document issued here.
+    pub shared_by: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, program_id, kind, issued_at, as_of, parameters, pdf_sha256, pdf_bytes, pages, author";
+const COLUMNS: &str = "id, program_id, kind, issued_at, as_of, parameters, pdf_sha256, pdf_bytes, pages, author, shared_by";
 
 /// A documents row as SQLite gives it, before its ids and JSON are checked.
 struct Raw {
@@ -38,6 +40,7 @@ struct Raw {
     pdf_bytes: i64,
     pages: i64,
     author: String,
+    shared_by: Option<String>,
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
@@ -52,6 +55,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
         pdf_bytes: r.get(7)?,
         pages: r.get(8)?,
         author: r.get(9)?,
+        shared_by: r.get(10)?,
     })
 }
 
@@ -67,6 +71,7 @@ fn record(raw: Raw) -> Result<IssuedDocument> {
         pdf_bytes: raw.pdf_bytes.max(0) as u64,
         pages: raw.pages.clamp(0, i64::from(u32::MAX)) as u32,
         author: raw.author,
+        shared_by: raw.shared_by,
     })
 }
 
@@ -98,6 +103,111 @@ impl Store {
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
+    }
+
+    /// Documents issued here that the team's server has not received yet, with their snapshots.
+    pub fn unshared_documents(&self, program: Id) -> Result<Vec<(IssuedDocument, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS}, snapshot FROM documents WHERE program_id = ?1 AND shared = 0 ORDER BY issued_at, id"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![program.to_string()], |r| {
+                Ok((row(r)?, r.get::<_, String>(11)?))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (raw, snapshot) = r.map_err(|e| self.sql(e))?;
+            out.push((record(raw)?, snapshot));
+        }
+        Ok(out)
+    }
+
+    /// The server has the document.
+    pub fn mark_document_shared(&mut self, id: Id) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE documents SET shared = 1 WHERE id = ?1",
+                params![id.to_string()],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// How far this replica has read the server's shared archive.
+    pub fn documents_cursor(&self, program: Id) -> Result<u64> {
+        let cursor: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT documents_cursor FROM sync_state WHERE program_id = ?1",
+                params![program.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        Ok(cursor.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Adds teammates' documents from the shared archive (one already here is left as it is)
+    /// and moves the archive cursor, in one transaction.
+    pub fn receive_documents(
+        &mut self,
+        program: Id,
+        documents: &[(IssuedDocument, String)],
+        cursor: u64,
+    ) -> Result<usize> {
+        self.write(|tx| {
+            let mut added = 0;
+            for (doc, snapshot) in documents {
+                added += tx
+                    .tx
+                    .execute(
+                        "INSERT INTO documents (id, program_id, kind, issued_at, as_of, parameters, snapshot, pdf_sha256, pdf_bytes, pages, author, shared, shared_by)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12)
+                         ON CONFLICT (id) DO NOTHING",
+                        params![
+                            doc.id.to_string(),
+                            program.to_string(),
+                            doc.kind,
+                            doc.issued_at,
+                            doc.as_of,
+                            doc.parameters.to_string(),
+                            snapshot,
+                            doc.pdf_sha256,
+                            doc.pdf_bytes as i64,
+                            i64::from(doc.pages),
+                            doc.author,
+                            doc.shared_by,
+                        ],
+                    )
+                    .map_err(|e| tx.sql(e))?;
+            }
+            tx.tx
+                .execute(
+                    "UPDATE sync_state SET documents_cursor = max(documents_cursor, ?2) WHERE program_id = ?1",
+                    params![program.to_string(), i64::try_from(cursor).unwrap_or(i64::MAX)],
+                )
+                .map_err(|e| tx.sql(e))?;
+            Ok(added)
+        })
+    }
+
+    /// One archived document with the data it showed, to render it again.
+    pub fn document_with_snapshot(&self, id: Id) -> Result<(IssuedDocument, String)> {
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {COLUMNS}, snapshot FROM documents WHERE id = ?1"),
+                params![id.to_string()],
+                |r| Ok((row(r)?, r.get::<_, String>(11)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let (raw, snapshot) = found.ok_or(StoreError::NotFound { kind: None, id })?;
+        Ok((record(raw)?, snapshot))
     }
 
     /// Issued documents of a program, oldest first.

@@ -204,7 +204,9 @@ async fn run<T, R, F>(
             Ok(done) => {
                 failures = 0;
                 let mut now = status(SyncPhase::Synced);
-                now.changed = done.pulled + done.rejected + done.conflicts_opened > 0;
+                now.changed =
+                    done.pulled + done.rejected + done.conflicts_opened + done.documents_received
+                        > 0;
                 report(now);
                 tokio::select! {
                     _ = wake.notified() => tokio::time::sleep(timing.debounce).await,

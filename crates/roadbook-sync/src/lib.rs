@@ -13,12 +13,13 @@ use std::time::Duration;
 
 use roadbook_model::Id;
 use roadbook_protocol::{
-    Choice, Conflict, FieldChange, Item, ItemState, JoinRequest, MAX_CHANGES_PER_PULL,
-    MAX_MUTATIONS_PER_PUSH, Mutation, MutationResult, Operation, Outcome, PublishRequest,
-    PushRequest, codes,
+    ArchivedDocument, Choice, Conflict, FieldChange, Item, ItemState, JoinRequest,
+    MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH, Mutation, MutationResult, Operation, Outcome,
+    PublishRequest, PushRequest, codes,
 };
 use roadbook_store::{
-    OutboxEntry, RemoteChange, ServerItem, Settlement, Store, StoreError, StoredConflict,
+    IssuedDocument, OutboxEntry, RemoteChange, ServerItem, Settlement, Store, StoreError,
+    StoredConflict,
 };
 
 pub use background::{Background, SyncPhase, SyncStatus, Timing};
@@ -101,6 +102,10 @@ pub struct Report {
     pub rejected_waiting: usize,
     /// Where this replica has pulled to.
     pub cursor: u64,
+    /// Documents issued here that reached the team's archive.
+    pub documents_shared: usize,
+    /// Teammates' documents added to this database's archive.
+    pub documents_received: usize,
 }
 
 /// How often and for how long to try again when the server cannot be reached.
@@ -347,6 +352,7 @@ impl<T: Transport> Client<T> {
         let pushed = self.push(replica, program, &mut report).await;
         // Pull even when the push was not permitted (a viewer still reads the program).
         let pulled = self.pull(replica, program, &mut report).await;
+        let archive = self.exchange_documents(replica, program, &mut report).await;
         replica.with(|s| {
             report.pending = s.outbox(Some(program))?.len();
             report.conflicts = s.conflicts(program)?.len();
@@ -356,7 +362,82 @@ impl<T: Transport> Client<T> {
         })?;
         pushed?;
         pulled?;
+        archive?;
         Ok(report)
+    }
+
+    /// The shared archive of issued documents: sends the ones issued here, then takes the
+    /// team's. Documents are kept whole (with the data they showed), so any teammate can render
+    /// one again and check its hash.
+    async fn exchange_documents(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        for (doc, snapshot) in replica.with(|s| s.unshared_documents(program))? {
+            let archived = ArchivedDocument {
+                id: doc.id,
+                kind: doc.kind,
+                issued_at: doc.issued_at,
+                as_of: doc.as_of,
+                parameters: doc.parameters,
+                snapshot,
+                pdf_sha256: doc.pdf_sha256,
+                pdf_bytes: doc.pdf_bytes,
+                pages: doc.pages,
+                author: doc.author,
+                shared_by: None,
+            };
+            match self
+                .retry
+                .run(|| self.transport.share_document(program, &archived))
+                .await
+            {
+                Ok(()) => {
+                    replica.with(|s| s.mark_document_shared(archived.id))?;
+                    report.documents_shared += 1;
+                }
+                // A viewer's documents stay in their own archive; the rest of the sync goes on.
+                Err(err) if err.code() == Some(codes::FORBIDDEN) => break,
+                Err(err) => return Err(refused(err)),
+            }
+        }
+        loop {
+            let cursor = replica.with(|s| s.documents_cursor(program))?;
+            let page = self
+                .retry
+                .run(|| self.transport.documents(program, cursor))
+                .await
+                .map_err(refused)?;
+            let documents: Vec<(IssuedDocument, String)> = page
+                .documents
+                .into_iter()
+                .map(|d| {
+                    (
+                        IssuedDocument {
+                            id: d.id,
+                            program_id: program,
+                            kind: d.kind,
+                            issued_at: d.issued_at,
+                            as_of: d.as_of,
+                            parameters: d.parameters,
+                            pdf_sha256: d.pdf_sha256,
+                            pdf_bytes: d.pdf_bytes,
+                            pages: d.pages,
+                            author: d.author,
+                            shared_by: d.shared_by,
+                        },
+                        d.snapshot,
+                    )
+                })
+                .collect();
+            report.documents_received +=
+                replica.with(|s| s.receive_documents(program, &documents, page.cursor))?;
+            if !page.more {
+                return Ok(());
+            }
+        }
     }
 
     async fn push(
@@ -488,10 +569,12 @@ impl<T: Transport> Client<T> {
         replica: &impl Replica,
         program: Id,
     ) -> Result<u64, SyncError> {
-        let cursor = replica.with(|s| s.sync_state(program))?.cursor;
+        let (cursor, documents) = replica.with(|s| {
+            Ok::<_, StoreError>((s.sync_state(program)?.cursor, s.documents_cursor(program)?))
+        })?;
         let events = self
             .retry
-            .run(|| self.transport.events(program, cursor))
+            .run(|| self.transport.events(program, cursor, documents))
             .await
             .map_err(refused)?;
         Ok(events.head)

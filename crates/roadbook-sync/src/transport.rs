@@ -6,8 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ErrorBody, Events, JoinRequest, Me, PROTOCOL_HEADER, PROTOCOL_VERSION, ProgramInfo,
-    PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Snapshot, codes, routes,
+    ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, ProgramInfo, PublishRequest, PublishResponse, Pull, PushRequest,
+    PushResponse, Snapshot, codes, routes,
 };
 use serde::de::DeserializeOwned;
 
@@ -59,7 +60,22 @@ pub trait Transport: Send + Sync {
         request: &PushRequest,
     ) -> Result<PushResponse, TransportError>;
     async fn pull(&self, program: Id, after: u64, limit: usize) -> Result<Pull, TransportError>;
-    async fn events(&self, program: Id, after: u64) -> Result<Events, TransportError>;
+    /// Waits until the program's log passes `after`, or its shared archive passes
+    /// `documents_after`, or the server's wait runs out.
+    async fn events(
+        &self,
+        program: Id,
+        after: u64,
+        documents_after: u64,
+    ) -> Result<Events, TransportError>;
+    /// Adds an issued document to the program's shared archive (a second time changes nothing).
+    async fn share_document(
+        &self,
+        program: Id,
+        document: &ArchivedDocument,
+    ) -> Result<(), TransportError>;
+    /// The shared archive after position `after`.
+    async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError>;
 }
 
 /// A bearer token. Its `Debug` never shows it, and nothing here logs or stores it.
@@ -222,8 +238,36 @@ impl Transport for HttpTransport {
         self.send(self.http.get(url)).await
     }
 
-    async fn events(&self, program: Id, after: u64) -> Result<Events, TransportError> {
-        let url = format!("{}?after={after}", self.url(&routes::events(program)));
+    async fn events(
+        &self,
+        program: Id,
+        after: u64,
+        documents_after: u64,
+    ) -> Result<Events, TransportError> {
+        let url = format!(
+            "{}?after={after}&documents_after={documents_after}",
+            self.url(&routes::events(program))
+        );
+        self.send(self.http.get(url)).await
+    }
+
+    async fn share_document(
+        &self,
+        program: Id,
+        document: &ArchivedDocument,
+    ) -> Result<(), TransportError> {
+        let _stored: serde_json::Value = self
+            .send(
+                self.http
+                    .post(self.url(&routes::documents(program)))
+                    .json(document),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError> {
+        let url = format!("{}?after={after}", self.url(&routes::documents(program)));
         self.send(self.http.get(url)).await
     }
 }

@@ -23,7 +23,7 @@ use roadbook_e2e::*;
 use roadbook_harness::{Issuer, Postgres, Proxy, ServerProcess, server_env};
 use roadbook_model::{Id, Owner, OwnerKind};
 use roadbook_store::Store;
-use roadbook_sync::{Client, HttpTransport, Token};
+use roadbook_sync::{HttpTransport, Token};
 
 fn conflicts_of(db: &Path, token: &str) -> Vec<serde_json::Value> {
     serde_json::from_str(&roadbook_as(
@@ -51,7 +51,13 @@ fn decisions(db: &Path) -> Vec<serde_json::Value> {
     serde_json::from_str(&roadbook(db, &["decision", "list", "--json"])).unwrap()
 }
 
+/// One after the other: two webviews at once would share two cores.
 #[tokio::test(flavor = "multi_thread")]
+async fn team_sync_in_the_app() {
+    a_team_shares_one_program_and_every_clash_reaches_a_person().await;
+    killed_mid_sync_the_app_loses_nothing_and_applies_nothing_twice().await;
+}
+
 async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     let postgres = Postgres::start();
     let issuer = Issuer::start();
@@ -197,7 +203,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     // A change the server refuses: a third teammate adds an owner, and deletes it while the app
     // is offline; the app, not knowing, gives a new action to that owner.
     let dana = Arc::new(Mutex::new(Store::open(dir.path().join("dana.db")).unwrap()));
-    let dana_client = Client::new(
+    let dana_client = roadbook_sync::Client::new(
         HttpTransport::new(
             &server.url,
             Token::new(issuer.token("dana", "Dana Lead", &["rb-leads"])),
@@ -291,6 +297,31 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     text_until(&c, "[data-testid=no-rejected]", |t| !t.is_empty()).await;
     text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
 
+    // A readout the teammate issues reaches the app's archive, and renders there byte for byte.
+    let readout = dir.path().join("readout.pdf");
+    roadbook(
+        &cli,
+        &["report", "readout", "--out", readout.to_str().unwrap()],
+    );
+    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
+    go(&c, "documents").await;
+    let archived = text_until(&c, "[data-testid=archived]", |t| {
+        t.contains("Leadership Readout")
+    })
+    .await;
+    assert!(archived.contains("from Cleo Editor"), "{archived}");
+    css(&c, "[data-testid=archived] [data-testid=reopen]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let checked = text_until(&c, "[data-testid=document-saved]", |t| {
+        t.contains("byte for byte")
+    })
+    .await;
+    assert!(checked.contains("CLI Lead"), "{checked}");
+    picture("sync-archive").await;
+
     // History names the teammates, and filters by person.
     go(&c, "history").await;
     choose(&c, "[data-testid=history-person]", "Cleo Editor").await;
@@ -299,5 +330,146 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         !history.contains("E2E Lead"),
         "filtered by person: {history:.400}"
     );
+    drop(c);
+}
+
+/// Edits `count` decision titles through the app's own IPC, as fast as the person's editor
+/// could send them.
+async fn many_edits(c: &Client, count: usize, round: usize) -> serde_json::Value {
+    let done = c
+        .execute_async(
+            "const [count, round, done] = arguments;
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             (async () => {
+               const program = (await invoke('startup')).programs[0].id;
+               const last = {};
+               for (let i = 0; i < count; i++) {
+                 const loaded = await invoke('load_handbook', { program });
+                 const d = loaded.handbook.decisions[i % loaded.handbook.decisions.length];
+                 const title = `Round ${round} edit ${i}`;
+                 await invoke('edit_item', { program, kind: 'decision', id: d.id,
+                   edits: { title: { value: title, seen: loaded.revisions[d.id].title ?? 0 } } });
+                 last[d.id] = title;
+               }
+               done(last);
+             })().catch((e) => done({ error: String(e.message ?? JSON.stringify(e)) }));",
+            vec![json!(count), json!(round)],
+        )
+        .await;
+    // Cut short by the kill: what was written is in the database.
+    done.unwrap_or_default()
+}
+
+/// SIGKILL to the app while it syncs a burst of edits, three times at different moments; each
+/// restart finishes the job: every edit reaches the team once, none twice, none lost.
+async fn killed_mid_sync_the_app_loses_nothing_and_applies_nothing_twice() {
+    let postgres = Postgres::start();
+    let issuer = Issuer::start();
+    let database = postgres.database("killed");
+    let server = ServerProcess::start(server_env(&database, &issuer));
+    let lead = issuer.token("lee", "Lee Lead", &["rb-leads"]);
+    let editor = issuer.token("cleo", "Cleo Editor", &["rb-editors"]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let cli = dir.path().join("cli.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    roadbook_as(
+        &db,
+        &["publish", "--server", &server.url],
+        &[("ROADBOOK_TOKEN", lead.as_str())],
+    );
+    let program: String = roadbook(&db, &["programs"])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    roadbook_as(
+        &cli,
+        &["join", "--server", &server.url, &program],
+        &[("ROADBOOK_TOKEN", editor.as_str())],
+    );
+    let (client, published_through) = {
+        let store = Store::open(&db).unwrap();
+        let program: Id = program.parse().unwrap();
+        (store.client_id(), store.next_seq(program).unwrap() - 1)
+    };
+
+    for (round, wait_ms) in [(1, 400), (2, 900), (3, 1500)] {
+        let desktop =
+            Desktop::start_with(&db, &documents, "cpu", &[("ROADBOOK_TOKEN", lead.as_str())]);
+        let c = desktop.session().await;
+        text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
+        // A burst of edits, each synced soon after it is made; the kill lands while edits and
+        // their syncs are still under way, at a different moment each round.
+        let editing = {
+            let c = c.clone();
+            tokio::spawn(async move { many_edits(&c, 200, round).await })
+        };
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        let (pid, _) = app_process(&db).expect("the app's process");
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+        let _ = editing.await;
+        let waiting = Store::open(&db).unwrap().outbox(None).unwrap().len();
+        eprintln!("round {round}: killed {wait_ms} ms into the edits, {waiting} of them waiting");
+        drop(c);
+        drop(desktop);
+    }
+    // What the app had acknowledged (written to its database) when it was killed the last time.
+    let acknowledged = Store::open(&db).unwrap();
+    let program_id: Id = program.parse().unwrap();
+    let titles: std::collections::BTreeMap<String, String> = acknowledged
+        .load(program_id)
+        .unwrap()
+        .decisions
+        .iter()
+        .map(|d| (d.id.to_string(), d.title.clone()))
+        .collect();
+    // The sample's import numbered its items before the publish took them all at once.
+    let edits = acknowledged.next_seq(program_id).unwrap() - 1 - published_through;
+    drop(acknowledged);
+    assert!(edits > 0, "no edit was made before the kills");
+    // Once more, and this time let it finish: the status says all is sent.
+    let desktop = Desktop::start_with(&db, &documents, "cpu", &[("ROADBOOK_TOKEN", lead.as_str())]);
+    let c = desktop.session().await;
+    let settled = text_until(&c, "[data-testid=sync-status]", |t| {
+        t.contains("Synced") && !t.contains("waiting")
+    })
+    .await;
+    assert!(
+        !settled.contains("rejected") && !settled.contains("conflict"),
+        "{settled}"
+    );
+
+    // Every edit applied exactly once: one change per edit in the server's log, each with its own
+    // sequence number of the app's client; none lost: the teammate sees every title as the app
+    // had it.
+    let db_name = database.rsplit('/').next().unwrap();
+    let counted = postgres.psql(
+        db_name,
+        &format!(
+            "SELECT count(*) || ' ' || count(DISTINCT client_seq) FROM changes
+             WHERE client_id = '{client}' AND client_seq > {published_through}"
+        ),
+    );
+    assert_eq!(
+        counted.trim(),
+        format!("{edits} {edits}"),
+        "changes from the app's client"
+    );
+    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
+    for d in decisions(&cli) {
+        let id = d["id"].as_str().unwrap();
+        assert_eq!(
+            Some(&d["title"]),
+            titles.get(id).map(|t| serde_json::json!(t)).as_ref(),
+            "an acknowledged edit was lost"
+        );
+    }
+    assert!(Store::open(&db).unwrap().outbox(None).unwrap().is_empty());
     drop(c);
 }

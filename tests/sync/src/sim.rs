@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ErrorBody, Events, JoinRequest, Me, Outcome, ProgramInfo, PublishRequest, PublishResponse,
-    Pull, PushRequest, PushResponse, Snapshot,
+    ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, Outcome, ProgramInfo,
+    PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Snapshot,
 };
 use roadbook_server::engine::{Caller, Engine, EngineError};
 use roadbook_server::storage::memory::MemoryStorage;
@@ -218,9 +218,36 @@ impl Transport for SimTransport {
         self.answer(result)
     }
 
-    async fn events(&self, program: Id, after: u64) -> Result<Events, TransportError> {
+    async fn events(
+        &self,
+        program: Id,
+        after: u64,
+        documents_after: u64,
+    ) -> Result<Events, TransportError> {
         self.deliver()?;
-        let result = self.engine.events(&self.caller, program, after).await;
+        let result = self
+            .engine
+            .events(&self.caller, program, after, Some(documents_after))
+            .await;
+        self.answer(result)
+    }
+
+    async fn share_document(
+        &self,
+        program: Id,
+        document: &ArchivedDocument,
+    ) -> Result<(), TransportError> {
+        self.deliver()?;
+        let result = self
+            .engine
+            .share_document(&self.caller, program, document.clone())
+            .await;
+        self.answer(result).map(|_| ())
+    }
+
+    async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError> {
+        self.deliver()?;
+        let result = self.engine.documents(&self.caller, program, after).await;
         self.answer(result)
     }
 }

@@ -62,6 +62,11 @@ export const backend = {
 	 * folder). Null when the person cancels the dialog. */
 	saveDocument: (request: Request) => call<IssuedDocument | null>('save_document', { request }),
 	documents: (program: Id) => call<IssuedDocument[]>('documents', { program }),
+	/** An archived document rendered again here and checked against its SHA-256 (a `mismatch`
+	 * error when it differs). */
+	regenerateDocument: (id: Id) => call<ArrayBuffer>('regenerate_document', { id }),
+	/** Saves an archived document, rendered again and checked, where the person chooses. */
+	saveArchivedDocument: (id: Id) => call<boolean>('save_archived_document', { id }),
 	/** Team sync: the token and the server stay on the Rust side; these only ask it to act. */
 	syncStatus: (program: Id) => call<SyncStatus>('sync_status', { program }),
 	syncNow: (program: Id) => call<null>('sync_now', { program }),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
 use roadbook_model::{Id, Kind};
-use roadbook_protocol::{Change, Conflict, ItemState, MutationResult};
+use roadbook_protocol::{ArchivedDocument, Change, Conflict, ItemState, MutationResult};
 use serde_json::Value;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -26,6 +26,8 @@ struct ProgramState {
     clients: BTreeMap<Id, u64>,
     mutations: BTreeMap<(Id, u64), Recorded>,
     conflicts: BTreeMap<Id, (Conflict, u64, Option<u64>)>,
+    /// The shared archive, in the order it was shared (position = index + 1).
+    documents: Vec<ArchivedDocument>,
 }
 
 #[derive(Debug, Default)]
@@ -89,6 +91,7 @@ impl Storage for MemoryStorage {
                 name: program.name,
                 head,
                 floor: 0,
+                documents: 0,
             },
             items: program.items.into_iter().map(|i| (i.id, i)).collect(),
             changes: program
@@ -100,6 +103,7 @@ impl Storage for MemoryStorage {
             clients: BTreeMap::from([(program.client, program.last_seq)]),
             mutations: BTreeMap::new(),
             conflicts: BTreeMap::new(),
+            documents: Vec::new(),
         };
         programs.insert(program.id, Arc::new(Mutex::new(state)));
         self.audit
@@ -171,6 +175,44 @@ impl Storage for MemoryStorage {
         state.changes.retain(|(c, _)| c.version > through);
         state.row.floor = state.row.floor.max(through);
         Ok(())
+    }
+
+    async fn share_document(
+        &self,
+        program: Id,
+        document: &ArchivedDocument,
+        audit: AuditEvent,
+    ) -> StorageResult<Option<u64>> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let mut state = lock.lock().await;
+        if state.documents.iter().any(|d| d.id == document.id) {
+            return Ok(None);
+        }
+        state.documents.push(document.clone());
+        state.row.documents = state.documents.len() as u64;
+        self.audit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(audit);
+        Ok(Some(state.row.documents))
+    }
+
+    async fn documents_after(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, ArchivedDocument)>> {
+        let lock = self.program_lock(program).ok_or(StorageError::NotFound)?;
+        let state = lock.lock().await;
+        Ok(state
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(n, d)| (n as u64 + 1, d.clone()))
+            .filter(|(position, _)| *position > after)
+            .take(limit)
+            .collect())
     }
 
     async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>> {

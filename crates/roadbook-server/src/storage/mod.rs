@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use roadbook_model::{Id, Kind};
-use roadbook_protocol::{Change, Conflict, ItemState, MutationResult, Origin};
+use roadbook_protocol::{ArchivedDocument, Change, Conflict, ItemState, MutationResult, Origin};
 use serde_json::{Map, Value};
 
 /// Who made a change: the token's subject (for audit) and the name shown in history.
@@ -85,6 +85,8 @@ pub struct ProgramRow {
     pub name: String,
     pub head: u64,
     pub floor: u64,
+    /// The position of the last document in the program's shared archive.
+    pub documents: u64,
 }
 
 /// One line of the audit trail.
@@ -186,6 +188,21 @@ pub trait Storage: Send + Sync + 'static {
     async fn compact(&self, program: Id, through: u64) -> StorageResult<()>;
     /// Audit lines, newest last.
     async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>>;
+    /// Adds a document to the program's shared archive with its audit line, once: a document
+    /// already there stays as it is. Its position when it was new.
+    async fn share_document(
+        &self,
+        program: Id,
+        document: &ArchivedDocument,
+        audit: AuditEvent,
+    ) -> StorageResult<Option<u64>>;
+    /// The archive after position `after`, at most `limit`, each with its position.
+    async fn documents_after(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, ArchivedDocument)>>;
 }
 
 /// A program's write transaction. Dropped without [`ProgramTx::commit`], nothing is kept.

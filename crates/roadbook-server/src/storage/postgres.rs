@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use roadbook_model::{Id, Kind};
-use roadbook_protocol::{Change, Conflict, ItemState, MutationResult, Origin};
+use roadbook_protocol::{ArchivedDocument, Change, Conflict, ItemState, MutationResult, Origin};
 use serde_json::{Map, Value};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, NoTls, Row};
@@ -31,8 +31,14 @@ pub const CHANNEL: &str = "roadbook_changes";
 
 /// The schema, in order; each runs once, in a transaction, recorded in `schema_migrations`.
 /// Released migrations are never edited: add a file.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "sync", include_str!("../../migrations/0001_sync.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "sync", include_str!("../../migrations/0001_sync.sql")),
+    (
+        2,
+        "documents",
+        include_str!("../../migrations/0002_documents.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct PgStorage {
@@ -132,6 +138,7 @@ fn program_row(row: &Row) -> StorageResult<ProgramRow> {
         name: get(row, "name")?,
         head: version(get(row, "head")?),
         floor: version(get(row, "floor")?),
+        documents: version(get(row, "documents_head")?),
     })
 }
 
@@ -252,11 +259,23 @@ impl PgStorage {
                         .is_ok()
                     {
                         while let Some(payload) = rx.recv().await {
+                            // "PROGRAM:HEAD" for the change log, "PROGRAM:d:POSITION" for
+                            // the shared archive.
                             let mut parts = payload.splitn(2, ':');
                             let program = parts.next().and_then(|p| p.parse::<Id>().ok());
-                            let head = parts.next().and_then(|h| h.parse::<u64>().ok());
-                            if let (Some(program), Some(head)) = (program, head) {
-                                live.publish(program, head);
+                            let rest = parts.next().unwrap_or_default();
+                            match (program, rest.strip_prefix("d:")) {
+                                (Some(program), Some(position)) => {
+                                    if let Ok(position) = position.parse::<u64>() {
+                                        live.publish_documents(program, position);
+                                    }
+                                }
+                                (Some(program), None) => {
+                                    if let Ok(head) = rest.parse::<u64>() {
+                                        live.publish(program, head);
+                                    }
+                                }
+                                _ => {}
                             }
                         }
                     }
@@ -300,7 +319,7 @@ impl Storage for PgStorage {
             .client()
             .await?
             .query(
-                "SELECT id, name, head, floor FROM programs ORDER BY created_at, id",
+                "SELECT id, name, head, floor, documents_head FROM programs ORDER BY created_at, id",
                 &[],
             )
             .await
@@ -313,7 +332,7 @@ impl Storage for PgStorage {
             .client()
             .await?
             .query_opt(
-                "SELECT id, name, head, floor FROM programs WHERE id = $1",
+                "SELECT id, name, head, floor, documents_head FROM programs WHERE id = $1",
                 &[&uuid(program)],
             )
             .await
@@ -436,7 +455,7 @@ impl Storage for PgStorage {
         let (row, changes, conflicts) = futures_util::future::join3(
             async {
                 let statement = db
-                    .prepare_cached("SELECT id, name, head, floor FROM programs WHERE id = $1")
+                    .prepare_cached("SELECT id, name, head, floor, documents_head FROM programs WHERE id = $1")
                     .await?;
                 db.query_opt(&statement, &[&id]).await
             },
@@ -503,6 +522,89 @@ impl Storage for PgStorage {
         )
         .await?;
         Box::new(tx).commit().await.map(|_| ())
+    }
+
+    async fn share_document(
+        &self,
+        program: Id,
+        document: &ArchivedDocument,
+        audit: AuditEvent,
+    ) -> StorageResult<Option<u64>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        // The program row's lock first: sharers of one program take turns, so positions commit
+        // in the order they are handed out, and a document shared twice at once is stored once.
+        let Some(row) = tx
+            .query_opt(
+                "UPDATE programs SET documents_head = documents_head + 1 WHERE id = $1 RETURNING documents_head",
+                &[&uuid(program)],
+            )
+            .await
+            .map_err(unavailable)?
+        else {
+            return Err(StorageError::NotFound);
+        };
+        let position: i64 = get(&row, "documents_head")?;
+        let known = tx
+            .query_opt(
+                "SELECT 1 FROM documents WHERE program_id = $1 AND id = $2",
+                &[&uuid(program), &uuid(document.id)],
+            )
+            .await
+            .map_err(unavailable)?;
+        if known.is_some() {
+            // Dropped without a commit: the position goes back unused.
+            return Ok(None);
+        }
+        let body = serde_json::to_string(document).map_err(corrupt)?;
+        let shared_by = document.shared_by.clone().unwrap_or_default();
+        tx.execute(
+            "INSERT INTO documents (program_id, position, id, body, shared_by, shared_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&uuid(program), &position, &uuid(document.id), &body, &shared_by, &audit.at],
+        )
+        .await
+        .map_err(unavailable)?;
+        tx.execute(
+            "INSERT INTO audit (at, subject, program_id, action, detail) VALUES ($1, $2, $3, $4, $5)",
+            &[&audit.at, &audit.subject, &audit.program.map(uuid), &audit.action, &audit.detail],
+        )
+        .await
+        .map_err(unavailable)?;
+        // Wakes the long polls of every server process once the document is committed.
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &format!("{program}:d:{position}")],
+        )
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(Some(version(position)))
+    }
+
+    async fn documents_after(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, ArchivedDocument)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT position, body FROM documents WHERE program_id = $1 AND position > $2 ORDER BY position LIMIT $3",
+                &[&uuid(program), &signed(after), &signed(limit as u64)],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                let body: String = get(r, "body")?;
+                Ok((
+                    version(get(r, "position")?),
+                    serde_json::from_str(&body).map_err(corrupt)?,
+                ))
+            })
+            .collect()
     }
 
     async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>> {

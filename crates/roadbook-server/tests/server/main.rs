@@ -854,11 +854,11 @@ async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
     let (engine, handbook, cursor) = published(storage).await;
     let engine = Arc::new(engine);
     let program = handbook.program.id;
-    let quiet = engine.events(&lead(), program, cursor).await.unwrap();
+    let quiet = engine.events(&lead(), program, cursor, None).await.unwrap();
     assert_eq!(quiet.head, cursor, "nothing changed: the wait runs out");
     let waiting = {
         let engine = engine.clone();
-        tokio::spawn(async move { engine.events(&lead(), program, cursor).await })
+        tokio::spawn(async move { engine.events(&lead(), program, cursor, None).await })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     push_one(
@@ -876,6 +876,64 @@ async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
     .await;
     let woke = waiting.await.unwrap().unwrap();
     assert_eq!(woke.head, cursor + 1);
+
+    // A document shared to the archive wakes a listener that asked about the archive too, and
+    // is kept once however often it is shared.
+    let waiting = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.events(&lead(), program, cursor + 1, Some(0)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let document = roadbook_protocol::ArchivedDocument {
+        id: Id::new(),
+        kind: "readout".into(),
+        issued_at: "2026-11-23T10:00:00.000Z".into(),
+        as_of: "2026-11-23T10:00:00.000Z".into(),
+        parameters: json!({"since": null}),
+        snapshot: r#"{"handbook": {}, "parameters": {}}"#.into(),
+        pdf_sha256: "ab".repeat(32),
+        pdf_bytes: 1000,
+        pages: 2,
+        author: "Sam Lead".into(),
+        shared_by: Some("forged by the client".into()),
+    };
+    assert!(
+        engine
+            .share_document(&editor("sam"), program, document.clone())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !engine
+            .share_document(&editor("sam"), program, document.clone())
+            .await
+            .unwrap()
+    );
+    let woke = waiting.await.unwrap().unwrap();
+    assert_eq!((woke.head, woke.documents), (cursor + 1, 1));
+    let page = engine.documents(&lead(), program, 0).await.unwrap();
+    assert_eq!(page.documents.len(), 1);
+    assert_eq!(
+        page.documents[0].shared_by.as_deref(),
+        Some("sam (name)"),
+        "the server names who shared it"
+    );
+    assert_eq!(page.documents[0].snapshot, document.snapshot);
+    assert!(
+        engine
+            .documents(&lead(), program, page.cursor)
+            .await
+            .unwrap()
+            .documents
+            .is_empty()
+    );
+    let viewer = caller("vic", Some(Role::Viewer));
+    let mut other = document;
+    other.id = Id::new();
+    assert!(matches!(
+        engine.share_document(&viewer, program, other).await,
+        Err(EngineError::Forbidden(_))
+    ));
 }
 
 async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: Arc<dyn Storage>) {

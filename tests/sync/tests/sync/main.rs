@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod archive;
 mod background;
 mod bad_input;
 mod cli;
@@ -347,7 +348,7 @@ async fn a_change_pushed_by_one_reaches_a_listening_client_within_a_second() {
         .unwrap();
         tokio::spawn(async move {
             use roadbook_sync::Transport;
-            let events = transport.events(program, cursor).await.unwrap();
+            let events = transport.events(program, cursor, 0).await.unwrap();
             (events.head, Instant::now())
         })
     };

@@ -9,4 +9,9 @@ export type IssuedDocument = { id: Id, program_id: Id,
 /**
  * readout, memo, packet, dashboard, register.
  */
-kind: string, issued_at: string, as_of: string, parameters: JsonValue, pdf_sha256: string, pdf_bytes: bigint, pages: number, author: string, };
+kind: string, issued_at: string, as_of: string, parameters: JsonValue, pdf_sha256: string, pdf_bytes: bigint, pages: number, author: string, 
+/**
+ * Who shared it with the team, when it came from a teammate's Roadbook (their sign-in
+ * name); none for a document issued here.
+ */
+shared_by: string | null, };
