@@ -139,10 +139,43 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         .find(|d| d["title"] == serde_json::json!(title))
         .unwrap();
     let subject_id = subject["id"].as_str().unwrap().to_owned();
-    relay.cut();
+    // An open editor is never overwritten under the person's cursor: it says what changed and
+    // offers to reload.
     let search = css(&c, "[data-testid=search]").await;
     search.send_keys(title).await.unwrap();
     css(&c, "[data-testid=row]").await.click().await.unwrap();
+    css(&c, "textarea[data-field=question]").await;
+    roadbook(
+        &cli,
+        &[
+            "decision",
+            "set",
+            &subject_id,
+            "--question",
+            "Which teams first?",
+        ],
+    );
+    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
+    text_until(&c, "[data-testid=changed-meanwhile]", |t| {
+        t.contains("Question")
+    })
+    .await;
+    let question = css(&c, "textarea[data-field=question]").await;
+    assert_eq!(
+        question.prop("value").await.unwrap().unwrap_or_default(),
+        "",
+        "overwritten under the cursor"
+    );
+    css(&c, "[data-testid=reload]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while question.prop("value").await.unwrap().unwrap_or_default() != "Which teams first?" {
+        assert!(
+            Instant::now() < deadline,
+            "the reload did not bring the teammate's question"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    relay.cut();
     choose(&c, "select[data-field=status_id]", "Blocked").await;
     css(&c, "[data-testid=save]").await.click().await.unwrap();
     text_until(&c, "[data-testid=sync-state]", |t| {

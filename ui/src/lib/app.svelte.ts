@@ -32,8 +32,9 @@ class AppState {
 	startup = $state<Startup | null>(null);
 	program = $state<Id | null>(null);
 	handbook = $state<Handbook | null>(null);
-	/** Per item, the revision of each field, loaded with the handbook. */
-	revisions: Record<Id, Revisions> = {};
+	/** Per item, the revision of each field, loaded with the handbook. Replaced whole on each
+	 * load, which is what an open editor watches to see a teammate's change. */
+	revisions = $state.raw<Record<Id, Revisions>>({});
 	/** An error not tied to a form: shown in the banner. */
 	error = $state<string | null>(null);
 	notice = $state<string | null>(null);
