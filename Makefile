@@ -55,6 +55,7 @@ test: lint bindings
 	$(NPM) --prefix ui test
 	$(CARGO) build --locked -p roadbook-desktop -p roadbook-cli -p roadbook-server
 	$(CARGO) test --locked -p roadbook-e2e --bench long_list
+	$(CARGO) test --locked -p roadbook-e2e --bench team_sync
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents
 	$(CARGO) test --locked -p roadbook-sync-tests --bench sync

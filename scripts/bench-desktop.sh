@@ -115,3 +115,10 @@ for rendering in "" gpu; do
     ROADBOOK_RENDERING=$rendering ROADBOOK_DESKTOP_BIN="$PWD/target/release/roadbook-desktop" \
         cargo bench --locked -q -p roadbook-e2e --bench long_list
 done
+
+# Team sync in the same release build, against a release roadbook-server on a fsynced
+# PostgreSQL: a teammate's change to paint (50 changes), and frames during a 1,000-change pull.
+cargo build --release --locked -q -p roadbook-server
+ROADBOOK_DESKTOP_BIN="$PWD/target/release/roadbook-desktop" \
+    ROADBOOK_CLI_BIN="$PWD/target/release/roadbook" ROADBOOK_BIN_DIR="$PWD/target/release" \
+    cargo bench --locked -q -p roadbook-e2e --bench team_sync

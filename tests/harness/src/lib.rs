@@ -42,7 +42,11 @@ pub fn free_port() -> u16 {
 
 /// A binary this workspace builds (`cargo test` builds them all first).
 pub fn binary(name: &str) -> PathBuf {
-    let path = workspace().join("target/debug").join(name);
+    // Benches point this at the release build.
+    let dir = std::env::var_os("ROADBOOK_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug"));
+    let path = dir.join(name);
     assert!(
         path.exists(),
         "{} is missing: build it first (cargo build -p {name}; make test does)",
