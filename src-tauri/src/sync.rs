@@ -319,11 +319,7 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
             })
             .collect();
         let handbook = store.load(program)?;
-        let labels: HashMap<Id, String> = handbook
-            .entities()
-            .into_iter()
-            .map(|(_, e)| (e.id(), e.label().to_owned()))
-            .collect();
+        let labels: HashMap<Id, String> = handbook.labels();
         let client = store.client_id();
         let mut out = Vec::new();
         for stored in store.conflicts(program)? {
@@ -400,11 +396,7 @@ pub struct RejectedView {
 pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<RejectedView>> {
     with_store(app, move |_, store| {
         let handbook = store.load(program)?;
-        let labels: HashMap<Id, String> = handbook
-            .entities()
-            .into_iter()
-            .map(|(_, e)| (e.id(), e.label().to_owned()))
-            .collect();
+        let labels: HashMap<Id, String> = handbook.labels();
         Ok(store
             .rejected(program)?
             .into_iter()

@@ -196,11 +196,7 @@ impl<W: Write> Ctx<W> {
             return Ok(());
         }
         let handbook = store.load(program)?;
-        let labels: HashMap<Id, String> = handbook
-            .entities()
-            .into_iter()
-            .map(|(_, e)| (e.id(), e.label().to_owned()))
-            .collect();
+        let labels: HashMap<Id, String> = handbook.labels();
         let show = |value: &Option<serde_json::Value>| -> String {
             match value {
                 None => "(new)".to_owned(),

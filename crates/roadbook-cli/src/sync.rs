@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use roadbook_model::{Handbook, Id};
+use roadbook_model::Id;
 use roadbook_store::Store;
 use roadbook_sync::{Client, HttpTransport, Replica, Report, Retry, SyncError, Transport};
 use serde_json::{Value, json};
@@ -46,14 +46,6 @@ fn shown(value: &Value, labels: &HashMap<Id, String>) -> String {
             .join(", "),
         other => other.to_string(),
     }
-}
-
-fn labels(handbook: &Handbook) -> HashMap<Id, String> {
-    handbook
-        .entities()
-        .into_iter()
-        .map(|(_, e)| (e.id(), e.label().to_owned()))
-        .collect()
 }
 
 impl<W: Write> Ctx<W> {
@@ -273,7 +265,7 @@ impl<W: Write> Ctx<W> {
             writeln!(self.out, "{}", serde_json::to_string_pretty(&bodies)?)?;
             return Ok(());
         }
-        let labels = labels(&store.load(program)?);
+        let labels = store.load(program)?.labels();
         for c in &conflicts {
             let side = |name: &str| -> String {
                 let part = |key: &str| c.body.get(name).and_then(|side| side.get(key));
@@ -339,7 +331,7 @@ impl<W: Write> Ctx<W> {
                     writeln!(self.out, "{}", serde_json::to_string_pretty(&rejected)?)?;
                     return Ok(());
                 }
-                let labels = labels(&store.load(program)?);
+                let labels = store.load(program)?.labels();
                 for r in &rejected {
                     let what = match &r.operation {
                         roadbook_store::Operation::Create { .. } => "add".to_owned(),

@@ -49,6 +49,14 @@ macro_rules! define_handbook {
         }
 
         impl Handbook {
+    /// What a person reads for each item's id: its title, name or text, the program included.
+    pub fn labels(&self) -> HashMap<Id, String> {
+        self.entities()
+            .into_iter()
+            .map(|(_, e)| (e.id(), e.label().to_owned()))
+            .collect()
+    }
+
             /// An empty handbook around a program record (no statuses, no owners).
             pub fn empty(program: Program) -> Self {
                 Handbook {

@@ -88,11 +88,7 @@ impl Names<'_> {
 pub fn summarize(handbook: &Handbook, entries: &[HistoryEntry]) -> Vec<Change> {
     let names = Names {
         handbook,
-        labels: handbook
-            .entities()
-            .into_iter()
-            .map(|(_, e)| (e.id(), e.label().to_owned()))
-            .collect(),
+        labels: handbook.labels(),
     };
     // Per item, per field: the first old value and the last new value in the window.
     let mut order: Vec<(Kind, Id)> = Vec::new();

@@ -51,14 +51,6 @@ fn long_program() -> Handbook {
     handbook
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 /// The frame lengths a SCROLL run recorded, shortest first.
 fn frame_times(run: &serde_json::Value) -> Vec<f64> {
     let mut times: Vec<f64> = run["times"]

@@ -61,14 +61,6 @@ fn now_ms() -> f64 {
         * 1000.0
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 /// When the page painted `title`, once it has.
 async fn painted(c: &Client, title: &str) -> f64 {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -341,3 +341,12 @@ pub async fn cell_count(c: &Client, cell: &str) -> u32 {
         .unwrap();
     text.trim().parse().unwrap_or(0)
 }
+
+/// The value at fraction `p` (0 to 1) of a sorted list; NaN when it is empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
