@@ -41,6 +41,8 @@ class AppState {
 	undoable = $state(0);
 	/** A register should open a new item of this kind (from the command palette). */
 	requestNew = $state<Kind | null>(null);
+	/** A register should open this item in its editor (from the Team sync screen). */
+	requestOpen = $state<Id | null>(null);
 	/** The open program's team sync, as the background sync last reported it. */
 	sync = $state<SyncStatus | null>(null);
 	/** Items with an open conflict: the registers and the dashboard mark them. */
