@@ -306,9 +306,15 @@ impl<W: Write> Ctx<W> {
             return Ok(());
         }
         for d in documents {
+            // A teammate's document says whose sync brought it.
+            let from = d
+                .shared_by
+                .as_deref()
+                .map(|who| format!(" (from {who})"))
+                .unwrap_or_default();
             writeln!(
                 self.out,
-                "{}  {:<9}  as of {}  issued {} by {}  {} pages  sha256 {}",
+                "{}  {:<9}  as of {}  issued {} by {}{from}  {} pages  sha256 {}",
                 d.id, d.kind, d.as_of, d.issued_at, d.author, d.pages, d.pdf_sha256
             )?;
         }

@@ -139,6 +139,17 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
     let err = sam.fails(&["rejected", "discard", "999"]);
     assert!(err.contains("no refused change 999"), "{err}");
     assert_eq!(sam.ok(&["rejected"]).trim(), "no refused changes");
+
+    // A memo the lead issues reaches Sam's archive with the next syncs, credited to the lead.
+    let memo = dir.path().join("memo.pdf");
+    lead.ok(&["report", "memo", "--out", memo.to_str().unwrap()]);
+    lead.ok(&["sync"]);
+    sam.ok(&["sync"]);
+    let archive = sam.ok(&["documents"]);
+    assert!(
+        archive.contains("memo") && archive.contains("by cli (from lee (name))"),
+        "{archive}"
+    );
 }
 
 #[test]
