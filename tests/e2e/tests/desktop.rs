@@ -531,6 +531,6 @@ async fn works_through_the_program(rendering: &str) {
     })
     .await;
     go(&c, "documents").await;
-    text_until(&c, "aside", |t| t.contains("readout")).await;
+    text_until(&c, "aside", |t| t.contains("Leadership Readout")).await;
     c.close().await.unwrap();
 }
