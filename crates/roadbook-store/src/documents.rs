@@ -59,6 +59,54 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
     })
 }
 
+/// A documents row selected as `{COLUMNS}, snapshot`.
+fn row_with_snapshot(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Raw, String)> {
+    Ok((row(r)?, r.get(11)?))
+}
+
+/// Where an archive row comes from: issued here (not shared yet), or from the team's archive
+/// (shared already, and kept once: a second copy changes nothing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Here,
+    Team,
+}
+
+/// Writes one archive row; the number of rows written.
+fn insert(
+    conn: &rusqlite::Connection,
+    program: Id,
+    doc: &IssuedDocument,
+    snapshot: &str,
+    origin: Origin,
+) -> rusqlite::Result<usize> {
+    let once = match origin {
+        Origin::Here => "",
+        Origin::Team => " ON CONFLICT (id) DO NOTHING",
+    };
+    conn.execute(
+        &format!(
+            "INSERT INTO documents (id, program_id, kind, issued_at, as_of, parameters, snapshot, pdf_sha256, pdf_bytes, pages, author, shared, shared_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13){once}"
+        ),
+        params![
+            doc.id.to_string(),
+            program.to_string(),
+            doc.kind,
+            doc.issued_at,
+            doc.as_of,
+            doc.parameters.to_string(),
+            snapshot,
+            doc.pdf_sha256,
+            doc.pdf_bytes as i64,
+            i64::from(doc.pages),
+            doc.author,
+            i64::from(origin == Origin::Team),
+            doc.shared_by,
+        ],
+    )
+}
+
 fn record(raw: Raw) -> Result<IssuedDocument> {
     Ok(IssuedDocument {
         id: parse_id(&raw.id)?,
@@ -83,25 +131,7 @@ impl Store {
                 path: self.path.clone(),
             });
         }
-        self.conn
-            .execute(
-                "INSERT INTO documents (id, program_id, kind, issued_at, as_of, parameters, snapshot, pdf_sha256, pdf_bytes, pages, author)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    doc.id.to_string(),
-                    doc.program_id.to_string(),
-                    doc.kind,
-                    doc.issued_at,
-                    doc.as_of,
-                    doc.parameters.to_string(),
-                    snapshot,
-                    doc.pdf_sha256,
-                    doc.pdf_bytes as i64,
-                    i64::from(doc.pages),
-                    doc.author
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
+        insert(&self.conn, doc.program_id, doc, snapshot, Origin::Here).map_err(|e| self.sql(e))?;
         Ok(())
     }
 
@@ -114,16 +144,13 @@ impl Store {
             ))
             .map_err(|e| self.sql(e))?;
         let rows = stmt
-            .query_map(params![program.to_string()], |r| {
-                Ok((row(r)?, r.get::<_, String>(11)?))
-            })
+            .query_map(params![program.to_string()], row_with_snapshot)
             .map_err(|e| self.sql(e))?;
-        let mut out = Vec::new();
-        for r in rows {
+        rows.map(|r| {
             let (raw, snapshot) = r.map_err(|e| self.sql(e))?;
-            out.push((record(raw)?, snapshot));
-        }
-        Ok(out)
+            Ok((record(raw)?, snapshot))
+        })
+        .collect()
     }
 
     /// The server has the document.
@@ -162,27 +189,7 @@ impl Store {
         self.write(|tx| {
             let mut added = 0;
             for (doc, snapshot) in documents {
-                added += tx
-                    .tx
-                    .execute(
-                        "INSERT INTO documents (id, program_id, kind, issued_at, as_of, parameters, snapshot, pdf_sha256, pdf_bytes, pages, author, shared, shared_by)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12)
-                         ON CONFLICT (id) DO NOTHING",
-                        params![
-                            doc.id.to_string(),
-                            program.to_string(),
-                            doc.kind,
-                            doc.issued_at,
-                            doc.as_of,
-                            doc.parameters.to_string(),
-                            snapshot,
-                            doc.pdf_sha256,
-                            doc.pdf_bytes as i64,
-                            i64::from(doc.pages),
-                            doc.author,
-                            doc.shared_by,
-                        ],
-                    )
+                added += insert(&tx.tx, program, doc, snapshot, Origin::Team)
                     .map_err(|e| tx.sql(e))?;
             }
             tx.tx
@@ -202,7 +209,7 @@ impl Store {
             .query_row(
                 &format!("SELECT {COLUMNS}, snapshot FROM documents WHERE id = ?1"),
                 params![id.to_string()],
-                |r| Ok((row(r)?, r.get::<_, String>(11)?)),
+                row_with_snapshot,
             )
             .optional()
             .map_err(|e| self.sql(e))?;
@@ -248,18 +255,5 @@ impl Store {
             .optional()
             .map_err(|e| self.sql(e))?;
         found.map(record).transpose()
-    }
-
-    /// The data a document showed, as archived.
-    pub fn document_snapshot(&self, id: Id) -> Result<String> {
-        self.conn
-            .query_row(
-                "SELECT snapshot FROM documents WHERE id = ?1",
-                params![id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?
-            .ok_or(StoreError::NotFound { kind: None, id })
     }
 }
