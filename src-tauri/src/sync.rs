@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use roadbook_model::{Id, Kind};
 use roadbook_protocol::{Choice, Conflict};
-use roadbook_store::{Operation, Store};
+use roadbook_store::Operation;
 use roadbook_sync::{Background, SyncError, SyncPhase, SyncStatus, Timing, Transport};
 use serde::Serialize;
 use serde_json::Value;
@@ -294,19 +294,6 @@ pub struct ConflictView {
     pub answered: bool,
 }
 
-fn item_label(store: &Store, program: Id, item: Id) -> String {
-    store
-        .load(program)
-        .ok()
-        .and_then(|h| {
-            h.entities()
-                .into_iter()
-                .find(|(_, e)| e.id() == item)
-                .map(|(_, e)| e.label().to_owned())
-        })
-        .unwrap_or_else(|| "an item deleted since".to_owned())
-}
-
 #[tauri::command]
 pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<ConflictView>> {
     with_store(app, move |_, store| {
@@ -318,8 +305,7 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
                 _ => None,
             })
             .collect();
-        let handbook = store.load(program)?;
-        let labels: HashMap<Id, String> = handbook.labels();
+        let labels = store.load(program)?.labels();
         let client = store.client_id();
         let mut out = Vec::new();
         for stored in store.conflicts(program)? {
@@ -338,7 +324,7 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
                 item: labels
                     .get(&conflict.item_id)
                     .cloned()
-                    .unwrap_or_else(|| item_label(store, program, conflict.item_id)),
+                    .unwrap_or_else(|| "an item deleted since".to_owned()),
                 field: conflict.field,
                 theirs: side(conflict.theirs),
                 mine: side(conflict.mine),
@@ -395,8 +381,7 @@ pub struct RejectedView {
 #[tauri::command]
 pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<RejectedView>> {
     with_store(app, move |_, store| {
-        let handbook = store.load(program)?;
-        let labels: HashMap<Id, String> = handbook.labels();
+        let labels = store.load(program)?.labels();
         Ok(store
             .rejected(program)?
             .into_iter()
