@@ -156,7 +156,8 @@ impl Retry {
     }
 }
 
-fn mutation(entry: &OutboxEntry) -> Result<Mutation, SyncError> {
+/// An outbox entry as the protocol sends it.
+pub fn mutation(entry: &OutboxEntry) -> Result<Mutation, SyncError> {
     use roadbook_store::Operation as Local;
     let operation = match &entry.operation {
         Local::Create { fields } => Operation::Create {

@@ -215,30 +215,11 @@ async fn main() {
         let mutations: Vec<Mutation> = entries
             .iter()
             .enumerate()
-            .map(|(n, e)| {
-                let roadbook_store::Operation::Update { fields } = &e.operation else {
-                    unreachable!()
-                };
-                Mutation {
-                    seq: n as u64 + 1,
-                    mutation_id: Id::new(),
-                    kind: e.item_kind,
-                    item_id: e.item_id,
-                    operation: Operation::Update {
-                        fields: fields
-                            .iter()
-                            .map(|(f, c)| {
-                                (
-                                    f.clone(),
-                                    FieldChange {
-                                        value: c.value.clone(),
-                                        base_version: c.base_version,
-                                    },
-                                )
-                            })
-                            .collect(),
-                    },
-                }
+            .map(|(n, e)| Mutation {
+                // Pushed as a client of its own, numbered from 1.
+                seq: n as u64 + 1,
+                mutation_id: Id::new(),
+                ..roadbook_sync::mutation(e).unwrap()
             })
             .collect();
         let started = Instant::now();
