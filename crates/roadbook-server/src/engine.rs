@@ -530,9 +530,6 @@ impl Engine {
         }
     }
 
-    /// Applies a client's mutations in order, each idempotently, in one transaction, and answers
-    /// with a result for each. The transaction commits before the answer leaves, so a result
-    /// the client sees is durable; a crash before the commit keeps none of it.
     /// Applies a client's mutations in order, each idempotently, and answers with a result for
     /// each. Pushes to one program that arrive while another is being applied are applied
     /// together in one transaction (a group commit: one durable commit for all of them, each
