@@ -15,6 +15,9 @@ packages=(
   # The sync's tests start throwaway PostgreSQL clusters of their own (initdb, postgres,
   # pg_isready, createdb, psql); runuser (util-linux) runs them as postgres when root.
   postgresql util-linux
+  # Sign-in tests: a Secret Service keychain on a D-Bus session of their own, and secret-tool
+  # to look in it as a person would.
+  gnome-keyring dbus dbus-x11 libsecret-tools
 )
 # Only for `make bench-documents`: the engines Roadbook's documents are compared with.
 if [ -n "${BENCH_TOOLS:-}" ]; then
@@ -52,6 +55,12 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   # an `npm install`); `npm ci` refuses a lock out of step with package.json.
   echo "setup: installing the UI's packages"
   npm --prefix ui ci --no-audit --no-fund --loglevel=error
+fi
+
+# The identity provider the sign-in tests use in place of Okta (oidc-provider, pinned by the lock).
+if [ ! -d tests/idp/node_modules ] || [ tests/idp/package-lock.json -nt tests/idp/node_modules/.package-lock.json ]; then
+  echo "setup: installing the test identity provider"
+  npm --prefix tests/idp ci --no-audit --no-fund --loglevel=error
 fi
 
 # WebDriver for the desktop app: the one tauri-driver the end-to-end test uses.

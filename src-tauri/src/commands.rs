@@ -69,7 +69,7 @@ pub async fn startup(app: AppHandle) -> CommandResult<Startup> {
             author: state.session.author.clone(),
             programs,
             servers,
-            signed_in: state.session.token().is_ok(),
+            signed_in: state.session.can_sync(),
             documents_dir: state
                 .documents_dir
                 .as_ref()

@@ -105,19 +105,39 @@ pub enum Command {
         #[arg(long)]
         last: bool,
     },
+    /// Sign in to your organisation's identity provider, in the browser; the app and the
+    /// command line on this machine share the sign-in
+    Login {
+        /// The Roadbook server: where to sign in comes from it when Settings name no provider,
+        /// and publish and join use it when given no --server
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// How long to wait for the browser, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Who you are signed in as: name, email, groups, your role on each program, and when
+    /// the access token expires
+    Whoami {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign out: the identity provider revokes the sign-in and this machine forgets it
+    Logout,
     /// Publish the program to a server: the server's copy becomes the program's, and the team
     /// can join it
     Publish {
-        /// The server, for example https://roadbook.internal
+        /// The server, for example https://roadbook.internal (default: the one you signed in to)
         #[arg(long, value_name = "URL")]
-        server: String,
+        server: Option<String>,
         #[command(flatten)]
         program: ProgramArg,
     },
     /// Take a program from a server into this database
     Join {
+        /// The server (default: the one you signed in to)
         #[arg(long, value_name = "URL")]
-        server: String,
+        server: Option<String>,
         /// The program's id (the server lists the ones you may see: roadbook join --server URL --list)
         #[arg(value_name = "PROGRAM_ID", required_unless_present = "list")]
         program: Option<Id>,

@@ -43,12 +43,21 @@ pub fn run(cli: Cli) -> Result<()> {
         } => ctx.report(kind.into(), program, review, since, as_of, status, &out),
         Command::Documents { program, json } => ctx.documents(program, json),
         Command::Move { id, before, .. } => ctx.move_item(id, before),
-        Command::Publish { server, program } => ctx.publish(&server, program.program),
+        Command::Login { server, timeout } => ctx.login(server, timeout),
+        Command::Whoami { json } => ctx.whoami(json),
+        Command::Logout => ctx.logout(),
+        Command::Publish { server, program } => {
+            let server = ctx.server_or_signed_in(server)?;
+            ctx.publish(&server, program.program)
+        }
         Command::Join {
             server,
             program,
             list,
-        } => ctx.join(&server, program, list),
+        } => {
+            let server = ctx.server_or_signed_in(server)?;
+            ctx.join(&server, program, list)
+        }
         Command::Sync {
             what,
             program,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod signin;
 mod sync;
 
 use std::io::Write;

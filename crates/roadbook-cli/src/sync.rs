@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::cli::{Keep, RejectedCommand, SyncCommand};
 use crate::commands::Ctx;
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -383,7 +383,7 @@ impl<W: Write> Ctx<W> {
                     .map(|s| (p.id, s))
             })
             .collect();
-        let token = self.session.token().is_ok();
+        let token = self.session.can_sync();
         let [(program, server)] = connected.as_slice() else {
             writeln!(
                 self.out,

@@ -1,19 +1,25 @@
 //! The one layer the command line and the desktop app both call: which database to open, who
-//! the person is (the author in the history), and opening the store. Each front end stays a
-//! thin parser over it, so the sync client and the sign-in session will be wired once, here.
+//! the person is (the author in the history), the settings file, the sign-in, and opening the
+//! store. Each front end stays a thin parser over it, so the sync client and the sign-in are
+//! wired once, here.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use roadbook_store::{Store, StoreError};
-use roadbook_sync::{Client, HttpTransport, Token};
+use roadbook_sync::{
+    Account, Client, Credentials, HttpTransport, Keychain, PartialSettings, Settings, Token,
+};
+use serde::{Deserialize, Serialize};
 
 /// The database file, when the person names none: `ROADBOOK_DB`, else the platform data dir.
 pub const DB_ENV: &str = "ROADBOOK_DB";
 /// The author recorded in history, when the person names none; else the OS user.
 pub const AUTHOR_ENV: &str = "ROADBOOK_AUTHOR";
-/// The bearer token for the server (automation and tests; a person signs in instead once
-/// sign-in lands).
+/// A bearer token for the server, for automation: when set it is used instead of the sign-in.
 pub const TOKEN_ENV: &str = "ROADBOOK_TOKEN";
+/// The settings file in the config dir (`~/.config/roadbook` on Linux).
+pub const CONFIG_FILE: &str = "config.toml";
 
 /// What a front end was told on its command line; anything not given comes from the
 /// environment and the platform.
@@ -37,10 +43,60 @@ pub enum CoreError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("no access token for the server: set ROADBOOK_TOKEN to an access token for it")]
+    #[error("you are not signed in: run roadbook login (or set ROADBOOK_TOKEN for automation)")]
     NoToken,
     #[error("{0}")]
     Server(String),
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    SignIn(#[from] roadbook_sync::SignInError),
+}
+
+/// What the settings file holds. Every key is optional; the environment overrides the sign-in
+/// keys (`ROADBOOK_OIDC_*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FileConfig {
+    /// The identity provider (the `[sign-in]` table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<PartialSettings>,
+}
+
+impl FileConfig {
+    /// The settings file in `dir`; none there is an empty one.
+    pub fn load(dir: &Path) -> Result<FileConfig, CoreError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+            Err(e) => {
+                return Err(CoreError::Config(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        toml::from_str(&text).map_err(|e| {
+            CoreError::Config(format!(
+                "{} is not valid: {}; fix or remove it",
+                path.display(),
+                e.message()
+            ))
+        })
+    }
+
+    /// Writes the settings file (aside, then renamed over the old one).
+    pub fn save(&self, dir: &Path) -> Result<(), CoreError> {
+        let path = dir.join(CONFIG_FILE);
+        let fail =
+            |e: std::io::Error| CoreError::Config(format!("cannot write {}: {e}", path.display()));
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let text = toml::to_string_pretty(self).map_err(|e| CoreError::Config(e.to_string()))?;
+        let aside = dir.join(format!("{CONFIG_FILE}.new"));
+        std::fs::write(&aside, text).map_err(fail)?;
+        std::fs::rename(&aside, &path).map_err(fail)
+    }
 }
 
 /// Who works on which database.
@@ -49,24 +105,37 @@ pub struct Session {
     pub db: PathBuf,
     /// The name history records for this person's changes.
     pub author: String,
+    /// Where the settings file and the sign-in's profile are kept.
+    pub config_dir: PathBuf,
 }
 
 impl Session {
     /// Works out the database and the author: the command line first, then the environment,
-    /// then the platform (data dir, OS user).
+    /// then the person signed in, then the platform (data dir, OS user).
     pub fn resolve(options: Options) -> Result<Session, CoreError> {
         let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
         let db = match options.db.or_else(|| env(DB_ENV).map(PathBuf::from)) {
             Some(path) => path,
             None => default_database()?,
         };
+        let config_dir = config_dir()?;
+        let signed_in = roadbook_sync::account::read_profile(&config_dir)
+            .ok()
+            .flatten()
+            .map(|p| p.identity.name);
         let author = options
             .author
             .filter(|a| !a.trim().is_empty())
             .or_else(|| env(AUTHOR_ENV).and_then(|v| v.into_string().ok()))
             .filter(|a| !a.trim().is_empty())
+            .or(signed_in)
+            .filter(|a| !a.trim().is_empty())
             .unwrap_or_else(os_user);
-        Ok(Session { db, author })
+        Ok(Session {
+            db,
+            author,
+            config_dir,
+        })
     }
 
     /// Opens (or creates) the database, bringing its schema up to date.
@@ -78,21 +147,77 @@ impl Session {
         &self.db
     }
 
-    /// The access token the sync sends: `ROADBOOK_TOKEN` for now.
-    pub fn token(&self) -> Result<Token, CoreError> {
+    /// `ROADBOOK_TOKEN` when set (automation).
+    pub fn token(&self) -> Option<Token> {
         std::env::var(TOKEN_ENV)
             .ok()
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .map(Token::new)
-            .ok_or(CoreError::NoToken)
     }
 
-    /// The sync client for `server`, with this person's token.
+    /// The sign-in kept on this machine, if any.
+    pub fn account(&self) -> Result<Option<Account>, CoreError> {
+        Ok(Account::open(&self.config_dir, Arc::new(Keychain))?)
+    }
+
+    /// Whether the sync has something to send: `ROADBOOK_TOKEN`, or a kept sign-in.
+    pub fn can_sync(&self) -> bool {
+        self.token().is_some()
+            || roadbook_sync::account::read_profile(&self.config_dir)
+                .ok()
+                .flatten()
+                .is_some()
+    }
+
+    /// What the sync sends: `ROADBOOK_TOKEN` when set, else the kept sign-in.
+    pub fn credentials(&self) -> Result<Arc<dyn Credentials>, CoreError> {
+        if let Some(token) = self.token() {
+            return Ok(Arc::new(token));
+        }
+        match self.account()? {
+            Some(account) => Ok(Arc::new(account)),
+            None => Err(CoreError::NoToken),
+        }
+    }
+
+    /// The sync client for `server`, with this person's credentials.
     pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
-        let transport = HttpTransport::new(server, self.token()?).map_err(CoreError::Server)?;
+        let transport = HttpTransport::with_credentials(server, self.credentials()?)
+            .map_err(CoreError::Server)?;
         Ok(Client::new(transport))
     }
+
+    /// The identity provider's settings: the settings file's `[sign-in]`, the environment over
+    /// it, and for what both leave out, `server`'s (its `/v1/sign-in`).
+    pub async fn sign_in_settings(&self, server: Option<&str>) -> Result<Settings, CoreError> {
+        let file = FileConfig::load(&self.config_dir)?
+            .sign_in
+            .unwrap_or_default();
+        match (file.resolve(), server) {
+            (Ok(settings), _) => Ok(settings),
+            (Err(err), None) => Err(err.into()),
+            (Err(_), Some(server)) => {
+                let published = roadbook_sync::signin::settings_from_server(server).await?;
+                // The file and the environment still win where they say something.
+                let merged = PartialSettings {
+                    issuer: file.issuer.or(published.issuer),
+                    client_id: file.client_id.or(published.client_id),
+                    audience: file.audience.or(published.audience),
+                    scopes: file.scopes.or(published.scopes),
+                    redirect_ports: file.redirect_ports.or(published.redirect_ports),
+                    groups_claim: file.groups_claim.or(published.groups_claim),
+                };
+                Ok(merged.resolve()?)
+            }
+        }
+    }
+}
+
+/// `~/.config/roadbook` on Linux (the platform's config dir elsewhere).
+pub fn config_dir() -> Result<PathBuf, CoreError> {
+    let dirs = directories::ProjectDirs::from("", "", "roadbook").ok_or(CoreError::NoHome)?;
+    Ok(dirs.config_dir().to_owned())
 }
 
 /// `~/.local/share/roadbook/roadbook.db` on Linux (the platform's data dir elsewhere), made if

@@ -347,6 +347,21 @@ pub struct Me {
     pub role: Option<Role>,
 }
 
+/// `GET /v1/sign-in`: where this server's people sign in, so `roadbook login --server URL`
+/// needs nothing else. Public: it names no person and no secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInSettings {
+    pub issuer: String,
+    pub client_id: String,
+    /// The API's audience, sent as the `resource` indicator (none for providers that fix it).
+    pub audience: Option<String>,
+    pub scopes: Vec<String>,
+    /// The loopback ports registered for the desktop app (0: any).
+    pub redirect_ports: Vec<u16>,
+    pub groups_claim: String,
+}
+
 /// The routes, so both ends spell them once.
 /// A document a person issued, in the program's shared archive: what it was, when and by whom,
 /// and the exact data it showed, from which any teammate renders the same bytes again.
@@ -387,6 +402,7 @@ pub mod routes {
     pub const READY: &str = "/readyz";
     pub const ME: &str = "/v1/me";
     pub const PROGRAMS: &str = "/v1/programs";
+    pub const SIGN_IN: &str = "/v1/sign-in";
 
     pub fn join(program: impl std::fmt::Display) -> String {
         format!("/v1/programs/{program}/join")

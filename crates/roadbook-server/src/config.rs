@@ -34,6 +34,9 @@ pub struct Config {
     pub body_limit: usize,
     /// `ROADBOOK_DB_CONNECTIONS`: the most database connections, default 16.
     pub db_connections: u32,
+    /// Where the desktop app and the CLI sign in, published at `/v1/sign-in` when
+    /// `ROADBOOK_CLIENT_ID` is set (with `ROADBOOK_SCOPES` and `ROADBOOK_REDIRECT_PORTS`).
+    pub sign_in: Option<roadbook_protocol::SignInSettings>,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for Config {
             .field("groups_claim", &self.groups_claim)
             .field("roles", &self.roles)
             .field("token_type", &self.token_type)
+            .field("sign_in", &self.sign_in)
             .finish_non_exhaustive()
     }
 }
@@ -170,7 +174,38 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
                 .ok_or_else(|| format!("{key} is '{text}': give a whole number above 0")),
         }
     };
+    let sign_in = match get("ROADBOOK_CLIENT_ID") {
+        None => None,
+        Some(client_id) => {
+            let scopes: Vec<String> = get("ROADBOOK_SCOPES")
+                .unwrap_or_else(|| "openid profile email offline_access".into())
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let ports = get("ROADBOOK_REDIRECT_PORTS").unwrap_or_else(|| "0".into());
+            let redirect_ports = ports
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(|p| p.parse::<u16>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    format!(
+                        "ROADBOOK_REDIRECT_PORTS is '{ports}': give the desktop app's registered loopback ports, for example 8400,8401 (0 for any)"
+                    )
+                })?;
+            Some(roadbook_protocol::SignInSettings {
+                issuer: issuer.trim_end_matches('/').to_owned(),
+                client_id,
+                audience: Some(audience.clone()),
+                scopes,
+                redirect_ports,
+                groups_claim: get("ROADBOOK_GROUPS_CLAIM").unwrap_or_else(|| "groups".into()),
+            })
+        }
+    };
     Ok(Config {
+        sign_in,
         database_url,
         listen,
         issuer: issuer.trim_end_matches('/').to_owned(),
@@ -196,6 +231,9 @@ pub const KEYS: &[&str] = &[
     "ROADBOOK_NAME_CLAIM",
     "ROADBOOK_BODY_LIMIT",
     "ROADBOOK_DB_CONNECTIONS",
+    "ROADBOOK_CLIENT_ID",
+    "ROADBOOK_SCOPES",
+    "ROADBOOK_REDIRECT_PORTS",
 ];
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::engine::{Caller, Engine, EngineError};
 pub struct AppState {
     pub engine: Engine,
     pub verifier: Arc<Verifier>,
+    pub sign_in: Option<roadbook_protocol::SignInSettings>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -241,6 +242,7 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
     Router::new()
         .route(routes::HEALTH, get(|| async { "ok" }))
         .route(routes::READY, get(ready))
+        .route(routes::SIGN_IN, get(sign_in))
         .merge(v1)
         .fallback(|| async {
             ApiError::new(
@@ -277,6 +279,17 @@ async fn ready(State(app): State<Shared>) -> Response {
             missing.join("; "),
         )
         .into_response()
+    }
+}
+
+async fn sign_in(State(app): State<Shared>) -> Result<Response, ApiError> {
+    match &app.sign_in {
+        Some(settings) => Ok(Json(settings).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::NOT_FOUND,
+            "this server does not say where to sign in (its ROADBOOK_CLIENT_ID is not set): set the identity provider in Roadbook's settings instead",
+        )),
     }
 }
 

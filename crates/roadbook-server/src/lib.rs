@@ -82,7 +82,14 @@ pub async fn serve(
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = http::router(Arc::new(AppState { engine, verifier }), config.body_limit);
+    let app = http::router(
+        Arc::new(AppState {
+            engine,
+            verifier,
+            sign_in: config.sign_in.clone(),
+        }),
+        config.body_limit,
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

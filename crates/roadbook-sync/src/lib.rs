@@ -5,7 +5,9 @@
 //! The store is reached through [`Replica`], a lock held only while the store works and never
 //! across a network wait, so the desktop's window keeps working while a sync runs.
 
+pub mod account;
 pub mod background;
+pub mod signin;
 mod transport;
 
 use std::collections::BTreeMap;
@@ -22,8 +24,10 @@ use roadbook_store::{
     StoredConflict,
 };
 
+pub use account::{Account, Keychain, Profile, SignedIn, Vault};
 pub use background::{Background, SyncPhase, SyncStatus, Timing};
-pub use transport::{HttpTransport, Token, Transport, TransportError};
+pub use signin::{Identity, PartialSettings, Settings, SignInError};
+pub use transport::{Credentials, HttpTransport, Token, Transport, TransportError};
 
 /// Access to the local database, for as long as a closure runs.
 pub trait Replica: Send + Sync {

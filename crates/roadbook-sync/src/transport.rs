@@ -98,17 +98,47 @@ impl std::fmt::Debug for Token {
     }
 }
 
+/// Where the transport gets its bearer token: a fixed token (`ROADBOOK_TOKEN`, tests), or a
+/// sign-in that refreshes its access token before it expires.
+#[async_trait]
+pub trait Credentials: Send + Sync + std::fmt::Debug {
+    /// The token to send now.
+    async fn token(&self) -> Result<Token, TransportError>;
+    /// The server refused `stale` as unauthenticated: a newer token to try once more, or none
+    /// when there is no other. Never called twice for one request, so a refusal cannot loop.
+    async fn renew(&self, stale: &Token) -> Result<Option<Token>, TransportError>;
+}
+
+#[async_trait]
+impl Credentials for Token {
+    async fn token(&self) -> Result<Token, TransportError> {
+        Ok(self.clone())
+    }
+
+    async fn renew(&self, _stale: &Token) -> Result<Option<Token>, TransportError> {
+        Ok(None)
+    }
+}
+
 /// The HTTP transport.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     base: String,
     http: reqwest::Client,
-    token: Token,
+    credentials: std::sync::Arc<dyn Credentials>,
 }
 
 impl HttpTransport {
-    /// A client for the server at `base` (an http:// or https:// URL).
+    /// A client for the server at `base` (an http:// or https:// URL) that sends `token`.
     pub fn new(base: &str, token: Token) -> Result<HttpTransport, String> {
+        HttpTransport::with_credentials(base, std::sync::Arc::new(token))
+    }
+
+    /// A client for the server at `base` with its tokens from `credentials`.
+    pub fn with_credentials(
+        base: &str,
+        credentials: std::sync::Arc<dyn Credentials>,
+    ) -> Result<HttpTransport, String> {
         let base = base.trim().trim_end_matches('/').to_owned();
         let url: reqwest::Url = base.parse().map_err(|e| {
             format!(
@@ -126,19 +156,28 @@ impl HttpTransport {
             ))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(HttpTransport { base, http, token })
+        Ok(HttpTransport {
+            base,
+            http,
+            credentials,
+        })
     }
 
     async fn send<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, TransportError> {
-        let response = request
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .header(reqwest::header::AUTHORIZATION, self.token.bearer())
-            .send()
-            .await
-            .map_err(|e| TransportError::Network(describe(e)))?;
+        let token = self.credentials.token().await?;
+        let again = request.try_clone();
+        let mut response = self.attempt(request, &token).await?;
+        // An access token can expire between the check and the server's: refresh once and
+        // try once more. A second 401 is the answer, so a refused sign-in cannot loop.
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(again) = again
+            && let Some(fresh) = self.credentials.renew(&token).await?
+        {
+            response = self.attempt(again, &fresh).await?;
+        }
         let status = response.status();
         let bytes = response
             .bytes()
@@ -170,6 +209,19 @@ impl HttpTransport {
                 ),
             },
         })
+    }
+
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &Token,
+    ) -> Result<reqwest::Response, TransportError> {
+        request
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(reqwest::header::AUTHORIZATION, token.bearer())
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(describe(e)))
     }
 
     fn url(&self, path: &str) -> String {

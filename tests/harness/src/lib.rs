@@ -25,6 +25,9 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
+pub mod flawed;
+pub mod identity;
+
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -278,13 +281,13 @@ impl Drop for Postgres {
 pub const ROLES: &str = "rb-leads=lead,rb-editors=editor,rb-viewers=viewer,rb-admins=admin";
 pub const AUDIENCE: &str = "api://roadbook";
 
-struct Key {
-    kid: String,
+pub(crate) struct Key {
+    pub(crate) kid: String,
     private: rsa::RsaPrivateKey,
 }
 
 impl Key {
-    fn new(kid: &str) -> Key {
+    pub(crate) fn new(kid: &str) -> Key {
         let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
         Key {
             kid: kid.to_owned(),
@@ -292,7 +295,7 @@ impl Key {
         }
     }
 
-    fn jwk(&self) -> Value {
+    pub(crate) fn jwk(&self) -> Value {
         let public = self.private.to_public_key();
         json!({
             "kty": "RSA",
@@ -304,7 +307,7 @@ impl Key {
         })
     }
 
-    fn encoding(&self) -> EncodingKey {
+    pub(crate) fn encoding(&self) -> EncodingKey {
         EncodingKey::from_rsa_der(self.private.to_pkcs1_der().unwrap().as_bytes())
     }
 }
@@ -476,16 +479,25 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server binary with `env` and waits until it answers `/readyz`.
     pub fn start(env: Vec<(String, String)>) -> ServerProcess {
+        ServerProcess::start_logging(env, None)
+    }
+
+    /// As `start`, writing the server's log (at `info`) to `log`.
+    pub fn start_logging(env: Vec<(String, String)>, log: Option<&Path>) -> ServerProcess {
         let listen = env
             .iter()
             .find(|(k, _)| k == "ROADBOOK_LISTEN")
             .map(|(_, v)| v.clone())
             .unwrap();
+        let (level, stderr) = match log {
+            Some(path) => ("info", Stdio::from(std::fs::File::create(path).unwrap())),
+            None => ("warn", Stdio::null()),
+        };
         let child = Command::new(binary("roadbook-server"))
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let server = ServerProcess {

@@ -51,6 +51,7 @@ pub fn config(database_url: &str, issuer: &Issuer) -> Config {
         name_claim: "name".into(),
         body_limit: BODY_LIMIT,
         db_connections: 8,
+        sign_in: None,
     }
 }
 

@@ -14,6 +14,8 @@ mod background;
 mod bad_input;
 mod cli;
 mod processes;
+mod signin;
+mod signin_checks;
 mod simulation;
 mod tokens;
 

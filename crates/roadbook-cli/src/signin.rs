@@ -1,0 +1,213 @@
+//! `login`, `whoami` and `logout`: the sign-in this machine keeps, shared with the app.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result, anyhow};
+use roadbook_sync::account::Revocation;
+use roadbook_sync::signin::{DEFAULT_TIMEOUT, open_in_browser};
+use roadbook_sync::{Account, Client, HttpTransport, Keychain, Transport};
+use serde_json::json;
+
+use crate::commands::Ctx;
+use crate::sync::runtime;
+
+fn when(at: SystemTime) -> String {
+    let at: chrono::DateTime<chrono::Utc> = at.into();
+    let left = at.signed_duration_since(chrono::Utc::now());
+    let left = if left.num_seconds() <= 0 {
+        "expired".to_owned()
+    } else if left.num_minutes() < 2 {
+        format!("in {} seconds", left.num_seconds())
+    } else {
+        format!("in {} minutes", left.num_minutes())
+    };
+    format!("{} ({left})", at.format("%Y-%m-%d %H:%M:%S UTC"))
+}
+
+impl<W: Write> Ctx<W> {
+    pub fn login(&mut self, server: Option<String>, timeout: u64) -> Result<()> {
+        let runtime = runtime()?;
+        let server = server.map(|s| s.trim().trim_end_matches('/').to_owned());
+        let settings = runtime.block_on(self.session.sign_in_settings(server.as_deref()))?;
+        let timeout = if timeout == 0 {
+            DEFAULT_TIMEOUT
+        } else {
+            Duration::from_secs(timeout)
+        };
+        // The address goes to stderr too: on a machine where no browser opens, the person
+        // copies it by hand.
+        let browser = |url: &str| {
+            eprintln!("Signing in at {} in your browser.", settings.issuer);
+            let opened = open_in_browser(url);
+            if opened.is_err() {
+                eprintln!("Open this address in a browser to sign in:\n{url}");
+            }
+            Ok(())
+        };
+        let (_account, signed_in) = runtime.block_on(Account::sign_in(
+            &self.session.config_dir,
+            &settings,
+            server.clone(),
+            Arc::new(Keychain),
+            browser,
+            timeout,
+        ))?;
+        let who = &signed_in.identity;
+        let email = who
+            .email
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        writeln!(self.out, "Signed in as {}{email}.", who.name)?;
+        match signed_in.not_remembered_because {
+            None => writeln!(
+                self.out,
+                "Remembered in the keychain: the app and the command line on this machine use this sign-in until you run roadbook logout."
+            )?,
+            Some(why) => writeln!(
+                self.out,
+                "Not remembered: {why}. This sign-in ends with this command; Roadbook never keeps a sign-in outside the keychain."
+            )?,
+        }
+        Ok(())
+    }
+
+    pub fn whoami(&mut self, json: bool) -> Result<()> {
+        let runtime = runtime()?;
+        if self.session.token().is_some() {
+            writeln!(
+                self.out,
+                "ROADBOOK_TOKEN is set: the sync sends that token, not a sign-in."
+            )?;
+        }
+        let account = self
+            .session
+            .account()?
+            .ok_or_else(|| anyhow!("you are not signed in: run roadbook login"))?;
+        let account = Arc::new(account);
+        runtime
+            .block_on(account.access_token())
+            .context("your sign-in could not be renewed")?;
+        let expires = runtime.block_on(account.expires_at());
+        // Every server this machine knows: the one named at sign-in, and the programs' own.
+        let mut servers: Vec<String> = account.profile().server.iter().cloned().collect();
+        if let Ok(store) = self.session.open() {
+            for program in store.programs()? {
+                if let Some(server) = store.sync_state(program.id)?.server
+                    && !servers.contains(&server)
+                {
+                    servers.push(server);
+                }
+            }
+        }
+        let mut programs = Vec::new();
+        let mut unreachable = Vec::new();
+        for server in &servers {
+            let client = Client::new(
+                HttpTransport::with_credentials(server, account.clone()).map_err(|e| anyhow!(e))?,
+            );
+            match runtime.block_on(client.transport().programs()) {
+                Ok(list) => programs.extend(list.into_iter().map(|p| (server.clone(), p))),
+                Err(e) => unreachable.push(format!("{server}: {e}")),
+            }
+        }
+        let who = account.identity();
+        if json {
+            let value = json!({
+                "subject": who.subject,
+                "name": who.name,
+                "email": who.email,
+                "groups": who.groups,
+                "issuer": account.profile().settings.issuer,
+                "access_token_expires": expires.map(|e| chrono::DateTime::<chrono::Utc>::from(e).to_rfc3339()),
+                "programs": programs.iter().map(|(server, p)| json!({
+                    "server": server, "id": p.id, "name": p.name, "role": p.role.as_str(),
+                })).collect::<Vec<_>>(),
+                "unreachable": unreachable,
+            });
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&value)?)?;
+            return Ok(());
+        }
+        writeln!(self.out, "Signed in as {}", who.name)?;
+        if let Some(email) = &who.email {
+            writeln!(self.out, "Email: {email}")?;
+        }
+        writeln!(self.out, "Subject: {}", who.subject)?;
+        writeln!(
+            self.out,
+            "Groups: {}",
+            if who.groups.is_empty() {
+                "(none)".to_owned()
+            } else {
+                who.groups.join(", ")
+            }
+        )?;
+        writeln!(
+            self.out,
+            "Identity provider: {}",
+            account.profile().settings.issuer
+        )?;
+        if let Some(expires) = expires {
+            writeln!(self.out, "Access token expires: {}", when(expires))?;
+        }
+        if servers.is_empty() {
+            writeln!(
+                self.out,
+                "Programs: none connected (roadbook login --server URL names a server)"
+            )?;
+        }
+        for server in &servers {
+            writeln!(self.out, "Programs on {server}:")?;
+            let mine: Vec<_> = programs.iter().filter(|(s, _)| s == server).collect();
+            if mine.is_empty() && !unreachable.iter().any(|u| u.starts_with(server.as_str())) {
+                writeln!(self.out, "  none you may see")?;
+            }
+            for (_, p) in mine {
+                writeln!(self.out, "  {}: {}", p.name, p.role.as_str())?;
+            }
+        }
+        for problem in unreachable {
+            writeln!(self.out, "Could not ask {problem}")?;
+        }
+        Ok(())
+    }
+
+    pub fn logout(&mut self) -> Result<()> {
+        let Some(account) = self.session.account()? else {
+            writeln!(self.out, "You are not signed in on this machine.")?;
+            return Ok(());
+        };
+        let name = account.identity().name.clone();
+        let revoked = runtime()?.block_on(account.sign_out())?;
+        let provider = match revoked {
+            Revocation::Revoked => "the identity provider revoked the sign-in".to_owned(),
+            Revocation::NotOffered => {
+                "the identity provider offers no revocation, so the sign-in ends when it expires"
+                    .to_owned()
+            }
+            Revocation::Failed(why) => format!(
+                "the identity provider could not revoke the sign-in ({why}), so it ends when it expires"
+            ),
+        };
+        writeln!(
+            self.out,
+            "Signed out {name}: {provider}; this machine's keychain no longer holds it."
+        )?;
+        Ok(())
+    }
+
+    /// `--server`, else the server named at sign-in.
+    pub fn server_or_signed_in(&self, server: Option<String>) -> Result<String> {
+        if let Some(server) = server {
+            return Ok(server);
+        }
+        self.session
+            .account()?
+            .and_then(|a| a.profile().server.clone())
+            .ok_or_else(|| {
+                anyhow!("name the server with --server URL (or sign in with roadbook login --server URL)")
+            })
+    }
+}

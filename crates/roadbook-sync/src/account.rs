@@ -1,0 +1,486 @@
+//! The sign-in a person keeps on this machine, shared by the command line and the app: who they
+//! are (a small profile file in the config dir, nothing secret in it), the refresh token (in
+//! the OS keychain, never in a file), and the access token (in this process's memory only).
+//!
+//! Refresh tokens rotate: each refresh spends the old one, and a provider that sees a spent
+//! token used again ends the whole sign-in. So a refresh holds a lock file that every Roadbook
+//! process on the machine takes, reads the newest refresh token from the keychain under it,
+//! and saves the next one before letting go.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::signin::{self, Identity, Secret, Settings, SignInError, Tokens};
+use crate::transport::{Credentials, Token, TransportError};
+
+/// The profile file in the config dir: who is signed in, with which provider.
+pub const PROFILE_FILE: &str = "sign-in.json";
+/// The lock every process takes to refresh.
+pub const LOCK_FILE: &str = "sign-in.lock";
+/// The keychain service Roadbook's entries are kept under.
+pub const KEYCHAIN_SERVICE: &str = "roadbook";
+
+/// Where refresh tokens are kept: the OS keychain in Roadbook, memory in unit tests.
+pub trait Vault: Send + Sync + std::fmt::Debug {
+    /// Whether the vault can be used at all (checked before the browser opens).
+    fn probe(&self) -> Result<(), String>;
+    fn load(&self, account: &str) -> Result<Option<Secret>, String>;
+    fn save(&self, account: &str, secret: &Secret) -> Result<(), String>;
+    fn delete(&self, account: &str) -> Result<(), String>;
+}
+
+/// The OS keychain through `keyring` (the Secret Service on Linux).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Keychain;
+
+fn keychain_error(err: &keyring::Error) -> String {
+    match err {
+        keyring::Error::NoStorageAccess(_) => {
+            "the keychain is locked or refused access: unlock it (your desktop's login keyring) and try again".to_owned()
+        }
+        keyring::Error::NoDefaultStore => {
+            "no keychain is running (no Secret Service on this desktop session)".to_owned()
+        }
+        other => format!("the keychain failed: {other}"),
+    }
+}
+
+impl Keychain {
+    fn entry(account: &str) -> Result<keyring::Entry, String> {
+        keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|e| keychain_error(&e))
+    }
+}
+
+impl Vault for Keychain {
+    fn probe(&self) -> Result<(), String> {
+        match Keychain::entry("probe")?.get_password() {
+            Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(keychain_error(&e)),
+        }
+    }
+
+    fn load(&self, account: &str) -> Result<Option<Secret>, String> {
+        match Keychain::entry(account)?.get_password() {
+            Ok(secret) => Ok(Some(Secret::new(secret))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(keychain_error(&e)),
+        }
+    }
+
+    fn save(&self, account: &str, secret: &Secret) -> Result<(), String> {
+        Keychain::entry(account)?
+            .set_password(secret.expose())
+            .map_err(|e| keychain_error(&e))
+    }
+
+    fn delete(&self, account: &str) -> Result<(), String> {
+        match Keychain::entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(keychain_error(&e)),
+        }
+    }
+}
+
+/// Who is signed in, as the profile file keeps it (nothing secret): the provider settings the
+/// sign-in was made with (a refresh must go to the same place), the person, and the server
+/// named at sign-in, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Profile {
+    pub settings: Settings,
+    #[serde(flatten)]
+    pub identity: Identity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Seconds since 1970 when the person signed in.
+    pub signed_in_at: u64,
+}
+
+impl Profile {
+    /// The keychain account of this sign-in: one per provider and app registration, so a
+    /// second provider does not read the first one's token.
+    pub fn keychain_account(&self) -> String {
+        keychain_account(&self.settings.issuer, &self.settings.client_id)
+    }
+}
+
+fn keychain_account(issuer: &str, client_id: &str) -> String {
+    format!("refresh token for {client_id} at {issuer}")
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The access token held in memory, and the refresh token when the keychain cannot keep it.
+#[derive(Debug, Default)]
+struct Held {
+    access: Option<Tokens>,
+    /// Only when the sign-in is not remembered (no keychain): it lives as long as the process.
+    refresh: Option<Secret>,
+}
+
+/// A person's sign-in, usable as the sync's credentials.
+#[derive(Debug)]
+pub struct Account {
+    dir: PathBuf,
+    settings: Settings,
+    profile: Profile,
+    /// Whether the refresh token is in the keychain (else only in this process).
+    remembered: bool,
+    vault: Arc<dyn Vault>,
+    held: tokio::sync::Mutex<Held>,
+}
+
+/// What the provider did with the sign-in at sign-out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    /// The provider offers no revocation: the sign-in ends when its refresh token expires.
+    NotOffered,
+    /// Revocation failed (the reason); the sign-in ends when its refresh token expires.
+    Failed(String),
+}
+
+/// What signing in did, for the message the person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub identity: Identity,
+    /// False when no keychain could keep the sign-in: it lasts this session only.
+    pub remembered: bool,
+    /// Why it is not remembered.
+    pub not_remembered_because: Option<String>,
+}
+
+impl Account {
+    /// The sign-in kept in `dir`, if any.
+    pub fn open(dir: &Path, vault: Arc<dyn Vault>) -> Result<Option<Account>, SignInError> {
+        let Some(profile) = read_profile(dir)? else {
+            return Ok(None);
+        };
+        Ok(Some(Account {
+            dir: dir.to_owned(),
+            settings: profile.settings.clone(),
+            profile,
+            remembered: true,
+            vault,
+            held: tokio::sync::Mutex::new(Held::default()),
+        }))
+    }
+
+    /// Signs in through the browser and keeps the sign-in: the refresh token in the vault and
+    /// the profile in `dir`. When the vault cannot be used the sign-in works for this process
+    /// only and nothing is written. On any failure nothing is kept and an earlier sign-in
+    /// stays as it was.
+    pub async fn sign_in(
+        dir: &Path,
+        settings: &Settings,
+        server: Option<String>,
+        vault: Arc<dyn Vault>,
+        browser: impl FnOnce(&str) -> Result<(), SignInError>,
+        timeout: Duration,
+    ) -> Result<(Account, SignedIn), SignInError> {
+        let probe = {
+            let vault = vault.clone();
+            tokio::task::spawn_blocking(move || vault.probe())
+                .await
+                .map_err(|e| SignInError::Keychain(e.to_string()))?
+        };
+        let (identity, tokens) = signin::sign_in(settings, browser, timeout).await?;
+        let profile = Profile {
+            settings: settings.clone(),
+            identity: identity.clone(),
+            server,
+            signed_in_at: now_seconds(),
+        };
+        let mut held = Held {
+            access: Some(tokens.clone()),
+            refresh: None,
+        };
+        let remembered = match (&probe, &tokens.refresh) {
+            (Ok(()), Some(refresh)) => {
+                let _lock = lock(dir).await?;
+                let (vault, account, refresh) =
+                    (vault.clone(), profile.keychain_account(), refresh.clone());
+                tokio::task::spawn_blocking(move || vault.save(&account, &refresh))
+                    .await
+                    .map_err(|e| SignInError::Keychain(e.to_string()))?
+                    .map_err(SignInError::Keychain)?;
+                write_profile(dir, &profile)?;
+                true
+            }
+            _ => {
+                held.refresh = tokens.refresh.clone();
+                false
+            }
+        };
+        let not_remembered_because = match (&probe, &tokens.refresh) {
+            (Err(why), _) => Some(why.clone()),
+            (Ok(()), None) => Some(
+                "the identity provider gave no refresh token (is offline_access among the scopes?)"
+                    .to_owned(),
+            ),
+            _ => None,
+        };
+        let account = Account {
+            dir: dir.to_owned(),
+            settings: settings.clone(),
+            profile,
+            remembered,
+            vault,
+            held: tokio::sync::Mutex::new(held),
+        };
+        Ok((
+            account,
+            SignedIn {
+                identity,
+                remembered,
+                not_remembered_because,
+            },
+        ))
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.profile.identity
+    }
+
+    pub fn remembered(&self) -> bool {
+        self.remembered
+    }
+
+    /// When the access token in hand expires (after `token` got one).
+    pub async fn expires_at(&self) -> Option<SystemTime> {
+        self.held
+            .lock()
+            .await
+            .access
+            .as_ref()
+            .and_then(|t| t.expires_at)
+    }
+
+    /// An access token that is good for a while yet: the one in hand, or a refreshed one.
+    pub async fn access_token(&self) -> Result<Token, SignInError> {
+        let mut held = self.held.lock().await;
+        if let Some(tokens) = &held.access
+            && tokens.refresh_at.is_none_or(|at| at > SystemTime::now())
+        {
+            return Ok(tokens.access.clone());
+        }
+        self.refresh(&mut held).await
+    }
+
+    /// Refreshes under the machine-wide lock, with the newest refresh token, and saves the next
+    /// one before the lock goes.
+    async fn refresh(&self, held: &mut Held) -> Result<Token, SignInError> {
+        let _lock = lock(&self.dir).await?;
+        let refresh = if self.remembered {
+            let (vault, account) = (self.vault.clone(), self.profile.keychain_account());
+            tokio::task::spawn_blocking(move || vault.load(&account))
+                .await
+                .map_err(|e| SignInError::Keychain(e.to_string()))?
+                .map_err(SignInError::Keychain)?
+        } else {
+            held.refresh.clone()
+        };
+        let refresh = refresh.ok_or_else(|| {
+            SignInError::Expired("this machine no longer holds it (signed out elsewhere)".into())
+        })?;
+        let tokens = signin::refresh(&self.settings, &refresh).await?;
+        if let Some(next) = &tokens.refresh
+            && *next != refresh
+        {
+            if self.remembered {
+                let (vault, account, next) = (
+                    self.vault.clone(),
+                    self.profile.keychain_account(),
+                    next.clone(),
+                );
+                tokio::task::spawn_blocking(move || vault.save(&account, &next))
+                    .await
+                    .map_err(|e| SignInError::Keychain(e.to_string()))?
+                    .map_err(SignInError::Keychain)?;
+            } else {
+                held.refresh = Some(next.clone());
+            }
+        }
+        let access = tokens.access.clone();
+        held.access = Some(tokens);
+        Ok(access)
+    }
+
+    /// Signs out: revokes the refresh token where the provider offers it, deletes the keychain
+    /// entry and the profile. Says what the provider did. The local sign-in goes even when the
+    /// provider cannot be reached.
+    pub async fn sign_out(self) -> Result<Revocation, SignInError> {
+        let _lock = lock(&self.dir).await?;
+        let account = self.profile.keychain_account();
+        let refresh = if self.remembered {
+            let (vault, account) = (self.vault.clone(), account.clone());
+            tokio::task::spawn_blocking(move || vault.load(&account))
+                .await
+                .map_err(|e| SignInError::Keychain(e.to_string()))?
+                .map_err(SignInError::Keychain)?
+        } else {
+            self.held.lock().await.refresh.clone()
+        };
+        let revoked = match &refresh {
+            Some(refresh) => match signin::revoke(&self.settings, refresh).await {
+                Ok(true) => Revocation::Revoked,
+                Ok(false) => Revocation::NotOffered,
+                Err(e) => Revocation::Failed(e.to_string()),
+            },
+            None => Revocation::Failed("this machine held no refresh token".into()),
+        };
+        if self.remembered {
+            let vault = self.vault.clone();
+            tokio::task::spawn_blocking(move || vault.delete(&account))
+                .await
+                .map_err(|e| SignInError::Keychain(e.to_string()))?
+                .map_err(SignInError::Keychain)?;
+            remove_profile(&self.dir)?;
+        }
+        Ok(revoked)
+    }
+}
+
+#[async_trait]
+impl Credentials for Account {
+    async fn token(&self) -> Result<Token, TransportError> {
+        self.access_token().await.map_err(signed_out)
+    }
+
+    async fn renew(&self, stale: &Token) -> Result<Option<Token>, TransportError> {
+        let mut held = self.held.lock().await;
+        // Another request may have refreshed already while this one waited.
+        if let Some(tokens) = &held.access
+            && tokens.access != *stale
+        {
+            return Ok(Some(tokens.access.clone()));
+        }
+        self.refresh(&mut held).await.map(Some).map_err(signed_out)
+    }
+}
+
+fn signed_out(err: SignInError) -> TransportError {
+    match err {
+        SignInError::Provider { .. } => TransportError::Network(err.to_string()),
+        other => TransportError::Refused {
+            status: 401,
+            code: roadbook_protocol::codes::UNAUTHORIZED.to_owned(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Takes the machine-wide sign-in lock (waiting for another process's refresh to finish).
+async fn lock(dir: &Path) -> Result<std::fs::File, SignInError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SignInError::Keychain(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join(LOCK_FILE);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        file.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+        Ok::<_, String>(file)
+    })
+    .await
+    .map_err(|e| SignInError::Keychain(e.to_string()))?
+    .map_err(SignInError::Keychain)
+}
+
+/// The profile kept in `dir`, if any.
+pub fn read_profile(dir: &Path) -> Result<Option<Profile>, SignInError> {
+    let path = dir.join(PROFILE_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            SignInError::Keychain(format!(
+                "{} cannot be read ({e}): sign out and in again",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SignInError::Keychain(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn write_profile(dir: &Path, profile: &Profile) -> Result<(), SignInError> {
+    let path = dir.join(PROFILE_FILE);
+    let fail =
+        |e: std::io::Error| SignInError::Keychain(format!("cannot write {}: {e}", path.display()));
+    let text =
+        serde_json::to_vec_pretty(profile).map_err(|e| SignInError::Keychain(e.to_string()))?;
+    // Written aside and renamed, so a reader never sees half a profile.
+    let aside = dir.join(format!("{PROFILE_FILE}.new"));
+    std::fs::write(&aside, text).map_err(fail)?;
+    std::fs::rename(&aside, &path).map_err(fail)
+}
+
+fn remove_profile(dir: &Path) -> Result<(), SignInError> {
+    let path = dir.join(PROFILE_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SignInError::Keychain(format!(
+            "cannot remove {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// A vault in memory, for tests of what is kept and when. Never used by Roadbook itself: a
+/// machine with no keychain keeps no sign-in at all.
+#[derive(Debug, Default)]
+pub struct MemoryVault {
+    pub entries: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    /// When set, the vault says it is unavailable (no keychain on this desktop).
+    pub unavailable: bool,
+}
+
+impl Vault for MemoryVault {
+    fn probe(&self) -> Result<(), String> {
+        if self.unavailable {
+            Err("no keychain is running".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn load(&self, account: &str) -> Result<Option<Secret>, String> {
+        self.probe()?;
+        let entries = self.entries.lock().map_err(|e| e.to_string())?;
+        Ok(entries.get(account).cloned().map(Secret::new))
+    }
+
+    fn save(&self, account: &str, secret: &Secret) -> Result<(), String> {
+        self.probe()?;
+        let mut entries = self.entries.lock().map_err(|e| e.to_string())?;
+        entries.insert(account.to_owned(), secret.expose().to_owned());
+        Ok(())
+    }
+
+    fn delete(&self, account: &str) -> Result<(), String> {
+        self.probe()?;
+        let mut entries = self.entries.lock().map_err(|e| e.to_string())?;
+        entries.remove(account);
+        Ok(())
+    }
+}
