@@ -18,6 +18,8 @@ use serde_json::{Map, Value};
 pub const PROTOCOL_VERSION: u32 = 1;
 /// The request header that carries [`PROTOCOL_VERSION`].
 pub const PROTOCOL_HEADER: &str = "roadbook-protocol";
+/// Break-glass: an admin path for subjects the server lists, with the reason on every request.
+pub const BREAK_GLASS_HEADER: &str = "roadbook-break-glass";
 /// Most mutations one push may carry; a client sends more in several pushes.
 pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
 /// Most changes one pull answers with; `more` says when there are others.

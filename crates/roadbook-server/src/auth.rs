@@ -103,7 +103,8 @@ pub struct Verifier {
     groups_claim: String,
     name_claim: String,
     token_type: Option<String>,
-    roles: RoleMap,
+    /// Replaced whole when the roles file changes (see `config::watch_roles`).
+    roles: std::sync::Arc<std::sync::RwLock<RoleMap>>,
     jwks_uri: String,
     http: reqwest::Client,
     keys: RwLock<Keys>,
@@ -167,7 +168,7 @@ impl Verifier {
             groups_claim: config.groups_claim.clone(),
             name_claim: config.name_claim.clone(),
             token_type: config.token_type.clone(),
-            roles: config.roles.clone(),
+            roles: std::sync::Arc::new(std::sync::RwLock::new(config.roles.clone())),
             jwks_uri,
             http,
             keys: RwLock::new(Keys {
@@ -197,6 +198,17 @@ impl Verifier {
         keys.set = set;
         keys.fetched = Some(Instant::now());
         Ok(())
+    }
+
+    /// The group-to-role mapping, to replace when its file changes.
+    pub fn roles(&self) -> std::sync::Arc<std::sync::RwLock<RoleMap>> {
+        self.roles.clone()
+    }
+
+    /// The role `groups` give, under the mapping as it is now.
+    fn role_of(&self, groups: &[String]) -> Option<Role> {
+        let roles = self.roles.read().unwrap_or_else(|e| e.into_inner());
+        groups.iter().filter_map(|g| roles.get(g)).copied().max()
     }
 
     /// Whether keys are loaded (`/readyz`).
@@ -240,10 +252,16 @@ impl Verifier {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
+        // The role is worked out on every request, not cached with the token: a changed
+        // mapping applies at once.
         if let Some((caller, expires)) = self.checked.lock().await.get(&key)
             && *expires > now + LEEWAY_SECONDS
         {
-            return Ok(caller.clone());
+            let role = self.role_of(&caller.groups);
+            return Ok(Caller {
+                role,
+                ..caller.clone()
+            });
         }
         let (caller, expires) = self.check(token).await?;
         let mut checked = self.checked.lock().await;
@@ -349,17 +367,20 @@ impl Verifier {
             Some(Value::String(one)) => vec![one.clone()],
             _ => Vec::new(),
         };
-        let role: Option<Role> = groups
-            .iter()
-            .filter_map(|g| self.roles.get(g))
-            .copied()
-            .max();
+        let role = self.role_of(&groups);
+        let email = claims
+            .get("email")
+            .and_then(Value::as_str)
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty());
         let expires = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         Ok((
             Caller {
                 author: Author { subject, name },
+                email,
                 groups,
                 role,
+                break_glass: None,
             },
             expires,
         ))

@@ -22,8 +22,15 @@ pub struct Config {
     pub audience: String,
     /// `ROADBOOK_GROUPS_CLAIM`: the claim with the caller's groups, default `groups`.
     pub groups_claim: String,
-    /// `ROADBOOK_ROLES`: `group=role,...` (roles: viewer, editor, lead, admin).
+    /// `ROADBOOK_ROLES`: `group=role,...` (roles: viewer, editor, lead, admin); or the mapping
+    /// read from `ROADBOOK_ROLES_FILE`.
     pub roles: RoleMap,
+    /// `ROADBOOK_ROLES_FILE`: a TOML file of `"group" = "role"` lines, read again whenever it
+    /// changes (no restart).
+    pub roles_file: Option<std::path::PathBuf>,
+    /// `ROADBOOK_BREAK_GLASS`: subjects that may act as admin in an emergency, a reason given
+    /// on every request (comma separated).
+    pub break_glass: Vec<String>,
     /// `ROADBOOK_TOKEN_TYPE`: when set (`at+jwt`), the `typ` every access token must carry.
     pub token_type: Option<String>,
     /// `ROADBOOK_NAME_CLAIM`: the claim shown as the author of changes, default `name`
@@ -48,6 +55,8 @@ impl std::fmt::Debug for Config {
             .field("audience", &self.audience)
             .field("groups_claim", &self.groups_claim)
             .field("roles", &self.roles)
+            .field("roles_file", &self.roles_file)
+            .field("break_glass", &self.break_glass)
             .field("token_type", &self.token_type)
             .field("sign_in", &self.sign_in)
             .finish_non_exhaustive()
@@ -83,6 +92,72 @@ pub fn parse_roles(text: &str) -> Result<RoleMap, String> {
         return Err("it maps no group to a role".into());
     }
     Ok(roles)
+}
+
+/// The group-to-role mapping in `path`: TOML, one `"group" = "role"` per line.
+pub fn read_roles_file(path: &Path) -> Result<RoleMap, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the roles file {}: {e}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        format!(
+            "the roles file {} is not valid TOML: {}",
+            path.display(),
+            e.message()
+        )
+    })?;
+    let mut roles = RoleMap::new();
+    for (group, role) in table {
+        let role = role
+            .as_str()
+            .ok_or_else(|| {
+                format!(
+                    "the roles file {}: {group} must map to a role in quotes, for example \"editor\"",
+                    path.display()
+                )
+            })?
+            .parse::<Role>()
+            .map_err(|e| format!("the roles file {}: {group}: {e}", path.display()))?;
+        roles.insert(group, role);
+    }
+    if roles.is_empty() {
+        return Err(format!(
+            "the roles file {} maps no group to a role",
+            path.display()
+        ));
+    }
+    Ok(roles)
+}
+
+/// Reads the roles file again whenever it changes (checked every two seconds: a Kubernetes
+/// ConfigMap is swapped through symlinks, which file-change notifications miss). A file that
+/// no longer reads keeps the mapping in force, with an error in the log.
+pub async fn watch_roles(
+    path: std::path::PathBuf,
+    roles: std::sync::Arc<std::sync::RwLock<RoleMap>>,
+) {
+    let stamp = |path: &Path| {
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let mut last = stamp(&path);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let now = stamp(&path);
+        if now == last {
+            continue;
+        }
+        last = now;
+        match read_roles_file(&path) {
+            Ok(map) => {
+                tracing::info!(groups = map.len(), file = %path.display(), "roles reloaded");
+                *roles.write().unwrap_or_else(|e| e.into_inner()) = map;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "the roles file was not reloaded; the previous mapping stays")
+            }
+        }
+    }
 }
 
 /// Reads the settings from the environment over the file (when given).
@@ -159,11 +234,27 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         "ROADBOOK_AUDIENCE",
         "give the audience your access tokens carry for this API, for example api://roadbook",
     )?;
-    let roles = parse_roles(&required(
-        "ROADBOOK_ROLES",
-        "map groups to roles, for example rb-leads=lead,rb-editors=editor,rb-viewers=viewer,rb-admins=admin",
-    )?)
-    .map_err(|e| format!("ROADBOOK_ROLES: {e}"))?;
+    let roles_file = get("ROADBOOK_ROLES_FILE").map(std::path::PathBuf::from);
+    let roles = match (&roles_file, get("ROADBOOK_ROLES")) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "both ROADBOOK_ROLES and ROADBOOK_ROLES_FILE are set: keep the mapping in one place"
+                    .into(),
+            );
+        }
+        (Some(path), None) => read_roles_file(path)?,
+        (None, Some(text)) => parse_roles(&text).map_err(|e| format!("ROADBOOK_ROLES: {e}"))?,
+        (None, None) => {
+            return Err("ROADBOOK_ROLES is not set: map groups to roles, for example rb-leads=lead,rb-editors=editor,rb-viewers=viewer,rb-admins=admin (or name a file of them in ROADBOOK_ROLES_FILE)".into());
+        }
+    };
+    let break_glass: Vec<String> = get("ROADBOOK_BREAK_GLASS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
     let number = |key: &str, default: u64| -> Result<u64, String> {
         match get(key) {
             None => Ok(default),
@@ -206,6 +297,8 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
     };
     Ok(Config {
         sign_in,
+        roles_file,
+        break_glass,
         database_url,
         listen,
         issuer: issuer.trim_end_matches('/').to_owned(),
@@ -227,6 +320,8 @@ pub const KEYS: &[&str] = &[
     "ROADBOOK_AUDIENCE",
     "ROADBOOK_GROUPS_CLAIM",
     "ROADBOOK_ROLES",
+    "ROADBOOK_ROLES_FILE",
+    "ROADBOOK_BREAK_GLASS",
     "ROADBOOK_TOKEN_TYPE",
     "ROADBOOK_NAME_CLAIM",
     "ROADBOOK_BODY_LIMIT",

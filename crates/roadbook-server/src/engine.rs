@@ -29,6 +29,7 @@ use roadbook_protocol::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::directory::{AccessFacts, Directory, MemoryDirectory};
 use crate::live::Live;
 use crate::storage::{
     AuditEvent, Author, NewChange, NewProgram, Prefetch, ProgramTx, Storage, StorageError,
@@ -42,9 +43,14 @@ pub const DELETED: &str = "deleted";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub author: Author,
+    /// The token's email, which matches the person to the org roster and to grants.
+    pub email: Option<String>,
     pub groups: Vec<String>,
-    /// What the groups allow on every program; none: nothing.
+    /// What the groups allow on every program; none: nothing. On one program, what the groups,
+    /// the program's org unit and its grants allow (see [`Engine::entitled`]).
     pub role: Option<Role>,
+    /// Break-glass use: the reason given (the role is admin for this request only).
+    pub break_glass: Option<String>,
 }
 
 /// Why a request is refused as a whole (a refused mutation is a result, not an error).
@@ -118,6 +124,10 @@ pub struct Engine {
     writers: std::sync::Mutex<std::collections::HashMap<Id, Arc<Writer>>>,
     /// How long a long poll waits for a change.
     wait: Duration,
+    /// Org roster, scoped programs, grants.
+    directory: Arc<dyn Directory>,
+    /// When each subject's use was last recorded (at most once a minute each).
+    seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -179,7 +189,83 @@ impl Engine {
             clock,
             writers: std::sync::Mutex::new(std::collections::HashMap::new()),
             wait: Duration::from_secs(roadbook_protocol::EVENTS_WAIT_SECONDS),
+            directory: Arc::new(MemoryDirectory::default()),
+            seen: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// The time the server stamps now.
+    pub fn now(&self) -> String {
+        (self.clock)()
+    }
+
+    /// Records that the caller used the server (for the access review), at most once a
+    /// minute per person. A failure is logged, never the request's.
+    pub async fn seen(&self, caller: &Caller) {
+        let due = {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            let due = seen
+                .get(&caller.author.subject)
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+            if due {
+                if seen.len() > 100_000 {
+                    seen.clear();
+                }
+                seen.insert(caller.author.subject.clone(), std::time::Instant::now());
+            }
+            due
+        };
+        if !due {
+            return;
+        }
+        let who = crate::directory::Seen {
+            subject: caller.author.subject.clone(),
+            name: caller.author.name.clone(),
+            email: caller.email.clone(),
+            groups: caller.groups.clone(),
+            last_seen: self.now(),
+        };
+        if let Err(err) = self.directory.seen(who).await {
+            tracing::warn!(error = %err, "could not record when a person last used the server");
+        }
+    }
+
+    /// Access beyond groups from `directory` (PostgreSQL on a deployed server).
+    pub fn with_directory(mut self, directory: Arc<dyn Directory>) -> Engine {
+        self.directory = directory;
+        self
+    }
+
+    pub fn directory(&self) -> &Arc<dyn Directory> {
+        &self.directory
+    }
+
+    /// The caller as they stand on `program`: their role there from groups, the program's org
+    /// unit and its grants, checked against `at_least`. A program they may not see at all is
+    /// answered as if it did not exist.
+    pub async fn entitled(
+        &self,
+        caller: &Caller,
+        program: Id,
+        at_least: Role,
+        what: &str,
+    ) -> EngineResult<Caller> {
+        let facts = self
+            .directory
+            .facts(program, caller.email.as_deref())
+            .await?;
+        let role = facts.role(caller.role);
+        if role.is_none() && facts.org_unit.is_some() {
+            return Err(EngineError::NotFound(format!(
+                "there is no program {program} on this server"
+            )));
+        }
+        let on_program = Caller {
+            role,
+            ..caller.clone()
+        };
+        require(&on_program, at_least, what)?;
+        Ok(on_program)
     }
 
     /// A shorter long poll, for tests.
@@ -201,19 +287,45 @@ impl Engine {
         }
     }
 
+    /// The programs the caller may see, each with their role on it.
     pub async fn programs(&self, caller: &Caller) -> EngineResult<Vec<ProgramInfo>> {
-        require(caller, Role::Viewer, "listing programs")?;
-        let role = caller.role.unwrap_or(Role::Viewer);
+        let scoped = self.directory.scoped().await?;
+        let member_of = match &caller.email {
+            Some(email) => self.directory.member_of(email).await?,
+            None => None,
+        };
+        let email = caller.email.as_deref().map(str::to_lowercase);
+        let grants: BTreeMap<Id, Role> = match &email {
+            Some(email) => self
+                .directory
+                .grants()
+                .await?
+                .into_iter()
+                .filter(|g| &g.email == email)
+                .map(|g| (g.program, g.role))
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        if caller.role.is_none() && grants.is_empty() {
+            require(caller, Role::Viewer, "listing programs")?;
+        }
         Ok(self
             .storage
             .programs()
             .await?
             .into_iter()
-            .map(|p| ProgramInfo {
-                id: p.id,
-                name: p.name,
-                role,
-                head: p.head,
+            .filter_map(|p| {
+                let facts = AccessFacts {
+                    org_unit: scoped.get(&p.id).cloned(),
+                    member_of: member_of.clone(),
+                    grant: grants.get(&p.id).copied(),
+                };
+                facts.role(caller.role).map(|role| ProgramInfo {
+                    id: p.id,
+                    name: p.name,
+                    role,
+                    head: p.head,
+                })
             })
             .collect())
     }
@@ -333,7 +445,8 @@ impl Engine {
         client: Id,
         next_seq: u64,
     ) -> EngineResult<Snapshot> {
-        require(caller, Role::Viewer, "joining a program")?;
+        self.entitled(caller, program, Role::Viewer, "joining a program")
+            .await?;
         self.known(program).await?;
         self.storage
             .register_client(program, client, next_seq.saturating_sub(1))
@@ -363,7 +476,8 @@ impl Engine {
         after: u64,
         limit: usize,
     ) -> EngineResult<Pull> {
-        require(caller, Role::Viewer, "pulling changes")?;
+        self.entitled(caller, program, Role::Viewer, "pulling changes")
+            .await?;
         let limit = limit.clamp(1, roadbook_protocol::MAX_CHANGES_PER_PULL);
         let page = self
             .storage
@@ -403,7 +517,9 @@ impl Engine {
         program: Id,
         mut document: ArchivedDocument,
     ) -> EngineResult<bool> {
-        require(caller, Role::Editor, "sharing an issued document")?;
+        let caller = &self
+            .entitled(caller, program, Role::Editor, "sharing an issued document")
+            .await?;
         self.known(program).await?;
         let invalid = |what: &str| EngineError::Invalid(format!("the document's {what}"));
         if document.kind.is_empty()
@@ -462,7 +578,8 @@ impl Engine {
         program: Id,
         after: u64,
     ) -> EngineResult<DocumentsPage> {
-        require(caller, Role::Viewer, "reading the shared archive")?;
+        self.entitled(caller, program, Role::Viewer, "reading the shared archive")
+            .await?;
         self.known(program).await?;
         let limit = roadbook_protocol::MAX_DOCUMENTS_PER_PAGE;
         let mut page = self
@@ -487,7 +604,8 @@ impl Engine {
         after: u64,
         documents_after: Option<u64>,
     ) -> EngineResult<Events> {
-        require(caller, Role::Viewer, "listening for changes")?;
+        self.entitled(caller, program, Role::Viewer, "listening for changes")
+            .await?;
         // Subscribe first, then read the heads: a change between the two is not missed.
         let mut changes = self.live.subscribe(program);
         let mut documents = self.live.subscribe_documents(program);
@@ -541,7 +659,9 @@ impl Engine {
         program: Id,
         request: PushRequest,
     ) -> EngineResult<PushResponse> {
-        require(caller, Role::Editor, "changing a program")?;
+        let caller = &self
+            .entitled(caller, program, Role::Editor, "changing a program")
+            .await?;
         if request.mutations.len() > roadbook_protocol::MAX_MUTATIONS_PER_PUSH {
             return Err(EngineError::TooLarge(format!(
                 "{} changes in one push; send at most {} at a time",

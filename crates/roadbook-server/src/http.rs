@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ArchivedDocument, ErrorBody, JoinRequest, PROTOCOL_HEADER, PROTOCOL_VERSION, PublishRequest,
-    PushRequest, codes, routes,
+    ArchivedDocument, BREAK_GLASS_HEADER, ErrorBody, JoinRequest, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, PublishRequest, PushRequest, Role, codes, routes,
 };
 use serde::de::DeserializeOwned;
 use tower_http::timeout::TimeoutLayer;
@@ -26,6 +26,8 @@ pub struct AppState {
     pub engine: Engine,
     pub verifier: Arc<Verifier>,
     pub sign_in: Option<roadbook_protocol::SignInSettings>,
+    /// Subjects allowed the break-glass path.
+    pub break_glass: Vec<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -159,14 +161,75 @@ where
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
-        app.verifier.verify(token).await.map_err(|refused| {
+        let mut caller = app.verifier.verify(token).await.map_err(|refused| {
             tracing::info!(reason = refused.reason(), detail = %refused, "token refused");
             unauthorized("the access token was refused")
-        })
+        })?;
+        if let Some(value) = parts.headers.get(BREAK_GLASS_HEADER) {
+            break_glass(&app, &mut caller, value, parts).await?;
+        }
+        app.engine.seen(&caller).await;
+        Ok(caller)
     }
 }
 
 use axum::extract::FromRef;
+
+/// The break-glass path: a listed subject, a reason, and an audit event marked break-glass
+/// written before the request goes on (no audit, no access). Loud in the log every time.
+async fn break_glass(
+    app: &AppState,
+    caller: &mut Caller,
+    value: &axum::http::HeaderValue,
+    parts: &axum::http::request::Parts,
+) -> Result<(), ApiError> {
+    let subject = caller.author.subject.clone();
+    let route = parts.uri.path().to_owned();
+    if !app.break_glass.contains(&subject) {
+        tracing::warn!(%subject, %route, "break-glass refused: the subject is not listed");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            "you are not on this server's break-glass list: remove the Roadbook-Break-Glass header, or ask the server's operators",
+        ));
+    }
+    let reason = value.to_str().map(str::trim).unwrap_or_default();
+    if reason.is_empty() {
+        return Err(ApiError::bad(
+            "break-glass access needs a reason: give it in the Roadbook-Break-Glass header",
+        ));
+    }
+    tracing::warn!(%subject, %route, %reason, "break-glass access");
+    let program = route
+        .strip_prefix("/v1/programs/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|id| id.parse::<Id>().ok());
+    let event = crate::storage::AuditEvent {
+        at: app.engine.now(),
+        subject: subject.clone(),
+        program,
+        action: "break_glass".into(),
+        detail: serde_json::json!({
+            "method": parts.method.as_str(),
+            "route": route,
+            "reason": reason,
+        }),
+    };
+    app.engine
+        .directory()
+        .note(event, true)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::UNAVAILABLE,
+                format!("break-glass use could not be audited ({e}), so it is refused: try again shortly"),
+            )
+        })?;
+    caller.role = Some(Role::Admin);
+    caller.break_glass = Some(reason.to_owned());
+    Ok(())
+}
 
 /// Every request under /v1 names the protocol it speaks; a server that speaks another one says
 /// so, and a client keeps its changes until it is upgraded.

@@ -4,8 +4,10 @@
 //! memory in the simulation); [`http`] puts them behind HTTP with token checks ([`auth`]);
 //! [`live`] wakes long polls when any server process commits a change.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod directory;
 pub mod engine;
 pub mod http;
 pub mod live;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use crate::auth::Verifier;
 use crate::config::{Config, redact_url};
+use crate::directory::PgDirectory;
 use crate::engine::{Engine, system_clock};
 use crate::http::AppState;
 use crate::live::Live;
@@ -63,7 +66,11 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         .map_err(|e| format!("cannot load the token issuer's keys ({e}): check ROADBOOK_ISSUER"))?;
     let live = Arc::new(Live::new());
     tokio::spawn(storage.clone().listen(live.clone()));
-    let engine = Engine::new(Arc::new(storage), live, system_clock());
+    if let Some(path) = &config.roles_file {
+        tokio::spawn(config::watch_roles(path.clone(), verifier.roles()));
+    }
+    let directory = Arc::new(PgDirectory::new(storage.clone()));
+    let engine = Engine::new(Arc::new(storage), live, system_clock()).with_directory(directory);
     serve(config, engine, Arc::new(verifier)).await
 }
 
@@ -87,6 +94,7 @@ pub async fn serve(
             engine,
             verifier,
             sign_in: config.sign_in.clone(),
+            break_glass: config.break_glass.clone(),
         }),
         config.body_limit,
     );

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use roadbook_model::Id;
+use roadbook_protocol::Role;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,10 +15,81 @@ use clap::Parser;
 )]
 struct Cli {
     /// A TOML file with the settings (the environment's values win): ROADBOOK_DATABASE_URL,
-    /// ROADBOOK_LISTEN, ROADBOOK_ISSUER, ROADBOOK_AUDIENCE, ROADBOOK_GROUPS_CLAIM, ROADBOOK_ROLES,
-    /// ROADBOOK_TOKEN_TYPE, ROADBOOK_NAME_CLAIM, ROADBOOK_BODY_LIMIT, ROADBOOK_DB_CONNECTIONS
-    #[arg(long, value_name = "FILE")]
+    /// ROADBOOK_LISTEN, ROADBOOK_ISSUER, ROADBOOK_AUDIENCE, ROADBOOK_GROUPS_CLAIM, ROADBOOK_ROLES
+    /// or ROADBOOK_ROLES_FILE, ROADBOOK_BREAK_GLASS, ROADBOOK_TOKEN_TYPE, ROADBOOK_NAME_CLAIM,
+    /// ROADBOOK_BODY_LIMIT, ROADBOOK_DB_CONNECTIONS, ROADBOOK_CLIENT_ID, ROADBOOK_SCOPES,
+    /// ROADBOOK_REDIRECT_PORTS
+    #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (what runs when no command is given)
+    Serve,
+    /// The org roster, from the authoritative org source
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Grant a person a role on one program, over what their groups give
+    Grant {
+        #[arg(value_name = "PROGRAM_ID")]
+        program: Id,
+        /// The person, by the email their sign-in carries
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        /// viewer, editor, lead or admin
+        #[arg(value_name = "ROLE")]
+        role: Role,
+        /// Who grants it (recorded in the audit trail)
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
+    /// Take back a role granted on one program
+    Revoke {
+        #[arg(value_name = "PROGRAM_ID")]
+        program: Id,
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
+    /// Let only the members of an org unit (and admins) see a program, or everyone again
+    Scope {
+        #[arg(value_name = "PROGRAM_ID")]
+        program: Id,
+        /// The org unit, as the roster names it
+        #[arg(long, value_name = "UNIT", required_unless_present = "everyone")]
+        org_unit: Option<String>,
+        /// Open it to every role again
+        #[arg(long, conflicts_with = "org_unit")]
+        everyone: bool,
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
+    /// Who has which role on which program, through which group, grant or roster entry, when
+    /// they last signed in or synced, and break-glass use in the period
+    AccessReview {
+        /// FILE.csv
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Break-glass use from this date on (YYYY-MM-DD; default: the last 90 days)
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RosterCommand {
+    /// Replace the roster with FILE (CSV or JSON: person, email, team, org unit, manager), all
+    /// or nothing, and say what changed
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +133,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(command) = cli.command.filter(|c| !matches!(c, Command::Serve)) {
+        return match runtime.block_on(admin(&config, command)) {
+            Ok(said) => {
+                println!("{said}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("roadbook-server: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     runtime.block_on(async {
         let running = match roadbook_server::start(&config).await {
             Ok(running) => running,
@@ -79,4 +164,101 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// The operator's commands: on the database, never through the API.
+async fn admin(
+    config: &roadbook_server::config::Config,
+    command: Command,
+) -> Result<String, String> {
+    use roadbook_server::directory::{Directory, PgDirectory};
+    use roadbook_server::storage::postgres::PgStorage;
+    let storage = PgStorage::connect(&config.database_url, 2)
+        .await
+        .map_err(|e| format!("cannot use the database ({e}): check ROADBOOK_DATABASE_URL"))?;
+    let directory = PgDirectory::new(storage.clone());
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let missing = |program: Id| {
+        move |e: roadbook_server::storage::StorageError| match e {
+            roadbook_server::storage::StorageError::NotFound => {
+                format!("there is no program {program} on this server")
+            }
+            other => other.to_string(),
+        }
+    };
+    match command {
+        Command::Serve => Ok(String::new()),
+        Command::Roster(RosterCommand::Import { file, by }) => {
+            let entries = roadbook_server::admin::read_roster(&file)?;
+            let count = entries.len();
+            let change = directory
+                .import_roster(entries, &by, &now)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(roadbook_server::admin::describe(&change, count))
+        }
+        Command::Grant {
+            program,
+            email,
+            role,
+            by,
+        } => {
+            directory
+                .grant(program, &email, Some(role), &by, &now)
+                .await
+                .map_err(missing(program))?;
+            Ok(format!("{email} is {} on {program}", role.as_str()))
+        }
+        Command::Revoke { program, email, by } => {
+            directory
+                .grant(program, &email, None, &by, &now)
+                .await
+                .map_err(missing(program))?;
+            Ok(format!("{email} has no granted role on {program} now"))
+        }
+        Command::Scope {
+            program,
+            org_unit,
+            everyone: _,
+            by,
+        } => {
+            directory
+                .scope(program, org_unit.as_deref(), &by, &now)
+                .await
+                .map_err(missing(program))?;
+            Ok(match org_unit {
+                Some(unit) => format!("{program} is seen by members of {unit} and admins only"),
+                None => format!("{program} is seen by every role again"),
+            })
+        }
+        Command::AccessReview { out, since } => {
+            let since = since
+                .unwrap_or_else(|| (chrono::Utc::now() - chrono::Duration::days(90)).date_naive())
+                .format("%Y-%m-%d")
+                .to_string();
+            let roles = config.roles_file.as_deref().map_or_else(
+                || Ok(config.roles.clone()),
+                roadbook_server::config::read_roles_file,
+            )?;
+            let lines =
+                roadbook_server::admin::access_review(&storage, &directory, &roles, &since).await?;
+            let is_csv = out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            if !is_csv {
+                return Err(format!(
+                    "{} is not a .csv file: the access review is written as CSV",
+                    out.display()
+                ));
+            }
+            let bytes = roadbook_server::admin::review_csv(&lines)?;
+            std::fs::write(&out, bytes)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            Ok(format!(
+                "{} entitlements written to {}",
+                lines.len(),
+                out.display()
+            ))
+        }
+    }
 }

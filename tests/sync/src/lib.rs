@@ -52,6 +52,8 @@ pub fn config(database_url: &str, issuer: &Issuer) -> Config {
         body_limit: BODY_LIMIT,
         db_connections: 8,
         sign_in: None,
+        roles_file: None,
+        break_glass: Vec::new(),
     }
 }
 

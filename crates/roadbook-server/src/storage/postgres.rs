@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../../migrations/0002_documents.sql"),
     ),
+    (
+        3,
+        "access",
+        include_str!("../../migrations/0003_access.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -55,7 +60,7 @@ impl std::fmt::Debug for PgStorage {
     }
 }
 
-fn unavailable(err: impl std::error::Error) -> StorageError {
+pub(crate) fn unavailable(err: impl std::error::Error) -> StorageError {
     StorageError::Unavailable(describe(&err))
 }
 
@@ -71,15 +76,15 @@ fn describe(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StorageError {
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(what.to_string())
 }
 
-fn uuid(id: Id) -> Uuid {
+pub(crate) fn uuid(id: Id) -> Uuid {
     id.as_uuid()
 }
 
-fn id(uuid: Uuid) -> Id {
+pub(crate) fn id(uuid: Uuid) -> Id {
     Id::from(uuid)
 }
 
@@ -91,7 +96,10 @@ fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, column: &str) -> StorageResult<T> {
+pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    column: &str,
+) -> StorageResult<T> {
     row.try_get(column).map_err(corrupt)
 }
 
@@ -178,7 +186,7 @@ impl PgStorage {
         Ok(storage)
     }
 
-    async fn client(&self) -> StorageResult<Object> {
+    pub(crate) async fn client(&self) -> StorageResult<Object> {
         self.pool.get().await.map_err(unavailable)
     }
 

@@ -58,8 +58,10 @@ pub fn caller(subject: &str, role: Option<Role>) -> Caller {
             subject: subject.into(),
             name: format!("{subject} (name)"),
         },
+        email: None,
         groups: Vec::new(),
         role,
+        break_glass: None,
     }
 }
 

@@ -13,6 +13,7 @@ mod archive;
 mod background;
 mod bad_input;
 mod cli;
+mod entitlements;
 mod processes;
 mod signin;
 mod signin_checks;

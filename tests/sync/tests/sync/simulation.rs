@@ -211,8 +211,10 @@ async fn run(seed: u64) -> Exercised {
                     subject: author.clone(),
                     name: author.clone(),
                 },
+                email: None,
                 groups: Vec::new(),
                 role: Some(role),
+                break_glass: None,
             };
             SimClient {
                 store: Mutex::new(Store::open(&path).unwrap()),

@@ -1,0 +1,284 @@
+//! Who may see and change a program on a deployed server: roles from groups (the mapping in a
+//! file, reloaded without a restart), roles granted on one program, programs scoped to an org
+//! unit of the imported roster, the break-glass path, and the access review — through the real
+//! `roadbook-server` binary and its operator commands on PostgreSQL.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use roadbook_harness::{Issuer, ServerProcess, binary, server_env};
+use roadbook_model::Id;
+use roadbook_protocol::{BREAK_GLASS_HEADER, ProgramInfo, Role};
+use roadbook_sync::{HttpTransport, Token, Transport, TransportError};
+use roadbook_sync_tests::database;
+use serde_json::json;
+
+fn token(issuer: &Issuer, login: &str, name: &str, groups: &[&str]) -> String {
+    let mut claims = issuer.claims(login, name, groups);
+    claims["email"] = json!(format!("{login}@example.test"));
+    issuer.sign(&claims)
+}
+
+/// An operator command on the server's database, with the server's settings.
+fn operator(env: &[(String, String)], args: &[&str]) -> String {
+    let out = Command::new(binary("roadbook-server"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "roadbook-server {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+struct Caller {
+    transport: HttpTransport,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Caller {
+    fn new(url: &str, token: String) -> Caller {
+        Caller {
+            transport: HttpTransport::new(url, Token::new(token)).unwrap(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn programs(&self) -> Result<Vec<ProgramInfo>, TransportError> {
+        self.runtime.block_on(self.transport.programs())
+    }
+
+    fn role(&self) -> Option<Role> {
+        self.programs().unwrap().first().map(|p| p.role)
+    }
+
+    fn pull(&self, program: Id) -> Result<(), TransportError> {
+        self.runtime
+            .block_on(self.transport.pull(program, 0, 10))
+            .map(|_| ())
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn access_comes_from_groups_grants_the_roster_and_break_glass_and_the_review_lists_it() {
+    let issuer = Issuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let roles = dir.path().join("roles.toml");
+    write(
+        &roles,
+        "\"rb-leads\" = \"lead\"\n\"rb-editors\" = \"editor\"\n",
+    );
+    let mut env: Vec<(String, String)> = server_env(&database(), &issuer)
+        .into_iter()
+        .filter(|(k, _)| k != "ROADBOOK_ROLES")
+        .collect();
+    env.push(("ROADBOOK_ROLES_FILE".into(), roles.display().to_string()));
+    env.push(("ROADBOOK_BREAK_GLASS".into(), "oncall".into()));
+    let log = dir.path().join("server.log");
+    let server = ServerProcess::start_logging(env.clone(), Some(&log));
+
+    let lee = token(&issuer, "lee", "Lee Lead", &["rb-leads"]);
+    let db = dir.path().join("lee.db");
+    let roadbook = |args: &[&str]| {
+        let out = Command::new(binary("roadbook"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("ROADBOOK_TOKEN", &lee)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let program: Id = roadbook(&["init", "--sample"]).trim().parse().unwrap();
+    roadbook(&["publish", "--server", &server.url]);
+    let lee = Caller::new(&server.url, lee);
+    let sam = Caller::new(
+        &server.url,
+        token(&issuer, "sam", "Sam Editor", &["rb-editors"]),
+    );
+    let eve = Caller::new(
+        &server.url,
+        token(&issuer, "eve", "Eve Editor", &["rb-editors"]),
+    );
+    let gus = Caller::new(&server.url, token(&issuer, "gus", "Gus Guest", &[]));
+
+    // Groups give roles; no group, no access.
+    assert_eq!(lee.role(), Some(Role::Lead));
+    assert_eq!(sam.role(), Some(Role::Editor));
+    assert_eq!(gus.programs().unwrap_err().code(), Some("forbidden"));
+
+    // A grant on the program gives a role there.
+    let said = operator(
+        &env,
+        &[
+            "grant",
+            &program.to_string(),
+            "gus@example.test",
+            "viewer",
+            "--by",
+            "Lee Lead",
+        ],
+    );
+    assert!(said.contains("gus@example.test is viewer"), "{said}");
+    assert_eq!(gus.role(), Some(Role::Viewer));
+    gus.pull(program).unwrap();
+
+    // The mapping file changes: the server applies it without a restart.
+    write(
+        &roles,
+        "\"rb-leads\" = \"lead\"\n\"rb-editors\" = \"viewer\"\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while sam.role() != Some(Role::Viewer) {
+        assert!(Instant::now() < deadline, "the new mapping never applied");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A file that does not read keeps the mapping in force.
+    write(&roles, "\"rb-editors\" = \"owner\"\n");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(sam.role(), Some(Role::Viewer));
+    assert_eq!(lee.role(), Some(Role::Lead));
+    write(
+        &roles,
+        "\"rb-leads\" = \"lead\"\n\"rb-editors\" = \"viewer\"\n",
+    );
+
+    // The roster, and the program scoped to an org unit: an editor group from another unit
+    // sees nothing of it, nor does a grant to someone outside the roster.
+    let roster = dir.path().join("roster.csv");
+    write(
+        &roster,
+        "Person,Email,Team,Org unit,Manager\n\
+         Lee Lead,lee@example.test,Insights,Platform,Ada\n\
+         Sam Editor,sam@example.test,Insights,Platform,Lee Lead\n\
+         Eve Editor,eve@example.test,Field,Sales,Bo\n",
+    );
+    let roster_arg = roster.display().to_string();
+    let said = operator(&env, &["roster", "import", &roster_arg, "--by", "Ops"]);
+    assert!(
+        said.contains("Imported 3 people")
+            && said.contains("Added: eve@example.test, lee@example.test, sam@example.test"),
+        "{said}"
+    );
+    let said = operator(
+        &env,
+        &[
+            "scope",
+            &program.to_string(),
+            "--org-unit",
+            "Platform",
+            "--by",
+            "Ops",
+        ],
+    );
+    assert!(said.contains("members of Platform"), "{said}");
+    assert!(eve.programs().unwrap().is_empty());
+    assert_eq!(eve.pull(program).unwrap_err().code(), Some("not_found"));
+    assert!(gus.programs().unwrap().is_empty());
+    assert_eq!(sam.role(), Some(Role::Viewer));
+    sam.pull(program).unwrap();
+
+    // A bad roster changes nothing.
+    let bad = dir.path().join("bad.csv");
+    write(
+        &bad,
+        "person,email,team,org unit,manager\nNo Mail,,T,Platform,A\n",
+    );
+    let out = Command::new(binary("roadbook-server"))
+        .args([
+            "roster",
+            "import",
+            &bad.display().to_string(),
+            "--by",
+            "Ops",
+        ])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing changed"));
+    sam.pull(program).unwrap();
+
+    // An import that leaves Sam out ends Sam's access at once.
+    write(
+        &roster,
+        "person,email,team,org unit,manager\n\
+         Lee Lead,lee@example.test,Insights,Platform,Ada\n\
+         Eve Editor,eve@example.test,Field,Sales,Bo\n",
+    );
+    let said = operator(&env, &["roster", "import", &roster_arg, "--by", "Ops"]);
+    assert!(said.contains("Removed: sam@example.test"), "{said}");
+    assert_eq!(sam.pull(program).unwrap_err().code(), Some("not_found"));
+    assert!(sam.programs().unwrap().is_empty());
+
+    // Break-glass: only a listed subject, only with a reason, audited and loud.
+    let http = reqwest::Client::new();
+    let changes = format!(
+        "{}/v1/programs/{program}/changes?after=0&limit=5",
+        server.url
+    );
+    let ask = |who: &str, reason: &str| {
+        lee.runtime.block_on(async {
+            http.get(&changes)
+                .header(
+                    "roadbook-protocol",
+                    roadbook_protocol::PROTOCOL_VERSION.to_string(),
+                )
+                .bearer_auth(token(&issuer, who, who, &[]))
+                .header(BREAK_GLASS_HEADER, reason)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(ask("oncall", " "), 400);
+    assert_eq!(ask("mallory", "curious"), 403);
+    assert_eq!(ask("oncall", "incident 4711: the lead is away"), 200);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("break-glass access"), "{logged}");
+
+    // The review: exactly who is entitled and how, and the break-glass use.
+    let review = dir.path().join("review.csv");
+    let said = operator(
+        &env,
+        &["access-review", "--out", &review.display().to_string()],
+    );
+    assert!(said.contains("2 entitlements"), "{said}");
+    let mut reader = csv::Reader::from_path(&review).unwrap();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0][0], "Builder Insights operationalization");
+    assert_eq!(rows[0][1], "Lee Lead");
+    assert_eq!(rows[0][2], "lee@example.test");
+    assert_eq!(rows[0][3], "lead");
+    assert_eq!(rows[0][4], "group rb-leads; roster: member of Platform");
+    assert!(rows[0][5].starts_with(&chrono_today()), "{:?}", rows[0]);
+    assert_eq!(rows[1][1], "oncall");
+    assert_eq!(rows[1][3], "admin (break-glass)");
+    assert!(rows[1][4].contains("incident 4711"), "{:?}", rows[1]);
+}
+
+fn chrono_today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
