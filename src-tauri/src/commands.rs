@@ -48,7 +48,7 @@ pub struct Startup {
     pub documents_dir: Option<String>,
     /// The servers this database syncs with, to offer when connecting another program.
     pub servers: Vec<String>,
-    /// Whether there is a sign-in to reach a server with (for now: a token given at start).
+    /// Whether there is a sign-in to reach a server with (or a token given at start).
     pub signed_in: bool,
 }
 
@@ -66,10 +66,10 @@ pub async fn startup(app: AppHandle) -> CommandResult<Startup> {
         }
         Ok(Startup {
             db_path: state.session.db.display().to_string(),
-            author: state.session.author.clone(),
+            author: state.author(),
             programs,
             servers,
-            signed_in: state.session.can_sync(),
+            signed_in: state.credentials().is_ok(),
             documents_dir: state
                 .documents_dir
                 .as_ref()
@@ -97,7 +97,7 @@ pub async fn create_program(
                 .ok_or_else(|| CommandError::new("invalid", "give the program a name"))?;
             Handbook::blank(name)
         };
-        store.import(&handbook, &state.session.author)?;
+        store.import(&handbook, &state.author())?;
         Ok(handbook.program.id)
     })
     .await
@@ -119,7 +119,8 @@ pub async fn create_item(
     item: Value,
 ) -> CommandResult<Saved> {
     let saved = with_store(app.clone(), move |state, store| {
-        Ok(store.create_value(program, kind, item, &state.session.author)?)
+        state.may_change(program)?;
+        Ok(store.create_value(program, kind, item, &state.author())?)
     })
     .await?;
     changed(&app);
@@ -137,7 +138,8 @@ pub async fn edit_item(
     edits: Edits,
 ) -> CommandResult<Saved> {
     let saved = with_store(app.clone(), move |state, store| {
-        Ok(store.edit(program, kind, id, &edits, &state.session.author)?)
+        state.may_change(program)?;
+        Ok(store.edit(program, kind, id, &edits, &state.author())?)
     })
     .await?;
     changed(&app);
@@ -147,7 +149,8 @@ pub async fn edit_item(
 #[tauri::command]
 pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
     with_store(app.clone(), move |state, store| {
-        Ok(store.delete(id, &state.session.author)?)
+        state.may_change(store.locate(id)?.program_id)?;
+        Ok(store.delete(id, &state.author())?)
     })
     .await?;
     changed(&app);
@@ -158,7 +161,8 @@ pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
 #[tauri::command]
 pub async fn move_item(app: AppHandle, id: Id, before: Option<Id>) -> CommandResult<Saved> {
     let saved = with_store(app.clone(), move |state, store| {
-        Ok(store.move_item(id, before, &state.session.author)?)
+        state.may_change(store.locate(id)?.program_id)?;
+        Ok(store.move_item(id, before, &state.author())?)
     })
     .await?;
     changed(&app);
@@ -224,7 +228,7 @@ pub async fn preview_document(
     request: Request,
 ) -> CommandResult<tauri::ipc::Response> {
     let pdf = with_store(app, move |state, store| {
-        Ok(roadbook_report::prepare(store, &request, &state.session.author)?.pdf)
+        Ok(roadbook_report::prepare(store, &request, &state.author())?.pdf)
     })
     .await?;
     Ok(tauri::ipc::Response::new(pdf))
@@ -327,7 +331,7 @@ pub async fn save_document(
         Ok(roadbook_report::issue(
             store,
             &request,
-            &state.session.author,
+            &state.author(),
             &path,
         )?)
     })

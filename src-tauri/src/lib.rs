@@ -4,13 +4,17 @@
 mod commands;
 mod error;
 pub mod rendering;
+mod signin;
 mod sync;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use roadbook_core::{Options, Session};
+use roadbook_core::{CoreError, Options, Session};
+use roadbook_model::Id;
 use roadbook_store::Store;
+use roadbook_sync::{Account, Client, Credentials, HttpTransport};
 
 pub use error::{CommandError, CommandResult};
 
@@ -21,8 +25,63 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     pub syncs: sync::Syncs,
     pub session: Session,
+    /// The sign-in this machine keeps, shared by every sync of the window (one access token,
+    /// refreshed under the machine-wide lock). None: signed out.
+    pub account: Mutex<Option<Arc<Account>>>,
+    /// The name history records: the person signed in, else the session's.
+    pub author: Mutex<String>,
+    /// Each connected program's role for this person, as the server last said: a viewer's
+    /// screens are read-only, and the commands refuse their writes too.
+    pub roles: Mutex<HashMap<Id, String>>,
     /// When set, documents are saved here without asking (kiosk setups and the end-to-end test).
     pub documents_dir: Option<PathBuf>,
+}
+
+impl AppState {
+    /// Who history records for the next change.
+    pub fn author(&self) -> String {
+        self.author
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_else(|_| self.session.author.clone())
+    }
+
+    pub fn account(&self) -> Option<Arc<Account>> {
+        self.account.lock().ok().and_then(|a| a.clone())
+    }
+
+    /// What the syncs send: `ROADBOOK_TOKEN` when set, else the sign-in.
+    pub fn credentials(&self) -> Result<Arc<dyn Credentials>, CoreError> {
+        if let Some(token) = self.session.token() {
+            return Ok(Arc::new(token));
+        }
+        match self.account() {
+            Some(account) => Ok(account),
+            None => Err(CoreError::NoToken),
+        }
+    }
+
+    pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
+        let transport = HttpTransport::with_credentials(server, self.credentials()?)
+            .map_err(CoreError::Server)?;
+        Ok(Client::new(transport))
+    }
+
+    /// Refuses a change to a program the person may only view.
+    pub fn may_change(&self, program: Id) -> CommandResult<()> {
+        let role = self
+            .roles
+            .lock()
+            .ok()
+            .and_then(|roles| roles.get(&program).cloned());
+        if role.as_deref() == Some("viewer") {
+            return Err(CommandError::new(
+                "read_only",
+                "You can read this program but not change it: your role on it is viewer. Ask its program lead for the editor role.",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `--db PATH` (or `--db=PATH`) from the command line; the rest is the core's to decide.
@@ -52,9 +111,13 @@ fn options() -> Result<Options, String> {
 pub fn state() -> Result<AppState, String> {
     let session = Session::resolve(options()?).map_err(|e| e.to_string())?;
     let store = session.open().map_err(|e| e.to_string())?;
+    let account = session.account().map_err(|e| e.to_string())?.map(Arc::new);
     Ok(AppState {
         store: Arc::new(Mutex::new(store)),
         syncs: sync::Syncs::default(),
+        account: Mutex::new(account),
+        author: Mutex::new(session.author.clone()),
+        roles: Mutex::new(HashMap::new()),
         session,
         documents_dir: std::env::var_os("ROADBOOK_DOCUMENTS_DIR").map(PathBuf::from),
     })
@@ -112,6 +175,10 @@ pub fn run() {
             sync::rejected,
             sync::retry_rejected,
             sync::discard_rejected,
+            signin::who_am_i,
+            signin::sign_in,
+            signin::sign_out,
+            signin::program_access,
             first_paint,
         ])
         .run(tauri::generate_context!());

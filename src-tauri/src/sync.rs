@@ -62,7 +62,7 @@ fn core_error(err: roadbook_core::CoreError) -> CommandError {
     match err {
         roadbook_core::CoreError::NoToken => CommandError::new(
             "sign_in_needed",
-            "There is no sign-in to reach the server with: start Roadbook with ROADBOOK_TOKEN set to an access token for it.",
+            "You are not signed in: sign in under Settings → Team to sync with your team.",
         ),
         other => CommandError::new("invalid", other.to_string()),
     }
@@ -83,7 +83,7 @@ pub fn start(app: &AppHandle, program: Id) -> CommandResult<()> {
     if running.get(&program).is_some_and(Background::is_running) {
         return Ok(());
     }
-    let client = match state.session.client(&server) {
+    let client = match state.client(&server) {
         Ok(client) => client,
         Err(err) => {
             let mut status = {
@@ -150,6 +150,20 @@ fn locked() -> CommandError {
 }
 
 /// Starts the loops of every connected program; called once the window exists.
+/// Stops every program's loop (a sign-out: they hold the sign-in).
+pub fn stop_all(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    if let Ok(mut running) = state.syncs.running.lock() {
+        running.clear();
+    }
+}
+
+/// Starts every loop again with the credentials as they are now (after a sign-in or out).
+pub fn restart_all(app: &AppHandle) {
+    stop_all(app);
+    start_all(app);
+}
+
 pub fn start_all(app: &AppHandle) {
     let programs = {
         let state = app.state::<AppState>();
@@ -209,7 +223,6 @@ pub struct ServerProgram {
 pub async fn server_programs(app: AppHandle, server: String) -> CommandResult<Vec<ServerProgram>> {
     let client = app
         .state::<AppState>()
-        .session
         .client(server.trim())
         .map_err(core_error)?;
     let programs = client
@@ -242,7 +255,7 @@ pub async fn publish_program(
     server: String,
 ) -> CommandResult<SyncStatus> {
     let state = app.state::<AppState>();
-    let client = state.session.client(server.trim()).map_err(core_error)?;
+    let client = state.client(server.trim()).map_err(core_error)?;
     let replica = state.store.clone();
     client
         .publish(&*replica, program)
@@ -256,7 +269,7 @@ pub async fn publish_program(
 #[tauri::command]
 pub async fn join_program(app: AppHandle, server: String, program: Id) -> CommandResult<Id> {
     let state = app.state::<AppState>();
-    let client = state.session.client(server.trim()).map_err(core_error)?;
+    let client = state.client(server.trim()).map_err(core_error)?;
     let replica = state.store.clone();
     client.join(&*replica, program).await.map_err(sync_error)?;
     start(&app, program)?;
@@ -351,7 +364,7 @@ pub async fn resolve_conflict(app: AppHandle, conflict: Id, choice: Value) -> Co
     let choice =
         serde_json::to_value(&parsed).map_err(|e| CommandError::new("internal", e.to_string()))?;
     with_store(app.clone(), move |state, store| {
-        Ok(store.enqueue_resolve(conflict, choice, &state.session.author)?)
+        Ok(store.enqueue_resolve(conflict, choice, &state.author())?)
     })
     .await?;
     app.state::<AppState>().syncs.wake();
@@ -428,7 +441,7 @@ pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<Rejected
 #[tauri::command]
 pub async fn retry_rejected(app: AppHandle, id: i64) -> CommandResult<()> {
     with_store(app.clone(), move |state, store| {
-        Ok(store.retry_rejected(id, &state.session.author)?)
+        Ok(store.retry_rejected(id, &state.author())?)
     })
     .await?;
     app.state::<AppState>().syncs.wake();

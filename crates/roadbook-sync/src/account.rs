@@ -322,7 +322,7 @@ impl Account {
     /// Signs out: revokes the refresh token where the provider offers it, deletes the keychain
     /// entry and the profile. Says what the provider did. The local sign-in goes even when the
     /// provider cannot be reached.
-    pub async fn sign_out(self) -> Result<Revocation, SignInError> {
+    pub async fn sign_out(&self) -> Result<Revocation, SignInError> {
         let _lock = lock(&self.dir).await?;
         let account = self.profile.keychain_account();
         let refresh = if self.remembered {

@@ -5,7 +5,9 @@ import type { FieldEdit } from './bindings/FieldEdit';
 import type { Handbook } from './bindings/Handbook';
 import type { Id } from './bindings/Id';
 import type { Kind } from './bindings/Kind';
+import type { ProgramAccess } from './bindings/ProgramAccess';
 import type { Saved } from './bindings/Saved';
+import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
@@ -47,6 +49,12 @@ class AppState {
 	sync = $state<SyncStatus | null>(null);
 	/** Items with an open conflict: the registers and the dashboard mark them. */
 	inConflict = $state<Set<Id>>(new Set());
+	/** Who is signed in (never a token). */
+	who = $state<SignInView | null>(null);
+	/** What the person may do on the open program, as its server says. */
+	access = $state<ProgramAccess | null>(null);
+	/** A viewer's screens: nothing to change, with the reason shown. */
+	readOnly = $derived(this.access?.read_only ?? false);
 	private edits: Edit[] = [];
 	private listening = false;
 
@@ -57,6 +65,7 @@ class AppState {
 				await backend.onSyncStatus((status) => this.heard(status));
 			}
 			this.startup = await backend.startup();
+			this.who = await backend.whoAmI();
 			const first = this.startup.programs[0];
 			if (first) await this.open(first.id);
 		} catch (err) {
@@ -68,6 +77,25 @@ class AppState {
 		this.program = program;
 		await this.reload();
 		this.heard(await backend.syncStatus(program));
+		await this.checkAccess();
+	}
+
+	/** Asks the open program's server what the person may do on it (offline: the last answer). */
+	async checkAccess() {
+		if (!this.program) return;
+		try {
+			this.access = await backend.programAccess(this.program);
+		} catch {
+			this.access = null;
+		}
+	}
+
+	/** After a sign-in or out: who, the startup facts and the open program's access again. */
+	async signedIn(who: SignInView) {
+		this.who = who;
+		this.startup = await backend.startup();
+		await this.checkAccess();
+		if (this.program) this.heard(await backend.syncStatus(this.program));
 	}
 
 	async reload() {

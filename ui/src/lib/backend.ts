@@ -11,10 +11,12 @@ import type { Id } from './bindings/Id';
 import type { IssuedDocument } from './bindings/IssuedDocument';
 import type { Kind } from './bindings/Kind';
 import type { Loaded } from './bindings/Loaded';
+import type { ProgramAccess } from './bindings/ProgramAccess';
 import type { RejectedView } from './bindings/RejectedView';
 import type { Request } from './bindings/Request';
 import type { Saved } from './bindings/Saved';
 import type { ServerProgram } from './bindings/ServerProgram';
+import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
 
@@ -78,6 +80,12 @@ export const backend = {
 	rejected: (program: Id) => call<RejectedView[]>('rejected', { program }),
 	retryRejected: (id: number) => call<null>('retry_rejected', { id }),
 	discardRejected: (id: number) => call<null>('discard_rejected', { id }),
+	/** Sign-in: the browser is the system's and the tokens stay on the Rust side; the window
+	 * learns who is signed in and what they may do. */
+	whoAmI: () => call<SignInView>('who_am_i'),
+	signIn: (server: string | null) => call<SignInView>('sign_in', { server }),
+	signOut: () => call<SignInView>('sign_out'),
+	programAccess: (program: Id) => call<ProgramAccess>('program_access', { program }),
 	/** Every status the background sync reports. */
 	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */

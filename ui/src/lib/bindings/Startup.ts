@@ -14,6 +14,6 @@ documents_dir: string | null,
  */
 servers: Array<string>, 
 /**
- * Whether there is a sign-in to reach a server with (for now: a token given at start).
+ * Whether there is a sign-in to reach a server with (or a token given at start).
  */
 signed_in: boolean, };

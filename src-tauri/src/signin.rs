@@ -1,0 +1,197 @@
+//! Signing in and out from the window. The browser is the system's (never a webview, which
+//! would let the app see the password); the tokens stay on this side: the window only learns
+//! who is signed in and what they may do.
+
+use std::sync::Arc;
+
+use roadbook_model::Id;
+use roadbook_sync::account::Revocation;
+use roadbook_sync::signin::{DEFAULT_TIMEOUT, open_in_browser};
+use roadbook_sync::{Account, Keychain, Transport};
+use serde::Serialize;
+use tauri::{AppHandle, Manager};
+
+use crate::{AppState, CommandError, CommandResult};
+
+/// Who is signed in, for the window.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct SignInView {
+    pub signed_in: bool,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+    /// Whether the keychain keeps the sign-in for the next start.
+    pub remembered: bool,
+    /// What to tell the person (a sign-in that will not be remembered, and why; a sign-out the
+    /// provider could not revoke).
+    pub note: Option<String>,
+    /// Roadbook was started with ROADBOOK_TOKEN: the sync sends it, whoever is signed in.
+    pub by_token: bool,
+}
+
+fn view(state: &AppState, note: Option<String>) -> SignInView {
+    let account = state.account();
+    let identity = account.as_ref().map(|a| a.identity().clone());
+    SignInView {
+        signed_in: account.is_some(),
+        name: identity.as_ref().map(|i| i.name.clone()),
+        email: identity.as_ref().and_then(|i| i.email.clone()),
+        groups: identity.map(|i| i.groups).unwrap_or_default(),
+        remembered: account.as_ref().is_some_and(|a| a.remembered()),
+        note,
+        by_token: state.session.token().is_some(),
+    }
+}
+
+fn failed(err: impl std::fmt::Display) -> CommandError {
+    CommandError::new("sign_in", err.to_string())
+}
+
+#[tauri::command]
+pub async fn who_am_i(app: AppHandle) -> CommandResult<SignInView> {
+    Ok(view(&app.state::<AppState>(), None))
+}
+
+/// Signs in through the system browser: where to sign in comes from Settings (the config
+/// file's `[sign-in]`, the `ROADBOOK_OIDC_*` environment), else from `server`.
+#[tauri::command]
+pub async fn sign_in(app: AppHandle, server: Option<String>) -> CommandResult<SignInView> {
+    let state = app.state::<AppState>();
+    let server = server
+        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .filter(|s| !s.is_empty());
+    let settings = state
+        .session
+        .sign_in_settings(server.as_deref())
+        .await
+        .map_err(failed)?;
+    let (account, signed_in) = Account::sign_in(
+        &state.session.config_dir,
+        &settings,
+        server,
+        Arc::new(Keychain),
+        open_in_browser,
+        DEFAULT_TIMEOUT,
+    )
+    .await
+    .map_err(failed)?;
+    if std::env::var_os(roadbook_core::AUTHOR_ENV).is_none()
+        && let Ok(mut author) = state.author.lock()
+    {
+        author.clone_from(&signed_in.identity.name);
+    }
+    if let Ok(mut kept) = state.account.lock() {
+        *kept = Some(Arc::new(account));
+    }
+    if let Ok(mut roles) = state.roles.lock() {
+        roles.clear();
+    }
+    crate::sync::restart_all(&app);
+    let note = signed_in.not_remembered_because.map(|why| {
+        format!(
+            "Signed in for this session only: {why}. Roadbook keeps a sign-in only in the keychain."
+        )
+    });
+    Ok(view(&state, note))
+}
+
+/// Signs out: the provider revokes the sign-in where it can, the keychain forgets it, and the
+/// syncs stop until the next sign-in (changes keep waiting here).
+#[tauri::command]
+pub async fn sign_out(app: AppHandle) -> CommandResult<SignInView> {
+    let state = app.state::<AppState>();
+    let account = state.account.lock().ok().and_then(|mut a| a.take());
+    let note = match account {
+        None => None,
+        Some(account) => {
+            // The syncs hold the sign-in too: they stop before it goes.
+            crate::sync::stop_all(&app);
+            match account.sign_out().await.map_err(failed)? {
+                Revocation::Revoked => None,
+                Revocation::NotOffered => Some(
+                    "Your identity provider offers no revocation: the sign-in ends when it expires.".to_owned(),
+                ),
+                Revocation::Failed(why) => Some(format!(
+                    "The identity provider could not revoke the sign-in ({why}); it ends when it expires."
+                )),
+            }
+        }
+    };
+    if let Ok(mut author) = state.author.lock() {
+        *author = std::env::var(roadbook_core::AUTHOR_ENV)
+            .ok()
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(roadbook_core::os_user);
+    }
+    if let Ok(mut roles) = state.roles.lock() {
+        roles.clear();
+    }
+    crate::sync::restart_all(&app);
+    Ok(view(&state, note))
+}
+
+/// What the person may do on a program.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct ProgramAccess {
+    /// viewer, editor, lead or admin; none for a program only on this machine (or when the
+    /// server could not be asked).
+    pub role: Option<String>,
+    /// The program's screens are read-only.
+    pub read_only: bool,
+    /// Why, in words for the person, when read-only.
+    pub reason: Option<String>,
+}
+
+/// Asks the program's server what the person may do on it.
+#[tauri::command]
+pub async fn program_access(app: AppHandle, program: Id) -> CommandResult<ProgramAccess> {
+    let state = app.state::<AppState>();
+    let server = {
+        let store = state.store.lock().map_err(|_| {
+            CommandError::new("storage", "the database is locked: restart Roadbook")
+        })?;
+        store.sync_state(program)?.server
+    };
+    let Some(server) = server else {
+        return Ok(ProgramAccess {
+            role: None,
+            read_only: false,
+            reason: None,
+        });
+    };
+    let known = |state: &AppState| {
+        state
+            .roles
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&program).cloned())
+    };
+    let asked = match state.client(&server) {
+        Ok(client) => client.transport().programs().await.ok(),
+        Err(_) => None,
+    };
+    if let Some(programs) = asked {
+        let role = programs
+            .iter()
+            .find(|p| p.id == program)
+            .map(|p| p.role.as_str().to_owned());
+        if let Ok(mut roles) = state.roles.lock() {
+            match &role {
+                Some(role) => roles.insert(program, role.clone()),
+                None => roles.remove(&program),
+            };
+        }
+    }
+    // Offline, the last answer stands.
+    let role = known(&state);
+    let read_only = role.as_deref() == Some("viewer");
+    Ok(ProgramAccess {
+        reason: read_only.then(|| {
+            "You can read this program but not change it: your role on it is viewer. Ask its program lead for the editor role.".to_owned()
+        }),
+        role,
+        read_only,
+    })
+}
