@@ -179,6 +179,8 @@ pub fn run() {
             signin::sign_in,
             signin::sign_out,
             signin::program_access,
+            signin::provider_settings,
+            signin::save_provider_settings,
             first_paint,
         ])
         .run(tauri::generate_context!());

@@ -195,3 +195,82 @@ pub async fn program_access(app: AppHandle, program: Id) -> CommandResult<Progra
         read_only,
     })
 }
+
+/// The identity provider as the Settings screen edits it: text as typed, checked here.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
+pub struct ProviderForm {
+    pub issuer: String,
+    pub client_id: String,
+    pub audience: String,
+    /// Separated by spaces.
+    pub scopes: String,
+    /// Separated by commas; 0 for any free port.
+    pub redirect_ports: String,
+    pub groups_claim: String,
+}
+
+/// The provider settings kept in the settings file (empty: the server says where to sign in).
+#[tauri::command]
+pub async fn provider_settings(app: AppHandle) -> CommandResult<ProviderForm> {
+    let state = app.state::<AppState>();
+    let kept = roadbook_core::FileConfig::load(&state.session.config_dir)
+        .map_err(|e| CommandError::new("invalid", e.to_string()))?
+        .sign_in
+        .unwrap_or_default();
+    Ok(ProviderForm {
+        issuer: kept.issuer.unwrap_or_default(),
+        client_id: kept.client_id.unwrap_or_default(),
+        audience: kept.audience.unwrap_or_default(),
+        scopes: kept.scopes.map(|s| s.join(" ")).unwrap_or_default(),
+        redirect_ports: kept
+            .redirect_ports
+            .map(|p| p.iter().map(u16::to_string).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default(),
+        groups_claim: kept.groups_claim.unwrap_or_default(),
+    })
+}
+
+/// Checks the provider settings and keeps them in the settings file, shared with the command
+/// line. Issuer and client id both empty: the settings go, and the server says where to sign
+/// in. Anything wrong is said, and nothing is written.
+#[tauri::command]
+pub async fn save_provider_settings(app: AppHandle, form: ProviderForm) -> CommandResult<()> {
+    use roadbook_sync::signin::{
+        AUDIENCE_ENV, CLIENT_ID_ENV, GROUPS_CLAIM_ENV, ISSUER_ENV, REDIRECT_PORTS_ENV, SCOPES_ENV,
+    };
+    let state = app.state::<AppState>();
+    let dir = &state.session.config_dir;
+    let mut file = roadbook_core::FileConfig::load(dir)
+        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    if form.issuer.trim().is_empty() && form.client_id.trim().is_empty() {
+        file.sign_in = None;
+    } else {
+        // The same checks as the environment's settings, on what was typed.
+        let typed = |key: &str| {
+            let value = match key {
+                ISSUER_ENV => &form.issuer,
+                CLIENT_ID_ENV => &form.client_id,
+                AUDIENCE_ENV => &form.audience,
+                SCOPES_ENV => &form.scopes,
+                REDIRECT_PORTS_ENV => &form.redirect_ports,
+                GROUPS_CLAIM_ENV => &form.groups_claim,
+                _ => return None,
+            };
+            Some(value.clone())
+        };
+        let settings = roadbook_sync::PartialSettings::default()
+            .resolve_with(typed)
+            .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+        file.sign_in = Some(roadbook_sync::PartialSettings {
+            issuer: Some(settings.issuer),
+            client_id: Some(settings.client_id),
+            audience: settings.audience,
+            scopes: Some(settings.scopes),
+            redirect_ports: Some(settings.redirect_ports),
+            groups_claim: Some(settings.groups_claim),
+        });
+    }
+    file.save(dir)
+        .map_err(|e| CommandError::new("io", e.to_string()))
+}

@@ -266,4 +266,31 @@ mod tests {
         let store = session.open().unwrap();
         assert_eq!(store.path(), session.db());
     }
+
+    #[test]
+    fn the_settings_file_keeps_the_provider_and_a_bad_file_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(FileConfig::load(dir.path()).unwrap(), FileConfig::default());
+        let config = FileConfig {
+            sign_in: Some(PartialSettings {
+                issuer: Some("https://example.okta.com/oauth2/default".into()),
+                client_id: Some("0oa1".into()),
+                redirect_ports: Some(vec![8400, 8401]),
+                ..PartialSettings::default()
+            }),
+        };
+        config.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
+        assert!(
+            text.contains("[sign-in]") && text.contains("redirect-ports"),
+            "{text}"
+        );
+        assert_eq!(FileConfig::load(dir.path()).unwrap(), config);
+        std::fs::write(dir.path().join(CONFIG_FILE), "[sign-in]\nissuer = 3\n").unwrap();
+        let err = FileConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(CONFIG_FILE) && err.contains("fix or remove it"),
+            "{err}"
+        );
+    }
 }

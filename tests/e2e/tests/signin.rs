@@ -58,6 +58,23 @@ async fn a_lead_signs_in_through_the_browser_and_a_viewer_gets_read_only_screens
     click(&c, "[data-testid=start-sample]").await;
     go(&c, "settings").await;
     text_until(&c, "[data-testid=sign-in]", |t| t.contains("Not signed in")).await;
+    // Provider settings typed wrong say why and write nothing.
+    click(&c, "[data-testid=provider-toggle]").await;
+    css(&c, "[data-testid=provider-issuer]")
+        .await
+        .send_keys("http://okta.example.com")
+        .await
+        .unwrap();
+    css(&c, "[data-testid=provider-client-id]")
+        .await
+        .send_keys("0oa-roadbook")
+        .await
+        .unwrap();
+    click(&c, "[data-testid=provider-save]").await;
+    text_until(&c, "[data-testid=team-error]", |t| t.contains("not https")).await;
+    let config = keychain.home().join(".config/roadbook/config.toml");
+    assert!(!config.exists(), "nothing written");
+    click(&c, "[data-testid=provider-toggle]").await;
     // Where to sign in comes from the server named here.
     let address = css(&c, "[data-testid=server]").await;
     address.clear().await.unwrap();

@@ -12,6 +12,7 @@ import type { IssuedDocument } from './bindings/IssuedDocument';
 import type { Kind } from './bindings/Kind';
 import type { Loaded } from './bindings/Loaded';
 import type { ProgramAccess } from './bindings/ProgramAccess';
+import type { ProviderForm } from './bindings/ProviderForm';
 import type { RejectedView } from './bindings/RejectedView';
 import type { Request } from './bindings/Request';
 import type { Saved } from './bindings/Saved';
@@ -86,6 +87,9 @@ export const backend = {
 	signIn: (server: string | null) => call<SignInView>('sign_in', { server }),
 	signOut: () => call<SignInView>('sign_out'),
 	programAccess: (program: Id) => call<ProgramAccess>('program_access', { program }),
+	/** Where to sign in, as the settings file keeps it (shared with the command line). */
+	providerSettings: () => call<ProviderForm>('provider_settings'),
+	saveProviderSettings: (form: ProviderForm) => call<null>('save_provider_settings', { form }),
 	/** Every status the background sync reports. */
 	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */
