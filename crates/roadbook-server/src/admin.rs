@@ -340,6 +340,117 @@ pub fn review_csv(lines: &[Entitlement]) -> Result<Vec<u8>, String> {
     writer.into_inner().map_err(|e| e.to_string())
 }
 
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The review as a PDF in the documents' typography: who has which role and how, then the
+/// break-glass use in the period.
+pub fn review_pdf(
+    lines: &[Entitlement],
+    since: &str,
+    prepared_by: &str,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, String> {
+    use roadbook_report::layout::{Block, Cell, Column, Table};
+    let column = |title: &str, share: f32| Column {
+        title: title.to_owned(),
+        share,
+    };
+    let (glass, access): (Vec<&Entitlement>, Vec<&Entitlement>) =
+        lines.iter().partition(|l| l.role == "admin (break-glass)");
+    let people: BTreeSet<&str> = access.iter().map(|l| l.email.as_str()).collect();
+    let programs: BTreeSet<&str> = access.iter().map(|l| l.program.as_str()).collect();
+    let mut blocks = vec![
+        Block::Title {
+            title: "Access Review".into(),
+            subtitle: "Roadbook programs on this server".into(),
+            meta: format!(
+                "As of {} · Prepared by {prepared_by}",
+                as_of.format("%-d %B %Y")
+            ),
+        },
+        Block::Lead(format!(
+            "{} {} {} on {}. Each line says which group, grant or roster entry gives the role, and when the person last signed in or synced.",
+            count(people.len(), "person", "people"),
+            if people.len() == 1 { "holds" } else { "hold" },
+            count(access.len(), "role", "roles"),
+            count(programs.len(), "program", "programs"),
+        )),
+        Block::Heading("Who has which role".into()),
+    ];
+    if access.is_empty() {
+        blocks.push(Block::Paragraph("Nobody holds a role.".into()));
+    } else {
+        blocks.push(Block::Table(Table {
+            columns: vec![
+                column("Program", 0.2),
+                column("Person", 0.2),
+                column("Role", 0.09),
+                column("Through", 0.33),
+                column("Last signed in or synced", 0.18),
+            ],
+            rows: access
+                .iter()
+                .map(|l| {
+                    vec![
+                        Cell::Text(l.program.clone()),
+                        Cell::Titled {
+                            title: l.person.clone(),
+                            detail: l.email.clone(),
+                        },
+                        Cell::Strong(l.role.clone()),
+                        Cell::Text(l.through.clone()),
+                        Cell::Muted(
+                            l.last_seen
+                                .get(..16)
+                                .unwrap_or(&l.last_seen)
+                                .replace('T', " "),
+                        ),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    blocks.push(Block::Heading(format!("Break-glass use since {since}")));
+    if glass.is_empty() {
+        blocks.push(Block::Paragraph("None.".into()));
+    } else {
+        blocks.push(Block::Table(Table {
+            columns: vec![
+                column("When", 0.18),
+                column("Who", 0.18),
+                column("Program", 0.2),
+                column("Reason and route", 0.44),
+            ],
+            rows: glass
+                .iter()
+                .map(|l| {
+                    vec![
+                        Cell::Text(
+                            l.last_seen
+                                .get(..16)
+                                .unwrap_or(&l.last_seen)
+                                .replace('T', " "),
+                        ),
+                        Cell::Strong(l.person.clone()),
+                        Cell::Text(l.program.clone()),
+                        Cell::Text(l.through.trim_start_matches("break-glass: ").to_owned()),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    let meta = roadbook_report::Meta {
+        title: "Access Review".into(),
+        program: "Roadbook programs on this server".into(),
+        author: prepared_by.to_owned(),
+        subject: "Who has which role on which Roadbook program, and how".into(),
+        as_of,
+    };
+    roadbook_report::render(&blocks, &meta).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -393,5 +504,32 @@ mod tests {
                 .contains("not an object")
         );
         assert!(roster("", "r.csv").unwrap_err().contains("lists nobody"));
+    }
+
+    #[test]
+    fn the_review_pdf_lists_roles_and_break_glass_use() {
+        let line = |person: &str, role: &str, through: &str| Entitlement {
+            program: "Builder Insights operationalization".into(),
+            person: person.into(),
+            email: format!("{}@example.test", person.to_lowercase()),
+            role: role.into(),
+            through: through.into(),
+            last_seen: "2026-11-23T10:15:00.000Z".into(),
+        };
+        let lines = vec![
+            line("Lee", "lead", "group rb-leads; roster: member of Platform"),
+            line(
+                "oncall",
+                "admin (break-glass)",
+                "break-glass: incident 4711 (/v1/programs)",
+            ),
+        ];
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let pdf = review_pdf(&lines, "2026-08-25", "Ops", at).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        // The same lines give the same bytes, as every Roadbook document does.
+        assert_eq!(pdf, review_pdf(&lines, "2026-08-25", "Ops", at).unwrap());
     }
 }

@@ -71,9 +71,12 @@ enum Command {
     /// Who has which role on which program, through which group, grant or roster entry, when
     /// they last signed in or synced, and break-glass use in the period
     AccessReview {
-        /// FILE.csv
+        /// FILE.csv or FILE.pdf
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Who prepares it ("Prepared by" on the PDF)
+        #[arg(long, value_name = "NAME", default_value = "the server's operators")]
+        by: String,
         /// Break-glass use from this date on (YYYY-MM-DD; default: the last 90 days)
         #[arg(long, value_name = "DATE")]
         since: Option<chrono::NaiveDate>,
@@ -231,7 +234,7 @@ async fn admin(
                 None => format!("{program} is seen by every role again"),
             })
         }
-        Command::AccessReview { out, since } => {
+        Command::AccessReview { out, by, since } => {
             let since = since
                 .unwrap_or_else(|| (chrono::Utc::now() - chrono::Duration::days(90)).date_naive())
                 .format("%Y-%m-%d")
@@ -242,16 +245,22 @@ async fn admin(
             )?;
             let lines =
                 roadbook_server::admin::access_review(&storage, &directory, &roles, &since).await?;
-            let is_csv = out
+            let extension = out
                 .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-            if !is_csv {
-                return Err(format!(
-                    "{} is not a .csv file: the access review is written as CSV",
-                    out.display()
-                ));
-            }
-            let bytes = roadbook_server::admin::review_csv(&lines)?;
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            let bytes = match extension.as_str() {
+                "csv" => roadbook_server::admin::review_csv(&lines)?,
+                "pdf" => {
+                    roadbook_server::admin::review_pdf(&lines, &since, &by, chrono::Utc::now())?
+                }
+                _ => {
+                    return Err(format!(
+                        "{} is neither .csv nor .pdf: name the file for the format you want",
+                        out.display()
+                    ));
+                }
+            };
             std::fs::write(&out, bytes)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             Ok(format!(

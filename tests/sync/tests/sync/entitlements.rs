@@ -277,6 +277,42 @@ fn access_comes_from_groups_grants_the_roster_and_break_glass_and_the_review_lis
     assert_eq!(rows[1][1], "oncall");
     assert_eq!(rows[1][3], "admin (break-glass)");
     assert!(rows[1][4].contains("incident 4711"), "{:?}", rows[1]);
+
+    // The same review as a PDF, read as a person's viewer would.
+    let pdf = dir.path().join("review.pdf");
+    operator(
+        &env,
+        &[
+            "access-review",
+            "--out",
+            &pdf.display().to_string(),
+            "--by",
+            "Ops Review",
+        ],
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (make test installs poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout).replace('\n', " ");
+    for expected in [
+        "Access Review",
+        "Prepared by Ops Review",
+        "Lee Lead",
+        "group rb-leads",
+        "Break-glass use since",
+        "incident 4711",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    assert!(!text.contains("Sam Editor"), "{text}");
+    let wrong = Command::new(binary("roadbook-server"))
+        .args(["access-review", "--out", "review.txt"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("neither .csv nor .pdf"));
 }
 
 fn chrono_today() -> String {

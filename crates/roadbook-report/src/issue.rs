@@ -1,0 +1,314 @@
+//! Issuing a document from the store, and rendering an archived one again from its snapshot.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use roadbook_model::{Handbook, Id, Review};
+use roadbook_store::{HistoryQuery, IssuedDocument, Store, StoreError};
+
+use crate::changes::Change;
+use crate::documents::{self, Changes, Context};
+use crate::pdf::{self, Meta};
+use crate::{DocumentKind, ReportError, Request, sha256_hex};
+use crate::{html, layout};
+
+/// A rendered document and its archive record, ready to be saved and archived.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub pdf: Vec<u8>,
+    pub record: IssuedDocument,
+    /// The exact data the document showed, as JSON.
+    pub snapshot: String,
+}
+
+fn rfc3339(moment: DateTime<Utc>) -> String {
+    moment.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The review a packet is for: the one asked for, else the next one by date that has not been
+/// held, else the first not yet held.
+fn pick_review(
+    h: &Handbook,
+    wanted: Option<Id>,
+    as_of: DateTime<Utc>,
+) -> Result<&Review, ReportError> {
+    if let Some(id) = wanted {
+        return h
+            .reviews
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or(ReportError::Store(StoreError::NotFound {
+                kind: Some(roadbook_model::Kind::Review),
+                id,
+            }));
+    }
+    let today = as_of.date_naive();
+    let pending = || h.reviews.iter().filter(|r| r.held_on.is_none());
+    pending()
+        .filter(|r| r.date.is_some_and(|d| d.naive() >= today))
+        .min_by_key(|r| r.date)
+        .or_else(|| pending().next())
+        .ok_or(ReportError::NoReview)
+}
+
+/// What changed in a readout's window.
+#[derive(Debug, Clone)]
+pub struct ChangeWindow {
+    /// Where the window starts; `None` before the first readout.
+    pub since: Option<DateTime<Utc>>,
+    /// The readout the window starts at, when it starts at one.
+    pub last_readout: Option<IssuedDocument>,
+    pub lines: Vec<Change>,
+}
+
+/// What changed since the last archived readout before `as_of` (or since `since`), in words.
+/// The readout and the dashboard show the same.
+pub fn changes_since(
+    store: &Store,
+    handbook: &Handbook,
+    since: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+) -> Result<ChangeWindow, ReportError> {
+    let as_of = rfc3339(as_of);
+    let program = handbook.program.id;
+    let last = match since {
+        Some(_) => None,
+        None => store.last_document(program, "readout", &as_of)?,
+    };
+    let since = match (since, &last) {
+        (Some(since), _) => Some(since),
+        (None, Some(last)) => DateTime::parse_from_rfc3339(&last.as_of)
+            .ok()
+            .map(|d| d.with_timezone(&Utc)),
+        (None, None) => None,
+    };
+    let entries = match since {
+        Some(since) => store
+            .history(&HistoryQuery {
+                program: Some(program),
+                item: None,
+                since: Some(since),
+            })?
+            .into_iter()
+            .filter(|e| e.changed_at.as_str() <= as_of.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(ChangeWindow {
+        since,
+        last_readout: last,
+        lines: crate::changes::summarize(handbook, &entries),
+    })
+}
+
+/// The document as an HTML page (not archived: the PDF is the issued document).
+pub fn prepare_html(store: &Store, request: &Request, author: &str) -> Result<String, ReportError> {
+    let composed = compose(store, request, author)?;
+    Ok(html::html(&composed.blocks, &composed.meta))
+}
+
+/// Gathers what the document needs (the handbook, and for a readout the changes since the last
+/// one), renders it and describes it for the archive. Writes nothing.
+pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued, ReportError> {
+    let Composed {
+        blocks,
+        meta,
+        parameters,
+        snapshot,
+    } = compose(store, request, author)?;
+    let (pdf, pages) = pdf::render_counted(&blocks, &meta)?;
+    let record = IssuedDocument {
+        id: Id::new(),
+        program_id: request.program,
+        kind: request.kind.as_str().to_owned(),
+        issued_at: rfc3339(Utc::now()),
+        as_of: rfc3339(request.as_of),
+        parameters: serde_json::Value::Object(parameters),
+        pdf_sha256: sha256_hex(&pdf),
+        pdf_bytes: pdf.len() as u64,
+        pages: pages as u32,
+        author: author.to_owned(),
+        shared_by: None,
+    };
+    Ok(Issued {
+        pdf,
+        record,
+        snapshot: serde_json::Value::Object(snapshot).to_string(),
+    })
+}
+
+/// Issues a document: renders it, writes the PDF to `path` atomically, then archives it. The
+/// file comes first: an archive entry for a document that was never saved would be a lie.
+pub fn issue(
+    store: &mut Store,
+    request: &Request,
+    author: &str,
+    path: &std::path::Path,
+) -> Result<IssuedDocument, ReportError> {
+    let issued = prepare(store, request, author)?;
+    roadbook_store::write_atomically(path, &issued.pdf).map_err(ReportError::Write)?;
+    store.archive_document(&issued.record, &issued.snapshot)?;
+    Ok(issued.record)
+}
+
+/// A document before rendering.
+struct Composed {
+    blocks: Vec<layout::Block>,
+    meta: Meta,
+    parameters: serde_json::Map<String, serde_json::Value>,
+    /// The exact data shown: the handbook, the parameters and, for a readout, the changes.
+    snapshot: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Everything a document shows, gathered: from the store when it is issued, or from its
+/// archived snapshot when a teammate regenerates it.
+struct Inputs {
+    kind: DocumentKind,
+    handbook: Handbook,
+    as_of: DateTime<Utc>,
+    author: String,
+    /// A readout's window: where it starts, whether at the last readout, and the lines.
+    since: Option<DateTime<Utc>>,
+    previous_readout: Option<Id>,
+    changes: Vec<Change>,
+    review: Option<Id>,
+    status: Option<Id>,
+}
+
+fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, ReportError> {
+    let handbook = store.load(request.program)?;
+    let mut inputs = Inputs {
+        kind: request.kind,
+        as_of: request.as_of,
+        author: author.to_owned(),
+        since: None,
+        previous_readout: None,
+        changes: Vec::new(),
+        review: None,
+        status: request.status,
+        handbook,
+    };
+    match request.kind {
+        DocumentKind::Readout => {
+            let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
+            inputs.since = window.since;
+            inputs.previous_readout = window.last_readout.map(|d| d.id);
+            inputs.changes = window.lines;
+        }
+        DocumentKind::Packet => {
+            inputs.review = Some(pick_review(&inputs.handbook, request.review, request.as_of)?.id);
+        }
+        _ => {}
+    }
+    Ok(inputs)
+}
+
+fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, ReportError> {
+    render_inputs(&gather(store, request, author)?)
+}
+
+fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
+    let handbook = &inputs.handbook;
+    let ctx = Context {
+        handbook,
+        as_of: inputs.as_of,
+        author: &inputs.author,
+    };
+    let mut parameters = serde_json::Map::new();
+    let mut snapshot = serde_json::Map::new();
+    let blocks = match inputs.kind {
+        DocumentKind::Readout => {
+            parameters.insert("since".into(), inputs.since.map(rfc3339).into());
+            if let Some(last) = inputs.previous_readout {
+                parameters.insert("previous_readout".into(), last.to_string().into());
+            }
+            snapshot.insert(
+                "changes".into(),
+                serde_json::to_value(&inputs.changes).unwrap_or_default(),
+            );
+            let changes = Changes {
+                since: inputs.since,
+                since_last_readout: inputs.previous_readout.is_some(),
+                lines: &inputs.changes,
+            };
+            documents::readout(&ctx, &changes)
+        }
+        DocumentKind::Memo => documents::memo(&ctx),
+        DocumentKind::Dashboard => documents::dashboard(&ctx),
+        DocumentKind::Register => {
+            parameters.insert("status".into(), inputs.status.map(|s| s.to_string()).into());
+            documents::register(&ctx, inputs.status)
+        }
+        DocumentKind::Packet => {
+            let review = inputs
+                .review
+                .and_then(|id| handbook.reviews.iter().find(|r| r.id == id))
+                .ok_or(ReportError::NoReview)?;
+            parameters.insert("review".into(), review.id.to_string().into());
+            documents::packet(&ctx, review)
+        }
+    };
+    let meta = Meta {
+        title: inputs.kind.title().to_owned(),
+        program: handbook.program.name.clone(),
+        author: inputs.author.clone(),
+        subject: format!("{} for {}", inputs.kind.title(), handbook.program.name),
+        as_of: inputs.as_of,
+    };
+    snapshot.insert(
+        "handbook".into(),
+        serde_json::to_value(handbook).unwrap_or_default(),
+    );
+    snapshot.insert(
+        "parameters".into(),
+        serde_json::Value::Object(parameters.clone()),
+    );
+    Ok(Composed {
+        blocks,
+        meta,
+        parameters,
+        snapshot,
+    })
+}
+
+/// Renders an archived document again from its snapshot alone (no store): the same data gives
+/// the same bytes, so the SHA-256 says whether this is the document that was issued.
+pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, ReportError> {
+    let damaged = |what: &str| ReportError::Archive(format!("the archived {what} cannot be read"));
+    let data: serde_json::Value =
+        serde_json::from_str(snapshot).map_err(|_| damaged("snapshot"))?;
+    let handbook: Handbook =
+        serde_json::from_value(data.get("handbook").cloned().unwrap_or_default())
+            .map_err(|_| damaged("program data"))?;
+    let kind = DocumentKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == record.kind)
+        .ok_or_else(|| {
+            ReportError::Archive(format!(
+                "'{}' is a kind of document this Roadbook does not know: update it",
+                record.kind
+            ))
+        })?;
+    let moment = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| damaged("date"))
+    };
+    let parameters = data.get("parameters").cloned().unwrap_or_default();
+    let text = |key: &str| parameters.get(key).and_then(serde_json::Value::as_str);
+    let id = |key: &str| text(key).and_then(|t| t.parse::<Id>().ok());
+    let inputs = Inputs {
+        kind,
+        as_of: moment(&record.as_of)?,
+        author: record.author.clone(),
+        since: text("since").map(moment).transpose()?,
+        previous_readout: id("previous_readout"),
+        changes: match data.get("changes") {
+            Some(lines) => serde_json::from_value(lines.clone()).map_err(|_| damaged("changes"))?,
+            None => Vec::new(),
+        },
+        review: id("review"),
+        status: id("status"),
+        handbook,
+    };
+    let composed = render_inputs(&inputs)?;
+    Ok(pdf::render_counted(&composed.blocks, &composed.meta)?.0)
+}
