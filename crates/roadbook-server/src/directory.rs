@@ -340,6 +340,31 @@ impl PgDirectory {
     pub fn new(storage: PgStorage) -> PgDirectory {
         PgDirectory { storage }
     }
+
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StorageResult<Vec<tokio_postgres::Row>> {
+        self.storage
+            .client()
+            .await?
+            .query(sql, params)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+const ROSTER: &str = "SELECT person, email, team, org_unit, manager FROM roster ORDER BY email";
+
+fn roster_entry(r: &tokio_postgres::Row) -> StorageResult<RosterEntry> {
+    Ok(RosterEntry {
+        person: get(r, "person")?,
+        email: get(r, "email")?,
+        team: get(r, "team")?,
+        org_unit: get(r, "org_unit")?,
+        manager: get(r, "manager")?,
+    })
 }
 
 fn role_of(text: &str) -> StorageResult<Role> {
@@ -397,15 +422,11 @@ impl Directory for PgDirectory {
 
     async fn scoped(&self) -> StorageResult<BTreeMap<Id, String>> {
         let rows = self
-            .storage
-            .client()
-            .await?
             .query(
                 "SELECT id, org_unit FROM programs WHERE org_unit IS NOT NULL",
                 &[],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         rows.iter()
             .map(|r| Ok((id(get(r, "id")?), get(r, "org_unit")?)))
             .collect()
@@ -426,16 +447,7 @@ impl Directory for PgDirectory {
     }
 
     async fn grants(&self) -> StorageResult<Vec<Grant>> {
-        let rows = self
-            .storage
-            .client()
-            .await?
-            .query(
-                "SELECT program_id, email, role, granted_by, granted_at FROM grants ORDER BY program_id, email",
-                &[],
-            )
-            .await
-            .map_err(unavailable)?;
+        let rows = self.query("SELECT program_id, email, role, granted_by, granted_at FROM grants ORDER BY program_id, email", &[]).await?;
         rows.iter()
             .map(|r| {
                 let role: String = get(r, "role")?;
@@ -451,40 +463,20 @@ impl Directory for PgDirectory {
     }
 
     async fn roster(&self) -> StorageResult<Vec<RosterEntry>> {
-        let rows = self
-            .storage
-            .client()
+        self.query(ROSTER, &[])
             .await?
-            .query(
-                "SELECT person, email, team, org_unit, manager FROM roster ORDER BY email",
-                &[],
-            )
-            .await
-            .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| {
-                Ok(RosterEntry {
-                    person: get(r, "person")?,
-                    email: get(r, "email")?,
-                    team: get(r, "team")?,
-                    org_unit: get(r, "org_unit")?,
-                    manager: get(r, "manager")?,
-                })
-            })
+            .iter()
+            .map(roster_entry)
             .collect()
     }
 
     async fn people(&self) -> StorageResult<Vec<Seen>> {
         let rows = self
-            .storage
-            .client()
-            .await?
             .query(
                 "SELECT subject, name, email, groups, last_seen FROM people ORDER BY subject",
                 &[],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 let groups: Value = get(r, "groups")?;
@@ -533,22 +525,11 @@ impl Directory for PgDirectory {
             .await
             .map_err(unavailable)?;
         let old: BTreeMap<String, RosterEntry> = tx
-            .query(
-                "SELECT person, email, team, org_unit, manager FROM roster",
-                &[],
-            )
+            .query(ROSTER, &[])
             .await
             .map_err(unavailable)?
             .iter()
-            .map(|r| {
-                Ok(RosterEntry {
-                    person: get(r, "person")?,
-                    email: get(r, "email")?,
-                    team: get(r, "team")?,
-                    org_unit: get(r, "org_unit")?,
-                    manager: get(r, "manager")?,
-                })
-            })
+            .map(roster_entry)
             .collect::<StorageResult<Vec<_>>>()?
             .into_iter()
             .map(|e| (e.email.clone(), e))
@@ -640,16 +621,7 @@ impl Directory for PgDirectory {
     }
 
     async fn break_glass_since(&self, since: &str) -> StorageResult<Vec<AuditEvent>> {
-        let rows = self
-            .storage
-            .client()
-            .await?
-            .query(
-                "SELECT at, subject, program_id, action, detail FROM audit WHERE break_glass AND at >= $1 ORDER BY id",
-                &[&since],
-            )
-            .await
-            .map_err(unavailable)?;
+        let rows = self.query("SELECT at, subject, program_id, action, detail FROM audit WHERE break_glass AND at >= $1 ORDER BY id", &[&since]).await?;
         rows.iter()
             .map(|r| {
                 let program: Option<uuid::Uuid> = get(r, "program_id")?;

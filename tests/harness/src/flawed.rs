@@ -183,24 +183,7 @@ impl FlawedProvider {
                     },
                 ),
             );
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let serve = axum::serve(listener, app);
-                let wait = tokio::task::spawn_blocking(move || {
-                    let _ = stopped.recv();
-                });
-                tokio::select! {
-                    _ = serve => {}
-                    _ = wait => {}
-                }
-            });
-        });
+        let stop = crate::serve(listener, app);
         FlawedProvider {
             url,
             flaw,

@@ -118,6 +118,27 @@ impl Drop for IdentityProvider {
     }
 }
 
+/// The environment of a program in a desktop session with `home` and the session bus `bus`
+/// (an address where no bus listens: a desktop without a keychain).
+pub fn session_env(home: &Path, runtime: Option<&Path>, bus: &str) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("HOME".into(), home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_DATA_HOME".into(),
+            home.join(".local/share").display().to_string(),
+        ),
+        ("DBUS_SESSION_BUS_ADDRESS".into(), bus.to_owned()),
+    ];
+    if let Some(runtime) = runtime {
+        env.push(("XDG_RUNTIME_DIR".into(), runtime.display().to_string()));
+    }
+    env
+}
+
 /// A Secret Service keychain on a D-Bus session of its own, with a home of its own: what a
 /// person's desktop session gives Roadbook. Stopped when dropped.
 pub struct Keychain {
@@ -170,23 +191,7 @@ impl Keychain {
 
     /// The environment of a program on this desktop session: its home, its bus, its keychain.
     pub fn env(&self) -> Vec<(String, String)> {
-        let home = self.home.path();
-        vec![
-            ("HOME".into(), home.display().to_string()),
-            (
-                "XDG_CONFIG_HOME".into(),
-                home.join(".config").display().to_string(),
-            ),
-            (
-                "XDG_DATA_HOME".into(),
-                home.join(".local/share").display().to_string(),
-            ),
-            (
-                "XDG_RUNTIME_DIR".into(),
-                self.runtime.path().display().to_string(),
-            ),
-            ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus.clone()),
-        ]
+        session_env(self.home.path(), Some(self.runtime.path()), &self.bus)
     }
 
     /// `secret-tool lookup` for Roadbook's entries, as a person checking their keychain would:

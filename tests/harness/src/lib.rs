@@ -330,6 +330,30 @@ impl Drop for Issuer {
     }
 }
 
+/// Serves `app` on `listener` (non-blocking) from a thread of its own, so tests of any kind
+/// (async or not) can start it; it stops when the returned sender sends or is dropped.
+pub fn serve(listener: TcpListener, app: axum::Router) -> std::sync::mpsc::Sender<()> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let serve = axum::serve(listener, app);
+            let wait = tokio::task::spawn_blocking(move || {
+                let _ = stopped.recv();
+            });
+            tokio::select! {
+                _ = serve => {}
+                _ = wait => {}
+            }
+        });
+    });
+    stop
+}
+
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -368,24 +392,7 @@ impl Issuer {
                     async move { axum::Json(json!({ "keys": set })) }
                 }),
             );
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let serve = axum::serve(listener, app);
-                let wait = tokio::task::spawn_blocking(move || {
-                    let _ = stopped.recv();
-                });
-                tokio::select! {
-                    _ = serve => {}
-                    _ = wait => {}
-                }
-            });
-        });
+        let stop = serve(listener, app);
         Issuer {
             url,
             keys,

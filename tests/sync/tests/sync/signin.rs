@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use roadbook_harness::identity::{IdentityProvider, Keychain, Person};
+use roadbook_harness::identity::{IdentityProvider, Keychain, Person, session_env};
 use roadbook_harness::{ServerProcess, binary};
 use roadbook_sync_tests::database;
 
@@ -35,22 +35,9 @@ impl Desk {
             Some(k) => k.env(),
             None => {
                 let home = bare.as_ref().unwrap().path();
-                vec![
-                    ("HOME".into(), home.display().to_string()),
-                    (
-                        "XDG_CONFIG_HOME".into(),
-                        home.join(".config").display().to_string(),
-                    ),
-                    (
-                        "XDG_DATA_HOME".into(),
-                        home.join(".local/share").display().to_string(),
-                    ),
-                    // No session bus: no keychain.
-                    (
-                        "DBUS_SESSION_BUS_ADDRESS".into(),
-                        format!("unix:path={}/no-bus", home.display()),
-                    ),
-                ]
+                // No session bus: no keychain.
+                let nowhere = format!("unix:path={}/no-bus", home.display());
+                session_env(home, None, &nowhere)
             }
         };
         env.extend(provider.client_env());

@@ -184,8 +184,8 @@ impl roadbook_sync::Credentials for Counting {
 }
 
 /// A server whose `/v1/me` takes only the bearer token `accepted` (none: every token is
-/// refused).
-fn server_taking(accepted: Option<&'static str>) -> String {
+/// refused); it stops when the sender returned with its address goes.
+fn server_taking(accepted: Option<&'static str>) -> (String, std::sync::mpsc::Sender<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -214,17 +214,7 @@ fn server_taking(accepted: Option<&'static str>) -> String {
             }
         }),
     );
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let _ = axum::serve(listener, app).await;
-        });
-    });
-    url
+    (url, roadbook_harness::serve(listener, app))
 }
 
 #[test]
@@ -237,11 +227,9 @@ fn a_token_refused_mid_sync_is_renewed_once_and_never_loops() {
     // The access token expired between the client's check and the server's: one renewal,
     // and the request goes through.
     let credentials = Arc::new(Counting::default());
-    let transport = roadbook_sync::HttpTransport::with_credentials(
-        &server_taking(Some("fresh")),
-        credentials.clone(),
-    )
-    .unwrap();
+    let (url, _serving) = server_taking(Some("fresh"));
+    let transport =
+        roadbook_sync::HttpTransport::with_credentials(&url, credentials.clone()).unwrap();
     let me = runtime.block_on(transport.me()).unwrap();
     assert_eq!(me.name, "Priya Raman");
     assert_eq!(
@@ -253,9 +241,9 @@ fn a_token_refused_mid_sync_is_renewed_once_and_never_loops() {
     // A server that refuses the renewed token too: the refusal is the answer, after exactly
     // one renewal.
     let credentials = Arc::new(Counting::default());
+    let (url, _serving) = server_taking(None);
     let transport =
-        roadbook_sync::HttpTransport::with_credentials(&server_taking(None), credentials.clone())
-            .unwrap();
+        roadbook_sync::HttpTransport::with_credentials(&url, credentials.clone()).unwrap();
     let err = runtime.block_on(transport.me()).unwrap_err();
     assert_eq!(err.code(), Some("unauthorized"));
     assert_eq!(
