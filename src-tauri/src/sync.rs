@@ -51,6 +51,7 @@ fn sync_error(err: SyncError) -> CommandError {
         SyncError::AlreadyConnected(_) | SyncError::AlreadyHere => "exists",
         SyncError::UpgradeRequired(_) => "upgrade_required",
         SyncError::NotPermitted(_) => "not_permitted",
+        SyncError::SignInNeeded(_) => "sign_in_needed",
     };
     match err {
         SyncError::Store(e) => e.into(),

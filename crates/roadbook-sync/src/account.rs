@@ -207,12 +207,25 @@ impl Account {
         let remembered = match (&probe, &tokens.refresh) {
             (Ok(()), Some(refresh)) => {
                 let _lock = lock(dir).await?;
+                // A sign-in with another provider or app registration is replaced: its token
+                // leaves the keychain rather than linger there unused.
+                let replaced = read_profile(dir)
+                    .ok()
+                    .flatten()
+                    .map(|p| p.keychain_account())
+                    .filter(|old| *old != profile.keychain_account());
                 let (vault, account, refresh) =
                     (vault.clone(), profile.keychain_account(), refresh.clone());
-                tokio::task::spawn_blocking(move || vault.save(&account, &refresh))
-                    .await
-                    .map_err(|e| SignInError::Keychain(e.to_string()))?
-                    .map_err(SignInError::Keychain)?;
+                tokio::task::spawn_blocking(move || {
+                    vault.save(&account, &refresh)?;
+                    if let Some(old) = replaced {
+                        vault.delete(&old)?;
+                    }
+                    Ok::<_, String>(())
+                })
+                .await
+                .map_err(|e| SignInError::Keychain(e.to_string()))?
+                .map_err(SignInError::Keychain)?;
                 write_profile(dir, &profile)?;
                 true
             }

@@ -164,6 +164,7 @@ fn phase_of(err: &SyncError) -> SyncPhase {
     match err {
         SyncError::UpgradeRequired(_) => SyncPhase::UpgradeRequired,
         SyncError::NotPermitted(_) => SyncPhase::NotPermitted,
+        SyncError::SignInNeeded(_) => SyncPhase::SignInNeeded,
         err if err.retryable() => SyncPhase::Offline,
         _ => SyncPhase::Failed,
     }
@@ -231,7 +232,9 @@ async fn run<T, R, F>(
                 // A refusal will not change by itself soon: try again on the timer, or when
                 // the person asks. A network failure backs off from a second up.
                 let wait = match phase {
-                    SyncPhase::UpgradeRequired | SyncPhase::NotPermitted => timing.every,
+                    SyncPhase::UpgradeRequired
+                    | SyncPhase::NotPermitted
+                    | SyncPhase::SignInNeeded => timing.every,
                     _ => timing.backoff(failures),
                 };
                 let mut now = status(phase);

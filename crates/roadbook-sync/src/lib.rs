@@ -66,6 +66,9 @@ pub enum SyncError {
     UpgradeRequired(String),
     #[error("{0}")]
     NotPermitted(String),
+    /// The server took no token: the sign-in ended (or there is none).
+    #[error("{0}")]
+    SignInNeeded(String),
     #[error("the server said {0}; nothing was lost: what waits to sync is still here")]
     Protocol(String),
 }
@@ -80,9 +83,8 @@ impl SyncError {
 fn refused(err: TransportError) -> SyncError {
     match err.code() {
         Some(codes::UPGRADE_REQUIRED) => SyncError::UpgradeRequired(err.to_string()),
-        Some(codes::FORBIDDEN) | Some(codes::UNAUTHORIZED) => {
-            SyncError::NotPermitted(err.to_string())
-        }
+        Some(codes::FORBIDDEN) => SyncError::NotPermitted(err.to_string()),
+        Some(codes::UNAUTHORIZED) => SyncError::SignInNeeded(err.to_string()),
         _ => SyncError::Transport(err),
     }
 }
