@@ -253,3 +253,33 @@ fn a_token_refused_mid_sync_is_renewed_once_and_never_loops() {
         1
     );
 }
+
+#[test]
+fn signing_in_with_another_provider_replaces_the_old_sign_in_and_its_secret() {
+    let (first, second) = (FlawedProvider::start(), FlawedProvider::start());
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Arc::new(MemoryVault::default());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for provider in [&first, &second] {
+        runtime
+            .block_on(Account::sign_in(
+                dir.path(),
+                &settings(provider),
+                None,
+                vault.clone(),
+                curl,
+                Duration::from_secs(5),
+            ))
+            .unwrap();
+    }
+    let entries = vault.entries.lock().unwrap().clone();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries.keys().next().unwrap().contains(&second.url));
+    let kept = roadbook_sync::account::read_profile(dir.path())
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.settings.issuer, second.url);
+}
