@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-sync/ts,roadbook-report/ts,roadbook-desktop/ts
 
-.PHONY: setup run ui lint deps bindings test deb bench bench-documents bench-desktop bench-sync
+.PHONY: setup run ui lint deps bindings test deb bench bench-documents bench-desktop bench-sync server
 
 setup:
 	@scripts/setup.sh
@@ -60,6 +60,12 @@ test: lint bindings
 	$(CARGO) test --locked -p roadbook-report --bench documents
 	$(CARGO) test --locked -p roadbook-sync-tests --bench sync
 	$(CARGO) test --workspace --locked
+
+# Team sync on one machine: a throwaway PostgreSQL, the development identity provider and
+# roadbook-server on 127.0.0.1; prints what to run; Ctrl+C stops all three.
+server: setup
+	$(CARGO) build --locked -p roadbook-server -p roadbook-cli
+	@scripts/server.sh
 
 # The Debian package (offline; AppImage would download a tool at build time).
 deb: ui

@@ -15,6 +15,7 @@ mod bad_input;
 mod cli;
 mod entitlements;
 mod processes;
+mod quickstart;
 mod signin;
 mod signin_checks;
 mod simulation;

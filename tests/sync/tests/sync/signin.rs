@@ -17,7 +17,7 @@ const PRIYA: Person = Person {
 };
 
 /// A person at their desktop: a home, a keychain (or none), a database, a browser script.
-struct Desk {
+pub(crate) struct Desk {
     keychain: Option<Keychain>,
     /// The home when there is no keychain.
     bare: Option<tempfile::TempDir>,
@@ -25,7 +25,8 @@ struct Desk {
 }
 
 impl Desk {
-    fn new(provider: &IdentityProvider, with_keychain: bool) -> Desk {
+    /// With `provider`'s settings in the environment; without, sign-in asks the server.
+    pub(crate) fn new(provider: Option<&IdentityProvider>, with_keychain: bool) -> Desk {
         let (keychain, bare) = if with_keychain {
             (Some(Keychain::start()), None)
         } else {
@@ -40,7 +41,9 @@ impl Desk {
                 session_env(home, None, &nowhere)
             }
         };
-        env.extend(provider.client_env());
+        if let Some(provider) = provider {
+            env.extend(provider.client_env());
+        }
         env.push((
             "BROWSER".into(),
             IdentityProvider::browser().display().to_string(),
@@ -63,7 +66,7 @@ impl Desk {
         self.home().join(".config/roadbook")
     }
 
-    fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    pub(crate) fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         Command::new(binary("roadbook"))
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -76,7 +79,7 @@ impl Desk {
             .unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run_with(args, &[]);
         assert!(
             out.status.success(),
@@ -123,7 +126,7 @@ fn a_lead_signs_in_in_the_browser_syncs_after_a_restart_and_signs_out() {
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("server.log");
     let server = ServerProcess::start_logging(provider.server_env(&database()), Some(&log));
-    let desk = Desk::new(&provider, true);
+    let desk = Desk::new(Some(&provider), true);
     let keychain = desk.keychain.as_ref().unwrap();
 
     desk.ok(&["init", "--sample"]);
@@ -212,7 +215,7 @@ fn a_lead_signs_in_in_the_browser_syncs_after_a_restart_and_signs_out() {
 fn processes_refreshing_at_once_with_rotation_keep_the_sign_in() {
     let provider = IdentityProvider::start(&[PRIYA], 300);
     let server = ServerProcess::start(provider.server_env(&database()));
-    let desk = Desk::new(&provider, true);
+    let desk = Desk::new(Some(&provider), true);
     desk.ok(&["init", "--sample"]);
     desk.ok(&["login", "--server", &server.url, "--timeout", "60"]);
     desk.ok(&["publish"]);
@@ -247,7 +250,7 @@ fn processes_refreshing_at_once_with_rotation_keep_the_sign_in() {
 #[test]
 fn without_a_keychain_sign_in_lasts_the_session_and_nothing_is_written() {
     let provider = IdentityProvider::start(&[PRIYA], 300);
-    let desk = Desk::new(&provider, false);
+    let desk = Desk::new(Some(&provider), false);
     let login = desk.ok(&["login", "--timeout", "60"]);
     assert!(login.contains("Signed in as Priya Raman"), "{login}");
     assert!(login.contains("Not remembered"), "{login}");
@@ -259,7 +262,7 @@ fn without_a_keychain_sign_in_lasts_the_session_and_nothing_is_written() {
 #[test]
 fn a_refused_or_abandoned_sign_in_says_why_and_keeps_nothing() {
     let provider = IdentityProvider::start(&[PRIYA], 300);
-    let desk = Desk::new(&provider, true);
+    let desk = Desk::new(Some(&provider), true);
     let keychain = desk.keychain.as_ref().unwrap();
 
     let denied = desk.fails_with(
