@@ -189,9 +189,7 @@ impl Account {
     ) -> Result<(Account, SignedIn), SignInError> {
         let probe = {
             let vault = vault.clone();
-            tokio::task::spawn_blocking(move || vault.probe())
-                .await
-                .map_err(|e| SignInError::Keychain(e.to_string()))?
+            blocking(move || Ok(vault.probe())).await?
         };
         let (identity, tokens) = signin::sign_in(settings, browser, timeout).await?;
         let profile = Profile {
@@ -216,16 +214,14 @@ impl Account {
                     .filter(|old| *old != profile.keychain_account());
                 let (vault, account, refresh) =
                     (vault.clone(), profile.keychain_account(), refresh.clone());
-                tokio::task::spawn_blocking(move || {
+                blocking(move || {
                     vault.save(&account, &refresh)?;
-                    if let Some(old) = replaced {
-                        vault.delete(&old)?;
+                    match replaced {
+                        Some(old) => vault.delete(&old),
+                        None => Ok(()),
                     }
-                    Ok::<_, String>(())
                 })
-                .await
-                .map_err(|e| SignInError::Keychain(e.to_string()))?
-                .map_err(SignInError::Keychain)?;
+                .await?;
                 write_profile(dir, &profile)?;
                 true
             }
@@ -293,20 +289,21 @@ impl Account {
         self.refresh(&mut held).await
     }
 
+    /// The refresh token as it stands now: the keychain's (another process may have rotated
+    /// it), or this process's when the sign-in is not remembered. Called under the lock.
+    async fn refresh_token(&self, held: &Held) -> Result<Option<Secret>, SignInError> {
+        if !self.remembered {
+            return Ok(held.refresh.clone());
+        }
+        let (vault, account) = (self.vault.clone(), self.profile.keychain_account());
+        blocking(move || vault.load(&account)).await
+    }
+
     /// Refreshes under the machine-wide lock, with the newest refresh token, and saves the next
     /// one before the lock goes.
     async fn refresh(&self, held: &mut Held) -> Result<Token, SignInError> {
         let _lock = lock(&self.dir).await?;
-        let refresh = if self.remembered {
-            let (vault, account) = (self.vault.clone(), self.profile.keychain_account());
-            tokio::task::spawn_blocking(move || vault.load(&account))
-                .await
-                .map_err(|e| SignInError::Keychain(e.to_string()))?
-                .map_err(SignInError::Keychain)?
-        } else {
-            held.refresh.clone()
-        };
-        let refresh = refresh.ok_or_else(|| {
+        let refresh = self.refresh_token(held).await?.ok_or_else(|| {
             SignInError::Expired("this machine no longer holds it (signed out elsewhere)".into())
         })?;
         let tokens = signin::refresh(&self.settings, &refresh).await?;
@@ -319,10 +316,7 @@ impl Account {
                     self.profile.keychain_account(),
                     next.clone(),
                 );
-                tokio::task::spawn_blocking(move || vault.save(&account, &next))
-                    .await
-                    .map_err(|e| SignInError::Keychain(e.to_string()))?
-                    .map_err(SignInError::Keychain)?;
+                blocking(move || vault.save(&account, &next)).await?;
             } else {
                 held.refresh = Some(next.clone());
             }
@@ -337,15 +331,9 @@ impl Account {
     /// provider cannot be reached.
     pub async fn sign_out(&self) -> Result<Revocation, SignInError> {
         let _lock = lock(&self.dir).await?;
-        let account = self.profile.keychain_account();
-        let refresh = if self.remembered {
-            let (vault, account) = (self.vault.clone(), account.clone());
-            tokio::task::spawn_blocking(move || vault.load(&account))
-                .await
-                .map_err(|e| SignInError::Keychain(e.to_string()))?
-                .map_err(SignInError::Keychain)?
-        } else {
-            self.held.lock().await.refresh.clone()
+        let refresh = {
+            let held = self.held.lock().await;
+            self.refresh_token(&held).await?
         };
         let revoked = match &refresh {
             Some(refresh) => match signin::revoke(&self.settings, refresh).await {
@@ -356,11 +344,8 @@ impl Account {
             None => Revocation::Failed("this machine held no refresh token".into()),
         };
         if self.remembered {
-            let vault = self.vault.clone();
-            tokio::task::spawn_blocking(move || vault.delete(&account))
-                .await
-                .map_err(|e| SignInError::Keychain(e.to_string()))?
-                .map_err(SignInError::Keychain)?;
+            let (vault, account) = (self.vault.clone(), self.profile.keychain_account());
+            blocking(move || vault.delete(&account)).await?;
             remove_profile(&self.dir)?;
         }
         Ok(revoked)
@@ -396,12 +381,22 @@ fn signed_out(err: SignInError) -> TransportError {
     }
 }
 
+/// Runs a blocking call (keyring, a file lock) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, SignInError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SignInError::Keychain(e.to_string()))?
+        .map_err(SignInError::Keychain)
+}
+
 /// Takes the machine-wide sign-in lock (waiting for another process's refresh to finish).
 async fn lock(dir: &Path) -> Result<std::fs::File, SignInError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| SignInError::Keychain(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join(LOCK_FILE);
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -410,11 +405,9 @@ async fn lock(dir: &Path) -> Result<std::fs::File, SignInError> {
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         file.lock()
             .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
-        Ok::<_, String>(file)
+        Ok(file)
     })
     .await
-    .map_err(|e| SignInError::Keychain(e.to_string()))?
-    .map_err(SignInError::Keychain)
 }
 
 /// The profile kept in `dir`, if any.
