@@ -194,7 +194,7 @@ pub async fn access_review(
         .into_iter()
         .map(|e| (e.email.clone(), e))
         .collect();
-    let grants = directory.grants().await.map_err(failed)?;
+    let grants = directory.grants(None).await.map_err(failed)?;
     let people = directory.people().await.map_err(failed)?;
 
     // Everyone who could hold a role: people seen (with the groups their last token had), and

@@ -92,7 +92,8 @@ pub trait Directory: Send + Sync + std::fmt::Debug + 'static {
     async fn scoped(&self) -> StorageResult<BTreeMap<Id, String>>;
     /// `email`'s org unit in the roster.
     async fn member_of(&self, email: &str) -> StorageResult<Option<String>>;
-    async fn grants(&self) -> StorageResult<Vec<Grant>>;
+    /// The grants to `email` (lower case), or every grant.
+    async fn grants(&self, email: Option<&str>) -> StorageResult<Vec<Grant>>;
     async fn roster(&self) -> StorageResult<Vec<RosterEntry>>;
     async fn people(&self) -> StorageResult<Vec<Seen>>;
     /// Records that a person used the server now.
@@ -212,8 +213,14 @@ impl Directory for MemoryDirectory {
             .map(|r| r.org_unit.clone()))
     }
 
-    async fn grants(&self) -> StorageResult<Vec<Grant>> {
-        Ok(self.state().grants.values().cloned().collect())
+    async fn grants(&self, email: Option<&str>) -> StorageResult<Vec<Grant>> {
+        Ok(self
+            .state()
+            .grants
+            .values()
+            .filter(|g| email.is_none_or(|e| g.email == e))
+            .cloned()
+            .collect())
     }
 
     async fn roster(&self) -> StorageResult<Vec<RosterEntry>> {
@@ -446,8 +453,8 @@ impl Directory for PgDirectory {
         row.as_ref().map(|r| get(r, "org_unit")).transpose()
     }
 
-    async fn grants(&self) -> StorageResult<Vec<Grant>> {
-        let rows = self.query("SELECT program_id, email, role, granted_by, granted_at FROM grants ORDER BY program_id, email", &[]).await?;
+    async fn grants(&self, email: Option<&str>) -> StorageResult<Vec<Grant>> {
+        let rows = self.query("SELECT program_id, email, role, granted_by, granted_at FROM grants WHERE $1::text IS NULL OR email = $1 ORDER BY program_id, email", &[&email]).await?;
         rows.iter()
             .map(|r| {
                 let role: String = get(r, "role")?;

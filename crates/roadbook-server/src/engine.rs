@@ -298,10 +298,9 @@ impl Engine {
         let grants: BTreeMap<Id, Role> = match &email {
             Some(email) => self
                 .directory
-                .grants()
+                .grants(Some(email))
                 .await?
                 .into_iter()
-                .filter(|g| &g.email == email)
                 .map(|g| (g.program, g.role))
                 .collect(),
             None => BTreeMap::new(),
