@@ -100,21 +100,7 @@ impl FlawedProvider {
             url.clone(),
         );
         let (token_flaw, token_keys, token_issuer) = (flaw.clone(), keys.clone(), url.clone());
-        let app = axum::Router::new()
-            .route(
-                "/.well-known/openid-configuration",
-                axum::routing::get(move || {
-                    let doc = discovery.clone();
-                    async move { axum::Json(doc) }
-                }),
-            )
-            .route(
-                "/jwks",
-                axum::routing::get(move || {
-                    let set: Vec<Value> = jwks_keys.lock().unwrap().iter().map(Key::jwk).collect();
-                    async move { axum::Json(json!({ "keys": set })) }
-                }),
-            )
+        let app = crate::discovery_routes(discovery, jwks_keys, Arc::default())
             .route(
                 "/authorize",
                 axum::routing::get(

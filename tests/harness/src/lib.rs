@@ -354,6 +354,30 @@ pub fn serve(listener: TcpListener, app: axum::Router) -> std::sync::mpsc::Sende
     stop
 }
 
+/// An issuer's discovery document and its keys (`/jwks`, counting each fetch in `fetches`).
+pub(crate) fn discovery_routes(
+    discovery: Value,
+    keys: Arc<Mutex<Vec<Key>>>,
+    fetches: Arc<std::sync::atomic::AtomicUsize>,
+) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let doc = discovery.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(move || {
+                fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let set: Vec<Value> = keys.lock().unwrap().iter().map(Key::jwk).collect();
+                async move { axum::Json(json!({ "keys": set })) }
+            }),
+        )
+}
+
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -374,24 +398,7 @@ impl Issuer {
             "authorization_endpoint": format!("{url}/authorize"),
             "token_endpoint": format!("{url}/token"),
         });
-        let (served_keys, served_fetches) = (keys.clone(), fetches.clone());
-        let app = axum::Router::new()
-            .route(
-                "/.well-known/openid-configuration",
-                axum::routing::get(move || {
-                    let doc = discovery.clone();
-                    async move { axum::Json(doc) }
-                }),
-            )
-            .route(
-                "/jwks",
-                axum::routing::get(move || {
-                    served_fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let set: Vec<Value> =
-                        served_keys.lock().unwrap().iter().map(Key::jwk).collect();
-                    async move { axum::Json(json!({ "keys": set })) }
-                }),
-            );
+        let app = discovery_routes(discovery, keys.clone(), fetches.clone());
         let stop = serve(listener, app);
         Issuer {
             url,
