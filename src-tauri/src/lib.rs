@@ -50,21 +50,13 @@ impl AppState {
         self.account.lock().ok().and_then(|a| a.clone())
     }
 
-    /// What the syncs send: `ROADBOOK_TOKEN` when set, else the sign-in.
+    /// What the syncs send: `ROADBOOK_TOKEN` when set, else the window's sign-in.
     pub fn credentials(&self) -> Result<Arc<dyn Credentials>, CoreError> {
-        if let Some(token) = self.session.token() {
-            return Ok(Arc::new(token));
-        }
-        match self.account() {
-            Some(account) => Ok(account),
-            None => Err(CoreError::NoToken),
-        }
+        self.session.credentials_with(self.account())
     }
 
     pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
-        let transport = HttpTransport::with_credentials(server, self.credentials()?)
-            .map_err(CoreError::Server)?;
-        Ok(Client::new(transport))
+        roadbook_core::client(server, self.credentials()?)
     }
 
     /// Refuses a change to a program the person may only view.
@@ -75,10 +67,7 @@ impl AppState {
             .ok()
             .and_then(|roles| roles.get(&program).cloned());
         if role.as_deref() == Some("viewer") {
-            return Err(CommandError::new(
-                "read_only",
-                "You can read this program but not change it: your role on it is viewer. Ask its program lead for the editor role.",
-            ));
+            return Err(CommandError::new("read_only", signin::READ_ONLY));
         }
         Ok(())
     }

@@ -13,6 +13,9 @@ use tauri::{AppHandle, Manager};
 
 use crate::{AppState, CommandError, CommandResult};
 
+/// Why a viewer's screens are read-only, and what to do.
+pub const READ_ONLY: &str = "You can read this program but not change it: your role on it is viewer. Ask its program lead for the editor role.";
+
 /// Who is signed in, for the window.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Serialize)]
@@ -188,9 +191,7 @@ pub async fn program_access(app: AppHandle, program: Id) -> CommandResult<Progra
     let role = known(&state);
     let read_only = role.as_deref() == Some("viewer");
     Ok(ProgramAccess {
-        reason: read_only.then(|| {
-            "You can read this program but not change it: your role on it is viewer. Ask its program lead for the editor role.".to_owned()
-        }),
+        reason: read_only.then(|| READ_ONLY.to_owned()),
         role,
         read_only,
     })

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result, anyhow};
 use roadbook_sync::account::Revocation;
 use roadbook_sync::signin::{DEFAULT_TIMEOUT, open_in_browser};
-use roadbook_sync::{Account, Client, HttpTransport, Keychain, Transport};
+use roadbook_sync::{Account, Keychain, Transport};
 use serde_json::json;
 
 use crate::commands::Ctx;
@@ -105,9 +105,7 @@ impl<W: Write> Ctx<W> {
         let mut programs = Vec::new();
         let mut unreachable = Vec::new();
         for server in &servers {
-            let client = Client::new(
-                HttpTransport::with_credentials(server, account.clone()).map_err(|e| anyhow!(e))?,
-            );
+            let client = roadbook_core::client(server, account.clone())?;
             match runtime.block_on(client.transport().programs()) {
                 Ok(list) => programs.extend(list.into_iter().map(|p| (server.clone(), p))),
                 Err(e) => unreachable.push(format!("{server}: {e}")),

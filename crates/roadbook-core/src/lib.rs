@@ -172,20 +172,27 @@ impl Session {
 
     /// What the sync sends: `ROADBOOK_TOKEN` when set, else the kept sign-in.
     pub fn credentials(&self) -> Result<Arc<dyn Credentials>, CoreError> {
+        self.credentials_with(self.account()?.map(Arc::new))
+    }
+
+    /// What the sync sends: `ROADBOOK_TOKEN` when set, else `account` (a front end that keeps
+    /// its sign-in open, as the app does for all its syncs).
+    pub fn credentials_with(
+        &self,
+        account: Option<Arc<Account>>,
+    ) -> Result<Arc<dyn Credentials>, CoreError> {
         if let Some(token) = self.token() {
             return Ok(Arc::new(token));
         }
-        match self.account()? {
-            Some(account) => Ok(Arc::new(account)),
+        match account {
+            Some(account) => Ok(account),
             None => Err(CoreError::NoToken),
         }
     }
 
     /// The sync client for `server`, with this person's credentials.
     pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
-        let transport = HttpTransport::with_credentials(server, self.credentials()?)
-            .map_err(CoreError::Server)?;
-        Ok(Client::new(transport))
+        client(server, self.credentials()?)
     }
 
     /// The identity provider's settings: the settings file's `[sign-in]`, the environment over
@@ -212,6 +219,16 @@ impl Session {
             }
         }
     }
+}
+
+/// The sync client for `server` with `credentials`.
+pub fn client(
+    server: &str,
+    credentials: Arc<dyn Credentials>,
+) -> Result<Client<HttpTransport>, CoreError> {
+    let transport =
+        HttpTransport::with_credentials(server, credentials).map_err(CoreError::Server)?;
+    Ok(Client::new(transport))
 }
 
 /// `~/.config/roadbook` on Linux (the platform's config dir elsewhere).
