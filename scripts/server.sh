@@ -34,7 +34,7 @@ stop() {
   for pid in $server_pid $idp_pid; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
-  exec 3>&- 2>/dev/null || true
+  exec 3>&-
   "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$work"
   echo "Stopped the server, the identity provider and the database, and deleted their data."

@@ -239,12 +239,10 @@ async fn admin(
                 .unwrap_or_else(|| (chrono::Utc::now() - chrono::Duration::days(90)).date_naive())
                 .format("%Y-%m-%d")
                 .to_string();
-            let roles = config.roles_file.as_deref().map_or_else(
-                || Ok(config.roles.clone()),
-                roadbook_server::config::read_roles_file,
-            )?;
+            // `config.roles` is the roles file's mapping already when one is set (read at load).
             let lines =
-                roadbook_server::admin::access_review(&storage, &directory, &roles, &since).await?;
+                roadbook_server::admin::access_review(&storage, &directory, &config.roles, &since)
+                    .await?;
             let extension = out
                 .extension()
                 .map(|e| e.to_string_lossy().to_lowercase())
