@@ -137,7 +137,8 @@ export function answer(choice: 'mine' | 'theirs' | { merged: unknown }): { keep:
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
-function article(noun: string): string {
+/** "a" or "an" before `noun` (a role, a kind of item). */
+export function article(noun: string): string {
 	return /^[aeiou]/.test(noun) ? 'an' : 'a';
 }
 
