@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-sync/ts,roadbook-report/ts,roadbook-desktop/ts
 
-.PHONY: setup run ui lint deps bindings test deb bench bench-documents bench-desktop bench-sync server
+.PHONY: setup run ui lint deps bindings deploy-check test deb bench bench-documents bench-desktop bench-sync server
 
 setup:
 	@scripts/setup.sh
@@ -49,9 +49,13 @@ bindings: ui
 		fi; \
 	fi
 
+# deploy/: manifests of every environment, the container build file, alerting rules, dashboard.
+deploy-check: setup
+	@deploy/check.sh
+
 # UI unit tests and the benches (once each) first; the Rust suite, with the end-to-end test of
 # the desktop app in its real webview, comes last so its summary line ends the output.
-test: lint bindings
+test: lint bindings deploy-check
 	$(NPM) --prefix ui test
 	$(CARGO) build --locked -p roadbook-desktop -p roadbook-cli -p roadbook-server
 	$(CARGO) test --locked -p roadbook-e2e --bench long_list

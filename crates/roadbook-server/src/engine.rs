@@ -128,6 +128,7 @@ pub struct Engine {
     directory: Arc<dyn Directory>,
     /// When each subject's use was last recorded (at most once a minute each).
     seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -191,6 +192,7 @@ impl Engine {
             wait: Duration::from_secs(roadbook_protocol::EVENTS_WAIT_SECONDS),
             directory: Arc::new(MemoryDirectory::default()),
             seen: std::sync::Mutex::new(std::collections::HashMap::new()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         }
     }
 
@@ -272,6 +274,25 @@ impl Engine {
     pub fn with_wait(mut self, wait: Duration) -> Engine {
         self.wait = wait;
         self
+    }
+
+    /// The audit trail, for admins only (a break-glass caller is an admin for the request,
+    /// and that use is in the trail already).
+    pub async fn audit(
+        &self,
+        caller: &Caller,
+        filter: &crate::audit::AuditFilter,
+    ) -> EngineResult<Vec<crate::audit::AuditLine>> {
+        if caller.role != Some(Role::Admin) {
+            return Err(EngineError::Forbidden(
+                "reading the audit trail needs the admin role: ask the server's operators".into(),
+            ));
+        }
+        Ok(self.storage.audit(filter).await?)
+    }
+
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -450,6 +471,19 @@ impl Engine {
         self.storage
             .register_client(program, client, next_seq.saturating_sub(1))
             .await?;
+        // Joining hands over the whole program: who took a copy is in the trail.
+        self.directory
+            .note(
+                AuditEvent {
+                    at: self.now(),
+                    subject: caller.author.subject.clone(),
+                    program: Some(program),
+                    action: "join".into(),
+                    detail: json!({ "client": client }),
+                },
+                false,
+            )
+            .await?;
         let (items, cursor) = self.storage.snapshot(program).await?;
         let conflicts = self.storage.open_conflicts(program).await?;
         Ok(Snapshot {
@@ -498,6 +532,7 @@ impl Engine {
         }
         let more = changes.len() > limit;
         changes.truncate(limit);
+        self.metrics.pull(changes.len());
         let cursor = changes.last().map_or(after, |c| c.version);
         Ok(Pull {
             changes,
@@ -744,10 +779,13 @@ impl Engine {
         let mut answers = Vec::with_capacity(jobs.len());
         let mut senders = Vec::with_capacity(jobs.len());
         let mut wrote = false;
+        // The outcome of each mutation decided now (not replays), counted once committed.
+        let mut outcomes = Vec::new();
         let mut jobs = jobs.into_iter();
         while let Some(job) = jobs.next() {
+            self.metrics.push(job.request.mutations.len());
             let result = self
-                .apply_push(&mut *tx, &job.caller, program, &job.request)
+                .apply_push(&mut *tx, &job.caller, program, &job.request, &mut outcomes)
                 .await;
             senders.push(job.answer);
             match result {
@@ -773,6 +811,9 @@ impl Engine {
                 }
             }
         }
+        for outcome in outcomes {
+            self.metrics.mutation(outcome);
+        }
         for (sender, answer) in senders.into_iter().zip(answers) {
             let _ = sender.send(answer);
         }
@@ -786,6 +827,7 @@ impl Engine {
         caller: &Caller,
         program: Id,
         request: &PushRequest,
+        outcomes: &mut Vec<&'static str>,
     ) -> EngineResult<(PushResponse, bool)> {
         let client = request.client_id;
         // The whole push's numbers first: a push refused as a whole writes nothing.
@@ -844,6 +886,7 @@ impl Engine {
                             ("rejected", json!({"code": code, "reason": reason}))
                         }
                     };
+                    outcomes.push(action);
                     tx.audit(AuditEvent {
                         at,
                         subject: caller.author.subject.clone(),

@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use roadbook_model::Id;
 use roadbook_protocol::{
@@ -17,7 +17,9 @@ use roadbook_protocol::{
     PROTOCOL_VERSION, PublishRequest, PushRequest, Role, codes, routes,
 };
 use serde::de::DeserializeOwned;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
 use crate::auth::Verifier;
 use crate::engine::{Caller, Engine, EngineError};
@@ -28,6 +30,8 @@ pub struct AppState {
     pub sign_in: Option<roadbook_protocol::SignInSettings>,
     /// Subjects allowed the break-glass path.
     pub break_glass: Vec<String>,
+    /// Set on SIGTERM: `/readyz` says no while in-flight work finishes.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -149,6 +153,7 @@ where
         };
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             tracing::info!(reason = "missing", "token refused");
+            app.engine.metrics().token_refused("missing");
             return Err(unauthorized("no access token"));
         };
         let token = value
@@ -160,11 +165,17 @@ where
             })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
+            .ok_or_else(|| {
+                app.engine.metrics().token_refused("malformed");
+                unauthorized("the Authorization header is not a bearer token")
+            })?;
         let mut caller = app.verifier.verify(token).await.map_err(|refused| {
             tracing::info!(reason = refused.reason(), detail = %refused, "token refused");
+            app.engine.metrics().token_refused(refused.reason());
             unauthorized("the access token was refused")
         })?;
+        // The request's log line names who asked (the subject, never the token).
+        tracing::Span::current().record("subject", caller.author.subject.as_str());
         if let Some(value) = parts.headers.get(BREAK_GLASS_HEADER) {
             break_glass(&app, &mut caller, value, parts).await?;
         }
@@ -304,8 +315,12 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
         .layer(middleware::from_fn(protocol));
     Router::new()
         .route(routes::HEALTH, get(|| async { "ok" }))
+        .route(routes::METRICS, get(metrics))
         .route(routes::READY, get(ready))
         .route(routes::SIGN_IN, get(sign_in))
+        // The trail is read-only: every other method is refused, as is any path under it.
+        .route(routes::AUDIT, get(audit).fallback(audit_is_read_only))
+        .route("/audit/{*rest}", any(audit_is_read_only))
         .merge(v1)
         .fallback(|| async {
             ApiError::new(
@@ -320,10 +335,23 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(roadbook_protocol::EVENTS_WAIT_SECONDS + 35),
         ))
+        // Outermost, in this order: an id for each request (the caller's own when it sends a
+        // usable one), sent back on the answer, and the request's log line and metrics.
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
 async fn ready(State(app): State<Shared>) -> Response {
+    if app.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UNAVAILABLE,
+            "this server process is stopping: its requests go to the others",
+        )
+        .into_response();
+    }
     let database = app.engine.storage().ping().await.is_ok();
     let keys = app.verifier.ready().await;
     if database && keys {
@@ -417,6 +445,7 @@ async fn events(
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let q = query(raw)?;
+    let _waiting = app.engine.metrics().live_connection();
     Ok(Json(
         app.engine
             .events(&caller, program, q.after, q.documents_after)
@@ -460,4 +489,177 @@ async fn share_document(
         StatusCode::OK
     };
     Ok((status, Json(serde_json::json!({ "stored": new }))).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    program: Option<String>,
+    subject: Option<String>,
+    kind: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+    /// `json` (the default) or `csv`.
+    format: Option<String>,
+}
+
+/// `GET /audit`: the trail for admins, filtered, as JSON (`{events, more}`) or CSV.
+async fn audit(
+    State(app): State<Shared>,
+    caller: Caller,
+    raw: QueryResult<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let q = raw.map(|Query(q)| q).map_err(|e| {
+        ApiError::bad(format!(
+            "the query is not what this server expects ({}): program, subject, kind, since, until, after, limit, format",
+            e.body_text()
+        ))
+    })?;
+    let csv = match q.format.as_deref().map(str::to_lowercase).as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad(format!(
+                "'{other}' is not a format of the audit trail: use json or csv"
+            )));
+        }
+    };
+    let program = q
+        .program
+        .as_deref()
+        .map(|p| {
+            p.parse::<Id>()
+                .map_err(|_| ApiError::bad(format!("'{p}' is not a program id")))
+        })
+        .transpose()?;
+    let limit = q
+        .limit
+        .unwrap_or(crate::audit::MAX_EVENTS)
+        .clamp(1, crate::audit::MAX_EVENTS);
+    let filter = crate::audit::AuditFilter {
+        program,
+        subject: q.subject.filter(|s| !s.trim().is_empty()),
+        kind: q
+            .kind
+            .as_deref()
+            .map(crate::audit::AuditFilter::kind)
+            .transpose()
+            .map_err(ApiError::bad)?,
+        since: q
+            .since
+            .as_deref()
+            .map(crate::audit::moment)
+            .transpose()
+            .map_err(ApiError::bad)?,
+        until: q
+            .until
+            .as_deref()
+            .map(crate::audit::moment)
+            .transpose()
+            .map_err(ApiError::bad)?,
+        after: q.after,
+        // One more than asked, to say whether there are more.
+        limit: limit + 1,
+    };
+    let mut events = app.engine.audit(&caller, &filter).await?;
+    let more = events.len() > limit;
+    events.truncate(limit);
+    if csv {
+        let bytes = crate::audit::csv(&events)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::UNAVAILABLE, e))?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"roadbook-audit.csv\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    Ok(Json(serde_json::json!({ "events": events, "more": more })).into_response())
+}
+
+async fn audit_is_read_only() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::BAD_REQUEST,
+        "the audit trail is read-only: its events are never changed or deleted (read it with GET /audit)",
+    )
+}
+
+/// One log line and the metrics for every request: its id, method, route pattern (never the
+/// ids in the path), the caller's subject once the token is checked, status, latency and
+/// outcome. Never a header's value, a body or a query.
+async fn observe(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    // The id is the caller's when it is a plain token of a sane length, else one of ours.
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .unwrap_or("unusable")
+        .to_owned();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        subject = tracing::field::Empty,
+    );
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    app.engine
+        .metrics()
+        .request(&method, &route, status, seconds);
+    let outcome = match status {
+        100..=399 => "ok",
+        401 | 403 => "refused",
+        400..=499 => "invalid",
+        _ => "failed",
+    };
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, latency_ms = seconds * 1000.0, outcome, "answered");
+        } else {
+            tracing::info!(status, latency_ms = seconds * 1000.0, outcome, "answered");
+        }
+    });
+    response
+}
+
+/// `GET /metrics`: the Prometheus text format. No token: the cluster's scraper reads it on
+/// the pod's port, which the ingress does not route and the network policy keeps to the
+/// monitoring namespace; nothing in it names a person or a program.
+async fn metrics(State(app): State<Shared>) -> Response {
+    let metrics = app.engine.metrics();
+    if let Some(pool) = app.engine.storage().pool_use() {
+        metrics.pool_use(pool);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics.render(),
+    )
+        .into_response()
 }

@@ -5,12 +5,14 @@
 //! [`live`] wakes long polls when any server process commits a change.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod metrics;
 pub mod storage;
 
 use std::net::SocketAddr;
@@ -89,22 +91,33 @@ pub async fn serve(
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let app = http::router(
         Arc::new(AppState {
             engine,
             verifier,
             sign_in: config.sign_in.clone(),
             break_glass: config.break_glass.clone(),
+            draining: draining.clone(),
         }),
         config.body_limit,
     );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let drain = config.drain;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     _ = rx => {}
-                    _ = terminated() => {}
+                    _ = terminated() => {
+                        // Say "not ready" and keep answering while the load balancer takes
+                        // this process out of rotation; then stop taking connections and let
+                        // those in flight finish (axum's graceful shutdown).
+                        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+                        tracing::info!(drain_seconds = drain.as_secs(), "stopping: draining");
+                        tokio::time::sleep(drain).await;
+                        tracing::info!("stopping: finishing the requests in flight");
+                    }
                 }
             })
             .await

@@ -81,6 +81,31 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<chrono::NaiveDate>,
     },
+    /// The audit trail, oldest first: on the terminal, or as CSV with --out FILE.csv
+    Audit {
+        /// Only this program's events
+        #[arg(long, value_name = "PROGRAM_ID")]
+        program: Option<Id>,
+        /// Only this person's (the subject their sign-in carries, or an operator's name)
+        #[arg(long, value_name = "SUBJECT")]
+        subject: Option<String>,
+        /// Only events of this kind: publish, join, document_issued, applied, conflict,
+        /// rejected, create, update, delete, resolve, roster_import, grant, revoke, scope,
+        /// break_glass
+        #[arg(long, value_name = "KIND", value_parser = roadbook_server::audit::AuditFilter::kind)]
+        kind: Option<String>,
+        /// From this date or time on (2026-11-30, or 2026-11-30T09:00:00Z)
+        #[arg(long, value_name = "WHEN", value_parser = roadbook_server::audit::moment)]
+        since: Option<String>,
+        /// Before this date or time
+        #[arg(long, value_name = "WHEN", value_parser = roadbook_server::audit::moment)]
+        until: Option<String>,
+        /// Write CSV to FILE instead
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+    },
+    /// Bring the database's schema up to date and exit (the deployment's migration job)
+    Migrate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,13 +137,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(message) = logging() {
+        eprintln!("roadbook-server: {message}");
+        return ExitCode::from(2);
+    }
     let config = match roadbook_server::config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(message) => {
@@ -169,12 +191,50 @@ fn main() -> ExitCode {
     })
 }
 
+/// Logs on stderr: one JSON object a line where a collector reads them (not a terminal), lines
+/// for a person at a terminal; ROADBOOK_LOG_FORMAT=json or text decides instead. RUST_LOG
+/// filters (default: info).
+fn logging() -> Result<(), String> {
+    use std::io::IsTerminal;
+    let json = match std::env::var("ROADBOOK_LOG_FORMAT")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("") => !std::io::stderr().is_terminal(),
+        Some("json") => true,
+        Some("text") => false,
+        Some(other) => {
+            return Err(format!(
+                "ROADBOOK_LOG_FORMAT is '{other}': set it to json or text, or leave it unset"
+            ));
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
+    Ok(())
+}
+
 /// The operator's commands: on the database, never through the API.
 async fn admin(
     config: &roadbook_server::config::Config,
     command: Command,
 ) -> Result<String, String> {
     use roadbook_server::directory::{Directory, PgDirectory};
+    use roadbook_server::storage::Storage;
     use roadbook_server::storage::postgres::PgStorage;
     let storage = PgStorage::connect(&config.database_url, 2)
         .await
@@ -191,6 +251,67 @@ async fn admin(
     };
     match command {
         Command::Serve => Ok(String::new()),
+        Command::Migrate => Ok("the database's schema is up to date".into()),
+        Command::Audit {
+            program,
+            subject,
+            kind,
+            since,
+            until,
+            out,
+        } => {
+            use roadbook_server::audit::{AuditFilter, MAX_EVENTS};
+            let mut filter = AuditFilter {
+                program,
+                subject,
+                kind,
+                since,
+                until,
+                ..AuditFilter::default()
+            };
+            // Page through the whole trail the filter picks.
+            let mut lines = Vec::new();
+            loop {
+                let page = storage.audit(&filter).await.map_err(|e| e.to_string())?;
+                let full = page.len() == MAX_EVENTS;
+                filter.after = page.last().map_or(filter.after, |l| l.id);
+                lines.extend(page);
+                if !full {
+                    break;
+                }
+            }
+            match out {
+                Some(out) => {
+                    let bytes = roadbook_server::audit::csv(&lines)?;
+                    std::fs::write(&out, bytes)
+                        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                    Ok(format!(
+                        "{} audit events written to {}",
+                        lines.len(),
+                        out.display()
+                    ))
+                }
+                None if lines.is_empty() => Ok("no audit events match".into()),
+                None => Ok(lines
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{}  {}  {}{}{}  {}",
+                            l.at,
+                            l.subject,
+                            l.action,
+                            l.operation().map(|o| format!(" ({o})")).unwrap_or_default(),
+                            if l.break_glass { " BREAK-GLASS" } else { "" },
+                            l.program_name
+                                .clone()
+                                .or_else(|| l.program.map(|p| p.to_string()))
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")),
+            }
+        }
         Command::Roster(RosterCommand::Import { file, by }) => {
             let entries = roadbook_server::admin::read_roster(&file)?;
             let count = entries.len();

@@ -54,6 +54,7 @@ pub fn config(database_url: &str, issuer: &Issuer) -> Config {
         sign_in: None,
         roles_file: None,
         break_glass: Vec::new(),
+        drain: std::time::Duration::ZERO,
     }
 }
 

@@ -2,6 +2,7 @@
 //! conformance tests run against it and against PostgreSQL, so what the simulation shows of the
 //! engine holds for the server as deployed.
 
+use crate::audit::{AuditFilter, AuditLine};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -215,12 +216,24 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
-    async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>> {
+    /// The events this store wrote (the in-memory directory keeps its own apart).
+    async fn audit(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditLine>> {
         let audit = self.audit.lock().unwrap_or_else(|e| e.into_inner());
         Ok(audit
             .iter()
-            .filter(|a| program.is_none_or(|p| a.program == Some(p)))
-            .cloned()
+            .enumerate()
+            .map(|(n, a)| AuditLine {
+                id: n as u64 + 1,
+                at: a.at.clone(),
+                subject: a.subject.clone(),
+                program: a.program,
+                program_name: None,
+                action: a.action.clone(),
+                break_glass: false,
+                detail: a.detail.clone(),
+            })
+            .filter(|line| filter.matches(line))
+            .take(filter.limit)
             .collect())
     }
 }

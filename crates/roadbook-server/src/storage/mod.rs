@@ -5,6 +5,7 @@
 pub mod memory;
 pub mod postgres;
 
+use crate::audit::{AuditFilter, AuditLine};
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -149,6 +150,10 @@ pub type StorageResult<T> = Result<T, StorageError>;
 pub trait Storage: Send + Sync + 'static {
     /// Whether the database answers (`/readyz`).
     async fn ping(&self) -> StorageResult<()>;
+    /// The connection pool as it stands (none: no pool, as in memory).
+    fn pool_use(&self) -> Option<crate::metrics::PoolUse> {
+        None
+    }
     async fn programs(&self) -> StorageResult<Vec<ProgramRow>>;
     async fn program(&self, id: Id) -> StorageResult<Option<ProgramRow>>;
     /// Writes a new program with its items, log, publishing client and audit line.
@@ -186,8 +191,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Drops the log at and below `through` (the program's items stay): pulls from before it
     /// get the whole program.
     async fn compact(&self, program: Id, through: u64) -> StorageResult<()>;
-    /// Audit lines, newest last.
-    async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>>;
+    /// The audit events `filter` picks, oldest first.
+    async fn audit(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditLine>>;
     /// Adds a document to the program's shared archive with its audit line, once: a document
     /// already there stays as it is. Its position when it was new.
     async fn share_document(

@@ -7,6 +7,7 @@
 //! of "changes after my cursor" never skips one that commits later. Each commit notifies the
 //! `roadbook_changes` channel, which every server process listens on.
 
+use crate::audit::{AuditFilter, AuditLine};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "access",
         include_str!("../../migrations/0003_access.sql"),
+    ),
+    (
+        4,
+        "operations",
+        include_str!("../../migrations/0004_operations.sql"),
     ),
 ];
 
@@ -303,16 +309,20 @@ impl PgStorage {
         self.commit_delay = Some(most);
         self
     }
-
-    /// How many pooled connections exist and how many are idle (for operations).
-    pub fn pool_status(&self) -> (usize, usize) {
-        let status = self.pool.status();
-        (status.size, status.available)
-    }
 }
 
 #[async_trait]
 impl Storage for PgStorage {
+    fn pool_use(&self) -> Option<crate::metrics::PoolUse> {
+        let status = self.pool.status();
+        Some(crate::metrics::PoolUse {
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+            waiting: status.waiting,
+            max: status.max_size,
+        })
+    }
+
     async fn ping(&self) -> StorageResult<()> {
         self.client()
             .await?
@@ -615,23 +625,45 @@ impl Storage for PgStorage {
             .collect()
     }
 
-    async fn audit(&self, program: Option<Id>) -> StorageResult<Vec<AuditEvent>> {
+    async fn audit(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditLine>> {
+        let limit = i64::try_from(filter.limit.min(crate::audit::MAX_EVENTS)).unwrap_or(0);
         let rows = self
             .client()
             .await?
             .query(
-                "SELECT at, subject, program_id, action, detail FROM audit WHERE $1::uuid IS NULL OR program_id = $1 ORDER BY id",
-                &[&program.map(uuid)],
+                "SELECT a.id, a.at, a.subject, a.program_id, p.name AS program_name, a.action,
+                        a.break_glass, a.detail
+                   FROM audit a LEFT JOIN programs p ON p.id = a.program_id
+                  WHERE ($1::uuid IS NULL OR a.program_id = $1)
+                    AND ($2::text IS NULL OR a.subject = $2)
+                    AND ($3::text IS NULL OR a.action = $3 OR a.detail->>'op' = $3)
+                    AND ($4::text IS NULL OR a.at >= $4)
+                    AND ($5::text IS NULL OR a.at < $5)
+                    AND a.id > $6
+                  ORDER BY a.id
+                  LIMIT $7",
+                &[
+                    &filter.program.map(uuid),
+                    &filter.subject,
+                    &filter.kind,
+                    &filter.since,
+                    &filter.until,
+                    &signed(filter.after),
+                    &limit,
+                ],
             )
             .await
             .map_err(unavailable)?;
         rows.iter()
             .map(|r| {
-                Ok(AuditEvent {
+                Ok(AuditLine {
+                    id: version(get(r, "id")?),
                     at: get(r, "at")?,
                     subject: get(r, "subject")?,
                     program: get::<Option<Uuid>>(r, "program_id")?.map(id),
+                    program_name: get(r, "program_name")?,
                     action: get(r, "action")?,
+                    break_glass: get(r, "break_glass")?,
                     detail: get(r, "detail")?,
                 })
             })

@@ -463,7 +463,11 @@ async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
             .len(),
         1
     );
-    let audit = engine.storage().audit(Some(program)).await.unwrap();
+    let audit = engine
+        .storage()
+        .audit(&roadbook_server::audit::AuditFilter::program(program))
+        .await
+        .unwrap();
     assert!(
         audit
             .iter()
@@ -801,7 +805,7 @@ async fn a_refused_change_does_not_stop_the_next_ones(storage: Arc<dyn Storage>)
     // push wrote none.
     let audit: Vec<(String, String, Value)> = engine
         .storage()
-        .audit(Some(program))
+        .audit(&roadbook_server::audit::AuditFilter::program(program))
         .await
         .unwrap()
         .into_iter()

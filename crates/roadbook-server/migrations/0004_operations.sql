@@ -1,0 +1,18 @@
+-- Operations: the audit trail is append-only in the database itself, not only in the API, so
+-- neither a bug nor a hand-typed statement through the server's own role rewrites history.
+-- (An operator with the owner's rights can still drop the trigger; that is what the database's
+-- own logs and backups are for.)
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are never changed or deleted (% refused)', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_no_update_or_delete BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+
+-- Admins read the trail by person and by time.
+CREATE INDEX audit_by_subject ON audit (subject, id);
+CREATE INDEX audit_by_time ON audit (at);
