@@ -14,6 +14,7 @@ mod background;
 mod bad_input;
 mod cli;
 mod entitlements;
+mod operations;
 mod processes;
 mod quickstart;
 mod signin;
