@@ -520,7 +520,11 @@ impl Engine {
                 EngineError::NotFound(format!("there is no program {program} on this server"))
             })?;
         let (row, mut changes, conflicts) = (page.row, page.changes, page.conflicts);
-        if after < row.floor {
+        // Before the floor: the log no longer reaches back that far. Past the head: the
+        // client has seen changes this database no longer has (it was restored from a
+        // backup), and changes written from now on take those positions again; either way
+        // the whole program, so no replica skips what is written next.
+        if after < row.floor || after > row.head {
             let (items, cursor) = self.storage.snapshot(program).await?;
             return Ok(Pull {
                 changes: Vec::new(),

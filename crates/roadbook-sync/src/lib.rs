@@ -474,12 +474,18 @@ impl<T: Transport> Client<T> {
                 .await
             {
                 Ok(answer) => answer,
-                Err(err) if err.code() == Some(codes::CLIENT_RESET) && resets < 2 => {
-                    // The server saw these numbers with other changes: this database is a copy
-                    // or a restored backup. A fresh identity, and the same changes again.
+                Err(err)
+                    if matches!(err.code(), Some(codes::CLIENT_RESET | codes::SEQUENCE_GAP))
+                        && resets < 2 =>
+                {
+                    // Reset: the server saw these numbers with other changes (this database is
+                    // a copy or a restored backup). Gap: the server lacks numbers it once
+                    // acknowledged (the server's database was restored from a backup). Either
+                    // way a fresh identity, and the same changes again: the server knows each
+                    // change by its id too, so none applies twice.
                     resets += 1;
                     let id = replica.with(|s| s.reset_client())?;
-                    tracing::warn!(client = %id, "the server saw this client's numbers before: took a fresh client id");
+                    tracing::warn!(client = %id, code = err.code().unwrap_or_default(), "the server does not know this client's numbers: took a fresh client id");
                     continue;
                 }
                 Err(err) if err.code() == Some(codes::SEQUENCE_GAP) => {

@@ -525,20 +525,9 @@ impl ServerProcess {
 
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        let address = self.url.trim_start_matches("http://").to_owned();
         loop {
-            if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
-                use std::io::{Read, Write};
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let _ = write!(
-                    stream,
-                    "GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-                );
-                let mut answer = String::new();
-                let _ = stream.read_to_string(&mut answer);
-                if answer.starts_with("HTTP/1.1 200") {
-                    return;
-                }
+            if ready(&self.url) {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
@@ -574,6 +563,87 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Whether the server at `url` answers `/readyz` with 200 (what a readiness probe asks).
+pub fn ready(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+/// A loopback load balancer in front of several servers, as a Kubernetes Service behind an
+/// ingress is: each new connection goes to the next backend in turn among those whose
+/// `/readyz` said yes at the last check (every 100 ms).
+pub struct Balancer {
+    pub url: String,
+    /// Connections relayed to each backend, in the order given.
+    pub relayed: Arc<Vec<std::sync::atomic::AtomicUsize>>,
+}
+
+impl Balancer {
+    pub fn start(backends: &[&str]) -> Balancer {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let backends: Vec<String> = backends.iter().map(|b| (*b).to_owned()).collect();
+        let healthy: Arc<Vec<AtomicBool>> =
+            Arc::new(backends.iter().map(|b| AtomicBool::new(ready(b))).collect());
+        let relayed: Arc<Vec<AtomicUsize>> =
+            Arc::new(backends.iter().map(|_| AtomicUsize::new(0)).collect());
+        {
+            let (healthy, backends) = (healthy.clone(), backends.clone());
+            std::thread::spawn(move || {
+                loop {
+                    for (n, backend) in backends.iter().enumerate() {
+                        healthy[n].store(ready(backend), Ordering::SeqCst);
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let counts = relayed.clone();
+        std::thread::spawn(move || {
+            let mut next = 0usize;
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let picked = (0..backends.len())
+                    .map(|i| (next + i) % backends.len())
+                    .find(|&n| healthy[n].load(Ordering::SeqCst));
+                let Some(n) = picked else {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                };
+                next = n + 1;
+                let address = backends[n].trim_start_matches("http://");
+                let Ok(server) = std::net::TcpStream::connect(address) else {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                };
+                counts[n].fetch_add(1, Ordering::SeqCst);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Balancer { url, relayed }
     }
 }
 

@@ -665,3 +665,166 @@ fn audit_trail(
         "{err}"
     );
 }
+
+/// `deploy/backup.sh`, as the runbook has an operator run it.
+fn backup(args: &[&str]) -> String {
+    let out = Command::new(roadbook_harness::workspace().join("deploy/backup.sh"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "backup.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_backup_restores_into_a_wiped_database_and_the_team_syncs_on_without_loss() {
+    let issuer = Issuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = database();
+    let env = server_env(&database_url, &issuer);
+    let mut server = ServerProcess::start(env.clone());
+    let person = |name: &str, groups: &[&str]| Person {
+        db: dir.path().join(format!("{name}.db")),
+        token: token(&issuer, name, groups),
+    };
+    let lee = person("lee", &["rb-leads"]);
+    let sam = person("sam", &["rb-editors"]);
+    let program = lee.ok(&["init", "--sample"]).trim().to_owned();
+    lee.ok(&["publish", "--server", &server.url]);
+    sam.ok(&["join", "--server", &server.url, &program]);
+    let before_backup = sam
+        .ok(&["decision", "add", "--title", "Made before the backup"])
+        .trim()
+        .to_owned();
+    sam.ok(&["sync"]);
+    lee.ok(&["sync"]);
+    let audit_before: u64 = psql(&database_url, "SELECT count(*) FROM audit")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+
+    let file = dir.path().join("roadbook.dump");
+    let said = backup(&["backup", &database_url, file.to_str().unwrap()]);
+    assert!(
+        said.contains("backed up to") && said.contains("1 programs"),
+        "{said}"
+    );
+
+    // The database is lost: servers stopped, the database dropped and made again empty.
+    assert!(server.terminate().success());
+    let name = database_url.rsplit('/').next().unwrap();
+    let maintenance = database_url.replace(&format!("/{name}"), "/postgres");
+    psql(&maintenance, &format!("DROP DATABASE {name}")).unwrap();
+    psql(&maintenance, &format!("CREATE DATABASE {name}")).unwrap();
+    assert!(
+        psql(&database_url, "SELECT count(*) FROM programs").is_err(),
+        "wiped"
+    );
+
+    let said = backup(&["restore", &database_url, file.to_str().unwrap()]);
+    assert!(
+        said.contains("restored") && said.contains("schema 4"),
+        "{said}"
+    );
+    let server = ServerProcess::start(env);
+
+    // Everything acknowledged before the backup is there; the team syncs on both ways.
+    assert_eq!(lee.ok(&["export"]), sam.ok(&["export"]));
+    let exported = lee.ok(&["export"]);
+    assert!(exported.contains("Made before the backup"));
+    lee.ok(&["decision", "add", "--title", "Made after the restore"]);
+    lee.ok(&["sync"]);
+    sam.ok(&["decision", "set", &before_backup, "--status", "Blocked"]);
+    sam.ok(&["sync"]);
+    lee.ok(&["sync"]);
+    assert_eq!(lee.ok(&["export"]), sam.ok(&["export"]));
+    assert!(sam.ok(&["export"]).contains("Made after the restore"));
+    for person in [&lee, &sam] {
+        let status = person.json(&["sync", "status", "--json"]);
+        assert_eq!(
+            (
+                status["pending"].clone(),
+                status["conflicts"].clone(),
+                status["rejected"].clone()
+            ),
+            (json!(0), json!(0), json!(0))
+        );
+    }
+    // The audit trail came back whole, still append-only.
+    let audit_after: u64 = psql(&database_url, "SELECT count(*) FROM audit")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        audit_after > audit_before,
+        "{audit_after} after, {audit_before} before"
+    );
+    let err = psql(&database_url, "DELETE FROM audit").unwrap_err();
+    assert!(err.contains("never changed or deleted"), "{err}");
+    // A backup that is not one is refused before anything is touched.
+    let junk = dir.path().join("junk.dump");
+    std::fs::write(&junk, "not a dump").unwrap();
+    let out = Command::new(roadbook_harness::workspace().join("deploy/backup.sh"))
+        .args(["restore", &database_url, junk.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a backup pg_restore can read"));
+    assert_eq!(lee.ok(&["export"]), sam.ok(&["export"]), "untouched");
+    drop(server);
+}
+
+#[test]
+fn a_client_ahead_of_a_restored_server_takes_the_whole_program_and_a_fresh_client_id() {
+    let issuer = Issuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = database();
+    let env = server_env(&database_url, &issuer);
+    let mut server = ServerProcess::start(env.clone());
+    let person = |name: &str, groups: &[&str]| Person {
+        db: dir.path().join(format!("{name}.db")),
+        token: token(&issuer, name, groups),
+    };
+    let lee = person("lee", &["rb-leads"]);
+    let sam = person("sam", &["rb-editors"]);
+    let program = lee.ok(&["init", "--sample"]).trim().to_owned();
+    lee.ok(&["publish", "--server", &server.url]);
+    sam.ok(&["join", "--server", &server.url, &program]);
+    let file = dir.path().join("roadbook.dump");
+    backup(&["backup", &database_url, file.to_str().unwrap()]);
+    // Lee syncs after the backup: the server acknowledges numbers and positions the restore
+    // will forget.
+    lee.ok(&[
+        "decision",
+        "add",
+        "--title",
+        "Acknowledged after the backup",
+    ]);
+    lee.ok(&["sync"]);
+    assert!(server.terminate().success());
+    backup(&["restore", &database_url, file.to_str().unwrap()]);
+    let server = ServerProcess::start(env);
+
+    // Lee's next change is neither stuck behind a sequence gap nor skipped by a cursor past
+    // the server's head: Lee takes a fresh client id and the whole program, and Sam gets it.
+    lee.ok(&["decision", "add", "--title", "Made after the restore"]);
+    let synced = lee.ok(&["sync"]);
+    assert!(
+        synced.contains("pushed 1") && synced.contains("0 refused changes"),
+        "{synced}"
+    );
+    sam.ok(&["sync"]);
+    let theirs = sam.ok(&["export"]);
+    assert!(theirs.contains("Made after the restore"), "{theirs}");
+    sam.ok(&["decision", "add", "--title", "Sam after the restore"]);
+    sam.ok(&["sync"]);
+    lee.ok(&["sync"]);
+    assert!(lee.ok(&["export"]).contains("Sam after the restore"));
+    drop(server);
+}
