@@ -291,6 +291,10 @@ impl Engine {
         Ok(self.storage.audit(filter).await?)
     }
 
+    pub fn live(&self) -> &Arc<Live> {
+        &self.live
+    }
+
     pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
         &self.metrics
     }
@@ -647,11 +651,14 @@ impl Engine {
         // Subscribe first, then read the heads: a change between the two is not missed.
         let mut changes = self.live.subscribe(program);
         let mut documents = self.live.subscribe_documents(program);
+        let mut stopping = self.live.stopping();
         let row = self.known(program).await?;
         let moved = |head: u64, archive: u64| {
             head > after || documents_after.is_some_and(|seen| archive > seen)
         };
-        if moved(row.head, row.documents) {
+        // A client past the head (the database was restored) pulls at once and gets the
+        // whole program; a stopping process sends its listeners to the others.
+        if moved(row.head, row.documents) || after > row.head || *stopping.borrow_and_update() {
             return Ok(Events {
                 head: row.head,
                 documents: row.documents,
@@ -668,13 +675,14 @@ impl Engine {
             }
             let woke = tokio::time::timeout_at(deadline, async {
                 tokio::select! {
-                    r = changes.changed() => r,
-                    r = documents.changed() => r,
+                    r = changes.changed() => r.map(|()| true),
+                    r = documents.changed() => r.map(|()| true),
+                    r = stopping.changed() => r.map(|()| false),
                 }
             })
             .await;
             match woke {
-                Ok(Ok(())) => continue,
+                Ok(Ok(true)) => continue,
                 _ => {
                     let row = self.known(program).await?;
                     return Ok(Events {

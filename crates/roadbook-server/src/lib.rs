@@ -92,6 +92,7 @@ pub async fn serve(
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let live = engine.live().clone();
     let app = http::router(
         Arc::new(AppState {
             engine,
@@ -108,7 +109,7 @@ pub async fn serve(
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 tokio::select! {
-                    _ = rx => {}
+                    _ = rx => live.stop(),
                     _ = terminated() => {
                         // Say "not ready" and keep answering while the load balancer takes
                         // this process out of rotation; then stop taking connections and let
@@ -116,6 +117,7 @@ pub async fn serve(
                         draining.store(true, std::sync::atomic::Ordering::SeqCst);
                         tracing::info!(drain_seconds = drain.as_secs(), "stopping: draining");
                         tokio::time::sleep(drain).await;
+                        live.stop();
                         tracing::info!("stopping: finishing the requests in flight");
                     }
                 }

@@ -12,15 +12,38 @@ use tokio::sync::watch;
 type Watches = Mutex<HashMap<Id, watch::Sender<u64>>>;
 
 /// The latest known log head (and archive position) of each program that someone waits on.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Live {
     heads: Watches,
     documents: Watches,
+    /// Set when this process stops: every long poll answers at once, so a rolling restart
+    /// waits for no poll's full wait and no client sees its connection cut.
+    stopping: watch::Sender<bool>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            heads: Watches::default(),
+            documents: Watches::default(),
+            stopping: watch::channel(false).0,
+        }
+    }
 }
 
 impl Live {
     pub fn new() -> Live {
         Live::default()
+    }
+
+    /// A receiver that changes when this process starts stopping.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Answers every long poll now and any that comes later at once.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// A receiver that changes when the program's head moves.

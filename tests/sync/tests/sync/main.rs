@@ -17,6 +17,7 @@ mod entitlements;
 mod operations;
 mod processes;
 mod quickstart;
+mod rollout;
 mod signin;
 mod signin_checks;
 mod simulation;
