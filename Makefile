@@ -63,6 +63,7 @@ test: lint bindings deploy-check
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents
 	$(CARGO) test --locked -p roadbook-sync-tests --bench sync
+	@scripts/previous-release.sh
 	$(CARGO) test --workspace --locked
 
 # Team sync on one machine: a throwaway PostgreSQL, the development identity provider and

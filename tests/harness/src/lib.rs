@@ -488,6 +488,7 @@ pub struct ServerProcess {
     pub url: String,
     child: Child,
     env: Vec<(String, String)>,
+    program: PathBuf,
 }
 
 impl ServerProcess {
@@ -498,6 +499,15 @@ impl ServerProcess {
 
     /// As `start`, writing the server's log (at `info`) to `log`.
     pub fn start_logging(env: Vec<(String, String)>, log: Option<&Path>) -> ServerProcess {
+        ServerProcess::start_program(&binary("roadbook-server"), env, log)
+    }
+
+    /// As `start_logging`, running another build of the server (a previous release).
+    pub fn start_program(
+        program: &Path,
+        env: Vec<(String, String)>,
+        log: Option<&Path>,
+    ) -> ServerProcess {
         let listen = env
             .iter()
             .find(|(k, _)| k == "ROADBOOK_LISTEN")
@@ -507,7 +517,7 @@ impl ServerProcess {
             Some(path) => ("info", Stdio::from(std::fs::File::create(path).unwrap())),
             None => ("warn", Stdio::null()),
         };
-        let child = Command::new(binary("roadbook-server"))
+        let child = Command::new(program)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", level)
             .stdout(Stdio::null())
@@ -518,6 +528,7 @@ impl ServerProcess {
             url: format!("http://{listen}"),
             child,
             env,
+            program: program.to_owned(),
         };
         server.wait_ready();
         server
@@ -555,7 +566,7 @@ impl ServerProcess {
     /// Starts it again on the same address with the same settings.
     pub fn restart(&mut self) {
         self.kill();
-        let again = ServerProcess::start(self.env.clone());
+        let again = ServerProcess::start_program(&self.program, self.env.clone(), None);
         *self = again;
     }
 }
@@ -564,6 +575,23 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The previous release's `roadbook-server` (the commit in `deploy/previous-release`), built by
+/// `scripts/previous-release.sh` (`make test` runs it first).
+pub fn previous_release_server() -> PathBuf {
+    let text = std::fs::read_to_string(workspace().join("deploy/previous-release")).unwrap();
+    let commit = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 40 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .expect("deploy/previous-release names a commit");
+    let path = workspace().join(format!("target/previous-release/{commit}/roadbook-server"));
+    assert!(
+        path.exists(),
+        "the previous release's server is not built: run scripts/previous-release.sh (make test does)"
+    );
+    path
 }
 
 /// Whether the server at `url` answers `/readyz` with 200 (what a readiness probe asks).

@@ -1255,3 +1255,59 @@ impl ProgramTx for PgTx {
         Ok(head)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Rollback posture: the previous release runs on this release's schema (the rollout test
+    /// runs it), so a migration only adds. Each statement of every migration is checked for
+    /// what would break a release that does not know about it.
+    #[test]
+    fn migrations_only_add() {
+        let forbidden = [
+            "DROP TABLE",
+            "DROP COLUMN",
+            "DROP VIEW",
+            "RENAME",
+            "ALTER COLUMN",
+            "TRUNCATE",
+            "DELETE FROM",
+            "UPDATE ",
+        ];
+        for (number, name, sql) in MIGRATIONS {
+            let text: String = sql
+                .lines()
+                .map(|l| l.split("--").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for statement in text.split(';') {
+                let statement = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+                let upper = statement.to_uppercase();
+                // Within a table change, what it may do: add columns (with a default when they
+                // must be set) and constraints the existing rows meet.
+                if upper.starts_with("ALTER TABLE") || upper.starts_with("DROP") {
+                    for word in forbidden {
+                        assert!(
+                            !upper.contains(word),
+                            "migration {number} ({name}) is not additive: {statement}"
+                        );
+                    }
+                    if upper.contains("ADD COLUMN") && upper.contains("NOT NULL") {
+                        assert!(
+                            upper.contains("DEFAULT"),
+                            "migration {number} ({name}) adds a NOT NULL column without a default: {statement}"
+                        );
+                    }
+                }
+                for word in ["TRUNCATE ", "DELETE FROM", "UPDATE "] {
+                    assert!(
+                        !upper.starts_with(word),
+                        "migration {number} ({name}) rewrites rows: {statement}"
+                    );
+                }
+            }
+        }
+        assert!(MIGRATIONS.len() >= 4);
+    }
+}

@@ -234,3 +234,83 @@ fn a_rolling_restart_of_two_servers_loses_no_acknowledged_push_fails_no_sync_and
         assert_eq!(roadbook(db, token, &["export"]).unwrap(), lead);
     }
 }
+
+/// Rollback posture: this release's migrations are additive, so the previous release (built
+/// from `deploy/previous-release`) runs on a database this release migrated, beside this
+/// release's processes, as it does during a rolling update and after a rollback.
+#[test]
+fn the_previous_release_serves_a_team_on_this_release_schema_beside_this_release() {
+    let database_url = database();
+    let issuer = roadbook_harness::Issuer::start();
+    // This release first: it migrates the database to its schema.
+    let current = ServerProcess::start(settings(&database_url, &issuer));
+    let schema = roadbook_sync_tests::cluster().psql(
+        database_url.rsplit('/').next().unwrap(),
+        "SELECT max(version) FROM schema_migrations",
+    );
+    let previous = ServerProcess::start_program(
+        &roadbook_harness::previous_release_server(),
+        settings(&database_url, &issuer),
+        None,
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let lee = (
+        dir.path().join("lee.db"),
+        issuer.token("lee", "Lee", &["rb-leads"]),
+    );
+    let sam = (
+        dir.path().join("sam.db"),
+        issuer.token("sam", "Sam", &["rb-editors"]),
+    );
+    let run = |who: &(PathBuf, String), args: &[&str]| {
+        roadbook(&who.0, &who.1, args).unwrap_or_else(|e| panic!("roadbook {args:?}: {e}"))
+    };
+    // The lead works through the previous release, Sam through this one.
+    let program = run(&lee, &["init", "--sample"]).trim().to_owned();
+    run(&lee, &["publish", "--server", &previous.url]);
+    run(&sam, &["join", "--server", &current.url, &program]);
+    let decision: serde_json::Value =
+        serde_json::from_str(&run(&lee, &["decision", "list", "--json"])).unwrap();
+    let decision = decision[0]["id"].as_str().unwrap().to_owned();
+    run(&lee, &["decision", "set", &decision, "--status", "Blocked"]);
+    run(&sam, &["decision", "set", &decision, "--status", "Drafted"]);
+    run(&sam, &["action", "add", "--text", "Through this release"]);
+    run(
+        &lee,
+        &["action", "add", "--text", "Through the previous release"],
+    );
+    run(&lee, &["sync"]);
+    let synced = run(&sam, &["sync"]);
+    assert!(synced.contains("1 new conflicts"), "{synced}");
+    run(&lee, &["sync"]);
+    let conflicts: serde_json::Value =
+        serde_json::from_str(&run(&lee, &["conflicts", "--json"])).unwrap();
+    let conflict = conflicts[0]["id"].as_str().unwrap().to_owned();
+    run(&lee, &["resolve", &conflict, "--keep", "theirs"]);
+    let memo = dir.path().join("memo.pdf");
+    run(&lee, &["report", "memo", "--out", memo.to_str().unwrap()]);
+    run(&lee, &["sync"]);
+    run(&sam, &["sync"]);
+    let lee_export = run(&lee, &["export"]);
+    assert_eq!(lee_export, run(&sam, &["export"]));
+    assert!(
+        lee_export.contains("Through this release")
+            && lee_export.contains("Through the previous release")
+    );
+    assert_eq!(run(&sam, &["conflicts"]).trim(), "no conflicts");
+    assert!(run(&sam, &["documents"]).contains("memo"));
+    // Its audit lines went into this release's append-only trail.
+    let database = database_url.rsplit('/').next().unwrap();
+    let published = roadbook_sync_tests::cluster().psql(
+        database,
+        "SELECT count(*) FROM audit WHERE action = 'publish' AND subject = 'lee'",
+    );
+    assert_eq!(published.trim(), "1");
+    // The schema stayed this release's: the previous release migrated nothing back.
+    assert_eq!(
+        roadbook_sync_tests::cluster().psql(database, "SELECT max(version) FROM schema_migrations"),
+        schema
+    );
+    assert_eq!(schema.trim(), "4");
+}
