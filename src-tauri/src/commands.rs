@@ -345,3 +345,48 @@ pub async fn save_document(
 pub async fn documents(app: AppHandle, program: Id) -> CommandResult<Vec<IssuedDocument>> {
     with_store(app, move |_, store| Ok(store.documents(program)?)).await
 }
+
+/// Whether this database shares usage counts with the team's server, and how many wait.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct UsageSharing {
+    pub on: bool,
+    pub waiting: u32,
+}
+
+fn usage_sharing_of(store: &Store) -> CommandResult<UsageSharing> {
+    Ok(UsageSharing {
+        on: store.share_usage()?,
+        waiting: u32::try_from(
+            store
+                .queued_usage(roadbook_protocol::MAX_USAGE_EVENTS)?
+                .len(),
+        )
+        .unwrap_or(u32::MAX),
+    })
+}
+
+#[tauri::command]
+pub async fn usage_sharing(app: AppHandle) -> CommandResult<UsageSharing> {
+    with_store(app, |_, store| usage_sharing_of(store)).await
+}
+
+/// Turns sharing on or off (off also drops what waits).
+#[tauri::command]
+pub async fn set_usage_sharing(app: AppHandle, on: bool) -> CommandResult<UsageSharing> {
+    with_store(app, move |_, store| {
+        store.set_share_usage(on)?;
+        usage_sharing_of(store)
+    })
+    .await
+}
+
+/// The window tells of a review outcome it recorded (a series of edits the shell cannot see
+/// as one). Counted only when sharing is on; the other kinds the shell counts itself.
+#[tauri::command]
+pub async fn review_recorded(app: AppHandle) -> CommandResult<()> {
+    with_store(app, |_, store| {
+        Ok(store.note_usage(roadbook_model::UsageKind::ReviewRecorded)?)
+    })
+    .await
+}

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use roadbook_model::Id;
+use roadbook_model::{Id, UsageKind};
 use roadbook_sync::account::Revocation;
 use roadbook_sync::signin::{DEFAULT_TIMEOUT, open_in_browser};
 use roadbook_sync::{Account, Keychain, Transport};
@@ -91,6 +91,18 @@ pub async fn sign_in(app: AppHandle, server: Option<String>) -> CommandResult<Si
         roles.clear();
     }
     crate::sync::restart_all(&app);
+    // Counted only when the person shares usage counts; a failure to count is not the
+    // sign-in's.
+    if let Err(err) = crate::commands::with_store(app.clone(), |_, store| {
+        Ok(store.note_usage(UsageKind::SignIn)?)
+    })
+    .await
+    {
+        eprintln!(
+            "roadbook-desktop: a sign-in was not counted: {}",
+            err.message
+        );
+    }
     let note = signed_in.not_remembered_because.map(|why| {
         format!(
             "Signed in for this session only: {why}. Roadbook keeps a sign-in only in the keychain."

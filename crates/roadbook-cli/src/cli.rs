@@ -124,6 +124,14 @@ pub enum Command {
     },
     /// Sign out: the identity provider revokes the sign-in and this machine forgets it
     Logout,
+    /// Usage counts for the team's server (documents generated, syncs, reviews recorded,
+    /// sign-ins; the kind and the day, nothing about the program): whether this database
+    /// shares them (off unless turned on), and how many wait for the next sync
+    Usage {
+        /// on: share from now on; off: stop, and drop what waits
+        #[arg(value_name = "on|off", value_parser = ["on", "off"])]
+        share: Option<String>,
+    },
     /// Publish the program to a server: the server's copy becomes the program's, and the team
     /// can join it
     Publish {

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Login { server, timeout } => ctx.login(server, timeout),
         Command::Whoami { json } => ctx.whoami(json),
         Command::Logout => ctx.logout(),
+        Command::Usage { share } => ctx.usage(share.as_deref()),
         Command::Publish { server, program } => {
             let server = ctx.server_or_signed_in(server)?;
             ctx.publish(&server, program.program)

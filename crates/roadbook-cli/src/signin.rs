@@ -54,6 +54,10 @@ impl<W: Write> Ctx<W> {
             browser,
             timeout,
         ))?;
+        // Counted only when this database shares usage counts; never the sign-in's failure.
+        if let Ok(mut store) = self.open() {
+            let _ = store.note_usage(roadbook_model::UsageKind::SignIn);
+        }
         let who = &signed_in.identity;
         let email = who
             .email
@@ -207,5 +211,28 @@ impl<W: Write> Ctx<W> {
             .ok_or_else(|| {
                 anyhow!("name the server with --server URL (or sign in with roadbook login --server URL)")
             })
+    }
+}
+
+impl<W: Write> Ctx<W> {
+    /// `roadbook usage [on|off]`.
+    pub fn usage(&mut self, share: Option<&str>) -> Result<()> {
+        let mut store = self.open()?;
+        if let Some(share) = share {
+            store.set_share_usage(share == "on")?;
+        }
+        let waiting = store.queued_usage(10_000)?.len();
+        if store.share_usage()? {
+            writeln!(
+                self.out,
+                "sharing usage counts with the team's server: {waiting} waiting for the next sync (roadbook usage off stops it)"
+            )?;
+        } else {
+            writeln!(
+                self.out,
+                "not sharing usage counts (roadbook usage on shares the kind and day of documents generated, syncs, reviews recorded and sign-ins; nothing about the program)"
+            )?;
+        }
+        Ok(())
     }
 }

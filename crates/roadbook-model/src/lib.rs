@@ -14,6 +14,7 @@ mod kind;
 mod order;
 mod problems;
 pub mod sample;
+mod usage;
 
 pub use date::{BadDate, Date};
 pub use entities::*;
@@ -25,3 +26,4 @@ pub use id::{BadId, Id};
 pub use kind::{Kind, UnknownWord};
 pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};
+pub use usage::UsageKind;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use roadbook_model::{Id, Kind};
+use roadbook_model::{Id, Kind, UsageKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -28,6 +28,8 @@ pub const MAX_CHANGES_PER_PULL: usize = 5000;
 pub const EVENTS_WAIT_SECONDS: u64 = 25;
 /// Most archived documents one page of the shared archive answers with.
 pub const MAX_DOCUMENTS_PER_PAGE: usize = 20;
+/// The most usage counts one request carries.
+pub const MAX_USAGE_EVENTS: usize = 1000;
 
 /// What a person may do on a program, from the groups their sign-in carries (or a grant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -389,6 +391,41 @@ pub struct ArchivedDocument {
     pub shared_by: Option<String>,
 }
 
+/// One usage count from a person who shares them: its id (a resend is stored once), its kind
+/// and its day. Nothing else can be said: the kinds are a closed list and unknown fields are
+/// refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageEvent {
+    pub id: Id,
+    pub kind: UsageKind,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+}
+
+/// `POST /v1/usage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageReport {
+    pub events: Vec<UsageEvent>,
+}
+
+/// The answer: how many of the events were new to the server (the rest it had).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageAnswer {
+    pub stored: usize,
+}
+
+/// How many of one kind on one day, for admins (`GET /v1/usage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageCount {
+    pub day: String,
+    pub kind: UsageKind,
+    pub count: u64,
+}
+
 /// One page of a program's shared archive, in the order the server received the documents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -405,6 +442,8 @@ pub mod routes {
     pub const ME: &str = "/v1/me";
     pub const PROGRAMS: &str = "/v1/programs";
     pub const SIGN_IN: &str = "/v1/sign-in";
+    /// Usage counts: sent by apps that share them, read as counts by admins.
+    pub const USAGE: &str = "/v1/usage";
     /// The audit trail, for admins (outside /v1: not part of the sync protocol).
     pub const AUDIT: &str = "/audit";
     /// Prometheus metrics, for the cluster's scraper (outside /v1, no token: see operations.md).

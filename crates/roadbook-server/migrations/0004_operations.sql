@@ -16,3 +16,13 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 -- Admins read the trail by person and by time.
 CREATE INDEX audit_by_subject ON audit (subject, id);
 CREATE INDEX audit_by_time ON audit (at);
+
+-- Usage counts from apps whose person shares them: kind and day only, no person, no program.
+-- The id makes a resend count once.
+CREATE TABLE usage_events (
+    id          uuid PRIMARY KEY,
+    kind        text NOT NULL,
+    day         date NOT NULL,
+    received_at text NOT NULL
+);
+CREATE INDEX usage_by_day ON usage_events (day);

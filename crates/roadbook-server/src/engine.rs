@@ -276,6 +276,57 @@ impl Engine {
         self
     }
 
+    /// Usage counts from an app whose person shares them. Any signed-in caller may send them;
+    /// they name no person and no program.
+    pub async fn usage(
+        &self,
+        _caller: &Caller,
+        report: roadbook_protocol::UsageReport,
+    ) -> EngineResult<roadbook_protocol::UsageAnswer> {
+        if report.events.len() > roadbook_protocol::MAX_USAGE_EVENTS {
+            return Err(EngineError::TooLarge(format!(
+                "{} usage counts in one request; send at most {}",
+                report.events.len(),
+                roadbook_protocol::MAX_USAGE_EVENTS
+            )));
+        }
+        let today = chrono::Utc::now().date_naive();
+        for event in &report.events {
+            let day = chrono::NaiveDate::parse_from_str(&event.day, "%Y-%m-%d").map_err(|_| {
+                EngineError::Invalid(format!(
+                    "usage day '{}' is not a date: write YYYY-MM-DD",
+                    event.day
+                ))
+            })?;
+            // A clock a day ahead is a time zone; more is a wrong clock.
+            if day > today + chrono::Duration::days(1) {
+                return Err(EngineError::Invalid(format!(
+                    "usage day {} is in the future: check this machine's clock",
+                    event.day
+                )));
+            }
+        }
+        let stored = self
+            .storage
+            .record_usage(&report.events, &self.now())
+            .await?;
+        Ok(roadbook_protocol::UsageAnswer { stored })
+    }
+
+    /// Usage counts by day and kind, for admins.
+    pub async fn usage_counts(
+        &self,
+        caller: &Caller,
+        since: Option<&str>,
+    ) -> EngineResult<Vec<roadbook_protocol::UsageCount>> {
+        if caller.role != Some(Role::Admin) {
+            return Err(EngineError::Forbidden(
+                "reading usage counts needs the admin role: ask the server's operators".into(),
+            ));
+        }
+        Ok(self.storage.usage_counts(since).await?)
+    }
+
     /// The audit trail, for admins only (a break-glass caller is an admin for the request,
     /// and that use is in the trail already).
     pub async fn audit(

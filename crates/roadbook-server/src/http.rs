@@ -303,6 +303,7 @@ fn query<T>(raw: QueryResult<T>) -> Result<T, ApiError> {
 pub fn router(state: Shared, body_limit: usize) -> Router {
     let v1 = Router::new()
         .route(routes::ME, get(me))
+        .route(routes::USAGE, get(usage_counts).post(usage))
         .route(routes::PROGRAMS, get(programs).post(publish))
         .route("/v1/programs/{program}/join", post(join))
         .route("/v1/programs/{program}/push", post(push))
@@ -662,4 +663,40 @@ async fn metrics(State(app): State<Shared>) -> Response {
         metrics.render(),
     )
         .into_response()
+}
+
+async fn usage(
+    State(app): State<Shared>,
+    caller: Caller,
+    Body(report): Body<roadbook_protocol::UsageReport>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.engine.usage(&caller, report).await?).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageQuery {
+    since: Option<String>,
+}
+
+/// `GET /v1/usage?since=YYYY-MM-DD`: counts by day and kind, for admins.
+async fn usage_counts(
+    State(app): State<Shared>,
+    caller: Caller,
+    raw: QueryResult<UsageQuery>,
+) -> Result<Response, ApiError> {
+    let q = raw.map(|Query(q)| q).map_err(|e| {
+        ApiError::bad(format!(
+            "the query is not what this server expects ({}): since=YYYY-MM-DD",
+            e.body_text()
+        ))
+    })?;
+    if let Some(since) = &q.since
+        && chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").is_err()
+    {
+        return Err(ApiError::bad(format!(
+            "'{since}' is not a date: write since=YYYY-MM-DD"
+        )));
+    }
+    Ok(Json(app.engine.usage_counts(&caller, q.since.as_deref()).await?).into_response())
 }

@@ -104,6 +104,12 @@ enum Command {
         #[arg(long, value_name = "FILE.csv")]
         out: Option<PathBuf>,
     },
+    /// Usage counts from the apps that share them, by day and kind
+    Usage {
+        /// From this day on (YYYY-MM-DD; default: the last 30 days)
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+    },
     /// Bring the database's schema up to date and exit (the deployment's migration job)
     Migrate,
 }
@@ -252,6 +258,31 @@ async fn admin(
     match command {
         Command::Serve => Ok(String::new()),
         Command::Migrate => Ok("the database's schema is up to date".into()),
+        Command::Usage { since } => {
+            let since = since
+                .unwrap_or_else(|| (chrono::Utc::now() - chrono::Duration::days(30)).date_naive())
+                .format("%Y-%m-%d")
+                .to_string();
+            let counts = storage
+                .usage_counts(Some(&since))
+                .await
+                .map_err(|e| e.to_string())?;
+            if counts.is_empty() {
+                return Ok(format!(
+                    "no usage counts since {since} (apps send them only when their person shares them)"
+                ));
+            }
+            let mut lines = vec![format!("{:<12}{:<28}{:>8}", "Day", "What", "Count")];
+            for count in &counts {
+                lines.push(format!(
+                    "{:<12}{:<28}{:>8}",
+                    count.day,
+                    count.kind.label(),
+                    count.count
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
         Command::Audit {
             program,
             subject,

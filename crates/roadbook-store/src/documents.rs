@@ -132,7 +132,7 @@ impl Store {
             });
         }
         insert(&self.conn, doc.program_id, doc, snapshot, Origin::Here).map_err(|e| self.sql(e))?;
-        Ok(())
+        self.note_usage(roadbook_model::UsageKind::DocumentGenerated)
     }
 
     /// Documents issued here that the team's server has not received yet, with their snapshots.

@@ -14,6 +14,7 @@ mod open;
 mod outbox;
 mod remote;
 mod sync;
+mod usage;
 mod write;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ pub use open::SCHEMA_VERSION;
 pub use outbox::{FieldChange, Operation, OutboxEntry};
 pub use remote::{RemoteApplied, RemoteChange, SyncState};
 pub use sync::{PublishSnapshot, RejectedChange, ServerItem, Settlement, StoredConflict};
+pub use usage::QueuedUsage;
 pub use write::{Clash, DELETED, Edits, FieldEdit, FieldNumbers, POSITION, edits_between};
 
 /// An open Roadbook database.

@@ -23,11 +23,12 @@ fn migrations() -> Migrations<'static> {
         M::up_with_hook(include_str!("migrations/004_sync_ready.sql"), key_lists),
         M::up(include_str!("migrations/005_sync_results.sql")),
         M::up(include_str!("migrations/006_shared_documents.sql")),
+        M::up(include_str!("migrations/007_usage.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The data half of migration 004: order keys per list from the old order, and the old outbox's
 /// rows as typed operations.

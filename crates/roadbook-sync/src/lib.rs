@@ -370,7 +370,43 @@ impl<T: Transport> Client<T> {
         pushed?;
         pulled?;
         archive?;
+        if report.pushed + report.pulled + report.documents_received > 0 {
+            replica.with(|s| s.note_usage(roadbook_model::UsageKind::SyncRun))?;
+        }
+        // Usage counts ride along; failing to send them never fails the sync (they wait).
+        if let Err(err) = self.send_usage(replica).await {
+            tracing::info!(error = %err, "usage counts not sent this time");
+        }
         Ok(report)
+    }
+
+    /// Sends the queued usage counts (queued only when the person shares them) and drops the
+    /// ones the server has. How many went.
+    pub async fn send_usage(&self, replica: &impl Replica) -> Result<usize, SyncError> {
+        let mut sent = 0;
+        loop {
+            let queued = replica.with(|s| s.queued_usage(roadbook_protocol::MAX_USAGE_EVENTS))?;
+            if queued.is_empty() {
+                return Ok(sent);
+            }
+            let report = roadbook_protocol::UsageReport {
+                events: queued
+                    .iter()
+                    .map(|q| roadbook_protocol::UsageEvent {
+                        id: q.id,
+                        kind: q.kind,
+                        day: q.day.clone(),
+                    })
+                    .collect(),
+            };
+            self.retry
+                .run(|| self.transport.usage(&report))
+                .await
+                .map_err(refused)?;
+            let ids: Vec<Id> = queued.iter().map(|q| q.id).collect();
+            replica.with(|s| s.forget_usage(&ids))?;
+            sent += ids.len();
+        }
     }
 
     /// The shared archive of issued documents: sends the ones issued here, then takes the

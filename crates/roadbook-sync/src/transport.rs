@@ -8,7 +8,7 @@ use roadbook_model::Id;
 use roadbook_protocol::{
     ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, PROTOCOL_HEADER,
     PROTOCOL_VERSION, ProgramInfo, PublishRequest, PublishResponse, Pull, PushRequest,
-    PushResponse, Snapshot, codes, routes,
+    PushResponse, Snapshot, UsageAnswer, UsageReport, codes, routes,
 };
 use serde::de::DeserializeOwned;
 
@@ -76,6 +76,8 @@ pub trait Transport: Send + Sync {
     ) -> Result<(), TransportError>;
     /// The shared archive after position `after`.
     async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError>;
+    /// Sends usage counts (only ever queued when the person shares them).
+    async fn usage(&self, report: &UsageReport) -> Result<UsageAnswer, TransportError>;
 }
 
 /// A bearer token. Its `Debug` never shows it, and nothing here logs or stores it.
@@ -321,5 +323,10 @@ impl Transport for HttpTransport {
     async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError> {
         let url = format!("{}?after={after}", self.url(&routes::documents(program)));
         self.send(self.http.get(url)).await
+    }
+
+    async fn usage(&self, report: &UsageReport) -> Result<UsageAnswer, TransportError> {
+        self.send(self.http.post(self.url(routes::USAGE)).json(report))
+            .await
     }
 }

@@ -131,6 +131,15 @@ impl Transport for SimTransport {
         "sim://server"
     }
 
+    async fn usage(
+        &self,
+        report: &roadbook_protocol::UsageReport,
+    ) -> Result<roadbook_protocol::UsageAnswer, TransportError> {
+        self.deliver()?;
+        let result = self.engine.usage(&self.caller, report.clone()).await;
+        self.answer(result)
+    }
+
     async fn me(&self) -> Result<Me, TransportError> {
         self.deliver()?;
         Ok(self.engine.me(&self.caller))

@@ -20,6 +20,7 @@ import type { ServerProgram } from './bindings/ServerProgram';
 import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
+import type { UsageSharing } from './bindings/UsageSharing';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -90,6 +91,11 @@ export const backend = {
 	/** Where to sign in, as the settings file keeps it (shared with the command line). */
 	providerSettings: () => call<ProviderForm>('provider_settings'),
 	saveProviderSettings: (form: ProviderForm) => call<null>('save_provider_settings', { form }),
+	/** Whether this database shares usage counts (kind and day only) with the team's server. */
+	usageSharing: () => call<UsageSharing>('usage_sharing'),
+	setUsageSharing: (on: boolean) => call<UsageSharing>('set_usage_sharing', { on }),
+	/** Counts a recorded review outcome, when sharing is on. */
+	reviewRecorded: () => call<null>('review_recorded'),
 	/** Every status the background sync reports. */
 	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */

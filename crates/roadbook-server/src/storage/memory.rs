@@ -37,6 +37,7 @@ pub struct MemoryStorage {
     audit: Arc<std::sync::Mutex<Vec<AuditEvent>>>,
     /// Commits still to fail, as a crash before the commit would: nothing of them is kept.
     failing_commits: Arc<AtomicU32>,
+    usage: std::sync::Mutex<BTreeMap<Id, (roadbook_model::UsageKind, String)>>,
 }
 
 impl MemoryStorage {
@@ -213,6 +214,35 @@ impl Storage for MemoryStorage {
             .map(|(n, d)| (n as u64 + 1, d.clone()))
             .filter(|(position, _)| *position > after)
             .take(limit)
+            .collect())
+    }
+
+    async fn record_usage(
+        &self,
+        events: &[roadbook_protocol::UsageEvent],
+        _received_at: &str,
+    ) -> StorageResult<usize> {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(events
+            .iter()
+            .filter(|e| usage.insert(e.id, (e.kind, e.day.clone())).is_none())
+            .count())
+    }
+
+    async fn usage_counts(
+        &self,
+        since: Option<&str>,
+    ) -> StorageResult<Vec<roadbook_protocol::UsageCount>> {
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts: BTreeMap<(String, roadbook_model::UsageKind), u64> = BTreeMap::new();
+        for (kind, day) in usage.values() {
+            if since.is_none_or(|s| day.as_str() >= s) {
+                *counts.entry((day.clone(), *kind)).or_default() += 1;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((day, kind), count)| roadbook_protocol::UsageCount { day, kind, count })
             .collect())
     }
 

@@ -193,6 +193,17 @@ pub trait Storage: Send + Sync + 'static {
     async fn compact(&self, program: Id, through: u64) -> StorageResult<()>;
     /// The audit events `filter` picks, oldest first.
     async fn audit(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditLine>>;
+    /// Stores usage counts once each (by id); how many were new.
+    async fn record_usage(
+        &self,
+        events: &[roadbook_protocol::UsageEvent],
+        received_at: &str,
+    ) -> StorageResult<usize>;
+    /// Counts by day and kind, from `since` (`YYYY-MM-DD`) on.
+    async fn usage_counts(
+        &self,
+        since: Option<&str>,
+    ) -> StorageResult<Vec<roadbook_protocol::UsageCount>>;
     /// Adds a document to the program's shared archive with its audit line, once: a document
     /// already there stays as it is. Its position when it was new.
     async fn share_document(

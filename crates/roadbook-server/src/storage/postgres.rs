@@ -625,6 +625,56 @@ impl Storage for PgStorage {
             .collect()
     }
 
+    async fn record_usage(
+        &self,
+        events: &[roadbook_protocol::UsageEvent],
+        received_at: &str,
+    ) -> StorageResult<usize> {
+        let ids: Vec<Uuid> = events.iter().map(|e| uuid(e.id)).collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        let days: Vec<&str> = events.iter().map(|e| e.day.as_str()).collect();
+        let stored = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO usage_events (id, kind, day, received_at)
+                 SELECT id, kind, day::date, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, kind, day)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&ids, &kinds, &days, &received_at],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(usize::try_from(stored).unwrap_or(usize::MAX))
+    }
+
+    async fn usage_counts(
+        &self,
+        since: Option<&str>,
+    ) -> StorageResult<Vec<roadbook_protocol::UsageCount>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT day::text AS day, kind, count(*) AS count FROM usage_events
+                  WHERE $1::text IS NULL OR day >= $1::date
+                  GROUP BY day, kind ORDER BY day, kind",
+                &[&since],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(roadbook_protocol::UsageCount {
+                    day: get(r, "day")?,
+                    kind: roadbook_model::UsageKind::parse(&kind)
+                        .ok_or_else(|| corrupt(format!("usage kind '{kind}'")))?,
+                    count: version(get(r, "count")?),
+                })
+            })
+            .collect()
+    }
+
     async fn audit(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditLine>> {
         let limit = i64::try_from(filter.limit.min(crate::audit::MAX_EVENTS)).unwrap_or(0);
         let rows = self

@@ -828,3 +828,193 @@ fn a_client_ahead_of_a_restored_server_takes_the_whole_program_and_a_fresh_clien
     assert!(lee.ok(&["export"]).contains("Sam after the restore"));
     drop(server);
 }
+
+#[test]
+#[allow(clippy::too_many_lines)]
+fn usage_counts_are_queued_only_when_shared_carry_no_program_text_and_admins_see_counts() {
+    let issuer = Issuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = database();
+    let env = server_env(&database_url, &issuer);
+    let server = ServerProcess::start(env.clone());
+    let http = Http::new(&server.url);
+    let lee = Person {
+        db: dir.path().join("lee.db"),
+        token: token(&issuer, "lee", &["rb-leads"]),
+    };
+    let ada = token(&issuer, "ada", &["rb-admins"]);
+    let waiting = || {
+        roadbook_store::Store::open(&lee.db)
+            .unwrap()
+            .usage_waiting()
+            .unwrap()
+    };
+    lee.ok(&["init", "--sample"]);
+    lee.ok(&["publish", "--server", &server.url]);
+
+    // Off unless turned on: the same work queues nothing and sends nothing.
+    assert!(lee.ok(&["usage"]).starts_with("not sharing usage counts"));
+    let memo = dir.path().join("memo.pdf");
+    let memo = memo.to_str().unwrap();
+    lee.ok(&["report", "memo", "--out", memo]);
+    lee.ok(&["decision", "add", "--title", "Counted nowhere"]);
+    lee.ok(&["sync"]);
+    roadbook_store::Store::open(&lee.db)
+        .unwrap()
+        .note_usage(roadbook_model::UsageKind::ReviewRecorded)
+        .unwrap();
+    assert_eq!(waiting(), 0);
+    let counts = http.get("/v1/usage", &ada);
+    assert_eq!(counts.status, 200, "{}", counts.body);
+    assert_eq!(counts.json(), json!([]));
+
+    // Turned on: each kind is queued by the path that does it (the app's review and sign-in
+    // commands call the same store method).
+    assert!(lee.ok(&["usage", "on"]).starts_with("sharing usage counts"));
+    for kind in ["readout", "memo", "packet", "dashboard", "register"] {
+        let out = dir.path().join(format!("{kind}.pdf"));
+        lee.ok(&["report", kind, "--out", out.to_str().unwrap()]);
+    }
+    {
+        let mut store = roadbook_store::Store::open(&lee.db).unwrap();
+        store
+            .note_usage(roadbook_model::UsageKind::ReviewRecorded)
+            .unwrap();
+        store.note_usage(roadbook_model::UsageKind::SignIn).unwrap();
+    }
+    lee.ok(&["decision", "add", "--title", "Counted as a sync"]);
+    assert_eq!(waiting(), 7);
+    // What would leave the machine, as the protocol writes it: no title, name or text of the
+    // program, nothing but ids, kinds and days.
+    let queued = roadbook_store::Store::open(&lee.db)
+        .unwrap()
+        .queued_usage(100)
+        .unwrap();
+    let report = roadbook_protocol::UsageReport {
+        events: queued
+            .iter()
+            .map(|q| roadbook_protocol::UsageEvent {
+                id: q.id,
+                kind: q.kind,
+                day: q.day.clone(),
+            })
+            .collect(),
+    };
+    let wire = serde_json::to_string(&report).unwrap();
+    let sample = roadbook_model::sample::builder_insights().unwrap();
+    let mut texts: Vec<String> = sample
+        .labels()
+        .into_values()
+        .filter(|l| l.len() >= 5)
+        .collect();
+    texts.extend(["Counted as a sync".to_owned(), "Counted nowhere".to_owned()]);
+    assert!(texts.len() > 30);
+    for text in &texts {
+        assert!(
+            !wire.contains(text.as_str()),
+            "a usage event carries '{text}'"
+        );
+    }
+    let said = lee.ok(&["sync"]);
+    assert!(said.contains("pushed 1"), "{said}");
+    assert_eq!(waiting(), 0, "sent with the sync, then dropped");
+
+    // Admins see counts; the server kept nothing more than kind and day.
+    let counts = http.get("/v1/usage", &ada).json();
+    let count = |kind: &str| {
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == kind)
+            .map(|c| c["count"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (
+            count("document_generated"),
+            count("review_recorded"),
+            count("sign_in")
+        ),
+        (5, 1, 1)
+    );
+    // The sync that sent them counted itself, and goes with the next one.
+    assert_eq!(waiting(), 0);
+    lee.ok(&["decision", "add", "--title", "Another"]);
+    lee.ok(&["sync"]);
+    let counts = http.get("/v1/usage", &ada).json();
+    assert!(
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "sync_run" && c["count"].as_u64().unwrap() >= 1)
+    );
+    let stored = psql(
+        &database_url,
+        "SELECT coalesce(string_agg(row_to_json(u)::text, ' '), '') FROM usage_events u",
+    )
+    .unwrap();
+    for text in &texts {
+        assert!(
+            !stored.contains(text.as_str()),
+            "the server stored '{text}'"
+        );
+    }
+    assert!(!stored.contains("lee"), "no person: {stored}");
+    let out = operator(&env, &["usage", "--since", "2020-01-01"]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("Documents generated") && table.contains("Sign-ins"),
+        "{table}"
+    );
+
+    // Only admins read the counts; the server takes nothing but kind and day, and a resend once.
+    assert_eq!(http.get("/v1/usage", &lee.token).status, 403);
+    let post = |body: &str| {
+        let bearer = format!("Bearer {}", lee.token);
+        let runtime = &http.runtime;
+        runtime.block_on(async {
+            let response = http
+                .client
+                .post(format!("{}/v1/usage", http.base))
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .header("authorization", bearer)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    };
+    let id = roadbook_model::Id::new();
+    let event = format!(r#"{{"events":[{{"id":"{id}","kind":"sign_in","day":"2026-12-01"}}]}}"#);
+    assert_eq!(post(&event), (200, r#"{"stored":1}"#.to_owned()));
+    assert_eq!(post(&event), (200, r#"{"stored":0}"#.to_owned()));
+    let (status, body) = post(&format!(
+        r#"{{"events":[{{"id":"{}","kind":"sign_in","day":"2026-12-01","title":"Okta SSO"}}]}}"#,
+        roadbook_model::Id::new()
+    ));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("title"), "{body}");
+    let (status, body) = post(&format!(
+        r#"{{"events":[{{"id":"{}","kind":"decision_title","day":"2026-12-01"}}]}}"#,
+        roadbook_model::Id::new()
+    ));
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = post(&format!(
+        r#"{{"events":[{{"id":"{}","kind":"sign_in","day":"yesterday"}}]}}"#,
+        roadbook_model::Id::new()
+    ));
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("'yesterday' is not a date"), "{body}");
+
+    // Off again: what waited is dropped and nothing more is queued.
+    lee.ok(&["report", "memo", "--out", memo]);
+    assert_eq!(waiting(), 1);
+    assert!(lee.ok(&["usage", "off"]).starts_with("not sharing"));
+    assert_eq!(waiting(), 0);
+    lee.ok(&["report", "memo", "--out", memo]);
+    assert_eq!(waiting(), 0);
+}
