@@ -143,10 +143,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(message) = logging() {
-        eprintln!("roadbook-server: {message}");
-        return ExitCode::from(2);
-    }
+    let traces = match logging() {
+        Ok(traces) => traces,
+        Err(message) => {
+            eprintln!("roadbook-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let config = match roadbook_server::config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(message) => {
@@ -187,7 +190,14 @@ fn main() -> ExitCode {
         tracing::info!(addr = %running.addr, "roadbook-server listening");
         // Also on stdout, one line, for scripts that start the server on port 0.
         println!("listening on {}", running.addr);
-        match running.wait().await {
+        let stopped = running.wait().await;
+        // The last spans go before the process does.
+        if let Some(traces) = traces
+            && let Err(err) = tokio::task::spawn_blocking(move || traces.shutdown()).await
+        {
+            eprintln!("roadbook-server: the last traces may be lost: {err}");
+        }
+        match stopped {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("roadbook-server: {err}");
@@ -199,9 +209,14 @@ fn main() -> ExitCode {
 
 /// Logs on stderr: one JSON object a line where a collector reads them (not a terminal), lines
 /// for a person at a terminal; ROADBOOK_LOG_FORMAT=json or text decides instead. RUST_LOG
-/// filters (default: info).
-fn logging() -> Result<(), String> {
+/// filters (default: info). With OTEL_EXPORTER_OTLP_ENDPOINT set, the same spans (one per
+/// request, with its route, caller and status) also go to that OpenTelemetry collector over
+/// OTLP/HTTP; unset, nothing is exported and no exporter runs.
+fn logging() -> Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>, String> {
     use std::io::IsTerminal;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let json = match std::env::var("ROADBOOK_LOG_FORMAT")
         .ok()
         .as_deref()
@@ -218,20 +233,60 @@ fn logging() -> Result<(), String> {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder
+    let lines = if json {
+        tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .init();
+            .with_writer(std::io::stderr)
+            .boxed()
     } else {
-        builder.init();
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed()
+    };
+    let provider = traces()?;
+    // Spans at info and above whatever RUST_LOG says of the log lines: quieting the log does
+    // not blind the traces.
+    let exported = provider.as_ref().map(|provider| {
+        use opentelemetry::trace::TracerProvider as _;
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("roadbook-server"))
+            .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+    });
+    tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(exported)
+        .init();
+    Ok(provider)
+}
+
+/// The OTLP exporter, when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (the exporter reads
+/// the standard OTEL_EXPORTER_OTLP_* settings itself).
+fn traces() -> Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>, String> {
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_default();
+    if endpoint.trim().is_empty() {
+        return Ok(None);
     }
-    Ok(())
+    if !endpoint.starts_with("http://") {
+        return Err(format!(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is '{endpoint}': give the collector's http:// address (OTLP over HTTP, for example http://otel-collector:4318)"
+        ));
+    }
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+        .map_err(|e| format!("cannot export traces to {endpoint}: {e}"))?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("roadbook-server")
+        .build();
+    Ok(Some(
+        opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource)
+            .build(),
+    ))
 }
 
 /// The operator's commands: on the database, never through the API.

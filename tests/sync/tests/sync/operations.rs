@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use roadbook_harness::{Issuer, ServerProcess, binary, server_env};
@@ -1017,4 +1018,89 @@ fn usage_counts_are_queued_only_when_shared_carry_no_program_text_and_admins_see
     assert_eq!(waiting(), 0);
     lee.ok(&["report", "memo", "--out", memo]);
     assert_eq!(waiting(), 0);
+}
+
+/// What the stand-in collector received: each OTLP/HTTP body posted to `/v1/traces`.
+type Received = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// A stand-in OpenTelemetry collector: its URL, what it received, and its stop switch.
+fn collector() -> (String, Received, std::sync::mpsc::Sender<()>) {
+    let received: Received = Arc::default();
+    let kept = received.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            kept.lock().unwrap().push(body.to_vec());
+            async { "" }
+        }),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let stop = roadbook_harness::serve(listener, app);
+    (url, received, stop)
+}
+
+#[test]
+fn traces_go_to_the_collector_only_when_an_otlp_endpoint_is_set_and_carry_no_token() {
+    let issuer = Issuer::start();
+    let database_url = database();
+    let (url, received, _stop) = collector();
+    let lee = token(&issuer, "lee", &["rb-leads"]);
+
+    // Unset: no exporter, nothing sent.
+    let mut quiet = server_env(&database_url, &issuer);
+    quiet.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "100".into()));
+    let server = ServerProcess::start(quiet);
+    let http = Http::new(&server.url);
+    assert_eq!(http.get("/v1/programs", &lee).status, 200);
+    std::thread::sleep(Duration::from_millis(800));
+    drop(server);
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "traces with no endpoint set"
+    );
+
+    // Set: each request's span reaches the collector, named by its route and caller.
+    let mut traced = server_env(&database_url, &issuer);
+    traced.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), url.clone()));
+    traced.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "100".into()));
+    let server = ServerProcess::start(traced);
+    let http = Http::new(&server.url);
+    assert_eq!(http.get("/v1/programs", &lee).status, 200);
+    assert_eq!(http.get("/v1/programs", "not-a-token").status, 401);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exported = loop {
+        let bodies = received.lock().unwrap().concat();
+        let text = String::from_utf8_lossy(&bodies).into_owned();
+        if text.contains("/v1/programs") && text.contains("lee") {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no span reached the collector: {text:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(exported.contains("roadbook-server"), "the service is named");
+    assert!(exported.contains("request_id"));
+    assert!(!exported.contains(&lee) && !exported.contains(lee.rsplit('.').next().unwrap()));
+    assert!(!exported.contains("not-a-token"));
+
+    // A bad endpoint is refused at start with what to give.
+    let mut bad = server_env(&database_url, &issuer);
+    bad.push((
+        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+        "otel-collector:4318".into(),
+    ));
+    let out = Command::new(binary("roadbook-server"))
+        .envs(bad.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("OTEL_EXPORTER_OTLP_ENDPOINT is 'otel-collector:4318'"),
+        "{err}"
+    );
 }
