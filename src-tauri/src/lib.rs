@@ -173,6 +173,8 @@ pub fn run() {
             signin::program_access,
             signin::provider_settings,
             signin::save_provider_settings,
+            signin::your_name,
+            signin::set_your_name,
             first_paint,
         ])
         .run(tauri::generate_context!());

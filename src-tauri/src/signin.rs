@@ -79,7 +79,7 @@ pub async fn sign_in(app: AppHandle, server: Option<String>) -> CommandResult<Si
     )
     .await
     .map_err(failed)?;
-    if std::env::var_os(roadbook_core::AUTHOR_ENV).is_none()
+    if std::env::var_os(roadbook_core::AUTHOR_ENV).is_none_or(|v| v.is_empty())
         && let Ok(mut author) = state.author.lock()
     {
         author.clone_from(&signed_in.identity.name);
@@ -134,10 +134,7 @@ pub async fn sign_out(app: AppHandle) -> CommandResult<SignInView> {
         }
     };
     if let Ok(mut author) = state.author.lock() {
-        *author = std::env::var(roadbook_core::AUTHOR_ENV)
-            .ok()
-            .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(roadbook_core::os_user);
+        *author = roadbook_core::unsigned_author(&state.session.config_dir);
     }
     if let Ok(mut roles) = state.roles.lock() {
         roles.clear();
@@ -286,4 +283,44 @@ pub async fn save_provider_settings(app: AppHandle, form: ProviderForm) -> Comma
     }
     file.save(dir)
         .map_err(|e| CommandError::new("io", e.to_string()))
+}
+
+/// "Your name" in Settings, and who changes are recorded as now.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct YourName {
+    /// As set in Settings (none: not set).
+    pub name: Option<String>,
+    /// Who the next change is recorded as (the sign-in's name wins over this one); none when
+    /// nobody is named at all.
+    pub recorded_as: Option<String>,
+}
+
+fn your_name_view(state: &AppState) -> CommandResult<YourName> {
+    let file = roadbook_core::FileConfig::load(&state.session.config_dir)
+        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    Ok(YourName {
+        name: file.name,
+        recorded_as: Some(state.author()).filter(|a| a != roadbook_store::NO_AUTHOR),
+    })
+}
+
+#[tauri::command]
+pub async fn your_name(app: AppHandle) -> CommandResult<YourName> {
+    your_name_view(&app.state::<AppState>())
+}
+
+/// Sets "Your name" (empty: forgets it). It signs changes and documents from now on unless a
+/// sign-in or ROADBOOK_AUTHOR names the person.
+#[tauri::command]
+pub async fn set_your_name(app: AppHandle, name: String) -> CommandResult<YourName> {
+    let state = app.state::<AppState>();
+    roadbook_core::FileConfig::set_name(&state.session.config_dir, Some(&name))
+        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    if state.account().is_none()
+        && let Ok(mut author) = state.author.lock()
+    {
+        *author = roadbook_core::unsigned_author(&state.session.config_dir);
+    }
+    your_name_view(&state)
 }

@@ -81,7 +81,8 @@ pub enum Command {
         /// Only decisions with this status (register)
         #[arg(long, value_name = "STATUS")]
         status: Option<String>,
-        /// Where to write it; a name ending in .html writes an HTML page instead of the PDF
+        /// Where to write it; a name ending in .html writes an HTML page, .md Markdown (tables
+        /// as pipe tables), instead of the PDF
         #[arg(long, value_name = "FILE.pdf")]
         out: PathBuf,
     },
@@ -124,6 +125,9 @@ pub enum Command {
     },
     /// Sign out: the identity provider revokes the sign-in and this machine forgets it
     Logout,
+    /// Settings kept for this person on this machine (the config file)
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Usage counts for the team's server (documents generated, syncs, reviews recorded,
     /// sign-ins; the kind and the day, nothing about the program): whether this database
     /// shares them (off unless turned on), and how many wait for the next sync
@@ -437,4 +441,23 @@ pub enum ActionCommand {
     },
     /// List next actions
     List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Set a setting: `name` is "Your name", the author of your changes and the "Prepared by"
+    /// of your documents until a sign-in names you
+    Set {
+        #[arg(value_name = "SETTING", value_parser = ["name"])]
+        setting: String,
+        #[arg(value_name = "VALUE")]
+        value: String,
+    },
+    /// Forget a setting
+    Unset {
+        #[arg(value_name = "SETTING", value_parser = ["name"])]
+        setting: String,
+    },
+    /// The settings, and who your changes are recorded as
+    Show,
 }

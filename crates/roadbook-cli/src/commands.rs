@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Whoami { json } => ctx.whoami(json),
         Command::Logout => ctx.logout(),
         Command::Usage { share } => ctx.usage(share.as_deref()),
+        Command::Config(command) => ctx.config(command),
         Command::Publish { server, program } => {
             let server = ctx.server_or_signed_in(server)?;
             ctx.publish(&server, program.program)
@@ -269,19 +270,30 @@ impl<W: Write> Ctx<W> {
             status,
             as_of: as_of.unwrap_or_else(Utc::now),
         };
-        let html = out
+        let extension = out
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
-        if html {
-            // A page for an email or a wiki; the PDF is the issued, archived document.
-            let page = roadbook_report::prepare_html(&store, &request, &self.session.author)?;
-            roadbook_store::write_atomically(out, page.as_bytes())?;
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        // A page for an email or a wiki; the PDF is the issued, archived document.
+        let text = match extension.as_str() {
+            "html" | "htm" => Some((
+                "HTML",
+                roadbook_report::prepare_html(&store, &request, &self.session.author)?,
+            )),
+            "md" | "markdown" => Some((
+                "Markdown",
+                roadbook_report::prepare_markdown(&store, &request, &self.session.author)?,
+            )),
+            _ => None,
+        };
+        if let Some((format, text)) = text {
+            roadbook_store::write_atomically(out, text.as_bytes())?;
             writeln!(
                 self.out,
-                "{}: HTML, {} bytes (not archived: issue the PDF to archive it)",
+                "{}: {format}, {} bytes (not archived: issue the PDF to archive it)",
                 out.display(),
-                page.len()
+                text.len()
             )?;
             return Ok(());
         }

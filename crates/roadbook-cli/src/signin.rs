@@ -236,3 +236,45 @@ impl<W: Write> Ctx<W> {
         Ok(())
     }
 }
+
+impl<W: Write> Ctx<W> {
+    /// `roadbook config set|unset|show`.
+    pub fn config(&mut self, command: crate::cli::ConfigCommand) -> Result<()> {
+        use crate::cli::ConfigCommand;
+        let dir = self.session.config_dir.clone();
+        match command {
+            ConfigCommand::Set { value, .. } => {
+                match roadbook_core::FileConfig::set_name(&dir, Some(&value))? {
+                    Some(name) => writeln!(
+                        self.out,
+                        "Your name is {name}: your changes and documents say so until a sign-in names you."
+                    )?,
+                    None => writeln!(self.out, "Your name is not set.")?,
+                }
+            }
+            ConfigCommand::Unset { .. } => {
+                roadbook_core::FileConfig::set_name(&dir, None)?;
+                writeln!(self.out, "Your name is not set.")?;
+            }
+            ConfigCommand::Show => {
+                let file = roadbook_core::FileConfig::load(&dir)?;
+                writeln!(
+                    self.out,
+                    "name: {}",
+                    file.name.as_deref().unwrap_or("(not set)")
+                )?;
+                writeln!(
+                    self.out,
+                    "your changes are recorded as: {}",
+                    self.session.author
+                )?;
+                writeln!(
+                    self.out,
+                    "settings file: {}",
+                    dir.join(roadbook_core::CONFIG_FILE).display()
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

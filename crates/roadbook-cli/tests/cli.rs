@@ -1078,3 +1078,75 @@ fn a_report_that_cannot_be_saved_is_not_archived() {
     assert!(err.contains("invalid value 'slides'"), "{err}");
     assert_eq!(ok(&db, &["documents"]), "");
 }
+
+/// `roadbook` with a home of its own: no ROADBOOK_AUTHOR, no OS user, a config dir in `home`.
+fn as_nobody(db: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_roadbook"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("ROADBOOK_AUTHOR")
+        .env_remove("ROADBOOK_DB")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn your_name_signs_changes_and_documents_and_no_document_says_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let run = |args: &[&str]| {
+        let out = as_nobody(&db, dir.path(), args);
+        assert!(
+            out.status.success(),
+            "roadbook {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["init", "--sample"]);
+    // Nobody named: the document leaves "Prepared by" out instead of printing "unknown".
+    let md = dir.path().join("memo.md");
+    run(&["report", "memo", "--out", md.to_str().unwrap()]);
+    let memo = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        memo.contains("As of ") && !memo.contains("Prepared by"),
+        "{memo}"
+    );
+    assert!(!memo.contains("unknown"));
+    let pdf = dir.path().join("memo.pdf");
+    run(&["report", "memo", "--out", pdf.to_str().unwrap()]);
+    let text = Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("As of") && !text.contains("unknown"),
+        "{text}"
+    );
+
+    // Named: history and documents say the name.
+    let said = run(&["config", "set", "name", "  Priya Raman "]);
+    assert!(said.contains("Your name is Priya Raman"), "{said}");
+    assert!(run(&["config", "show"]).contains("your changes are recorded as: Priya Raman"));
+    run(&["decision", "add", "--title", "Named now"]);
+    let history = run(&["history", "--json"]);
+    assert!(history.contains("Priya Raman"), "{history}");
+    run(&["report", "memo", "--out", md.to_str().unwrap()]);
+    let memo = std::fs::read_to_string(&md).unwrap();
+    assert!(memo.contains("Prepared by Priya Raman"), "{memo}");
+    // A bad name changes nothing and says why; unset forgets it.
+    let out = as_nobody(&db, dir.path(), &["config", "set", "name", "two\nlines"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("on one line"));
+    assert!(run(&["config", "show"]).contains("name: Priya Raman"));
+    run(&["config", "unset", "name"]);
+    assert!(run(&["config", "show"]).contains("name: (not set)"));
+}

@@ -58,6 +58,10 @@ pub enum CoreError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FileConfig {
+    /// "Your name": the author of this person's changes and the "Prepared by" of their
+    /// documents until a sign-in names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The identity provider (the `[sign-in]` table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<PartialSettings>,
@@ -86,6 +90,28 @@ impl FileConfig {
         })
     }
 
+    /// Sets "Your name" in the settings file in `dir` (none, or only spaces: forgets it), after
+    /// checking it; what is kept.
+    pub fn set_name(dir: &Path, name: Option<&str>) -> Result<Option<String>, CoreError> {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        if let Some(name) = name {
+            if name.chars().count() > 100 {
+                return Err(CoreError::Config(
+                    "a name of more than 100 characters: give a shorter one".into(),
+                ));
+            }
+            if name.chars().any(char::is_control) {
+                return Err(CoreError::Config(
+                    "a name on one line, without tabs or control characters".into(),
+                ));
+            }
+        }
+        let mut file = FileConfig::load(dir)?;
+        file.name = name.map(str::to_owned);
+        file.save(dir)?;
+        Ok(file.name)
+    }
+
     /// Writes the settings file (aside, then renamed over the old one).
     pub fn save(&self, dir: &Path) -> Result<(), CoreError> {
         let path = dir.join(CONFIG_FILE);
@@ -111,7 +137,8 @@ pub struct Session {
 
 impl Session {
     /// Works out the database and the author: the command line first, then the environment,
-    /// then the person signed in, then the platform (data dir, OS user).
+    /// then the person signed in, then "Your name" in the settings file, then the platform
+    /// (data dir, OS user).
     pub fn resolve(options: Options) -> Result<Session, CoreError> {
         let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
         let db = match options.db.or_else(|| env(DB_ENV).map(PathBuf::from)) {
@@ -129,8 +156,9 @@ impl Session {
             .or_else(|| env(AUTHOR_ENV).and_then(|v| v.into_string().ok()))
             .filter(|a| !a.trim().is_empty())
             .or(signed_in)
-            .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(os_user);
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| unsigned_author(&config_dir));
         Ok(Session {
             db,
             author,
@@ -249,12 +277,26 @@ pub fn default_database() -> Result<PathBuf, CoreError> {
     Ok(dir.join("roadbook.db"))
 }
 
-/// The OS user's name, or "unknown" where the environment gives none.
+/// Who changes are recorded as when no sign-in names the person: `ROADBOOK_AUTHOR`, else "Your
+/// name" in the settings file in `config_dir`, else the OS user.
+pub fn unsigned_author(config_dir: &Path) -> String {
+    std::env::var(AUTHOR_ENV)
+        .ok()
+        .filter(|a| !a.trim().is_empty())
+        // A settings file that does not read names nobody; the commands that use the file say
+        // what is wrong with it.
+        .or_else(|| FileConfig::load(config_dir).ok().and_then(|c| c.name))
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(os_user)
+}
+
+/// The OS user's name, or [`roadbook_store::NO_AUTHOR`] where the environment gives none.
 pub fn os_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| roadbook_store::NO_AUTHOR.to_owned())
 }
 
 #[cfg(test)]
@@ -289,6 +331,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(FileConfig::load(dir.path()).unwrap(), FileConfig::default());
         let config = FileConfig {
+            name: Some("Priya Raman".into()),
             sign_in: Some(PartialSettings {
                 issuer: Some("https://example.okta.com/oauth2/default".into()),
                 client_id: Some("0oa1".into()),

@@ -40,8 +40,19 @@ fn date(moment: DateTime<Utc>) -> String {
     moment.format("%-d %B %Y").to_string()
 }
 
+/// "As of DATE · Prepared by NAME", the name left out when nobody is named: a document never
+/// says it was prepared by "unknown".
+fn as_of_and_author(ctx: &Context) -> String {
+    let author = ctx.author.trim();
+    if author.is_empty() || author == roadbook_store::NO_AUTHOR {
+        format!("As of {}", date(ctx.as_of))
+    } else {
+        format!("As of {} · Prepared by {author}", date(ctx.as_of))
+    }
+}
+
 fn title(doc: &str, ctx: &Context, extra: &str) -> Block {
-    let mut meta = format!("As of {} · Prepared by {}", date(ctx.as_of), ctx.author);
+    let mut meta = as_of_and_author(ctx);
     if !extra.is_empty() {
         meta = format!("{extra} · {meta}");
     }
@@ -933,9 +944,8 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
             title: "Review Packet".to_owned(),
             subtitle: format!("{} — {}", review.title, h.program.name),
             meta: format!(
-                "Pre-read and meeting guide · {when} · As of {} · Prepared by {}",
-                date(ctx.as_of),
-                ctx.author
+                "Pre-read and meeting guide · {when} · {}",
+                as_of_and_author(ctx)
             ),
         },
         Block::Heading("Purpose and best use".to_owned()),

@@ -105,6 +105,17 @@ pub fn prepare_html(store: &Store, request: &Request, author: &str) -> Result<St
     Ok(html::html(&composed.blocks, &composed.meta))
 }
 
+/// The document as Markdown, tables as pipe tables (not archived: the PDF is the issued
+/// document).
+pub fn prepare_markdown(
+    store: &Store,
+    request: &Request,
+    author: &str,
+) -> Result<String, ReportError> {
+    let composed = compose(store, request, author)?;
+    Ok(crate::markdown::markdown(&composed.blocks, &composed.meta))
+}
+
 /// Gathers what the document needs (the handbook, and for a readout the changes since the last
 /// one), renders it and describes it for the archive. Writes nothing.
 pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued, ReportError> {

@@ -9,6 +9,7 @@ mod changes;
 mod documents;
 mod fonts;
 mod html;
+mod markdown;
 // Issuing from the store and regenerating from the archive: what the app and the command line
 // need. Without the `store` feature (roadbook-server's access review) only the typesetting is
 // built, and no SQLite with it.
@@ -31,7 +32,10 @@ pub use changes::{Change, ChangeKind};
 pub use documents::{Changes, Context};
 pub use html::html;
 #[cfg(feature = "store")]
-pub use issue::{ChangeWindow, Issued, changes_since, issue, prepare, prepare_html, regenerate};
+pub use issue::{
+    ChangeWindow, Issued, changes_since, issue, prepare, prepare_html, prepare_markdown, regenerate,
+};
+pub use markdown::markdown;
 pub use pdf::{Meta, render};
 
 #[derive(Debug, thiserror::Error)]

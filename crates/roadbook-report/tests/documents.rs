@@ -578,3 +578,128 @@ fn a_packet_needs_a_review() {
         "{err}"
     );
 }
+
+/// A Markdown document read back as a wiki renders it: its headings, and each table as rows of
+/// cell texts (the text a reader sees, escapes undone).
+struct ReadBack {
+    headings: Vec<(u8, String)>,
+    tables: Vec<Vec<Vec<String>>>,
+}
+
+fn read_markdown(text: &str) -> ReadBack {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut back = ReadBack {
+        headings: Vec::new(),
+        tables: Vec::new(),
+    };
+    let mut heading: Option<(u8, String)> = None;
+    let mut row: Option<Vec<String>> = None;
+    let mut cell: Option<String> = None;
+    for event in Parser::new_ext(text, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((level as u8, String::new()))
+            }
+            Event::End(TagEnd::Heading(_)) => back.headings.extend(heading.take()),
+            Event::Start(Tag::Table(_)) => back.tables.push(Vec::new()),
+            Event::Start(Tag::TableHead | Tag::TableRow) => row = Some(Vec::new()),
+            Event::End(TagEnd::TableHead | TagEnd::TableRow) => {
+                if let (Some(r), Some(t)) = (row.take(), back.tables.last_mut()) {
+                    t.push(r);
+                }
+            }
+            Event::Start(Tag::TableCell) => cell = Some(String::new()),
+            Event::End(TagEnd::TableCell) => {
+                if let (Some(c), Some(r)) = (cell.take(), row.as_mut()) {
+                    r.push(c);
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(c) = cell.as_mut() {
+                    c.push_str(&t);
+                } else if let Some((_, h)) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::InlineHtml(t) if t.as_ref() == "<br>" => {
+                if let Some(c) = cell.as_mut() {
+                    c.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    back
+}
+
+#[test]
+fn every_document_writes_markdown_a_wiki_reads_back_with_its_tables_whole() {
+    let mut h = sample::builder_insights().unwrap();
+    // Text that would break a hand-made Markdown table or start markup.
+    let hostile = "Okta | SSO *claims* #2 [model] <b>_x_</b> \\ — مرحبا";
+    h.decisions[0].title = hostile.to_owned();
+    h.decisions[1].outcome = "- first line\n1. second | line".to_owned();
+    let f = fixture(h);
+    for kind in DocumentKind::ALL {
+        let mut request = f.request(kind);
+        if kind == DocumentKind::Packet {
+            request.review = Some(f.handbook.reviews[0].id);
+        }
+        let text = roadbook_report::prepare_markdown(&f.store, &request, "Test Lead").unwrap();
+        let back = read_markdown(&text);
+        let title = back.headings.first().expect("a title");
+        assert_eq!(title.0, 1, "{kind:?}");
+        assert!(title.1.contains(kind.title()), "{kind:?}: {}", title.1);
+        assert_eq!(
+            back.headings.iter().filter(|(l, _)| *l == 1).count(),
+            1,
+            "{kind:?}: one title"
+        );
+        assert!(
+            back.headings.iter().any(|(l, _)| *l == 2),
+            "{kind:?}: sections"
+        );
+        // Every table keeps its shape: each row as wide as its header.
+        for table in &back.tables {
+            let width = table[0].len();
+            assert!(width >= 2, "{kind:?}: {table:?}");
+            assert!(
+                table.iter().all(|r| r.len() == width),
+                "{kind:?}: {table:?}"
+            );
+        }
+        // The memo is prose; every other document has tables.
+        assert_eq!(
+            back.tables.is_empty(),
+            kind == DocumentKind::Memo,
+            "{kind:?}: {} tables",
+            back.tables.len()
+        );
+        // Program text reads back exactly as the lead wrote it.
+        if kind == DocumentKind::Register {
+            let table = back
+                .tables
+                .iter()
+                .find(|t| t.iter().flatten().any(|c| c.contains("Okta | SSO")))
+                .expect("the register's table holds the hostile title");
+            assert!(
+                table.iter().flatten().any(|c| c.contains(hostile)),
+                "{table:?}"
+            );
+            let decisions = table.len() - 1;
+            assert_eq!(decisions, f.handbook.decisions.len(), "one row a decision");
+            assert!(
+                table
+                    .iter()
+                    .flatten()
+                    .any(|c| c.contains("- first line\n1. second | line")),
+                "a multi-line outcome stays in its cell: {table:?}"
+            );
+        }
+        // The same data and moment give the same text.
+        assert_eq!(
+            text,
+            roadbook_report::prepare_markdown(&f.store, &request, "Test Lead").unwrap()
+        );
+    }
+}

@@ -34,6 +34,10 @@ pub use sync::{PublishSnapshot, RejectedChange, ServerItem, Settlement, StoredCo
 pub use usage::QueuedUsage;
 pub use write::{Clash, DELETED, Edits, FieldEdit, FieldNumbers, POSITION, edits_between};
 
+/// The author history records when nobody is named (no name given, none signed in, no OS
+/// user). Documents leave out "Prepared by" rather than print it.
+pub const NO_AUTHOR: &str = "unknown";
+
 /// An open Roadbook database.
 #[derive(Debug)]
 pub struct Store {

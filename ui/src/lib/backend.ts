@@ -21,6 +21,7 @@ import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { UsageSharing } from './bindings/UsageSharing';
+import type { YourName } from './bindings/YourName';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -91,6 +92,9 @@ export const backend = {
 	/** Where to sign in, as the settings file keeps it (shared with the command line). */
 	providerSettings: () => call<ProviderForm>('provider_settings'),
 	saveProviderSettings: (form: ProviderForm) => call<null>('save_provider_settings', { form }),
+	/** "Your name" in Settings, and who changes are recorded as now. */
+	yourName: () => call<YourName>('your_name'),
+	setYourName: (name: string) => call<YourName>('set_your_name', { name }),
 	/** Whether this database shares usage counts (kind and day only) with the team's server. */
 	usageSharing: () => call<UsageSharing>('usage_sharing'),
 	setUsageSharing: (on: boolean) => call<UsageSharing>('set_usage_sharing', { on }),

@@ -1,0 +1,120 @@
+//! Settings a person sets for themselves, in the real webview: "Your name" signs their changes
+//! and documents when nothing else names them, and usage counts are shared only after they turn
+//! sharing on (and stop when they turn it off).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, Instant};
+
+use roadbook_e2e::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settings.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let config = dir.path().join("config");
+    let config_text = config.to_str().unwrap().to_owned();
+    // Nobody named: no ROADBOOK_AUTHOR, no OS user, settings of its own.
+    let desktop = Desktop::start_with(
+        &db,
+        &documents,
+        "",
+        &[
+            ("ROADBOOK_AUTHOR", ""),
+            ("USER", ""),
+            ("LOGNAME", ""),
+            ("XDG_CONFIG_HOME", &config_text),
+        ],
+    );
+    let c = desktop.session().await;
+    css(&c, "[data-testid=start-sample]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=dashboard]", |t| {
+        t.contains("Identity and SSO")
+    })
+    .await;
+    go(&c, "settings").await;
+    text_until(&c, "[data-testid=your-name]", |t| {
+        t.contains("recorded without a name")
+    })
+    .await;
+    let cli = |args: &[&str]| {
+        roadbook_as(
+            &db,
+            args,
+            &[("XDG_CONFIG_HOME", &config_text), ("ROADBOOK_AUTHOR", "")],
+        )
+    };
+    assert!(cli(&["usage"]).starts_with("not sharing usage counts"));
+
+    // Your name, saved with Enter: the next change is recorded under it.
+    let field = css(&c, "#your-name").await;
+    field.send_keys("Priya Raman").await.unwrap();
+    field.send_keys("\u{E007}").await.unwrap();
+    text_until(&c, "[data-testid=your-name]", |t| {
+        t.contains("Changes are recorded as Priya Raman")
+    })
+    .await;
+    assert!(cli(&["config", "show"]).contains("name: Priya Raman"));
+    go(&c, "decisions").await;
+    css(&c, "[data-testid=new]").await.click().await.unwrap();
+    css(&c, "[data-field=title]")
+        .await
+        .send_keys("Signed by the name in Settings")
+        .await
+        .unwrap();
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    text_until(&c, "[data-testid=register-decision]", |t| {
+        t.contains("Signed by the name in Settings")
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let history = cli(&["history", "--json"]);
+        if history.contains("Signed by the name in Settings") {
+            assert!(history.contains("Priya Raman"), "{history}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the change never reached history"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Usage sharing: off until the box is ticked, then on; off again drops what waited.
+    go(&c, "settings").await;
+    let sharing = css(&c, "[data-testid=usage-sharing] input").await;
+    assert!(!sharing.is_selected().await.unwrap(), "off by default");
+    sharing.click().await.unwrap();
+    text_until(&c, "[data-testid=team-notice]", |t| {
+        t.contains("Usage counts are shared from now on")
+    })
+    .await;
+    assert!(cli(&["usage"]).starts_with("sharing usage counts"));
+    let report = dir.path().join("memo.pdf");
+    cli(&["report", "memo", "--out", report.to_str().unwrap()]);
+    assert!(cli(&["usage"]).contains("1 waiting"), "{}", cli(&["usage"]));
+    shot(&c, &desktop, "settings-you").await;
+    css(&c, "[data-testid=usage-sharing] input")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=team-notice]", |t| {
+        t.contains("no longer shared")
+    })
+    .await;
+    assert!(cli(&["usage"]).starts_with("not sharing usage counts"));
+    c.close().await.unwrap();
+}
