@@ -35,6 +35,7 @@ impl From<StoreError> for CommandError {
         }
         let code = match &err {
             StoreError::NotFound { .. } => "not_found",
+            StoreError::NotYet { .. } => "invalid",
             StoreError::Invalid(_) | StoreError::WrongKind { .. } => "invalid",
             StoreError::StillReferenced { .. } => "still_referenced",
             StoreError::ReadOnly { .. } => "read_only",

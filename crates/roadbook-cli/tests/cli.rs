@@ -953,6 +953,10 @@ fn pdf_text(path: &Path) -> String {
 #[test]
 fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
     let (dir, db) = sample_db();
+    // A moment after the sample was made: a document shows the program as it was then.
+    let moment = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let archived = moment.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let moment = moment.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let a = dir.path().join("a.pdf");
     let b = dir.path().join("b.pdf");
     let said = ok(
@@ -961,7 +965,7 @@ fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
             "report",
             "readout",
             "--as-of",
-            "2026-11-22T09:00:00Z",
+            &moment,
             "--out",
             a.to_str().unwrap(),
         ],
@@ -973,7 +977,7 @@ fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
             "report",
             "readout",
             "--as-of",
-            "2026-11-22T09:00:00Z",
+            &moment,
             "--out",
             b.to_str().unwrap(),
         ],
@@ -988,7 +992,7 @@ fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
     assert_eq!(docs.len(), 2);
     assert!(
         docs.iter()
-            .all(|d| d["kind"] == "readout" && d["as_of"] == "2026-11-22T09:00:00.000Z")
+            .all(|d| d["kind"] == "readout" && d["as_of"] == archived.as_str())
     );
     assert_eq!(docs[0]["pdf_sha256"], docs[1]["pdf_sha256"]);
     assert_eq!(ok(&db, &["documents"]).lines().count(), 2);

@@ -185,7 +185,9 @@ struct Inputs {
 }
 
 fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, ReportError> {
-    let handbook = store.load(request.program)?;
+    // The program as it was at the moment the document is as of, not today's data under an
+    // old date.
+    let handbook = store.load_as_of(request.program, request.as_of)?;
     let mut inputs = Inputs {
         kind: request.kind,
         as_of: request.as_of,

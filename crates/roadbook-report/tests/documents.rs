@@ -35,7 +35,10 @@ struct Fixture {
 fn fixture(handbook: Handbook) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("r.db")).unwrap();
+    // Imported before the documents' moment (they show the program as it was then).
+    store.pin_clock(Some(Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()));
     store.import(&handbook, "Test Lead").unwrap();
+    store.pin_clock(None);
     Fixture {
         dir,
         store,
@@ -702,4 +705,110 @@ fn every_document_writes_markdown_a_wiki_reads_back_with_its_tables_whole() {
             roadbook_report::prepare_markdown(&f.store, &request, "Test Lead").unwrap()
         );
     }
+}
+
+#[test]
+fn a_document_as_of_a_past_moment_shows_that_moments_values_and_reissues_byte_identical() {
+    let mut f = fixture(sample::builder_insights().unwrap());
+    let program = f.handbook.program.id;
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 9, 0, 0).unwrap();
+    let decided = f.handbook.status_named("Decided").unwrap().id;
+    let first = f.handbook.decisions[0].clone();
+
+    // The 10th: decided, first outcome.
+    f.store.pin_clock(Some(day(10)));
+    let mut v1 = first.clone();
+    v1.status_id = decided;
+    v1.outcome = "Okta SSO, version one".into();
+    v1.rationale = "Security signed off".into();
+    edit(&mut f.store, program, &first, &v1);
+    // A readout issued on the 11th for the 11th, archived as the app does.
+    f.store.pin_clock(Some(day(11)));
+    let mut readout = f.request(DocumentKind::Readout);
+    readout.as_of = day(11);
+    let at_the_time = prepare(&f.store, &readout, "Test Lead").unwrap();
+    f.store
+        .archive_document(&at_the_time.record, &at_the_time.snapshot)
+        .unwrap();
+    // The 17th: a second outcome, a new decision, a risk renamed.
+    f.store.pin_clock(Some(day(17)));
+    let mut v2 = v1.clone();
+    v2.outcome = "Okta SSO, version two".into();
+    edit(&mut f.store, program, &v1, &v2);
+    let mut added = f.handbook.decisions[1].clone();
+    added.id = Id::new();
+    added.title = "Added on the seventeenth".into();
+    added.risk_ids.clear();
+    added.superseded_by = None;
+    f.store.create(program, &added, "Test Lead").unwrap();
+    let risk = f.handbook.risks[0].clone();
+    let mut renamed = risk.clone();
+    renamed.statement = "Renamed on the seventeenth".into();
+    edit(&mut f.store, program, &risk, &renamed);
+    // The 24th: a third outcome; the new decision deleted.
+    f.store.pin_clock(Some(day(24)));
+    let mut v3 = v2.clone();
+    v3.outcome = "Okta SSO, version three".into();
+    edit(&mut f.store, program, &v2, &v3);
+    f.store.delete(added.id, "Test Lead").unwrap();
+    f.store.pin_clock(None);
+
+    let register = |moment| {
+        let mut request = f.request(DocumentKind::Register);
+        request.as_of = moment;
+        let (_, path) = f.issue(&request);
+        text(&path)
+    };
+    let outcomes = ["version one", "version two", "version three"];
+    for (moment, shown, added_shown) in [
+        (day(5), None, false),
+        (day(12), Some("version one"), false),
+        (day(20), Some("version two"), true),
+        (day(27), Some("version three"), false),
+    ] {
+        let t = register(moment);
+        for outcome in outcomes {
+            assert_eq!(
+                t.contains(&format!("Okta SSO, {outcome}")),
+                shown == Some(outcome),
+                "as of {moment}: {outcome}"
+            );
+        }
+        assert_eq!(
+            t.contains("Added on the seventeenth"),
+            added_shown,
+            "as of {moment}"
+        );
+        assert!(
+            t.contains(&moment.format("%-d %B %Y").to_string()),
+            "as of {moment}"
+        );
+    }
+    let mut dashboard = f.request(DocumentKind::Dashboard);
+    dashboard.as_of = day(20);
+    let (_, path) = f.issue(&dashboard);
+    let t = text(&path);
+    assert!(t.contains("Renamed on the seventeenth"), "as of the 20th");
+    dashboard.as_of = day(12);
+    let (_, path) = f.issue(&dashboard);
+    let t = text(&path);
+    assert!(!t.contains("Renamed on the seventeenth") && t.contains(&risk.statement[..30]));
+
+    // Reissued today for the 11th: the very bytes issued on the 11th.
+    let again = prepare(&f.store, &readout, "Test Lead").unwrap();
+    assert!(
+        again.pdf == at_the_time.pdf,
+        "a reissue for a past moment differs"
+    );
+    assert_eq!(again.record.pdf_sha256, at_the_time.record.pdf_sha256);
+    // Before the program existed there is nothing to show, and the error says so.
+    let mut before = f.request(DocumentKind::Memo);
+    before.as_of = Utc.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).unwrap();
+    let err = prepare(&f.store, &before, "Test Lead")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("did not exist yet") && err.contains("choose a later moment"),
+        "{err}"
+    );
 }

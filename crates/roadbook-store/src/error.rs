@@ -29,6 +29,14 @@ pub enum StoreError {
     Corrupt { path: PathBuf, detail: String },
     #[error("no {} with id {id} in this database", kind.map_or("item", |k| k.noun()))]
     NotFound { kind: Option<Kind>, id: Id },
+    #[error(
+        "'{name}' did not exist yet at {at} (its history here starts at {first}): choose a later moment"
+    )]
+    NotYet {
+        name: String,
+        at: String,
+        first: String,
+    },
     #[error("{id} is a {actual}, not a {expected}")]
     WrongKind {
         id: Id,

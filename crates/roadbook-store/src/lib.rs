@@ -5,6 +5,7 @@
 //! either all of them or none. Edits are field changes with the revision the person saw, never
 //! whole-item saves; changes pulled from the server are applied through [`Store::apply_remote`].
 
+mod as_of;
 mod by_kind;
 mod documents;
 mod error;
@@ -45,6 +46,8 @@ pub struct Store {
     path: PathBuf,
     client_id: Id,
     read_only: bool,
+    /// When set, every change is recorded as made at this moment (see [`Store::pin_clock`]).
+    pinned: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One line of `roadbook programs`.

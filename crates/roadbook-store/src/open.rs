@@ -257,6 +257,7 @@ impl Store {
             path: path.to_owned(),
             client_id,
             read_only,
+            pinned: None,
         })
     }
 

@@ -508,7 +508,9 @@ impl Store {
         let tx = Tx {
             tx,
             path: &self.path,
-            now: now(),
+            now: self.pinned.map_or_else(now, |at| {
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            }),
         };
         let out = work(&tx)?;
         tx.tx.commit().map_err(|e| classify(&self.path, e))?;

@@ -108,7 +108,7 @@ async fn ipc_refuses_bad_input_and_changes_nothing(c: &Client) {
              const invoke = window.__TAURI_INTERNALS__.invoke;
              (async () => {
                const program = (await invoke('startup')).programs[0].id;
-               const request = { kind: 'memo', program, review: null, since: null, status: null, as_of: '2026-11-23T09:00:00Z' };
+               const request = { kind: 'memo', program, review: null, since: null, status: null, as_of: new Date().toISOString() };
                return await invoke('save_document', { request, path });
              })().then(done, (e) => done({ failed: e }));",
             vec![json!(elsewhere.display().to_string())],
