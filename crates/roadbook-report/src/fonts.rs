@@ -1,9 +1,9 @@
 //! The embedded fonts and which one draws each character.
 //!
-//! Inter draws everything it can; characters it lacks fall back, by glyph coverage, to DejaVu
-//! Sans Arabic and Hebrew, DejaVu Sans (symbols, Greek, Cyrillic), Droid Sans Fallback (Chinese,
-//! Japanese) and Nanum Barun Gothic (Korean). A character no
-//! face has is drawn as a visible box, never dropped.
+//! Inter draws everything it can; characters it lacks fall back, by glyph coverage, to Noto
+//! Sans Arabic, Hebrew and Devanagari, DejaVu Sans (symbols, Greek, Cyrillic), Droid Sans
+//! Fallback (Chinese, Japanese) and Nanum Barun Gothic (Korean). A character no face has is
+//! drawn as a visible box, never dropped.
 
 use std::sync::OnceLock;
 
@@ -29,7 +29,7 @@ struct FaceData {
     bytes: &'static [u8],
 }
 
-const FACES: [FaceData; 9] = [
+const FACES: [FaceData; 10] = [
     FaceData {
         name: "InterRegular",
         bytes: include_bytes!("../fonts/Inter-Regular.otf"),
@@ -66,10 +66,14 @@ const FACES: [FaceData; 9] = [
         name: "NanumBarunGothic",
         bytes: include_bytes!("../fonts/NanumBarunGothic.ttf"),
     },
+    FaceData {
+        name: "NotoSansDevanagari",
+        bytes: include_bytes!("../fonts/NotoSansDevanagari-Regular.ttf"),
+    },
 ];
 
 /// Fallback faces, in the order they are tried.
-const FALLBACKS: [usize; 5] = [4, 5, 6, 7, 8];
+const FALLBACKS: [usize; 6] = [4, 5, 9, 6, 7, 8];
 
 /// Drawn for a character no face has: a white square, which DejaVu Sans has.
 pub const MISSING: char = '\u{25A1}';
@@ -77,6 +81,8 @@ pub const MISSING: char = '\u{25A1}';
 pub(crate) struct Face {
     pub name: &'static str,
     pub metrics: ttf_parser::Face<'static>,
+    /// The same face for the shaper (kerning, ligatures, joining forms, mark placement).
+    pub shaper: rustybuzz::Face<'static>,
     pub units_per_em: f32,
 }
 
@@ -99,9 +105,12 @@ impl Fonts {
                     let metrics = ttf_parser::Face::parse(data.bytes, 0)
                         .map_err(|e| format!("font {} cannot be read: {e}", data.name))?;
                     let units_per_em = f32::from(metrics.units_per_em());
+                    let shaper = rustybuzz::Face::from_slice(data.bytes, 0)
+                        .ok_or_else(|| format!("font {} cannot be shaped", data.name))?;
                     faces.push(Face {
                         name: data.name,
                         metrics,
+                        shaper,
                         units_per_em,
                     });
                 }
@@ -139,16 +148,6 @@ impl Fonts {
     fn has(&self, face: FaceId, c: char) -> bool {
         self.face(face)
             .is_some_and(|f| f.metrics.glyph_index(c).is_some())
-    }
-
-    /// Advance of `c` in em units (1.0 = the font size).
-    pub fn advance(&self, face: FaceId, c: char) -> f32 {
-        self.face(face)
-            .and_then(|f| {
-                let glyph = f.metrics.glyph_index(c)?;
-                Some(f32::from(f.metrics.glyph_hor_advance(glyph)?) / f.units_per_em)
-            })
-            .unwrap_or(0.5)
     }
 
     /// printpdf's parse of a face, made once per process on first use.

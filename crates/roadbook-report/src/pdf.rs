@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use printpdf::{
-    Color, FontId, LinePoint, Mm, Op, PageAnnotId, PdfDocument, PdfFontHandle, PdfPage,
+    Codepoint, Color, FontId, LinePoint, Mm, Op, PageAnnotId, PdfDocument, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, TextItem, WindingOrder,
 };
 use sha2::{Digest, Sha256};
@@ -256,7 +256,7 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
                         size: Pt(*size),
                     });
                     ops.push(Op::ShowText {
-                        items: vec![TextItem::Text(run.text.clone())],
+                        items: shaped(fonts, run),
                     });
                 }
                 ops.push(Op::EndTextSection);
@@ -264,6 +264,44 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
         }
     }
     ops
+}
+
+/// A shaped run as PDF text: its glyphs by id, each followed by the move that puts the next one
+/// where the shaper placed it (a TJ number moves the pen back by n/1000 em from where the
+/// glyph's own advance left it), and the text each stands for, so copying and searching the
+/// PDF give the words back.
+fn shaped(fonts: &Fonts, run: &text::Run) -> Vec<TextItem> {
+    let Some(face) = fonts.face(run.face) else {
+        return vec![TextItem::Text(run.text.clone())];
+    };
+    let em = face.units_per_em;
+    // Rounded, so the same run always writes the same bytes.
+    let thousandths = |v: f32| (v * 1000.0 * 1000.0).round() / 1000.0;
+    let mut items = Vec::with_capacity(2);
+    if let Some(first) = run.glyphs.first()
+        && first.x_offset != 0.0
+    {
+        items.push(TextItem::Offset(-thousandths(first.x_offset)));
+    }
+    let codepoints = run
+        .glyphs
+        .iter()
+        .enumerate()
+        .map(|(n, g)| {
+            let drawn = face
+                .metrics
+                .glyph_hor_advance(ttf_parser::GlyphId(g.id))
+                .map_or(0.0, |a| f32::from(a) / em);
+            let next = run.glyphs.get(n + 1).map_or(0.0, |g| g.x_offset);
+            let adjust = thousandths(drawn + g.x_offset - g.advance - next);
+            match &g.text {
+                Some(text) => Codepoint::with_cid(g.id, adjust, text.clone()),
+                None => Codepoint::new(g.id, adjust),
+            }
+        })
+        .collect();
+    items.push(TextItem::GlyphIds(codepoints));
+    items
 }
 
 fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError> {

@@ -1,22 +1,42 @@
-//! Measuring and wrapping text with the fonts' real advances.
+//! Shaping, measuring and wrapping text.
 //!
-//! printpdf gives glyph advances and nothing more, so the rest is here: splitting text into
-//! runs of one face, line breaking at Unicode break opportunities (UAX #14, so CJK breaks
-//! between characters), breaking words longer than a line, and putting right-to-left text in
-//! visual order (UAX #9). Arabic letters are not joined (no shaper): they show in their
-//! isolated forms, readable but plainer than a shaped line.
+//! Text is split into runs of one face (by glyph coverage) and one direction (UAX #9), and each
+//! run is shaped by rustybuzz: kerning and standard ligatures in Latin text, joining forms in
+//! Arabic, marks placed on their bases in Hebrew and Devanagari. Widths are the shaped advances,
+//! so a line is as wide as it is drawn. Lines break at Unicode break opportunities (UAX #14, so
+//! CJK breaks between characters) and words longer than a line are cut by character.
+//! Right-to-left runs are laid out in visual order. Vertical mark offsets are not applied (PDF
+//! text arrays move the pen horizontally only): a mark keeps the height its font draws it at.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
 use crate::fonts::{FaceId, Fonts, MISSING, Style};
 
-/// A stretch of text drawn with one face.
+/// One glyph as the shaper placed it; advances and offsets in em (1.0 = the font size).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glyph {
+    pub id: u16,
+    pub advance: f32,
+    pub x_offset: f32,
+    /// What the glyph stands for when the text is copied or searched: its cluster's characters
+    /// on the cluster's first glyph ("fi" on a ligature), none on the others.
+    pub text: Option<String>,
+}
+
+/// A stretch of text drawn with one face in one direction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
     pub face: FaceId,
+    /// The characters, in the order they are drawn (right-to-left text reversed).
     pub text: String,
     /// Width in points at the size it was made for.
     pub width: f32,
+    /// The shaped glyphs, in the order they are drawn.
+    pub glyphs: Rc<Vec<Glyph>>,
 }
 
 /// One wrapped line, in visual order.
@@ -32,54 +52,183 @@ impl Line {
     }
 }
 
-/// The face and advance (in points) of each character as it will be drawn. Control characters
-/// become spaces; a character no face has becomes a visible box.
-fn glyphs(fonts: &Fonts, text: &str, style: Style, size: f32) -> Vec<(char, FaceId, f32)> {
+/// The characters as they will be drawn, each with its face: control characters become spaces;
+/// a character no face has becomes a visible box.
+fn faced(fonts: &Fonts, text: &str, style: Style) -> Vec<(char, FaceId)> {
     text.chars()
         .map(|c| {
             let c = if c.is_control() { ' ' } else { c };
             match fonts.face_for(c, style) {
-                Some(face) => (c, face, fonts.advance(face, c) * size),
-                None => {
-                    let face = fonts
+                Some(face) => (c, face),
+                None => (
+                    MISSING,
+                    fonts
                         .face_for(MISSING, Style::Regular)
-                        .unwrap_or(Fonts::primary(style));
-                    (MISSING, face, fonts.advance(face, MISSING) * size)
-                }
+                        .unwrap_or(Fonts::primary(style)),
+                ),
             }
         })
         .collect()
 }
 
-fn to_runs(glyphs: &[(char, FaceId, f32)]) -> Vec<Run> {
-    let mut runs: Vec<Run> = Vec::new();
-    for &(c, face, width) in glyphs {
-        match runs.last_mut() {
-            Some(run) if run.face == face => {
-                run.text.push(c);
-                run.width += width;
+type Shaped = Rc<Vec<Glyph>>;
+
+thread_local! {
+    // Words come back again and again in a document (and between measuring and drawing):
+    // each (face, direction, text) is shaped once. Bounded: cleared when it grows large.
+    static SHAPED: RefCell<HashMap<(FaceId, bool, String), Shaped>> = RefCell::new(HashMap::new());
+}
+
+/// `text` in one face and one direction, shaped (cached).
+fn shape(fonts: &Fonts, face: FaceId, rtl: bool, text: &str) -> Shaped {
+    let key = (face, rtl, text.to_owned());
+    if let Some(hit) = SHAPED.with(|cache| cache.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let glyphs = Rc::new(shape_now(fonts, face, rtl, text));
+    SHAPED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 50_000 {
+            cache.clear();
+        }
+        cache.insert(key, glyphs.clone());
+    });
+    glyphs
+}
+
+fn shape_now(fonts: &Fonts, face: FaceId, rtl: bool, text: &str) -> Vec<Glyph> {
+    let Some(f) = fonts.face(face) else {
+        return Vec::new();
+    };
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.set_direction(if rtl {
+        rustybuzz::Direction::RightToLeft
+    } else {
+        rustybuzz::Direction::LeftToRight
+    });
+    buffer.guess_segment_properties();
+    let shaped = rustybuzz::shape(&f.shaper, &[], buffer);
+    let em = f.units_per_em;
+    let infos = shaped.glyph_infos();
+    let positions = shaped.glyph_positions();
+    // Each cluster's text runs from its start to the next cluster's start in the string.
+    let mut starts: Vec<usize> = infos.iter().map(|g| g.cluster as usize).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let end_of = |start: usize| {
+        starts
+            .iter()
+            .find(|&&s| s > start)
+            .copied()
+            .unwrap_or(text.len())
+    };
+    let mut glyphs: Vec<Glyph> = infos
+        .iter()
+        .zip(positions)
+        .map(|(info, pos)| Glyph {
+            id: u16::try_from(info.glyph_id).unwrap_or(0),
+            advance: pos.x_advance as f32 / em,
+            x_offset: pos.x_offset as f32 / em,
+            text: None,
+        })
+        .collect();
+    // What each glyph stands for: as many glyphs as characters (a base and its marks) each
+    // take one, in order; otherwise (a ligature, a split vowel) the first takes them all.
+    let mut at = 0;
+    for cluster_infos in infos.chunk_by(|a, b| a.cluster == b.cluster) {
+        let count = cluster_infos.len();
+        let cluster = cluster_infos.first().map_or(0, |g| g.cluster as usize);
+        let chars: Vec<char> = text
+            .get(cluster..end_of(cluster))
+            .unwrap_or_default()
+            .chars()
+            .collect();
+        if let Some(cluster_glyphs) = glyphs.get_mut(at..at + count) {
+            if chars.len() == count {
+                // Right to left, the shaper gives a cluster's glyphs in drawing order too.
+                if rtl {
+                    cluster_glyphs.reverse();
+                }
+                for (glyph, c) in cluster_glyphs.iter_mut().zip(&chars) {
+                    glyph.text = Some(c.to_string());
+                }
+                if rtl {
+                    cluster_glyphs.reverse();
+                }
+            } else if let Some(first) = cluster_glyphs.first_mut() {
+                first.text = Some(chars.iter().collect());
             }
-            _ => runs.push(Run {
-                face,
-                text: c.to_string(),
-                width,
-            }),
+        }
+        at += count;
+    }
+    glyphs
+}
+
+/// Whether any character is written right to left (Hebrew, Arabic and their kin).
+fn has_rtl(text: &str) -> bool {
+    use unicode_bidi::BidiClass::{AL, AN, R};
+    text.chars()
+        .any(|c| matches!(unicode_bidi::bidi_class(c), R | AL | AN))
+}
+
+/// The stretches of one direction, in visual order, each in logical order with its direction.
+fn directional(text: &str) -> Vec<(String, bool)> {
+    if !has_rtl(text) {
+        return vec![(text.to_owned(), false)];
+    }
+    let bidi = unicode_bidi::BidiInfo::new(text, None);
+    let mut out = Vec::new();
+    for paragraph in &bidi.paragraphs {
+        let (levels, runs) = bidi.visual_runs(paragraph, paragraph.range.clone());
+        for run in runs {
+            let rtl = levels.get(run.start).is_some_and(|l| l.is_rtl());
+            if let Some(part) = text.get(run) {
+                out.push((part.to_owned(), rtl));
+            }
         }
     }
-    runs
+    out
 }
 
-/// Width of `text` in points.
-pub fn measure(fonts: &Fonts, text: &str, style: Style, size: f32) -> f32 {
-    glyphs(fonts, text, style, size).iter().map(|g| g.2).sum()
-}
-
-/// One line of text, unwrapped, in visual order.
+/// One line of text, unwrapped, shaped, in visual order, at `size` points.
 pub fn line(fonts: &Fonts, text: &str, style: Style, size: f32) -> Line {
-    let visual = visual_order(text);
-    let runs = to_runs(&glyphs(fonts, &visual, style, size));
+    let mut runs = Vec::new();
+    for (part, rtl) in directional(text) {
+        // Runs of one face, in logical order.
+        let mut pieces: Vec<(FaceId, String)> = Vec::new();
+        for (c, face) in faced(fonts, &part, style) {
+            match pieces.last_mut() {
+                Some((f, s)) if *f == face => s.push(c),
+                _ => pieces.push((face, c.to_string())),
+            }
+        }
+        if rtl {
+            pieces.reverse();
+        }
+        for (face, piece) in pieces {
+            let glyphs = shape(fonts, face, rtl, &piece);
+            let width = glyphs.iter().map(|g| g.advance).sum::<f32>() * size;
+            let text = if rtl {
+                piece.chars().rev().collect()
+            } else {
+                piece
+            };
+            runs.push(Run {
+                face,
+                text,
+                width,
+                glyphs,
+            });
+        }
+    }
     let width = runs.iter().map(|r| r.width).sum();
     Line { runs, width }
+}
+
+/// Width of `text` in points, as shaped.
+pub fn measure(fonts: &Fonts, text: &str, style: Style, size: f32) -> f32 {
+    line(fonts, text, style, size).width
 }
 
 /// Wraps `text` into lines no wider than `width` points. Newlines in the text are kept.
@@ -134,18 +283,6 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
         lines.push(line(fonts, current.trim_end(), style, size));
     }
     lines
-}
-
-/// Right-to-left text put in the order it is drawn, left to right.
-fn visual_order(text: &str) -> String {
-    let bidi = unicode_bidi::BidiInfo::new(text, None);
-    if !bidi.has_rtl() {
-        return text.to_owned();
-    }
-    bidi.paragraphs
-        .iter()
-        .map(|p| bidi.reorder_line(p, p.range.clone()).into_owned())
-        .collect()
 }
 
 #[cfg(test)]
@@ -214,5 +351,121 @@ mod tests {
     fn right_to_left_text_is_drawn_in_visual_order() {
         let drawn = line(fonts(), "שלום", Style::Regular, 10.0).text();
         assert_eq!(drawn, "םולש");
+    }
+
+    /// The glyph the font's character map gives `c` alone (its isolated, unshaped form).
+    fn plain(face: FaceId, c: char) -> u16 {
+        fonts()
+            .face(face)
+            .unwrap()
+            .metrics
+            .glyph_index(c)
+            .unwrap()
+            .0
+    }
+
+    fn unkerned(face: FaceId, text: &str, size: f32) -> f32 {
+        let f = fonts().face(face).unwrap();
+        text.chars()
+            .map(|c| {
+                let g = f.metrics.glyph_index(c).unwrap();
+                f32::from(f.metrics.glyph_hor_advance(g).unwrap()) / f.units_per_em * size
+            })
+            .sum()
+    }
+
+    #[test]
+    fn kerning_pairs_sit_closer_than_their_advances() {
+        let regular = Fonts::primary(Style::Regular);
+        for pair in ["AV", "To", "Ty", "VA"] {
+            let shaped = measure(fonts(), pair, Style::Regular, 100.0);
+            let plain = unkerned(regular, pair, 100.0);
+            assert!(
+                shaped < plain - 1.0,
+                "{pair}: shaped {shaped} is not closer than the advances {plain}"
+            );
+        }
+        // No kerning pair, no change.
+        let plain = unkerned(regular, "HH", 100.0);
+        assert!((measure(fonts(), "HH", Style::Regular, 100.0) - plain).abs() < 0.01);
+    }
+
+    #[test]
+    fn arabic_letters_take_their_joining_forms() {
+        let word = "بيت";
+        let line = line(fonts(), word, Style::Regular, 10.0);
+        assert_eq!(line.runs.len(), 1);
+        let run = &line.runs[0];
+        assert_eq!(fonts().face(run.face).unwrap().name, "NotoSansArabic");
+        let isolated: Vec<u16> = word.chars().map(|c| plain(run.face, c)).collect();
+        let drawn: Vec<u16> = run.glyphs.iter().map(|g| g.id).collect();
+        assert_eq!(drawn.len(), 3, "{drawn:?}");
+        // Drawn right to left: the last letter first. Every letter is in a joined form.
+        let mut logical = drawn.clone();
+        logical.reverse();
+        for (n, (joined, alone)) in logical.iter().zip(&isolated).enumerate() {
+            assert_ne!(joined, alone, "letter {n} is in its isolated form");
+        }
+        // Copying the text gives the letters back, in the order they are read.
+        let mut said: Vec<String> = run.glyphs.iter().filter_map(|g| g.text.clone()).collect();
+        said.reverse();
+        assert_eq!(said.concat(), word);
+    }
+
+    #[test]
+    fn marks_sit_on_their_bases_in_hebrew_and_devanagari() {
+        // Hebrew points: no advance of their own, moved onto their letter by the font's mark
+        // positioning; copying gives the pointed word back.
+        let word = "שָׁלוֹם";
+        let line = line(fonts(), word, Style::Regular, 10.0);
+        let run = &line.runs[0];
+        assert_eq!(fonts().face(run.face).unwrap().name, "NotoSansHebrew");
+        let marks: Vec<&Glyph> = run.glyphs.iter().filter(|g| g.advance == 0.0).collect();
+        assert!(marks.len() >= 2, "{:?}", run.glyphs);
+        assert!(marks.iter().any(|m| m.x_offset != 0.0), "{marks:?}");
+        let mut said: Vec<String> = run.glyphs.iter().filter_map(|g| g.text.clone()).collect();
+        said.reverse();
+        let said: String = said.concat();
+        let mut letters: Vec<char> = said.chars().collect();
+        let mut expected: Vec<char> = word.chars().collect();
+        letters.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(
+            letters, expected,
+            "every letter and point copies once: {said}"
+        );
+        // Devanagari: the vowel sign i is written after its consonant and drawn before it.
+        let line = super::line(fonts(), "कि", Style::Regular, 10.0);
+        let run = &line.runs[0];
+        assert_eq!(fonts().face(run.face).unwrap().name, "NotoSansDevanagari");
+        assert_eq!(run.glyphs.len(), 2, "{:?}", run.glyphs);
+        assert_eq!(
+            run.glyphs[1].id,
+            plain(run.face, 'क'),
+            "the consonant comes second"
+        );
+        assert_ne!(run.glyphs[0].id, plain(run.face, 'क'));
+    }
+
+    #[test]
+    fn ligatures_are_drawn_where_the_font_has_them_and_copy_as_their_letters() {
+        // DejaVu Sans (symbols, Greek, Cyrillic) has the standard f-ligatures; shaped in its
+        // face, "fi" is one glyph that copies as two letters.
+        let dejavu = (0..10)
+            .map(FaceId)
+            .find(|f| fonts().face(*f).is_some_and(|f| f.name == "DejaVuSans"))
+            .unwrap();
+        let glyphs = shape(fonts(), dejavu, false, "fi");
+        assert_eq!(glyphs.len(), 1, "{glyphs:?}");
+        assert_eq!(glyphs[0].text.as_deref(), Some("fi"));
+        // In a document line Latin text is Inter's, shaped with its own features; what it
+        // draws always copies back as the text.
+        let l = line(fonts(), "office fluffy", Style::Regular, 10.0);
+        let copied: String = l.runs[0]
+            .glyphs
+            .iter()
+            .filter_map(|g| g.text.clone())
+            .collect();
+        assert_eq!(copied, "office fluffy");
     }
 }

@@ -812,3 +812,84 @@ fn a_document_as_of_a_past_moment_shows_that_moments_values_and_reissues_byte_id
         "{err}"
     );
 }
+
+/// Each word's width on the page, from `pdftotext -bbox` (what a reader's viewer measures).
+fn word_widths(path: &Path) -> Vec<(String, f32)> {
+    let html = tool("pdftotext", &["-bbox"], path);
+    html.lines()
+        .filter(|l| l.trim_start().starts_with("<word"))
+        .map(|line| {
+            let attr = |name: &str| -> f32 {
+                let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + line[start..].find('"').unwrap();
+                line[start..end].parse().unwrap()
+            };
+            let word = line[line.find('>').unwrap() + 1..line.rfind("</word>").unwrap()].to_owned();
+            (word, attr("xMax") - attr("xMin"))
+        })
+        .collect()
+}
+
+#[test]
+fn shaped_text_on_the_page_kerns_latin_and_joins_arabic_and_copies_back() {
+    use roadbook_report::layout::{BODY, Block};
+    let blocks = vec![Block::Paragraph(
+        "AVAVAVAVAV HHHHHHHHHH Tototototo office بيت שָׁלוֹם हिन्दी".into(),
+    )];
+    let meta = roadbook_report::Meta {
+        title: "Shaping".into(),
+        program: "Test".into(),
+        author: "Test Lead".into(),
+        subject: "Shaping".into(),
+        as_of: as_of(),
+    };
+    let pdf = roadbook_report::render(&blocks, &meta).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shaping.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    check_file(&path);
+    // The advances alone, from the font itself.
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/Inter-Regular.otf"))
+            .unwrap();
+    let inter = ttf_parser::Face::parse(&bytes, 0).unwrap();
+    let unkerned = |word: &str| -> f32 {
+        word.chars()
+            .map(|c| {
+                let g = inter.glyph_index(c).unwrap();
+                f32::from(inter.glyph_hor_advance(g).unwrap())
+            })
+            .sum::<f32>()
+            / f32::from(inter.units_per_em())
+            * BODY
+    };
+    let widths = word_widths(&path);
+    let width = |word: &str| {
+        widths
+            .iter()
+            .find(|(w, _)| w == word)
+            .unwrap_or_else(|| panic!("{word} not on the page: {widths:?}"))
+            .1
+    };
+    // Nine kerned pairs in the first word, one ("To") in the second: each moves the glyphs
+    // closer by more than half a point at this size.
+    for (kerned, pairs) in [("AVAVAVAVAV", 9.0), ("Tototototo", 1.0)] {
+        assert!(
+            width(kerned) < unkerned(kerned) - 0.5 * pairs,
+            "{kerned}: {} on the page, {} unkerned",
+            width(kerned),
+            unkerned(kerned)
+        );
+    }
+    let plain = width("HHHHHHHHHH") / unkerned("HHHHHHHHHH");
+    assert!(
+        (0.98..1.02).contains(&plain),
+        "no kerning pair, no change: {plain}"
+    );
+    // Copy and search give the words back, shaped or not.
+    let text = text(&path);
+    for word in ["office", "AVAVAVAVAV", "Tototototo", "हिन्दी"] {
+        assert!(text.contains(word), "{word} in {text}");
+    }
+    assert!(text.contains("بيت") || text.contains("تيب"), "{text}");
+}
