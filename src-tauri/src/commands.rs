@@ -390,3 +390,17 @@ pub async fn review_recorded(app: AppHandle) -> CommandResult<()> {
     })
     .await
 }
+
+/// The check before sending, for the program on the person's today.
+#[tauri::command]
+pub async fn check_program(
+    app: AppHandle,
+    program: Id,
+) -> CommandResult<Vec<roadbook_model::Finding>> {
+    with_store(app, move |_, store| {
+        let handbook = store.load(program)?;
+        let today = chrono::Local::now().date_naive().into();
+        Ok(roadbook_model::check(&handbook, today))
+    })
+    .await
+}

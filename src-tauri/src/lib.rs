@@ -155,6 +155,7 @@ pub fn run() {
             commands::regenerate_document,
             commands::save_archived_document,
             commands::usage_sharing,
+            commands::check_program,
             commands::set_usage_sharing,
             commands::review_recorded,
             sync::sync_status,

@@ -86,6 +86,20 @@ pub enum Command {
         #[arg(long, value_name = "FILE.pdf")]
         out: PathBuf,
     },
+    /// Check the program before sending a document: asks of leadership about decisions
+    /// already made, workstreams whose status disagrees with their decisions, decisions Decided
+    /// without outcome or rationale, items without owner or past due, milestones past target,
+    /// readiness without a signal, placeholder owners. Each finding names the item; none blocks
+    /// sending
+    Check {
+        #[arg(long, value_name = "ID")]
+        program: Option<Id>,
+        /// The day to judge due dates by (YYYY-MM-DD; default today)
+        #[arg(long, value_name = "DATE")]
+        on: Option<roadbook_model::Date>,
+        #[arg(long)]
+        json: bool,
+    },
     /// List issued documents
     Documents {
         #[arg(long, value_name = "ID")]

@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
         } => ctx.report(kind.into(), program, review, since, as_of, status, &out),
         Command::Documents { program, json } => ctx.documents(program, json),
+        Command::Check { program, on, json } => ctx.check(program, on, json),
         Command::Move { id, before, .. } => ctx.move_item(id, before),
         Command::Login { server, timeout } => ctx.login(server, timeout),
         Command::Whoami { json } => ctx.whoami(json),
@@ -315,6 +316,44 @@ impl<W: Write> Ctx<W> {
         match store.move_item(id, before, &self.session.author)? {
             roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
             _ => writeln!(self.out, "moved")?,
+        }
+        Ok(())
+    }
+
+    fn check(
+        &mut self,
+        program: Option<Id>,
+        on: Option<roadbook_model::Date>,
+        json: bool,
+    ) -> Result<()> {
+        let (_, h) = self.open_program(program)?;
+        let today = on.unwrap_or_else(|| chrono::Local::now().date_naive().into());
+        let findings = roadbook_model::check(&h, today);
+        if json {
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&findings)?)?;
+            return Ok(());
+        }
+        if findings.is_empty() {
+            writeln!(
+                self.out,
+                "Nothing to look at: '{}' is ready to send.",
+                h.program.name
+            )?;
+            return Ok(());
+        }
+        writeln!(
+            self.out,
+            "{} {} to look at before sending '{}' (none stops you):",
+            findings.len(),
+            if findings.len() == 1 {
+                "thing"
+            } else {
+                "things"
+            },
+            h.program.name
+        )?;
+        for f in &findings {
+            writeln!(self.out, "- {} '{}': {}", f.kind.noun(), f.label, f.message)?;
         }
         Ok(())
     }

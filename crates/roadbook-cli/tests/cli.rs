@@ -1154,3 +1154,119 @@ fn your_name_signs_changes_and_documents_and_no_document_says_unknown() {
     run(&["config", "unset", "name"]);
     assert!(run(&["config", "show"]).contains("name: (not set)"));
 }
+
+/// `roadbook check --json` as (rule, kind, label) triples.
+fn findings(db: &Path, on: &str) -> Vec<(String, String, String)> {
+    let out: Value = serde_json::from_str(&ok(db, &["check", "--json", "--on", on])).unwrap();
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["kind"].as_str().unwrap().to_owned(),
+                f["label"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_finds_what_a_careful_lead_would_before_sending_and_nothing_on_a_clean_program() {
+    // The sample as it ships: unowned process risks and placeholder owner labels.
+    let (dir, db) = sample_db();
+    let found = findings(&db, "2026-12-01");
+    let count = |rule: &str| found.iter().filter(|f| f.0 == rule).count();
+    assert_eq!(count("placeholder_owner"), 6, "{found:?}");
+    assert_eq!(count("no_owner"), 5, "{found:?}");
+    assert_eq!(found.len(), 11, "{found:?}");
+    let said = ok(&db, &["check", "--on", "2026-12-01"]);
+    assert!(
+        said.starts_with("11 things to look at before sending"),
+        "{said}"
+    );
+    assert!(
+        said.contains("owner 'Product Management': A placeholder"),
+        "{said}"
+    );
+
+    // The sample with one of each planted.
+    let mut h: Value = serde_json::from_str(&ok(&db, &["export"])).unwrap();
+    let status = |name: &str| {
+        h["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let (decided, done, open) = (status("Decided"), status("Done"), status("In discovery"));
+    // Okta decided properly, the org source decided without a rationale; the first ask still
+    // asks for both, and Identity and SSO still says Needs decision.
+    h["decisions"][0]["status_id"] = decided.clone();
+    h["decisions"][0]["outcome"] = "Okta SSO with group claims".into();
+    h["decisions"][0]["rationale"] = "Security signed off".into();
+    h["decisions"][1]["status_id"] = decided;
+    h["decisions"][1]["outcome"] = "The HR system".into();
+    // Kanopy hosting closed while its decision is open.
+    h["workstreams"][2]["status_id"] = done;
+    // An action past due and unowned; a milestone past target; a dimension without a signal.
+    h["actions"][0]["due"] = "2026-11-20".into();
+    h["actions"][0]["owner_id"] = Value::Null;
+    h["milestones"][0]["target"] = "2026-11-15".into();
+    h["milestones"][0]["status_id"] = open;
+    h["readiness_dimensions"][0]["signal"] = "".into();
+    let planted = dir.path().join("planted.json");
+    std::fs::write(&planted, serde_json::to_string(&h).unwrap()).unwrap();
+    let db2 = dir.path().join("planted.db");
+    ok(&db2, &["import", planted.to_str().unwrap()]);
+    let found = findings(&db2, "2026-12-01");
+    let has = |rule: &str, label: &str| found.iter().any(|f| f.0 == rule && f.2.starts_with(label));
+    assert!(
+        has("ask_already_decided", "Sponsor the key dependencies"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f.0 == "ask_already_decided")
+            .count(),
+        2,
+        "the first ask speaks of both decided decisions: {found:?}"
+    );
+    assert!(has("workstream_disagrees", "Identity and SSO"), "{found:?}");
+    assert!(has("workstream_disagrees", "Org-aware access"), "{found:?}");
+    assert!(has("workstream_disagrees", "Kanopy hosting"), "{found:?}");
+    assert!(
+        has("decided_without_reason", "Builder Relations org source"),
+        "{found:?}"
+    );
+    assert!(!has("decided_without_reason", "Okta SSO path"), "{found:?}");
+    assert!(
+        has("past_due", "Confirm owner and meeting path"),
+        "{found:?}"
+    );
+    assert!(
+        has("no_owner", "Confirm owner and meeting path"),
+        "{found:?}"
+    );
+    assert!(has("milestone_missed", "Milestone 1"), "{found:?}");
+    assert!(has("no_signal", "Identity readiness"), "{found:?}");
+    // The day matters: before the due date and the target, neither is late.
+    let earlier = findings(&db2, "2026-11-10");
+    assert!(
+        !earlier
+            .iter()
+            .any(|f| f.0 == "past_due" || f.0 == "milestone_missed")
+    );
+
+    // A program with nothing to find.
+    let clean = dir.path().join("clean.db");
+    ok(&clean, &["init", "--name", "A clean program"]);
+    assert_eq!(findings(&clean, "2026-12-01"), Vec::new());
+    assert_eq!(
+        ok(&clean, &["check"]).trim(),
+        "Nothing to look at: 'A clean program' is ready to send."
+    );
+}

@@ -4,6 +4,7 @@
 //!
 //! No IO here: the store, the documents and the sync build on these types.
 
+mod check;
 mod date;
 mod entities;
 mod fields;
@@ -16,6 +17,7 @@ mod problems;
 pub mod sample;
 mod usage;
 
+pub use check::{CheckRule, Finding, check};
 pub use date::{BadDate, Date};
 pub use entities::*;
 pub use fields::{merge_sets, strict};

@@ -116,5 +116,36 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
     })
     .await;
     assert!(cli(&["usage"]).starts_with("not sharing usage counts"));
+
+    // The check before sending, on the Documents screen: each finding opens its item.
+    go(&c, "documents").await;
+    let summary = text_until(&c, "[data-testid=check] summary", |t| {
+        t.contains("things to look at")
+    })
+    .await;
+    let expected = cli(&["check"]);
+    let count = expected.split_whitespace().next().unwrap().to_owned();
+    assert!(
+        summary.contains(&format!("{count} things")),
+        "{summary} / {expected}"
+    );
+    shot(&c, &desktop, "check-panel").await;
+    let first = css(&c, "[data-testid=finding] button").await;
+    let label = first.text().await.unwrap();
+    first.click().await.unwrap();
+    // The first finding is an unowned item (the decision made above): its editor opens on its
+    // register with it.
+    let (noun, field) = if label.starts_with("decision") {
+        ("decision", "title")
+    } else {
+        ("risk", "statement")
+    };
+    let editor = css(&c, &format!("[data-field={field}]")).await;
+    let value = editor.prop("value").await.unwrap().unwrap_or_default();
+    let shown = label
+        .trim_start_matches(&format!("{noun} ‘"))
+        .trim_end_matches('’')
+        .trim_end_matches('…');
+    assert!(value.starts_with(shown), "{value} / {label}");
     c.close().await.unwrap();
 }

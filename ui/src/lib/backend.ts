@@ -6,6 +6,7 @@ import type { ChangesView } from './bindings/ChangesView';
 import type { Clash } from './bindings/Clash';
 import type { ConflictView } from './bindings/ConflictView';
 import type { FieldEdit } from './bindings/FieldEdit';
+import type { Finding } from './bindings/Finding';
 import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { Id } from './bindings/Id';
 import type { IssuedDocument } from './bindings/IssuedDocument';
@@ -95,6 +96,8 @@ export const backend = {
 	/** "Your name" in Settings, and who changes are recorded as now. */
 	yourName: () => call<YourName>('your_name'),
 	setYourName: (name: string) => call<YourName>('set_your_name', { name }),
+	/** What a careful lead would catch before sending (none blocks sending). */
+	checkProgram: (program: Id) => call<Finding[]>('check_program', { program }),
 	/** Whether this database shares usage counts (kind and day only) with the team's server. */
 	usageSharing: () => call<UsageSharing>('usage_sharing'),
 	setUsageSharing: (on: boolean) => call<UsageSharing>('set_usage_sharing', { on }),
