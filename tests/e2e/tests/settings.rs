@@ -92,6 +92,28 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    // History in the lead's words: field labels, names, no ids, no rows that changed nothing.
+    go(&c, "history").await;
+    let history = text_until(&c, "[data-testid=history]", |t| {
+        t.contains("Signed by the name in Settings")
+    })
+    .await;
+    assert!(
+        history.contains("Title") && history.contains("Priya Raman"),
+        "{history:.600}"
+    );
+    for internal in ["status_id", "needed_from", "risk_ids", "not_ready", "— —"] {
+        assert!(!history.contains(internal), "{internal} in: {history:.600}");
+    }
+    let uuid = history
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .find(|w| w.len() == 36 && w.matches('-').count() == 4);
+    if let Some(id) = uuid {
+        let at = history.find(id).unwrap();
+        let from = history.floor_char_boundary(at.saturating_sub(160));
+        panic!("an id on screen: …{}", &history[from..at + 36]);
+    }
+
     // Usage sharing: off until the box is ticked, then on; off again drops what waited.
     go(&c, "settings").await;
     let sharing = css(&c, "[data-testid=usage-sharing] input").await;

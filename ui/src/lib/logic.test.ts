@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { canvasSize, changeOf, changedFields, changedSince, reloadPlan, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { canvasSize, changeOf, changedFields, changesNothing, readable, changedSince, reloadPlan, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -140,19 +140,48 @@ describe('changeOf', () => {
 	const show = (v: unknown) => (v === null ? '—' : `<${String(v)}>`);
 	it('reads a move as one, without the position numbers', () => {
 		expect(changeOf({ field: 'position', old_value: 3, new_value: 1.5 }, show)).toEqual({
-			field: 'order',
+			field: 'Order',
 			was: '—',
 			now: 'moved in its list',
 			line: 'moved in its list'
 		});
 	});
-	it('shows any other field with both values through the caller’s labels', () => {
+	it('names the field in the lead’s words and shows both values through the caller’s labels', () => {
 		expect(changeOf({ field: 'status_id', old_value: 'a', new_value: null }, show)).toEqual({
-			field: 'status_id',
+			field: 'Status',
 			was: '<a>',
 			now: '—',
-			line: 'status_id: <a> → —'
+			line: 'Status: <a> → —'
 		});
+	});
+	it('reads a list change as the entries added and removed', () => {
+		const names = { o1: 'Product', o2: 'Security', o3: 'Platform' };
+		const c = changeOf({ field: 'needed_from', old_value: ['o1', 'o2'], new_value: ['o2', 'o3'] }, (v) => readable(v, names));
+		expect(c).toEqual({ field: 'Needed from', was: 'removed Product', now: 'added Platform', line: 'Needed from: added Platform; removed Product' });
+		expect(changeOf({ field: 'risk_ids', old_value: null, new_value: ['o1'] }, (v) => readable(v, names)).line).toBe('Risks: added Product');
+		expect(changeOf({ field: 'risk_ids', old_value: ['o1', 'o2'], new_value: ['o2', 'o1'] }, show).line).toBe('Risks: reordered');
+	});
+});
+
+describe('readable history', () => {
+	const names = { '01a24253-bc6a-7086-bd7c-903910a6a484': 'Okta SSO path' };
+	it('shows names for ids, words for stored words and never a raw id', () => {
+		expect(readable('01a24253-bc6a-7086-bd7c-903910a6a484', names)).toBe('Okta SSO path');
+		expect(readable('01a24253-0000-7086-bd7c-903910a6a484', names)).toBe('a deleted item');
+		expect(readable('not_ready', names)).toBe('not ready');
+		expect(readable('Okta_SSO plan', names)).toBe('Okta_SSO plan');
+		expect(readable(['01a24253-bc6a-7086-bd7c-903910a6a484'], names)).toBe('Okta SSO path');
+		expect(readable({ kind: 'workstream', id: '01a24253-bc6a-7086-bd7c-903910a6a484' }, names)).toBe('workstream Okta SSO path');
+		expect(readable(null, names)).toBe('—');
+		expect(readable(true, names)).toBe('yes');
+	});
+	it('leaves out rows that changed nothing a person can see', () => {
+		expect(changesNothing({ field: 'due', old_value: null, new_value: null })).toBe(true);
+		expect(changesNothing({ field: 'owner_ids', old_value: [], new_value: [] })).toBe(true);
+		expect(changesNothing({ field: 'notes', old_value: null, new_value: '' })).toBe(true);
+		expect(changesNothing({ field: 'notes', old_value: 'a', new_value: 'a' })).toBe(true);
+		expect(changesNothing({ field: 'notes', old_value: '', new_value: 'b' })).toBe(false);
+		expect(changesNothing({ field: 'title', old_value: null, new_value: 'New' })).toBe(false);
 	});
 });
 

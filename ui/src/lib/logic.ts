@@ -5,6 +5,7 @@ import type { Id } from './bindings/Id';
 import type { Level } from './bindings/Level';
 import type { Risk } from './bindings/Risk';
 import type { Status } from './bindings/Status';
+import { fieldName } from './sync';
 
 /** A UUID v7 (time-ordered), the id every item gets, as the Rust side makes them. */
 export function uuidv7(now: number = Date.now(), random: (n: number) => Uint8Array = randomBytes): string {
@@ -32,7 +33,8 @@ export function labels(h: Handbook): Record<string, string> {
 	for (const value of Object.values(h as unknown as Record<string, unknown>)) {
 		if (!Array.isArray(value)) continue;
 		for (const x of value as Array<Record<string, unknown>>) {
-			out[String(x.id)] = String(x.title ?? x.name ?? x.area ?? x.statement ?? x.text ?? x.id);
+			// The field each kind is known by, as the model's `label()` has it.
+			out[String(x.id)] = String(x.title ?? x.name ?? x.area ?? x.statement ?? x.text ?? x.dependent ?? x.id);
 		}
 	}
 	return out;
@@ -174,18 +176,64 @@ export function moveTarget(ids: Id[], id: Id, direction: -1 | 1): Id | null | un
 /** The field a move changes (`roadbook_store::POSITION`). */
 export const POSITION = 'position';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const WORD_VALUE = /^[a-z]+(_[a-z]+)+$/;
+
 /**
- * A history row in the lead's words, as table cells and as one line. A move changes the item's
- * position, a number that means nothing to a person, so it reads "moved in its list" instead of
- * the two numbers.
+ * A stored value as a person reads it: an item's name for its id ("a deleted item" for one that
+ * is gone), words for a stored word ("not_ready" reads "not ready"), lists joined, nothing as —.
+ */
+export function readable(value: unknown, names: Record<string, string>): string {
+	if (value === null || value === undefined || value === '') return '—';
+	if (Array.isArray(value)) return value.length === 0 ? '—' : value.map((v) => readable(v, names)).join(', ');
+	if (typeof value === 'string') {
+		if (names[value] !== undefined) return names[value];
+		if (UUID.test(value)) return 'a deleted item';
+		if (WORD_VALUE.test(value)) return value.replace(/_/g, ' ');
+		return value;
+	}
+	if (typeof value === 'boolean') return value ? 'yes' : 'no';
+	if (typeof value === 'object') {
+		// A scope and the like: its words, never its ids.
+		return Object.values(value as Record<string, unknown>)
+			.map((v) => readable(v, names))
+			.filter((v) => v !== '—')
+			.join(' ');
+	}
+	return String(value);
+}
+
+/** Whether a history row changed nothing a person can see (an empty value set to empty). */
+export function changesNothing(entry: { field: string; old_value: unknown; new_value: unknown }): boolean {
+	const empty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+	if (entry.old_value === null && entry.field !== POSITION && empty(entry.new_value)) return true;
+	return (empty(entry.old_value) && empty(entry.new_value)) || same(entry.old_value ?? null, entry.new_value ?? null);
+}
+
+/**
+ * A history row in the lead's words, as table cells and as one line: the field by its label,
+ * values through `show`, a list as the entries added and removed. A move changes the item's
+ * position, a number that means nothing to a person, so it reads "moved in its list" instead.
  */
 export function changeOf(
 	entry: { field: string; old_value: unknown; new_value: unknown },
 	show: (value: unknown) => string
 ): { field: string; was: string; now: string; line: string } {
-	if (entry.field === POSITION) return { field: 'order', was: '—', now: 'moved in its list', line: 'moved in its list' };
-	const [was, now] = [show(entry.old_value), show(entry.new_value)];
-	return { field: entry.field, was, now, line: `${entry.field}: ${was} → ${now}` };
+	if (entry.field === POSITION) return { field: 'Order', was: '—', now: 'moved in its list', line: 'moved in its list' };
+	const field = fieldName(entry.field);
+	const [before, after] = [entry.old_value, entry.new_value];
+	if (Array.isArray(before) || Array.isArray(after)) {
+		const b = Array.isArray(before) ? before : [];
+		const a = Array.isArray(after) ? after : [];
+		const removed = b.filter((x) => !a.some((y) => same(x, y)));
+		const added = a.filter((x) => !b.some((y) => same(x, y)));
+		const was = removed.length ? `removed ${removed.map(show).join(', ')}` : '—';
+		const now = added.length ? `added ${added.map(show).join(', ')}` : removed.length ? '—' : 'reordered';
+		const parts = [added.length ? now : '', removed.length ? was : ''].filter(Boolean);
+		return { field, was, now, line: `${field}: ${parts.length ? parts.join('; ') : 'reordered'}` };
+	}
+	const [was, now] = [show(before), show(after)];
+	return { field, was, now, line: `${field}: ${was} → ${now}` };
 }
 
 /** Deep equality of two JSON values (key order does not matter). */
