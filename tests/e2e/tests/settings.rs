@@ -169,5 +169,71 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
         .trim_end_matches('’')
         .trim_end_matches('…');
     assert!(value.starts_with(shown), "{value} / {label}");
+
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registers_mark_overdue_and_due_this_week_on_the_persons_day_and_sort_undated_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dates.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let decisions: serde_json::Value =
+        serde_json::from_str(&roadbook(&db, &["decision", "list", "--json"])).unwrap();
+    let day = |offset: i64| {
+        (chrono::Local::now().date_naive() + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let id = |n: usize| decisions[n]["id"].as_str().unwrap().to_owned();
+    roadbook(&db, &["decision", "set", &id(0), "--due", &day(-7)]);
+    roadbook(&db, &["decision", "set", &id(1), "--due", &day(3)]);
+    roadbook(&db, &["decision", "set", &id(2), "--due", &day(30)]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    go(&c, "decisions").await;
+    let overdue = text_until(&c, "[data-testid=due-overdue]", |t| t.contains("overdue")).await;
+    assert!(overdue.starts_with(&day(-7)), "{overdue}");
+    let soon = text_until(&c, "[data-testid=due-this_week]", |t| {
+        t.contains("this week")
+    })
+    .await;
+    assert!(soon.starts_with(&day(3)), "{soon}");
+    let marked = c
+        .find_all(fantoccini::Locator::Css("[data-testid=due-overdue]"))
+        .await
+        .unwrap();
+    assert_eq!(marked.len(), 1, "one decision overdue");
+    // Sorted by due date, either way, the undated decision comes last.
+    for _ in 0..2 {
+        c.find(fantoccini::Locator::XPath(
+            "//button[contains(@class,'th') and starts-with(normalize-space(.),'Due')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // textContent: WebDriver's text leaves out cells that clip.
+        let last = c
+            .execute(
+                "const rows = document.querySelectorAll('[data-testid=register-decision] [data-testid=row]');
+                 return rows[rows.length - 1].textContent;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let last = last.as_str().unwrap_or_default().to_owned();
+        assert!(
+            [day(-7), day(3), day(30)]
+                .iter()
+                .all(|d| !last.contains(d.as_str())),
+            "the undated decision is last: {last}"
+        );
+    }
+    shot(&c, &desktop, "due-dates").await;
     c.close().await.unwrap();
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { canvasSize, changeOf, changedFields, changesNothing, readable, changedSince, reloadPlan, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { addDays, canvasSize, changeOf, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -217,5 +217,39 @@ describe('an open editor after a teammate changed its item', () => {
 		const original = { title: 'Okta', status_id: 's1', context: 'old' };
 		const draft = { title: 'Okta first', status_id: 's1', context: 'old' };
 		expect(reloadPlan(['title', 'status_id'], draft, original)).toEqual({ take: ['status_id'], clash: ['title'] });
+	});
+});
+
+describe('dates', () => {
+	it('takes the person’s own day, whatever the clock’s time zone', () => {
+		const late = new Date('2026-12-05T02:00:00Z');
+		expect(today(late, 'America/Los_Angeles')).toBe('2026-12-04');
+		expect(today(late, 'Asia/Tokyo')).toBe('2026-12-05');
+		expect(today(late, 'UTC')).toBe('2026-12-05');
+	});
+	it('counts days by the calendar, across months and years', () => {
+		expect(addDays('2026-12-29', 6)).toBe('2027-01-04');
+		expect(addDays('2028-02-27', 2)).toBe('2028-02-29');
+	});
+	it('marks open items overdue or due this week, and nothing closed or undated', () => {
+		const on = '2026-12-04';
+		expect(dueState('2026-11-27', true, on)).toBe('overdue');
+		expect(dueState('2026-12-03', true, on)).toBe('overdue');
+		expect(dueState('2026-12-04', true, on)).toBe('this_week');
+		expect(dueState('2026-12-10', true, on)).toBe('this_week');
+		expect(dueState('2026-12-11', true, on)).toBe(null);
+		expect(dueState('2026-11-27', false, on)).toBe(null);
+		expect(dueState(null, true, on)).toBe(null);
+	});
+	it('sorts undated items last, in either direction', () => {
+		const items: Array<{ id: string; due: string | null; status_id?: string }> = [
+			{ id: 'a', due: null },
+			{ id: 'b', due: '2026-12-10' },
+			{ id: 'c', due: '2026-12-01' }
+		];
+		const up = query(items, { search: '', status: '', sort: 'due', descending: false }, () => '');
+		expect(up.map((i) => i.id)).toEqual(['c', 'b', 'a']);
+		const down = query(items, { search: '', status: '', sort: 'due', descending: true }, () => '');
+		expect(down.map((i) => i.id)).toEqual(['b', 'c', 'a']);
 	});
 });

@@ -106,6 +106,8 @@ export function query<T extends { status_id?: Id }>(items: T[], q: ListQuery, te
 		out.sort((a, b) => {
 			const x = String(a[key] ?? '');
 			const y = String(b[key] ?? '');
+			// Items without a value come last either way: an undated item is not the most urgent.
+			if (x === '' || y === '') return (x === '' ? 1 : 0) - (y === '' ? 1 : 0);
 			return q.descending ? y.localeCompare(x) : x.localeCompare(y);
 		});
 	}
@@ -283,4 +285,30 @@ export function reloadPlan(changed: string[], draft: Record<string, unknown>, or
 	const clash: string[] = [];
 	for (const f of changed) (same(draft[f] ?? null, original[f] ?? null) ? take : clash).push(f);
 	return { take, clash };
+}
+
+/** The person's day (YYYY-MM-DD) at `now`, in their time zone (or the one given). */
+export function today(now: Date = new Date(), timeZone?: string): string {
+	// By parts, not by a locale's format: the webview's locale data may write dates otherwise.
+	const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+	const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+	return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/** The day `days` after `day` (YYYY-MM-DD), by the calendar. */
+export function addDays(day: string, days: number): string {
+	const [y = 1970, m = 1, d = 1] = day.split('-').map(Number);
+	const date = new Date(Date.UTC(y, m - 1, d + days));
+	return date.toISOString().slice(0, 10);
+}
+
+/**
+ * Whether an open item's due date has passed (`overdue`) or falls in the next seven days,
+ * today included (`this_week`), on the person's day `on`. A closed or undated item is neither.
+ */
+export function dueState(due: string | null | undefined, open: boolean, on: string): 'overdue' | 'this_week' | null {
+	if (!due || !open) return null;
+	if (due < on) return 'overdue';
+	if (due <= addDays(on, 6)) return 'this_week';
+	return null;
 }
