@@ -81,9 +81,20 @@ pub const MISSING: char = '\u{25A1}';
 pub(crate) struct Face {
     pub name: &'static str,
     pub metrics: ttf_parser::Face<'static>,
-    /// The same face for the shaper (kerning, ligatures, joining forms, mark placement).
-    pub shaper: rustybuzz::Face<'static>,
     pub units_per_em: f32,
+    bytes: &'static [u8],
+    /// The same face for the shaper (kerning, ligatures, joining forms, mark placement), made on
+    /// first use: reading a face's layout tables costs milliseconds a document without its
+    /// script should not pay.
+    shaper: OnceLock<Option<rustybuzz::Face<'static>>>,
+}
+
+impl Face {
+    pub fn shaper(&self) -> Option<&rustybuzz::Face<'static>> {
+        self.shaper
+            .get_or_init(|| rustybuzz::Face::from_slice(self.bytes, 0))
+            .as_ref()
+    }
 }
 
 /// The faces, parsed once per process. ttf-parser reads tables lazily, so this costs
@@ -105,13 +116,12 @@ impl Fonts {
                     let metrics = ttf_parser::Face::parse(data.bytes, 0)
                         .map_err(|e| format!("font {} cannot be read: {e}", data.name))?;
                     let units_per_em = f32::from(metrics.units_per_em());
-                    let shaper = rustybuzz::Face::from_slice(data.bytes, 0)
-                        .ok_or_else(|| format!("font {} cannot be shaped", data.name))?;
                     faces.push(Face {
                         name: data.name,
                         metrics,
-                        shaper,
                         units_per_em,
+                        bytes: data.bytes,
+                        shaper: OnceLock::new(),
                     });
                 }
                 Ok(Fonts { faces })

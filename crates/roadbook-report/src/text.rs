@@ -75,40 +75,84 @@ type Shaped = Rc<Vec<Glyph>>;
 
 thread_local! {
     // Words come back again and again in a document (and between measuring and drawing):
-    // each (face, direction, text) is shaped once. Bounded: cleared when it grows large.
-    static SHAPED: RefCell<HashMap<(FaceId, bool, String), Shaped>> = RefCell::new(HashMap::new());
+    // each text is shaped once per face and direction. Bounded: cleared when it grows large.
+    static SHAPED: RefCell<HashMap<(FaceId, bool), HashMap<String, Shaped>>> =
+        RefCell::new(HashMap::new());
 }
 
 /// `text` in one face and one direction, shaped (cached).
 fn shape(fonts: &Fonts, face: FaceId, rtl: bool, text: &str) -> Shaped {
-    let key = (face, rtl, text.to_owned());
-    if let Some(hit) = SHAPED.with(|cache| cache.borrow().get(&key).cloned()) {
+    let hit = SHAPED.with(|cache| {
+        cache
+            .borrow()
+            .get(&(face, rtl))
+            .and_then(|texts| texts.get(text).cloned())
+    });
+    if let Some(hit) = hit {
         return hit;
     }
     let glyphs = Rc::new(shape_now(fonts, face, rtl, text));
     SHAPED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if cache.len() > 50_000 {
-            cache.clear();
+        let texts = cache.entry((face, rtl)).or_default();
+        if texts.len() > 50_000 {
+            texts.clear();
         }
-        cache.insert(key, glyphs.clone());
+        texts.insert(text.to_owned(), glyphs.clone());
     });
     glyphs
 }
 
+thread_local! {
+    // A shape plan (the face's features compiled for a direction and script) costs far more
+    // than shaping a word with it: one per face, direction and script.
+    static PLANS: RefCell<HashMap<(FaceId, bool, rustybuzz::Script), Rc<rustybuzz::ShapePlan>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Features left off in Latin text: Inter's contextual alternates (arrows from "->", case
+/// forms) change what a lead typed and cost most of the shaping time; kerning and the standard
+/// ligatures stay on, as does everything the complex scripts need.
+fn quiet_features(script: rustybuzz::Script) -> Vec<rustybuzz::Feature> {
+    if script != rustybuzz::script::LATIN {
+        return Vec::new();
+    }
+    [b"calt"]
+        .iter()
+        .map(|tag| rustybuzz::Feature::new(rustybuzz::ttf_parser::Tag::from_bytes(tag), 0, ..))
+        .collect()
+}
+
 fn shape_now(fonts: &Fonts, face: FaceId, rtl: bool, text: &str) -> Vec<Glyph> {
-    let Some(f) = fonts.face(face) else {
+    let Some((f, shaper)) = fonts.face(face).and_then(|f| Some((f, f.shaper()?))) else {
         return Vec::new();
     };
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
-    buffer.set_direction(if rtl {
+    let direction = if rtl {
         rustybuzz::Direction::RightToLeft
     } else {
         rustybuzz::Direction::LeftToRight
-    });
+    };
+    buffer.set_direction(direction);
     buffer.guess_segment_properties();
-    let shaped = rustybuzz::shape(&f.shaper, &[], buffer);
+    let script = buffer.script();
+    let plan = PLANS.with(|plans| {
+        plans
+            .borrow_mut()
+            .entry((face, rtl, script))
+            .or_insert_with(|| {
+                Rc::new(rustybuzz::ShapePlan::new(
+                    shaper,
+                    direction,
+                    Some(script),
+                    None,
+                    &quiet_features(script),
+                ))
+            })
+            .clone()
+    });
+    let shaped = rustybuzz::shape_with_plan(shaper, &plan, buffer);
     let em = f.units_per_em;
     let infos = shaped.glyph_infos();
     let positions = shaped.glyph_positions();
@@ -165,6 +209,35 @@ fn shape_now(fonts: &Fonts, face: FaceId, rtl: bool, text: &str) -> Vec<Glyph> {
     glyphs
 }
 
+/// Left-to-right text shaped word by word and space by space: the words were shaped (and
+/// cached) when the line was measured, so drawing it shapes nothing again. Only a kerning pair
+/// across a space is lost, which Latin fonts hardly have.
+fn shape_by_words(fonts: &Fonts, face: FaceId, text: &str) -> Shaped {
+    let mut tokens = text
+        .char_indices()
+        .filter(|&(i, c)| {
+            i > 0
+                && text[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|before| before.is_whitespace() != c.is_whitespace())
+        })
+        .map(|(i, _)| i)
+        .peekable();
+    if tokens.peek().is_none() {
+        return shape(fonts, face, false, text);
+    }
+    let mut glyphs = Vec::new();
+    let mut start = 0;
+    for end in tokens.chain(std::iter::once(text.len())) {
+        if let Some(token) = text.get(start..end) {
+            glyphs.extend(shape(fonts, face, false, token).iter().cloned());
+        }
+        start = end;
+    }
+    Rc::new(glyphs)
+}
+
 /// Whether any character is written right to left (Hebrew, Arabic and their kin).
 fn has_rtl(text: &str) -> bool {
     use unicode_bidi::BidiClass::{AL, AN, R};
@@ -207,7 +280,11 @@ pub fn line(fonts: &Fonts, text: &str, style: Style, size: f32) -> Line {
             pieces.reverse();
         }
         for (face, piece) in pieces {
-            let glyphs = shape(fonts, face, rtl, &piece);
+            let glyphs = if rtl {
+                shape(fonts, face, rtl, &piece)
+            } else {
+                shape_by_words(fonts, face, &piece)
+            };
             let width = glyphs.iter().map(|g| g.advance).sum::<f32>() * size;
             let text = if rtl {
                 piece.chars().rev().collect()
@@ -270,8 +347,9 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
             current.push_str(rest);
             current_width += advance(rest);
         } else {
+            // The word measured already, and the spaces after it (shaped once, cached).
             current.push_str(body);
-            current_width += advance(body);
+            current_width += visible_width + advance(&body[visible.len()..]);
         }
         if mandatory {
             lines.push(line(fonts, current.trim_end(), style, size));

@@ -389,16 +389,7 @@ impl<T: Transport> Client<T> {
             if queued.is_empty() {
                 return Ok(sent);
             }
-            let report = roadbook_protocol::UsageReport {
-                events: queued
-                    .iter()
-                    .map(|q| roadbook_protocol::UsageEvent {
-                        id: q.id,
-                        kind: q.kind,
-                        day: q.day.clone(),
-                    })
-                    .collect(),
-            };
+            let report = usage_report(&queued);
             self.retry
                 .run(|| self.transport.usage(&report))
                 .await
@@ -627,6 +618,20 @@ impl<T: Transport> Client<T> {
             .await
             .map_err(refused)?;
         Ok(events.head)
+    }
+}
+
+/// The queued usage counts as the server takes them: id, kind and day, nothing else.
+pub fn usage_report(queued: &[roadbook_store::QueuedUsage]) -> roadbook_protocol::UsageReport {
+    roadbook_protocol::UsageReport {
+        events: queued
+            .iter()
+            .map(|q| roadbook_protocol::UsageEvent {
+                id: q.id,
+                kind: q.kind,
+                day: q.day.clone(),
+            })
+            .collect(),
     }
 }
 

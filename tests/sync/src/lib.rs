@@ -183,3 +183,21 @@ impl Person {
         self.load(program).to_json().unwrap()
     }
 }
+
+/// `roadbook` on a person's database with their token: the output, or the failure.
+pub fn roadbook(db: &std::path::Path, token: &str, args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new(roadbook_harness::binary("roadbook"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("ROADBOOK_TOKEN", token)
+        .env("ROADBOOK_AUTHOR", "cli")
+        .env_remove("ROADBOOK_DB")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}

@@ -891,16 +891,7 @@ fn usage_counts_are_queued_only_when_shared_carry_no_program_text_and_admins_see
         .unwrap()
         .queued_usage(100)
         .unwrap();
-    let report = roadbook_protocol::UsageReport {
-        events: queued
-            .iter()
-            .map(|q| roadbook_protocol::UsageEvent {
-                id: q.id,
-                kind: q.kind,
-                day: q.day.clone(),
-            })
-            .collect(),
-    };
+    let report = roadbook_sync::usage_report(&queued);
     let wire = serde_json::to_string(&report).unwrap();
     let sample = roadbook_model::sample::builder_insights().unwrap();
     let mut texts: Vec<String> = sample

@@ -1,33 +1,14 @@
 //! Real processes: `roadbook-server` killed with SIGKILL again and again while `roadbook` CLI
 //! clients sync; two server processes on one database.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use roadbook_harness::{ServerProcess, binary, server_env};
+use roadbook_harness::{ServerProcess, server_env};
 use roadbook_model::{Handbook, Id};
 use roadbook_sync::{HttpTransport, Replica, Token, Transport};
-use roadbook_sync_tests::{Person, cluster, database};
-
-/// `roadbook` on a person's database with their token; the output, or the failure.
-fn roadbook(db: &std::path::Path, token: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(binary("roadbook"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROADBOOK_TOKEN", token)
-        .env("ROADBOOK_AUTHOR", "cli")
-        .env_remove("ROADBOOK_DB")
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
+use roadbook_sync_tests::{Person, cluster, database, roadbook};
 
 #[test]
 fn killing_the_server_again_and_again_loses_no_acknowledged_change_and_applies_none_twice() {

@@ -3,32 +3,14 @@
 //! while people keep syncing. Nothing acknowledged is lost, no sync fails, and a request in
 //! flight when SIGTERM comes is answered, not cut.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use roadbook_harness::{Balancer, ServerProcess, binary, free_port, ready, server_env};
+use roadbook_harness::{Balancer, ServerProcess, free_port, ready, server_env};
 use roadbook_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
-use roadbook_sync_tests::database;
-
-fn roadbook(db: &Path, token: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(binary("roadbook"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROADBOOK_TOKEN", token)
-        .env("ROADBOOK_AUTHOR", "cli")
-        .env_remove("ROADBOOK_DB")
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
+use roadbook_sync_tests::{database, roadbook};
 
 /// A server's settings on its own port, draining for a second on SIGTERM.
 fn settings(database_url: &str, issuer: &roadbook_harness::Issuer) -> Vec<(String, String)> {
