@@ -263,6 +263,9 @@ fn a_scripted_session_moves_each_metric_logs_no_secret_and_leaves_an_audit_trail
     lee.ok(&["sync"]);
     assert_eq!(poll.join().unwrap(), 200);
 
+    // An invented method is counted, under "other": no new series per made-up word.
+    assert_eq!(http.send("BREW", "/healthz", &[]).status, 405);
+
     // The trail as the admin reads it; and the counters against it.
     let trail = http.get(&format!("/audit?program={program}"), &ada);
     assert_eq!(trail.status, 200, "{}", trail.body);
@@ -300,6 +303,12 @@ fn a_scripted_session_moves_each_metric_logs_no_secret_and_leaves_an_audit_trail
         3.0,
         "three refused tokens"
     );
+    assert_eq!(
+        requests("other", "/healthz", 405),
+        1.0,
+        "an invented method"
+    );
+    assert!(!after.keys().any(|k| k.contains("BREW")));
     assert_eq!(
         moved(
             &before,
