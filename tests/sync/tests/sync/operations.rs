@@ -22,21 +22,8 @@ struct Person {
 
 impl Person {
     fn ok(&self, args: &[&str]) -> String {
-        let out = Command::new(binary("roadbook"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env("ROADBOOK_TOKEN", &self.token)
-            .env("ROADBOOK_AUTHOR", "cli")
-            .env_remove("ROADBOOK_DB")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "roadbook {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        roadbook_sync_tests::roadbook(&self.db, &self.token, args)
+            .unwrap_or_else(|err| panic!("roadbook {args:?}: {err}"))
     }
 
     fn json(&self, args: &[&str]) -> Value {
