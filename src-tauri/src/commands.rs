@@ -157,6 +157,18 @@ pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
     Ok(())
 }
 
+/// Brings back a deleted item, in its old place (the undo of a delete).
+#[tauri::command]
+pub async fn restore_item(app: AppHandle, id: Id) -> CommandResult<()> {
+    with_store(app.clone(), move |state, store| {
+        state.may_change(store.locate_deleted(id)?.program_id)?;
+        Ok(store.restore(id, &state.author())?)
+    })
+    .await?;
+    changed(&app);
+    Ok(())
+}
+
 /// Moves an item just before `before` in its list, or to the end.
 #[tauri::command]
 pub async fn move_item(app: AppHandle, id: Id, before: Option<Id>) -> CommandResult<Saved> {

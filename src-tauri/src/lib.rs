@@ -146,6 +146,7 @@ pub fn run() {
             commands::create_item,
             commands::edit_item,
             commands::delete_item,
+            commands::restore_item,
             commands::move_item,
             commands::history,
             commands::changes_since_last_readout,

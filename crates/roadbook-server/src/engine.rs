@@ -1021,7 +1021,9 @@ impl Engine {
         };
         match &mutation.operation {
             Operation::Create { fields } => {
-                if current.is_some() {
+                // A create of an item the server holds as a tombstone brings it back (a person
+                // undid their delete): every field is written again. A live item is refused.
+                if current.as_ref().is_some_and(|item| !item.deleted()) {
                     return Ok(Applied {
                         outcome: rejected(
                             "exists",

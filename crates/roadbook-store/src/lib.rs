@@ -232,10 +232,19 @@ impl Store {
 
     /// Where an item lives and what it is; deleted items are not found.
     pub fn locate(&self, id: Id) -> Result<Located> {
+        self.located(id, false)
+    }
+
+    /// Where a deleted item was: what an undo of its delete needs to know before it brings it back.
+    pub fn locate_deleted(&self, id: Id) -> Result<Located> {
+        self.located(id, true)
+    }
+
+    fn located(&self, id: Id, deleted: bool) -> Result<Located> {
         self.conn
             .query_row(
-                "SELECT program_id, kind FROM items WHERE id = ?1 AND deleted = 0",
-                params![id.to_string()],
+                "SELECT program_id, kind FROM items WHERE id = ?1 AND deleted = ?2",
+                params![id.to_string(), deleted],
                 |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
             )
             .optional()

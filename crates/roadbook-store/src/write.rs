@@ -745,6 +745,46 @@ impl Store {
         })
     }
 
+    /// Brings back a deleted item (an undo of the delete): the same id, fields and place in its
+    /// list, so history and references read on as if it had never gone. Checked like a new item
+    /// (something it refers to may have gone since); on any problem nothing is written. The
+    /// outbox carries it as a create with every field, which the server applies to its tombstone.
+    pub fn restore(&mut self, id: Id, author: &str) -> Result<()> {
+        self.write(|tx| {
+            let row = match tx.item(id)? {
+                Some(row) if row.deleted => row,
+                Some(row) => {
+                    return Err(StoreError::Unsupported {
+                        action: "bringing back an item that is not deleted",
+                        why: match row.kind {
+                            Kind::Program => "a program is never deleted",
+                            _ => "it is still in its list",
+                        },
+                    });
+                }
+                None => return Err(StoreError::NotFound { kind: None, id }),
+            };
+            let mut body = row.body.clone();
+            body.remove(IDENTITY);
+            for_kind!(row.kind, check(tx, row.program, &body, id))?;
+            let mut next = row.clone();
+            next.deleted = false;
+            let revision = tx.history(
+                &row,
+                id,
+                DELETED,
+                Some(&json!(true)),
+                Some(&json!(false)),
+                author,
+                &tx.now,
+            )?;
+            next.revisions.insert(DELETED.to_owned(), revision);
+            tx.update_item(id, &next)?;
+            body.insert(POSITION.to_owned(), json!(row.position.as_str()));
+            tx.outbox(&next, id, &Operation::Create { fields: body }, author)
+        })
+    }
+
     /// Moves an item within its list: just before `before` (another item of the same kind in
     /// the same program), or to the end when `before` is none. The moved item gets an order key
     /// between its new neighbours' and nothing else changes (one history row, one outbox entry),

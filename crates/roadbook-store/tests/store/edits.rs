@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 
-use roadbook_model::{Decision, Id, Kind};
+use roadbook_model::{Decision, Id, Kind, Owner, OwnerKind};
 use roadbook_store::{
     Edits, FieldEdit, HistoryQuery, Operation, RemoteChange, Saved, Store, StoreError,
     edits_between,
@@ -373,6 +373,85 @@ fn two_deletes_at_once_write_one_tombstone_one_history_row_and_one_outbox_entry(
             .count();
         assert_eq!(deletes, 1, "round {round}");
     }
+}
+
+#[test]
+fn a_restored_item_comes_back_whole_in_its_place_and_syncs_as_a_create() {
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let before = export(&path, program);
+    let mut store = Store::open(&path).unwrap();
+    // One from the middle of its list, so "its place" means something.
+    let action = handbook.actions[1].clone();
+    store.delete(action.id, "sam").unwrap();
+    assert_ne!(export(&path, program), before);
+
+    store.restore(action.id, "sam").unwrap();
+    assert_eq!(export(&path, program), before, "not the same program again");
+    let history = store
+        .history(&HistoryQuery {
+            item: Some(action.id),
+            ..Default::default()
+        })
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (
+            &last.field[..],
+            &last.old_value,
+            &last.new_value,
+            &last.author[..]
+        ),
+        ("deleted", &Some(json!(true)), &Some(json!(false)), "sam")
+    );
+    let entry = store.outbox(None).unwrap().pop().unwrap();
+    let Operation::Create { fields } = &entry.operation else {
+        panic!("not a create: {:?}", entry.operation)
+    };
+    assert_eq!(fields["text"], json!(action.text));
+    assert!(fields.contains_key("position"), "{fields:?}");
+
+    // Restoring what is there, or what never was, is refused and writes nothing.
+    let outbox = store.outbox(None).unwrap().len();
+    let err = store.restore(action.id, "sam").unwrap_err();
+    assert!(err.to_string().contains("still in its list"), "{err}");
+    assert!(matches!(
+        store.restore(Id::new(), "sam"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.outbox(None).unwrap().len(), outbox);
+}
+
+#[test]
+fn an_item_whose_reference_went_meanwhile_is_not_restored() {
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let mut store = Store::open(&path).unwrap();
+    let owner = Owner {
+        id: Id::new(),
+        name: "Data Platform".into(),
+        short_name: None,
+        kind: OwnerKind::Team,
+    };
+    store.create(program, &owner, "lead").unwrap();
+    let mut action = handbook.actions[0].clone();
+    action.id = Id::new();
+    action.owner_id = Some(owner.id);
+    store.create(program, &action, "lead").unwrap();
+    store.delete(action.id, "lead").unwrap();
+    store.delete(owner.id, "lead").unwrap();
+    let before = export(&path, program);
+
+    let err = store.restore(action.id, "lead").unwrap_err();
+    assert!(err.to_string().contains("owner_id"), "{err}");
+    assert!(err.to_string().contains("not in this program"), "{err}");
+    assert_eq!(export(&path, program), before);
+    store.restore(owner.id, "lead").unwrap();
+    store.restore(action.id, "lead").unwrap();
+    assert_eq!(
+        store.get::<roadbook_model::Action>(action.id).unwrap().1,
+        action
+    );
 }
 
 #[test]

@@ -133,6 +133,36 @@ async fn two_people_edit_offline_and_converge() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undone_delete_brings_the_item_back_on_every_replica() {
+    let world = World::start().await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
+    let program = handbook.program.id;
+    let before = lead.export(program);
+    let action = handbook.actions[1].id;
+    lead.store.with(|s| s.delete(action, &lead.name)).unwrap();
+    for p in [&lead, &sam] {
+        let report = p.client.sync(&p.store, program).await.unwrap();
+        assert_eq!((report.pending, report.rejected), (0, 0), "{report:?}");
+    }
+    assert!(sam.load(program).actions.iter().all(|a| a.id != action));
+
+    // The lead undoes the delete after the team has seen it.
+    lead.store.with(|s| s.restore(action, &lead.name)).unwrap();
+    for p in [&lead, &sam] {
+        let report = p.client.sync(&p.store, program).await.unwrap();
+        assert_eq!((report.pending, report.rejected), (0, 0), "{report:?}");
+    }
+    assert_eq!(sam.export(program), before, "not back whole and in place");
+    assert_eq!(lead.export(program), before);
+    // And the item is an ordinary one again: Sam's edit of it syncs.
+    edit::<Action>(&sam, program, |a| a.text.push_str(" (again)"), action);
+    for p in [&sam, &lead] {
+        p.client.sync(&p.store, program).await.unwrap();
+    }
+    assert!(lead.load(program).actions[1].text.ends_with(" (again)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_status_changed_on_both_is_one_conflict_on_both_and_resolving_it_clears_both() {
     let world = World::start().await;
     let (lead, sam, handbook) = lead_and_sam(&world).await;
