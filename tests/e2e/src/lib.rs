@@ -320,6 +320,25 @@ pub async fn shot(c: &Client, d: &Desktop, name: &str) {
     std::fs::write(d.shots.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Presses a key with modifiers held, as a person does on the keyboard (WebDriver actions, so
+/// the window sees real keydown events): `press(c, &[Key::Control, Key::Shift], 'z')`.
+pub async fn press(c: &Client, modifiers: &[fantoccini::key::Key], key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let code = |k: &fantoccini::key::Key| char::from(k.clone());
+    let mut keys = KeyActions::new("keyboard".into());
+    for m in modifiers {
+        keys = keys.then(KeyAction::Down { value: code(m) });
+    }
+    keys = keys
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    for m in modifiers.iter().rev() {
+        keys = keys.then(KeyAction::Up { value: code(m) });
+    }
+    c.perform_actions(keys).await.unwrap();
+    c.release_actions().await.unwrap();
+}
+
 /// Picks the option whose text is `label` in the select found by `selector`.
 pub async fn choose(c: &Client, selector: &str, label: &str) {
     let select = css(c, selector).await;

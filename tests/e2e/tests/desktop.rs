@@ -382,6 +382,24 @@ async fn works_through_the_program(rendering: &str) {
         .send_keys("Adopt Okta SSO with group claims")
         .await
         .unwrap();
+    // Decided asks for the rationale and who decided, beside their fields.
+    css(&c, "[data-testid=record-outcome]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=aim-rationale-error]", |t| {
+        t.contains("rationale")
+    })
+    .await;
+    css(&c, "[data-testid=aim] [data-testid=aim-rationale]")
+        .await
+        .send_keys("One identity provider the platform already runs")
+        .await
+        .unwrap();
+    let decided_by = css(&c, "[data-testid=aim] [data-testid=aim-decided-by]").await;
+    decided_by.clear().await.unwrap();
+    decided_by.send_keys("Dana Whitfield").await.unwrap();
     shot(&c, &desktop, "04-review-outcome").await;
     css(&c, "[data-testid=record-outcome]")
         .await

@@ -1,5 +1,5 @@
 // The app's state: the open program's handbook with the revision of each field, the person's
-// last edits for undo, and errors to show.
+// own actions to undo and redo, and errors to show.
 import { backend, BackendError } from './backend';
 import type { FieldEdit } from './bindings/FieldEdit';
 import type { Handbook } from './bindings/Handbook';
@@ -11,24 +11,12 @@ import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
-import { changedFields } from './logic';
+import { changedFields, findItem, labelOf } from './logic';
+import { fieldName } from './sync';
+import { itemName, UndoHistory, type Outcome, type Runner, type Step } from './undo';
 
 /** Revision of each field, per item: what an edit names as seen. */
 export type Revisions = Record<string, number>;
-
-type Edit =
-	| {
-			kind: Kind;
-			id: Id;
-			/** Each field the edit wrote: its value before, and its revision after (the undo's "seen"). */
-			fields: Record<string, { before: unknown; revision: number }>;
-	  }
-	| { created: Id }
-	| {
-			moved: Id;
-			/** The item it stood before (null: it was last), to put it back. */
-			back: Id | null;
-	  };
 
 class AppState {
 	startup = $state<Startup | null>(null);
@@ -40,7 +28,12 @@ class AppState {
 	/** An error not tied to a form: shown in the banner. */
 	error = $state<string | null>(null);
 	notice = $state<string | null>(null);
+	/** The notice is about something undoable just done (a delete): it offers Undo. */
+	noticeOffersUndo = $state(false);
+	/** How many actions Ctrl+Z can undo, and the names of the next undo and redo. */
 	undoable = $state(0);
+	nextUndo = $state<string | null>(null);
+	nextRedo = $state<string | null>(null);
 	/** A register should open a new item of this kind (from the command palette). */
 	requestNew = $state<Kind | null>(null);
 	/** A register should open this item in its editor (from the Team sync screen). */
@@ -55,7 +48,7 @@ class AppState {
 	access = $state<ProgramAccess | null>(null);
 	/** A viewer's screens: nothing to change, with the reason shown. */
 	readOnly = $derived(this.access?.read_only ?? false);
-	private edits: Edit[] = [];
+	private history = new UndoHistory();
 	private listening = false;
 
 	async init() {
@@ -147,7 +140,7 @@ class AppState {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		if (before === null) {
 			const saved = await backend.createItem(this.program, kind, item);
-			this.remember({ created: item.id });
+			this.remember(`add ${this.named(kind, item.id, item)}`, { created: item.id });
 			await this.reload();
 			return saved;
 		}
@@ -160,58 +153,111 @@ class AppState {
 		const saved = await backend.editItem(this.program, kind, item.id, edits);
 		if (saved.saved === 'updated') {
 			const old = before as unknown as Record<string, unknown>;
-			const fields: Record<string, { before: unknown; revision: number }> = {};
-			for (const field of saved.fields) fields[field] = { before: old[field] ?? null, revision: saved.revisions[field] ?? 0 };
-			this.remember({ kind, id: item.id, fields });
+			const fields: Record<string, { before: unknown; after: unknown; revision: number }> = {};
+			for (const field of saved.fields)
+				fields[field] = { before: old[field] ?? null, after: values[field] ?? null, revision: saved.revisions[field] ?? 0 };
+			const what = saved.fields.map((f) => fieldName(f).toLowerCase());
+			this.remember(`edit ${this.named(kind, item.id, item)} (${listed(what)})`, { edited: { kind, id: item.id, fields } });
 		}
 		await this.reload();
 		return saved;
 	}
 
-	/** Moves an item just before `before` (null: to the end of its list). */
-	async move(id: Id, before: Id | null, back: Id | null) {
+	/** Runs several saves as one action the person undoes and redoes together (a review's
+	 * outcome: its decisions, new actions and the review itself). */
+	together<T>(name: string, work: () => Promise<T>): Promise<T> {
+		return this.history.together(name, work).finally(() => this.counted());
+	}
+
+	/** Moves an item just before `before` (null: to the end of its list); `back` is the item it
+	 * stood before, to put it back. */
+	async move(kind: Kind, id: Id, before: Id | null, back: Id | null) {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		const saved = await backend.moveItem(id, before);
-		if (saved.saved !== 'unchanged') this.remember({ moved: id, back });
+		if (saved.saved !== 'unchanged') this.remember(`move ${this.named(kind, id)}`, { moved: { id, to: before, back } });
 		await this.reload();
 	}
 
-	private remember(edit: Edit) {
-		this.edits.push(edit);
-		this.undoable = this.edits.length;
+	/** Deletes an item, without asking: the banner offers to undo it. */
+	async remove(kind: Kind, id: Id) {
+		const name = `delete ${this.named(kind, id)}`;
+		await backend.deleteItem(id);
+		this.remember(name, { deleted: id });
+		await this.reload();
+		this.notice = `${capital(name)}: done.`;
+		this.noticeOffersUndo = true;
+	}
+
+	private named(kind: Kind, id: Id, item?: object): string {
+		const found = item ?? (this.handbook ? findItem(this.handbook, id) : undefined);
+		return itemName(kind.replace(/_/g, ' '), found ? labelOf(found as Record<string, unknown>) : undefined);
+	}
+
+	private remember(name: string, step: Step) {
+		this.history.record(name, step);
+		this.counted();
+	}
+
+	private counted() {
+		this.undoable = this.history.undoCount;
+		this.nextUndo = this.history.nextUndo;
+		this.nextRedo = this.history.nextRedo;
+	}
+
+	private runner(program: Id): Runner {
+		return {
+			edit: (kind, id, edits) => backend.editItem(program, kind, id, edits),
+			remove: (id) => backend.deleteItem(id),
+			restore: (id) => backend.restoreItem(id),
+			move: (id, before) => backend.moveItem(id, before)
+		};
 	}
 
 	/**
-	 * Undoes the person's last edit: restores exactly the fields it wrote (nothing else, so a
-	 * change made since to other fields stands), removes what it created, or moves it back. A
-	 * field changed again since by someone else is not reverted: the banner says so.
+	 * Undoes the person's last action: exactly the steps it took (the fields it wrote, the item it
+	 * created, deleted or moved), nothing else, so changes made since stand. A field changed
+	 * again since by anyone is not reverted: the banner says so and the action stays undoable.
 	 */
-	async undo() {
-		const edit = this.edits.pop();
-		this.undoable = this.edits.length;
-		if (!edit || !this.program) return;
-		try {
-			if ('moved' in edit) await backend.moveItem(edit.moved, edit.back);
-			else if ('created' in edit) await backend.deleteItem(edit.created);
-			else {
-				const edits: Record<string, FieldEdit> = {};
-				for (const [field, f] of Object.entries(edit.fields)) edits[field] = { value: f.before as JsonValue, seen: f.revision };
-				await backend.editItem(this.program, edit.kind, edit.id, edits);
-			}
-			this.notice = 'Undone.';
-			await this.reload();
-		} catch (err) {
-			this.error =
-				err instanceof BackendError && err.code === 'stale'
-					? `Not undone: it was changed again since (${err.clashes.map((c) => `by ${c.author}`).join(', ')}).`
-					: message(err);
-		}
+	undo(): Promise<void> {
+		return this.replay('undo');
 	}
 
-	async remove(id: Id) {
-		await backend.deleteItem(id);
-		await this.reload();
+	/** Takes the last undone action again, exactly as it was taken. */
+	redo(): Promise<void> {
+		return this.replay('redo');
 	}
+
+	private async replay(direction: 'undo' | 'redo') {
+		if (!this.program) return;
+		this.noticeOffersUndo = false;
+		const outcome = await this.history[direction](this.runner(this.program));
+		this.counted();
+		this.said(outcome);
+		if (!('done' in outcome && outcome.done === null)) await this.reload().catch((err) => (this.error = message(err)));
+	}
+
+	private said(outcome: Outcome) {
+		if ('refused' in outcome) {
+			const verb = outcome.refused === 'undo' ? 'undone' : 'redone';
+			const err = outcome.error;
+			const why =
+				err instanceof BackendError && err.code === 'stale'
+					? `it was changed again since (${err.clashes.map((c) => `by ${c.author}`).join(', ')})`
+					: message(err);
+			this.error = `${outcome.partly ? `Partly ${verb}` : `Not ${verb}`}: ${outcome.name}. ${capital(why)}${why.endsWith('.') ? '' : '.'}`;
+		} else if (outcome.done) {
+			this.notice = `${outcome.done === 'undo' ? 'Undone' : 'Redone'}: ${outcome.name}.`;
+		}
+	}
+}
+
+/** "status", "status and outcome", "title, status and outcome". */
+function listed(words: string[]): string {
+	return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
+}
+
+function capital(text: string): string {
+	return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function message(err: unknown): string {

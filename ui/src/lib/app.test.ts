@@ -26,6 +26,7 @@ vi.mock('./backend', () => ({
 			return failure ? Promise.reject(failure) : Promise.resolve(saved);
 		},
 		deleteItem: (...args: unknown[]) => (calls.push({ command: 'delete', args }), Promise.resolve(null)),
+		restoreItem: (...args: unknown[]) => (calls.push({ command: 'restore', args }), Promise.resolve(null)),
 		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve({ saved: 'updated' })),
 		loadHandbook: () => ((loads.count += 1), Promise.resolve({ handbook: { program: { id: 'p' } }, revisions: { d1: { title: 7, question: 3 } } })),
 		syncStatus: (program: string) => Promise.resolve(syncStatus(program, 'local', false)),
@@ -87,14 +88,55 @@ describe('undo', () => {
 		await app.save('decision', { id: 'd1', title: 'B' }, { id: 'd1', title: 'A' });
 		failure = new FakeError('stale', 'changed', [{ author: 'sam' }]);
 		await app.undo();
-		expect(app.error).toBe('Not undone: it was changed again since (by sam).');
+		expect(app.error).toBe("Not undone: edit decision 'B' (title). It was changed again since (by sam).");
+		// Still there to undo once the person has looked.
+		expect(app.nextUndo).toBe("edit decision 'B' (title)");
 	});
 
 	it('puts a moved item back before the item it stood before', async () => {
-		await app.move('m2', 'm1', 'm3');
+		await app.move('milestone', 'm2', 'm1', 'm3');
 		expect(calls.at(-1)).toEqual({ command: 'move', args: ['m2', 'm1'] });
 		await app.undo();
 		expect(calls.at(-1)).toEqual({ command: 'move', args: ['m2', 'm3'] });
+		expect(app.undoable).toBe(0);
+	});
+});
+
+describe('redo and named actions', () => {
+	it('names what it undoes and redoes, and redo writes the edit again as of the undo', async () => {
+		await app.save('decision', { id: 'd1', title: 'Okta SSO path', question: 'q' }, { id: 'd1', title: 'Okta path', question: 'q' });
+		expect(app.nextUndo).toBe("edit decision 'Okta SSO path' (title)");
+		saved = { saved: 'updated', fields: ['title'], revisions: { title: 43 } };
+		await app.undo();
+		expect(app.notice).toBe("Undone: edit decision 'Okta SSO path' (title).");
+		expect(app.nextRedo).toBe("edit decision 'Okta SSO path' (title)");
+		await app.redo();
+		expect(calls.at(-1)).toEqual({ command: 'edit', args: ['p', 'decision', 'd1', { title: { value: 'Okta SSO path', seen: 43 } }] });
+		expect(app.notice).toBe("Redone: edit decision 'Okta SSO path' (title).");
+		expect(app.nextRedo).toBeNull();
+	});
+
+	it('brings a deleted item back on undo, and the banner offered it', async () => {
+		await app.remove('risk', 'r9');
+		expect(calls.at(-1)).toEqual({ command: 'delete', args: ['r9'] });
+		expect(app.noticeOffersUndo).toBe(true);
+		await app.undo();
+		expect(calls.at(-1)).toEqual({ command: 'restore', args: ['r9'] });
+		expect(app.noticeOffersUndo).toBe(false);
+		await app.redo();
+		expect(calls.at(-1)).toEqual({ command: 'delete', args: ['r9'] });
+	});
+
+	it('undoes several saves taken together as one action', async () => {
+		await app.together('record the outcome of review ‘Steering 3’', async () => {
+			await app.save('decision', { id: 'd1', title: 'B' }, { id: 'd1', title: 'A' });
+			await app.save('action', { id: 'a7', text: 'Book it' }, null);
+		});
+		expect(app.undoable).toBe(1);
+		calls.length = 0;
+		await app.undo();
+		// Last step first: the new action goes, then the title is put back.
+		expect(calls.map((c) => c.command)).toEqual(['delete', 'edit']);
 		expect(app.undoable).toBe(0);
 	});
 });

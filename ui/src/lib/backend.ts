@@ -58,6 +58,8 @@ export const backend = {
 	editItem: (program: Id, kind: Kind, id: Id, edits: Record<string, FieldEdit>) =>
 		call<Saved>('edit_item', { program, kind, id, edits }),
 	deleteItem: (id: Id) => call<null>('delete_item', { id }),
+	/** Brings a deleted item back, whole and in its old place (the undo of a delete). */
+	restoreItem: (id: Id) => call<null>('restore_item', { id }),
 	/** Puts an item just before `before` in its list, or at the end when `before` is null. */
 	moveItem: (id: Id, before: Id | null) => call<Saved>('move_item', { id, before }),
 	history: (program: Id, item: Id | null, since: string | null) =>

@@ -32,12 +32,15 @@ export function labels(h: Handbook): Record<string, string> {
 	const out: Record<string, string> = { [h.program.id]: h.program.name };
 	for (const value of Object.values(h as unknown as Record<string, unknown>)) {
 		if (!Array.isArray(value)) continue;
-		for (const x of value as Array<Record<string, unknown>>) {
-			// The field each kind is known by, as the model's `label()` has it.
-			out[String(x.id)] = String(x.title ?? x.name ?? x.area ?? x.statement ?? x.text ?? x.dependent ?? x.id);
-		}
+		for (const x of value as Array<Record<string, unknown>>) out[String(x.id)] = labelOf(x) ?? String(x.id);
 	}
 	return out;
+}
+
+/** What a person calls one item: the field each kind is known by, as the model's `label()` has it. */
+export function labelOf(x: Record<string, unknown>): string | undefined {
+	const label = x.title ?? x.name ?? x.area ?? x.statement ?? x.text ?? x.dependent;
+	return label === undefined || label === null ? undefined : String(label);
 }
 
 export function statusOf(h: Handbook, id: Id | null | undefined): Status | undefined {

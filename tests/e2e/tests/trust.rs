@@ -1,0 +1,214 @@
+//! What a lead hit the week before a steering review, each shown fixed in the real webview:
+//! undo and redo that take back exactly one named action across screens, and an exit criterion
+//! that is never shown met when its save was refused.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use fantoccini::key::Key;
+use roadbook_e2e::*;
+use serde_json::Value;
+
+fn export(db: &std::path::Path) -> Value {
+    serde_json::from_str(&roadbook(db, &["export"])).unwrap()
+}
+
+/// Waits for the banner to say `text`; returns what it says.
+async fn notice(c: &Client, text: &str) -> String {
+    text_until(c, "[data-testid=notice]", |t| t.contains(text)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("undo.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let before = export(&db);
+    let statement = "No actual owners are present";
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+
+    // Delete a risk: no question asked, the banner offers Undo.
+    go(&c, "risks").await;
+    css(&c, "[data-testid=search]")
+        .await
+        .send_keys(statement)
+        .await
+        .unwrap();
+    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    css(&c, "[data-testid=delete]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    notice(&c, &format!("Delete risk '{statement}': done.")).await;
+    css(&c, "[data-testid=notice-undo]").await;
+
+    // On another screen, record a review's outcome: several saves, one action.
+    go(&c, "reviews").await;
+    css(&c, "[data-testid=start-recording]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&c, "[data-testid=outcome-summary]")
+        .await
+        .send_keys("Held; the identity decision moves to the next review.")
+        .await
+        .unwrap();
+    css(&c, "[data-testid=record-outcome]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, ".reviews", |t| t.contains("Outcome recorded")).await;
+    let recorded = export(&db);
+    let review = &recorded["reviews"][0];
+    assert!(
+        review["outcome"].as_str().unwrap().starts_with("Held;"),
+        "{review}"
+    );
+    assert!(!review["held_on"].is_null(), "{review}");
+    assert_ne!(review["status_id"], before["reviews"][0]["status_id"]);
+
+    // Undo: the outcome goes, fields and status as they were; the risk stays deleted.
+    press(&c, &[Key::Control], 'z').await;
+    notice(
+        &c,
+        "Undone: record the outcome of review 'Operationalization review'.",
+    )
+    .await;
+    let once = export(&db);
+    assert_eq!(once["reviews"], before["reviews"]);
+    assert_eq!(once["decisions"], before["decisions"]);
+    assert_eq!(
+        once["risks"].as_array().unwrap().len(),
+        before["risks"].as_array().unwrap().len() - 1
+    );
+
+    // Undo again: the risk is back, whole and in its place.
+    press(&c, &[Key::Control], 'z').await;
+    notice(&c, &format!("Undone: delete risk '{statement}'.")).await;
+    assert_eq!(export(&db), before, "not the program as it was");
+
+    // Redo once: the delete again, nothing else.
+    press(&c, &[Key::Control, Key::Shift], 'z').await;
+    notice(&c, &format!("Redone: delete risk '{statement}'.")).await;
+    let mut expected = before.clone();
+    expected["risks"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["statement"] != statement);
+    assert_eq!(export(&db), expected);
+    // The undo hint names what Ctrl+Z would take back now.
+    let hint = css(&c, "[data-testid=undo-hint]").await;
+    assert_eq!(
+        hint.attr("title").await.unwrap().as_deref(),
+        Some(&*format!("Undo: delete risk '{statement}'"))
+    );
+    shot(&c, &desktop, "undo-redo").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("criteria.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    go(&c, "plan").await;
+
+    // The first criterion not met yet, and its evidence field.
+    let criteria = c
+        .find_all(Locator::Css("[data-testid=criterion-met]"))
+        .await
+        .unwrap();
+    let mut unmet = None;
+    for (i, b) in criteria.iter().enumerate() {
+        if !b.is_selected().await.unwrap() {
+            unmet = Some(i);
+            break;
+        }
+    }
+    let i = unmet.expect("the sample has an exit criterion not met");
+    let criterion = c
+        .find_all(Locator::Css(".criterion"))
+        .await
+        .unwrap()
+        .remove(i);
+    let text = criterion.text().await.unwrap();
+    criterion
+        .find(Locator::Css("[data-testid=criterion-met]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = criterion
+        .find(Locator::Css("[data-testid=criterion-error]"))
+        .await
+        .unwrap();
+    assert!(
+        error.text().await.unwrap().contains("Say what shows it is met"),
+        "{text}"
+    );
+    let box_ = criterion
+        .find(Locator::Css("[data-testid=criterion-met]"))
+        .await
+        .unwrap();
+    assert!(!box_.is_selected().await.unwrap(), "ticked though not met");
+    // The error sits at the field, inside the criterion, and the field has the focus.
+    let focused = c
+        .execute(
+            "return document.activeElement && document.activeElement.dataset.evidence ? 'evidence' : '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, "evidence");
+
+    // Evidence, then Enter: met, with the evidence, in one key.
+    let field = criterion
+        .find(Locator::Css("input.evidence"))
+        .await
+        .unwrap();
+    field
+        .send_keys("Runbook signed off by the SRE lead")
+        .await
+        .unwrap();
+    assert!(
+        criterion
+            .find_all(Locator::Css("[data-testid=criterion-error]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the error stays after the field is filled"
+    );
+    field.send_keys("\u{E007}").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let program = export(&db);
+        let met: Vec<&Value> = program["exit_criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["evidence"] == "Runbook signed off by the SRE lead")
+            .collect();
+        if let [one] = met[..] {
+            assert_eq!(one["met"], true);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never saved");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    c.close().await.unwrap();
+}
