@@ -12,6 +12,36 @@ pub struct CommandError {
     /// For `stale`: each field changed meanwhile, with both values, so the editor can ask.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clashes: Vec<Clash>,
+    /// For `invalid`: each problem with the field it belongs to, so a form shows it there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<FieldProblem>,
+}
+
+/// One problem of an item a person is saving, at its field (`title`, `attendees`); the field is
+/// empty when the problem is the item's as a whole.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem's path names the kind, then the field, then where inside it
+    /// (`review.attendees[2].name`): the form wants the field.
+    fn of(problem: &roadbook_model::Problem) -> Self {
+        let field = problem
+            .path
+            .split_once('.')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default()
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default();
+        FieldProblem {
+            field: field.to_owned(),
+            message: problem.message.clone(),
+        }
+    }
 }
 
 impl CommandError {
@@ -20,6 +50,7 @@ impl CommandError {
             code,
             message: message.into(),
             clashes: Vec::new(),
+            problems: Vec::new(),
         }
     }
 }
@@ -31,6 +62,13 @@ impl From<StoreError> for CommandError {
                 code: "stale",
                 message: err.to_string(),
                 clashes: clashes.clone(),
+                problems: Vec::new(),
+            };
+        }
+        if let StoreError::Invalid(invalid) = &err {
+            return CommandError {
+                problems: invalid.0.iter().map(FieldProblem::of).collect(),
+                ..CommandError::new("invalid", err.to_string())
             };
         }
         let code = match &err {
@@ -60,3 +98,27 @@ impl From<ReportError> for CommandError {
 }
 
 pub type CommandResult<T> = Result<T, CommandError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roadbook_model::{Invalid, Problem};
+
+    #[test]
+    fn an_invalid_item_names_the_field_of_each_problem() {
+        let problem = |path: &str| Problem {
+            path: path.into(),
+            message: "is required".into(),
+        };
+        let err = CommandError::from(StoreError::Invalid(Invalid(vec![
+            problem("decision.title"),
+            problem("review.attendees[2].name"),
+            problem("exit criterion.evidence"),
+            problem(""),
+        ])));
+        assert_eq!(err.code, "invalid");
+        let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["title", "attendees", "evidence", ""]);
+        assert!(err.clashes.is_empty());
+    }
+}

@@ -42,11 +42,7 @@ async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
         .await
         .unwrap();
     css(&c, "[data-testid=row]").await.click().await.unwrap();
-    css(&c, "[data-testid=delete]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    css(&c, "[data-testid=delete]").await.click().await.unwrap();
     notice(&c, &format!("Delete risk '{statement}': done.")).await;
     css(&c, "[data-testid=notice-undo]").await;
 
@@ -67,7 +63,7 @@ async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
         .click()
         .await
         .unwrap();
-    text_until(&c, ".reviews", |t| t.contains("Outcome recorded")).await;
+    notice(&c, "Outcome recorded").await;
     let recorded = export(&db);
     let review = &recorded["reviews"][0];
     assert!(
@@ -158,7 +154,11 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
         .await
         .unwrap();
     assert!(
-        error.text().await.unwrap().contains("Say what shows it is met"),
+        error
+            .text()
+            .await
+            .unwrap()
+            .contains("Say what shows it is met"),
         "{text}"
     );
     let box_ = criterion
@@ -210,5 +210,145 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
         assert!(std::time::Instant::now() < deadline, "never saved");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forms.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    text_until(&c, "[data-testid=dashboard]", |t| {
+        t.contains("Identity and SSO")
+    })
+    .await;
+    let focused = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "const e = document.activeElement; return e ? (e.dataset.field || e.dataset.testid || e.tagName) : '';",
+                vec![],
+            )
+            .await
+            .unwrap()
+        }
+    };
+
+    // Ctrl+D: a new decision with the focus in its title.
+    press(&c, &[Key::Control], 'd').await;
+    css(&c, "[data-testid=editor]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while focused(&c).await != "title" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            focused(&c).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Saved without a title: the problem is at the title, in words, and the title has the focus.
+    press(&c, &[], '\u{E007}').await;
+    let problem = text_until(&c, "[data-testid=field-error][data-for=title]", |t| {
+        !t.is_empty()
+    })
+    .await;
+    assert!(problem.starts_with("Is required"), "{problem}");
+    assert!(!problem.contains("decision.title"), "{problem}");
+    assert!(
+        c.find_all(Locator::Css("[data-testid=editor-error]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the problem is shown away from its field too"
+    );
+    assert_eq!(focused(&c).await, "title");
+    // Typing clears it; Esc closes the editor and saves nothing.
+    css(&c, "[data-field=title]")
+        .await
+        .send_keys("Half-typed")
+        .await
+        .unwrap();
+    assert!(
+        c.find_all(Locator::Css("[data-testid=field-error]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the problem stays after the field is filled"
+    );
+    press(&c, &[], '\u{E00C}').await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !c
+        .find_all(Locator::Css("[data-testid=editor]"))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Esc left the editor open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!roadbook(&db, &["decision", "list"]).contains("Half-typed"));
+
+    // Ctrl+K finds items by their names; the arrows move a visible highlight; Enter opens it.
+    press(&c, &[Key::Control], 'k').await;
+    css(&c, "[data-testid=palette-input]")
+        .await
+        .send_keys("okta claims")
+        .await
+        .unwrap();
+    let entries = text_until(&c, ".entries", |t| t.contains("Okta SSO path")).await;
+    assert!(entries.contains("Decision:"), "{entries}");
+    let highlighted = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "return [...document.querySelectorAll('[data-testid=palette-entry]')].findIndex((e) => e.classList.contains('highlight'));",
+                vec![],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(highlighted(&c).await, 0);
+    let count = c
+        .find_all(Locator::Css("[data-testid=palette-entry]"))
+        .await
+        .unwrap()
+        .len();
+    press(&c, &[], '\u{E015}').await;
+    assert_eq!(highlighted(&c).await, json!(1 % count));
+    press(&c, &[], '\u{E013}').await;
+    assert_eq!(highlighted(&c).await, 0);
+    press(&c, &[], '\u{E007}').await;
+    let title = css(&c, "[data-field=title]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let value = title.prop("value").await.unwrap().unwrap_or_default();
+        if value.starts_with("Okta SSO path") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "opened {value}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Words found nowhere: said so, not an empty box.
+    press(&c, &[], '\u{E00C}').await;
+    press(&c, &[Key::Control], 'k').await;
+    css(&c, "[data-testid=palette-input]")
+        .await
+        .send_keys("zebra crossing")
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=palette-empty]", |t| {
+        t.contains("Nothing in this program")
+    })
+    .await;
+    shot(&c, &desktop, "palette-empty").await;
     c.close().await.unwrap();
 }

@@ -30,7 +30,9 @@ export class BackendError extends Error {
 		public code: string,
 		message: string,
 		/** For `stale`: the fields someone else changed meanwhile, with both values. */
-		public clashes: Clash[] = []
+		public clashes: Clash[] = [],
+		/** For `invalid`: each problem at its field (empty: the item's as a whole). */
+		public problems: Array<{ field: string; message: string }> = []
 	) {
 		super(message);
 	}
@@ -42,7 +44,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 	} catch (err) {
 		if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
 			const clashes = 'clashes' in err && Array.isArray(err.clashes) ? (err.clashes as Clash[]) : [];
-			throw new BackendError(String(err.code), String(err.message), clashes);
+			const problems = 'problems' in err && Array.isArray(err.problems) ? (err.problems as BackendError['problems']) : [];
+			throw new BackendError(String(err.code), String(err.message), clashes, problems);
 		}
 		throw new BackendError('internal', String(err));
 	}
