@@ -352,3 +352,92 @@ async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
     shot(&c, &desktop, "palette-empty").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_items_and_heat_map_cells_open_what_they_show_and_screens_keep_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("navigation.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    text_until(&c, "[data-testid=dashboard]", |t| {
+        t.contains("Identity and SSO")
+    })
+    .await;
+
+    // A heat-map cell opens the risk register showing exactly its risks.
+    let mut picked = None;
+    for severity in ["high", "medium", "low"] {
+        for likelihood in ["high", "medium", "low"] {
+            let cell = format!("{severity}-{likelihood}");
+            let n = cell_count(&c, &cell).await;
+            if n > 0 && picked.is_none() {
+                picked = Some((cell, n));
+            }
+        }
+    }
+    let (cell, n) = picked.expect("the sample has open risks");
+    css(&c, &format!("[data-testid=heat-{cell}]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let (severity, likelihood) = cell.split_once('-').unwrap();
+    let filter = text_until(&c, "[data-testid=where]", |t| !t.is_empty()).await;
+    assert!(
+        filter.contains(&format!("{severity} severity"))
+            && filter.contains(&format!("{likelihood} likelihood")),
+        "{filter}"
+    );
+    let count = text_until(&c, "[data-testid=register-count]", |t| {
+        t.starts_with(&format!("{n} of"))
+    })
+    .await;
+    let rows = c
+        .find_all(Locator::Css(
+            "[data-testid=register-risk] [data-testid=row]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len() as u32, n, "{count}");
+    shot(&c, &desktop, "heat-map-cell").await;
+
+    // The dashboard scrolled to its end; another screen opens at its top; back, where it was.
+    go(&c, "dashboard").await;
+    let scroll = |js: &'static str| {
+        let c = c.clone();
+        async move {
+            c.execute(js, vec![])
+                .await
+                .unwrap()
+                .as_f64()
+                .unwrap_or(-1.0)
+        }
+    };
+    let down = scroll(
+        "const s = document.querySelector('[data-testid=screen]'); s.scrollTop = s.scrollHeight; return s.scrollTop;",
+    )
+    .await;
+    assert!(down > 100.0, "the dashboard does not scroll: {down}");
+    go(&c, "decisions").await;
+    assert_eq!(
+        scroll("return document.querySelector('[data-testid=screen]').scrollTop;").await,
+        0.0
+    );
+    go(&c, "dashboard").await;
+    let back = scroll("return document.querySelector('[data-testid=screen]').scrollTop;").await;
+    assert!((back - down).abs() < 2.0, "{back} / {down}");
+
+    // A decision on the dashboard opens in the decision register's editor.
+    let first = css(&c, "[data-testid=dashboard-decision]").await;
+    let title = first.text().await.unwrap();
+    first.click().await.unwrap();
+    let field = css(&c, "[data-testid=register-decision] [data-field=title]").await;
+    assert_eq!(
+        field.prop("value").await.unwrap().unwrap_or_default(),
+        title.trim()
+    );
+    c.close().await.unwrap();
+}

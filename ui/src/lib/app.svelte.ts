@@ -38,6 +38,8 @@ class AppState {
 	requestNew = $state<Kind | null>(null);
 	/** A register should open this item in its editor (from the Team sync screen). */
 	requestOpen = $state<Id | null>(null);
+	/** A register should show only these items (a heat-map cell on the dashboard). */
+	requestFilter = $state<{ kind: Kind; where: Record<string, string>; openOnly: boolean; label: string } | null>(null);
 	/** The open program's team sync, as the background sync last reported it. */
 	sync = $state<SyncStatus | null>(null);
 	/** Items with an open conflict: the registers and the dashboard mark them. */

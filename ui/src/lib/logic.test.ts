@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { addDays, canvasSize, changeOf, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, moveTarget, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { addDays, canvasSize, changeOf, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -70,6 +70,23 @@ describe('query', () => {
 		expect(query(items, { search: '', status: open, sort: 'title', descending: false }, text).map((i) => i.id)).toEqual(['3', '1']);
 		expect(query(items, { search: 'ORG', status: '', sort: '', descending: false }, text).map((i) => i.id)).toEqual(['2']);
 		expect(query(items, { search: '', status: '', sort: 'title', descending: true }, text).map((i) => i.id)).toEqual(['2', '1', '3']);
+	});
+
+	it('narrows to a heat-map cell, an owner and open items', () => {
+		const risks = [
+			{ id: 'r1', severity: 'high', likelihood: 'low', owner_id: 'o1', status_id: 'open' },
+			{ id: 'r2', severity: 'high', likelihood: 'low', owner_id: 'o2', status_id: 'done' },
+			{ id: 'r3', severity: 'low', likelihood: 'low', owner_id: 'o1', status_id: 'open' }
+		];
+		const base = { search: '', status: '', sort: '', descending: false };
+		const isOpen = (s: string) => s === 'open';
+		const ids = (q: object) => query(risks, { ...base, ...q }, () => '', isOpen).map((r) => r.id);
+		expect(ids({ where: { severity: 'high', likelihood: 'low' } })).toEqual(['r1', 'r2']);
+		expect(ids({ where: { severity: 'high', likelihood: 'low' }, openOnly: true })).toEqual(['r1']);
+		expect(ids({ owner: 'o1' })).toEqual(['r1', 'r3']);
+		expect(ids({ owner: 'o9' })).toEqual([]);
+		// Owners named in lists count too (a decision's "needed from", a workstream's owners).
+		expect(ownersOf({ needed_from: ['o1', 'o2'], owner_id: null })).toEqual(['o1', 'o2']);
 	});
 });
 
@@ -251,5 +268,19 @@ describe('dates', () => {
 		expect(up.map((i) => i.id)).toEqual(['c', 'b', 'a']);
 		const down = query(items, { search: '', status: '', sort: 'due', descending: true }, () => '');
 		expect(down.map((i) => i.id)).toEqual(['b', 'c', 'a']);
+	});
+});
+
+describe('register columns', () => {
+	const risks = [{ width: '3fr' }, { width: '90px', optional: true }, { width: '90px', optional: true }, { width: '1fr' }, { width: '140px' }];
+	it('keep every column where they fit, flexible ones as minmax', () => {
+		expect(fitColumns(risks, 2000)).toEqual({ kept: [0, 1, 2, 3, 4], template: 'minmax(170px, 3fr) 90px 90px minmax(110px, 1fr) 140px' });
+	});
+	it('drop optional columns first, from the right, then others, never the first', () => {
+		// 170 + 90 + 90 + 110 + 140 = 600; without one level column 510.
+		expect(fitColumns(risks, 550).kept).toEqual([0, 1, 3, 4]);
+		expect(fitColumns(risks, 430).kept).toEqual([0, 3, 4]);
+		expect(fitColumns(risks, 300).kept).toEqual([0, 3]);
+		expect(fitColumns(risks, 10).kept).toEqual([0]);
 	});
 });

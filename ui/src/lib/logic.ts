@@ -92,6 +92,21 @@ export interface ListQuery {
 	status: Id | '';
 	sort: string;
 	descending: boolean;
+	/** Only items whose field holds this value (a heat-map cell: severity and likelihood). */
+	where?: Record<string, string>;
+	/** Only items this owner owns, is named in or is needed from. */
+	owner?: Id | '';
+	/** Only items whose status is open (or that have none). */
+	openOnly?: boolean;
+}
+
+/** The owners an item names, whatever its kind calls them. */
+export function ownersOf(item: Record<string, unknown>): Id[] {
+	const out: Id[] = [];
+	if (typeof item.owner_id === 'string') out.push(item.owner_id);
+	for (const key of ['owner_ids', 'needed_from'])
+		if (Array.isArray(item[key])) out.push(...(item[key] as Id[]));
+	return out;
 }
 
 /**
@@ -99,11 +114,19 @@ export interface ListQuery {
  * objects so every register uses it. `text` gives an item's search text already in lower case
  * (`searchText`), so a keystroke does not lower-case thousands of texts again.
  */
-export function query<T extends { status_id?: Id }>(items: T[], q: ListQuery, text: (item: T) => string): T[] {
+export function query<T extends { status_id?: Id }>(items: T[], q: ListQuery, text: (item: T) => string, open: (status: Id) => boolean = () => true): T[] {
 	const needle = q.search.trim().toLowerCase();
-	const out = items.filter(
-		(item) => (q.status === '' || item.status_id === q.status) && (needle === '' || text(item).includes(needle))
-	);
+	const where = Object.entries(q.where ?? {});
+	const out = items.filter((item) => {
+		const fields = item as unknown as Record<string, unknown>;
+		return (
+			(q.status === '' || item.status_id === q.status) &&
+			(!q.openOnly || item.status_id === undefined || open(item.status_id)) &&
+			(!q.owner || ownersOf(fields).includes(q.owner)) &&
+			where.every(([k, v]) => fields[k] === v) &&
+			(needle === '' || text(item).includes(needle))
+		);
+	});
 	if (q.sort) {
 		const key = q.sort as keyof T;
 		out.sort((a, b) => {
@@ -314,4 +337,40 @@ export function dueState(due: string | null | undefined, open: boolean, on: stri
 	if (due < on) return 'overdue';
 	if (due <= addDays(on, 6)) return 'this_week';
 	return null;
+}
+
+/** The narrowest a flexible column is shown (the first one, which names the item, a bit more). */
+export const MIN_COLUMN = 110;
+export const MIN_FIRST_COLUMN = 170;
+
+/**
+ * Which columns of a register fit in `available` pixels: each fixed column (`"140px"`) at its
+ * width, each flexible one (`"2fr"`) at least `MIN_COLUMN`. Columns marked optional go first,
+ * from the right, then others from the right; the first column always stays. Returns the
+ * indices kept, in order, and the grid template for them (flexible columns as `minmax`, so a
+ * long value truncates instead of pushing the next column over).
+ */
+export function fitColumns(columns: Array<{ width?: string; optional?: boolean }>, available: number): { kept: number[]; template: string } {
+	const need = (i: number) => {
+		const width = columns[i]?.width ?? '1fr';
+		const px = /^(\d+(?:\.\d+)?)px$/.exec(width);
+		return px ? Number(px[1]) : i === 0 ? MIN_FIRST_COLUMN : MIN_COLUMN;
+	};
+	const kept = columns.map((_, i) => i);
+	const total = () => kept.reduce((sum, i) => sum + need(i), 0);
+	const drop = (optional: boolean) => {
+		for (let k = kept.length - 1; k > 0 && total() > available; k--) {
+			const i = kept[k] ?? 0;
+			if (!optional || columns[i]?.optional) kept.splice(k, 1);
+		}
+	};
+	drop(true);
+	drop(false);
+	const template = kept
+		.map((i) => {
+			const width = columns[i]?.width ?? '1fr';
+			return width.endsWith('fr') ? `minmax(${i === 0 ? MIN_FIRST_COLUMN : MIN_COLUMN}px, ${width})` : width;
+		})
+		.join(' ');
+	return { kept, template };
 }

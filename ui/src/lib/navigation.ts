@@ -30,3 +30,15 @@ export function openItem(kind: Kind, id: string) {
 	app.requestOpen = id;
 	goto(resolve(screens[kind] ?? '/'));
 }
+
+/** Goes to a register showing only the items whose fields hold these values (open ones only
+ * when `openOnly`), with `label` saying so, e.g. "High severity, low likelihood". */
+export function openFiltered(kind: Kind, where: Record<string, string>, openOnly: boolean, label: string) {
+	app.requestFilter = { kind, where, openOnly, label };
+	goto(resolve(screens[kind] ?? '/'));
+}
+
+/** A heat-map cell: the open risks of that severity and likelihood, in the risk register. */
+export function pickRisks(severity: string, likelihood: string) {
+	openFiltered('risk', { severity, likelihood }, true, `Open, ${severity} severity, ${likelihood} likelihood`);
+}

@@ -1,0 +1,132 @@
+//! Layouts that hold from a small laptop window (1024×700) to a large monitor (2560×1440): in
+//! every register, with the editor open, no two pieces of text overlap and the first column
+//! keeps room to be read. Measured from the elements' rectangles in the real webview.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use roadbook_e2e::*;
+
+/// Every overlap between two boxes of text in the register (its header, column heads, the
+/// visible rows' cells as drawn, the editor's fields), and the first column's narrowest cell.
+const MEASURE: &str = r#"
+const reg = document.querySelector(arguments[0]);
+const boxes = [];
+const rect = (e) => e.getBoundingClientRect();
+const visible = (r) => r.width > 0 && r.height > 0;
+const add = (what, r) => { if (visible(r)) boxes.push({ what, l: r.left, t: r.top, r: r.right, b: r.bottom }); };
+reg.querySelectorAll(':scope > header > *').forEach((e) => add('header ' + (e.dataset.testid || e.tagName.toLowerCase()), rect(e)));
+reg.querySelectorAll('.head .th').forEach((e) => add('column ' + e.textContent.trim(), rect(e)));
+const view = rect(reg.querySelector('.rows'));
+let narrowest = Infinity;
+reg.querySelectorAll('[data-testid=row]').forEach((row, i) => {
+  const rr = rect(row);
+  if (rr.bottom < view.top || rr.top > view.bottom) return;
+  row.querySelectorAll('.cell').forEach((cell, c) => {
+    const cr = rect(cell);
+    if (c === 0) narrowest = Math.min(narrowest, cr.width);
+    const clips = getComputedStyle(cell).overflow !== 'visible';
+    // What the cell draws: itself when it clips; else itself and whatever sticks out of it.
+    let l = cr.left, t = cr.top, r = cr.right, b = cr.bottom;
+    if (!clips) cell.querySelectorAll('*').forEach((k) => { const kr = rect(k); if (visible(kr)) { l = Math.min(l, kr.left); r = Math.max(r, kr.right); t = Math.min(t, kr.top); b = Math.max(b, kr.bottom); } });
+    boxes.push({ what: `row ${i} cell ${c} "${cell.textContent.trim().slice(0, 30)}"`, l, t, r, b });
+  });
+});
+reg.querySelectorAll('.detail .field').forEach((e, i) => add('editor field ' + i, rect(e)));
+const overlaps = [];
+const inside = (a, b) => a.l >= b.l - 0.5 && a.r <= b.r + 0.5 && a.t >= b.t - 0.5 && a.b <= b.b + 0.5;
+for (let i = 0; i < boxes.length; i++)
+  for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    const w = Math.min(a.r, b.r) - Math.max(a.l, b.l), h = Math.min(a.b, b.b) - Math.max(a.t, b.t);
+    if (w > 1 && h > 1 && !inside(a, b) && !inside(b, a)) overlaps.push(`${a.what} / ${b.what}`);
+  }
+const page = document.querySelector('[data-testid=screen]');
+return { overlaps, narrowest, boxes: boxes.length, wider: page.scrollWidth - page.clientWidth };
+"#;
+
+async fn check_sizes(width: u32, height: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("layout.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    c.set_window_size(width, height).await.unwrap();
+    text_until(&c, "[data-testid=dashboard]", |t| {
+        t.contains("Identity and SSO")
+    })
+    .await;
+    let inner = c
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        inner,
+        json!([width, height]),
+        "the window did not take the size"
+    );
+    let registers = [
+        ("decisions", "decision"),
+        ("risks", "risk"),
+        ("actions", "action"),
+        ("workstreams", "workstream"),
+        ("settings", "status"),
+        ("settings", "owner"),
+        ("plan", "milestone"),
+        ("readiness", "readiness_check"),
+    ];
+    let mut problems = Vec::new();
+    for (screen, kind) in registers {
+        go(&c, screen).await;
+        let register = format!("[data-testid=register-{kind}]");
+        css(&c, &format!("{register} [data-testid=row]"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        css(&c, "[data-testid=editor]").await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let found = c.execute(MEASURE, vec![json!(register)]).await.unwrap();
+        assert!(found["boxes"].as_u64().unwrap() > 10, "{kind}: {found}");
+        for overlap in found["overlaps"].as_array().unwrap() {
+            problems.push(format!("{kind}: {}", overlap.as_str().unwrap()));
+        }
+        let narrowest = found["narrowest"].as_f64().unwrap();
+        if narrowest < 120.0 {
+            problems.push(format!(
+                "{kind}: the first column is {narrowest:.0} px wide with the editor open"
+            ));
+        }
+        if found["wider"].as_f64().unwrap() > 1.0 {
+            problems.push(format!(
+                "{kind}: the screen scrolls sideways by {} px",
+                found["wider"]
+            ));
+        }
+        shot(&c, &desktop, &format!("layout-{width}-{kind}")).await;
+        // Close the editor before the next screen.
+        press(&c, &[], '\u{E00C}').await;
+    }
+    assert!(
+        problems.is_empty(),
+        "at {width}×{height}:\n{}",
+        problems.join("\n")
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registers_hold_their_layout_in_a_small_window() {
+    check_sizes(1024, 700).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registers_hold_their_layout_on_a_large_monitor() {
+    check_sizes(2560, 1440).await;
+}
