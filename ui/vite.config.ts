@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	plugins: [sveltekit()],
 	clearScreen: false,
-	server: { port: 1420, strictPort: true },
+	// The fonts come from the report crate (one copy for the app and the documents).
+	server: { port: 1420, strictPort: true, fs: { allow: ['.', '../crates/roadbook-report/fonts'] } },
 	test: { include: ['src/**/*.test.ts'], environment: 'node' }
 });
