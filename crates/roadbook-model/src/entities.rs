@@ -244,6 +244,10 @@ pub struct Owner {
     #[serde(default)]
     pub short_name: Option<String>,
     pub kind: OwnerKind,
+    /// The team a person belongs to (another owner label, a team): their items count for the
+    /// team, and a review can name the person or the team.
+    #[serde(default)]
+    pub team_id: Option<Id>,
 }
 
 impl Owner {
@@ -269,9 +273,20 @@ impl Entity for Owner {
         if let Some(short) = &self.short_name {
             p.required("short_name", short);
         }
+        if self.team_id.is_some() && self.kind != OwnerKind::Person {
+            p.at(
+                "team_id",
+                "only a person belongs to a team: make this owner a person, or leave the team empty",
+            );
+        }
+        if self.team_id == Some(self.id) {
+            p.at("team_id", "an owner cannot be its own team");
+        }
     }
     fn references(&self) -> Vec<Reference> {
-        Vec::new()
+        let mut out = Vec::new();
+        refer(&mut out, "team_id", Kind::Owner, self.team_id);
+        out
     }
 }
 
@@ -509,6 +524,11 @@ pub struct Phase {
     pub goal: String,
     #[serde(default)]
     pub status_id: Option<Id>,
+    /// When the phase starts and ends (planned): the Plan's timeline and the Program Plan.
+    #[serde(default)]
+    pub start: Option<Date>,
+    #[serde(default)]
+    pub end: Option<Date>,
 }
 
 impl Entity for Phase {
@@ -522,6 +542,16 @@ impl Entity for Phase {
     fn check(&self, p: &mut Problems) {
         p.required("view", &self.view);
         p.required("name", &self.name);
+        if let (Some(start), Some(end)) = (self.start, self.end)
+            && end < start
+        {
+            p.at(
+                "end",
+                format!(
+                    "ends on {end}, before it starts ({start}): set an end on or after the start"
+                ),
+            );
+        }
     }
     fn references(&self) -> Vec<Reference> {
         let mut out = Vec::new();

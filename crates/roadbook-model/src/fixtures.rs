@@ -152,6 +152,7 @@ pub fn generated_with_texts(items: usize, seed: u64, extra: &[String]) -> Handbo
                 .get(n % 3)
                 .copied()
                 .unwrap_or(OwnerKind::Team),
+            team_id: None,
         });
     }
     let owner_ids: Vec<Id> = handbook.owners.iter().map(|o| o.id).collect();
@@ -182,6 +183,8 @@ pub fn generated_with_texts(items: usize, seed: u64, extra: &[String]) -> Handbo
             name: format!("Phase {n}: {}", t.sentence(3)),
             goal: t.sentence(12),
             status_id: Some(status(&mut t)),
+            start: None,
+            end: None,
         });
     }
     let review_count = (items / 500).clamp(1, 20);

@@ -306,6 +306,22 @@ impl Handbook {
                 problems.at(reference.field, message);
             }
         }
+        // A person's team is a team (or a placeholder for one), never another person.
+        for (i, owner) in self.owners.iter().enumerate() {
+            let team = owner
+                .team_id
+                .and_then(|t| self.owners.iter().find(|o| o.id == t));
+            if let Some(team) = team.filter(|t| t.kind == crate::OwnerKind::Person) {
+                problems.set_prefix(format!("owners[{i}]"));
+                problems.at(
+                    "team_id",
+                    format!(
+                        "names {}, a person, as the team of {}: choose a team",
+                        team.name, owner.name
+                    ),
+                );
+            }
+        }
         problems.set_prefix("");
         unique_names(
             &mut problems,

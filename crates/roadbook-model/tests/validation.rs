@@ -76,3 +76,50 @@ fn unknown_fields_and_wrong_words_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn phase_dates_run_forwards_and_a_persons_team_is_a_team() {
+    use roadbook_model::{Date, Owner, OwnerKind};
+    let mut h = sample::builder_insights().unwrap();
+    let day = |s: &str| s.parse::<Date>().unwrap();
+    h.phases[0].start = Some(day("2026-03-02"));
+    h.phases[0].end = Some(day("2026-04-30"));
+    // A person on a team, as it should be.
+    let team = h.owners[0].id;
+    let person = Owner {
+        id: Id::new(),
+        name: "Priya Raman".into(),
+        short_name: None,
+        kind: OwnerKind::Person,
+        team_id: Some(team),
+    };
+    h.owners.push(person.clone());
+    h.validate().unwrap();
+    // Export and import keep the new fields.
+    let back = Handbook::from_json(&h.to_json().unwrap()).unwrap();
+    assert_eq!(back.phases[0].end, Some(day("2026-04-30")));
+    assert_eq!(back.owners.last().unwrap().team_id, Some(team));
+
+    h.phases[0].end = Some(day("2026-02-27"));
+    // A team that is a person, a team of its own, a team on a team label, a team not there.
+    let mut other = person.clone();
+    other.id = Id::new();
+    other.name = "Sam Ortiz".into();
+    other.team_id = Some(person.id);
+    h.owners.push(other);
+    h.owners[1].team_id = Some(team);
+    let n = h.owners.len();
+    h.owners[n - 2].team_id = Some(h.owners[n - 2].id);
+    let found = problems(&h);
+    for expect in [
+        "phases[0].end: ends on 2026-02-27, before it starts (2026-03-02)",
+        "owners[1].team_id: only a person belongs to a team",
+        &format!("owners[{}].team_id: an owner cannot be its own team", n - 2),
+        &format!("owners[{}].team_id: names Priya Raman, a person", n - 1),
+    ] {
+        assert!(
+            found.iter().any(|p| p.starts_with(expect)),
+            "no problem starting with {expect:?} in {found:#?}"
+        );
+    }
+}

@@ -250,6 +250,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         name: "Interim Platform Owner".into(),
         short_name: None,
         kind: OwnerKind::Placeholder,
+        team_id: None,
     };
     dana.lock()
         .unwrap()

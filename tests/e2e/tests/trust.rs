@@ -441,3 +441,160 @@ async fn dashboard_items_and_heat_map_cells_open_what_they_show_and_screens_keep
     );
     c.close().await.unwrap();
 }
+
+/// Sets a date field the way the person's picker does (WebKit's date field takes no typing
+/// through WebDriver): the value, then the input event the form listens to.
+async fn set_date(c: &Client, selector: &str, value: &str) {
+    css(c, selector).await;
+    c.execute(
+        "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(selector), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_my_items_show_them()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("people.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let day = |offset: i64| {
+        (chrono::Local::now().date_naive() + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+
+    // A person, on a team, as an owner label.
+    go(&c, "settings").await;
+    css(&c, "[data-testid=register-owner] [data-testid=new]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&c, "[data-field=name]")
+        .await
+        .send_keys("Priya Raman")
+        .await
+        .unwrap();
+    choose(&c, "select[data-field=kind]", "person").await;
+    choose(&c, "select[data-field=team_id]", "Platform Engineering").await;
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    text_until(&c, "[data-testid=register-owner]", |t| {
+        t.contains("Priya Raman")
+    })
+    .await;
+    let program = export(&db);
+    let priya = program["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Priya Raman")
+        .unwrap()
+        .clone();
+    assert_eq!(priya["kind"], "person");
+    let team = program["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Internal Platform Engineering")
+        .unwrap();
+    assert_eq!(priya["team_id"], team["id"]);
+
+    // One action hers and overdue; a decision needed from her team, due in three days.
+    let action = program["actions"][0]["id"].as_str().unwrap().to_owned();
+    roadbook(
+        &db,
+        &[
+            "action",
+            "set",
+            &action,
+            "--owner",
+            "Priya Raman",
+            "--due",
+            &day(-2),
+        ],
+    );
+
+    // Phase dates and a milestone target, in the editor: the timeline draws them.
+    go(&c, "plan").await;
+    text_until(&c, "[data-testid=timeline-empty]", |t| {
+        t.contains("No dates yet")
+    })
+    .await;
+    css(&c, ".phase .title button").await.click().await.unwrap();
+    set_date(&c, "input[data-field=start]", &day(-30)).await;
+    set_date(&c, "input[data-field=end]", &day(30)).await;
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    css(&c, "[data-testid=timeline-phase]").await;
+    css(&c, "[data-testid=register-milestone] [data-testid=row]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    set_date(&c, "input[data-field=target]", &day(-1)).await;
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    let late = css(&c, "[data-testid=timeline-milestone]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !late
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .contains("late")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the milestone is not marked late"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    css(&c, "[data-testid=timeline-today]").await;
+    let program = export(&db);
+    assert_eq!(program["phases"][0]["start"], json!(day(-30)));
+    assert_eq!(program["milestones"][0]["target"], json!(day(-1)));
+    // The milestone register marks it overdue too.
+    text_until(
+        &c,
+        "[data-testid=register-milestone] [data-testid=due-overdue]",
+        |t| t.contains("overdue"),
+    )
+    .await;
+    press(&c, &[], '\u{E00C}').await;
+    c.execute(
+        "document.querySelector('[data-testid=screen]').scrollTop = 0;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, &desktop, "timeline").await;
+
+    // An end before the start is refused at the field.
+    css(&c, ".phase .title button").await.click().await.unwrap();
+    set_date(&c, "input[data-field=end]", &day(-60)).await;
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    let problem = text_until(&c, "[data-testid=field-error][data-for=end]", |t| {
+        !t.is_empty()
+    })
+    .await;
+    assert!(problem.contains("before it starts"), "{problem}");
+    press(&c, &[], '\u{E00C}').await;
+
+    // My items: Priya's overdue action first.
+    go(&c, "my-items").await;
+    choose(&c, "[data-testid=me]", "Priya Raman").await;
+    let first = text_until(&c, "[data-testid=my-item]", |t| t.contains("overdue")).await;
+    assert!(first.contains("Your action"), "{first}");
+    let all = text_until(&c, "[data-testid=my-items]", |t| !t.is_empty()).await;
+    assert!(
+        !all.contains("Needed from your team")
+            || all.find("overdue") < all.find("Needed from your team")
+    );
+    shot(&c, &desktop, "my-items").await;
+    c.close().await.unwrap();
+}

@@ -27,6 +27,7 @@ export type FieldType =
 	| 'scope'
 	| 'readiness'
 	| 'ownerkind'
+	| 'team'
 	| 'colour'
 	| 'attendees'
 	| 'sections'
@@ -110,7 +111,9 @@ export const schemas: Record<Kind, Field[]> = {
 		f('view', 'Phase view', 'text', true),
 		f('name', 'Phase', 'text', true),
 		f('goal', 'Goal', 'longtext'),
-		f('status_id', 'Status', 'optionalstatus')
+		f('status_id', 'Status', 'optionalstatus'),
+		f('start', 'Starts', 'date'),
+		f('end', 'Ends', 'date')
 	],
 	work_item: [f('phase_id', 'Phase', 'phase', true), f('text', 'Work item', 'text', true), f('done', 'Done', 'bool')],
 	exit_criterion: [
@@ -155,7 +158,8 @@ export const schemas: Record<Kind, Field[]> = {
 	owner: [
 		f('name', 'Owner label', 'text', true),
 		f('short_name', 'Short name', 'optionaltext'),
-		f('kind', 'Kind', 'ownerkind', true)
+		f('kind', 'Kind', 'ownerkind', true),
+		f('team_id', 'Team (for a person)', 'team')
 	],
 	dependency: [
 		f('dependent', 'What depends', 'text', true),

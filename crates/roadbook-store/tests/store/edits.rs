@@ -432,6 +432,7 @@ fn an_item_whose_reference_went_meanwhile_is_not_restored() {
         name: "Data Platform".into(),
         short_name: None,
         kind: OwnerKind::Team,
+        team_id: None,
     };
     store.create(program, &owner, "lead").unwrap();
     let mut action = handbook.actions[0].clone();

@@ -289,6 +289,7 @@ async fn a_refused_change_is_kept_with_its_reason_and_the_next_ones_still_sync()
                 name: "Temporary team".into(),
                 short_name: None,
                 kind: roadbook_model::OwnerKind::Team,
+                team_id: None,
             };
             lead.store
                 .with(|s| s.create(program, &owner, &lead.name))

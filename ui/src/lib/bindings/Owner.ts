@@ -9,4 +9,9 @@ export type Owner = { id: Id, name: string,
 /**
  * The shorter form tables use ("Identity and Security").
  */
-short_name: string | null, kind: OwnerKind, };
+short_name: string | null, kind: OwnerKind, 
+/**
+ * The team a person belongs to (another owner label, a team): their items count for the
+ * team, and a review can name the person or the team.
+ */
+team_id: Id | null, };

@@ -1,0 +1,99 @@
+// The Plan's timeline: phases as bars from start to end, milestones as marks at their target,
+// today as a line, on one time axis that spans them all. Pure: the component only draws it.
+import type { Handbook } from './bindings/Handbook';
+
+const DAY = 86_400_000;
+
+function day(text: string): number {
+	return Date.parse(`${text}T00:00:00Z`);
+}
+
+export interface Bar {
+	id: string;
+	label: string;
+	/** The phase view it belongs to ("Program plan", "Implementation phases"). */
+	view: string;
+	/** Left edge and width, as fractions of the axis (0 to 1). */
+	x: number;
+	width: number;
+	start: string;
+	end: string;
+	/** Only one end is set: drawn as a day-wide bar at it, with the other end said to be missing. */
+	open: boolean;
+}
+
+export interface Mark {
+	id: string;
+	label: string;
+	x: number;
+	target: string;
+	/** The bar of its phase, when that phase is on the timeline: the line joins them. */
+	phase: string | null;
+	/** Past its target and not reached (its status is closed when reached). */
+	late: boolean;
+}
+
+export interface Tick {
+	x: number;
+	label: string;
+}
+
+export interface Timeline {
+	bars: Bar[];
+	marks: Mark[];
+	/** Where today falls, or null when today is off the axis. */
+	today: number | null;
+	ticks: Tick[];
+	/** Phases and milestones without dates: listed so the lead sees what is missing. */
+	undated: string[];
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The timeline of `h` as of `on` (YYYY-MM-DD, the person's day). Empty when nothing is dated. */
+export function timeline(h: Handbook, on: string): Timeline {
+	const closed = new Set(h.statuses.filter((s) => !s.open).map((s) => s.id));
+	const days: number[] = [];
+	for (const p of h.phases) for (const d of [p.start, p.end]) if (d) days.push(day(d));
+	for (const m of h.milestones) if (m.target) days.push(day(m.target));
+	const undated = [
+		...h.phases.filter((p) => !p.start && !p.end).map((p) => p.name),
+		...h.milestones.filter((m) => !m.target).map((m) => m.name)
+	];
+	if (days.length === 0) return { bars: [], marks: [], today: null, ticks: [], undated };
+	// The axis: from the first of the month of the earliest date to the end of the latest one's
+	// month, and at least a month long.
+	const first = new Date(Math.min(...days));
+	const last = new Date(Math.max(...days));
+	const from = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
+	const to = Math.max(Date.UTC(last.getUTCFullYear(), last.getUTCMonth() + 1, 1), Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1));
+	const at = (t: number) => (t - from) / (to - from);
+	const bars: Bar[] = [];
+	for (const p of h.phases) {
+		if (!p.start && !p.end) continue;
+		const start = p.start ?? p.end ?? '';
+		const end = p.end ?? p.start ?? '';
+		bars.push({ id: p.id, label: p.name, view: p.view, x: at(day(start)), width: Math.max(at(day(end) + DAY) - at(day(start)), 0), start, end, open: !p.start || !p.end });
+	}
+	const onBar = new Set(bars.map((b) => b.id));
+	const marks: Mark[] = h.milestones
+		.filter((m) => m.target)
+		.map((m) => ({
+			id: m.id,
+			label: m.name,
+			x: at(day(m.target ?? '') + DAY / 2),
+			target: m.target ?? '',
+			phase: m.phase_id && onBar.has(m.phase_id) ? m.phase_id : null,
+			late: (m.target ?? '') < on && !closed.has(m.status_id)
+		}));
+	const ticks: Tick[] = [];
+	const start = new Date(from);
+	for (let month = 0; ; month++) {
+		const t = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + month, 1);
+		if (t >= to) break;
+		const d = new Date(t);
+		ticks.push({ x: at(t), label: d.getUTCMonth() === 0 || month === 0 ? `${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}` : (MONTHS[d.getUTCMonth()] ?? '') });
+	}
+	const now = at(day(on) + DAY / 2);
+	return { bars, marks, today: now >= 0 && now <= 1 ? now : null, ticks, undated };
+}
