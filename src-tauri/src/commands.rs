@@ -403,6 +403,21 @@ pub async fn review_recorded(app: AppHandle) -> CommandResult<()> {
     .await
 }
 
+/// What else goes stale when these decisions are decided (asks, workstreams): a review's
+/// outcome offers to settle them too.
+#[tauri::command]
+pub async fn outcome_follow_ups(
+    app: AppHandle,
+    program: Id,
+    decided: Vec<Id>,
+) -> CommandResult<roadbook_model::FollowUps> {
+    with_store(app, move |_, store| {
+        let handbook = store.load(program)?;
+        Ok(roadbook_model::follow_ups(&handbook, &decided))
+    })
+    .await
+}
+
 /// The check before sending, for the program on the person's today.
 #[tauri::command]
 pub async fn check_program(

@@ -157,6 +157,7 @@ pub fn run() {
             commands::save_archived_document,
             commands::usage_sharing,
             commands::check_program,
+            commands::outcome_follow_ups,
             commands::set_usage_sharing,
             commands::review_recorded,
             sync::sync_status,

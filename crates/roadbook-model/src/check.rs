@@ -76,6 +76,56 @@ fn short(text: &str) -> String {
     }
 }
 
+/// What else goes stale when decisions are decided: the asks of leadership that speak of them,
+/// and the workstreams that say "Needs decision" with no decision left open. A review's outcome
+/// offers to settle these with it, so the next readout does not ask for what was decided.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FollowUps {
+    /// The asks (as the program holds them) that speak of a decision being decided.
+    pub asks: Vec<String>,
+    /// Workstreams whose every decision is decided once these are.
+    pub workstreams: Vec<Id>,
+}
+
+/// The follow-ups of deciding `decided` (ids of decisions about to be closed) in `h`.
+pub fn follow_ups(h: &Handbook, decided: &[Id]) -> FollowUps {
+    let open = |d: &crate::Decision| {
+        !decided.contains(&d.id) && h.status(d.status_id).is_none_or(|s| s.open)
+    };
+    let titles: Vec<&str> = h
+        .decisions
+        .iter()
+        .filter(|d| decided.contains(&d.id))
+        .map(|d| d.title.as_str())
+        .collect();
+    let asks = h
+        .program
+        .asks
+        .iter()
+        .filter(|ask| titles.iter().any(|t| refers_to(ask, t)))
+        .cloned()
+        .collect();
+    let workstreams = h
+        .workstreams
+        .iter()
+        .filter(|w| {
+            h.status(w.status_id)
+                .is_some_and(|s| s.name.eq_ignore_ascii_case("Needs decision"))
+        })
+        .filter(|w| {
+            let mine: Vec<_> = h
+                .decisions
+                .iter()
+                .filter(|d| d.workstream_id == Some(w.id))
+                .collect();
+            mine.iter().any(|d| decided.contains(&d.id)) && !mine.iter().any(|d| open(d))
+        })
+        .map(|w| w.id)
+        .collect();
+    FollowUps { asks, workstreams }
+}
+
 /// Every finding for `h` on the day `today`, grouped by rule, in the handbook's order.
 pub fn check(h: &Handbook, today: Date) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -278,5 +328,32 @@ mod tests {
         assert!(refers_to(ask, "Builder Relations org source"));
         assert!(!refers_to(ask, "First Kanopy runtime boundary"));
         assert!(!refers_to(ask, "Okta"), "one word is not enough");
+    }
+
+    #[test]
+    fn deciding_names_the_asks_and_workstreams_it_leaves_stale() {
+        let h = crate::sample::builder_insights().unwrap();
+        let okta = h
+            .decisions
+            .iter()
+            .find(|d| d.title.starts_with("Okta"))
+            .unwrap();
+        let found = follow_ups(&h, &[okta.id]);
+        assert_eq!(found.asks.len(), 1, "{found:?}");
+        assert!(found.asks[0].starts_with("Sponsor the key dependencies"));
+        let identity = h
+            .workstreams
+            .iter()
+            .find(|w| w.area == "Identity and SSO")
+            .unwrap();
+        assert_eq!(found.workstreams, [identity.id]);
+        // Nothing decided, nothing stale; a workstream not saying Needs decision is left alone.
+        assert_eq!(follow_ups(&h, &[]), FollowUps::default());
+        let kanopy = h
+            .decisions
+            .iter()
+            .find(|d| d.title.starts_with("First Kanopy"))
+            .unwrap();
+        assert!(follow_ups(&h, &[kanopy.id]).workstreams.is_empty());
     }
 }

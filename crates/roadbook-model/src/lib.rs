@@ -17,7 +17,7 @@ mod problems;
 pub mod sample;
 mod usage;
 
-pub use check::{CheckRule, Finding, check};
+pub use check::{CheckRule, Finding, FollowUps, check, follow_ups};
 pub use date::{BadDate, Date};
 pub use entities::*;
 pub use fields::{merge_sets, strict};

@@ -598,3 +598,92 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
     shot(&c, &desktop, "my-items").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stale.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let before = export(&db);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    go(&c, "reviews").await;
+    css(&c, "[data-testid=start-recording]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The Okta decision (the first aim) is decided at the review.
+    choose(&c, "[data-testid=aim] [data-testid=aim-status]", "Decided").await;
+    for (field, text) in [
+        ("aim-outcome", "Adopt Okta SSO with group claims"),
+        (
+            "aim-rationale",
+            "One identity provider the platform already runs",
+        ),
+        ("aim-decided-by", "Dana Whitfield"),
+    ] {
+        let input = css(&c, &format!("[data-testid=aim] [data-testid={field}]")).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+    // What goes stale with it is put in front of the lead: the ask naming it, the workstream.
+    let ask = text_until(&c, "[data-testid=stale-ask]", |t| !t.is_empty()).await;
+    assert!(ask.contains("speaks of a decision"), "{ask}");
+    let workstream = text_until(&c, "[data-testid=stale-workstream]", |t| {
+        t.contains("Identity and SSO")
+    })
+    .await;
+    assert!(workstream.contains("Needs decision"), "{workstream}");
+    css(&c, "[data-testid=drop-ask]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    shot(&c, &desktop, "outcome-follow-ups").await;
+    css(&c, "[data-testid=record-outcome]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    notice(&c, "Outcome recorded").await;
+
+    let after = export(&db);
+    let asks = after["program"]["asks"].as_array().unwrap();
+    assert_eq!(
+        asks.len(),
+        before["program"]["asks"].as_array().unwrap().len() - 1
+    );
+    assert!(
+        asks.iter()
+            .all(|a| !a.as_str().unwrap().starts_with("Sponsor"))
+    );
+    let identity = after["workstreams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["area"] == "Identity and SSO")
+        .unwrap();
+    let decided = after["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Decided")
+        .unwrap();
+    assert_eq!(identity["status_id"], decided["id"]);
+    // The check before sending has nothing stale left to say about them.
+    let check = roadbook(&db, &["check"]);
+    assert!(!check.contains("Sponsor the key dependencies"), "{check}");
+    assert!(!check.contains("Identity and SSO"), "{check}");
+
+    // One action: one undo puts the asks, the workstream and the decision back.
+    press(&c, &[Key::Control], 'z').await;
+    notice(&c, "Undone: record the outcome").await;
+    let undone = export(&db);
+    assert_eq!(undone["program"]["asks"], before["program"]["asks"]);
+    assert_eq!(undone["workstreams"], before["workstreams"]);
+    assert_eq!(undone["decisions"], before["decisions"]);
+    c.close().await.unwrap();
+}

@@ -23,6 +23,7 @@ import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { UsageSharing } from './bindings/UsageSharing';
 import type { YourName } from './bindings/YourName';
+import type { FollowUps } from './bindings/FollowUps';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -99,6 +100,9 @@ export const backend = {
 	providerSettings: () => call<ProviderForm>('provider_settings'),
 	saveProviderSettings: (form: ProviderForm) => call<null>('save_provider_settings', { form }),
 	/** "Your name" in Settings, and who changes are recorded as now. */
+	/** What else goes stale once these decisions are decided: asks that speak of them, and
+	 * workstreams left saying Needs decision. */
+	outcomeFollowUps: (program: Id, decided: Id[]) => call<FollowUps>('outcome_follow_ups', { program, decided }),
 	yourName: () => call<YourName>('your_name'),
 	setYourName: (name: string) => call<YourName>('set_your_name', { name }),
 	/** What a careful lead would catch before sending (none blocks sending). */
