@@ -249,6 +249,18 @@ pub async fn preview_document(
 /// Where to write a document: the configured documents folder, else the place the person picks
 /// in the save dialog this side opens. `None` when they cancel.
 async fn choose_path(app: &AppHandle, name: String) -> CommandResult<Option<std::path::PathBuf>> {
+    choose_place(app, name, "Save the document", ("PDF", "pdf")).await
+}
+
+/// Where to write a file: the configured documents folder, else the place the person picks in
+/// the save dialog this side opens (`title`, and a filter of one kind of file). `None` when
+/// they cancel.
+async fn choose_place(
+    app: &AppHandle,
+    name: String,
+    title: &'static str,
+    (kind, extension): (&'static str, &'static str),
+) -> CommandResult<Option<std::path::PathBuf>> {
     if let Some(dir) = app.state::<AppState>().documents_dir.clone() {
         return Ok(Some(dir.join(name)));
     }
@@ -260,8 +272,8 @@ async fn choose_path(app: &AppHandle, name: String) -> CommandResult<Option<std:
         dialog
             .dialog()
             .file()
-            .set_title("Save the document")
-            .add_filter("PDF", &["pdf"])
+            .set_title(title)
+            .add_filter(kind, &[extension])
             .set_file_name(name)
             .blocking_save_file()
     })
@@ -276,6 +288,132 @@ async fn choose_path(app: &AppHandle, name: String) -> CommandResult<Option<std:
             format!("that place cannot be written to ({e}): choose a folder on this computer"),
         )
     })
+}
+
+/// A file name from a program's name: its words joined by hyphens, nothing a file system minds.
+fn file_name_of(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        "program".to_owned()
+    } else {
+        words.join("-")
+    }
+}
+
+/// Exports the whole program as JSON (what `roadbook export` writes) where the person chooses,
+/// or into the documents folder when one is set. The file's name, or `None` when they cancel.
+#[tauri::command]
+pub async fn export_program(app: AppHandle, program: Id) -> CommandResult<Option<String>> {
+    let handbook = with_store(app.clone(), move |_, store| Ok(store.load(program)?)).await?;
+    let name = format!("{}.json", file_name_of(&handbook.program.name));
+    let Some(path) = choose_place(
+        &app,
+        name,
+        "Export the program",
+        ("Roadbook program", "json"),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let text = handbook
+        .to_json()
+        .map_err(|e| CommandError::new("internal", format!("the program did not export: {e}")))?;
+    roadbook_store::write_atomically(&path, text.as_bytes())
+        .map_err(|e| CommandError::new("io", format!("{e}; choose another place")))?;
+    Ok(Some(path.file_name().map_or_else(String::new, |n| {
+        n.to_string_lossy().into_owned()
+    })))
+}
+
+/// With a documents folder set, the programs a person may import: the names of the JSON files
+/// in it (the window offers them; the folder stays this side's). `None`: the open dialog asks.
+#[tauri::command]
+pub fn import_choices(app: AppHandle) -> CommandResult<Option<Vec<String>>> {
+    let Some(dir) = app.state::<AppState>().documents_dir.clone() else {
+        return Ok(None);
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| CommandError::new("io", format!("{}: {e}", dir.display())))?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    Ok(Some(names))
+}
+
+/// Imports a program from a file: with a documents folder set, one of the names
+/// [`import_choices`] offered; else the file the person picks in the open dialog this side
+/// opens. All of it or, on any problem, nothing (the checks of `roadbook import`). The new
+/// program's id, or `None` when they cancel.
+#[tauri::command]
+pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResult<Option<Id>> {
+    let path = match (app.state::<AppState>().documents_dir.clone(), name) {
+        (Some(dir), Some(name)) => {
+            let offered = import_choices(app.clone())?.unwrap_or_default();
+            if !offered.contains(&name) {
+                return Err(CommandError::new(
+                    "invalid",
+                    format!(
+                        "{name} is not a program file in the documents folder: choose one of those listed"
+                    ),
+                ));
+            }
+            dir.join(name)
+        }
+        (Some(_), None) => {
+            return Err(CommandError::new(
+                "invalid",
+                "choose one of the program files listed",
+            ));
+        }
+        (None, _) => {
+            let dialog = app.clone();
+            let chosen = tauri::async_runtime::spawn_blocking(move || {
+                use tauri_plugin_dialog::DialogExt;
+                dialog
+                    .dialog()
+                    .file()
+                    .set_title("Import a program")
+                    .add_filter("Roadbook program", &["json"])
+                    .blocking_pick_file()
+            })
+            .await
+            .map_err(|e| CommandError::new("internal", format!("the open dialog stopped: {e}")))?;
+            let Some(chosen) = chosen else {
+                return Ok(None);
+            };
+            chosen.into_path().map_err(|e| {
+                CommandError::new(
+                    "io",
+                    format!("that file cannot be read ({e}): choose a file on this computer"),
+                )
+            })?
+        }
+    };
+    let shown = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CommandError::new("io", format!("{shown} cannot be read: {e}")))?;
+    let handbook = roadbook_model::Handbook::from_json(&text)
+        .map_err(|e| CommandError::new("invalid", format!("{shown} was not imported: {e}")))?;
+    let id = handbook.program.id;
+    with_store(app.clone(), move |state, store| {
+        Ok(store.import(&handbook, &state.author())?)
+    })
+    .await
+    .map_err(|e| CommandError {
+        message: format!("{shown} was not imported: {}", e.message),
+        ..e
+    })?;
+    changed(&app);
+    Ok(Some(id))
 }
 
 /// Renders an archived document again here, from the data it showed, and checks it is the

@@ -687,3 +687,87 @@ async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale()
     assert_eq!(undone["decisions"], before["decisions"]);
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_program_exports_to_a_file_and_a_program_imports_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("files.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    // Another lead's program, and a file that is not one.
+    let other_db = dir.path().join("other.db");
+    roadbook(&other_db, &["init", "--sample"]);
+    let other = roadbook(&other_db, &["export"]);
+    let other: Value = serde_json::from_str(&other).unwrap();
+    let mut renamed = other.clone();
+    renamed["program"]["name"] = json!("Partner onboarding");
+    std::fs::write(documents.join("partner.json"), renamed.to_string()).unwrap();
+    std::fs::write(
+        documents.join("broken.json"),
+        "{\"format\": \"roadbook-handbook\",",
+    )
+    .unwrap();
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+
+    // Export: the whole program, as the CLI exports it.
+    go(&c, "settings").await;
+    css(&c, "[data-testid=export-program]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let said = text_until(&c, "[data-testid=program-file-notice]", |t| {
+        t.contains("Exported")
+    })
+    .await;
+    assert!(
+        said.contains("builder-insights-operationalization.json"),
+        "{said}"
+    );
+    let file = std::fs::read_to_string(documents.join("builder-insights-operationalization.json"))
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&file).unwrap(), export(&db));
+
+    let programs = || roadbook(&db, &["programs"]).lines().count();
+    assert_eq!(programs(), 1);
+    // A broken file, and the program already here: refused, said, nothing added.
+    for (name, expect) in [
+        ("broken.json", "was not imported"),
+        (
+            "builder-insights-operationalization.json",
+            "was not imported",
+        ),
+    ] {
+        choose(&c, "[data-testid=import-choice]", name).await;
+        css(&c, "[data-testid=import-program]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let error = text_until(&c, "[data-testid=program-file-error]", |t| t.contains(name)).await;
+        assert!(error.contains(expect), "{error}");
+        assert_eq!(programs(), 1, "{name} changed the database");
+    }
+    // Another program: imported whole and opened.
+    choose(&c, "[data-testid=import-choice]", "partner.json").await;
+    css(&c, "[data-testid=import-program]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "nav .program", |t| t.contains("Partner onboarding")).await;
+    assert_eq!(programs(), 2);
+    let imported = roadbook(
+        &db,
+        &[
+            "export",
+            "--program",
+            other["program"]["id"].as_str().unwrap(),
+        ],
+    );
+    let imported: Value = serde_json::from_str(&imported).unwrap();
+    assert_eq!(imported["decisions"], other["decisions"]);
+    c.close().await.unwrap();
+}

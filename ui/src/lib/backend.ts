@@ -103,6 +103,13 @@ export const backend = {
 	/** What else goes stale once these decisions are decided: asks that speak of them, and
 	 * workstreams left saying Needs decision. */
 	outcomeFollowUps: (program: Id, decided: Id[]) => call<FollowUps>('outcome_follow_ups', { program, decided }),
+	/** Exports the program as JSON where the person chooses (the shell's dialog or documents
+	 * folder); the file's name, or null when they cancel. */
+	exportProgram: (program: Id) => call<string | null>('export_program', { program }),
+	/** With a documents folder, the program files in it by name; else null (a dialog asks). */
+	importChoices: () => call<string[] | null>('import_choices'),
+	/** Imports a program, whole or not at all: its id, or null when the person cancels. */
+	importProgram: (name: string | null) => call<Id | null>('import_program', { name }),
 	yourName: () => call<YourName>('your_name'),
 	setYourName: (name: string) => call<YourName>('set_your_name', { name }),
 	/** What a careful lead would catch before sending (none blocks sending). */
