@@ -153,10 +153,16 @@ impl Context<'_> {
         }
     }
 
-    fn due(&self, due: Option<roadbook_model::Date>) -> Cell {
+    /// A due date as the reader needs it on the document's day: for an open item overdue, due
+    /// within the week, or just the date (the app marks the same on the person's day); a closed
+    /// item's date is only its date.
+    fn due(&self, due: Option<roadbook_model::Date>, status: Id) -> Cell {
+        let today = self.as_of.date_naive();
         match due {
-            Some(d) if d.naive() < self.as_of.date_naive() => {
-                Cell::Strong(format!("{d} (overdue)"))
+            Some(d) if !self.is_open(status) => Cell::Text(d.to_string()),
+            Some(d) if d.naive() < today => Cell::Strong(format!("{d} (overdue)")),
+            Some(d) if d.naive() <= today + chrono::Days::new(6) => {
+                Cell::Strong(format!("{d} (this week)"))
             }
             Some(d) => Cell::Text(d.to_string()),
             None => Cell::Muted("not set".to_owned()),
@@ -244,7 +250,7 @@ fn decisions_table(ctx: &Context, decisions: &[&Decision]) -> Block {
                 },
                 Cell::Text(ctx.owners(&d.needed_from)),
                 ctx.status_chip(d.status_id),
-                ctx.due(d.due),
+                ctx.due(d.due, d.status_id),
             ]
         })
         .collect();
@@ -371,9 +377,7 @@ fn milestones(ctx: &Context, out: &mut Vec<Block>) {
             vec![
                 Cell::Strong(m.name.clone()),
                 Cell::Text(m.marks.clone()),
-                m.target.map_or(Cell::Muted("not set".to_owned()), |d| {
-                    Cell::Text(d.to_string())
-                }),
+                ctx.due(m.target, m.status_id),
                 ctx.status_chip(m.status_id),
             ]
         })
@@ -412,7 +416,7 @@ fn actions(ctx: &Context) -> Block {
             vec![
                 Cell::Strong(a.text.clone()),
                 Cell::Text(ctx.owner(a.owner_id)),
-                ctx.due(a.due),
+                ctx.due(a.due, a.status_id),
                 ctx.status_chip(a.status_id),
             ]
         })
@@ -910,7 +914,7 @@ pub fn register(ctx: &Context, status: Option<Id>) -> Vec<Block> {
                 Cell::Text(ctx.owners(&d.needed_from)),
                 Cell::Text(ctx.workstream(d.workstream_id)),
                 ctx.status_chip(d.status_id),
-                ctx.due(d.due),
+                ctx.due(d.due, d.status_id),
                 if outcome.trim().is_empty() {
                     Cell::Muted("open".to_owned())
                 } else {
@@ -922,11 +926,12 @@ pub fn register(ctx: &Context, status: Option<Id>) -> Vec<Block> {
     out.push(Block::Table(Table {
         columns: vec![
             col("#", 0.05),
-            col("Decision", 0.27),
-            col("Needed from", 0.15),
-            col("Workstream", 0.13),
+            col("Decision", 0.25),
+            col("Needed from", 0.14),
+            col("Workstream", 0.12),
             col("Status", 0.13),
-            col("Due", 0.11),
+            // A whole date on one line, its mark (overdue, this week) below it.
+            col("Due", 0.15),
             col("Outcome", 0.16),
         ],
         rows,

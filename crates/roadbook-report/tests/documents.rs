@@ -893,3 +893,34 @@ fn shaped_text_on_the_page_kerns_latin_and_joins_arabic_and_copies_back() {
     }
     assert!(text.contains("بيت") || text.contains("تيب"), "{text}");
 }
+
+#[test]
+fn due_dates_read_overdue_or_this_week_on_the_documents_day_and_closed_items_only_their_date() {
+    let mut handbook = sample::builder_insights().unwrap();
+    let day = |s: &str| s.parse::<roadbook_model::Date>().unwrap();
+    // The documents' day is 2026-11-22.
+    let decided = handbook.status_named("Decided").unwrap().id;
+    handbook.decisions[0].due = Some(day("2026-11-20"));
+    handbook.decisions[1].due = Some(day("2026-11-26"));
+    handbook.decisions[2].due = Some(day("2026-12-15"));
+    handbook.decisions[3].due = Some(day("2026-11-02"));
+    handbook.decisions[3].status_id = decided;
+    handbook.decisions[3].outcome = "Settled".into();
+    handbook.decisions[3].rationale = "Because".into();
+    let f = fixture(handbook);
+    let (_, path) = f.issue(&f.request(DocumentKind::Register));
+    let text = text(&path);
+    for fact in [
+        "2026-11-20 (overdue)",
+        "2026-11-26 (this week)",
+        "2026-12-15",
+        "2026-11-02",
+    ] {
+        assert!(text.contains(fact), "{fact} not in: {text:.1500}");
+    }
+    assert!(!text.contains("2026-12-15 ("), "{text:.1500}");
+    assert!(
+        !text.contains("2026-11-02 ("),
+        "a decided decision is not overdue"
+    );
+}

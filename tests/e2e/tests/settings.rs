@@ -235,5 +235,15 @@ async fn registers_mark_overdue_and_due_this_week_on_the_persons_day_and_sort_un
         );
     }
     shot(&c, &desktop, "due-dates").await;
+    // The dashboard marks the same, on the same day.
+    go(&c, "dashboard").await;
+    text_until(&c, "[data-testid=dashboard-due-overdue]", |t| {
+        t.contains("overdue")
+    })
+    .await;
+    text_until(&c, "[data-testid=dashboard-due-this_week]", |t| {
+        t.contains("due this week")
+    })
+    .await;
     c.close().await.unwrap();
 }
