@@ -324,7 +324,7 @@ pub async fn shot(c: &Client, d: &Desktop, name: &str) {
 /// the window sees real keydown events): `press(c, &[Key::Control, Key::Shift], 'z')`.
 pub async fn press(c: &Client, modifiers: &[fantoccini::key::Key], key: char) {
     use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let code = |k: &fantoccini::key::Key| char::from(k.clone());
+    let code = |k: &fantoccini::key::Key| char::from(*k);
     let mut keys = KeyActions::new("keyboard".into());
     for m in modifiers {
         keys = keys.then(KeyAction::Down { value: code(m) });
