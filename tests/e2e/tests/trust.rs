@@ -158,7 +158,7 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
             .text()
             .await
             .unwrap()
-            .contains("Say what shows it is met"),
+            .contains("Say what shows it is done"),
         "{text}"
     );
     let box_ = criterion
@@ -169,7 +169,7 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
     // The error sits at the field, inside the criterion, and the field has the focus.
     let focused = c
         .execute(
-            "return document.activeElement && document.activeElement.dataset.evidence ? 'evidence' : '';",
+            "return document.activeElement && document.activeElement.hasAttribute('data-evidence') ? 'evidence' : '';",
             vec![],
         )
         .await
@@ -210,6 +210,24 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
         assert!(std::time::Instant::now() < deadline, "never saved");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+
+    // The readiness checklist behaves the same: no tick without evidence, the reason at its field.
+    go(&c, "readiness").await;
+    let item = css(&c, "[data-testid=readiness-met]").await;
+    let was = item.is_selected().await.unwrap();
+    assert!(!was, "the sample's first readiness item is not done");
+    item.click().await.unwrap();
+    text_until(&c, "[data-testid=readiness-error]", |t| {
+        t.contains("Say what shows it is done")
+    })
+    .await;
+    assert!(
+        !css(&c, "[data-testid=readiness-met]")
+            .await
+            .is_selected()
+            .await
+            .unwrap()
+    );
     c.close().await.unwrap();
 }
 
