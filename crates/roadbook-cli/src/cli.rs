@@ -259,6 +259,12 @@ pub enum ReportKind {
     Dashboard,
     /// Decision Register
     Register,
+    /// Implementation Phases: the phase model, current / next / later with work and exit criteria
+    Phases,
+    /// Internal Readiness Checklist: dimensions, checklist items with evidence, the gate
+    Readiness,
+    /// One-Pager: the program on one page
+    OnePager,
 }
 
 impl From<ReportKind> for roadbook_report::DocumentKind {
@@ -269,6 +275,9 @@ impl From<ReportKind> for roadbook_report::DocumentKind {
             ReportKind::Packet => roadbook_report::DocumentKind::Packet,
             ReportKind::Dashboard => roadbook_report::DocumentKind::Dashboard,
             ReportKind::Register => roadbook_report::DocumentKind::Register,
+            ReportKind::Phases => roadbook_report::DocumentKind::Phases,
+            ReportKind::Readiness => roadbook_report::DocumentKind::Readiness,
+            ReportKind::OnePager => roadbook_report::DocumentKind::OnePager,
         }
     }
 }

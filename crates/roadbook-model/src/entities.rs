@@ -141,6 +141,10 @@ pub struct Program {
     pub asks: Vec<String>,
     #[serde(default)]
     pub rollout_gate: RolloutGate,
+    /// The phase model: what current, next and later work is for (the Implementation Phases
+    /// page opens with it).
+    #[serde(default)]
+    pub phase_model: Vec<String>,
 }
 
 impl Program {
@@ -159,6 +163,7 @@ impl Program {
             references: Vec::new(),
             asks: Vec::new(),
             rollout_gate: RolloutGate::default(),
+            phase_model: Vec::new(),
         }
     }
 }
@@ -180,6 +185,7 @@ impl Entity for Program {
             ("cadence", &self.cadence),
             ("references", &self.references),
             ("asks", &self.asks),
+            ("phase_model", &self.phase_model),
         ] {
             p.entries(field, list);
         }

@@ -1144,3 +1144,317 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
     dashboard_body(ctx, &mut out);
     out
 }
+
+// --- the handbook's other pages ------------------------------------------------------------
+
+/// The phase views in the order the handbook first lists them ("Program plan", then
+/// "Implementation phases" in the sample): the plan shows the first, the phases page the last.
+fn phase_views(h: &Handbook) -> Vec<&str> {
+    let mut views: Vec<&str> = Vec::new();
+    for p in &h.phases {
+        if !views.contains(&p.view.as_str()) {
+            views.push(&p.view);
+        }
+    }
+    views
+}
+
+/// "Planned 2 March 2026 to 30 April 2026", or as much of it as is set.
+fn planned(
+    start: Option<roadbook_model::Date>,
+    end: Option<roadbook_model::Date>,
+) -> Option<String> {
+    match (start, end) {
+        (Some(s), Some(e)) => Some(format!("{s} to {e}")),
+        (Some(s), None) => Some(format!("from {s}, end not set")),
+        (None, Some(e)) => Some(format!("until {e}, start not set")),
+        (None, None) => None,
+    }
+}
+
+/// Implementation Phases: the phase model, then each phase of the last view (current, next,
+/// later) with its work, its exit criteria and their evidence, and the risks scoped to it.
+pub fn phases(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title("Implementation Phases", ctx, "")];
+    let views = phase_views(h);
+    let Some(view) = views.last().copied() else {
+        out.push(Block::Paragraph(
+            "No phases are recorded yet: add them on the Plan screen.".to_owned(),
+        ));
+        return out;
+    };
+    out.push(Block::Lead(format!(
+        "{view}: what is tackled now, what depends on earlier decisions, and what waits until the foundational questions are resolved."
+    )));
+    if !h.program.phase_model.is_empty() {
+        out.push(Block::Heading("Phase model".to_owned()));
+        out.push(Block::Bullets(h.program.phase_model.clone()));
+    }
+    for phase in h.phases.iter().filter(|p| p.view == view) {
+        out.push(Block::Heading(phase.name.clone()));
+        if let Some(status) = phase.status_id {
+            out.push(Block::Chips(vec![ctx.status(status)]));
+        }
+        if !phase.goal.is_empty() {
+            out.push(Block::Paragraph(phase.goal.clone()));
+        }
+        if let Some(when) = planned(phase.start, phase.end) {
+            out.push(Block::Labeled {
+                label: "Planned".to_owned(),
+                text: when,
+            });
+        }
+        let work: Vec<String> = h
+            .work_items
+            .iter()
+            .filter(|w| w.phase_id == phase.id)
+            .map(|w| {
+                if w.done {
+                    format!("{} (done)", w.text)
+                } else {
+                    w.text.clone()
+                }
+            })
+            .collect();
+        if !work.is_empty() {
+            out.push(Block::Subheading("Work".to_owned()));
+            out.push(Block::Bullets(work));
+        }
+        let criteria: Vec<_> = h
+            .exit_criteria
+            .iter()
+            .filter(|c| c.phase_id == phase.id)
+            .collect();
+        if !criteria.is_empty() {
+            out.push(Block::Subheading(format!(
+                "Exit criteria for the {} phase",
+                phase.name.to_lowercase()
+            )));
+            out.push(Block::Table(Table {
+                columns: vec![
+                    col("Exit criterion", 0.5),
+                    col("Met", 0.1),
+                    col("Evidence", 0.4),
+                ],
+                rows: criteria
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            Cell::Text(c.text.clone()),
+                            if c.met {
+                                Cell::Strong("met".to_owned())
+                            } else {
+                                Cell::Muted("not yet".to_owned())
+                            },
+                            if c.evidence.is_empty() {
+                                Cell::Muted("—".to_owned())
+                            } else {
+                                Cell::Text(c.evidence.clone())
+                            },
+                        ]
+                    })
+                    .collect(),
+            }));
+        }
+    }
+    let risks: Vec<&Risk> = h
+        .risks
+        .iter()
+        .filter(|r| ctx.is_open(r.status_id))
+        .filter(|r| match r.scope {
+            RiskScope::Phase { phase_id } => {
+                h.phases.iter().any(|p| p.id == phase_id && p.view == view)
+            }
+            _ => false,
+        })
+        .collect();
+    if !risks.is_empty() {
+        out.push(Block::Heading("Risk".to_owned()));
+        for r in risks {
+            let mut items = vec![r.statement.clone()];
+            if !r.mitigation.is_empty() {
+                items.push(r.mitigation.clone());
+            }
+            out.push(Block::Callout {
+                title: format!("Phase risk to avoid ({})", ctx.scope(r)),
+                items,
+                colour: RED,
+            });
+        }
+    }
+    out
+}
+
+/// Internal Readiness Checklist: the dimensions and their signals, the checklist items with
+/// owner and evidence, and the gate decision.
+pub fn readiness_checklist(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title("Internal Readiness Checklist", ctx, "")];
+    let done = h.readiness_checks.iter().filter(|c| c.done).count();
+    let ready = h
+        .readiness_dimensions
+        .iter()
+        .filter(|d| d.state == ReadinessState::Ready)
+        .count();
+    out.push(Block::Lead(format!(
+        "{ready} of {} readiness dimensions ready; {done} of {} checklist items done, each with its evidence.",
+        h.readiness_dimensions.len(),
+        h.readiness_checks.len()
+    )));
+    out.push(Block::Heading("Dimensions and signals".to_owned()));
+    readiness(ctx, &mut out);
+    if !h.readiness_dimensions.is_empty() {
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("Dimension", 0.22),
+                col("State", 0.13),
+                col("Current signal", 0.45),
+                col("Owner", 0.2),
+            ],
+            rows: h
+                .readiness_dimensions
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::Strong(d.name.clone()),
+                        Cell::Chip(Chip {
+                            label: readiness_word(d.state).to_owned(),
+                            colour: readiness_colour(d.state),
+                        }),
+                        Cell::Text(d.signal.clone()),
+                        Cell::Text(ctx.owner(d.owner_id)),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    out.push(Block::Heading("Checklist".to_owned()));
+    if h.readiness_checks.is_empty() {
+        out.push(Block::Paragraph(
+            "No checklist items are recorded yet.".to_owned(),
+        ));
+    } else {
+        let dimension = |id: Option<Id>| {
+            id.and_then(|id| h.readiness_dimensions.iter().find(|d| d.id == id))
+                .map_or("—".to_owned(), |d| d.name.clone())
+        };
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("Item", 0.3),
+                col("Dimension", 0.17),
+                col("Owner", 0.18),
+                col("Done", 0.08),
+                col("Evidence", 0.27),
+            ],
+            rows: h
+                .readiness_checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::Text(c.text.clone()),
+                        Cell::Text(dimension(c.dimension_id)),
+                        Cell::Text(ctx.owner(c.owner_id)),
+                        if c.done {
+                            Cell::Strong("done".to_owned())
+                        } else {
+                            Cell::Muted("open".to_owned())
+                        },
+                        if c.evidence.is_empty() {
+                            Cell::Muted("—".to_owned())
+                        } else {
+                            Cell::Text(c.evidence.clone())
+                        },
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    out.push(Block::Heading("The gate decision".to_owned()));
+    let gate = &h.program.rollout_gate;
+    let decision = match gate.decision {
+        roadbook_model::GateDecision::Undecided => "Not decided yet",
+        roadbook_model::GateDecision::NotYet => "Not yet: hold the rollout",
+        roadbook_model::GateDecision::Pilot => "A pilot",
+        roadbook_model::GateDecision::WiderRollout => "A wider rollout",
+    };
+    out.push(Block::Labeled {
+        label: "Decision".to_owned(),
+        text: decision.to_owned(),
+    });
+    if let Some(on) = gate.decided_on {
+        out.push(Block::Labeled {
+            label: "Decided on".to_owned(),
+            text: on.to_string(),
+        });
+    }
+    if !gate.rationale.is_empty() {
+        out.push(Block::Labeled {
+            label: "Why".to_owned(),
+            text: gate.rationale.clone(),
+        });
+    }
+    out
+}
+
+/// The program on one page: objective, where it stands, what is needed, the asks.
+pub fn one_pager(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title("One-Pager", ctx, "")];
+    if !h.program.summary.is_empty() {
+        out.push(Block::Lead(h.program.summary.clone()));
+    }
+    if !h.program.objective.is_empty() {
+        out.push(Block::Heading("Objective".to_owned()));
+        out.push(Block::Bullets(h.program.objective.clone()));
+    }
+    out.push(Block::Heading("Where it stands".to_owned()));
+    out.push(Block::Paragraph(standing(ctx)));
+    out.push(Block::Chips(
+        h.workstreams
+            .iter()
+            .map(|w| {
+                let status = ctx.status(w.status_id);
+                Chip {
+                    label: format!("{}: {}", w.area, status.label),
+                    colour: status.colour,
+                }
+            })
+            .collect(),
+    ));
+    let open = ctx.open_decisions();
+    if !open.is_empty() {
+        out.push(Block::Heading("Decisions needed".to_owned()));
+        out.push(Block::Bullets(
+            open.iter()
+                .map(|d| {
+                    let from = ctx.owners(&d.needed_from);
+                    let mut line = d.title.clone();
+                    if !from.is_empty() {
+                        line.push_str(&format!(", from {from}"));
+                    }
+                    if let Some(due) = d.due {
+                        line.push_str(&format!(", by {due}"));
+                    }
+                    line
+                })
+                .collect(),
+        ));
+    }
+    let risks = ctx.top_risks(3);
+    if !risks.is_empty() {
+        out.push(Block::Heading("Top risks".to_owned()));
+        out.push(Block::Bullets(
+            risks.iter().map(|r| r.statement.clone()).collect(),
+        ));
+    }
+    out.push(Block::Heading("Asks of leadership".to_owned()));
+    if h.program.asks.is_empty() {
+        out.push(Block::Paragraph(
+            "No asks of leadership at this time.".to_owned(),
+        ));
+    } else {
+        out.push(Block::Bullets(h.program.asks.clone()));
+    }
+    out
+}

@@ -246,6 +246,9 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
         }
         DocumentKind::Memo => documents::memo(&ctx),
         DocumentKind::Dashboard => documents::dashboard(&ctx),
+        DocumentKind::Phases => documents::phases(&ctx),
+        DocumentKind::Readiness => documents::readiness_checklist(&ctx),
+        DocumentKind::OnePager => documents::one_pager(&ctx),
         DocumentKind::Register => {
             parameters.insert("status".into(), inputs.status.map(|s| s.to_string()).into());
             documents::register(&ctx, inputs.status)

@@ -67,15 +67,22 @@ pub enum DocumentKind {
     Packet,
     Dashboard,
     Register,
+    Phases,
+    Readiness,
+    #[serde(rename = "one-pager")]
+    OnePager,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
+    pub const ALL: [DocumentKind; 8] = [
         DocumentKind::Readout,
         DocumentKind::Memo,
         DocumentKind::Packet,
         DocumentKind::Dashboard,
         DocumentKind::Register,
+        DocumentKind::Phases,
+        DocumentKind::Readiness,
+        DocumentKind::OnePager,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -85,6 +92,9 @@ impl DocumentKind {
             DocumentKind::Packet => "packet",
             DocumentKind::Dashboard => "dashboard",
             DocumentKind::Register => "register",
+            DocumentKind::Phases => "phases",
+            DocumentKind::Readiness => "readiness",
+            DocumentKind::OnePager => "one-pager",
         }
     }
 
@@ -95,6 +105,9 @@ impl DocumentKind {
             DocumentKind::Packet => "Review Packet",
             DocumentKind::Dashboard => "Status Dashboard",
             DocumentKind::Register => "Decision Register",
+            DocumentKind::Phases => "Implementation Phases",
+            DocumentKind::Readiness => "Internal Readiness Checklist",
+            DocumentKind::OnePager => "One-Pager",
         }
     }
 }

@@ -54,6 +54,7 @@ export const schemas: Record<Kind, Field[]> = {
 		f('success_criteria', 'Success criteria', 'sections'),
 		f('cadence', 'Operating cadence', 'list'),
 		f('asks', 'Asks of leadership', 'list'),
+		f('phase_model', 'Phase model (what current, next and later work is for)', 'list'),
 		f('references', 'References', 'list')
 	],
 	decision: [

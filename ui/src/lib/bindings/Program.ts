@@ -10,4 +10,9 @@ export type Program = { id: Id, name: string, summary: string, objective: Array<
 /**
  * What the program needs from leadership (sponsorship, decisions only they can make).
  */
-asks: Array<string>, rollout_gate: RolloutGate, };
+asks: Array<string>, rollout_gate: RolloutGate, 
+/**
+ * The phase model: what current, next and later work is for (the Implementation Phases
+ * page opens with it).
+ */
+phase_model: Array<string>, };
