@@ -259,8 +259,12 @@ pub enum ReportKind {
     Dashboard,
     /// Decision Register
     Register,
+    /// Program Plan: objective, phases with work, dependency map, milestones, owners, cadence, risk
+    Plan,
     /// Implementation Phases: the phase model, current / next / later with work and exit criteria
     Phases,
+    /// Operationalization RFC: scope, problem, proposal, non-goals, dependencies, risks, decisions
+    Rfc,
     /// Internal Readiness Checklist: dimensions, checklist items with evidence, the gate
     Readiness,
     /// One-Pager: the program on one page
@@ -275,7 +279,9 @@ impl From<ReportKind> for roadbook_report::DocumentKind {
             ReportKind::Packet => roadbook_report::DocumentKind::Packet,
             ReportKind::Dashboard => roadbook_report::DocumentKind::Dashboard,
             ReportKind::Register => roadbook_report::DocumentKind::Register,
+            ReportKind::Plan => roadbook_report::DocumentKind::Plan,
             ReportKind::Phases => roadbook_report::DocumentKind::Phases,
+            ReportKind::Rfc => roadbook_report::DocumentKind::Rfc,
             ReportKind::Readiness => roadbook_report::DocumentKind::Readiness,
             ReportKind::OnePager => roadbook_report::DocumentKind::OnePager,
         }

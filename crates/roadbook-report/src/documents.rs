@@ -1458,3 +1458,265 @@ pub fn one_pager(ctx: &Context) -> Vec<Block> {
     }
     out
 }
+
+/// Open risks scoped to the whole program, as callouts.
+fn program_risks(ctx: &Context, title: &str, out: &mut Vec<Block>) {
+    let risks: Vec<String> = ctx
+        .handbook
+        .risks
+        .iter()
+        .filter(|r| ctx.is_open(r.status_id) && matches!(r.scope, RiskScope::Program))
+        .map(|r| {
+            if r.mitigation.is_empty() {
+                r.statement.clone()
+            } else {
+                format!("{} — {}", r.statement, r.mitigation)
+            }
+        })
+        .collect();
+    if !risks.is_empty() {
+        out.push(Block::Callout {
+            title: title.to_owned(),
+            items: risks,
+            colour: RED,
+        });
+    }
+}
+
+/// Program Plan: the objective, the phases of the first view with their work, the dependency
+/// map with why each matters, the milestones, the shared owner labels, the working cadence and
+/// the program risk.
+pub fn plan(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title("Program Plan", ctx, "")];
+    if !h.program.summary.is_empty() {
+        out.push(Block::Lead(h.program.summary.clone()));
+    }
+    if !h.program.objective.is_empty() {
+        out.push(Block::Heading("Program objective".to_owned()));
+        out.push(Block::Bullets(h.program.objective.clone()));
+    }
+    let views = phase_views(h);
+    if let Some(view) = views.first().copied() {
+        out.push(Block::Heading("Phases".to_owned()));
+        let dated: Vec<_> = h
+            .phases
+            .iter()
+            .filter(|p| p.view == view && (p.start.is_some() || p.end.is_some()))
+            .collect();
+        if !dated.is_empty() {
+            out.push(Block::Table(Table {
+                columns: vec![
+                    col("Phase", 0.46),
+                    col("Starts", 0.18),
+                    col("Ends", 0.18),
+                    col("Status", 0.18),
+                ],
+                rows: dated
+                    .iter()
+                    .map(|p| {
+                        let day = |d: Option<roadbook_model::Date>| {
+                            d.map_or(Cell::Muted("not set".to_owned()), |d| {
+                                Cell::Text(d.to_string())
+                            })
+                        };
+                        vec![
+                            Cell::Strong(p.name.clone()),
+                            day(p.start),
+                            day(p.end),
+                            p.status_id
+                                .map_or(Cell::Muted("—".to_owned()), |s| ctx.status_chip(s)),
+                        ]
+                    })
+                    .collect(),
+            }));
+        }
+        for phase in h.phases.iter().filter(|p| p.view == view) {
+            out.push(Block::Subheading(phase.name.clone()));
+            if !phase.goal.is_empty() {
+                out.push(Block::Paragraph(phase.goal.clone()));
+            }
+            let work: Vec<String> = h
+                .work_items
+                .iter()
+                .filter(|w| w.phase_id == phase.id)
+                .map(|w| w.text.clone())
+                .collect();
+            if !work.is_empty() {
+                out.push(Block::Bullets(work));
+            }
+        }
+    }
+    if !h.dependencies.is_empty() {
+        out.push(Block::Heading("Dependency map".to_owned()));
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("What depends", 0.28),
+                col("Depends on", 0.32),
+                col("Why it matters", 0.4),
+            ],
+            rows: h
+                .dependencies
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::Strong(d.dependent.clone()),
+                        Cell::Text(d.depends_on.clone()),
+                        Cell::Text(d.why_it_matters.clone()),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    if !h.milestones.is_empty() {
+        out.push(Block::Heading("Milestone framing".to_owned()));
+        milestones(ctx, &mut out);
+    }
+    if !h.owners.is_empty() {
+        out.push(Block::Heading("Shared owner labels".to_owned()));
+        out.push(Block::Bullets(
+            h.owners
+                .iter()
+                .map(|o| match o.kind {
+                    roadbook_model::OwnerKind::Placeholder => format!("{} (placeholder)", o.name),
+                    roadbook_model::OwnerKind::Team => o.name.clone(),
+                    roadbook_model::OwnerKind::Person => {
+                        match o.team_id.and_then(|t| h.owners.iter().find(|x| x.id == t)) {
+                            Some(team) => format!("{} ({})", o.name, team.display_name()),
+                            None => o.name.clone(),
+                        }
+                    }
+                })
+                .collect(),
+        ));
+        if h.owners
+            .iter()
+            .any(|o| o.kind == roadbook_model::OwnerKind::Placeholder)
+        {
+            out.push(Block::Paragraph(
+                "Placeholders stand in for planning clarity: replace them with named teams or people when ownership becomes official.".to_owned(),
+            ));
+        }
+    }
+    if !h.program.cadence.is_empty() {
+        out.push(Block::Heading("Working cadence".to_owned()));
+        out.push(Block::Bullets(h.program.cadence.clone()));
+    }
+    out.push(Block::Heading("Risk".to_owned()));
+    let before = out.len();
+    program_risks(ctx, "Program risk to avoid", &mut out);
+    if out.len() == before {
+        out.push(Block::Paragraph(
+            "No open program-wide risks are recorded.".to_owned(),
+        ));
+    }
+    out
+}
+
+/// Operationalization RFC: scope, problem, the proposal by area, non-goals, dependencies,
+/// risks, open questions, decisions needed, the status vocabulary and the success criteria.
+pub fn rfc(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title(
+        "Operationalization RFC",
+        ctx,
+        "Implementation planning package",
+    )];
+    if !h.program.summary.is_empty() {
+        out.push(Block::Lead(h.program.summary.clone()));
+    }
+    let bullets = |heading: &str, items: &[String], out: &mut Vec<Block>| {
+        if !items.is_empty() {
+            out.push(Block::Heading(heading.to_owned()));
+            out.push(Block::Bullets(items.to_vec()));
+        }
+    };
+    bullets("RFC scope", &h.program.scope, &mut out);
+    if !h.program.problem.is_empty() {
+        out.push(Block::Heading("Problem".to_owned()));
+        out.push(Block::Paragraph(h.program.problem.clone()));
+    }
+    if !h.program.proposal.is_empty() {
+        out.push(Block::Heading("Proposal".to_owned()));
+        for part in &h.program.proposal {
+            out.push(Block::Subheading(part.title.clone()));
+            out.push(Block::Paragraph(part.text.clone()));
+        }
+    }
+    bullets("Non-goals", &h.program.non_goals, &mut out);
+    if !h.dependencies.is_empty() {
+        out.push(Block::Heading("Dependencies".to_owned()));
+        let mut seen: Vec<&str> = Vec::new();
+        let rows = h
+            .dependencies
+            .iter()
+            .filter(|d| {
+                let new = !seen.contains(&d.depends_on.as_str());
+                seen.push(&d.depends_on);
+                new
+            })
+            .map(|d| {
+                vec![
+                    Cell::Strong(d.depends_on.clone()),
+                    Cell::Text(d.why_it_matters.clone()),
+                ]
+            })
+            .collect();
+        out.push(Block::Table(Table {
+            columns: vec![col("Dependency", 0.38), col("Why it matters", 0.62)],
+            rows,
+        }));
+    }
+    out.push(Block::Heading("Risks".to_owned()));
+    let before = out.len();
+    program_risks(ctx, "Primary implementation risks", &mut out);
+    if out.len() == before {
+        out.push(Block::Paragraph(
+            "No open program-wide risks are recorded.".to_owned(),
+        ));
+    }
+    let open = ctx.open_decisions();
+    let questions: Vec<String> = open
+        .iter()
+        .filter(|d| !d.question.is_empty())
+        .map(|d| d.question.clone())
+        .collect();
+    bullets("Open questions", &questions, &mut out);
+    out.push(Block::Heading("Decisions needed".to_owned()));
+    if open.is_empty() {
+        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
+    } else {
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("Decision", 0.45),
+                col("Needed from", 0.35),
+                col("Status", 0.2),
+            ],
+            rows: open
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::Strong(d.title.clone()),
+                        Cell::Text(ctx.owners(&d.needed_from)),
+                        ctx.status_chip(d.status_id),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    out.push(Block::Heading("Shared status vocabulary".to_owned()));
+    out.push(Block::Chips(
+        h.statuses.iter().map(|s| ctx.status(s.id)).collect(),
+    ));
+    out.push(Block::Paragraph(
+        "These statuses mean the same thing in the dashboard, the decision register and the workstream pages.".to_owned(),
+    ));
+    if !h.program.success_criteria.is_empty() {
+        out.push(Block::Heading("Success criteria".to_owned()));
+        for c in &h.program.success_criteria {
+            out.push(Block::Subheading(c.title.clone()));
+            out.push(Block::Paragraph(c.text.clone()));
+        }
+    }
+    out
+}

@@ -246,7 +246,9 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
         }
         DocumentKind::Memo => documents::memo(&ctx),
         DocumentKind::Dashboard => documents::dashboard(&ctx),
+        DocumentKind::Plan => documents::plan(&ctx),
         DocumentKind::Phases => documents::phases(&ctx),
+        DocumentKind::Rfc => documents::rfc(&ctx),
         DocumentKind::Readiness => documents::readiness_checklist(&ctx),
         DocumentKind::OnePager => documents::one_pager(&ctx),
         DocumentKind::Register => {

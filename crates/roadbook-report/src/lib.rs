@@ -67,20 +67,24 @@ pub enum DocumentKind {
     Packet,
     Dashboard,
     Register,
+    Plan,
     Phases,
+    Rfc,
     Readiness,
     #[serde(rename = "one-pager")]
     OnePager,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 8] = [
+    pub const ALL: [DocumentKind; 10] = [
         DocumentKind::Readout,
         DocumentKind::Memo,
         DocumentKind::Packet,
         DocumentKind::Dashboard,
         DocumentKind::Register,
+        DocumentKind::Plan,
         DocumentKind::Phases,
+        DocumentKind::Rfc,
         DocumentKind::Readiness,
         DocumentKind::OnePager,
     ];
@@ -92,7 +96,9 @@ impl DocumentKind {
             DocumentKind::Packet => "packet",
             DocumentKind::Dashboard => "dashboard",
             DocumentKind::Register => "register",
+            DocumentKind::Plan => "plan",
             DocumentKind::Phases => "phases",
+            DocumentKind::Rfc => "rfc",
             DocumentKind::Readiness => "readiness",
             DocumentKind::OnePager => "one-pager",
         }
@@ -105,7 +111,9 @@ impl DocumentKind {
             DocumentKind::Packet => "Review Packet",
             DocumentKind::Dashboard => "Status Dashboard",
             DocumentKind::Register => "Decision Register",
+            DocumentKind::Plan => "Program Plan",
             DocumentKind::Phases => "Implementation Phases",
+            DocumentKind::Rfc => "Operationalization RFC",
             DocumentKind::Readiness => "Internal Readiness Checklist",
             DocumentKind::OnePager => "One-Pager",
         }

@@ -233,8 +233,11 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
             ],
             kind.as_str(),
         );
-        // The phases and readiness pages are about work and evidence, not the decisions.
-        if !matches!(kind, DocumentKind::Phases | DocumentKind::Readiness) {
+        // The plan, phases and readiness pages are about work and evidence, not the decisions.
+        if !matches!(
+            kind,
+            DocumentKind::Plan | DocumentKind::Phases | DocumentKind::Readiness
+        ) {
             assert_holds(&t, &decisions, kind.as_str());
         }
         match kind {
@@ -325,6 +328,53 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
                     &t,
                     &["Which workloads move into Kanopy first?", "4 decisions"],
                     "register",
+                );
+            }
+            // The seed page's facts (001_…: Program Plan).
+            DocumentKind::Plan => assert_holds(
+                &t,
+                &[
+                    "Program objective",
+                    "sequence dependencies in a risk-reducing order",
+                    "Phase 1: identity and org foundation",
+                    "define break-glass admin posture",
+                    "Phase 4: internal rollout gate",
+                    "approve pilot or wider rollout",
+                    "Dependency map",
+                    "reporting scope is hard to trust without clear membership truth",
+                    "Milestone framing",
+                    "Milestone 5",
+                    "Shared owner labels",
+                    "Corporate Identity and Security Engineering",
+                    "Working cadence",
+                    "weekly operationalization working session across product, engineering, and ops",
+                    "Program risk to avoid",
+                    "The workstream fragments into unrelated technical tasks",
+                ],
+                "plan",
+            ),
+            // The seed page's facts (003_…: Operationalization RFC).
+            DocumentKind::Rfc => {
+                assert_holds(&t, &needed_from, "rfc");
+                assert_holds(
+                    &t,
+                    &[
+                        "RFC scope",
+                        "identity and access model",
+                        "Builder Insights is evolving from a useful product workflow into an internal platform",
+                        "Org truth",
+                        "Non-goals",
+                        "redesigning the product role model from scratch",
+                        "Okta and identity guidance",
+                        "needed to define the workforce sign-in path and trusted claims",
+                        "Primary implementation risks",
+                        "Open questions",
+                        "Which workloads move into Kanopy first?",
+                        "Shared status vocabulary",
+                        "Access is defensible",
+                        "Readiness is reviewable",
+                    ],
+                    "rfc",
                 );
             }
             // The seed page's facts (000_…: Implementation Phases).
@@ -516,7 +566,9 @@ fn a_large_multilingual_program_stays_inside_the_page_and_repeats_table_headers(
         DocumentKind::Memo,
         DocumentKind::Packet,
         DocumentKind::Dashboard,
+        DocumentKind::Plan,
         DocumentKind::Phases,
+        DocumentKind::Rfc,
         DocumentKind::Readiness,
         DocumentKind::OnePager,
     ] {
