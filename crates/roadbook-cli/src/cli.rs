@@ -269,6 +269,8 @@ pub enum ReportKind {
     Readiness,
     /// One-Pager: the program on one page
     OnePager,
+    /// The whole handbook: every page in one PDF with contents, bookmarks and links between pages
+    Handbook,
 }
 
 impl From<ReportKind> for roadbook_report::DocumentKind {
@@ -284,6 +286,7 @@ impl From<ReportKind> for roadbook_report::DocumentKind {
             ReportKind::Rfc => roadbook_report::DocumentKind::Rfc,
             ReportKind::Readiness => roadbook_report::DocumentKind::Readiness,
             ReportKind::OnePager => roadbook_report::DocumentKind::OnePager,
+            ReportKind::Handbook => roadbook_report::DocumentKind::Handbook,
         }
     }
 }

@@ -55,6 +55,14 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
         esc(&meta.title),
         esc(&meta.program)
     );
+    // The parts a reference may lead to (in a handbook); elsewhere a reference is plain text.
+    let parts: Vec<&str> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Part(title) => Some(title.as_str()),
+            _ => None,
+        })
+        .collect();
     for block in blocks {
         out.push_str(&match block {
             Block::Title { title, subtitle, meta } => {
@@ -130,8 +138,33 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
             Block::Chips(chips) => format!("<p>{}</p>", chips.iter().map(chip).collect::<Vec<_>>().join(" ")),
             Block::Spacer(h) => format!("<div style=\"height:{h}pt\"></div>"),
             Block::PageBreak => "<div style=\"page-break-after:always\"></div>".to_owned(),
+            Block::Part(title) => format!("<div style=\"page-break-before:always\" id=\"{}\"></div>", anchor(title)),
+            Block::Contents(entries) => format!(
+                "<ul>{}</ul>",
+                entries.iter().map(|(t, _)| format!("<li><a href=\"#{}\">{}</a></li>", anchor(t), esc(t))).collect::<String>()
+            ),
+            Block::Links(items) => format!(
+                "<ul>{}</ul>",
+                items
+                    .iter()
+                    .map(|i| match crate::layout::part_for(parts.iter().copied(), i) {
+                        Some(part) => format!("<li><a href=\"#{}\">{}</a></li>", anchor(part), multiline(i)),
+                        None => format!("<li>{}</li>", multiline(i)),
+                    })
+                    .collect::<String>()
+            ),
         });
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// A fragment name for a part's title: its letters and digits, hyphen-joined.
+fn anchor(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
 }

@@ -199,15 +199,21 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         status: request.status,
         handbook,
     };
+    if matches!(request.kind, DocumentKind::Readout | DocumentKind::Handbook) {
+        let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
+        inputs.since = window.since;
+        inputs.previous_readout = window.last_readout.map(|d| d.id);
+        inputs.changes = window.lines;
+    }
     match request.kind {
-        DocumentKind::Readout => {
-            let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
-            inputs.since = window.since;
-            inputs.previous_readout = window.last_readout.map(|d| d.id);
-            inputs.changes = window.lines;
-        }
         DocumentKind::Packet => {
             inputs.review = Some(pick_review(&inputs.handbook, request.review, request.as_of)?.id);
+        }
+        // The handbook holds the packet of the review chosen (or the next one) when there is one.
+        DocumentKind::Handbook => {
+            inputs.review = pick_review(&inputs.handbook, request.review, request.as_of)
+                .ok()
+                .map(|r| r.id);
         }
         _ => {}
     }
@@ -227,22 +233,31 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
     };
     let mut parameters = serde_json::Map::new();
     let mut snapshot = serde_json::Map::new();
+    let changes = Changes {
+        since: inputs.since,
+        since_last_readout: inputs.previous_readout.is_some(),
+        lines: &inputs.changes,
+    };
+    if matches!(inputs.kind, DocumentKind::Readout | DocumentKind::Handbook) {
+        parameters.insert("since".into(), inputs.since.map(rfc3339).into());
+        if let Some(last) = inputs.previous_readout {
+            parameters.insert("previous_readout".into(), last.to_string().into());
+        }
+        snapshot.insert(
+            "changes".into(),
+            serde_json::to_value(&inputs.changes).unwrap_or_default(),
+        );
+    }
     let blocks = match inputs.kind {
-        DocumentKind::Readout => {
-            parameters.insert("since".into(), inputs.since.map(rfc3339).into());
-            if let Some(last) = inputs.previous_readout {
-                parameters.insert("previous_readout".into(), last.to_string().into());
+        DocumentKind::Readout => documents::readout(&ctx, &changes),
+        DocumentKind::Handbook => {
+            let review = inputs
+                .review
+                .and_then(|id| handbook.reviews.iter().find(|r| r.id == id));
+            if let Some(review) = review {
+                parameters.insert("review".into(), review.id.to_string().into());
             }
-            snapshot.insert(
-                "changes".into(),
-                serde_json::to_value(&inputs.changes).unwrap_or_default(),
-            );
-            let changes = Changes {
-                since: inputs.since,
-                since_last_readout: inputs.previous_readout.is_some(),
-                lines: &inputs.changes,
-            };
-            documents::readout(&ctx, &changes)
+            documents::handbook(&ctx, &changes, review)
         }
         DocumentKind::Memo => documents::memo(&ctx),
         DocumentKind::Dashboard => documents::dashboard(&ctx),

@@ -83,6 +83,14 @@ pub enum Draw {
         colour: Rgb,
         width: f32,
     },
+    /// A clickable area (nothing drawn) leading to the part titled `target`, when there is one.
+    Link {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        target: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -168,6 +176,13 @@ pub enum Block {
     Chips(Vec<Chip>),
     Spacer(f32),
     PageBreak,
+    /// A part of a larger document (a page of the handbook): starts a page, is a bookmark, and
+    /// is the place links with its title lead to.
+    Part(String),
+    /// A contents page: each part's title and the page it starts on, each line a link to it.
+    Contents(Vec<(String, usize)>),
+    /// A list of references: where one names a part of this document, it links there.
+    Links(Vec<String>),
 }
 
 pub const BODY: f32 = 9.5;
@@ -186,6 +201,27 @@ const SLACK: f32 = 0.5;
 pub struct Laid {
     pub pages: Vec<Page>,
     pub outline: Vec<(String, usize)>,
+    /// Where each part starts: its title and page index.
+    pub anchors: std::collections::BTreeMap<String, usize>,
+}
+
+/// The part a reference leads to: the one titled so, else the one whose title the reference
+/// holds ("Operationalization One-Pager" leads to "One-Pager"), the longest such title first.
+pub(crate) fn part_for<'a>(
+    titles: impl IntoIterator<Item = &'a str>,
+    reference: &str,
+) -> Option<&'a str> {
+    let wanted = reference.to_lowercase();
+    let mut best: Option<&str> = None;
+    for title in titles {
+        if title.eq_ignore_ascii_case(reference) {
+            return Some(title);
+        }
+        if wanted.contains(&title.to_lowercase()) && best.is_none_or(|b| title.len() > b.len()) {
+            best = Some(title);
+        }
+    }
+    best
 }
 
 pub(crate) fn lay_out(fonts: &Fonts, blocks: &[Block]) -> Laid {
@@ -418,6 +454,64 @@ impl Layouter<'_> {
                 if !self.at_top() {
                     self.new_page();
                 }
+            }
+            Block::Part(title) => {
+                if !self.at_top() {
+                    self.new_page();
+                }
+                let page = self.laid.pages.len();
+                self.laid.anchors.insert(title.clone(), page);
+                self.laid.outline.push((title.clone(), page));
+            }
+            Block::Contents(entries) => {
+                let lh = 11.0 * 1.7;
+                for (title, page) in entries {
+                    self.ensure(lh);
+                    let line = text::line(self.fonts, title, Style::Regular, 11.0);
+                    let number = text::line(self.fonts, &page.to_string(), Style::SemiBold, 11.0);
+                    let top = self.y;
+                    let right = MARGIN + WIDTH;
+                    self.text(right - number.width, top, 11.0, ACCENT, number);
+                    self.text(MARGIN, top, 11.0, INK, line);
+                    self.page.items.push(Draw::Rule {
+                        x1: MARGIN,
+                        y1: top - lh + 3.0,
+                        x2: right,
+                        y2: top - lh + 3.0,
+                        colour: RULE,
+                        width: 0.4,
+                    });
+                    self.page.items.push(Draw::Link {
+                        x: MARGIN,
+                        y: top - lh + 3.0,
+                        w: WIDTH,
+                        h: lh - 1.0,
+                        target: title.clone(),
+                    });
+                    self.y -= lh;
+                }
+                self.y -= 6.0;
+            }
+            Block::Links(items) => {
+                for item in items {
+                    let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
+                    self.ensure(BODY * LEADING);
+                    let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
+                    self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
+                    let top = self.y;
+                    let width = lines.iter().map(|l| l.width).fold(0.0, f32::max);
+                    let count = lines.len() as f32;
+                    self.lines(lines, MARGIN + 14.0, BODY, INK);
+                    self.page.items.push(Draw::Link {
+                        x: MARGIN + 14.0,
+                        y: top - count * BODY * LEADING,
+                        w: width,
+                        h: count * BODY * LEADING,
+                        target: item.clone(),
+                    });
+                    self.y -= 2.0;
+                }
+                self.y -= 4.0;
             }
         }
     }

@@ -73,10 +73,12 @@ pub enum DocumentKind {
     Readiness,
     #[serde(rename = "one-pager")]
     OnePager,
+    /// Every page above in one document, with contents, bookmarks and links between pages.
+    Handbook,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 10] = [
+    pub const ALL: [DocumentKind; 11] = [
         DocumentKind::Readout,
         DocumentKind::Memo,
         DocumentKind::Packet,
@@ -87,6 +89,7 @@ impl DocumentKind {
         DocumentKind::Rfc,
         DocumentKind::Readiness,
         DocumentKind::OnePager,
+        DocumentKind::Handbook,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -101,6 +104,7 @@ impl DocumentKind {
             DocumentKind::Rfc => "rfc",
             DocumentKind::Readiness => "readiness",
             DocumentKind::OnePager => "one-pager",
+            DocumentKind::Handbook => "handbook",
         }
     }
 
@@ -116,6 +120,7 @@ impl DocumentKind {
             DocumentKind::Rfc => "Operationalization RFC",
             DocumentKind::Readiness => "Internal Readiness Checklist",
             DocumentKind::OnePager => "One-Pager",
+            DocumentKind::Handbook => "Program Handbook",
         }
     }
 }

@@ -185,6 +185,18 @@ pub fn markdown(blocks: &[Block], meta: &Meta) -> String {
             Block::Spacer(_) => continue,
             // A page break is a rule between parts: Markdown has no pages.
             Block::PageBreak => "---".to_owned(),
+            // A part's own title follows it; a wiki page needs no page numbers.
+            Block::Part(_) => "---".to_owned(),
+            Block::Contents(entries) => entries
+                .iter()
+                .map(|(title, _)| format!("- {}", esc(title)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Links(items) => items
+                .iter()
+                .map(|i| format!("- {}", lines(i)))
+                .collect::<Vec<_>>()
+                .join("\n"),
         };
         parts.push(part);
     }

@@ -38,6 +38,25 @@ pub(crate) fn render_counted(
 ) -> Result<(Vec<u8>, usize), ReportError> {
     let fonts = Fonts::get()?;
     let mut laid = layout::lay_out(fonts, blocks);
+    // A contents page learns where each part starts from a first layout; its entries take the
+    // same room whatever the numbers, so the second layout pages the same way.
+    if blocks.iter().any(|b| matches!(b, Block::Contents(_))) {
+        let numbered: Vec<Block> = blocks
+            .iter()
+            .map(|b| match b {
+                Block::Contents(entries) => Block::Contents(
+                    entries
+                        .iter()
+                        .map(|(title, _)| {
+                            (title.clone(), laid.anchors.get(title).map_or(0, |p| p + 1))
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            })
+            .collect();
+        laid = layout::lay_out(fonts, &numbered);
+    }
     let total = laid.pages.len();
     for (n, page) in laid.pages.iter_mut().enumerate() {
         decorate(fonts, page, n + 1, total, meta);
@@ -209,6 +228,8 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
                     polygon: rounded(*x, *y, *w, *h, *radius),
                 });
             }
+            // Not drawn: `links` makes an annotation of it once the target's page is known.
+            Draw::Link { .. } => {}
             Draw::Rule {
                 x1,
                 y1,
@@ -339,7 +360,11 @@ fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError
     let pages: Vec<PdfPage> = laid
         .pages
         .iter()
-        .map(|page| PdfPage::new(Mm::from(Pt(PAGE_W)), Mm::from(Pt(PAGE_H)), ops(fonts, page)))
+        .map(|page| {
+            let mut ops = ops(fonts, page);
+            ops.extend(links(page, &laid.anchors));
+            PdfPage::new(Mm::from(Pt(PAGE_W)), Mm::from(Pt(PAGE_H)), ops)
+        })
         .collect();
     // Not printpdf's own `optimize`: it compresses at zlib's best level (see `compress`).
     let options = PdfSaveOptions {
@@ -362,6 +387,43 @@ fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError
         .save_to(&mut bytes)
         .map_err(|e| ReportError::Pdf(e.to_string()))?;
     settle(bytes)
+}
+
+/// The page's links to parts of this document, each to the top of the page the part starts on;
+/// a link whose target is not a part here (a reference to a page outside the document) is none.
+fn links(page: &Page, anchors: &std::collections::BTreeMap<String, usize>) -> Vec<Op> {
+    page.items
+        .iter()
+        .filter_map(|item| match item {
+            Draw::Link { x, y, w, h, target } => {
+                layout::part_for(anchors.keys().map(String::as_str), target)
+                    .and_then(|part| anchors.get(part))
+                    .map(|&to| Op::LinkAnnotation {
+                        link: printpdf::LinkAnnotation::new(
+                            printpdf::Rect {
+                                x: Pt(*x),
+                                y: Pt(*y),
+                                width: Pt(*w),
+                                height: Pt(*h),
+                                mode: None,
+                                winding_order: None,
+                            },
+                            printpdf::Actions::Goto(printpdf::Destination::Xyz {
+                                page: to + 1,
+                                left: Some(0.0),
+                                top: Some(PAGE_H),
+                                zoom: None,
+                            }),
+                            // No border: a box around every link would cover the page.
+                            Some(printpdf::BorderArray::Solid([0.0, 0.0, 0.0])),
+                            None,
+                            None,
+                        ),
+                    })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Flate-compresses a stream that has no filter yet, when that makes it smaller, as lopdf's

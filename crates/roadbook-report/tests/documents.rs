@@ -429,6 +429,11 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
                 );
                 assert_eq!(issued.record.pages, 1, "a one-pager is one page");
             }
+            // Every page above, in one: its contents and links have a test of their own.
+            DocumentKind::Handbook => {
+                assert_holds(&t, &workstreams, "handbook");
+                assert_holds(&t, &["Contents", "Phase model", "RFC scope"], "handbook");
+            }
         }
         let info = tool("pdfinfo", &[], &path);
         assert!(
@@ -763,10 +768,15 @@ fn every_document_writes_markdown_a_wiki_reads_back_with_its_tables_whole() {
         let title = back.headings.first().expect("a title");
         assert_eq!(title.0, 1, "{kind:?}");
         assert!(title.1.contains(kind.title()), "{kind:?}: {}", title.1);
+        // One title; the handbook has its own and each of its ten pages has one.
         assert_eq!(
             back.headings.iter().filter(|(l, _)| *l == 1).count(),
-            1,
-            "{kind:?}: one title"
+            if kind == DocumentKind::Handbook {
+                11
+            } else {
+                1
+            },
+            "{kind:?}: titles"
         );
         assert!(
             back.headings.iter().any(|(l, _)| *l == 2),
@@ -1033,4 +1043,141 @@ fn due_dates_read_overdue_or_this_week_on_the_documents_day_and_closed_items_onl
         !text.contains("2026-11-02 ("),
         "a decided decision is not overdue"
     );
+}
+
+/// Each page's object id, in page order, and each page's links as (rect top, target page).
+fn links_by_page(path: &Path) -> Vec<Vec<(f64, usize)>> {
+    let json = tool(
+        "qpdf",
+        &["--json", "--json-key=pages", "--json-key=qpdf"],
+        path,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let pages = doc["pages"].as_array().unwrap();
+    let number = |object: &str| {
+        pages
+            .iter()
+            .position(|p| p["object"] == object)
+            .map(|n| n + 1)
+            .unwrap_or_else(|| panic!("a link to {object}, which is no page"))
+    };
+    let objects = &doc["qpdf"][1];
+    pages
+        .iter()
+        .map(|p| {
+            let object = p["object"].as_str().unwrap();
+            let annots = &objects[format!("obj:{object}")]["value"]["/Annots"];
+            annots
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .filter(|a| a["/Subtype"] == "/Link")
+                        .map(|a| {
+                            assert_eq!(
+                                a["/Border"],
+                                serde_json::json!([0, 0, 0]),
+                                "a link draws no box"
+                            );
+                            let top = a["/Rect"][3].as_f64().unwrap();
+                            (top, number(a["/A"]["/D"][0].as_str().unwrap()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
+    let f = fixture(sample::builder_insights().unwrap());
+    let (issued, path) = f.issue(&f.request(DocumentKind::Handbook));
+    check_file(&path);
+    check_bounds(&path);
+    let total = pages(&path);
+    assert_eq!(issued.record.pages as usize, total);
+    let parts = [
+        "One-Pager",
+        "Status Dashboard",
+        "Program Plan",
+        "Implementation Phases",
+        "Operationalization RFC",
+        "Decision Register",
+        "Internal Readiness Checklist",
+        "Review Packet",
+        "Leadership Readout",
+        "Executive Memo",
+    ];
+    // The contents page: every part with the page it starts on, in reading order.
+    let contents = tool("pdftotext", &["-layout", "-f", "1", "-l", "1"], &path);
+    let mut starts = Vec::new();
+    for part in parts {
+        let line = contents
+            .lines()
+            .find(|l| l.trim_start().starts_with(part))
+            .unwrap_or_else(|| panic!("{part} is not on the contents page: {contents}"));
+        let page: usize = line.split_whitespace().last().unwrap().parse().unwrap();
+        // The part starts there: its title is the page's first heading.
+        let text = page_text(&path, page);
+        // Below the running header, the part's own title block.
+        let body = text
+            .strip_prefix("Builder Insights operationalization Program Handbook ")
+            .unwrap_or(&text);
+        assert!(
+            body.starts_with(part)
+                && body[part.len()..].contains("Builder Insights operationalization"),
+            "{part} does not start on page {page}: {text:.200}"
+        );
+        starts.push(page);
+    }
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    assert!(*starts.last().unwrap() <= total);
+
+    // Each contents line is a link to the page it names.
+    let links = links_by_page(&path);
+    let mut contents_links = links[0].clone();
+    contents_links.sort_by(|a, b| b.0.total_cmp(&a.0));
+    assert_eq!(
+        contents_links.iter().map(|l| l.1).collect::<Vec<_>>(),
+        starts,
+        "the contents' links, top to bottom"
+    );
+    // The dashboard's related references that name a page of the handbook lead to it.
+    let dashboard = starts[1]..starts[2];
+    let reference_links: Vec<usize> = dashboard
+        .clone()
+        .flat_map(|p| links[p - 1].iter().map(|l| l.1))
+        .collect();
+    for part in [
+        "One-Pager",
+        "Executive Memo",
+        "Review Packet",
+        "Decision Register",
+        "Implementation Phases",
+        "Program Plan",
+        "Internal Readiness Checklist",
+        "Leadership Readout",
+    ] {
+        let at = starts[parts.iter().position(|p| *p == part).unwrap()];
+        assert!(
+            reference_links.contains(&at),
+            "no reference on the dashboard leads to {part} (page {at}): {reference_links:?}"
+        );
+    }
+    assert_eq!(
+        reference_links.len(),
+        8,
+        "a reference to no page here is no link"
+    );
+    // Bookmarks: every part, in reading order.
+    let outline = tool("qpdf", &["--json", "--json-key=outlines"], &path);
+    let at: Vec<usize> = parts
+        .iter()
+        .map(|p| {
+            outline
+                .find(&format!("\"title\": \"{p}\""))
+                .unwrap_or_else(|| panic!("no bookmark {p}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "bookmarks out of order");
 }

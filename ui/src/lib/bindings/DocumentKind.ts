@@ -3,4 +3,4 @@
 /**
  * The kinds of document Roadbook issues.
  */
-export type DocumentKind = "readout" | "memo" | "packet" | "dashboard" | "register" | "plan" | "phases" | "rfc" | "readiness" | "one-pager";
+export type DocumentKind = "readout" | "memo" | "packet" | "dashboard" | "register" | "plan" | "phases" | "rfc" | "readiness" | "one-pager" | "handbook";
