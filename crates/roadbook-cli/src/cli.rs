@@ -85,6 +85,9 @@ pub enum Command {
         /// as pipe tables), instead of the PDF
         #[arg(long, value_name = "FILE.pdf")]
         out: PathBuf,
+        /// `deck`: the readout as 16:9 slides for a review on a screen (a PDF, not archived)
+        #[arg(long, value_enum, default_value = "pdf")]
+        format: ReportFormat,
     },
     /// Check the program before sending a document: asks of leadership about decisions
     /// already made, workstreams whose status disagrees with their decisions, decisions Decided
@@ -244,6 +247,15 @@ pub enum Keep {
     Mine,
     /// The value the server kept
     Theirs,
+}
+
+/// How `roadbook report` lays a document out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Pages to read and send (A4), archived with what they showed
+    Pdf,
+    /// 16:9 slides to project (the readout only)
+    Deck,
 }
 
 /// The documents `roadbook report` issues.

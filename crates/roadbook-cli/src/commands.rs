@@ -40,7 +40,15 @@ pub fn run(cli: Cli) -> Result<()> {
             as_of,
             status,
             out,
-        } => ctx.report(kind.into(), program, review, since, as_of, status, &out),
+            format,
+        } => {
+            let request = ctx.report_request(kind.into(), program, review, since, as_of, status)?;
+            if format == crate::cli::ReportFormat::Deck {
+                ctx.deck(&request, &out)
+            } else {
+                ctx.report(&request, &out)
+            }
+        }
         Command::Documents { program, json } => ctx.documents(program, json),
         Command::Check { program, on, json } => ctx.check(program, on, json),
         Command::Move { id, before, .. } => ctx.move_item(id, before),
@@ -251,7 +259,7 @@ impl<W: Write> Ctx<W> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn report(
+    fn report_request(
         &mut self,
         kind: roadbook_report::DocumentKind,
         program: Option<Id>,
@@ -259,18 +267,36 @@ impl<W: Write> Ctx<W> {
         since: Option<DateTime<Utc>>,
         as_of: Option<DateTime<Utc>>,
         status: Option<String>,
-        out: &Path,
-    ) -> Result<()> {
-        let (mut store, h) = self.open_program(program)?;
+    ) -> Result<roadbook_report::Request> {
+        let (_, h) = self.open_program(program)?;
         let status = status.as_deref().map(|s| status_id(&h, s)).transpose()?;
-        let request = roadbook_report::Request {
+        Ok(roadbook_report::Request {
             kind,
             program: h.program.id,
             review,
             since,
             status,
             as_of: as_of.unwrap_or_else(Utc::now),
-        };
+        })
+    }
+
+    /// The readout as slides: a PDF of 16:9 pages, written but not archived.
+    fn deck(&mut self, request: &roadbook_report::Request, out: &Path) -> Result<()> {
+        let store = self.open()?;
+        let pdf = roadbook_report::prepare_deck(&store, request, &self.session.author)?;
+        roadbook_store::write_atomically(out, &pdf)?;
+        writeln!(
+            self.out,
+            "{}: slides (16:9), {} bytes (not archived: issue the readout's PDF to archive it)",
+            out.display(),
+            pdf.len()
+        )?;
+        Ok(())
+    }
+
+    fn report(&mut self, request: &roadbook_report::Request, out: &Path) -> Result<()> {
+        let mut store = self.open()?;
+        let request = request.clone();
         let extension = out
             .extension()
             .and_then(|e| e.to_str())

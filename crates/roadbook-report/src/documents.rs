@@ -1764,3 +1764,82 @@ pub fn handbook(ctx: &Context, changes: &Changes, review: Option<&Review>) -> Ve
     }
     out
 }
+
+/// The readout as slides for a review on a screen: the title, where the program stands, the
+/// decisions needed, the top risks with the heat map, readiness, what changed, and the asks.
+pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
+    use crate::Slide;
+    let h = ctx.handbook;
+    let mut opening = vec![Block::Title {
+        title: "Leadership Readout".to_owned(),
+        subtitle: h.program.name.clone(),
+        meta: as_of_and_author(ctx),
+    }];
+    if !h.program.summary.is_empty() {
+        opening.push(Block::Lead(h.program.summary.clone()));
+    }
+    let mut slides = vec![Slide {
+        title: String::new(),
+        blocks: opening,
+    }];
+    slides.push(Slide {
+        title: "Where the program stands".to_owned(),
+        blocks: vec![Block::Paragraph(standing(ctx)), executive_summary(ctx)],
+    });
+    let open = ctx.open_decisions();
+    slides.push(Slide {
+        title: "Decisions needed".to_owned(),
+        blocks: vec![if open.is_empty() {
+            Block::Paragraph("No decisions are waiting.".to_owned())
+        } else {
+            decisions_table(ctx, &open)
+        }],
+    });
+    let top: Vec<String> = ctx
+        .top_risks(3)
+        .iter()
+        .map(|r| format!("{} ({} severity)", r.statement, level_word(r.severity)))
+        .collect();
+    let mut risks = vec![heat_map(ctx)];
+    if !top.is_empty() {
+        risks.push(Block::Bullets(top));
+    }
+    slides.push(Slide {
+        title: "Top risks".to_owned(),
+        blocks: risks,
+    });
+    let mut ready = Vec::new();
+    readiness(ctx, &mut ready);
+    slides.push(Slide {
+        title: "Readiness".to_owned(),
+        blocks: ready,
+    });
+    if !changes.lines.is_empty() {
+        slides.push(Slide {
+            title: match changes.since {
+                Some(since) => format!("What changed since {}", date(since)),
+                None => "What changed".to_owned(),
+            },
+            blocks: vec![Block::Bullets(
+                changes.lines.iter().map(|c| c.text.clone()).collect(),
+            )],
+        });
+    }
+    slides.push(Slide {
+        title: "Asks of leadership".to_owned(),
+        blocks: vec![if h.program.asks.is_empty() {
+            Block::Paragraph("No asks of leadership at this time.".to_owned())
+        } else {
+            Block::Bullets(h.program.asks.clone())
+        }],
+    });
+    slides
+}
+
+fn level_word(level: Level) -> &'static str {
+    match level {
+        Level::Low => "low",
+        Level::Medium => "medium",
+        Level::High => "high",
+    }
+}

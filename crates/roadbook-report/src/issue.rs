@@ -105,6 +105,41 @@ pub fn prepare_html(store: &Store, request: &Request, author: &str) -> Result<St
     Ok(html::html(&composed.blocks, &composed.meta))
 }
 
+/// The readout as a deck of 16:9 slides for a review projected on a screen, as a PDF (not
+/// archived: the readout's PDF is the issued document). Only the readout has a deck.
+pub fn prepare_deck(
+    store: &Store,
+    request: &Request,
+    author: &str,
+) -> Result<Vec<u8>, ReportError> {
+    if request.kind != DocumentKind::Readout {
+        return Err(ReportError::NoDeck(request.kind));
+    }
+    let inputs = gather(store, request, author)?;
+    let ctx = Context {
+        handbook: &inputs.handbook,
+        as_of: inputs.as_of,
+        author: &inputs.author,
+    };
+    let changes = Changes {
+        since: inputs.since,
+        since_last_readout: inputs.previous_readout.is_some(),
+        lines: &inputs.changes,
+    };
+    let slides = documents::readout_deck(&ctx, &changes);
+    let meta = Meta {
+        title: "Leadership Readout".to_owned(),
+        program: inputs.handbook.program.name.clone(),
+        author: inputs.author.clone(),
+        subject: format!(
+            "Leadership Readout for {}, as slides",
+            inputs.handbook.program.name
+        ),
+        as_of: inputs.as_of,
+    };
+    Ok(pdf::render_deck(&slides, &meta)?.0)
+}
+
 /// The document as Markdown, tables as pipe tables (not archived: the PDF is the issued
 /// document).
 pub fn prepare_markdown(

@@ -225,11 +225,22 @@ pub(crate) fn part_for<'a>(
 }
 
 pub(crate) fn lay_out(fonts: &Fonts, blocks: &[Block]) -> Laid {
+    lay_out_within(fonts, blocks, CONTENT_BOTTOM)
+}
+
+/// Lays out blocks on pages `height` points tall (and the usual width): a slide's content,
+/// which the deck then draws larger.
+pub(crate) fn lay_out_slide(fonts: &Fonts, blocks: &[Block], height: f32) -> Laid {
+    lay_out_within(fonts, blocks, CONTENT_TOP - height)
+}
+
+fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
     let mut l = Layouter {
         fonts,
         laid: Laid::default(),
         page: Page::default(),
         y: CONTENT_TOP,
+        bottom,
         keep_next: 0.0,
     };
     for (n, block) in blocks.iter().enumerate() {
@@ -249,6 +260,8 @@ struct Layouter<'f> {
     page: Page,
     /// Top of the free space on the current page.
     y: f32,
+    /// Where the content of a page ends.
+    bottom: f32,
     keep_next: f32,
 }
 
@@ -269,7 +282,7 @@ impl Layouter<'_> {
 
     /// Makes room for `h` points, starting a page if they do not fit on this one.
     fn ensure(&mut self, h: f32) {
-        if self.y - h < CONTENT_BOTTOM && !self.at_top() {
+        if self.y - h < self.bottom && !self.at_top() {
             self.new_page();
         }
     }
@@ -630,13 +643,12 @@ impl Layouter<'_> {
                     .unwrap_or(0)
                     .max(1);
                 let needed = body_h(remaining);
-                let capacity = ((self.y - CONTENT_BOTTOM - 2.0 * CELL_PAD_Y) / lh)
+                let capacity = ((self.y - self.bottom - 2.0 * CELL_PAD_Y) / lh)
                     .floor()
                     .max(0.0) as usize;
-                let page_capacity = ((CONTENT_TOP - CONTENT_BOTTOM - header_h - 2.0 * CELL_PAD_Y)
-                    / lh)
+                let page_capacity = ((CONTENT_TOP - self.bottom - header_h - 2.0 * CELL_PAD_Y) / lh)
                     .floor() as usize;
-                let take = if needed <= self.y - CONTENT_BOTTOM {
+                let take = if needed <= self.y - self.bottom {
                     remaining
                 } else if remaining <= page_capacity || capacity < 2 {
                     // Move the row to the next page, under a repeated header.
@@ -846,7 +858,7 @@ impl Layouter<'_> {
         let lh = BODY * LEADING;
         let h = (title_lines.len() + bodies.iter().map(Vec::len).sum::<usize>()) as f32 * lh + 20.0;
         // A callout taller than a page is laid out as a heading and bullets instead.
-        if h > CONTENT_TOP - CONTENT_BOTTOM {
+        if h > CONTENT_TOP - self.bottom {
             self.block(&Block::Subheading(title.to_owned()));
             self.block(&Block::Bullets(items.to_vec()));
             return;

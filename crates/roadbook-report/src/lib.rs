@@ -33,10 +33,11 @@ pub use documents::{Changes, Context};
 pub use html::html;
 #[cfg(feature = "store")]
 pub use issue::{
-    ChangeWindow, Issued, changes_since, issue, prepare, prepare_html, prepare_markdown, regenerate,
+    ChangeWindow, Issued, changes_since, issue, prepare, prepare_deck, prepare_html,
+    prepare_markdown, regenerate,
 };
 pub use markdown::markdown;
-pub use pdf::{Meta, render};
+pub use pdf::{Meta, SLIDE_H, SLIDE_W, Slide, render, render_deck};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -55,6 +56,10 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Archive(String),
+    #[error(
+        "a deck is made of the leadership readout only: run `roadbook report readout --format deck`"
+    )]
+    NoDeck(DocumentKind),
 }
 
 /// The kinds of document Roadbook issues.

@@ -61,7 +61,190 @@ pub(crate) fn render_counted(
     for (n, page) in laid.pages.iter_mut().enumerate() {
         decorate(fonts, page, n + 1, total, meta);
     }
-    Ok((write(fonts, &laid, meta)?, total))
+    Ok((write(fonts, &laid, meta, (PAGE_W, PAGE_H))?, total))
+}
+
+/// A slide of a deck: its title and what it shows.
+#[derive(Debug, Clone)]
+pub struct Slide {
+    /// Empty for the title slide, which shows its blocks alone.
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+/// A 16:9 slide, in points (13.33 by 7.5 inches).
+pub const SLIDE_W: f32 = 960.0;
+pub const SLIDE_H: f32 = 540.0;
+const SLIDE_MARGIN: f32 = 40.0;
+/// Where a slide's content starts, below its title band, and where it ends, above its footer.
+const SLIDE_TOP: f32 = SLIDE_H - 96.0;
+const SLIDE_BOTTOM: f32 = 44.0;
+
+/// Lays a deck out: each slide's blocks set on the document's page width and drawn larger (the
+/// width of the slide over that of the page), so a table or chart reads from the back of a room;
+/// content longer than a slide goes on to one marked "(continued)". The same slides and meta
+/// give the same bytes.
+pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), ReportError> {
+    let fonts = Fonts::get()?;
+    let scale = (SLIDE_W - 2.0 * SLIDE_MARGIN) / WIDTH;
+    let height = (SLIDE_TOP - SLIDE_BOTTOM) / scale;
+    let mut deck = Laid::default();
+    let mut titles = Vec::new();
+    for slide in slides {
+        let laid = layout::lay_out_slide(fonts, &slide.blocks, height);
+        for (n, page) in laid.pages.into_iter().enumerate() {
+            let title = match (slide.title.is_empty(), n) {
+                (true, _) => String::new(),
+                (false, 0) => slide.title.clone(),
+                (false, _) => format!("{} (continued)", slide.title),
+            };
+            if n == 0 && !slide.title.is_empty() {
+                deck.outline.push((slide.title.clone(), deck.pages.len()));
+            }
+            let mut out = Page::default();
+            // From the page's coordinates to the slide's: its content's top-left corner goes
+            // to the slide's, and every length grows by `scale`.
+            let top = if title.is_empty() {
+                SLIDE_H - 70.0
+            } else {
+                SLIDE_TOP
+            };
+            let at = |x: f32, y: f32| {
+                (
+                    SLIDE_MARGIN + (x - MARGIN) * scale,
+                    top - (layout::CONTENT_TOP - y) * scale,
+                )
+            };
+            for item in page.items {
+                out.items.push(match item {
+                    Draw::Text {
+                        x,
+                        baseline,
+                        size,
+                        colour,
+                        line,
+                    } => {
+                        let (x, baseline) = at(x, baseline);
+                        Draw::Text {
+                            x,
+                            baseline,
+                            size: size * scale,
+                            colour,
+                            line,
+                        }
+                    }
+                    Draw::Rect {
+                        x,
+                        y,
+                        w,
+                        h,
+                        fill,
+                        radius,
+                    } => {
+                        let (x, y) = at(x, y);
+                        Draw::Rect {
+                            x,
+                            y,
+                            w: w * scale,
+                            h: h * scale,
+                            fill,
+                            radius: radius * scale,
+                        }
+                    }
+                    Draw::Rule {
+                        x1,
+                        y1,
+                        x2,
+                        y2,
+                        colour,
+                        width,
+                    } => {
+                        let (x1, y1) = at(x1, y1);
+                        let (x2, y2) = at(x2, y2);
+                        Draw::Rule {
+                            x1,
+                            y1,
+                            x2,
+                            y2,
+                            colour,
+                            width: width * scale,
+                        }
+                    }
+                    Draw::Link { .. } => continue,
+                });
+            }
+            titles.push(title);
+            deck.pages.push(out);
+        }
+    }
+    let total = deck.pages.len();
+    for (n, (page, title)) in deck.pages.iter_mut().zip(&titles).enumerate() {
+        slide_frame(fonts, page, title, n + 1, total, meta);
+    }
+    Ok((write(fonts, &deck, meta, (SLIDE_W, SLIDE_H))?, total))
+}
+
+/// A slide's title band and footer: the title large, then program, as-of and "N / M" small.
+fn slide_frame(
+    fonts: &Fonts,
+    page: &mut Page,
+    title: &str,
+    number: usize,
+    total: usize,
+    meta: &Meta,
+) {
+    let right = SLIDE_W - SLIDE_MARGIN;
+    if !title.is_empty() {
+        let line = fit(fonts, title, Style::Bold, 28.0, right - SLIDE_MARGIN);
+        // First in the page's content, so the slide's text reads (and copies) title first.
+        page.items.splice(
+            0..0,
+            [
+                Draw::Text {
+                    x: SLIDE_MARGIN,
+                    baseline: SLIDE_H - 62.0,
+                    size: 28.0,
+                    colour: layout::ACCENT,
+                    line,
+                },
+                Draw::Rule {
+                    x1: SLIDE_MARGIN,
+                    y1: SLIDE_H - 78.0,
+                    x2: right,
+                    y2: SLIDE_H - 78.0,
+                    colour: layout::ACCENT,
+                    width: 1.5,
+                },
+            ],
+        );
+    }
+    let size = 10.0;
+    let left = fit(
+        fonts,
+        &format!(
+            "{} · As of {}",
+            meta.program,
+            meta.as_of.format("%-d %B %Y")
+        ),
+        Style::Regular,
+        size,
+        (right - SLIDE_MARGIN) * 0.75,
+    );
+    page.items.push(Draw::Text {
+        x: SLIDE_MARGIN,
+        baseline: 22.0,
+        size,
+        colour: MUTED,
+        line: left,
+    });
+    let count = text::line(fonts, &format!("{number} / {total}"), Style::Regular, size);
+    page.items.push(Draw::Text {
+        x: right - count.width,
+        baseline: 22.0,
+        size,
+        colour: MUTED,
+        line: count,
+    });
 }
 
 /// The running header and footer: program, document title, as-of date, "Page N of M".
@@ -325,7 +508,12 @@ fn shaped(fonts: &Fonts, run: &text::Run) -> Vec<TextItem> {
     items
 }
 
-fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError> {
+fn write(
+    fonts: &Fonts,
+    laid: &Laid,
+    meta: &Meta,
+    (width, height): (f32, f32),
+) -> Result<Vec<u8>, ReportError> {
     let mut doc = PdfDocument::new(&meta.title);
     let when = printpdf::OffsetDateTime::from_unix_timestamp(meta.as_of.timestamp())
         .map_err(|e| ReportError::Pdf(format!("as-of date: {e}")))?;
@@ -362,8 +550,8 @@ fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError
         .iter()
         .map(|page| {
             let mut ops = ops(fonts, page);
-            ops.extend(links(page, &laid.anchors));
-            PdfPage::new(Mm::from(Pt(PAGE_W)), Mm::from(Pt(PAGE_H)), ops)
+            ops.extend(links(page, &laid.anchors, height));
+            PdfPage::new(Mm::from(Pt(width)), Mm::from(Pt(height)), ops)
         })
         .collect();
     // Not printpdf's own `optimize`: it compresses at zlib's best level (see `compress`).
@@ -391,7 +579,7 @@ fn write(fonts: &Fonts, laid: &Laid, meta: &Meta) -> Result<Vec<u8>, ReportError
 
 /// The page's links to parts of this document, each to the top of the page the part starts on;
 /// a link whose target is not a part here (a reference to a page outside the document) is none.
-fn links(page: &Page, anchors: &std::collections::BTreeMap<String, usize>) -> Vec<Op> {
+fn links(page: &Page, anchors: &std::collections::BTreeMap<String, usize>, height: f32) -> Vec<Op> {
     page.items
         .iter()
         .filter_map(|item| match item {
@@ -411,7 +599,7 @@ fn links(page: &Page, anchors: &std::collections::BTreeMap<String, usize>) -> Ve
                             printpdf::Actions::Goto(printpdf::Destination::Xyz {
                                 page: to + 1,
                                 left: Some(0.0),
-                                top: Some(PAGE_H),
+                                top: Some(height),
                                 zoom: None,
                             }),
                             // No border: a box around every link would cover the page.

@@ -1181,3 +1181,85 @@ fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
         .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "bookmarks out of order");
 }
+
+#[test]
+fn the_readout_as_a_deck_is_16_by_9_slides_that_read_in_order() {
+    let f = fixture(sample::builder_insights().unwrap());
+    let request = f.request(DocumentKind::Readout);
+    let deck = roadbook_report::prepare_deck(&f.store, &request, "Test Lead").unwrap();
+    assert!(
+        deck == roadbook_report::prepare_deck(&f.store, &request, "Test Lead").unwrap(),
+        "the same data and moment give the same slides"
+    );
+    let path = f.dir.path().join("deck.pdf");
+    std::fs::write(&path, &deck).unwrap();
+    check_file(&path);
+    let info = tool("pdfinfo", &[], &path);
+    assert!(info.contains("Page size:       960"), "{info}");
+    assert!(info.contains(" x 540 pts"), "{info}");
+    let slides = pages(&path);
+    assert!(slides >= 6, "{slides} slides");
+    // Every word on its slide, inside the margins.
+    let html = tool("pdftotext", &["-bbox"], &path);
+    for line in html.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f32 {
+            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            let end = start + line[start..].find('"').unwrap();
+            line[start..end].parse().unwrap()
+        };
+        assert!(
+            attr("xMin") >= 39.0
+                && attr("xMax") <= 921.0
+                && attr("yMin") >= 10.0
+                && attr("yMax") <= 530.0,
+            "a word off its slide: {line}"
+        );
+    }
+    // The slides in the order a review takes them, each starting with its title.
+    let firsts: Vec<String> = (1..=slides).map(|n| page_text(&path, n)).collect();
+    assert!(firsts[0].starts_with("Leadership Readout Builder Insights operationalization"));
+    let order = [
+        "Where the program stands",
+        "Decisions needed",
+        "Top risks",
+        "Readiness",
+        "Asks of leadership",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|t| {
+            firsts
+                .iter()
+                .position(|s| s.starts_with(t))
+                .unwrap_or_else(|| panic!("no slide {t}: {firsts:#?}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+    let all = text(&path);
+    assert_holds(
+        &all,
+        &[
+            "Okta SSO path and claims model",
+            "Identity readiness",
+            "Sponsor the key dependencies",
+            "likelihood",
+        ],
+        "deck",
+    );
+    // Drawn large enough to read on a screen: a line of the table's text is 14 pt or taller.
+    let row = html
+        .lines()
+        .find(|l| l.contains(">Okta</word>"))
+        .expect("the decision's title on a slide");
+    let attr = |name: &str| -> f32 {
+        let start = row.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        let end = start + row[start..].find('"').unwrap();
+        row[start..end].parse().unwrap()
+    };
+    assert!(attr("yMax") - attr("yMin") >= 14.0, "{row}");
+
+    // Only the readout has a deck.
+    let err = roadbook_report::prepare_deck(&f.store, &f.request(DocumentKind::Memo), "Test Lead")
+        .unwrap_err();
+    assert!(err.to_string().contains("readout only"), "{err}");
+}
