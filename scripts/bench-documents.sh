@@ -23,7 +23,7 @@ chromium_cmd() {
 mean_ms() { python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['results'][0]['mean']*1000, 1))" "$1"; }
 
 printf '%-10s %8s %6s %10s %10s %10s %12s\n' kind pages KB roadbook chromium wkhtml "ratios"
-for kind in readout memo packet dashboard register; do
+for kind in readout memo packet dashboard register plan phases rfc readiness one-pager handbook; do
   "$roadbook" report "$kind" --as-of "$as_of" --out "$work/$kind.pdf" >/dev/null
   "$roadbook" report "$kind" --as-of "$as_of" --out "$work/$kind.html" >/dev/null
   hyperfine -N -w 2 -r "$runs" --export-json "$work/r.json" \

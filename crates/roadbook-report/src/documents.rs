@@ -1753,10 +1753,7 @@ pub fn handbook(ctx: &Context, changes: &Changes, review: Option<&Review>) -> Ve
     }
     out.push(Block::Heading("Contents".to_owned()));
     out.push(Block::Contents(
-        parts
-            .iter()
-            .map(|(title, _)| ((*title).to_owned(), 0))
-            .collect(),
+        parts.iter().map(|(title, _)| (*title).to_owned()).collect(),
     ));
     for (title, blocks) in parts {
         out.push(Block::Part(title.to_owned()));

@@ -87,9 +87,34 @@ pub(crate) struct Face {
     /// first use: reading a face's layout tables costs milliseconds a document without its
     /// script should not pay.
     shaper: OnceLock<Option<rustybuzz::Face<'static>>>,
+    /// Which of the first 256 characters the face has, read from its cmap once: almost every
+    /// character of a lead's text is one of them, and a cmap search per character per line was
+    /// a tenth of a long document's time.
+    latin: OnceLock<[u64; 4]>,
 }
 
 impl Face {
+    fn has(&self, c: char) -> bool {
+        let code = c as u32;
+        if code < 256 {
+            let bits = self.latin.get_or_init(|| {
+                let mut bits = [0u64; 4];
+                for code in 0..256u32 {
+                    let found =
+                        char::from_u32(code).is_some_and(|c| self.metrics.glyph_index(c).is_some());
+                    if found && let Some(word) = bits.get_mut((code / 64) as usize) {
+                        *word |= 1 << (code % 64);
+                    }
+                }
+                bits
+            });
+            return bits
+                .get((code / 64) as usize)
+                .is_some_and(|word| word & (1 << (code % 64)) != 0);
+        }
+        self.metrics.glyph_index(c).is_some()
+    }
+
     pub fn shaper(&self) -> Option<&rustybuzz::Face<'static>> {
         self.shaper
             .get_or_init(|| rustybuzz::Face::from_slice(self.bytes, 0))
@@ -122,6 +147,7 @@ impl Fonts {
                         units_per_em,
                         bytes: data.bytes,
                         shaper: OnceLock::new(),
+                        latin: OnceLock::new(),
                     });
                 }
                 Ok(Fonts { faces })
@@ -156,8 +182,7 @@ impl Fonts {
     }
 
     fn has(&self, face: FaceId, c: char) -> bool {
-        self.face(face)
-            .is_some_and(|f| f.metrics.glyph_index(c).is_some())
+        self.face(face).is_some_and(|f| f.has(c))
     }
 
     /// printpdf's parse of a face, made once per process on first use.

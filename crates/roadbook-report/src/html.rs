@@ -141,7 +141,7 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
             Block::Part(title) => format!("<div style=\"page-break-before:always\" id=\"{}\"></div>", anchor(title)),
             Block::Contents(entries) => format!(
                 "<ul>{}</ul>",
-                entries.iter().map(|(t, _)| format!("<li><a href=\"#{}\">{}</a></li>", anchor(t), esc(t))).collect::<String>()
+                entries.iter().map(|t| format!("<li><a href=\"#{}\">{}</a></li>", anchor(t), esc(t))).collect::<String>()
             ),
             Block::Links(items) => format!(
                 "<ul>{}</ul>",

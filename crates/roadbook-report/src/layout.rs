@@ -179,8 +179,9 @@ pub enum Block {
     /// A part of a larger document (a page of the handbook): starts a page, is a bookmark, and
     /// is the place links with its title lead to.
     Part(String),
-    /// A contents page: each part's title and the page it starts on, each line a link to it.
-    Contents(Vec<(String, usize)>),
+    /// A contents page: each part's title and the page it starts on (known once the whole
+    /// document is laid out), each line a link to it.
+    Contents(Vec<String>),
     /// A list of references: where one names a part of this document, it links there.
     Links(Vec<String>),
 }
@@ -242,6 +243,7 @@ fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
         y: CONTENT_TOP,
         bottom,
         keep_next: 0.0,
+        numbers: Vec::new(),
     };
     for (n, block) in blocks.iter().enumerate() {
         // A heading stays with at least the first lines of what follows it.
@@ -263,11 +265,29 @@ struct Layouter<'f> {
     /// Where the content of a page ends.
     bottom: f32,
     keep_next: f32,
+    /// The contents' page numbers, drawn once every part's page is known: page index, the
+    /// number's right edge and top, the part's title.
+    numbers: Vec<(usize, f32, f32, String)>,
 }
 
 impl Layouter<'_> {
     fn finish(mut self) -> Laid {
         self.laid.pages.push(std::mem::take(&mut self.page));
+        // Each contents line's number, now that every part has its page (a number's width
+        // changes nothing else on the line, so nothing moves).
+        for (page, right, top, title) in std::mem::take(&mut self.numbers) {
+            let number = self.laid.anchors.get(&title).map_or(0, |p| p + 1);
+            let line = text::line(self.fonts, &number.to_string(), Style::SemiBold, 11.0);
+            if let Some(page) = self.laid.pages.get_mut(page) {
+                page.items.push(Draw::Text {
+                    x: right - line.width,
+                    baseline: top - 11.0 * 0.95,
+                    size: 11.0,
+                    colour: ACCENT,
+                    line,
+                });
+            }
+        }
         self.laid
     }
 
@@ -476,15 +496,15 @@ impl Layouter<'_> {
                 self.laid.anchors.insert(title.clone(), page);
                 self.laid.outline.push((title.clone(), page));
             }
-            Block::Contents(entries) => {
+            Block::Contents(titles) => {
                 let lh = 11.0 * 1.7;
-                for (title, page) in entries {
+                for title in titles {
                     self.ensure(lh);
                     let line = text::line(self.fonts, title, Style::Regular, 11.0);
-                    let number = text::line(self.fonts, &page.to_string(), Style::SemiBold, 11.0);
                     let top = self.y;
                     let right = MARGIN + WIDTH;
-                    self.text(right - number.width, top, 11.0, ACCENT, number);
+                    self.numbers
+                        .push((self.laid.pages.len(), right, top, title.clone()));
                     self.text(MARGIN, top, 11.0, INK, line);
                     self.page.items.push(Draw::Rule {
                         x1: MARGIN,

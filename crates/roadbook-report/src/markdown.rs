@@ -189,7 +189,7 @@ pub fn markdown(blocks: &[Block], meta: &Meta) -> String {
             Block::Part(_) => "---".to_owned(),
             Block::Contents(entries) => entries
                 .iter()
-                .map(|(title, _)| format!("- {}", esc(title)))
+                .map(|title| format!("- {}", esc(title)))
                 .collect::<Vec<_>>()
                 .join("\n"),
             Block::Links(items) => items

@@ -38,25 +38,6 @@ pub(crate) fn render_counted(
 ) -> Result<(Vec<u8>, usize), ReportError> {
     let fonts = Fonts::get()?;
     let mut laid = layout::lay_out(fonts, blocks);
-    // A contents page learns where each part starts from a first layout; its entries take the
-    // same room whatever the numbers, so the second layout pages the same way.
-    if blocks.iter().any(|b| matches!(b, Block::Contents(_))) {
-        let numbered: Vec<Block> = blocks
-            .iter()
-            .map(|b| match b {
-                Block::Contents(entries) => Block::Contents(
-                    entries
-                        .iter()
-                        .map(|(title, _)| {
-                            (title.clone(), laid.anchors.get(title).map_or(0, |p| p + 1))
-                        })
-                        .collect(),
-                ),
-                other => other.clone(),
-            })
-            .collect();
-        laid = layout::lay_out(fonts, &numbered);
-    }
     let total = laid.pages.len();
     for (n, page) in laid.pages.iter_mut().enumerate() {
         decorate(fonts, page, n + 1, total, meta);

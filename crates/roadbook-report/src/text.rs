@@ -241,8 +241,10 @@ fn shape_by_words(fonts: &Fonts, face: FaceId, text: &str) -> Shaped {
 /// Whether any character is written right to left (Hebrew, Arabic and their kin).
 fn has_rtl(text: &str) -> bool {
     use unicode_bidi::BidiClass::{AL, AN, R};
+    // Nothing below Hebrew (U+0590) is written right to left: most text never needs the
+    // lookup in the bidi tables.
     text.chars()
-        .any(|c| matches!(unicode_bidi::bidi_class(c), R | AL | AN))
+        .any(|c| c >= '\u{0590}' && matches!(unicode_bidi::bidi_class(c), R | AL | AN))
 }
 
 /// The stretches of one direction, in visual order, each in logical order with its direction.
