@@ -536,6 +536,52 @@ fn stress() -> Handbook {
             superseded_by: None,
         });
     }
+    // The other pages' lists, as long and as hostile: work, exit criteria, dependencies,
+    // readiness items, the phase model, the asks.
+    let phase = h.phases[0].id;
+    let dimension = h.readiness_dimensions.first().map(|d| d.id);
+    for n in 0..80 {
+        let text = format!("{} {}", words[n % words.len()], "y".repeat(40 + n % 70));
+        h.work_items.push(roadbook_model::WorkItem {
+            id: Id::new(),
+            phase_id: phase,
+            text: text.clone(),
+            done: n % 3 == 0,
+        });
+        h.exit_criteria.push(roadbook_model::ExitCriterion {
+            id: Id::new(),
+            phase_id: phase,
+            text: text.clone(),
+            met: n % 4 == 0,
+            evidence: if n % 4 == 0 {
+                text.clone()
+            } else {
+                String::new()
+            },
+        });
+        h.dependencies.push(roadbook_model::Dependency {
+            id: Id::new(),
+            dependent: text.clone(),
+            depends_on: format!("{} {text}", words[(n + 5) % words.len()]),
+            why_it_matters: format!("{text} {text}"),
+            workstream_id: None,
+            source: String::new(),
+        });
+        h.readiness_checks.push(roadbook_model::ReadinessCheck {
+            id: Id::new(),
+            dimension_id: dimension,
+            text: text.clone(),
+            owner_id: Some(owner),
+            done: n % 2 == 0,
+            evidence: if n % 2 == 0 {
+                text.clone()
+            } else {
+                String::new()
+            },
+        });
+        h.program.phase_model.push(text.clone());
+        h.program.asks.push(text);
+    }
     h
 }
 
@@ -577,9 +623,57 @@ fn a_large_multilingual_program_stays_inside_the_page_and_repeats_table_headers(
         DocumentKind::Readiness,
         DocumentKind::OnePager,
     ] {
-        let (_, path) = f.issue(&f.request(kind));
+        let (issued, path) = f.issue(&f.request(kind));
         check_file(&path);
         check_bounds(&path);
+        let again = prepare(&f.store, &f.request(kind), "Test Lead").unwrap();
+        assert!(
+            again.pdf == issued.pdf,
+            "{kind:?}: the same input gave other bytes"
+        );
+    }
+    // A table that runs over pages repeats its header on each: the plan's dependency map, the
+    // RFC's decisions needed, the checklist's items.
+    for (kind, header, last) in [
+        (
+            DocumentKind::Plan,
+            "What depends Depends on Why it matters",
+            "Shared owner labels",
+        ),
+        (
+            DocumentKind::Rfc,
+            "Decision Needed from Status",
+            "Shared status vocabulary",
+        ),
+        (
+            DocumentKind::Readiness,
+            "Item Dimension Owner Done Evidence",
+            "The gate decision",
+        ),
+    ] {
+        let (_, path) = f.issue(&f.request(kind));
+        let n = pages(&path);
+        let texts: Vec<String> = (1..=n).map(|p| page_text(&path, p)).collect();
+        let first = texts
+            .iter()
+            .position(|t| t.contains(header))
+            .unwrap_or_else(|| panic!("{kind:?}: no table headed {header}"));
+        let end = texts
+            .iter()
+            .position(|t| t.contains(last))
+            .unwrap_or_else(|| panic!("{kind:?}: no {last}"));
+        assert!(
+            end > first,
+            "{kind:?}: the table fits one page; it should run over several"
+        );
+        for page in first..end {
+            assert!(
+                texts[page].contains(header),
+                "{kind:?} page {}: the table goes on without its header: {:.300}",
+                page + 1,
+                texts[page]
+            );
+        }
     }
 }
 
