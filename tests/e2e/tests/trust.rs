@@ -789,3 +789,67 @@ async fn the_program_exports_to_a_file_and_a_program_imports_whole_or_not_at_all
     assert_eq!(imported["decisions"], other["decisions"]);
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_review_stays_open_and_screens_show_words_not_internal_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+
+    // A new review, saved: the screen stays on it, so "Record outcome" is for this meeting.
+    go(&c, "reviews").await;
+    css(&c, "[data-testid=new-review]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Its empty date reads "no date", not today's date in grey.
+    let date = text_until(&c, "[data-testid=editor]", |t| t.contains("no date")).await;
+    assert!(date.contains("Date"), "{date:.200}");
+    let colour = c
+        .execute(
+            "return getComputedStyle(document.querySelector('input[data-field=date]')).color;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(colour, "rgba(0, 0, 0, 0)", "an empty date draws no text");
+    css(&c, "[data-field=title]")
+        .await
+        .send_keys("Steering review, January")
+        .await
+        .unwrap();
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    let selected = text_until(&c, ".list button.selected", |t| {
+        t.contains("Steering review, January")
+    })
+    .await;
+    assert!(selected.contains("date to be set"), "{selected}");
+    let card = text_until(&c, ".main", |t| t.contains("Edit review")).await;
+    let value = css(&c, "[data-field=title]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(value, "Steering review, January", "{card:.200}");
+
+    // Readiness and owner kinds in words.
+    go(&c, "readiness").await;
+    let screen = text_until(&c, "[data-testid=register-readiness_dimension]", |t| {
+        t.contains("not ready")
+    })
+    .await;
+    assert!(!screen.contains("not_ready"), "{screen:.400}");
+    go(&c, "settings").await;
+    let owners = text_until(&c, "[data-testid=register-owner]", |t| {
+        t.contains("placeholder")
+    })
+    .await;
+    assert!(!owners.contains('_'), "{owners:.400}");
+    c.close().await.unwrap();
+}
