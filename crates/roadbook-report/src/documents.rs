@@ -1173,6 +1173,24 @@ fn planned(
     }
 }
 
+/// Whether something is met or done: strong when it is, muted when not.
+fn state_cell(yes: bool, done: &str, open: &str) -> Cell {
+    if yes {
+        Cell::Strong(done.to_owned())
+    } else {
+        Cell::Muted(open.to_owned())
+    }
+}
+
+/// What shows it, or a dash.
+fn evidence_cell(evidence: &str) -> Cell {
+    if evidence.is_empty() {
+        Cell::Muted("—".to_owned())
+    } else {
+        Cell::Text(evidence.to_owned())
+    }
+}
+
 /// Implementation Phases: the phase model, then each phase of the last view (current, next,
 /// later) with its work, its exit criteria and their evidence, and the risks scoped to it.
 pub fn phases(ctx: &Context) -> Vec<Block> {
@@ -1243,16 +1261,8 @@ pub fn phases(ctx: &Context) -> Vec<Block> {
                     .map(|c| {
                         vec![
                             Cell::Text(c.text.clone()),
-                            if c.met {
-                                Cell::Strong("met".to_owned())
-                            } else {
-                                Cell::Muted("not yet".to_owned())
-                            },
-                            if c.evidence.is_empty() {
-                                Cell::Muted("—".to_owned())
-                            } else {
-                                Cell::Text(c.evidence.clone())
-                            },
+                            state_cell(c.met, "met", "not yet"),
+                            evidence_cell(&c.evidence),
                         ]
                     })
                     .collect(),
@@ -1356,16 +1366,8 @@ pub fn readiness_checklist(ctx: &Context) -> Vec<Block> {
                         Cell::Text(c.text.clone()),
                         Cell::Text(dimension(c.dimension_id)),
                         Cell::Text(ctx.owner(c.owner_id)),
-                        if c.done {
-                            Cell::Strong("done".to_owned())
-                        } else {
-                            Cell::Muted("open".to_owned())
-                        },
-                        if c.evidence.is_empty() {
-                            Cell::Muted("—".to_owned())
-                        } else {
-                            Cell::Text(c.evidence.clone())
-                        },
+                        state_cell(c.done, "done", "open"),
+                        evidence_cell(&c.evidence),
                     ]
                 })
                 .collect(),

@@ -741,16 +741,8 @@ fn recreate(
     row.deleted = false;
     row.body = with_id(&fields, id);
     if before.deleted {
-        let revision = tx.history(
-            &before,
-            id,
-            DELETED,
-            Some(&json!(true)),
-            Some(&json!(false)),
-            author,
-            &tx.now,
-        )?;
-        row.revisions.insert(DELETED.to_owned(), revision);
+        row.revisions
+            .insert(DELETED.to_owned(), tx.undeleted(&before, id, author)?);
     }
     if tx.item(id)?.is_some() {
         tx.update_item(id, &row)?;

@@ -241,6 +241,19 @@ impl Tx<'_> {
     }
 
     /// The value a field's revision wrote (the history row it names), and who wrote it when.
+    /// The history row of an item brought back (its tombstone lifted); its revision.
+    pub(crate) fn undeleted(&self, row: &ItemRow, id: Id, author: &str) -> Result<u64> {
+        self.history(
+            row,
+            id,
+            DELETED,
+            Some(&json!(true)),
+            Some(&json!(false)),
+            author,
+            &self.now,
+        )
+    }
+
     pub fn revision(&self, revision: u64) -> Result<Option<(Option<Value>, String, String)>> {
         let row = self
             .tx
@@ -769,16 +782,8 @@ impl Store {
             for_kind!(row.kind, check(tx, row.program, &body, id))?;
             let mut next = row.clone();
             next.deleted = false;
-            let revision = tx.history(
-                &row,
-                id,
-                DELETED,
-                Some(&json!(true)),
-                Some(&json!(false)),
-                author,
-                &tx.now,
-            )?;
-            next.revisions.insert(DELETED.to_owned(), revision);
+            next.revisions
+                .insert(DELETED.to_owned(), tx.undeleted(&row, id, author)?);
             tx.update_item(id, &next)?;
             body.insert(POSITION.to_owned(), json!(row.position.as_str()));
             tx.outbox(&next, id, &Operation::Create { fields: body }, author)

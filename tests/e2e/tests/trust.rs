@@ -13,6 +13,17 @@ use fantoccini::key::Key;
 use roadbook_e2e::*;
 use serde_json::Value;
 
+/// A database holding the sample program, in a folder of its own with the folder documents go
+/// to (the folder goes when the first value is dropped).
+fn sample(name: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(format!("{name}.db"));
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    (dir, db, documents)
+}
+
 fn export(db: &std::path::Path) -> Value {
     serde_json::from_str(&roadbook(db, &["export"])).unwrap()
 }
@@ -24,11 +35,7 @@ async fn notice(c: &Client, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("undo.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("undo");
     let before = export(&db);
     let statement = "No actual owners are present";
     let desktop = Desktop::start(&db, &documents, "");
@@ -114,11 +121,7 @@ async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_its_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("criteria.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("criteria");
     let desktop = Desktop::start(&db, &documents, "");
     let c = desktop.session().await;
     go(&c, "plan").await;
@@ -233,11 +236,7 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("forms.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("forms");
     let desktop = Desktop::start(&db, &documents, "");
     let c = desktop.session().await;
     text_until(&c, "[data-testid=dashboard]", |t| {
@@ -373,11 +372,7 @@ async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dashboard_items_and_heat_map_cells_open_what_they_show_and_screens_keep_their_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("navigation.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("navigation");
     let desktop = Desktop::start(&db, &documents, "");
     let c = desktop.session().await;
     text_until(&c, "[data-testid=dashboard]", |t| {
@@ -475,11 +470,7 @@ async fn set_date(c: &Client, selector: &str, value: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_my_items_show_them()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("people.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("people");
     let day = |offset: i64| {
         (chrono::Local::now().date_naive() + chrono::Duration::days(offset))
             .format("%Y-%m-%d")
@@ -619,11 +610,7 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("stale.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("stale");
     let before = export(&db);
     let desktop = Desktop::start(&db, &documents, "");
     let c = desktop.session().await;
@@ -708,11 +695,7 @@ async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_program_exports_to_a_file_and_a_program_imports_whole_or_not_at_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("files.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (dir, db, documents) = sample("files");
     // Another lead's program, and a file that is not one.
     let other_db = dir.path().join("other.db");
     roadbook(&other_db, &["init", "--sample"]);
@@ -792,11 +775,7 @@ async fn the_program_exports_to_a_file_and_a_program_imports_whole_or_not_at_all
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_review_stays_open_and_screens_show_words_not_internal_values() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("review.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    roadbook(&db, &["init", "--sample"]);
+    let (_dir, db, documents) = sample("review");
     let desktop = Desktop::start(&db, &documents, "");
     let c = desktop.session().await;
 
