@@ -666,12 +666,11 @@ fn a_large_multilingual_program_stays_inside_the_page_and_repeats_table_headers(
             end > first,
             "{kind:?}: the table fits one page; it should run over several"
         );
-        for page in first..end {
+        for (page, text) in texts.iter().enumerate().take(end).skip(first) {
             assert!(
-                texts[page].contains(header),
-                "{kind:?} page {}: the table goes on without its header: {:.300}",
+                text.contains(header),
+                "{kind:?} page {}: the table goes on without its header: {text:.300}",
                 page + 1,
-                texts[page]
             );
         }
     }
