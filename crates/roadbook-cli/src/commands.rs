@@ -42,11 +42,12 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             format,
         } => {
-            let request = ctx.report_request(kind.into(), program, review, since, as_of, status)?;
+            let (store, request) =
+                ctx.report_request(kind.into(), program, review, since, as_of, status)?;
             if format == crate::cli::ReportFormat::Deck {
-                ctx.deck(&request, &out)
+                ctx.deck(&store, &request, &out)
             } else {
-                ctx.report(&request, &out)
+                ctx.report(store, &request, &out)
             }
         }
         Command::Documents { program, json } => ctx.documents(program, json),
@@ -267,23 +268,28 @@ impl<W: Write> Ctx<W> {
         since: Option<DateTime<Utc>>,
         as_of: Option<DateTime<Utc>>,
         status: Option<String>,
-    ) -> Result<roadbook_report::Request> {
-        let (_, h) = self.open_program(program)?;
+    ) -> Result<(Store, roadbook_report::Request)> {
+        let (store, h) = self.open_program(program)?;
         let status = status.as_deref().map(|s| status_id(&h, s)).transpose()?;
-        Ok(roadbook_report::Request {
+        let request = roadbook_report::Request {
             kind,
             program: h.program.id,
             review,
             since,
             status,
             as_of: as_of.unwrap_or_else(Utc::now),
-        })
+        };
+        Ok((store, request))
     }
 
     /// The readout as slides: a PDF of 16:9 pages, written but not archived.
-    fn deck(&mut self, request: &roadbook_report::Request, out: &Path) -> Result<()> {
-        let store = self.open()?;
-        let pdf = roadbook_report::prepare_deck(&store, request, &self.session.author)?;
+    fn deck(
+        &mut self,
+        store: &Store,
+        request: &roadbook_report::Request,
+        out: &Path,
+    ) -> Result<()> {
+        let pdf = roadbook_report::prepare_deck(store, request, &self.session.author)?;
         roadbook_store::write_atomically(out, &pdf)?;
         writeln!(
             self.out,
@@ -294,9 +300,12 @@ impl<W: Write> Ctx<W> {
         Ok(())
     }
 
-    fn report(&mut self, request: &roadbook_report::Request, out: &Path) -> Result<()> {
-        let mut store = self.open()?;
-        let request = request.clone();
+    fn report(
+        &mut self,
+        mut store: Store,
+        request: &roadbook_report::Request,
+        out: &Path,
+    ) -> Result<()> {
         let extension = out
             .extension()
             .and_then(|e| e.to_str())
@@ -306,11 +315,11 @@ impl<W: Write> Ctx<W> {
         let text = match extension.as_str() {
             "html" | "htm" => Some((
                 "HTML",
-                roadbook_report::prepare_html(&store, &request, &self.session.author)?,
+                roadbook_report::prepare_html(&store, request, &self.session.author)?,
             )),
             "md" | "markdown" => Some((
                 "Markdown",
-                roadbook_report::prepare_markdown(&store, &request, &self.session.author)?,
+                roadbook_report::prepare_markdown(&store, request, &self.session.author)?,
             )),
             _ => None,
         };
@@ -324,7 +333,7 @@ impl<W: Write> Ctx<W> {
             )?;
             return Ok(());
         }
-        let issued = roadbook_report::issue(&mut store, &request, &self.session.author, out)?;
+        let issued = roadbook_report::issue(&mut store, request, &self.session.author, out)?;
         writeln!(
             self.out,
             "{}: {} pages, {} bytes, sha256 {}",

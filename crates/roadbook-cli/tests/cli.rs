@@ -1270,3 +1270,46 @@ fn check_finds_what_a_careful_lead_would_before_sending_and_nothing_on_a_clean_p
         "Nothing to look at: 'A clean program' is ready to send."
     );
 }
+
+#[test]
+fn the_readout_as_slides_is_written_not_archived_and_only_the_readout_has_them() {
+    let (dir, db) = sample_db();
+    let deck = dir.path().join("deck.pdf");
+    let archived = ok(&db, &["documents"]);
+    let said = ok(
+        &db,
+        &[
+            "report",
+            "readout",
+            "--format",
+            "deck",
+            "--out",
+            deck.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        said.contains("slides (16:9)") && said.contains("not archived"),
+        "{said}"
+    );
+    let bytes = std::fs::read(&deck).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    // A 16:9 page box: 960 by 540 points.
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("/MediaBox[0 0 960."), "no 16:9 page");
+    assert_eq!(ok(&db, &["documents"]), archived, "slides are not archived");
+
+    let memo = dir.path().join("memo.pdf");
+    let err = fails(
+        &db,
+        &[
+            "report",
+            "memo",
+            "--format",
+            "deck",
+            "--out",
+            memo.to_str().unwrap(),
+        ],
+    );
+    assert!(err.contains("readout only"), "{err}");
+    assert!(!memo.exists(), "nothing is written");
+}
