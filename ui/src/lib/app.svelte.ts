@@ -69,6 +69,12 @@ class AppState {
 	}
 
 	async open(program: Id) {
+		// The undo history is the person's actions on the program in front of them: another
+		// program starts it afresh (its items are not this one's).
+		if (program !== this.program) {
+			this.history = new UndoHistory();
+			this.counted();
+		}
 		this.program = program;
 		await this.reload();
 		this.heard(await backend.syncStatus(program));

@@ -141,6 +141,17 @@ describe('redo and named actions', () => {
 	});
 });
 
+describe('another program', () => {
+	it('starts the undo history afresh', async () => {
+		await app.save('decision', { id: 'd1', title: 'B' }, { id: 'd1', title: 'A' });
+		expect(app.undoable).toBe(1);
+		await app.open('q');
+		expect(app.undoable).toBe(0);
+		expect(app.nextUndo).toBeNull();
+		await app.open('p');
+	});
+});
+
 describe('the background sync', () => {
 	it('reads the program again once per sync that changed it, and marks the items in conflict', async () => {
 		const heard = (app as unknown as { heard: (s: unknown) => Promise<void> }).heard.bind(app);
