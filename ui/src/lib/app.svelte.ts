@@ -11,7 +11,7 @@ import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
-import { changedFields, findItem, labelOf } from './logic';
+import { capital, changedFields, findItem, labelOf } from './logic';
 import { fieldName } from './sync';
 import { itemName, UndoHistory, type Outcome, type Runner, type Step } from './undo';
 
@@ -262,10 +262,6 @@ class AppState {
 /** "status", "status and outcome", "title, status and outcome". */
 function listed(words: string[]): string {
 	return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
-}
-
-function capital(text: string): string {
-	return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function message(err: unknown): string {

@@ -410,3 +410,8 @@ export function myItems(h: Handbook, me: Id, on: string): MyItem[] {
 	const rank = (i: MyItem) => (i.state === 'overdue' ? 0 : i.due ? 1 : 2);
 	return out.sort((a, b) => rank(a) - rank(b) || (a.due ?? '').localeCompare(b.due ?? ''));
 }
+
+/** The text with its first letter in capitals: a message from the Rust side as a sentence. */
+export function capital(text: string): string {
+	return text.charAt(0).toUpperCase() + text.slice(1);
+}
