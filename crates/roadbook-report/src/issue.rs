@@ -116,17 +116,7 @@ pub fn prepare_deck(
         return Err(ReportError::NoDeck(request.kind));
     }
     let inputs = gather(store, request, author)?;
-    let ctx = Context {
-        handbook: &inputs.handbook,
-        as_of: inputs.as_of,
-        author: &inputs.author,
-    };
-    let changes = Changes {
-        since: inputs.since,
-        since_last_readout: inputs.previous_readout.is_some(),
-        lines: &inputs.changes,
-    };
-    let slides = documents::readout_deck(&ctx, &changes);
+    let slides = documents::readout_deck(&inputs.context(), &inputs.changes());
     let meta = Meta {
         title: "Leadership Readout".to_owned(),
         program: inputs.handbook.program.name.clone(),
@@ -219,6 +209,25 @@ struct Inputs {
     status: Option<Id>,
 }
 
+impl Inputs {
+    fn context(&self) -> Context<'_> {
+        Context {
+            handbook: &self.handbook,
+            as_of: self.as_of,
+            author: &self.author,
+        }
+    }
+
+    /// A readout's "what changed" window.
+    fn changes(&self) -> Changes<'_> {
+        Changes {
+            since: self.since,
+            since_last_readout: self.previous_readout.is_some(),
+            lines: &self.changes,
+        }
+    }
+}
+
 fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, ReportError> {
     // The program as it was at the moment the document is as of, not today's data under an
     // old date.
@@ -261,18 +270,10 @@ fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, R
 
 fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
     let handbook = &inputs.handbook;
-    let ctx = Context {
-        handbook,
-        as_of: inputs.as_of,
-        author: &inputs.author,
-    };
+    let ctx = inputs.context();
     let mut parameters = serde_json::Map::new();
     let mut snapshot = serde_json::Map::new();
-    let changes = Changes {
-        since: inputs.since,
-        since_last_readout: inputs.previous_readout.is_some(),
-        lines: &inputs.changes,
-    };
+    let changes = inputs.changes();
     if matches!(inputs.kind, DocumentKind::Readout | DocumentKind::Handbook) {
         parameters.insert("since".into(), inputs.since.map(rfc3339).into());
         if let Some(last) = inputs.previous_readout {

@@ -428,12 +428,7 @@ impl Layouter<'_> {
             }
             Block::Bullets(items) => {
                 for item in items {
-                    let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
-                    self.ensure(BODY * LEADING);
-                    let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
-                    self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
-                    self.lines(lines, MARGIN + 14.0, BODY, INK);
-                    self.y -= 2.0;
+                    self.bullet(item);
                 }
                 self.y -= 4.0;
             }
@@ -527,14 +522,7 @@ impl Layouter<'_> {
             }
             Block::Links(items) => {
                 for item in items {
-                    let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
-                    self.ensure(BODY * LEADING);
-                    let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
-                    self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
-                    let top = self.y;
-                    let width = lines.iter().map(|l| l.width).fold(0.0, f32::max);
-                    let count = lines.len() as f32;
-                    self.lines(lines, MARGIN + 14.0, BODY, INK);
+                    let (top, width, count) = self.bullet(item);
                     self.page.items.push(Draw::Link {
                         x: MARGIN + 14.0,
                         y: top - count * BODY * LEADING,
@@ -542,11 +530,25 @@ impl Layouter<'_> {
                         h: count * BODY * LEADING,
                         target: item.clone(),
                     });
-                    self.y -= 2.0;
                 }
                 self.y -= 4.0;
             }
         }
+    }
+
+    /// One bulleted item; where its text starts, how wide its widest line is and how many
+    /// lines it took (a link covers them).
+    fn bullet(&mut self, item: &str) -> (f32, f32, f32) {
+        let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
+        self.ensure(BODY * LEADING);
+        let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
+        self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
+        let top = self.y;
+        let width = lines.iter().map(|l| l.width).fold(0.0, f32::max);
+        let count = lines.len() as f32;
+        self.lines(lines, MARGIN + 14.0, BODY, INK);
+        self.y -= 2.0;
+        (top, width, count)
     }
 
     fn chip_width(&self, chip: &Chip) -> f32 {

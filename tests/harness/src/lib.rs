@@ -35,6 +35,15 @@ pub fn workspace() -> PathBuf {
         .unwrap()
 }
 
+/// A finished command's standard output, or its standard error when it failed.
+pub fn output_text(out: std::process::Output) -> Result<String, String> {
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

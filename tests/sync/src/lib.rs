@@ -195,9 +195,5 @@ pub fn roadbook(db: &std::path::Path, token: &str, args: &[&str]) -> Result<Stri
         .env_remove("ROADBOOK_DB")
         .output()
         .unwrap();
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    roadbook_harness::output_text(out)
 }

@@ -134,11 +134,7 @@ fn psql(database_url: &str, sql: &str) -> Result<String, String> {
         .args([database_url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
         .unwrap();
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    roadbook_harness::output_text(out)
 }
 
 const PUSH: &str = "/v1/programs/{program}/push";
