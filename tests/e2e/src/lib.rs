@@ -339,6 +339,23 @@ pub async fn press(c: &Client, modifiers: &[fantoccini::key::Key], key: char) {
     c.release_actions().await.unwrap();
 }
 
+/// Asks `check` again and again until it answers `Ok`, for at most `within`; past that, fails
+/// with `what` and the last thing `check` saw.
+pub async fn eventually(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> Result<(), String>,
+) {
+    let deadline = Instant::now() + within;
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(seen) if Instant::now() >= deadline => panic!("{what}: {seen}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(120)).await,
+        }
+    }
+}
+
 /// Picks the option whose text is `label` in the select found by `selector`.
 pub async fn choose(c: &Client, selector: &str, label: &str) {
     let select = css(c, selector).await;

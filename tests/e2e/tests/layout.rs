@@ -72,24 +72,21 @@ async fn check_sizes(width: u32, height: u32) {
         "the window did not take the size"
     );
     // The app's own typeface, shipped inside it, is the one in use.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let loaded = c
-            .execute(
-                "return [...document.fonts].filter((f) => f.family.includes('Roadbook Inter') && f.status === 'loaded').length;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if loaded.as_u64().unwrap_or(0) > 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the bundled typeface never loaded"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    eventually(
+        "the bundled typeface never loaded",
+        std::time::Duration::from_secs(10),
+        async || {
+            let loaded = c
+                .execute(
+                    "return [...document.fonts].filter((f) => f.family.includes('Roadbook Inter') && f.status === 'loaded').length;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if loaded.as_u64().unwrap_or(0) > 0 { Ok(()) } else { Err(format!("{loaded} loaded")) }
+        },
+    )
+    .await;
     let family = c
         .execute("return getComputedStyle(document.body).fontFamily;", vec![])
         .await

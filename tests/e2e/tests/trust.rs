@@ -13,6 +13,9 @@ use fantoccini::key::Key;
 use roadbook_e2e::*;
 use serde_json::Value;
 
+const SECONDS_5: std::time::Duration = std::time::Duration::from_secs(5);
+const SECONDS_10: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A database holding the sample program, in a folder of its own with the folder documents go
 /// to (the folder goes when the first value is dropped).
 fn sample(name: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
@@ -197,22 +200,24 @@ async fn an_exit_criterion_without_evidence_stays_unchecked_with_the_reason_at_i
         "the error stays after the field is filled"
     );
     field.send_keys("\u{E007}").await.unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let program = export(&db);
-        let met: Vec<&Value> = program["exit_criteria"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["evidence"] == "Runbook signed off by the SRE lead")
-            .collect();
-        if let [one] = met[..] {
-            assert_eq!(one["met"], true);
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never saved");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    eventually(
+        "never saved met with its evidence",
+        SECONDS_10,
+        async || {
+            let program = export(&db);
+            let met: Vec<&Value> = program["exit_criteria"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["evidence"] == "Runbook signed off by the SRE lead")
+                .collect();
+            match met[..] {
+                [one] if one["met"] == true => Ok(()),
+                _ => Err(format!("{met:?}")),
+            }
+        },
+    )
+    .await;
 
     // The readiness checklist behaves the same: no tick without evidence, the reason at its field.
     go(&c, "readiness").await;
@@ -258,15 +263,15 @@ async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
     // Ctrl+D: a new decision with the focus in its title.
     press(&c, &[Key::Control], 'd').await;
     css(&c, "[data-testid=editor]").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while focused(&c).await != "title" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{}",
-            focused(&c).await
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("the title has no focus", SECONDS_5, async || {
+        let now = focused(&c).await;
+        if now == "title" {
+            Ok(())
+        } else {
+            Err(now.to_string())
+        }
+    })
+    .await;
     // Saved without a title: the problem is at the title, in words, and the title has the focus.
     press(&c, &[], '\u{E007}').await;
     let problem = text_until(&c, "[data-testid=field-error][data-for=title]", |t| {
@@ -297,19 +302,18 @@ async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
         "the problem stays after the field is filled"
     );
     press(&c, &[], '\u{E00C}').await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !c
-        .find_all(Locator::Css("[data-testid=editor]"))
-        .await
-        .unwrap()
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Esc left the editor open"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("Esc left the editor open", SECONDS_5, async || {
+        let open = c
+            .find_all(Locator::Css("[data-testid=editor]"))
+            .await
+            .unwrap();
+        if open.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} open", open.len()))
+        }
+    })
+    .await;
     assert!(!roadbook(&db, &["decision", "list"]).contains("Half-typed"));
 
     // Ctrl+K finds items by their names; the arrows move a visible highlight; Enter opens it.
@@ -344,15 +348,15 @@ async fn forms_show_problems_at_their_field_and_the_palette_finds_items() {
     assert_eq!(highlighted(&c).await, 0);
     press(&c, &[], '\u{E007}').await;
     let title = css(&c, "[data-field=title]").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
+    eventually("the palette opened another item", SECONDS_5, async || {
         let value = title.prop("value").await.unwrap().unwrap_or_default();
         if value.starts_with("Okta SSO path") {
-            break;
+            Ok(())
+        } else {
+            Err(value)
         }
-        assert!(std::time::Instant::now() < deadline, "opened {value}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 
     // Words found nowhere: said so, not an empty box.
     press(&c, &[], '\u{E00C}').await;
@@ -549,20 +553,15 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
     set_date(&c, "input[data-field=target]", &day(-1)).await;
     css(&c, "[data-testid=save]").await.click().await.unwrap();
     let late = css(&c, "[data-testid=timeline-milestone]").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !late
-        .attr("class")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-        .contains("late")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the milestone is not marked late"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    }
+    eventually("the milestone is not marked late", SECONDS_10, async || {
+        let class = late.attr("class").await.unwrap().unwrap_or_default();
+        if class.contains("late") {
+            Ok(())
+        } else {
+            Err(class)
+        }
+    })
+    .await;
     css(&c, "[data-testid=timeline-today]").await;
     let program = export(&db);
     assert_eq!(program["phases"][0]["start"], json!(day(-30)));
