@@ -264,44 +264,51 @@ async fn choose_place(
     if let Some(dir) = app.state::<AppState>().documents_dir.clone() {
         return Ok(Some(dir.join(name)));
     }
-    let dialog = app.clone();
-    // The dialog blocks until the person answers: on a blocking thread, and before the store
-    // is locked, so the window keeps working behind it.
-    let chosen = tauri::async_runtime::spawn_blocking(move || {
-        use tauri_plugin_dialog::DialogExt;
-        dialog
-            .dialog()
-            .file()
-            .set_title(title)
-            .add_filter(kind, &[extension])
-            .set_file_name(name)
-            .blocking_save_file()
-    })
+    dialog(
+        app,
+        "save",
+        move |file| {
+            file.set_title(title)
+                .add_filter(kind, &[extension])
+                .set_file_name(name)
+                .blocking_save_file()
+        },
+        ("that place cannot be written to", "a folder"),
+    )
     .await
-    .map_err(|e| CommandError::new("internal", format!("the save dialog stopped: {e}")))?;
-    let Some(chosen) = chosen else {
-        return Ok(None);
-    };
-    chosen.into_path().map(Some).map_err(|e| {
-        CommandError::new(
-            "io",
-            format!("that place cannot be written to ({e}): choose a folder on this computer"),
-        )
-    })
 }
 
-/// A file name from a program's name: its words joined by hyphens, nothing a file system minds.
-fn file_name_of(name: &str) -> String {
-    let words: Vec<String> = name
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    if words.is_empty() {
-        "program".to_owned()
-    } else {
-        words.join("-")
-    }
+/// Opens one of this side's file dialogs (`which`: save or open) and waits for the person's
+/// answer on a blocking thread, before the store is locked, so the window keeps working behind
+/// it. The place chosen, or `None` when they cancel; a place that is no file on this computer is
+/// an error saying `(what is wrong, what to choose instead)`.
+async fn dialog(
+    app: &AppHandle,
+    which: &'static str,
+    ask: impl FnOnce(
+        tauri_plugin_dialog::FileDialogBuilder<tauri::Wry>,
+    ) -> Option<tauri_plugin_dialog::FilePath>
+    + Send
+    + 'static,
+    (wrong, instead): (&'static str, &'static str),
+) -> CommandResult<Option<std::path::PathBuf>> {
+    let app = app.clone();
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        use tauri_plugin_dialog::DialogExt;
+        ask(app.dialog().file())
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", format!("the {which} dialog stopped: {e}")))?;
+    chosen
+        .map(|c| {
+            c.into_path().map_err(|e| {
+                CommandError::new(
+                    "io",
+                    format!("{wrong} ({e}): choose {instead} on this computer"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Exports the whole program as JSON (what `roadbook export` writes) where the person chooses,
@@ -309,7 +316,8 @@ fn file_name_of(name: &str) -> String {
 #[tauri::command]
 pub async fn export_program(app: AppHandle, program: Id) -> CommandResult<Option<String>> {
     let handbook = with_store(app.clone(), move |_, store| Ok(store.load(program)?)).await?;
-    let name = format!("{}.json", file_name_of(&handbook.program.name));
+    let stem = roadbook_report::slug(&handbook.program.name);
+    let name = format!("{}.json", if stem.is_empty() { "program" } else { &stem });
     let Some(path) = choose_place(
         &app,
         name,
@@ -373,27 +381,21 @@ pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResu
             ));
         }
         (None, _) => {
-            let dialog = app.clone();
-            let chosen = tauri::async_runtime::spawn_blocking(move || {
-                use tauri_plugin_dialog::DialogExt;
-                dialog
-                    .dialog()
-                    .file()
-                    .set_title("Import a program")
-                    .add_filter("Roadbook program", &["json"])
-                    .blocking_pick_file()
-            })
-            .await
-            .map_err(|e| CommandError::new("internal", format!("the open dialog stopped: {e}")))?;
-            let Some(chosen) = chosen else {
+            let picked = dialog(
+                &app,
+                "open",
+                |file| {
+                    file.set_title("Import a program")
+                        .add_filter("Roadbook program", &["json"])
+                        .blocking_pick_file()
+                },
+                ("that file cannot be read", "a file"),
+            )
+            .await?;
+            let Some(path) = picked else {
                 return Ok(None);
             };
-            chosen.into_path().map_err(|e| {
-                CommandError::new(
-                    "io",
-                    format!("that file cannot be read ({e}): choose a file on this computer"),
-                )
-            })?
+            path
         }
     };
     let shown = path

@@ -138,17 +138,17 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
             Block::Chips(chips) => format!("<p>{}</p>", chips.iter().map(chip).collect::<Vec<_>>().join(" ")),
             Block::Spacer(h) => format!("<div style=\"height:{h}pt\"></div>"),
             Block::PageBreak => "<div style=\"page-break-after:always\"></div>".to_owned(),
-            Block::Part(title) => format!("<div style=\"page-break-before:always\" id=\"{}\"></div>", anchor(title)),
+            Block::Part(title) => format!("<div style=\"page-break-before:always\" id=\"{}\"></div>", slug(title)),
             Block::Contents(entries) => format!(
                 "<ul>{}</ul>",
-                entries.iter().map(|t| format!("<li><a href=\"#{}\">{}</a></li>", anchor(t), esc(t))).collect::<String>()
+                entries.iter().map(|t| format!("<li><a href=\"#{}\">{}</a></li>", slug(t), esc(t))).collect::<String>()
             ),
             Block::Links(items) => format!(
                 "<ul>{}</ul>",
                 items
                     .iter()
                     .map(|i| match crate::layout::part_for(parts.iter().copied(), i) {
-                        Some(part) => format!("<li><a href=\"#{}\">{}</a></li>", anchor(part), multiline(i)),
+                        Some(part) => format!("<li><a href=\"#{}\">{}</a></li>", slug(part), multiline(i)),
                         None => format!("<li>{}</li>", multiline(i)),
                     })
                     .collect::<String>()
@@ -159,8 +159,9 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
     out
 }
 
-/// A fragment name for a part's title: its letters and digits, hyphen-joined.
-fn anchor(title: &str) -> String {
+/// A name's words, lower case and hyphen-joined: a page fragment for a part's title, a file
+/// name for a program's.
+pub fn slug(title: &str) -> String {
     title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -30,7 +30,7 @@ pub use changes::summarize;
 pub use changes::{Change, ChangeKind};
 #[cfg(feature = "store")]
 pub use documents::{Changes, Context};
-pub use html::html;
+pub use html::{html, slug};
 #[cfg(feature = "store")]
 pub use issue::{
     ChangeWindow, Issued, changes_since, issue, prepare, prepare_deck, prepare_html,
