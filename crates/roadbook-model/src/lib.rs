@@ -12,6 +12,7 @@ pub mod fixtures;
 mod handbook;
 mod id;
 mod kind;
+mod mine;
 mod order;
 mod problems;
 pub mod sample;
@@ -26,6 +27,7 @@ pub use handbook::{
 };
 pub use id::{BadId, Id};
 pub use kind::{Kind, UnknownWord};
+pub use mine::{Due, MyItem, due_state, my_items, who_you_are};
 pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};
 pub use usage::UsageKind;

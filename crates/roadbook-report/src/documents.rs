@@ -157,15 +157,16 @@ impl Context<'_> {
     /// within the week, or just the date (the app marks the same on the person's day); a closed
     /// item's date is only its date.
     fn due(&self, due: Option<roadbook_model::Date>, status: Id) -> Cell {
+        use roadbook_model::Due;
         let today = self.as_of.date_naive();
-        match due {
-            Some(d) if !self.is_open(status) => Cell::Text(d.to_string()),
-            Some(d) if d.naive() < today => Cell::Strong(format!("{d} (overdue)")),
-            Some(d) if d.naive() <= today + chrono::Days::new(6) => {
-                Cell::Strong(format!("{d} (this week)"))
-            }
-            Some(d) => Cell::Text(d.to_string()),
-            None => Cell::Muted("not set".to_owned()),
+        match (
+            due,
+            roadbook_model::due_state(due, self.is_open(status), today),
+        ) {
+            (Some(d), Some(Due::Overdue)) => Cell::Strong(format!("{d} (overdue)")),
+            (Some(d), Some(Due::ThisWeek)) => Cell::Strong(format!("{d} (this week)")),
+            (Some(d), None) => Cell::Text(d.to_string()),
+            (None, _) => Cell::Muted("not set".to_owned()),
         }
     }
 }

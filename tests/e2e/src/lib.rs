@@ -386,3 +386,109 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
+
+/// A desktop notification server of the test's own: dunst on a D-Bus session and a virtual
+/// display of its own, so what the app shows is read back as the person's desktop has it.
+pub struct Notifications {
+    _xvfb: Running,
+    /// dbus-run-session: it ends, and takes the bus and dunst with it, when its stdin closes.
+    keeper: Child,
+    bus: String,
+}
+
+impl Notifications {
+    pub fn start() -> Notifications {
+        let display = format!(":{}", 900 + std::process::id() % 99);
+        let xvfb = Running(
+            Command::new("Xvfb")
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "800x600x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (make test installs it)"),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let script = "dunst >/dev/null 2>&1 & echo \"$DBUS_SESSION_BUS_ADDRESS\"; cat >/dev/null";
+        let mut keeper = Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", script])
+            .env("DISPLAY", &display)
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-run-session (make test installs dbus and dunst)");
+        let mut bus = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(keeper.stdout.take().unwrap()),
+            &mut bus,
+        )
+        .unwrap();
+        let server = Notifications {
+            _xvfb: xvfb,
+            keeper,
+            bus: bus.trim().to_owned(),
+        };
+        assert!(
+            !server.bus.is_empty(),
+            "the notifications' D-Bus session did not start"
+        );
+        // Ready once dunst answers on the bus.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server.dunstctl(&["count"]).status.success() {
+            assert!(Instant::now() < deadline, "dunst did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// The session bus the app sends its notifications on.
+    pub fn env(&self) -> (&'static str, &str) {
+        ("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+    }
+
+    fn dunstctl(&self, args: &[&str]) -> std::process::Output {
+        Command::new("dunstctl")
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .output()
+            .expect("dunstctl (make test installs dunst)")
+    }
+
+    /// Every notification shown so far, oldest first: its title and body. Those still on
+    /// screen are closed first, so they are in the history too.
+    pub fn shown(&self) -> Vec<(String, String)> {
+        self.dunstctl(&["close-all"]);
+        let out = self.dunstctl(&["history"]);
+        assert!(out.status.success(), "dunstctl history failed");
+        let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let field = |n: &serde_json::Value, key: &str| {
+            n[key]["data"].as_str().unwrap_or_default().to_owned()
+        };
+        let mut shown: Vec<(String, String)> = history["data"][0]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|n| (field(n, "summary"), field(n, "body")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The history is newest first.
+        shown.reverse();
+        shown
+    }
+}
+
+impl Drop for Notifications {
+    fn drop(&mut self) {
+        drop(self.keeper.stdin.take());
+        let _ = self.keeper.wait();
+    }
+}

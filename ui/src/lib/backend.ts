@@ -24,6 +24,7 @@ import type { SyncStatus } from './bindings/SyncStatus';
 import type { UsageSharing } from './bindings/UsageSharing';
 import type { YourName } from './bindings/YourName';
 import type { FollowUps } from './bindings/FollowUps';
+import type { MyItems } from './bindings/MyItems';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -111,6 +112,13 @@ export const backend = {
 	/** Imports a program, whole or not at all: its id, or null when the person cancels. */
 	importProgram: (name: string | null) => call<Id | null>('import_program', { name }),
 	yourName: () => call<YourName>('your_name'),
+	/** Who the person is in the program and what is theirs, most urgent first. */
+	myItems: (program: Id) => call<MyItems>('my_items', { program }),
+	/** Records who the person is in the program (null: go by their name again). */
+	setYouAre: (program: Id, you: Id | null) => call<MyItems>('set_you_are', { program, you }),
+	/** Whether the desktop reminds the person when something of theirs falls due. */
+	reminders: () => call<boolean>('reminders'),
+	setReminders: (on: boolean) => call<boolean>('set_reminders', { on }),
 	setYourName: (name: string) => call<YourName>('set_your_name', { name }),
 	/** What a careful lead would catch before sending (none blocks sending). */
 	checkProgram: (program: Id) => call<Finding[]>('check_program', { program }),

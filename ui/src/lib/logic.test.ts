@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { addDays, canvasSize, changeOf, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, myItems, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { addDays, canvasSize, changeOf, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -282,42 +282,5 @@ describe('register columns', () => {
 		expect(fitColumns(risks, 430).kept).toEqual([0, 3, 4]);
 		expect(fitColumns(risks, 300).kept).toEqual([0, 3]);
 		expect(fitColumns(risks, 10).kept).toEqual([0]);
-	});
-});
-
-describe('my items', () => {
-	const h = {
-		statuses: [
-			{ id: 'open', open: true },
-			{ id: 'done', open: false }
-		],
-		owners: [
-			{ id: 'team', name: 'Platform', kind: 'team', team_id: null },
-			{ id: 'me', name: 'Priya Raman', kind: 'person', team_id: 'team' },
-			{ id: 'other', name: 'Sam', kind: 'person', team_id: null }
-		],
-		actions: [
-			{ id: 'a1', text: 'Mine, undated', owner_id: 'me', due: null, status_id: 'open' },
-			{ id: 'a2', text: 'Mine, overdue', owner_id: 'me', due: '2026-11-20', status_id: 'open' },
-			{ id: 'a3', text: 'Mine, done', owner_id: 'me', due: '2026-11-01', status_id: 'done' },
-			{ id: 'a4', text: "Sam's", owner_id: 'other', due: '2026-11-01', status_id: 'open' }
-		],
-		decisions: [{ id: 'd1', title: 'From the team', needed_from: ['team'], due: '2026-12-03', status_id: 'open', superseded_by: null }],
-		risks: [{ id: 'r1', statement: 'My risk', owner_id: 'me', status_id: 'open' }],
-		readiness_checks: [{ id: 'c1', text: 'Checked', owner_id: 'me', done: true }]
-	} as unknown as Handbook;
-
-	it('lists the open items of the person and their team, overdue first, then by date, undated last', () => {
-		const items = myItems(h, 'me', '2026-12-01');
-		expect(items.map((i) => [i.id, i.why, i.state])).toEqual([
-			['a2', 'Your action', 'overdue'],
-			['d1', 'Needed from your team', 'this_week'],
-			['a1', 'Your action', null],
-			['r1', 'Your risk', null]
-		]);
-	});
-
-	it('is empty for someone who owns nothing', () => {
-		expect(myItems(h, 'nobody', '2026-12-01')).toEqual([]);
 	});
 });

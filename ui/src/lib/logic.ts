@@ -375,42 +375,6 @@ export function fitColumns(columns: Array<{ width?: string; optional?: boolean }
 	return { kept, template };
 }
 
-/** One thing on a person's list: what it is, what is asked of them, and when it is due. */
-export interface MyItem {
-	kind: 'action' | 'decision' | 'risk' | 'readiness_check' | 'milestone';
-	id: Id;
-	label: string;
-	/** "Your action", "Needed from your team", … */
-	why: string;
-	due: string | null;
-	state: 'overdue' | 'this_week' | null;
-}
-
-/**
- * A person's open items, most urgent first (overdue, then by date, undated last): their
- * actions, the decisions needed from them, the risks and readiness items they own, and the
- * same for the team they belong to. `me` is the person's owner label.
- */
-export function myItems(h: Handbook, me: Id, on: string): MyItem[] {
-	const person = h.owners.find((o) => o.id === me);
-	const team = person?.team_id ?? null;
-	const whose = (ids: Id[]) => (ids.includes(me) ? 'you' : team && ids.includes(team) ? 'your team' : null);
-	const open = (status: Id) => isOpen(h, status);
-	const out: MyItem[] = [];
-	const add = (kind: MyItem['kind'], id: Id, label: string, who: string | null, why: (who: string) => string, due: string | null, isOpenNow: boolean) => {
-		if (!who || !isOpenNow) return;
-		out.push({ kind, id, label, why: why(who), due, state: dueState(due, true, on) });
-	};
-	for (const a of h.actions) add('action', a.id, a.text, whose(a.owner_id ? [a.owner_id] : []), (w) => (w === 'you' ? 'Your action' : "Your team's action"), a.due, open(a.status_id));
-	for (const d of h.decisions)
-		add('decision', d.id, d.title, whose(d.needed_from), (w) => `Needed from ${w}`, d.due, open(d.status_id) && !d.superseded_by);
-	for (const r of h.risks) add('risk', r.id, r.statement, whose(r.owner_id ? [r.owner_id] : []), (w) => (w === 'you' ? 'Your risk' : "Your team's risk"), null, open(r.status_id));
-	for (const c of h.readiness_checks)
-		add('readiness_check', c.id, c.text, whose(c.owner_id ? [c.owner_id] : []), (w) => (w === 'you' ? 'Your readiness item' : "Your team's readiness item"), null, !c.done);
-	const rank = (i: MyItem) => (i.state === 'overdue' ? 0 : i.due ? 1 : 2);
-	return out.sort((a, b) => rank(a) - rank(b) || (a.due ?? '').localeCompare(b.due ?? ''));
-}
-
 /** The text with its first letter in capitals: a message from the Rust side as a sentence. */
 export function capital(text: string): string {
 	return text.charAt(0).toUpperCase() + text.slice(1);
