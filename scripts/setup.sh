@@ -12,6 +12,8 @@ packages=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   # The desktop app under test: a virtual display and WebKit's WebDriver
   xvfb xauth webkit2gtk-driver
+  # The print test presses keys in GTK's print dialog (a native window WebDriver cannot reach)
+  xdotool
   # The sync's tests start throwaway PostgreSQL clusters of their own (initdb, postgres,
   # pg_isready, createdb, psql); runuser (util-linux) runs them as postgres when root.
   postgresql util-linux

@@ -493,6 +493,59 @@ pub async fn save_document(
     Ok(Some(issued))
 }
 
+/// Prints the document on the printer the person picks in the system's print dialog (or the one
+/// `ROADBOOK_PRINTER` names) and, once the printer took it, archives it like a saved one: what
+/// went to leadership on paper is in the archive too. `None` when the person cancels; then
+/// nothing is archived.
+#[tauri::command]
+pub async fn print_document(
+    app: AppHandle,
+    request: Request,
+) -> CommandResult<Option<IssuedDocument>> {
+    let issued = with_store(app.clone(), move |state, store| {
+        Ok(roadbook_report::prepare(store, &request, &state.author())?)
+    })
+    .await?;
+    let printout = printout(&issued.record);
+    let documents_dir = app.state::<AppState>().documents_dir.clone();
+    if !crate::printing::print(&app, printout, &issued.pdf, documents_dir).await? {
+        return Ok(None);
+    }
+    let record = with_store(app.clone(), move |_, store| {
+        store.archive_document(&issued.record, &issued.snapshot)?;
+        Ok(issued.record)
+    })
+    .await?;
+    changed(&app);
+    Ok(Some(record))
+}
+
+/// Prints an archived document, rendered again here and checked; nothing new is archived.
+/// False when the person cancels.
+#[tauri::command]
+pub async fn print_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
+    let (record, pdf) = with_store(app.clone(), move |_, store| regenerated(store, id)).await?;
+    let documents_dir = app.state::<AppState>().documents_dir.clone();
+    crate::printing::print(&app, printout(&record), &pdf, documents_dir).await
+}
+
+/// A document kind's title ("Leadership Readout"), from the word the archive keeps.
+fn document_title(kind: &str) -> &str {
+    roadbook_report::DocumentKind::ALL
+        .iter()
+        .find(|k| k.as_str() == kind)
+        .map_or(kind, |k| k.title())
+}
+
+/// How a printer's queue names the document, and the file a printer that writes files makes.
+fn printout(record: &IssuedDocument) -> crate::printing::Printout {
+    let day = record.as_of.get(..10).unwrap_or("document");
+    crate::printing::Printout {
+        title: format!("{} {day}", document_title(&record.kind)),
+        file_name: format!("{}-{day}-printed.pdf", record.kind),
+    }
+}
+
 #[tauri::command]
 pub async fn documents(app: AppHandle, program: Id) -> CommandResult<Vec<IssuedDocument>> {
     with_store(app, move |_, store| Ok(store.documents(program)?)).await

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod printing;
 mod reminders;
 pub mod rendering;
 mod signin;
@@ -158,6 +159,8 @@ pub fn run() {
             commands::documents,
             commands::regenerate_document,
             commands::save_archived_document,
+            commands::print_document,
+            commands::print_archived_document,
             commands::usage_sharing,
             commands::check_program,
             commands::export_program,

@@ -125,6 +125,8 @@ impl Drop for Running {
 
 pub struct Desktop {
     _xvfb: Running,
+    /// The app's X display, for tools that act on its native windows (the print dialog).
+    pub display: String,
     _driver: Running,
     port: u16,
     app: PathBuf,
@@ -205,6 +207,7 @@ impl Desktop {
         std::fs::create_dir_all(&shots).unwrap();
         Desktop {
             _xvfb: xvfb,
+            display,
             _driver: driver,
             port,
             app,

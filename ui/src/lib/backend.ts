@@ -80,6 +80,10 @@ export const backend = {
 	regenerateDocument: (id: Id) => call<ArrayBuffer>('regenerate_document', { id }),
 	/** Saves an archived document, rendered again and checked, where the person chooses. */
 	saveArchivedDocument: (id: Id) => call<boolean>('save_archived_document', { id }),
+	/** Prints on the printer the person picks in the system's dialog and archives it; null when cancelled. */
+	printDocument: (request: Request) => call<IssuedDocument | null>('print_document', { request }),
+	/** Prints an archived document, rendered again and checked; false when cancelled. */
+	printArchivedDocument: (id: Id) => call<boolean>('print_archived_document', { id }),
 	/** Team sync: the token and the server stay on the Rust side; these only ask it to act. */
 	syncStatus: (program: Id) => call<SyncStatus>('sync_status', { program }),
 	syncNow: (program: Id) => call<null>('sync_now', { program }),
