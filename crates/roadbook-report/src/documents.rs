@@ -8,7 +8,8 @@ use roadbook_model::{
 
 use crate::changes::Change;
 use crate::layout::{
-    AMBER, Block, Cell, Chip, Column, GREEN, GREY, HeatMap, Meter, RED, Rgb, Table,
+    AMBER, Block, Cell, Chip, Column, GREEN, GREY, HeatMap, Meter, RED, Rgb, Table, Timeline,
+    TimelineBar, TimelineMark, TimelineRow,
 };
 
 /// What every document is made from.
@@ -1161,6 +1162,104 @@ fn phase_views(h: &Handbook) -> Vec<&str> {
     views
 }
 
+/// The timeline of a phase view on the document's day: its dated phases as bars, each with its
+/// milestones, then the milestones of no dated phase on a row of their own; the axis from the
+/// first of the earliest date's month to the end of the latest one's. None when nothing is
+/// dated.
+fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
+    use chrono::{Datelike, Days, NaiveDate};
+    let h = ctx.handbook;
+    let today = ctx.as_of.date_naive();
+    let phases: Vec<_> = h
+        .phases
+        .iter()
+        .filter(|p| p.view == view && (p.start.is_some() || p.end.is_some()))
+        .collect();
+    let in_view = |phase: Option<Id>| {
+        phase.is_none_or(|id| h.phases.iter().any(|p| p.id == id && p.view == view))
+    };
+    let milestones: Vec<_> = h
+        .milestones
+        .iter()
+        .filter(|m| m.target.is_some() && in_view(m.phase_id))
+        .collect();
+    let days: Vec<NaiveDate> = phases
+        .iter()
+        .flat_map(|p| [p.start, p.end])
+        .chain(milestones.iter().map(|m| m.target))
+        .flatten()
+        .map(|d| d.naive())
+        .collect();
+    let first = days.iter().min()?.with_day(1)?;
+    let last = days.iter().max()?.with_day(1)?;
+    let to = last.checked_add_months(chrono::Months::new(1))?;
+    let span = (to - first).num_days().max(1) as f32;
+    let at = |d: NaiveDate| (d - first).num_days() as f32 / span;
+    let half = 0.5 / span;
+    let mark = |m: &roadbook_model::Milestone| {
+        let target = m.target?.naive();
+        Some(TimelineMark {
+            at: at(target) + half,
+            name: m.name.clone(),
+            target: target.to_string(),
+            late: target < today && h.status(m.status_id).is_none_or(|s| s.open),
+        })
+    };
+    let mut rows: Vec<TimelineRow> = phases
+        .iter()
+        .map(|p| {
+            let start = p.start.or(p.end).map(|d| d.naive()).unwrap_or(first);
+            let end = p.end.or(p.start).map(|d| d.naive()).unwrap_or(first);
+            TimelineRow {
+                label: p.name.clone(),
+                bar: Some(TimelineBar {
+                    from: at(start),
+                    to: at(end + Days::new(1)),
+                    open: p.start.is_none() || p.end.is_none(),
+                    dates: planned(p.start, p.end).unwrap_or_default(),
+                }),
+                marks: milestones
+                    .iter()
+                    .filter(|m| m.phase_id == Some(p.id))
+                    .filter_map(|m| mark(m))
+                    .collect(),
+            }
+        })
+        .collect();
+    let loose: Vec<TimelineMark> = milestones
+        .iter()
+        .filter(|m| {
+            !m.phase_id
+                .is_some_and(|id| phases.iter().any(|p| p.id == id))
+        })
+        .filter_map(|m| mark(m))
+        .collect();
+    if !loose.is_empty() {
+        rows.push(TimelineRow {
+            label: "Milestones".to_owned(),
+            bar: None,
+            marks: loose,
+        });
+    }
+    let mut ticks = Vec::new();
+    let mut month = first;
+    while month < to {
+        let label = if ticks.is_empty() || month.month() == 1 {
+            month.format("%b %Y").to_string()
+        } else {
+            month.format("%b").to_string()
+        };
+        ticks.push((at(month), label));
+        month = month.checked_add_months(chrono::Months::new(1))?;
+    }
+    let now = at(today) + half;
+    Some(Timeline {
+        ticks,
+        rows,
+        today: (0.0..=1.0).contains(&now).then_some(now),
+    })
+}
+
 /// "Planned 2 March 2026 to 30 April 2026", or as much of it as is set.
 fn planned(
     start: Option<roadbook_model::Date>,
@@ -1503,6 +1602,9 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
     let views = phase_views(h);
     if let Some(view) = views.first().copied() {
         out.push(Block::Heading("Phases".to_owned()));
+        if let Some(timeline) = timeline(ctx, view) {
+            out.push(Block::Timeline(timeline));
+        }
         let dated: Vec<_> = h
             .phases
             .iter()

@@ -116,6 +116,10 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
                     format!("<div class=meter><span class=label>{}</span>{steps} <i class=muted>{}</i></div>", esc(&m.label), esc(&m.caption))
                 })
                 .collect(),
+            Block::Timeline(timeline) => {
+                let items: String = timeline.lines().iter().map(|l| format!("<li>{}</li>", esc(l))).collect();
+                format!("<ul class=timeline>{items}</ul>")
+            }
             Block::HeatMap(map) => {
                 let rows: String = map
                     .counts

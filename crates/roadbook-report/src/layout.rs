@@ -147,6 +147,65 @@ pub struct HeatMap {
     pub counts: [[usize; 3]; 3],
 }
 
+/// Phases and milestones on a time axis, the document's day marked: the Program Plan's
+/// timeline (the app's Plan screen draws the same).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// The first of each month on the axis: where (0 to 1) and its name ("Jan 2027").
+    pub ticks: Vec<(f32, String)>,
+    pub rows: Vec<TimelineRow>,
+    /// Where the document's day falls, when it is on the axis.
+    pub today: Option<f32>,
+}
+
+impl Timeline {
+    /// The timeline as lines of text, for the web page and Markdown: each row's dates and
+    /// milestones.
+    pub fn lines(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let mut parts = vec![row.label.clone()];
+                if let Some(bar) = &row.bar {
+                    parts.push(bar.dates.clone());
+                }
+                for mark in &row.marks {
+                    let late = if mark.late { ", late" } else { "" };
+                    parts.push(format!("milestone {} ({}{late})", mark.name, mark.target));
+                }
+                parts.join(" · ")
+            })
+            .collect()
+    }
+}
+
+/// A phase with its milestones, or the milestones of no phase on the axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineRow {
+    pub label: String,
+    pub bar: Option<TimelineBar>,
+    pub marks: Vec<TimelineMark>,
+}
+
+/// A phase from its start to its end (fractions of the axis); `open` when one end is not set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineBar {
+    pub from: f32,
+    pub to: f32,
+    pub open: bool,
+    /// The dates as written, for the text versions ("2027-01-04 to 2027-02-26").
+    pub dates: String,
+}
+
+/// A milestone at its target; `late` when past it and not reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineMark {
+    pub at: f32,
+    pub name: String,
+    pub target: String,
+    pub late: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     Title {
@@ -168,6 +227,7 @@ pub enum Block {
     Table(Table),
     Meters(Vec<Meter>),
     HeatMap(HeatMap),
+    Timeline(Timeline),
     Callout {
         title: String,
         items: Vec<String>,
@@ -350,7 +410,7 @@ impl Layouter<'_> {
     fn min_height(&self, block: &Block) -> f32 {
         match block {
             Block::Table(_) => 60.0,
-            Block::Meters(_) | Block::HeatMap(_) => 120.0,
+            Block::Meters(_) | Block::HeatMap(_) | Block::Timeline(_) => 120.0,
             Block::Callout { .. } => 50.0,
             _ => BODY * LEADING * 2.0,
         }
@@ -456,6 +516,7 @@ impl Layouter<'_> {
             Block::Table(table) => self.table(table),
             Block::Meters(meters) => self.meters(meters),
             Block::HeatMap(map) => self.heat_map(map),
+            Block::Timeline(timeline) => self.timeline(timeline),
             Block::Callout {
                 title,
                 items,
@@ -868,6 +929,110 @@ impl Layouter<'_> {
         let axis = text::line(self.fonts, "severity ↑", Style::Italic, TABLE_TEXT);
         self.text(MARGIN, top - 4.0, TABLE_TEXT, MUTED, axis);
         self.y = top - h;
+    }
+
+    /// The timeline: month ticks over the rows, each phase a bar, each milestone a dot with its
+    /// name, the document's day a red line. Rows that do not fit go on the next page under the
+    /// months again.
+    fn timeline(&mut self, t: &Timeline) {
+        const HEAD: f32 = 16.0;
+        const ROW: f32 = 20.0;
+        const SMALL: f32 = 7.0;
+        const LABEL: f32 = 132.0;
+        let left = MARGIN + LABEL;
+        let axis = WIDTH - LABEL;
+        let x = |f: f32| left + f.clamp(0.0, 1.0) * axis;
+        let mut rows = t.rows.iter().peekable();
+        while rows.peek().is_some() {
+            self.ensure(HEAD + ROW * 2.0 + 14.0);
+            let room = ((self.y - self.bottom - HEAD - 14.0) / ROW)
+                .floor()
+                .max(1.0) as usize;
+            let chunk: Vec<&TimelineRow> = rows.by_ref().take(room).collect();
+            let top = self.y;
+            let bottom = top - HEAD - chunk.len() as f32 * ROW;
+            for (at, label) in &t.ticks {
+                self.page.items.push(Draw::Rule {
+                    x1: x(*at),
+                    y1: top - HEAD + 3.0,
+                    x2: x(*at),
+                    y2: bottom,
+                    colour: RULE,
+                    width: 0.5,
+                });
+                let line = text::line(self.fonts, label, Style::Regular, SMALL);
+                self.text(x(*at) + 2.0, top, SMALL, MUTED, line);
+            }
+            for (i, row) in chunk.iter().enumerate() {
+                let mid = top - HEAD - (i as f32 + 0.5) * ROW;
+                let label = text::fit(
+                    self.fonts,
+                    &row.label,
+                    Style::SemiBold,
+                    SMALL + 0.5,
+                    LABEL - 8.0,
+                );
+                self.text(MARGIN, mid + (SMALL + 0.5) / 2.0, SMALL + 0.5, INK, label);
+                if let Some(bar) = &row.bar {
+                    self.page.items.push(Draw::Rect {
+                        x: x(bar.from),
+                        y: mid - 5.0,
+                        w: (x(bar.to) - x(bar.from)).max(3.0),
+                        h: 10.0,
+                        fill: if bar.open {
+                            GREY.tint(0.5)
+                        } else {
+                            ACCENT.tint(0.35)
+                        },
+                        radius: 2.0,
+                    });
+                }
+                // Each milestone's name runs to the next one on its row, or the axis' end.
+                let mut marks: Vec<&TimelineMark> = row.marks.iter().collect();
+                marks.sort_by(|a, b| a.at.total_cmp(&b.at));
+                for (n, mark) in marks.iter().enumerate() {
+                    let at = x(mark.at);
+                    let fill = if mark.late { RED } else { AMBER };
+                    self.page.items.push(Draw::Rect {
+                        x: at - 3.5,
+                        y: mid - 3.5,
+                        w: 7.0,
+                        h: 7.0,
+                        fill,
+                        radius: 3.5,
+                    });
+                    let next = marks.get(n + 1).map_or(MARGIN + WIDTH, |m| x(m.at) - 5.0);
+                    let name = if mark.late {
+                        format!("{} (late)", mark.name)
+                    } else {
+                        mark.name.clone()
+                    };
+                    if next - at - 6.0 > 12.0 {
+                        let line = text::fit(
+                            self.fonts,
+                            &name,
+                            Style::Regular,
+                            SMALL - 0.5,
+                            next - at - 6.0,
+                        );
+                        self.text(at + 5.0, mid + 12.0, SMALL - 0.5, INK, line);
+                    }
+                }
+            }
+            if let Some(today) = t.today {
+                self.page.items.push(Draw::Rule {
+                    x1: x(today),
+                    y1: top - HEAD + 3.0,
+                    x2: x(today),
+                    y2: bottom - 3.0,
+                    colour: RED,
+                    width: 1.0,
+                });
+                let line = text::line(self.fonts, "today", Style::SemiBold, SMALL);
+                self.text(x(today) - line.width / 2.0, bottom - 3.0, SMALL, RED, line);
+            }
+            self.y = bottom - 14.0;
+        }
     }
 
     fn callout(&mut self, title: &str, items: &[String], colour: Rgb) {

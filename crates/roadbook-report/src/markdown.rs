@@ -153,6 +153,12 @@ pub fn markdown(blocks: &[Block], meta: &Meta) -> String {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
+            Block::Timeline(timeline) => timeline
+                .lines()
+                .iter()
+                .map(|l| format!("- {}", esc(l)))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Block::HeatMap(map) => {
                 let header: Vec<String> = ["Likelihood \\ impact", "low", "medium", "high"]
                     .iter()

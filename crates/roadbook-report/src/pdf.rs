@@ -12,7 +12,7 @@ use crate::fonts::{Fonts, Style};
 use crate::layout::{
     self, Block, Draw, INK, Laid, MARGIN, MUTED, PAGE_H, PAGE_W, Page, RULE, Rgb, WIDTH,
 };
-use crate::text::{self, Line};
+use crate::text;
 
 /// What the header, footer and PDF metadata say.
 #[derive(Debug, Clone)]
@@ -176,7 +176,7 @@ fn slide_frame(
 ) {
     let right = SLIDE_W - SLIDE_MARGIN;
     if !title.is_empty() {
-        let line = fit(fonts, title, Style::Bold, 28.0, right - SLIDE_MARGIN);
+        let line = text::fit(fonts, title, Style::Bold, 28.0, right - SLIDE_MARGIN);
         // First in the page's content, so the slide's text reads (and copies) title first.
         page.items.splice(
             0..0,
@@ -200,7 +200,7 @@ fn slide_frame(
         );
     }
     let size = 10.0;
-    let left = fit(
+    let left = text::fit(
         fonts,
         &format!(
             "{} · As of {}",
@@ -232,8 +232,8 @@ fn slide_frame(
 fn decorate(fonts: &Fonts, page: &mut Page, number: usize, total: usize, meta: &Meta) {
     let size = 7.8;
     let half = WIDTH / 2.0 - 8.0;
-    let program = fit(fonts, &meta.program, Style::SemiBold, size, half);
-    let title = fit(fonts, &meta.title, Style::Regular, size, half);
+    let program = text::fit(fonts, &meta.program, Style::SemiBold, size, half);
+    let title = text::fit(fonts, &meta.title, Style::Regular, size, half);
     let top = PAGE_H - 36.0;
     let right = MARGIN + WIDTH;
     page.items.push(Draw::Text {
@@ -269,7 +269,7 @@ fn decorate(fonts: &Fonts, page: &mut Page, number: usize, total: usize, meta: &
         colour: RULE,
         width: 0.6,
     });
-    let date = fit(
+    let date = text::fit(
         fonts,
         &format!("As of {}", meta.as_of.format("%-d %B %Y")),
         Style::Regular,
@@ -297,23 +297,6 @@ fn decorate(fonts: &Fonts, page: &mut Page, number: usize, total: usize, meta: &
         colour: MUTED,
         line: count,
     });
-}
-
-/// One line no wider than `max`, cut with an ellipsis when needed.
-fn fit(fonts: &Fonts, text: &str, style: Style, size: f32, max: f32) -> Line {
-    let whole = text::line(fonts, text, style, size);
-    if whole.width <= max {
-        return whole;
-    }
-    let mut cut: String = text.to_owned();
-    while !cut.is_empty() {
-        cut.pop();
-        let line = text::line(fonts, &format!("{}…", cut.trim_end()), style, size);
-        if line.width <= max {
-            return line;
-        }
-    }
-    text::line(fonts, "…", style, size)
 }
 
 fn colour(c: Rgb) -> Color {

@@ -365,6 +365,23 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
     lines
 }
 
+/// One line no wider than `max`, cut with an ellipsis when needed.
+pub fn fit(fonts: &Fonts, text: &str, style: Style, size: f32, max: f32) -> Line {
+    let whole = line(fonts, text, style, size);
+    if whole.width <= max {
+        return whole;
+    }
+    let mut cut: String = text.to_owned();
+    while !cut.is_empty() {
+        cut.pop();
+        let shorter = line(fonts, &format!("{}…", cut.trim_end()), style, size);
+        if shorter.width <= max {
+            return shorter;
+        }
+    }
+    line(fonts, "…", style, size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1356,3 +1356,108 @@ fn the_readout_as_a_deck_is_16_by_9_slides_that_read_in_order() {
         .unwrap_err();
     assert!(err.to_string().contains("readout only"), "{err}");
 }
+
+/// Each word on the page with the left and right edge of its box, in page order.
+fn word_boxes(path: &Path) -> Vec<(String, f32, f32)> {
+    let html = tool("pdftotext", &["-bbox"], path);
+    html.lines()
+        .filter(|l| l.trim_start().starts_with("<word"))
+        .map(|line| {
+            let attr = |name: &str| -> f32 {
+                let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + line[start..].find('"').unwrap();
+                line[start..end].parse().unwrap()
+            };
+            let word = line[line.find('>').unwrap() + 1..line.rfind("</word>").unwrap()].to_owned();
+            (word, attr("xMin"), attr("xMax"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_program_plan_draws_its_phases_and_milestones_on_a_time_axis_with_the_day_marked() {
+    let mut handbook = sample::builder_insights().unwrap();
+    let day = |s: &str| Some(s.parse::<roadbook_model::Date>().unwrap());
+    // The documents' day is 2026-11-22: inside the second phase, after the first milestone.
+    let view = handbook.phases[0].view.clone();
+    let plan: Vec<usize> = (0..handbook.phases.len())
+        .filter(|&i| handbook.phases[i].view == view)
+        .collect();
+    let (first, second, third) = (plan[0], plan[1], plan[2]);
+    handbook.phases[first].start = day("2026-09-01");
+    handbook.phases[first].end = day("2026-10-31");
+    handbook.phases[second].start = day("2026-11-01");
+    handbook.phases[second].end = day("2026-12-31");
+    handbook.phases[third].start = day("2027-01-04");
+    let phase_of =
+        |name: &str, h: &Handbook| h.milestones.iter().position(|m| m.name == name).unwrap();
+    let m1 = phase_of("Milestone 1", &handbook);
+    let m3 = phase_of("Milestone 3", &handbook);
+    let m5 = phase_of("Milestone 5", &handbook);
+    handbook.milestones[m1].target = day("2026-10-15");
+    handbook.milestones[m1].phase_id = Some(handbook.phases[first].id);
+    handbook.milestones[m3].target = day("2026-12-20");
+    handbook.milestones[m3].phase_id = Some(handbook.phases[second].id);
+    // Its phase has no dates: it sits on the milestones' own row.
+    handbook.milestones[m5].target = day("2027-02-01");
+    let f = fixture(handbook.clone());
+    let (issued, path) = f.issue(&f.request(DocumentKind::Plan));
+    check_file(&path);
+    check_bounds(&path);
+    let words = word_boxes(&path);
+    let x = |word: &str| {
+        let (_, left, right) = words
+            .iter()
+            .find(|(w, _, _)| w == word)
+            .unwrap_or_else(|| panic!("{word} is not on the page"));
+        (left + right) / 2.0
+    };
+    // The months in order along the axis, the year where it starts and turns.
+    let months = ["Sep", "Oct", "Nov", "Dec", "Jan", "Feb"];
+    let at: Vec<f32> = months.iter().map(|m| x(m)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{months:?} at {at:?}");
+    assert!(text(&path).contains("Sep 2026") && text(&path).contains("Jan 2027"));
+    // The day marked between the first of November and of December, past the middle.
+    let today = x("today");
+    assert!(
+        at[2] < today && today < at[3],
+        "today at {today}, Nov {}, Dec {}",
+        at[2],
+        at[3]
+    );
+    // A missed milestone says so; one ahead does not; the one of an undated phase has its row.
+    let plain = text(&path);
+    assert!(plain.contains("Milestone 1 (late)"), "{plain:.3000}");
+    assert!(plain.contains("Milestone 3") && !plain.contains("Milestone 3 (late)"));
+    assert!(
+        plain.contains("Milestones"),
+        "the row of milestones of no dated phase"
+    );
+    let late = words.iter().position(|(w, _, _)| w == "(late)").unwrap();
+    let (_, late_left, _) = &words[late];
+    assert!(
+        at[1] < *late_left && *late_left < at[3],
+        "Milestone 1 sits in October"
+    );
+    // The text versions list the same.
+    let markdown =
+        roadbook_report::prepare_markdown(&f.store, &f.request(DocumentKind::Plan), "Test Lead")
+            .unwrap();
+    assert!(
+        markdown.contains("milestone Milestone 1 (2026-10-15, late)"),
+        "{markdown:.2000}"
+    );
+    assert!(
+        markdown.contains("2026-11-01 to 2026-12-31"),
+        "{markdown:.2000}"
+    );
+    assert_eq!(issued.record.pages as usize, pages(&path));
+
+    // Nothing dated: no timeline.
+    let f = fixture(sample::builder_insights().unwrap());
+    let (_, path) = f.issue(&f.request(DocumentKind::Plan));
+    assert!(
+        !word_boxes(&path).iter().any(|(w, _, _)| w == "today"),
+        "an empty axis is drawn"
+    );
+}

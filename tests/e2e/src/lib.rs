@@ -193,6 +193,13 @@ impl Desktop {
             .env("ROADBOOK_AUTHOR", "E2E Lead")
             .env("ROADBOOK_DOCUMENTS_DIR", documents)
             .env("ROADBOOK_RENDERING", rendering)
+            // A settings folder of the test's own beside its database (a test may name
+            // another): the app writes who you are and the reminders' switch there, never
+            // into the settings of the person running the tests.
+            .env(
+                "XDG_CONFIG_HOME",
+                db.parent().unwrap_or(Path::new(".")).join("config"),
+            )
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

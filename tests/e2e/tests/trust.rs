@@ -941,11 +941,15 @@ async fn a_document_goes_to_the_printer_as_the_same_pdf_and_is_archived() {
         "XDG_DOCUMENTS_DIR=\"$HOME/Documents\"\n",
     )
     .unwrap();
+    let config = home.path().join(".config");
     let desktop = Desktop::start_with(
         &db,
         &documents,
         "",
-        &[("HOME", home.path().to_str().unwrap())],
+        &[
+            ("HOME", home.path().to_str().unwrap()),
+            ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+        ],
     );
     let c = desktop.session().await;
     go(&c, "documents").await;
