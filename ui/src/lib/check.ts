@@ -1,0 +1,40 @@
+// The check panel on the Documents screen: the check's findings (the rules live in the model,
+// `roadbook check` runs the same) grouped the way a lead reads them, what leadership would
+// notice first at the top.
+import type { CheckRule } from './bindings/CheckRule';
+import type { Finding } from './bindings/Finding';
+
+/** Each rule's heading, in the order the panel shows them. */
+const HEADINGS: Array<[CheckRule, string]> = [
+	['ask_already_decided', 'Asks of leadership already decided'],
+	['workstream_disagrees', 'Workstreams whose status disagrees with their decisions'],
+	['decided_without_reason', 'Decided without outcome or rationale'],
+	['past_due', 'Past due'],
+	['milestone_missed', 'Milestones past their target'],
+	['no_owner', 'Nobody owns it'],
+	['no_signal', 'Readiness without a signal'],
+	['placeholder_owner', 'Owner labels still placeholders']
+];
+
+export interface FindingGroup {
+	rule: CheckRule;
+	heading: string;
+	findings: Finding[];
+}
+
+/** The findings by rule, in the panel's order, each group in the check's order; no empty group. */
+export function groupFindings(findings: Finding[]): FindingGroup[] {
+	return HEADINGS.map(([rule, heading]) => ({ rule, heading, findings: findings.filter((f) => f.rule === rule) })).filter((g) => g.findings.length > 0);
+}
+
+/** The panel's one line: how many things to look at, and that none stops sending. */
+export function checkSummary(findings: Finding[]): string {
+	const n = findings.length;
+	if (n === 0) return 'Before you send: nothing to look at.';
+	return `Before you send: ${n} ${n === 1 ? 'thing' : 'things'} to look at (none stops you)`;
+}
+
+/** What a finding is about, as the lead says it: "readiness check ‘SSO tested’". */
+export function findingSubject(f: Finding): string {
+	return `${f.kind.replace(/_/g, ' ')} ‘${f.label}’`;
+}
