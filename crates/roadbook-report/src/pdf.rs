@@ -39,8 +39,24 @@ pub(crate) fn render_counted(
     let fonts = Fonts::get()?;
     let mut laid = layout::lay_out(fonts, blocks);
     let total = laid.pages.len();
-    for (n, page) in laid.pages.iter_mut().enumerate() {
-        decorate(fonts, page, n + 1, total, meta);
+    // In a document of parts (the handbook) each page's header names the part it is in.
+    let mut starts: Vec<(usize, &str)> = laid
+        .anchors
+        .iter()
+        .map(|(title, page)| (*page, title.as_str()))
+        .collect();
+    starts.sort();
+    let parts: Vec<Option<String>> = (0..total)
+        .map(|n| {
+            starts
+                .iter()
+                .rev()
+                .find(|(start, _)| *start <= n)
+                .map(|(_, title)| (*title).to_owned())
+        })
+        .collect();
+    for ((n, page), part) in laid.pages.iter_mut().enumerate().zip(parts) {
+        decorate(fonts, page, (n + 1, total), meta, part.as_deref());
     }
     Ok((write(fonts, &laid, meta, (PAGE_W, PAGE_H))?, total))
 }
@@ -228,12 +244,23 @@ fn slide_frame(
     });
 }
 
-/// The running header and footer: program, document title, as-of date, "Page N of M".
-fn decorate(fonts: &Fonts, page: &mut Page, number: usize, total: usize, meta: &Meta) {
+/// The running header and footer: program, document title (and the part the page is in, in a
+/// document of parts), as-of date, "Page N of M".
+fn decorate(
+    fonts: &Fonts,
+    page: &mut Page,
+    (number, total): (usize, usize),
+    meta: &Meta,
+    part: Option<&str>,
+) {
     let size = 7.8;
     let half = WIDTH / 2.0 - 8.0;
     let program = text::fit(fonts, &meta.program, Style::SemiBold, size, half);
-    let title = text::fit(fonts, &meta.title, Style::Regular, size, half);
+    let heading = match part {
+        Some(part) => format!("{} · {part}", meta.title),
+        None => meta.title.clone(),
+    };
+    let title = text::fit(fonts, &heading, Style::Regular, size, half);
     let top = PAGE_H - 36.0;
     let right = MARGIN + WIDTH;
     page.items.push(Draw::Text {

@@ -1028,18 +1028,9 @@ fn a_document_as_of_a_past_moment_shows_that_moments_values_and_reissues_byte_id
 
 /// Each word's width on the page, from `pdftotext -bbox` (what a reader's viewer measures).
 fn word_widths(path: &Path) -> Vec<(String, f32)> {
-    let html = tool("pdftotext", &["-bbox"], path);
-    html.lines()
-        .filter(|l| l.trim_start().starts_with("<word"))
-        .map(|line| {
-            let attr = |name: &str| -> f32 {
-                let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                let end = start + line[start..].find('"').unwrap();
-                line[start..end].parse().unwrap()
-            };
-            let word = line[line.find('>').unwrap() + 1..line.rfind("</word>").unwrap()].to_owned();
-            (word, attr("xMax") - attr("xMin"))
-        })
+    word_boxes(path)
+        .into_iter()
+        .map(|(word, left, right)| (word, right - left))
         .collect()
 }
 
@@ -1212,10 +1203,13 @@ fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
         let page: usize = line.split_whitespace().last().unwrap().parse().unwrap();
         // The part starts there: its title is the page's first heading.
         let text = page_text(&path, page);
-        // Below the running header, the part's own title block.
-        let body = text
-            .strip_prefix("Builder Insights operationalization Program Handbook ")
-            .unwrap_or(&text);
+        // The running header names the part (pdftotext puts it first or last on the page).
+        let header = format!("Builder Insights operationalization Program Handbook · {part} ");
+        assert!(
+            text.contains(&header),
+            "page {page}'s header does not name {part}: {text:.200}"
+        );
+        let body = text.strip_prefix(&header).unwrap_or(&text);
         assert!(
             body.starts_with(part)
                 && body[part.len()..].contains("Builder Insights operationalization"),
@@ -1225,6 +1219,21 @@ fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
     }
     assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
     assert!(*starts.last().unwrap() <= total);
+    // A part's later pages name it too; the contents page names no part.
+    let later = (starts[1] + 1..starts[2])
+        .next()
+        .expect("the dashboard runs over a page");
+    let text = page_text(&path, later);
+    assert!(
+        text.contains("Builder Insights operationalization Program Handbook · Status Dashboard "),
+        "{text:.200}"
+    );
+    let contents_page = page_text(&path, 1);
+    assert!(
+        contents_page.contains("Builder Insights operationalization Program Handbook ")
+            && !contents_page.contains("Program Handbook ·"),
+        "{contents_page:.120}"
+    );
 
     // Each contents line is a link to the page it names.
     let links = links_by_page(&path);

@@ -123,6 +123,20 @@ impl Drop for Running {
     }
 }
 
+/// A virtual display `display` (":101") of `screen` ("1280x800x24"), stopped when dropped.
+fn xvfb(display: &str, screen: &str) -> Running {
+    let xvfb = Running(
+        Command::new("Xvfb")
+            .args([display, "-screen", "0", screen, "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (make test installs it)"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    xvfb
+}
+
 pub struct Desktop {
     _xvfb: Running,
     /// The app's X display, for tools that act on its native windows (the print dialog).
@@ -160,22 +174,7 @@ impl Desktop {
         static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let display = format!(":{}", 100 + (std::process::id() % 200) * 4 + start % 4);
-        let xvfb = Running(
-            Command::new("Xvfb")
-                .args([
-                    display.as_str(),
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb (make test installs it)"),
-        );
-        std::thread::sleep(Duration::from_millis(500));
+        let xvfb = xvfb(&display, "1280x800x24");
         let port = free_port();
         let native = free_port();
         let driver = Running(
@@ -409,22 +408,7 @@ pub struct Notifications {
 impl Notifications {
     pub fn start() -> Notifications {
         let display = format!(":{}", 900 + std::process::id() % 99);
-        let xvfb = Running(
-            Command::new("Xvfb")
-                .args([
-                    display.as_str(),
-                    "-screen",
-                    "0",
-                    "800x600x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb (make test installs it)"),
-        );
-        std::thread::sleep(Duration::from_millis(500));
+        let xvfb = xvfb(&display, "800x600x24");
         let script = "dunst >/dev/null 2>&1 & echo \"$DBUS_SESSION_BUS_ADDRESS\"; cat >/dev/null";
         let mut keeper = Command::new("dbus-run-session")
             .args(["--", "sh", "-c", script])
