@@ -235,6 +235,10 @@ fn look(app: &AppHandle) -> CommandResult<()> {
     };
     let path = announced_path(&state.session.db);
     let (reminders, announced) = due_now(&programs, &read_announced(&path), today());
+    // Nothing is recorded as shown while no server would show it: the next look tries again.
+    if !reminders.is_empty() {
+        notification_server()?;
+    }
     for r in &reminders {
         app.notification()
             .builder()
@@ -250,6 +254,25 @@ fn look(app: &AppHandle) -> CommandResult<()> {
     roadbook_store::write_atomically(&path, &text).map_err(|e| {
         CommandError::new("io", format!("cannot keep which reminders were shown: {e}"))
     })
+}
+
+/// Whether the desktop has a notification server to show reminders (the plugin sends them on
+/// a thread of its own and cannot say whether one was shown).
+#[cfg(target_os = "linux")]
+fn notification_server() -> CommandResult<()> {
+    notify_rust::get_server_information()
+        .map(|_| ())
+        .map_err(|e| {
+            CommandError::new(
+                "notification",
+                format!("no notification server on this desktop ({e}): the reminders wait for one"),
+            )
+        })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn notification_server() -> CommandResult<()> {
+    Ok(())
 }
 
 /// Wakes the reminders' loop (a setting changed), so it looks now rather than within a minute.
@@ -271,9 +294,16 @@ pub fn start(app: &AppHandle) {
         .name("reminders".into())
         .spawn(move || {
             let every = every();
+            // Each new problem is said once, not every minute.
+            let mut said = String::new();
             loop {
-                if let Err(err) = look(&app) {
-                    eprintln!("roadbook-desktop: reminders: {}", err.message);
+                match look(&app) {
+                    Err(err) if err.message != said => {
+                        eprintln!("roadbook-desktop: reminders: {}", err.message);
+                        said = err.message;
+                    }
+                    Err(_) => {}
+                    Ok(()) => said.clear(),
                 }
                 if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
                     woken.recv_timeout(every)

@@ -396,51 +396,96 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// A desktop notification server of the test's own: dunst on a D-Bus session and a virtual
-/// display of its own, so what the app shows is read back as the person's desktop has it.
+/// A desktop notification server of the test's own: dunst on a D-Bus session bus and a virtual
+/// display of its own, so what the app shows is read back as the person's desktop has it. The
+/// bus starts nothing by itself (no service activation), so a test can have it without a server.
 pub struct Notifications {
+    // Dropped in this order: the server, then its bus, then its display.
+    /// dunst, once serving.
+    server: Option<Running>,
+    _bus: Running,
     _xvfb: Running,
-    /// dbus-run-session: it ends, and takes the bus and dunst with it, when its stdin closes.
-    keeper: Child,
+    display: String,
     bus: String,
+    config: PathBuf,
 }
 
 impl Notifications {
+    /// The bus with dunst serving on it.
     pub fn start() -> Notifications {
-        let display = format!(":{}", 900 + std::process::id() % 99);
+        let mut notifications = Notifications::without_server();
+        notifications.serve();
+        notifications
+    }
+
+    /// The bus alone: notifications sent now find no server.
+    pub fn without_server() -> Notifications {
+        static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let display = format!(":{}", 900 + (std::process::id() % 49) * 2 + start % 2);
         let xvfb = xvfb(&display, "800x600x24");
-        let script = "dunst >/dev/null 2>&1 & echo \"$DBUS_SESSION_BUS_ADDRESS\"; cat >/dev/null";
-        let mut keeper = Command::new("dbus-run-session")
-            .args(["--", "sh", "-c", script])
-            .env("DISPLAY", &display)
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .stdin(Stdio::piped())
+        let config =
+            std::env::temp_dir().join(format!("roadbook-bus-{}-{start}.conf", std::process::id()));
+        std::fs::write(
+            &config,
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        )
+        .unwrap();
+        let mut daemon = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("dbus-run-session (make test installs dbus and dunst)");
+            .expect("dbus-daemon (make test installs dbus)");
         let mut bus = String::new();
         std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(keeper.stdout.take().unwrap()),
+            &mut std::io::BufReader::new(daemon.stdout.take().unwrap()),
             &mut bus,
         )
         .unwrap();
-        let server = Notifications {
-            _xvfb: xvfb,
-            keeper,
-            bus: bus.trim().to_owned(),
-        };
+        let bus = bus.trim().to_owned();
         assert!(
-            !server.bus.is_empty(),
-            "the notifications' D-Bus session did not start"
+            !bus.is_empty(),
+            "the notifications' D-Bus bus did not start"
         );
-        // Ready once dunst answers on the bus.
+        Notifications {
+            _xvfb: xvfb,
+            display,
+            server: None,
+            _bus: Running(daemon),
+            bus,
+            config,
+        }
+    }
+
+    /// Starts dunst on the bus and waits until it answers.
+    pub fn serve(&mut self) {
+        let dunst = Command::new("dunst")
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst (make test installs it)");
+        self.server = Some(Running(dunst));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.dunstctl(&["count"]).status.success() {
+        while !self.dunstctl(&["count"]).status.success() {
             assert!(Instant::now() < deadline, "dunst did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        server
     }
 
     /// The session bus the app sends its notifications on.
@@ -482,7 +527,6 @@ impl Notifications {
 
 impl Drop for Notifications {
     fn drop(&mut self) {
-        drop(self.keeper.stdin.take());
-        let _ = self.keeper.wait();
+        let _ = std::fs::remove_file(&self.config);
     }
 }

@@ -40,23 +40,20 @@ fn person(h: &mut Value, name: &str) -> Id {
     id
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
-    let dir = tempfile::tempdir().unwrap();
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    let config = dir.path().join("config");
-    let config_text = config.display().to_string();
+/// A day relative to today, as written in the program.
+fn day(offset: i64) -> String {
+    (chrono::Local::now().date_naive() + chrono::Duration::days(offset)).to_string()
+}
 
-    // The sample, with the person using the app ("E2E Lead", the author the harness gives the
-    // app) owning an overdue action, one due today, one due later and one closed though late;
-    // and a teammate, Sam, with an overdue action of his own.
-    let seed = dir.path().join("seed.db");
+/// A database (in `dir`) with the sample, where the person using the app ("E2E Lead", the
+/// author the harness gives the app) owns an overdue action, one due today, one due later and
+/// one closed though late; and a teammate, Sam, has an overdue action of his own. The program's
+/// name, and the two people.
+fn seeded(dir: &std::path::Path) -> (std::path::PathBuf, String, Id, Id) {
+    let seed = dir.join("seed.db");
     roadbook(&seed, &["init", "--sample"]);
     let mut h: Value = serde_json::from_str(&roadbook(&seed, &["export"])).unwrap();
     let program = h["program"]["name"].as_str().unwrap().to_owned();
-    let today = chrono::Local::now().date_naive();
-    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
     let me = person(&mut h, "E2E Lead");
     let sam = person(&mut h, "Sam Ortiz");
     action(&mut h, "Send the pilot plan", me, day(-3), "Drafted");
@@ -64,11 +61,22 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
     action(&mut h, "Draft the memo", me, day(20), "In discovery");
     action(&mut h, "Old and done", me, day(-30), "Done");
     action(&mut h, "Sam's overdue thing", sam, day(-1), "Blocked");
-    let file = dir.path().join("program.json");
+    let file = dir.join("program.json");
     std::fs::write(&file, h.to_string()).unwrap();
-    let db = dir.path().join("app.db");
+    let db = dir.join("app.db");
     roadbook(&db, &["init"]);
     roadbook(&db, &["import", file.to_str().unwrap()]);
+    (db, program, me, sam)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let config = dir.path().join("config");
+    let config_text = config.display().to_string();
+    let (db, program, me, sam) = seeded(dir.path());
 
     let server = Notifications::start();
     let (bus_key, bus) = server.env();
@@ -228,5 +236,49 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
     })
     .await;
     assert_eq!(server.shown().len(), 3);
+    c.close().await.unwrap();
+}
+
+/// With no notification server on the desktop (yet), a reminder is not counted as shown: once a
+/// server runs, it is shown.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reminder_waits_for_a_notification_server_and_is_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let (db, program, _, _) = seeded(dir.path());
+    let mut server = Notifications::without_server();
+    let (bus_key, bus) = server.env();
+    let bus = bus.to_owned();
+    let desktop = Desktop::start_with(
+        &db,
+        &documents,
+        "",
+        &[(bus_key, &bus), ("ROADBOOK_REMIND_EVERY", "1")],
+    );
+    let c = desktop.session().await;
+    css(&c, "[data-testid=nav-my-items]").await;
+    // Three looks with nobody to show them to: nothing recorded as shown.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let record = db.with_extension("reminded.json");
+    let kept = std::fs::read_to_string(&record).unwrap_or_default();
+    assert!(!kept.contains("overdue"), "recorded as shown: {kept}");
+    server.serve();
+    eventually(
+        "the reminder once a server runs",
+        Duration::from_secs(10),
+        async || {
+            let shown = server.shown();
+            match shown.as_slice() {
+                [(title, _)]
+                    if title == &format!("2 of your items in {program} have fallen due") =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
     c.close().await.unwrap();
 }
