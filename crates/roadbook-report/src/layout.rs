@@ -488,7 +488,7 @@ impl Layouter<'_> {
             }
             Block::Bullets(items) => {
                 for item in items {
-                    self.bullet(item);
+                    self.bullet(item, false);
                 }
                 self.y -= 4.0;
             }
@@ -583,7 +583,8 @@ impl Layouter<'_> {
             }
             Block::Links(items) => {
                 for item in items {
-                    let (top, width, count) = self.bullet(item);
+                    // Whole on one page: its link is one rectangle over its lines.
+                    let (top, width, count) = self.bullet(item, true);
                     self.page.items.push(Draw::Link {
                         x: MARGIN + 14.0,
                         y: top - count * BODY * LEADING,
@@ -597,11 +598,12 @@ impl Layouter<'_> {
         }
     }
 
-    /// One bulleted item; where its text starts, how wide its widest line is and how many
-    /// lines it took (a link covers them).
-    fn bullet(&mut self, item: &str) -> (f32, f32, f32) {
+    /// One bulleted item (`whole`: all its lines on one page, else from its first); where its
+    /// text starts, how wide its widest line is and how many lines it took (a link covers them).
+    fn bullet(&mut self, item: &str, whole: bool) -> (f32, f32, f32) {
         let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
-        self.ensure(BODY * LEADING);
+        let kept = if whole { lines.len().max(1) } else { 1 };
+        self.ensure(kept as f32 * BODY * LEADING);
         let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
         self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
         let top = self.y;
@@ -1093,4 +1095,47 @@ pub(crate) fn faces_used(pages: &[Page]) -> Vec<FaceId> {
     faces.sort();
     faces.dedup();
     faces
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_reference_near_the_bottom_moves_whole_to_the_next_page_under_its_link() {
+        let fonts = Fonts::get().unwrap();
+        // The first page filled but for a line and a half, then a reference of three lines.
+        let reference = "Operationalization One-Pager and its appendix ".repeat(6);
+        let blocks = [
+            Block::Spacer(CONTENT_TOP - CONTENT_BOTTOM - BODY * LEADING * 1.5),
+            Block::Links(vec![reference]),
+        ];
+        let laid = lay_out(fonts, &blocks);
+        let mut links = 0;
+        for page in &laid.pages {
+            let baselines: Vec<f32> = page
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    Draw::Text { baseline, .. } => Some(*baseline),
+                    _ => None,
+                })
+                .collect();
+            for item in &page.items {
+                if let Draw::Link { y, h, .. } = item {
+                    links += 1;
+                    assert!(*y >= CONTENT_BOTTOM - 1.0 && y + h <= CONTENT_TOP + 1.0);
+                    let covered = baselines.iter().filter(|b| **b >= *y && **b <= y + h);
+                    assert!(
+                        covered.count() >= 3,
+                        "the link covers its lines on its page"
+                    );
+                }
+            }
+        }
+        assert_eq!(links, 1);
+        assert_eq!(laid.pages.len(), 2, "the reference went to the next page");
+    }
 }
