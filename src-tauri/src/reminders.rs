@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use roadbook_core::FileConfig;
 use roadbook_model::{Due, Handbook, Id, MyItem};
 use serde::Serialize;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::with_store;
@@ -148,10 +148,11 @@ fn mark(item: &MyItem, today: NaiveDate) -> String {
     format!("{due} {word}")
 }
 
-/// One notification: its title and body.
+/// One notification: its title and body, and the program whose My items it opens.
 struct Reminder {
     title: String,
     body: String,
+    program: Id,
 }
 
 fn line(item: &MyItem) -> String {
@@ -165,13 +166,14 @@ fn line(item: &MyItem) -> String {
 
 /// The notification for what fell due in one program: one item by itself, several as a list
 /// (the first five; My items has them all).
-fn reminder(program: &str, items: &[&MyItem]) -> Option<Reminder> {
+fn reminder(h: &Handbook, items: &[&MyItem]) -> Option<Reminder> {
     const SHOWN: usize = 5;
     match items {
         [] => None,
         [one] => Some(Reminder {
             title: line(one),
-            body: format!("{} · {program}", one.why),
+            body: format!("{} · {}", one.why, h.program.name),
+            program: h.program.id,
         }),
         many => {
             let mut body: Vec<String> = many.iter().take(SHOWN).map(|i| line(i)).collect();
@@ -179,8 +181,13 @@ fn reminder(program: &str, items: &[&MyItem]) -> Option<Reminder> {
                 body.push(format!("and {} more in My items", many.len() - SHOWN));
             }
             Some(Reminder {
-                title: format!("{} of your items in {program} have fallen due", many.len()),
+                title: format!(
+                    "{} of your items in {} have fallen due",
+                    many.len(),
+                    h.program.name
+                ),
                 body: body.join("\n"),
+                program: h.program.id,
             })
         }
     }
@@ -205,7 +212,7 @@ fn due_now(
             .copied()
             .filter(|i| announced.get(&i.id) != Some(&mark(i, today)))
             .collect();
-        reminders.extend(reminder(&h.program.name, &new));
+        reminders.extend(reminder(h, &new));
         kept.extend(fallen.iter().map(|i| (i.id, mark(i, today))));
     }
     (reminders, kept)
@@ -244,6 +251,7 @@ fn look(app: &AppHandle) -> CommandResult<()> {
             .builder()
             .title(&r.title)
             .body(&r.body)
+            .extra("program", r.program.to_string())
             .show()
             .map_err(|e| {
                 CommandError::new("notification", format!("the reminder was not shown: {e}"))
@@ -285,8 +293,35 @@ fn remind_soon(app: &AppHandle) {
 /// The reminders' loop's doorbell.
 struct Wake(std::sync::mpsc::SyncSender<()>);
 
+/// What the window hears when the person clicks a reminder: the program whose My items to show.
+pub const OPEN_MY_ITEMS_EVENT: &str = "open-my-items";
+
+/// A click on a reminder brings the window forward on the program's My items.
+fn on_click(app: &AppHandle) {
+    let handle = app.clone();
+    let _ = app.notification().on_action(move |action| {
+        if action.action_id() != "tap" {
+            return;
+        }
+        let program = action
+            .notification()
+            .and_then(|n| n.extra().get("program"))
+            .and_then(|p| p.as_str())
+            .and_then(|p| p.parse::<Id>().ok());
+        if let Some(window) = handle.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+        if let Err(err) = handle.emit(OPEN_MY_ITEMS_EVENT, program) {
+            eprintln!("roadbook-desktop: the reminder's click did not reach the window: {err}");
+        }
+    });
+}
+
 /// Starts the loop that looks for items fallen due: once now, then every minute or when woken.
 pub fn start(app: &AppHandle) {
+    on_click(app);
     let (wake, woken) = std::sync::mpsc::sync_channel(1);
     app.manage(Wake(wake));
     let app = app.clone();
@@ -418,7 +453,7 @@ mod tests {
             .iter()
             .filter(|i| i.has_fallen_due(day("2026-12-30")))
             .collect();
-        let r = reminder("Builder Insights", &shown).unwrap();
+        let r = reminder(&h, &shown).unwrap();
         assert_eq!(r.body.lines().count(), 6, "{}", r.body);
         assert!(
             r.body

@@ -501,6 +501,21 @@ impl Notifications {
             .expect("dunstctl (make test installs dunst)")
     }
 
+    /// How many notifications are on screen now.
+    pub fn on_screen(&self) -> usize {
+        let out = self.dunstctl(&["count", "displayed"]);
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// Clicks the newest notification on screen, as a person would (its default action).
+    pub fn click(&self) {
+        let out = self.dunstctl(&["action", "0"]);
+        assert!(out.status.success(), "dunstctl action failed: {out:?}");
+    }
+
     /// Every notification shown so far, oldest first: its title and body. Those still on
     /// screen are closed first, so they are in the history too.
     pub fn shown(&self) -> Vec<(String, String)> {

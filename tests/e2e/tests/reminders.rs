@@ -240,7 +240,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
 }
 
 /// With no notification server on the desktop (yet), a reminder is not counted as shown: once a
-/// server runs, it is shown.
+/// server runs, it is shown, and a click on it opens My items.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reminder_waits_for_a_notification_server_and_is_not_lost() {
     let dir = tempfile::tempdir().unwrap();
@@ -264,6 +264,22 @@ async fn a_reminder_waits_for_a_notification_server_and_is_not_lost() {
     let kept = std::fs::read_to_string(&record).unwrap_or_default();
     assert!(!kept.contains("overdue"), "recorded as shown: {kept}");
     server.serve();
+    eventually(
+        "the reminder on screen",
+        Duration::from_secs(10),
+        async || match server.on_screen() {
+            0 => Err("none yet".to_owned()),
+            _ => Ok(()),
+        },
+    )
+    .await;
+    // A click on it brings the window to My items.
+    go(&c, "settings").await;
+    server.click();
+    text_until(&c, "[data-testid=my-items]", |t| {
+        t.contains("Book the review room")
+    })
+    .await;
     eventually(
         "the reminder once a server runs",
         Duration::from_secs(10),

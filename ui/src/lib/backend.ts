@@ -133,6 +133,8 @@ export const backend = {
 	reviewRecorded: () => call<null>('review_recorded'),
 	/** Every status the background sync reports. */
 	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
+	/** The person clicked a reminder: show that program's My items. */
+	onOpenMyItems: (heard: (program: Id | null) => void): Promise<UnlistenFn> => listen<Id | null>('open-my-items', (e) => heard(e.payload)),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */
 	firstPaint: () => call<null>('first_paint')
 };
