@@ -445,14 +445,24 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
                 ops.push(Op::SetTextCursor {
                     pos: point(*x, *baseline),
                 });
+                // The text rise in points: a mark the shaper moved up or down is drawn there.
+                let mut raised = 0.0;
                 for run in &line.runs {
                     ops.push(Op::SetFont {
                         font: PdfFontHandle::External(font_id(fonts, run.face)),
                         size: Pt(*size),
                     });
-                    ops.push(Op::ShowText {
-                        items: shaped(fonts, run),
-                    });
+                    for (rise, items) in shaped(fonts, run) {
+                        let rise = (rise * size * 1000.0).round() / 1000.0;
+                        if rise != raised {
+                            ops.push(Op::SetLineOffset { multiplier: rise });
+                            raised = rise;
+                        }
+                        ops.push(Op::ShowText { items });
+                    }
+                }
+                if raised != 0.0 {
+                    ops.push(Op::SetLineOffset { multiplier: 0.0 });
                 }
                 ops.push(Op::EndTextSection);
             }
@@ -464,39 +474,44 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
 /// A shaped run as PDF text: its glyphs by id, each followed by the move that puts the next one
 /// where the shaper placed it (a TJ number moves the pen back by n/1000 em from where the
 /// glyph's own advance left it), and the text each stands for, so copying and searching the
-/// PDF give the words back.
-fn shaped(fonts: &Fonts, run: &text::Run) -> Vec<TextItem> {
+/// PDF give the words back. Split where the shaper moved glyphs up or down (marks on their
+/// letters): each piece with its rise in em, shown after the last one ended.
+fn shaped(fonts: &Fonts, run: &text::Run) -> Vec<(f32, Vec<TextItem>)> {
     let Some(face) = fonts.face(run.face) else {
-        return vec![TextItem::Text(run.text.clone())];
+        return vec![(0.0, vec![TextItem::Text(run.text.clone())])];
     };
     let em = face.units_per_em;
     // Rounded, so the same run always writes the same bytes.
     let thousandths = |v: f32| (v * 1000.0 * 1000.0).round() / 1000.0;
+    let mut pieces: Vec<(f32, Vec<TextItem>)> = Vec::with_capacity(1);
     let mut items = Vec::with_capacity(2);
     if let Some(first) = run.glyphs.first()
         && first.x_offset != 0.0
     {
         items.push(TextItem::Offset(-thousandths(first.x_offset)));
     }
-    let codepoints = run
-        .glyphs
-        .iter()
-        .enumerate()
-        .map(|(n, g)| {
-            let drawn = face
-                .metrics
-                .glyph_hor_advance(ttf_parser::GlyphId(g.id))
-                .map_or(0.0, |a| f32::from(a) / em);
-            let next = run.glyphs.get(n + 1).map_or(0.0, |g| g.x_offset);
-            let adjust = thousandths(drawn + g.x_offset - g.advance - next);
-            match &g.text {
-                Some(text) => Codepoint::with_cid(g.id, adjust, text.clone()),
-                None => Codepoint::new(g.id, adjust),
-            }
-        })
-        .collect();
+    let mut rise = run.glyphs.first().map_or(0.0, |g| g.y_offset);
+    let mut codepoints = Vec::with_capacity(run.glyphs.len());
+    for (n, g) in run.glyphs.iter().enumerate() {
+        if g.y_offset != rise {
+            items.push(TextItem::GlyphIds(std::mem::take(&mut codepoints)));
+            pieces.push((rise, std::mem::take(&mut items)));
+            rise = g.y_offset;
+        }
+        let drawn = face
+            .metrics
+            .glyph_hor_advance(ttf_parser::GlyphId(g.id))
+            .map_or(0.0, |a| f32::from(a) / em);
+        let next = run.glyphs.get(n + 1).map_or(0.0, |g| g.x_offset);
+        let adjust = thousandths(drawn + g.x_offset - g.advance - next);
+        codepoints.push(match &g.text {
+            Some(text) => Codepoint::with_cid(g.id, adjust, text.clone()),
+            None => Codepoint::new(g.id, adjust),
+        });
+    }
     items.push(TextItem::GlyphIds(codepoints));
-    items
+    pieces.push((rise, items));
+    pieces
 }
 
 fn write(

@@ -22,6 +22,9 @@ pub struct Glyph {
     pub id: u16,
     pub advance: f32,
     pub x_offset: f32,
+    /// How far above the baseline the shaper put it (a mark over or under its base; negative
+    /// is below).
+    pub y_offset: f32,
     /// What the glyph stands for when the text is copied or searched: its cluster's characters
     /// on the cluster's first glyph ("fi" on a ligature), none on the others.
     pub text: Option<String>,
@@ -174,6 +177,7 @@ fn shape_now(fonts: &Fonts, face: FaceId, rtl: bool, text: &str) -> Vec<Glyph> {
             id: u16::try_from(info.glyph_id).unwrap_or(0),
             advance: pos.x_advance as f32 / em,
             x_offset: pos.x_offset as f32 / em,
+            y_offset: pos.y_offset as f32 / em,
             text: None,
         })
         .collect();
@@ -507,6 +511,20 @@ mod tests {
         let mut said: Vec<String> = run.glyphs.iter().filter_map(|g| g.text.clone()).collect();
         said.reverse();
         assert_eq!(said.concat(), word);
+    }
+
+    #[test]
+    fn arabic_vowel_marks_are_placed_above_and_below_their_letters() {
+        // Damma and fatha above, the shadda's fatha stacked on it, tanwin: the font moves each
+        // up or down onto its letter, which the page must follow.
+        let line = line(fonts(), "مُحَمَّدٌ", Style::Regular, 10.0);
+        let marks: Vec<&Glyph> = line.runs[0]
+            .glyphs
+            .iter()
+            .filter(|g| g.advance == 0.0)
+            .collect();
+        assert!(marks.len() >= 4, "{marks:?}");
+        assert!(marks.iter().any(|m| m.y_offset != 0.0), "{marks:?}");
     }
 
     #[test]

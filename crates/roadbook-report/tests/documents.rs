@@ -1038,7 +1038,7 @@ fn word_widths(path: &Path) -> Vec<(String, f32)> {
 fn shaped_text_on_the_page_kerns_latin_and_joins_arabic_and_copies_back() {
     use roadbook_report::layout::{BODY, Block};
     let blocks = vec![Block::Paragraph(
-        "AVAVAVAVAV HHHHHHHHHH Tototototo office بيت שָׁלוֹם हिन्दी".into(),
+        "AVAVAVAVAV HHHHHHHHHH Tototototo office بيت שָׁלוֹם हिन्दी مُحَمَّدٌ".into(),
     )];
     let meta = roadbook_report::Meta {
         title: "Shaping".into(),
@@ -1096,6 +1096,24 @@ fn shaped_text_on_the_page_kerns_latin_and_joins_arabic_and_copies_back() {
         assert!(text.contains(word), "{word} in {text}");
     }
     assert!(text.contains("بيت") || text.contains("تيب"), "{text}");
+    // The Arabic vowel marks the font moves up or down onto their letters are drawn there: the
+    // page moves them (a text rise), then sets the baseline back.
+    let qdf = dir.path().join("shaping-qdf.pdf");
+    let out = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable"])
+        .arg(&path)
+        .arg(&qdf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stream = String::from_utf8_lossy(&std::fs::read(&qdf).unwrap()).into_owned();
+    let rises: Vec<f32> = stream
+        .lines()
+        .filter_map(|l| l.strip_suffix(" Ts"))
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    assert!(rises.iter().any(|r| *r != 0.0), "a mark moved: {rises:?}");
+    assert_eq!(rises.last(), Some(&0.0), "the baseline set back: {rises:?}");
 }
 
 #[test]
