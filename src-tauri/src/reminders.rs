@@ -218,30 +218,52 @@ fn due_now(
     (reminders, kept)
 }
 
-/// Looks once: announces what fell due since the last look.
-fn look(app: &AppHandle) -> CommandResult<()> {
+/// What a look saw: while none of it changes (no change written or pulled, the same day, the
+/// same settings and name), nothing can have fallen due since, and the next look reads nothing.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    change: i64,
+    day: NaiveDate,
+    settings: FileConfig,
+    author: String,
+}
+
+/// Looks once: announces what fell due since the last look. `seen` is what the last complete
+/// look saw.
+fn look(app: &AppHandle, seen: &mut Option<Seen>) -> CommandResult<()> {
     let state = app.state::<AppState>();
     let file = settings(&state)?;
     if !file.reminders_on() {
+        *seen = None;
         return Ok(());
     }
-    let programs = {
+    let day = today();
+    let (now, programs) = {
         let store = state.store.lock().map_err(|_| {
             CommandError::new(
                 "storage",
                 "an earlier failure left the database locked: restart Roadbook",
             )
         })?;
+        let now = Seen {
+            change: store.last_change()?,
+            day,
+            settings: file.clone(),
+            author: state.author(),
+        };
+        if seen.as_ref() == Some(&now) {
+            return Ok(());
+        }
         let mut programs = Vec::new();
         for summary in store.programs()? {
             let h = store.load(summary.id)?;
             let you = you(&state, &file, &h);
             programs.push((h, you));
         }
-        programs
+        (now, programs)
     };
     let path = announced_path(&state.session.db);
-    let (reminders, announced) = due_now(&programs, &read_announced(&path), today());
+    let (reminders, announced) = due_now(&programs, &read_announced(&path), day);
     // Nothing is recorded as shown while no server would show it: the next look tries again.
     if !reminders.is_empty() {
         notification_server()?;
@@ -261,7 +283,9 @@ fn look(app: &AppHandle) -> CommandResult<()> {
         serde_json::to_vec(&announced).map_err(|e| CommandError::new("internal", e.to_string()))?;
     roadbook_store::write_atomically(&path, &text).map_err(|e| {
         CommandError::new("io", format!("cannot keep which reminders were shown: {e}"))
-    })
+    })?;
+    *seen = Some(now);
+    Ok(())
 }
 
 /// Whether the desktop has a notification server to show reminders (the plugin sends them on
@@ -331,8 +355,9 @@ pub fn start(app: &AppHandle) {
             let every = every();
             // Each new problem is said once, not every minute.
             let mut said = String::new();
+            let mut seen = None;
             loop {
-                match look(&app) {
+                match look(&app, &mut seen) {
                     Err(err) if err.message != said => {
                         eprintln!("roadbook-desktop: reminders: {}", err.message);
                         said = err.message;

@@ -109,6 +109,15 @@ impl Store {
         error::classify(&self.path, err)
     }
 
+    /// The newest history entry's number (0 when there is none): it grows with every change
+    /// written, here, by the command line or pulled from the team, so a reader that looked
+    /// before can tell nothing changed since without reading the programs.
+    pub fn last_change(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM history", [], |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
     pub fn programs(&self) -> Result<Vec<ProgramSummary>> {
         let mut stmt = self
             .conn

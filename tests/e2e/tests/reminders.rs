@@ -236,6 +236,33 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
     })
     .await;
     assert_eq!(server.shown().len(), 3);
+    // A change written elsewhere (the command line here; a teammate's pull the same) is seen
+    // at the next look.
+    roadbook(
+        &db,
+        &[
+            "action",
+            "add",
+            "--text",
+            "Call the vendor back",
+            "--owner",
+            &sam.to_string(),
+            "--due",
+            &day(0),
+        ],
+    );
+    eventually(
+        "the reminder of a change made elsewhere",
+        Duration::from_secs(10),
+        async || {
+            let shown = server.shown();
+            match shown.last() {
+                Some((title, _)) if title == "Due today: Call the vendor back" => Ok(()),
+                _ => Err(format!("{shown:?}")),
+            }
+        },
+    )
+    .await;
     c.close().await.unwrap();
 }
 

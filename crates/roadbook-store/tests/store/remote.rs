@@ -41,6 +41,11 @@ fn remote_changes_carry_their_author_write_no_outbox_and_keep_pending_local_edit
     mine.title = "Local title".into();
     update(&mut store, program, &mine, "lead").unwrap();
     let outbox = store.outbox(None).unwrap();
+    // Every change written moves the store's last change on, a pulled one too; reading does not.
+    let before = store.last_change().unwrap();
+    assert!(before > 0);
+    store.load(program).unwrap();
+    assert_eq!(store.last_change().unwrap(), before);
 
     // The pull: the server's status, outcome and title for that decision, a new risk, and the
     // delete of an action.
@@ -78,6 +83,7 @@ fn remote_changes_carry_their_author_write_no_outbox_and_keep_pending_local_edit
         ),
     ];
     let applied = store.apply_remote(program, &pulled, 14).unwrap();
+    assert!(store.last_change().unwrap() > before, "a pull is a change");
     assert_eq!(applied.kept_local, 1, "{applied:?}");
 
     assert_eq!(store.outbox(None).unwrap(), outbox, "no outbox rows");
