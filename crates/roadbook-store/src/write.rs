@@ -240,7 +240,6 @@ impl Tx<'_> {
         Ok(self.tx.last_insert_rowid().max(0) as u64)
     }
 
-    /// The value a field's revision wrote (the history row it names), and who wrote it when.
     /// The history row of an item brought back (its tombstone lifted); its revision.
     pub(crate) fn undeleted(&self, row: &ItemRow, id: Id, author: &str) -> Result<u64> {
         self.history(
@@ -254,6 +253,7 @@ impl Tx<'_> {
         )
     }
 
+    /// The value a field's revision wrote (the history row it names), and who wrote it when.
     pub fn revision(&self, revision: u64) -> Result<Option<(Option<Value>, String, String)>> {
         let row = self
             .tx
