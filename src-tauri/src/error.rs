@@ -1,6 +1,7 @@
 //! One error shape over IPC: `{code, message}`. The UI matches on `code` and shows `message`,
 //! which already says what to do.
 
+use roadbook_core::CoreError;
 use roadbook_report::ReportError;
 use roadbook_store::{Clash, StoreError};
 use serde::Serialize;
@@ -51,6 +52,19 @@ impl CommandError {
             message: message.into(),
             clashes: Vec::new(),
             problems: Vec::new(),
+        }
+    }
+}
+
+/// The shared layer's errors (the settings file, the session, the sign-in): each says what to do.
+impl From<CoreError> for CommandError {
+    fn from(err: CoreError) -> Self {
+        match err {
+            CoreError::NoToken => CommandError::new(
+                "sign_in_needed",
+                "You are not signed in: sign in under Settings → Team to sync with your team.",
+            ),
+            other => CommandError::new("invalid", other.to_string()),
         }
     }
 }

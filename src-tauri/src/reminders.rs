@@ -34,8 +34,7 @@ fn today() -> NaiveDate {
 }
 
 fn settings(state: &AppState) -> CommandResult<FileConfig> {
-    FileConfig::load(&state.session.config_dir)
-        .map_err(|e| CommandError::new("invalid", e.to_string()))
+    FileConfig::load(&state.session.config_dir).map_err(CommandError::from)
 }
 
 /// Who the person is in `h`: their choice in the settings file, else the person owner that
@@ -93,8 +92,7 @@ pub async fn set_you_are(app: AppHandle, program: Id, you: Option<Id>) -> Comman
             None => {
                 file.you_are.remove(&program);
             }
-        })
-        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+        })?;
         my_items_of(state, &h)
     })
     .await?;
@@ -114,8 +112,7 @@ pub async fn set_reminders(app: AppHandle, on: bool) -> CommandResult<bool> {
     let file = FileConfig::update(&state.session.config_dir, |file| {
         // On is the default: the file only says so when it is off.
         file.reminders = (!on).then_some(false);
-    })
-    .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    })?;
     remind_soon(&app);
     Ok(file.reminders_on())
 }

@@ -224,8 +224,7 @@ pub struct ProviderForm {
 #[tauri::command]
 pub async fn provider_settings(app: AppHandle) -> CommandResult<ProviderForm> {
     let state = app.state::<AppState>();
-    let kept = roadbook_core::FileConfig::load(&state.session.config_dir)
-        .map_err(|e| CommandError::new("invalid", e.to_string()))?
+    let kept = roadbook_core::FileConfig::load(&state.session.config_dir)?
         .sign_in
         .unwrap_or_default();
     Ok(ProviderForm {
@@ -251,8 +250,7 @@ pub async fn save_provider_settings(app: AppHandle, form: ProviderForm) -> Comma
     };
     let state = app.state::<AppState>();
     let dir = &state.session.config_dir;
-    let mut file = roadbook_core::FileConfig::load(dir)
-        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    let mut file = roadbook_core::FileConfig::load(dir)?;
     if form.issuer.trim().is_empty() && form.client_id.trim().is_empty() {
         file.sign_in = None;
     } else {
@@ -297,8 +295,7 @@ pub struct YourName {
 }
 
 fn your_name_view(state: &AppState) -> CommandResult<YourName> {
-    let file = roadbook_core::FileConfig::load(&state.session.config_dir)
-        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    let file = roadbook_core::FileConfig::load(&state.session.config_dir)?;
     Ok(YourName {
         name: file.name,
         recorded_as: Some(state.author()).filter(|a| a != roadbook_store::NO_AUTHOR),
@@ -315,8 +312,7 @@ pub async fn your_name(app: AppHandle) -> CommandResult<YourName> {
 #[tauri::command]
 pub async fn set_your_name(app: AppHandle, name: String) -> CommandResult<YourName> {
     let state = app.state::<AppState>();
-    roadbook_core::FileConfig::set_name(&state.session.config_dir, Some(&name))
-        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    roadbook_core::FileConfig::set_name(&state.session.config_dir, Some(&name))?;
     if state.account().is_none()
         && let Ok(mut author) = state.author.lock()
     {

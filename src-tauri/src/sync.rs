@@ -59,16 +59,6 @@ fn sync_error(err: SyncError) -> CommandError {
     }
 }
 
-fn core_error(err: roadbook_core::CoreError) -> CommandError {
-    match err {
-        roadbook_core::CoreError::NoToken => CommandError::new(
-            "sign_in_needed",
-            "You are not signed in: sign in under Settings → Team to sync with your team.",
-        ),
-        other => CommandError::new("invalid", other.to_string()),
-    }
-}
-
 /// Starts the loop of `program` if it is connected and not running yet. Without a sign-in the
 /// program's status says so, and nothing runs.
 pub fn start(app: &AppHandle, program: Id) -> CommandResult<()> {
@@ -91,7 +81,7 @@ pub fn start(app: &AppHandle, program: Id) -> CommandResult<()> {
                 let store = state.store.lock().map_err(|_| locked())?;
                 SyncStatus::read(&store, program, SyncPhase::SignInNeeded)?
             };
-            status.message = Some(core_error(err).message);
+            status.message = Some(CommandError::from(err).message);
             report(app, &state.syncs.latest, status);
             return Ok(());
         }
@@ -222,10 +212,7 @@ pub struct ServerProgram {
 /// The programs on `server` the person may see, for the join list.
 #[tauri::command]
 pub async fn server_programs(app: AppHandle, server: String) -> CommandResult<Vec<ServerProgram>> {
-    let client = app
-        .state::<AppState>()
-        .client(server.trim())
-        .map_err(core_error)?;
+    let client = app.state::<AppState>().client(server.trim())?;
     let programs = client
         .transport()
         .programs()
@@ -256,7 +243,7 @@ pub async fn publish_program(
     server: String,
 ) -> CommandResult<SyncStatus> {
     let state = app.state::<AppState>();
-    let client = state.client(server.trim()).map_err(core_error)?;
+    let client = state.client(server.trim())?;
     let replica = state.store.clone();
     client
         .publish(&*replica, program)
@@ -270,7 +257,7 @@ pub async fn publish_program(
 #[tauri::command]
 pub async fn join_program(app: AppHandle, server: String, program: Id) -> CommandResult<Id> {
     let state = app.state::<AppState>();
-    let client = state.client(server.trim()).map_err(core_error)?;
+    let client = state.client(server.trim())?;
     let replica = state.store.clone();
     client.join(&*replica, program).await.map_err(sync_error)?;
     start(&app, program)?;
