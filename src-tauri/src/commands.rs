@@ -449,11 +449,7 @@ pub async fn regenerate_document(app: AppHandle, id: Id) -> CommandResult<tauri:
 #[tauri::command]
 pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
     let (record, pdf) = with_store(app.clone(), move |_, store| regenerated(store, id)).await?;
-    let name = format!(
-        "{}-{}.pdf",
-        record.kind,
-        record.as_of.get(..10).unwrap_or("document")
-    );
+    let name = format!("{}-{}.pdf", record.kind, day_of(&record));
     let Some(path) = choose_path(&app, name).await? else {
         return Ok(false);
     };
@@ -537,9 +533,14 @@ fn document_title(kind: &str) -> &str {
         .map_or(kind, |k| k.title())
 }
 
+/// The day an archived document is as of (`2026-12-04`), for its file names.
+fn day_of(record: &IssuedDocument) -> &str {
+    record.as_of.get(..10).unwrap_or("document")
+}
+
 /// How a printer's queue names the document, and the file a printer that writes files makes.
 fn printout(record: &IssuedDocument) -> crate::printing::Printout {
-    let day = record.as_of.get(..10).unwrap_or("document");
+    let day = day_of(record);
     crate::printing::Printout {
         title: format!("{} {day}", document_title(&record.kind)),
         file_name: format!("{}-{day}-printed.pdf", record.kind),
