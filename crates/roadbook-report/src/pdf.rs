@@ -39,24 +39,21 @@ pub(crate) fn render_counted(
     let fonts = Fonts::get()?;
     let mut laid = layout::lay_out(fonts, blocks);
     let total = laid.pages.len();
-    // In a document of parts (the handbook) each page's header names the part it is in.
+    // In a document of parts (the handbook) each page's header names the part it is in: the
+    // last one started on or before it.
     let mut starts: Vec<(usize, &str)> = laid
         .anchors
         .iter()
         .map(|(title, page)| (*page, title.as_str()))
         .collect();
     starts.sort();
-    let parts: Vec<Option<String>> = (0..total)
-        .map(|n| {
-            starts
-                .iter()
-                .rev()
-                .find(|(start, _)| *start <= n)
-                .map(|(_, title)| (*title).to_owned())
-        })
-        .collect();
-    for ((n, page), part) in laid.pages.iter_mut().enumerate().zip(parts) {
-        decorate(fonts, page, (n + 1, total), meta, part.as_deref());
+    let mut starts = starts.into_iter().peekable();
+    let mut part = None;
+    for (n, page) in laid.pages.iter_mut().enumerate() {
+        while let Some((_, title)) = starts.next_if(|(start, _)| *start <= n) {
+            part = Some(title);
+        }
+        decorate(fonts, page, (n + 1, total), meta, part);
     }
     Ok((write(fonts, &laid, meta, (PAGE_W, PAGE_H))?, total))
 }
