@@ -45,7 +45,17 @@ case "$command" in
     # One transaction: a restore that fails leaves the database as it was.
     pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction \
       --exit-on-error --dbname="$url" "$file"
-    echo "restored $file: $(summary | paste -sd ';' | sed 's/;/; /')"
+    # The restored database is a history of its own: positions after the backup will be
+    # written again with other changes. Clients see the new history id, take their programs
+    # afresh and send again what they made after the backup (docs/operations.md). A backup
+    # from before histories existed gets its first one when the server starts.
+    history=$(psql "$url" -At -v ON_ERROR_STOP=1 -c "
+      SELECT CASE WHEN to_regproc('roadbook_new_history') IS NULL THEN 'none' END;" )
+    if [ "$history" != "none" ]; then
+      history=$(echo "SELECT roadbook_new_history(:'why')" \
+        | psql "$url" -At -v ON_ERROR_STOP=1 -v why="restored from $(basename "$file")")
+    fi
+    echo "restored $file: $(summary | paste -sd ';' | sed 's/;/; /'); new history ${history}"
     ;;
   *) usage ;;
 esac

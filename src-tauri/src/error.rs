@@ -90,7 +90,7 @@ impl From<StoreError> for CommandError {
             StoreError::NotYet { .. } => "invalid",
             StoreError::Invalid(_) | StoreError::WrongKind { .. } => "invalid",
             StoreError::StillReferenced { .. } => "still_referenced",
-            StoreError::ReadOnly { .. } => "read_only",
+            StoreError::ReadOnly { .. } | StoreError::ViewOnly { .. } => "read_only",
             StoreError::Busy { .. } => "busy",
             StoreError::NoProgram | StoreError::WhichProgram { .. } => "no_program",
             StoreError::ProgramExists { .. } | StoreError::Exists { .. } => "exists",

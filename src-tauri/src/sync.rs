@@ -441,3 +441,51 @@ pub async fn retry_rejected(app: AppHandle, id: i64) -> CommandResult<()> {
 pub async fn discard_rejected(app: AppHandle, id: i64) -> CommandResult<()> {
     with_store(app, move |_, store| Ok(store.discard_rejected(id)?)).await
 }
+
+/// A change from the server this database could not apply, as the screen shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Serialize)]
+pub struct SetAsideView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    pub kind: Kind,
+    /// What the person calls the item here, or that it is not here.
+    pub item: String,
+    pub reason: String,
+    pub set_aside_at: String,
+}
+
+/// The changes from the server this database set aside, with their reasons.
+#[tauri::command]
+pub async fn set_aside(app: AppHandle, program: Id) -> CommandResult<Vec<SetAsideView>> {
+    with_store(app, move |_, store| {
+        let labels = store.load(program)?.labels();
+        Ok(store
+            .set_aside(program)?
+            .into_iter()
+            .map(|a| SetAsideView {
+                id: a.id,
+                kind: a.item_kind,
+                item: labels
+                    .get(&a.item_id)
+                    .cloned()
+                    .unwrap_or_else(|| "an item not in this program here".to_owned()),
+                reason: a.reason,
+                set_aside_at: a.set_aside_at,
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Applies a set-aside change again; whether it went in this time.
+#[tauri::command]
+pub async fn retry_set_aside(app: AppHandle, id: i64) -> CommandResult<bool> {
+    with_store(app, move |_, store| Ok(store.retry_set_aside(id)?)).await
+}
+
+/// Drops a set-aside change: the person chose to.
+#[tauri::command]
+pub async fn discard_set_aside(app: AppHandle, id: i64) -> CommandResult<()> {
+    with_store(app, move |_, store| Ok(store.discard_set_aside(id)?)).await
+}

@@ -123,6 +123,14 @@ pub enum Command {
         #[arg(long)]
         last: bool,
     },
+    /// Delete any item by its id (a tombstone: `roadbook restore ID` brings it back whole, in
+    /// its place); refused while other items still refer to it
+    Delete {
+        /// The item: a decision, risk, action, workstream, dependency, phase, milestone...
+        id: Id,
+    },
+    /// Bring back a deleted item, with its fields and its place in its list
+    Restore { id: Id },
     /// Sign in to your organisation's identity provider, in the browser; the app and the
     /// command line on this machine share the sign-in
     Login {
@@ -200,7 +208,8 @@ pub enum Command {
         #[arg(long, value_enum)]
         keep: Keep,
     },
-    /// Local changes the server refused, and what to do with them
+    /// Local changes the server refused, changes from the server this database could not
+    /// apply, and what to do with them
     #[command(args_conflicts_with_subcommands = true)]
     Rejected {
         #[command(subcommand)]
@@ -209,6 +218,10 @@ pub enum Command {
         program: ProgramArg,
         #[arg(long)]
         json: bool,
+        /// With --json: the changes from the server this database set aside, instead of the
+        /// changes the server refused
+        #[arg(long)]
+        pulled: bool,
     },
     /// The decision register
     #[command(subcommand)]
@@ -238,6 +251,11 @@ pub enum RejectedCommand {
     Retry { id: i64 },
     /// Drop a refused change for good
     Discard { id: i64 },
+    /// Apply a change from the server that this database set aside, again (after an upgrade,
+    /// or once what stood in its way is gone)
+    RetryPulled { id: i64 },
+    /// Drop a change from the server that this database set aside
+    DiscardPulled { id: i64 },
 }
 
 /// Whose value a resolved conflict keeps.
@@ -402,6 +420,10 @@ pub enum DecisionCommand {
     },
     /// List the decision register
     List(ListArgs),
+    /// Delete a decision (`roadbook decision restore ID` brings it back, whole and in its place)
+    Delete { id: Id },
+    /// Bring back a deleted decision
+    Restore { id: Id },
 }
 
 #[derive(Debug, Subcommand)]
@@ -447,6 +469,10 @@ pub enum RiskCommand {
     },
     /// List the risk register
     List(ListArgs),
+    /// Delete a risk (`roadbook risk restore ID` brings it back, whole and in its place)
+    Delete { id: Id },
+    /// Bring back a deleted risk
+    Restore { id: Id },
 }
 
 #[derive(Debug, Subcommand)]
@@ -485,6 +511,10 @@ pub enum ActionCommand {
     },
     /// List next actions
     List(ListArgs),
+    /// Delete a action (`roadbook action restore ID` brings it back, whole and in its place)
+    Delete { id: Id },
+    /// Bring back a deleted action
+    Restore { id: Id },
 }
 
 #[derive(Debug, Subcommand)]

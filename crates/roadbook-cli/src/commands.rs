@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use roadbook_core::{Options, Session};
-use roadbook_model::{Action, Decision, Handbook, Id, Risk, RiskScope, Status, sample};
+use roadbook_model::{Action, Decision, Handbook, Id, Kind, Risk, RiskScope, Status, sample};
 use roadbook_store::{HistoryQuery, Store, edits_between};
 
 use crate::cli::{ActionCommand, Cli, Command, DecisionCommand, ListArgs, RiskCommand};
@@ -53,6 +53,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Documents { program, json } => ctx.documents(program, json),
         Command::Check { program, on, json } => ctx.check(program, on, json),
         Command::Move { id, before, .. } => ctx.move_item(id, before),
+        Command::Delete { id } => ctx.delete_item(id, None),
+        Command::Restore { id } => ctx.restore_item(id, None),
         Command::Login { server, timeout } => ctx.login(server, timeout),
         Command::Whoami { json } => ctx.whoami(json),
         Command::Logout => ctx.logout(),
@@ -81,7 +83,8 @@ pub fn run(cli: Cli) -> Result<()> {
             what,
             program,
             json,
-        } => ctx.rejected(what, program.program, json),
+            pulled,
+        } => ctx.rejected(what, program.program, json, pulled),
         Command::Decision(cmd) => ctx.decision(cmd),
         Command::Risk(cmd) => ctx.risk(cmd),
         Command::Action(cmd) => ctx.action(cmd),
@@ -345,6 +348,28 @@ impl<W: Write> Ctx<W> {
         Ok(())
     }
 
+    /// Deletes an item (of `kind`, when the command named one) and says how to undo it.
+    fn delete_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
+        let mut store = self.open()?;
+        let (kind, label) = item_of(&store, id, kind, false)?;
+        store.delete(id, &self.session.author)?;
+        writeln!(
+            self.out,
+            "deleted {} '{label}' (roadbook restore {id} brings it back)",
+            kind.noun()
+        )?;
+        Ok(())
+    }
+
+    /// Brings a deleted item (of `kind`, when the command named one) back.
+    fn restore_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
+        let mut store = self.open()?;
+        let (kind, label) = item_of(&store, id, kind, true)?;
+        store.restore(id, &self.session.author)?;
+        writeln!(self.out, "restored {} '{label}'", kind.noun())?;
+        Ok(())
+    }
+
     /// `before: None` is the end of the list (clap makes --before or --last required).
     fn move_item(&mut self, id: Id, before: Option<Id>) -> Result<()> {
         let mut store = self.open()?;
@@ -494,6 +519,8 @@ impl<W: Write> Ctx<W> {
                 }
                 self.edit(store, program, &before, &d, &seen)?;
             }
+            DecisionCommand::Delete { id } => self.delete_item(id, Some(Kind::Decision))?,
+            DecisionCommand::Restore { id } => self.restore_item(id, Some(Kind::Decision))?,
             DecisionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
                 let wanted = filter_status(&h, &args)?;
@@ -597,6 +624,8 @@ impl<W: Write> Ctx<W> {
                 set(&mut r.mitigation, mitigation);
                 self.edit(store, program, &before, &r, &seen)?;
             }
+            RiskCommand::Delete { id } => self.delete_item(id, Some(Kind::Risk))?,
+            RiskCommand::Restore { id } => self.restore_item(id, Some(Kind::Risk))?,
             RiskCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
                 let wanted = filter_status(&h, &args)?;
@@ -682,6 +711,8 @@ impl<W: Write> Ctx<W> {
                 }
                 self.edit(store, program, &before, &a, &seen)?;
             }
+            ActionCommand::Delete { id } => self.delete_item(id, Some(Kind::Action))?,
+            ActionCommand::Restore { id } => self.restore_item(id, Some(Kind::Action))?,
             ActionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
                 let wanted = filter_status(&h, &args)?;
@@ -837,4 +868,48 @@ fn owner_name(h: &Handbook, id: Id) -> String {
     h.owner(id)
         .map(|o| o.display_name().to_owned())
         .unwrap_or_else(|| id.to_string())
+}
+
+/// An item's kind and what a person calls it, for a delete or a restore: refused before
+/// anything is written when it is not there (or not deleted, for a restore), or not of the kind
+/// the command named.
+fn item_of(
+    store: &roadbook_store::Store,
+    id: Id,
+    kind: Option<Kind>,
+    deleted: bool,
+) -> Result<(Kind, String)> {
+    let Some(item) = store.item_state(id)? else {
+        bail!("there is no item {id} in this database: roadbook history shows what was there");
+    };
+    if let Some(kind) = kind.filter(|k| *k != item.kind) {
+        bail!(
+            "{id} is a {}, not a {}: use roadbook {} {}",
+            item.kind.noun(),
+            kind.noun(),
+            item.kind.noun(),
+            if deleted { "restore" } else { "delete" }
+        );
+    }
+    let label = ["title", "name", "statement", "text", "area", "dependent"]
+        .iter()
+        .find_map(|f| item.fields.get(*f).and_then(serde_json::Value::as_str))
+        .unwrap_or_default()
+        .to_owned();
+    let gone = item
+        .fields
+        .get("deleted")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true);
+    match (deleted, gone) {
+        (false, true) => bail!(
+            "{} '{label}' is deleted already (roadbook restore {id} brings it back)",
+            item.kind.noun()
+        ),
+        (true, false) => bail!(
+            "{} '{label}' is not deleted: nothing to bring back",
+            item.kind.noun()
+        ),
+        _ => Ok((item.kind, label)),
+    }
 }

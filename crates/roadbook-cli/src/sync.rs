@@ -53,14 +53,39 @@ impl<W: Write> Ctx<W> {
         Ok(self.session.client(server)?)
     }
 
+    /// Where the program syncs: its server, or the one a publish went to whose answer never
+    /// came (the sync finishes that publish).
     fn server_of(&self, store: &Store, program: Id) -> Result<String> {
-        store
-            .sync_state(program)?
+        let state = store.sync_state(program)?;
+        state
             .server
+            .or(state.publishing)
             .ok_or_else(|| anyhow!(SyncError::NotConnected))
     }
 
     fn say(&mut self, report: &Report, what: &str) -> Result<()> {
+        if let Some(done) = &report.rebootstrapped {
+            writeln!(
+                self.out,
+                "the server's history changed (its database was restored from a backup): took the program afresh; {} of your changes it had lost were sent again{}",
+                done.sent_again,
+                if done.dropped > 0 {
+                    format!(
+                        ", {} items it no longer has left this database until their makers send them again",
+                        done.dropped
+                    )
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        if report.set_aside > 0 {
+            writeln!(
+                self.out,
+                "{} changes from the server could not be applied here and were set aside (see roadbook rejected)",
+                report.set_aside
+            )?;
+        }
         writeln!(
             self.out,
             "{what}: pushed {}, pulled {}{}{}; {} conflicts open, {} refused changes waiting, {} changes waiting to be pushed",
@@ -225,33 +250,51 @@ impl<W: Write> Ctx<W> {
         let pending = store.outbox(Some(program))?.len();
         let conflicts = store.conflicts(program)?.len();
         let rejected = store.rejected(program)?.len();
+        let set_aside = store.set_aside(program)?.len();
         if json {
             let status = json!({
                 "program": program,
                 "server": state.server,
+                "publishing": state.publishing,
                 "last_sync": state.synced_at,
                 "cursor": state.cursor,
+                "history": state.history,
+                "role": state.role,
                 "pending": pending,
                 "conflicts": conflicts,
                 "rejected": rejected,
+                "set_aside": set_aside,
             });
             writeln!(self.out, "{}", serde_json::to_string_pretty(&status)?)?;
             return Ok(());
         }
-        match &state.server {
-            None => writeln!(
+        match (&state.server, &state.publishing) {
+            (None, Some(server)) => writeln!(
+                self.out,
+                "published to {server}, but its answer never came: roadbook sync finishes it"
+            )?,
+            (None, None) => writeln!(
                 self.out,
                 "not connected to a server (roadbook publish --server URL)"
             )?,
-            Some(server) => writeln!(
+            (Some(server), _) => writeln!(
                 self.out,
-                "server {server}; last sync {}",
-                state.synced_at.as_deref().unwrap_or("never")
+                "server {server}; last sync {}{}",
+                state.synced_at.as_deref().unwrap_or("never"),
+                match state.role.as_deref() {
+                    Some("viewer") => "; you may view this program, not change it",
+                    _ => "",
+                }
             )?,
         }
         writeln!(
             self.out,
-            "{pending} changes waiting to be pushed; {conflicts} conflicts open; {rejected} refused changes waiting"
+            "{pending} changes waiting to be pushed; {conflicts} conflicts open; {rejected} refused changes waiting{}",
+            if set_aside > 0 {
+                format!("; {set_aside} changes from the server set aside (see roadbook rejected)")
+            } else {
+                String::new()
+            }
         )?;
         Ok(())
     }
@@ -312,6 +355,7 @@ impl<W: Write> Ctx<W> {
         what: Option<RejectedCommand>,
         program: Option<Id>,
         json: bool,
+        pulled: bool,
     ) -> Result<()> {
         let mut store = self.open()?;
         match what {
@@ -324,9 +368,35 @@ impl<W: Write> Ctx<W> {
                 writeln!(self.out, "discarded")?;
                 Ok(())
             }
+            Some(RejectedCommand::RetryPulled { id }) => {
+                if store.retry_set_aside(id)? {
+                    writeln!(self.out, "applied")?;
+                } else {
+                    let reason = store
+                        .programs()?
+                        .iter()
+                        .filter_map(|p| store.set_aside(p.id).ok())
+                        .flatten()
+                        .find(|s| s.id == id)
+                        .map(|s| s.reason)
+                        .unwrap_or_default();
+                    bail!("the change still cannot be applied here: {reason}");
+                }
+                Ok(())
+            }
+            Some(RejectedCommand::DiscardPulled { id }) => {
+                store.discard_set_aside(id)?;
+                writeln!(self.out, "discarded")?;
+                Ok(())
+            }
             None => {
                 let program = store.resolve_program(program)?;
                 let rejected = store.rejected(program)?;
+                let set_aside = store.set_aside(program)?;
+                if json && pulled {
+                    writeln!(self.out, "{}", serde_json::to_string_pretty(&set_aside)?)?;
+                    return Ok(());
+                }
                 if json {
                     writeln!(self.out, "{}", serde_json::to_string_pretty(&rejected)?)?;
                     return Ok(());
@@ -363,6 +433,27 @@ impl<W: Write> Ctx<W> {
                 }
                 if rejected.is_empty() {
                     writeln!(self.out, "no refused changes")?;
+                }
+                if !set_aside.is_empty() {
+                    writeln!(
+                        self.out,
+                        "changes from the server this database could not apply (roadbook rejected retry-pulled|discard-pulled ID):"
+                    )?;
+                    for a in &set_aside {
+                        writeln!(
+                            self.out,
+                            "{}  {} '{}': change {} of the server's log\n    set aside: {} (at {})",
+                            a.id,
+                            a.item_kind.noun(),
+                            labels
+                                .get(&a.item_id)
+                                .map(String::as_str)
+                                .unwrap_or("(not here)"),
+                            a.version,
+                            a.reason,
+                            a.set_aside_at
+                        )?;
+                    }
                 }
                 Ok(())
             }

@@ -1313,3 +1313,65 @@ fn the_readout_as_slides_is_written_not_archived_and_only_the_readout_has_them()
     assert!(err.contains("readout only"), "{err}");
     assert!(!memo.exists(), "nothing is written");
 }
+
+#[test]
+fn delete_and_restore_work_on_any_kind_from_the_command_line_and_say_what_they_did() {
+    let (_dir, db) = sample_db();
+    let h = export(&db);
+    let action = &h.actions[0];
+    // A decision nobody refers to: one made here.
+    let decision = ok(&db, &["decision", "add", "--title", "Pick the pilot group"])
+        .trim()
+        .to_owned();
+    let said = ok(&db, &["decision", "delete", &decision]);
+    assert_eq!(
+        said.trim(),
+        format!(
+            "deleted decision 'Pick the pilot group' (roadbook restore {decision} brings it back)"
+        )
+    );
+    assert!(
+        export(&db)
+            .decisions
+            .iter()
+            .all(|d| d.id.to_string() != decision)
+    );
+    // Deleted once is enough; the kind named must be the item's.
+    let err = fails(&db, &["decision", "delete", &decision]);
+    assert!(err.contains("is deleted already"), "{err}");
+    let err = fails(&db, &["risk", "restore", &decision]);
+    assert!(
+        err.contains("is a decision, not a risk: use roadbook decision restore"),
+        "{err}"
+    );
+    assert_eq!(
+        ok(&db, &["decision", "restore", &decision]).trim(),
+        "restored decision 'Pick the pilot group'"
+    );
+    let back = export(&db);
+    assert_eq!(
+        back.decisions.last().unwrap().id.to_string(),
+        decision,
+        "in its place"
+    );
+    let err = fails(&db, &["restore", &decision]);
+    assert!(err.contains("is not deleted"), "{err}");
+
+    // Any kind through `delete ID`; an item others refer to is refused with who refers to it,
+    // and nothing changes.
+    ok(&db, &["action", "delete", &action.id.to_string()]);
+    ok(&db, &["restore", &action.id.to_string()]);
+    let workstream = h.workstreams[0].id.to_string();
+    let before = ok(&db, &["export"]);
+    let err = fails(&db, &["delete", &workstream]);
+    assert!(err.contains("still refer to it"), "{err}");
+    assert_eq!(ok(&db, &["export"]), before);
+    let err = fails(&db, &["delete", &Id::new().to_string()]);
+    assert!(err.contains("there is no item"), "{err}");
+    // History says who deleted and restored it.
+    let history = ok(&db, &["history", "--item", &decision]);
+    assert!(
+        history.contains("deleted") && history.contains(AUTHOR),
+        "{history}"
+    );
+}

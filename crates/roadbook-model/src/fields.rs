@@ -100,6 +100,69 @@ pub fn merge_sets(base: &Value, mine: &Value, theirs: &Value) -> Value {
     Value::Array(merged)
 }
 
+/// What one edit of a set-valued field did: the entries it added and the entries it removed,
+/// from `before` to `after`. The sync sends these rather than the whole new value, so the
+/// server applies what the person did to whatever it holds, whoever else changed the set and
+/// whatever this replica had pulled when the edit was made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SetDelta {
+    pub added: Vec<Value>,
+    pub removed: Vec<Value>,
+}
+
+impl SetDelta {
+    /// The delta from `before` to `after` (none when either is not an array).
+    pub fn between(before: &Value, after: &Value) -> Option<SetDelta> {
+        let empty = Vec::new();
+        let before = match before {
+            Value::Null => &empty,
+            other => other.as_array()?,
+        };
+        let after = after.as_array()?;
+        Some(SetDelta {
+            added: after
+                .iter()
+                .filter(|v| !before.contains(v))
+                .fold(Vec::new(), |mut out, v| {
+                    if !out.contains(v) {
+                        out.push(v.clone());
+                    }
+                    out
+                }),
+            removed: before
+                .iter()
+                .filter(|v| !after.contains(v))
+                .cloned()
+                .collect(),
+        })
+    }
+
+    /// `current` with this delta applied: its entries in their order without the removed
+    /// ones, then each added entry it does not hold yet. A current value that is not an array
+    /// (absent) counts as empty.
+    pub fn apply(&self, current: &Value) -> Value {
+        let mut out: Vec<Value> = current
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter(|v| !self.removed.contains(v))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        for added in &self.added {
+            if !out.contains(added) {
+                out.push(added.clone());
+            }
+        }
+        Value::Array(out)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +189,30 @@ mod tests {
         let theirs = json!(["a", "b", "t"]); // removed c, added t
         assert_eq!(merge_sets(&base, &mine, &theirs), json!(["a", "t", "m"]));
         assert_eq!(merge_sets(&base, &json!("x"), &theirs), json!("x"));
+    }
+
+    #[test]
+    fn a_set_delta_says_what_was_added_and_removed_and_applies_to_any_current_value() {
+        let delta = SetDelta::between(&json!(["a", "b"]), &json!(["a", "c"])).unwrap();
+        assert_eq!(
+            delta,
+            SetDelta {
+                added: vec![json!("c")],
+                removed: vec![json!("b")]
+            }
+        );
+        // Applied to a value someone else changed meanwhile: their entries stay, b goes, c
+        // comes once.
+        assert_eq!(delta.apply(&json!(["b", "t", "a"])), json!(["t", "a", "c"]));
+        assert_eq!(delta.apply(&json!(["c"])), json!(["c"]));
+        assert_eq!(delta.apply(&Value::Null), json!(["c"]));
+        // A new field: everything is added.
+        assert_eq!(
+            SetDelta::between(&Value::Null, &json!(["x"]))
+                .unwrap()
+                .added,
+            vec![json!("x")]
+        );
+        assert!(SetDelta::between(&json!("a"), &json!(["x"])).is_none());
     }
 }

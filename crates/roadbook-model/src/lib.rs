@@ -21,7 +21,7 @@ mod usage;
 pub use check::{CheckRule, Finding, FollowUps, check, follow_ups};
 pub use date::{BadDate, Date};
 pub use entities::*;
-pub use fields::{merge_sets, strict};
+pub use fields::{SetDelta, merge_sets, strict};
 pub use handbook::{
     AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
 };

@@ -64,6 +64,41 @@ impl Problems {
     }
 
     /// Records a problem with `field` under the current prefix.
+    /// A problem for each text in `value` holding a NUL character (U+0000), which no database
+    /// Roadbook writes to can keep (PostgreSQL refuses it): refused where it is typed, not
+    /// found out at the server.
+    pub fn nul_characters(&mut self, value: &serde_json::Value) {
+        fn walk(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::String(text) if text.contains('\0') => out.push(path.to_owned()),
+                serde_json::Value::Array(items) => {
+                    for (n, item) in items.iter().enumerate() {
+                        walk(item, &format!("{path}[{n}]"), out);
+                    }
+                }
+                serde_json::Value::Object(map) => {
+                    for (key, item) in map {
+                        let at = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
+                        walk(item, &at, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(value, "", &mut found);
+        for path in found {
+            self.at(
+                &path,
+                "holds a NUL character (U+0000), which Roadbook cannot keep: remove it",
+            );
+        }
+    }
+
     pub fn at(&mut self, field: &str, message: impl Into<String>) {
         let path = match (self.prefix.is_empty(), field.is_empty()) {
             (true, _) => field.to_owned(),

@@ -10,12 +10,21 @@
 
 use std::collections::BTreeMap;
 
-use roadbook_model::{Id, Kind, UsageKind};
+use roadbook_model::{Id, Kind, SetDelta, UsageKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The protocol this build speaks. Bumped when a change would be misread by the other end.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// 2 adds what a person did to a set (`FieldChange::set`), the server's history id on every
+/// program answer and in every push, pull and long poll (a restored server is a new history),
+/// the caller's role with a pull or a join, and what an answered publish held
+/// (`PublishResponse::through_seq`). A server answers clients of every version from
+/// [`OLDEST_PROTOCOL_VERSION`] on, leaving out what they would not read; a client that meets an
+/// older server speaks the older protocol to it ([`Versioned::for_protocol`]).
+pub const PROTOCOL_VERSION: u32 = 2;
+/// The oldest protocol this build still speaks, as a server and as a client.
+pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
 /// The request header that carries [`PROTOCOL_VERSION`].
 pub const PROTOCOL_HEADER: &str = "roadbook-protocol";
 /// Break-glass: an admin path for subjects the server lists, with the reason on every request.
@@ -96,6 +105,17 @@ pub mod codes {
     pub const TOO_LARGE: &str = "too_large";
     pub const UPGRADE_REQUIRED: &str = "upgrade_required";
     pub const UNAVAILABLE: &str = "unavailable";
+    /// The server's history is not the one the client's positions and versions belong to
+    /// (its database was restored from a backup, or made anew): the client takes the program
+    /// afresh, keeps what waits to be pushed, and sends again what the server lost.
+    pub const HISTORY_CHANGED: &str = "history_changed";
+}
+
+/// What a message of protocol 2 carries that protocol 1 does not read: cleared before it goes
+/// to (or comes from) a peer that speaks only the older protocol. Every field cleared is an
+/// `Option` that protocol 1 never sees, so a version-1 peer reads the message as it always did.
+pub trait Versioned {
+    fn for_protocol(self, version: u32) -> Self;
 }
 
 /// A program the caller may see.
@@ -142,12 +162,34 @@ pub struct PublishRequest {
     pub items: Vec<Item>,
 }
 
-/// The answer to a publish: the log's head and the version each item was written at.
+/// The answer to a publish: the log's head and the version each item was written at. A publish
+/// sent again by the client that published (its first answer was lost) is answered alike, as of
+/// that first publish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishResponse {
     pub cursor: u64,
     pub versions: BTreeMap<Id, u64>,
+    /// The server's history (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Id>,
+    /// The last of the client's sequence numbers the server's copy holds: the changes after it
+    /// are still to be pushed (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through_seq: Option<u64>,
+}
+
+impl Versioned for PublishResponse {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 2 {
+            return self;
+        }
+        PublishResponse {
+            history: None,
+            through_seq: None,
+            ..self
+        }
+    }
 }
 
 /// `POST /v1/programs/{id}/join`: a teammate's database takes the program. The client's
@@ -168,6 +210,30 @@ pub struct Snapshot {
     pub cursor: u64,
     pub items: Vec<ItemState>,
     pub conflicts: Vec<Conflict>,
+    /// The server's history (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Id>,
+    /// The program's log position where this history began: positions up to it are the same in
+    /// the history before (protocol 2). 0 for a program published in this history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<u64>,
+    /// What the caller may do on the program (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+impl Versioned for Snapshot {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 2 {
+            return self;
+        }
+        Snapshot {
+            history: None,
+            fork: None,
+            role: None,
+            ..self
+        }
+    }
 }
 
 /// One field of an update: its new value and the server version the person last pulled.
@@ -176,6 +242,11 @@ pub struct Snapshot {
 pub struct FieldChange {
     pub value: Value,
     pub base_version: u64,
+    /// For a set-valued field, what the person added and removed (protocol 2): the server
+    /// applies it to whatever it holds, so no base is needed. `value` is what the set became
+    /// here, for a server of protocol 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<SetDelta>,
 }
 
 /// What a mutation does to its item.
@@ -227,6 +298,34 @@ pub struct Mutation {
 pub struct PushRequest {
     pub client_id: Id,
     pub mutations: Vec<Mutation>,
+    /// The server history the mutations' base versions belong to (protocol 2): a server in
+    /// another history refuses the push with `history_changed` instead of reading them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Id>,
+}
+
+impl Versioned for PushRequest {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 2 {
+            return self;
+        }
+        PushRequest {
+            history: None,
+            mutations: self
+                .mutations
+                .into_iter()
+                .map(|mut m| {
+                    if let Operation::Update { fields } = &mut m.operation {
+                        for change in fields.values_mut() {
+                            change.set = None;
+                        }
+                    }
+                    m
+                })
+                .collect(),
+            ..self
+        }
+    }
 }
 
 /// The answer to a push: one result per mutation, in order, each committed on the server.
@@ -234,6 +333,21 @@ pub struct PushRequest {
 #[serde(deny_unknown_fields)]
 pub struct PushResponse {
     pub results: Vec<MutationResult>,
+    /// The server's history (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Id>,
+}
+
+impl Versioned for PushResponse {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 2 {
+            return self;
+        }
+        PushResponse {
+            history: None,
+            ..self
+        }
+    }
 }
 
 /// What the server did with one mutation. A replay of a mutation it already applied is answered
@@ -327,6 +441,25 @@ pub struct Pull {
     /// Set when the cursor asked for is older than the log the server still holds: the whole
     /// program instead of the changes, as of `cursor`.
     pub snapshot: Option<Vec<ItemState>>,
+    /// The server's history (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Id>,
+    /// What the caller may do on the program (protocol 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+impl Versioned for Pull {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 2 {
+            return self;
+        }
+        Pull {
+            history: None,
+            role: None,
+            ..self
+        }
+    }
 }
 
 /// `GET /v1/programs/{id}/events?after=CURSOR`: answered as soon as the log goes past the
@@ -338,6 +471,22 @@ pub struct Events {
     /// The position of the last document in the program's shared archive.
     #[serde(default)]
     pub documents: u64,
+    /// The server's history (protocol 2): a long poll answers at once when it is not the one
+    /// the client named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Id>,
+}
+
+impl Versioned for Events {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 2 {
+            return self;
+        }
+        Events {
+            history: None,
+            ..self
+        }
+    }
 }
 
 /// `GET /v1/me`: who the server takes the caller to be.

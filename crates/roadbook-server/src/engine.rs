@@ -14,6 +14,12 @@
 //!   longer loads.
 //! - Each mutation is identified by (client, sequence): a replay gets its first result, a gap is
 //!   refused, and a sequence number seen with another change means the database was copied.
+//! - A change is concurrent with what the server holds only when the field's current value was
+//!   written by someone else after the version the change was based on: a person's own earlier
+//!   changes (from the same replica, or the same person's sign-in) are what their later ones
+//!   were made on top of, so a person's sequence of edits never conflicts with itself.
+//! - Every answer names the server's history; positions from another history (a restored
+//!   database) are refused with `history_changed` instead of being read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -33,7 +39,7 @@ use crate::directory::{AccessFacts, Directory, MemoryDirectory};
 use crate::live::Live;
 use crate::storage::{
     AuditEvent, Author, NewChange, NewProgram, Prefetch, ProgramTx, Storage, StorageError,
-    StoredItem,
+    StoredItem, Write,
 };
 
 pub const POSITION: &str = "position";
@@ -54,7 +60,7 @@ pub struct Caller {
 }
 
 /// Why a request is refused as a whole (a refused mutation is a result, not an error).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error("{0}")]
     Forbidden(String),
@@ -72,11 +78,36 @@ pub enum EngineError {
         "this client's sequence number {seq} was used for another change: the database was copied or restored; take a fresh client id and push again"
     )]
     ClientReset { seq: u64 },
-    #[error("the server's database is unavailable ({0}); try again shortly")]
+    /// The database failed; the detail is for the server's log, never for the caller.
+    #[error("the server's database is unavailable; try again shortly")]
     Unavailable(String),
+    #[error(
+        "the server's history is not the one this replica synced in (its database was restored from a backup or made anew): take the program afresh and send again what it lacks"
+    )]
+    HistoryChanged { current: Id },
+    /// The database refused to store what was sent; the detail is for the server's log.
+    #[error(
+        "the server cannot store what was sent (a value its database does not hold): change it and send again"
+    )]
+    StoreRefused(String),
 }
 
 impl EngineError {
+    /// The HTTP status that says this refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            EngineError::Forbidden(_) => 403,
+            EngineError::NotFound(_) => 404,
+            EngineError::Exists(_)
+            | EngineError::SequenceGap { .. }
+            | EngineError::ClientReset { .. }
+            | EngineError::HistoryChanged { .. } => 409,
+            EngineError::Invalid(_) | EngineError::StoreRefused(_) => 422,
+            EngineError::TooLarge(_) => 413,
+            EngineError::Unavailable(_) => 503,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::Forbidden(_) => codes::FORBIDDEN,
@@ -87,6 +118,8 @@ impl EngineError {
             EngineError::SequenceGap { .. } => codes::SEQUENCE_GAP,
             EngineError::ClientReset { .. } => codes::CLIENT_RESET,
             EngineError::Unavailable(_) => codes::UNAVAILABLE,
+            EngineError::HistoryChanged { .. } => codes::HISTORY_CHANGED,
+            EngineError::StoreRefused(_) => codes::BAD_REQUEST,
         }
     }
 }
@@ -100,6 +133,7 @@ impl From<StorageError> for EngineError {
             StorageError::Exists => {
                 EngineError::Exists("the program is on this server already: join it instead".into())
             }
+            StorageError::Refused(detail) => EngineError::StoreRefused(detail),
             other => EngineError::Unavailable(other.to_string()),
         }
     }
@@ -194,6 +228,33 @@ impl Engine {
             seen: std::sync::Mutex::new(std::collections::HashMap::new()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
         }
+    }
+
+    /// The server's current history: read from the storage the first time (which begins one
+    /// if the database is not the one its last history was written in), then as the storage's
+    /// listener hears of a new one.
+    pub async fn history(&self) -> EngineResult<Id> {
+        if let Some(id) = self.live.history() {
+            return Ok(id);
+        }
+        let id = self.storage.history().await?;
+        self.live.set_history(Some(id));
+        Ok(id)
+    }
+
+    /// The current history, refusing a request whose positions belong to another one.
+    async fn same_history(&self, expected: Option<Id>) -> EngineResult<Id> {
+        let current = self.history().await?;
+        match expected {
+            Some(expected) if expected != current => Err(EngineError::HistoryChanged { current }),
+            _ => Ok(current),
+        }
+    }
+
+    /// How many programs this process keeps state for between requests (pushes queued, long
+    /// polls waiting): it must follow the programs in use, never the requests made.
+    pub fn programs_tracked(&self) -> usize {
+        self.writers.lock().unwrap_or_else(|e| e.into_inner()).len() + self.live.programs()
     }
 
     /// The time the server stamps now.
@@ -413,6 +474,57 @@ impl Engine {
         request: PublishRequest,
     ) -> EngineResult<PublishResponse> {
         require(caller, Role::Lead, "publishing a program")?;
+        let history = self.history().await?;
+        // Sent again by the client that published it (the first answer was lost): answered as
+        // that publish was, whatever this copy holds now; the changes after it are pushed.
+        if let Some(row) = self.storage.program(request.program).await? {
+            return match row.published {
+                Some(first) if first.client == request.client_id => {
+                    // Each item at the position its publish wrote it (the log keeps them
+                    // unless compacted; then the publish's head, which no later change is below).
+                    let written: BTreeMap<Id, u64> = self
+                        .storage
+                        .changes_after(
+                            request.program,
+                            0,
+                            usize::try_from(first.head).unwrap_or(usize::MAX),
+                        )
+                        .await?
+                        .into_iter()
+                        .filter(|c| c.version <= first.head)
+                        .map(|c| (c.item_id, c.version))
+                        .collect();
+                    Ok(PublishResponse {
+                        cursor: first.head,
+                        versions: request
+                            .items
+                            .iter()
+                            .filter(|i| written.contains_key(&i.id) || row.floor > 0)
+                            .map(|i| (i.id, written.get(&i.id).copied().unwrap_or(first.head)))
+                            .collect(),
+                        history: Some(history),
+                        through_seq: Some(first.seq),
+                    })
+                }
+                _ => Err(EngineError::Exists(
+                    "the program is on this server already: join it instead".into(),
+                )),
+            };
+        }
+        for item in &request.items {
+            storable(&Value::Object(item.fields.clone())).map_err(|why| {
+                EngineError::Invalid(format!("{} {}: {why}", item.kind.noun(), item.id))
+            })?;
+        }
+        let mut ids: Vec<Id> = request.items.iter().map(|i| i.id).collect();
+        ids.push(request.program);
+        let taken = self.storage.ids_elsewhere(request.program, &ids).await?;
+        if let Some(id) = taken.first() {
+            return Err(EngineError::Invalid(format!(
+                "{id} is the id of an item of another program on this server ({} such ids): an item's id names one item of one program, so this program cannot be published here as it is",
+                taken.len()
+            )));
+        }
         let mut handbook: Option<Handbook> = None;
         let mut rest = Vec::new();
         for item in &request.items {
@@ -509,6 +621,8 @@ impl Engine {
         Ok(PublishResponse {
             cursor: head,
             versions,
+            history: Some(history),
+            through_seq: Some(request.next_seq.saturating_sub(1)),
         })
     }
 
@@ -520,9 +634,11 @@ impl Engine {
         client: Id,
         next_seq: u64,
     ) -> EngineResult<Snapshot> {
-        self.entitled(caller, program, Role::Viewer, "joining a program")
+        let on_program = self
+            .entitled(caller, program, Role::Viewer, "joining a program")
             .await?;
-        self.known(program).await?;
+        let history = self.history().await?;
+        let row = self.known(program).await?;
         self.storage
             .register_client(program, client, next_seq.saturating_sub(1))
             .await?;
@@ -546,6 +662,9 @@ impl Engine {
             cursor,
             items,
             conflicts,
+            history: Some(history),
+            fork: Some(row.fork),
+            role: on_program.role,
         })
     }
 
@@ -563,9 +682,12 @@ impl Engine {
         program: Id,
         after: u64,
         limit: usize,
+        history: Option<Id>,
     ) -> EngineResult<Pull> {
-        self.entitled(caller, program, Role::Viewer, "pulling changes")
+        let on_program = self
+            .entitled(caller, program, Role::Viewer, "pulling changes")
             .await?;
+        let history = Some(self.same_history(history).await?);
         let limit = limit.clamp(1, roadbook_protocol::MAX_CHANGES_PER_PULL);
         let page = self
             .storage
@@ -587,6 +709,8 @@ impl Engine {
                 more: false,
                 conflicts,
                 snapshot: Some(items),
+                history,
+                role: on_program.role,
             });
         }
         let more = changes.len() > limit;
@@ -599,6 +723,8 @@ impl Engine {
             more,
             conflicts,
             snapshot: None,
+            history,
+            role: on_program.role,
         })
     }
 
@@ -623,6 +749,12 @@ impl Engine {
                 .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
         {
             return Err(invalid("kind is not a kind of document"));
+        }
+        if let Err(why) = serde_json::to_value(&document)
+            .map_err(|e| e.to_string())
+            .and_then(|v| storable(&v))
+        {
+            return Err(EngineError::Invalid(format!("the document: {why}")));
         }
         if document.pdf_sha256.len() != 64
             || !document.pdf_sha256.chars().all(|c| c.is_ascii_hexdigit())
@@ -689,40 +821,68 @@ impl Engine {
         })
     }
 
-    /// Answers as soon as the program's log is past `after`, or when the wait runs out.
+    /// Answers as soon as the program's log is past `after`, or when the wait runs out; at
+    /// once when the server's history is not the one the client named.
     pub async fn events(
         &self,
         caller: &Caller,
         program: Id,
         after: u64,
         documents_after: Option<u64>,
+        history: Option<Id>,
     ) -> EngineResult<Events> {
         self.entitled(caller, program, Role::Viewer, "listening for changes")
             .await?;
-        // Subscribe first, then read the heads: a change between the two is not missed.
+        let current = self.history().await?;
+        let answer = self
+            .wait_for(
+                program,
+                after,
+                documents_after,
+                history.is_some_and(|h| h != current),
+            )
+            .await;
+        // Nobody waits on a program that does not exist, or on one whose poll just ended.
+        self.live.release(program);
+        let (head, documents) = answer?;
+        Ok(Events {
+            head,
+            documents,
+            history: Some(current),
+        })
+    }
+
+    async fn wait_for(
+        &self,
+        program: Id,
+        after: u64,
+        documents_after: Option<u64>,
+        now: bool,
+    ) -> EngineResult<(u64, u64)> {
+        let row = self.known(program).await?;
+        // Subscribe, then read the heads again: a change between the two is not missed.
         let mut changes = self.live.subscribe(program);
         let mut documents = self.live.subscribe_documents(program);
         let mut stopping = self.live.stopping();
-        let row = self.known(program).await?;
+        let row = self.storage.program(program).await?.unwrap_or(row);
         let moved = |head: u64, archive: u64| {
             head > after || documents_after.is_some_and(|seen| archive > seen)
         };
         // A client past the head (the database was restored) pulls at once and gets the
-        // whole program; a stopping process sends its listeners to the others.
-        if moved(row.head, row.documents) || after > row.head || *stopping.borrow_and_update() {
-            return Ok(Events {
-                head: row.head,
-                documents: row.documents,
-            });
+        // whole program; so does one from another history; a stopping process sends its
+        // listeners to the others.
+        if now
+            || moved(row.head, row.documents)
+            || after > row.head
+            || *stopping.borrow_and_update()
+        {
+            return Ok((row.head, row.documents));
         }
         let deadline = tokio::time::Instant::now() + self.wait;
         loop {
             let (head, archive) = (*changes.borrow_and_update(), *documents.borrow_and_update());
             if moved(head, archive) {
-                return Ok(Events {
-                    head: head.max(row.head),
-                    documents: archive.max(row.documents),
-                });
+                return Ok((head.max(row.head), archive.max(row.documents)));
             }
             let woke = tokio::time::timeout_at(deadline, async {
                 tokio::select! {
@@ -736,10 +896,7 @@ impl Engine {
                 Ok(Ok(true)) => continue,
                 _ => {
                     let row = self.known(program).await?;
-                    return Ok(Events {
-                        head: row.head,
-                        documents: row.documents,
-                    });
+                    return Ok((row.head, row.documents));
                 }
             }
         }
@@ -766,6 +923,19 @@ impl Engine {
                 roadbook_protocol::MAX_MUTATIONS_PER_PUSH
             )));
         }
+        // What the database cannot store is refused here, before the push joins anyone
+        // else's transaction.
+        for mutation in &request.mutations {
+            storable_operation(&mutation.operation).map_err(|why| {
+                EngineError::Invalid(format!(
+                    "change {} ({} {}): {why}",
+                    mutation.seq,
+                    mutation.kind.noun(),
+                    mutation.item_id
+                ))
+            })?;
+        }
+        let history = self.same_history(request.history).await?;
         let writer = {
             let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
             writers.entry(program).or_default().clone()
@@ -785,11 +955,11 @@ impl Engine {
         // answer and leaves the line (were it to wait for the turn anyway, each turn would
         // find one push in the queue and the batching would be lost to a convoy).
         let mut answered = answered;
-        loop {
+        let answer = loop {
             tokio::select! {
                 biased;
                 answer = &mut answered => {
-                    return answer.unwrap_or_else(|_| {
+                    break answer.unwrap_or_else(|_| {
                         Err(EngineError::Unavailable("the push was not answered".into()))
                     });
                 }
@@ -800,86 +970,210 @@ impl Engine {
                     }
                 }
             }
+        };
+        // The line for this program goes once nobody else stands in it, so what the process
+        // keeps follows the programs in use, never the pushes made (to programs that exist or
+        // not).
+        {
+            let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+            if Arc::strong_count(&writer) == 2
+                && writer
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_empty()
+            {
+                writers.remove(&program);
+            }
+        }
+        answer.map(|response| PushResponse {
+            history: Some(history),
+            ..response
+        })
+    }
+
+    /// One transaction for the queued pushes of a program (see [`Engine::commit_pushes`]),
+    /// and each push's answer sent.
+    async fn apply_batch(&self, program: Id, jobs: Vec<Job>) {
+        let pushes: Vec<(&Caller, &PushRequest)> =
+            jobs.iter().map(|j| (&j.caller, &j.request)).collect();
+        let answers = self.commit_pushes(program, &pushes).await;
+        drop(pushes);
+        for (job, answer) in jobs.into_iter().zip(answers) {
+            let _ = job.answer.send(answer);
         }
     }
 
-    /// One transaction for the queued pushes of a program. A push refused as a whole (a
-    /// sequence gap, a reused number) is checked before anything of it is written; a database
-    /// failure answers every push of the batch with it, and nothing of the batch is kept.
-    async fn apply_batch(&self, program: Id, jobs: Vec<Job>) {
-        // Every push of the batch gets the database's failure: nothing of it is kept.
-        let fail = |senders: Vec<Answer>, err: &EngineError| {
-            for sender in senders {
-                let _ = sender.send(Err(match err {
-                    EngineError::NotFound(m) => EngineError::NotFound(m.clone()),
-                    other => EngineError::Unavailable(other.to_string()),
-                }));
+    /// Applies pushes in one transaction and answers each. A push refused as a whole (a
+    /// sequence gap, a reused number) is checked before anything of it is written. When the
+    /// database refuses the batch (a value it cannot store that got past the checks), the
+    /// pushes are tried one by one, and a push it refuses alone a mutation at a time, so the
+    /// one mutation it cannot store is answered rejected and nothing else is held up. Any other
+    /// database failure answers every push with it, and nothing of the batch is kept.
+    fn commit_pushes<'a>(
+        &'a self,
+        program: Id,
+        pushes: &'a [(&'a Caller, &'a PushRequest)],
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Vec<EngineResult<PushResponse>>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let err = match self.try_commit(program, pushes).await {
+                Ok(answers) => return answers,
+                Err(err) => err,
+            };
+            let EngineError::StoreRefused(detail) = &err else {
+                return pushes.iter().map(|_| Err(err.clone())).collect();
+            };
+            match pushes {
+                [(caller, request)] if request.mutations.len() == 1 => {
+                    vec![self.reject_refused(program, caller, request, detail).await]
+                }
+                [(caller, request)] => {
+                    let mut results = Vec::with_capacity(request.mutations.len());
+                    for mutation in &request.mutations {
+                        let one = PushRequest {
+                            client_id: request.client_id,
+                            mutations: vec![mutation.clone()],
+                            history: request.history,
+                        };
+                        match self.commit_pushes(program, &[(*caller, &one)]).await.pop() {
+                            Some(Ok(answer)) => results.extend(answer.results),
+                            Some(Err(err)) => return vec![Err(err)],
+                            None => {
+                                return vec![Err(EngineError::Unavailable(
+                                    "a change was not answered".into(),
+                                ))];
+                            }
+                        }
+                    }
+                    vec![Ok(PushResponse {
+                        results,
+                        history: None,
+                    })]
+                }
+                _ => {
+                    let mut answers = Vec::with_capacity(pushes.len());
+                    for push in pushes {
+                        answers.extend(
+                            self.commit_pushes(program, std::slice::from_ref(push))
+                                .await,
+                        );
+                    }
+                    answers
+                }
             }
-        };
-        let mut tx = match self.storage.begin(program).await {
-            Ok(tx) => tx,
-            Err(err) => {
-                fail(jobs.into_iter().map(|j| j.answer).collect(), &err.into());
-                return;
+        })
+    }
+
+    /// Records the one mutation of `request` as rejected: the database would not store it.
+    /// A replay gets the same answer, and the client sets it aside with the reason.
+    async fn reject_refused(
+        &self,
+        program: Id,
+        caller: &Caller,
+        request: &PushRequest,
+        detail: &str,
+    ) -> EngineResult<PushResponse> {
+        tracing::warn!(detail = %detail, "the database refused a change: answered as rejected");
+        let mut tx = self.storage.begin(program).await?;
+        let client = request.client_id;
+        let mut results = Vec::new();
+        for mutation in &request.mutations {
+            if let Some(recorded) = tx.recorded(client, mutation.seq).await? {
+                results.push(recorded.result);
+                continue;
             }
-        };
-        let reads: Vec<Prefetch> = jobs
+            let expected = tx.last_seq(client).await? + 1;
+            if mutation.seq != expected {
+                return Err(EngineError::SequenceGap {
+                    expected,
+                    got: mutation.seq,
+                });
+            }
+            let reason = "the server's database cannot store this change (a value it does not hold): change it and send it again";
+            let result = MutationResult {
+                seq: mutation.seq,
+                mutation_id: mutation.mutation_id,
+                outcome: rejected("invalid", reason),
+                item: tx.item(mutation.item_id).await?.map(|i| i.state()),
+            };
+            tx.audit(AuditEvent {
+                at: self.now(),
+                subject: caller.author.subject.clone(),
+                program: Some(program),
+                action: "rejected".into(),
+                detail: json!({
+                    "mutation": mutation.mutation_id,
+                    "client": client,
+                    "seq": mutation.seq,
+                    "kind": mutation.kind,
+                    "item": mutation.item_id,
+                    "op": op_name(&mutation.operation),
+                    "result": {"code": "invalid", "reason": reason},
+                }),
+            })
+            .await?;
+            tx.record(client, &result).await?;
+            results.push(result);
+        }
+        tx.commit().await?;
+        self.metrics.mutation("rejected");
+        Ok(PushResponse {
+            results,
+            history: None,
+        })
+    }
+
+    /// The pushes in one transaction: each answered, or the transaction's failure.
+    async fn try_commit(
+        &self,
+        program: Id,
+        pushes: &[(&Caller, &PushRequest)],
+    ) -> EngineResult<Vec<EngineResult<PushResponse>>> {
+        let mut tx = self.storage.begin(program).await?;
+        let reads: Vec<Prefetch> = pushes
             .iter()
-            .map(|j| Prefetch {
-                client: j.request.client_id,
-                seqs: j.request.mutations.iter().map(|m| m.seq).collect(),
-                mutations: j.request.mutations.iter().map(|m| m.mutation_id).collect(),
+            .map(|(_, r)| Prefetch {
+                client: r.client_id,
+                seqs: r.mutations.iter().map(|m| m.seq).collect(),
+                mutations: r.mutations.iter().map(|m| m.mutation_id).collect(),
             })
             .collect();
-        let items: Vec<Id> = jobs
+        let items: Vec<Id> = pushes
             .iter()
-            .flat_map(|j| j.request.mutations.iter().map(|m| m.item_id))
+            .flat_map(|(_, r)| r.mutations.iter().map(|m| m.item_id))
             .collect();
-        if let Err(err) = tx.prefetch(&reads, &items).await {
-            fail(jobs.into_iter().map(|j| j.answer).collect(), &err.into());
-            return;
-        }
-        let mut answers = Vec::with_capacity(jobs.len());
-        let mut senders = Vec::with_capacity(jobs.len());
+        tx.prefetch(&reads, &items).await?;
+        let mut answers = Vec::with_capacity(pushes.len());
         let mut wrote = false;
         // The outcome of each mutation decided now (not replays), counted once committed.
         let mut outcomes = Vec::new();
-        let mut jobs = jobs.into_iter();
-        while let Some(job) = jobs.next() {
-            self.metrics.push(job.request.mutations.len());
-            let result = self
-                .apply_push(&mut *tx, &job.caller, program, &job.request, &mut outcomes)
-                .await;
-            senders.push(job.answer);
-            match result {
+        for (caller, request) in pushes {
+            self.metrics.push(request.mutations.len());
+            match self
+                .apply_push(&mut *tx, caller, program, request, &mut outcomes)
+                .await
+            {
                 Ok((response, changed)) => {
                     wrote |= changed;
                     answers.push(Ok(response));
                 }
-                Err(err @ EngineError::Unavailable(_)) => {
-                    senders.extend(jobs.map(|j| j.answer));
-                    fail(senders, &err);
-                    return;
-                }
                 // Refused as a whole, and checked before anything of it was written.
-                Err(refused) => answers.push(Err(refused)),
+                Err(
+                    refused @ (EngineError::SequenceGap { .. } | EngineError::ClientReset { .. }),
+                ) => answers.push(Err(refused)),
+                Err(failed) => return Err(failed),
             }
         }
         if wrote {
-            match tx.commit().await {
-                Ok(head) => self.live.publish(program, head),
-                Err(err) => {
-                    fail(senders, &err.into());
-                    return;
-                }
-            }
+            let head = tx.commit().await?;
+            self.live.publish(program, head);
         }
         for outcome in outcomes {
             self.metrics.mutation(outcome);
         }
-        for (sender, answer) in senders.into_iter().zip(answers) {
-            let _ = sender.send(answer);
-        }
+        Ok(answers)
     }
 
     /// One push inside the batch's transaction: its numbers checked first, then each mutation
@@ -978,7 +1272,13 @@ impl Engine {
             wrote = true;
             results.push(result);
         }
-        Ok((PushResponse { results }, wrote))
+        Ok((
+            PushResponse {
+                results,
+                history: None,
+            },
+            wrote,
+        ))
     }
 
     /// What one mutation does, inside the push's transaction.
@@ -1041,6 +1341,21 @@ impl Engine {
                         outcome: rejected(
                             "invalid",
                             "a program is published, not created by a change",
+                        ),
+                        item: None,
+                    });
+                }
+                // An id names one item of one program: a teammate of another program who
+                // learned an id there cannot plant an item under it here.
+                if current.is_none() && tx.id_elsewhere(mutation.item_id).await? {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "exists",
+                            format!(
+                                "{} is the id of an item of another program on this server: a new {} needs an id of its own",
+                                mutation.item_id,
+                                mutation.kind.noun()
+                            ),
                         ),
                         item: None,
                     });
@@ -1125,12 +1440,21 @@ impl Engine {
                         item: Some(item),
                     });
                 }
-                // Edited since the person last pulled: a person decides.
-                let edited = item
-                    .versions
-                    .iter()
-                    .filter(|(f, _)| f.as_str() != POSITION && f.as_str() != DELETED)
-                    .find(|(f, v)| **v > base_versions.get(*f).copied().unwrap_or(0));
+                // Edited by someone else since the person last pulled: a person decides. Their
+                // own edits before the delete are what they deleted.
+                let mut edited = None;
+                for (field, version) in &item.versions {
+                    if field == POSITION
+                        || field == DELETED
+                        || *version <= base_versions.get(field).copied().unwrap_or(0)
+                    {
+                        continue;
+                    }
+                    if !self.own(tx, *version, client, caller).await? {
+                        edited = Some((field, version));
+                        break;
+                    }
+                }
                 if let Some((field, version)) = edited {
                     let (author, changed_at) =
                         tx.change_author(*version).await?.unwrap_or_default();
@@ -1207,6 +1531,22 @@ impl Engine {
         }
     }
 
+    /// Whether the change at `version` was the pushing person's own: made by this replica
+    /// (or the replica that published the program), or by the same person signed in elsewhere.
+    /// A change the log no longer holds counts as someone else's.
+    async fn own(
+        &self,
+        tx: &mut dyn ProgramTx,
+        version: u64,
+        client: Id,
+        caller: &Caller,
+    ) -> EngineResult<bool> {
+        Ok(tx
+            .writer(version)
+            .await?
+            .is_some_and(|w: Write| w.client == Some(client) || w.subject == caller.author.subject))
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn update(
         &self,
@@ -1244,8 +1584,25 @@ impl Engine {
         };
         let mut conflicts = Vec::new();
         if item.deleted() {
-            // An edit of an item deleted meanwhile: the delete stands until a person decides.
             let version = item.versions.get(DELETED).copied().unwrap_or(0);
+            if self.own(tx, version, client, caller).await? {
+                // Deleted by the same person after they made this edit elsewhere: their
+                // delete is the later word.
+                return Ok(Applied {
+                    outcome: rejected(
+                        "gone",
+                        format!(
+                            "{} {} was deleted by {} since this change was made",
+                            item.kind.noun(),
+                            item.id,
+                            caller.author.name
+                        ),
+                    ),
+                    item: Some(item.clone()),
+                });
+            }
+            // An edit of an item someone else deleted meanwhile: the delete stands until a
+            // person decides.
             let (author, changed_at) = tx.change_author(version).await?.unwrap_or_default();
             let mine: Map<String, Value> = fields
                 .iter()
@@ -1271,12 +1628,56 @@ impl Engine {
         }
         let sets = item.kind.set_fields();
         let guarded = item.kind.guarded_fields();
-        // Per field: the value to write, and whether someone wrote it since the person pulled.
+        // This replica's open conflicts on the item: a later edit of a field it holds a
+        // conflict on is its newer side of that conflict, not a second conflict.
+        let mut open: Option<Vec<Conflict>> = None;
+        // What becomes of this replica's conflicts on the item, once the change is accepted.
+        let mut updated: Vec<Conflict> = Vec::new();
+        let mut agreed: Vec<Id> = Vec::new();
+        // Per field: the value to write, and whether someone else wrote it since the person
+        // pulled.
         let mut writes: BTreeMap<String, (Value, bool)> = BTreeMap::new();
         for (field, edit) in fields {
             let server_version = item.versions.get(field).copied().unwrap_or(0);
             let current = item.fields.get(field).cloned().unwrap_or(Value::Null);
-            let concurrent = edit.base_version < server_version;
+            if sets.contains(&field.as_str())
+                && let Some(delta) = &edit.set
+            {
+                // What the person added and removed, applied to what the server holds:
+                // nobody's addition or removal is undone, the person's own or anyone's.
+                writes.insert(field.clone(), (delta.apply(&current), false));
+                continue;
+            }
+            let held = if guarded.contains(&field.as_str()) {
+                if open.is_none() {
+                    open = Some(tx.open_conflicts_of(item.id).await?);
+                }
+                open.as_ref().and_then(|open| {
+                    open.iter()
+                        .find(|c| c.field == *field && c.client_id == client)
+                        .cloned()
+                })
+            } else {
+                None
+            };
+            if let Some(mut conflict) = held {
+                // This replica holds a conflict on the field: a later change of its is its
+                // newer side of that conflict (the value that stood stays until a lead
+                // settles it), and one that agrees with the value that stood ends it.
+                if edit.value == current {
+                    agreed.push(conflict.id);
+                } else {
+                    conflict.mine = Side {
+                        value: edit.value.clone(),
+                        author: caller.author.name.clone(),
+                        at: at.to_owned(),
+                    };
+                    updated.push(conflict);
+                }
+                continue;
+            }
+            let concurrent = edit.base_version < server_version
+                && !self.own(tx, server_version, client, caller).await?;
             if !concurrent || edit.value == current {
                 writes.insert(field.clone(), (edit.value.clone(), false));
             } else if sets.contains(&field.as_str()) {
@@ -1363,6 +1764,13 @@ impl Engine {
         for conflict in &conflicts {
             tx.open_conflict(conflict, head).await?;
         }
+        for conflict in &updated {
+            tx.update_conflict(conflict).await?;
+        }
+        for id in agreed {
+            tx.close_conflict(id, head).await?;
+        }
+        conflicts.extend(updated);
         let changed: Map<String, Value> = writes
             .into_iter()
             .filter(|(f, (v, _))| item.fields.get(f) != Some(v))
@@ -1494,6 +1902,71 @@ fn op_name(operation: &Operation) -> &'static str {
         Operation::Update { .. } => "update",
         Operation::Delete { .. } => "delete",
         Operation::Resolve { .. } => "resolve",
+    }
+}
+
+/// Whether the database can store `value`: PostgreSQL's JSON holds no NUL character (U+0000)
+/// in a string or a key. Said with where it is, so the person can find it.
+pub fn storable(value: &Value) -> Result<(), String> {
+    fn walk(value: &Value, path: &mut Vec<String>) -> Result<(), String> {
+        let at = |path: &[String]| {
+            if path.is_empty() {
+                "a value".to_owned()
+            } else {
+                format!("'{}'", path.join("."))
+            }
+        };
+        match value {
+            Value::String(text) if text.contains('\0') => Err(format!(
+                "{} holds a NUL character (U+0000), which cannot be stored: remove it and send again",
+                at(path)
+            )),
+            Value::Array(items) => {
+                for (n, item) in items.iter().enumerate() {
+                    path.push(n.to_string());
+                    walk(item, path)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    if key.contains('\0') {
+                        return Err(format!(
+                            "a field name in {} holds a NUL character (U+0000), which cannot be stored",
+                            at(path)
+                        ));
+                    }
+                    path.push(key.clone());
+                    walk(item, path)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(value, &mut Vec::new())
+}
+
+fn storable_operation(operation: &Operation) -> Result<(), String> {
+    match operation {
+        Operation::Create { fields } => storable(&Value::Object(fields.clone())),
+        Operation::Update { fields } => {
+            for (name, change) in fields {
+                storable(&json!({ name: change.value }))?;
+                if let Some(delta) = &change.set {
+                    storable(&json!({ name: delta.added }))?;
+                    storable(&json!({ name: delta.removed }))?;
+                }
+            }
+            Ok(())
+        }
+        Operation::Delete { .. } => Ok(()),
+        Operation::Resolve { choice, .. } => match choice {
+            Choice::Merged { value } => storable(value),
+            Choice::Mine | Choice::Theirs => Ok(()),
+        },
     }
 }
 

@@ -13,8 +13,8 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ArchivedDocument, BREAK_GLASS_HEADER, ErrorBody, JoinRequest, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, PublishRequest, PushRequest, Role, codes, routes,
+    ArchivedDocument, BREAK_GLASS_HEADER, ErrorBody, JoinRequest, OLDEST_PROTOCOL_VERSION,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, PublishRequest, PushRequest, Role, Versioned, codes, routes,
 };
 use serde::de::DeserializeOwned;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -76,19 +76,17 @@ impl IntoResponse for ApiError {
 
 impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> Self {
-        let status = match &err {
-            EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
-            EngineError::NotFound(_) => StatusCode::NOT_FOUND,
-            EngineError::Exists(_)
-            | EngineError::SequenceGap { .. }
-            | EngineError::ClientReset { .. } => StatusCode::CONFLICT,
-            EngineError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            EngineError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            EngineError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
+        let status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let code = err.code();
-        if let EngineError::Unavailable(detail) = &err {
-            tracing::error!(detail = %detail, "the database failed a request");
+        match &err {
+            EngineError::Unavailable(detail) => {
+                tracing::error!(detail = %detail, "the database failed a request");
+            }
+            EngineError::StoreRefused(detail) => {
+                tracing::warn!(detail = %detail, "the database refused what a request sent");
+            }
+            _ => {}
         }
         ApiError::new(status, code, err.to_string())
     }
@@ -242,16 +240,44 @@ async fn break_glass(
     Ok(())
 }
 
-/// Every request under /v1 names the protocol it speaks; a server that speaks another one says
-/// so, and a client keeps its changes until it is upgraded.
-async fn protocol(headers: HeaderMap, request: Request, next: Next) -> Response {
+/// The protocol a request speaks, for handlers to answer in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Speaks(pub u32);
+
+impl<S: Send + Sync> FromRequestParts<S> for Speaks {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Speaks>()
+            .copied()
+            .unwrap_or(Speaks(PROTOCOL_VERSION)))
+    }
+}
+
+/// Every request under /v1 names the protocol it speaks. A server answers every version from
+/// the oldest it keeps to its own, each in its own terms; a client of another one is told, and
+/// keeps its changes until it is upgraded.
+async fn protocol(headers: HeaderMap, mut request: Request, next: Next) -> Response {
     match headers.get(PROTOCOL_HEADER).map(|v| v.to_str().map(str::trim)) {
-        Some(Ok(version)) if version == PROTOCOL_VERSION.to_string() => next.run(request).await,
+        Some(Ok(version))
+            if version
+                .parse::<u32>()
+                .is_ok_and(|v| (OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&v)) =>
+        {
+            let version = version.parse::<u32>().unwrap_or(PROTOCOL_VERSION);
+            request.extensions_mut().insert(Speaks(version));
+            next.run(request).await
+        }
         Some(Ok(version)) if version.parse::<u32>().is_ok() => ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
             codes::UPGRADE_REQUIRED,
             format!(
-                "this server speaks sync protocol {PROTOCOL_VERSION}, the client speaks {version}: upgrade Roadbook (nothing waiting to sync is lost)"
+                "this server speaks sync protocol {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}, the client speaks {version}: upgrade Roadbook (nothing waiting to sync is lost)"
             ),
         )
         .into_response(),
@@ -278,6 +304,8 @@ struct ChangesQuery {
     #[serde(default)]
     after: u64,
     limit: Option<usize>,
+    /// The history the cursor belongs to (protocol 2).
+    history: Option<Id>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -287,6 +315,8 @@ struct EventsQuery {
     after: u64,
     /// Also answer when the shared archive moves past this position.
     documents_after: Option<u64>,
+    /// The history the cursor belongs to (protocol 2).
+    history: Option<Id>,
 }
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
@@ -395,16 +425,18 @@ async fn programs(State(app): State<Shared>, caller: Caller) -> Result<Response,
 
 async fn publish(
     State(app): State<Shared>,
+    Speaks(version): Speaks,
     caller: Caller,
     Body(request): Body<PublishRequest>,
 ) -> Result<Response, ApiError> {
     let answer = app.engine.publish(&caller, request).await?;
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    Ok((StatusCode::CREATED, Json(answer.for_protocol(version))).into_response())
 }
 
 async fn join(
     State(app): State<Shared>,
     Path(program): Path<String>,
+    Speaks(version): Speaks,
     caller: Caller,
     Body(request): Body<JoinRequest>,
 ) -> Result<Response, ApiError> {
@@ -413,46 +445,53 @@ async fn join(
         .engine
         .join(&caller, program, request.client_id, request.next_seq)
         .await?;
-    Ok(Json(snapshot).into_response())
+    Ok(Json(snapshot.for_protocol(version)).into_response())
 }
 
 async fn push(
     State(app): State<Shared>,
     Path(program): Path<String>,
+    Speaks(version): Speaks,
     caller: Caller,
     Body(request): Body<PushRequest>,
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
-    Ok(Json(app.engine.push(&caller, program, request).await?).into_response())
+    let answer = app.engine.push(&caller, program, request).await?;
+    Ok(Json(answer.for_protocol(version)).into_response())
 }
 
 async fn changes(
     State(app): State<Shared>,
     Path(program): Path<String>,
+    Speaks(version): Speaks,
     caller: Caller,
     raw: QueryResult<ChangesQuery>,
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let q = query(raw)?;
     let limit = q.limit.unwrap_or(roadbook_protocol::MAX_CHANGES_PER_PULL);
-    Ok(Json(app.engine.pull(&caller, program, q.after, limit).await?).into_response())
+    let pull = app
+        .engine
+        .pull(&caller, program, q.after, limit, q.history)
+        .await?;
+    Ok(Json(pull.for_protocol(version)).into_response())
 }
 
 async fn events(
     State(app): State<Shared>,
     Path(program): Path<String>,
+    Speaks(version): Speaks,
     caller: Caller,
     raw: QueryResult<EventsQuery>,
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let q = query(raw)?;
     let _waiting = app.engine.metrics().live_connection();
-    Ok(Json(
-        app.engine
-            .events(&caller, program, q.after, q.documents_after)
-            .await?,
-    )
-    .into_response())
+    let events = app
+        .engine
+        .events(&caller, program, q.after, q.documents_after, q.history)
+        .await?;
+    Ok(Json(events.for_protocol(version)).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -660,6 +699,7 @@ async fn metrics(State(app): State<Shared>) -> Response {
     if let Some(pool) = app.engine.storage().pool_use() {
         metrics.pool_use(pool);
     }
+    metrics.programs_tracked(app.engine.programs_tracked());
     (
         [(
             header::CONTENT_TYPE,

@@ -73,6 +73,13 @@ pub async fn start(config: &Config) -> Result<Running, String> {
     }
     let directory = Arc::new(PgDirectory::new(storage.clone()));
     let engine = Engine::new(Arc::new(storage), live, system_clock()).with_directory(directory);
+    // Before serving: a database restored or recovered begins its history now, before any
+    // client is answered from it.
+    let history = engine
+        .history()
+        .await
+        .map_err(|e| format!("cannot read the server's history from the database ({e})"))?;
+    tracing::info!(history = %history, "serving");
     serve(config, engine, Arc::new(verifier)).await
 }
 

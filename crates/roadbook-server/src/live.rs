@@ -19,6 +19,8 @@ pub struct Live {
     /// Set when this process stops: every long poll answers at once, so a rolling restart
     /// waits for no poll's full wait and no client sees its connection cut.
     stopping: watch::Sender<bool>,
+    /// The server's history as last read or heard (none: read it again).
+    history: std::sync::RwLock<Option<Id>>,
 }
 
 impl Default for Live {
@@ -27,6 +29,7 @@ impl Default for Live {
             heads: Watches::default(),
             documents: Watches::default(),
             stopping: watch::channel(false).0,
+            history: std::sync::RwLock::new(None),
         }
     }
 }
@@ -34,6 +37,17 @@ impl Default for Live {
 impl Live {
     pub fn new() -> Live {
         Live::default()
+    }
+
+    /// The history this process knows the database to be in (none: not read yet).
+    pub fn history(&self) -> Option<Id> {
+        *self.history.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The database began a new history (heard from the process that began it), or is to be
+    /// asked again (`None`).
+    pub fn set_history(&self, history: Option<Id>) {
+        *self.history.write().unwrap_or_else(|e| e.into_inner()) = history;
     }
 
     /// A receiver that changes when this process starts stopping.
@@ -64,6 +78,26 @@ impl Live {
     /// The program's shared archive reached `position`.
     pub fn publish_documents(&self, program: Id, position: u64) {
         publish(&self.documents, program, position);
+    }
+
+    /// How many programs have a watch kept now (someone waits on them).
+    pub fn programs(&self) -> usize {
+        let count = |w: &Watches| w.lock().unwrap_or_else(|e| e.into_inner()).len();
+        count(&self.heads) + count(&self.documents)
+    }
+
+    /// Forgets the program's watches once nobody waits on them (a long poll that ended, or
+    /// one for a program there is no such of).
+    pub fn release(&self, program: Id) {
+        for watches in [&self.heads, &self.documents] {
+            let mut watches = watches.lock().unwrap_or_else(|e| e.into_inner());
+            if watches
+                .get(&program)
+                .is_some_and(|sender| sender.receiver_count() == 0)
+            {
+                watches.remove(&program);
+            }
+        }
     }
 
     /// How many clients wait on changes now (a gauge for operations).

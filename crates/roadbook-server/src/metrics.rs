@@ -60,6 +60,7 @@ pub struct Metrics {
     token_failures: Family<ReasonLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge<i64, AtomicI64>,
+    programs_tracked: Gauge,
 }
 
 type AtomicI64 = std::sync::atomic::AtomicI64;
@@ -129,7 +130,14 @@ impl Metrics {
             "The most database connections this process opens",
             pool_max.clone(),
         );
+        let programs_tracked = Gauge::default();
+        registry.register(
+            "programs_tracked",
+            "Programs this process keeps state for between requests (pushes queued, long polls waiting); follows the programs in use, never the requests made",
+            programs_tracked.clone(),
+        );
         Metrics {
+            programs_tracked,
             registry,
             requests,
             latency,
@@ -190,6 +198,11 @@ impl Metrics {
         set("waiting", pool.waiting);
         self.pool_max
             .set(i64::try_from(pool.max).unwrap_or(i64::MAX));
+    }
+
+    pub fn programs_tracked(&self, programs: usize) {
+        self.programs_tracked
+            .set(i64::try_from(programs).unwrap_or(i64::MAX));
     }
 
     /// The Prometheus text format (version 0.0.4).

@@ -23,6 +23,10 @@ pub enum StoreError {
     },
     #[error("{path} is read-only: make it writable (chmod u+w) or work on a copy")]
     ReadOnly { path: PathBuf },
+    #[error(
+        "you may only view this program on {server} (your role there is {role}): nothing was changed; ask one of its leads for the editor role"
+    )]
+    ViewOnly { server: String, role: String },
     #[error("{path} is busy: another Roadbook is writing to it; try again in a moment")]
     Busy { path: PathBuf },
     #[error("{path} is damaged ({detail}): restore it from a backup or an export")]
@@ -87,6 +91,10 @@ pub enum StoreError {
     },
     #[error("there is no refused change {id}: see `roadbook rejected` for the ones there are")]
     NoSuchRejected { id: i64 },
+    #[error(
+        "there is no set-aside change {id}: see `roadbook rejected` for the changes from the server this database could not apply"
+    )]
+    NoSuchSetAside { id: i64 },
     #[error("there is no open conflict {id}: see `roadbook conflicts` for the ones there are")]
     NoSuchConflict { id: Id },
     #[error(

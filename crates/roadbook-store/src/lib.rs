@@ -30,8 +30,11 @@ pub use files::write_atomically;
 pub use history::{HistoryEntry, HistoryQuery};
 pub use open::SCHEMA_VERSION;
 pub use outbox::{FieldChange, Operation, OutboxEntry};
-pub use remote::{RemoteApplied, RemoteChange, SyncState};
-pub use sync::{PublishSnapshot, RejectedChange, ServerItem, Settlement, StoredConflict};
+pub use remote::{RemoteApplied, RemoteChange, SetAside, SyncState};
+pub use sync::{
+    NOT_PERMITTED, PublishSnapshot, Rebootstrapped, RejectedChange, ServerItem, Settlement,
+    StoredConflict,
+};
 pub use usage::QueuedUsage;
 pub use write::{Clash, DELETED, Edits, FieldEdit, FieldNumbers, POSITION, edits_between};
 

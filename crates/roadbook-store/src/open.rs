@@ -24,11 +24,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/005_sync_results.sql")),
         M::up(include_str!("migrations/006_shared_documents.sql")),
         M::up(include_str!("migrations/007_usage.sql")),
+        M::up(include_str!("migrations/008_sync_intent.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// The data half of migration 004: order keys per list from the old order, and the old outbox's
 /// rows as typed operations.
@@ -107,6 +108,7 @@ fn key_lists(tx: &Transaction) -> HookResult {
                             let change = FieldChange {
                                 value: value_of(f, e),
                                 base_version: 0,
+                                set: None,
                             };
                             (f.clone(), change)
                         })

@@ -19,6 +19,10 @@ use crate::{Result, Store, StoreError, parse_id, parse_kind};
 pub struct FieldChange {
     pub value: Value,
     pub base_version: u64,
+    /// For a set-valued field, what the person added and removed: the server applies that to
+    /// whatever it holds, so the person's removal stays a removal however stale the base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<roadbook_model::SetDelta>,
 }
 
 /// What a local change did to one item.

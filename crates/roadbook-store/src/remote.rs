@@ -42,6 +42,8 @@ pub struct RemoteApplied {
     /// remote one, so the server sees it later in its order (and a guarded field becomes a
     /// conflict there).
     pub kept_local: usize,
+    /// Changes this replica could not take, set aside with the reason.
+    pub set_aside: usize,
 }
 
 /// Where and how far a program syncs.
@@ -51,6 +53,26 @@ pub struct SyncState {
     /// The server change-log position this replica has applied up to.
     pub cursor: u64,
     pub synced_at: Option<String>,
+    /// The server history the cursor and versions belong to (none: not said yet).
+    pub history: Option<Id>,
+    /// What the person may do on the program, as the server last said (`viewer`, `editor`,
+    /// `lead`, `admin`).
+    pub role: Option<String>,
+    /// A publish sent to this server whose answer has not come back.
+    pub publishing: Option<String>,
+}
+
+/// A change from the server this replica could not apply, kept with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetAside {
+    pub id: i64,
+    pub program_id: Id,
+    pub item_kind: Kind,
+    pub item_id: Id,
+    /// The change's position in the server's log.
+    pub version: u64,
+    pub reason: String,
+    pub set_aside_at: String,
 }
 
 fn remote_error(change: &RemoteChange, why: impl std::fmt::Display) -> StoreError {
@@ -65,8 +87,36 @@ fn readable<E: Entity>(body: &Map<String, Value>) -> std::result::Result<(), Str
         .map_err(|e| e.to_string())
 }
 
+/// Keeps a change this replica cannot apply, with the reason.
+pub(crate) fn set_aside(
+    tx: &Tx<'_>,
+    program: Id,
+    kind: Kind,
+    item: Id,
+    version: u64,
+    change: &Value,
+    reason: &str,
+) -> Result<()> {
+    tx.tx
+        .execute(
+            "INSERT INTO set_aside (program_id, item_kind, item_id, version, change, reason, set_aside_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                program.to_string(),
+                kind.as_str(),
+                item.to_string(),
+                i64::try_from(version).unwrap_or(i64::MAX),
+                change.to_string(),
+                reason,
+                tx.now
+            ],
+        )
+        .map_err(|e| tx.sql(e))?;
+    Ok(())
+}
+
 /// The fields this replica has changed and not pushed yet, per item.
-fn pending_fields(tx: &Tx<'_>, program: Id) -> Result<BTreeMap<Id, BTreeSet<String>>> {
+pub(crate) fn pending_fields(tx: &Tx<'_>, program: Id) -> Result<BTreeMap<Id, BTreeSet<String>>> {
     let mut stmt = tx
         .tx
         .prepare_cached("SELECT item_id, operation FROM outbox WHERE program_id = ?1")
@@ -111,7 +161,22 @@ impl Store {
             for change in changes {
                 let none = BTreeSet::new();
                 let pending = pending.get(&change.item_id).unwrap_or(&none);
-                apply_one(tx, program, change, pending, &mut applied)?;
+                // A change this replica cannot take is set aside and the rest goes on: one
+                // change (an item id another program of this database holds, a body this build
+                // cannot read) never stops the sync for good.
+                let mut counted = applied.clone();
+                let refused = crate::sync::savepoint(tx, |tx| {
+                    apply_one(tx, program, change, pending, &mut counted)
+                })?;
+                match refused {
+                    None => applied = counted,
+                    Some(why) => {
+                        let body = serde_json::to_value(change)
+                            .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+                        set_aside(tx, program, change.kind, change.item_id, change.version, &body, &why)?;
+                        applied.set_aside += 1;
+                    }
+                }
             }
             tx.tx
                 .execute(
@@ -129,26 +194,130 @@ impl Store {
         use rusqlite::OptionalExtension;
         let row = self
             .conn
-            .query_row(
-                "SELECT server, cursor, synced_at FROM sync_state WHERE program_id = ?1",
-                params![program.to_string()],
-                |r| {
+            .prepare_cached(
+                "SELECT server, cursor, synced_at, history, role, publishing FROM sync_state WHERE program_id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![program.to_string()], |r| {
                     Ok((
                         r.get::<_, Option<String>>(0)?,
                         r.get::<_, i64>(1)?,
                         r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
                     ))
-                },
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        Ok(row
-            .map(|(server, cursor, synced_at)| SyncState {
-                server,
-                cursor: cursor.max(0) as u64,
-                synced_at,
+                })
+                .optional()
             })
-            .unwrap_or_default())
+            .map_err(|e| self.sql(e))?;
+        let Some((server, cursor, synced_at, history, role, publishing)) = row else {
+            return Ok(SyncState::default());
+        };
+        Ok(SyncState {
+            server,
+            cursor: cursor.max(0) as u64,
+            synced_at,
+            history: history.as_deref().map(crate::parse_id).transpose()?,
+            role,
+            publishing,
+        })
+    }
+
+    /// The changes from the server this replica set aside, oldest first.
+    pub fn set_aside(&self, program: Id) -> Result<Vec<SetAside>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, item_kind, item_id, version, reason, set_aside_at FROM set_aside
+                 WHERE program_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![program.to_string()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, item, version, reason, at) = row.map_err(|e| self.sql(e))?;
+            out.push(SetAside {
+                id,
+                program_id: program,
+                item_kind: crate::parse_kind(&kind)?,
+                item_id: crate::parse_id(&item)?,
+                version: version.max(0) as u64,
+                reason,
+                set_aside_at: at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Tries a set-aside change again (after an upgrade, or once the clash in this database
+    /// is gone): applied, it leaves the list; refused again, it stays with the new reason.
+    /// Whether it applied.
+    pub fn retry_set_aside(&mut self, id: i64) -> Result<bool> {
+        self.write(|tx| {
+            let row: Option<(String, String)> = {
+                use rusqlite::OptionalExtension;
+                tx.tx
+                    .query_row(
+                        "SELECT program_id, change FROM set_aside WHERE id = ?1",
+                        params![id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(|e| tx.sql(e))?
+            };
+            let (program, change) = row.ok_or(StoreError::NoSuchSetAside { id })?;
+            let program = crate::parse_id(&program)?;
+            let change: RemoteChange = parse_body(&change)?;
+            let pending = pending_fields(tx, program)?;
+            let none = BTreeSet::new();
+            let pending = pending.get(&change.item_id).unwrap_or(&none);
+            let mut applied = RemoteApplied::default();
+            match crate::sync::savepoint(tx, |tx| {
+                apply_one(tx, program, &change, pending, &mut applied)
+            })? {
+                None => {
+                    tx.tx
+                        .execute("DELETE FROM set_aside WHERE id = ?1", params![id])
+                        .map_err(|e| tx.sql(e))?;
+                    Ok(true)
+                }
+                Some(why) => {
+                    tx.tx
+                        .execute(
+                            "UPDATE set_aside SET reason = ?2 WHERE id = ?1",
+                            params![id, why],
+                        )
+                        .map_err(|e| tx.sql(e))?;
+                    Ok(false)
+                }
+            }
+        })
+    }
+
+    /// Drops a set-aside change for good: the person has chosen to.
+    pub fn discard_set_aside(&mut self, id: i64) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .tx
+                .execute("DELETE FROM set_aside WHERE id = ?1", params![id])
+                .map_err(|e| tx.sql(e))?;
+            if n == 0 {
+                return Err(StoreError::NoSuchSetAside { id });
+            }
+            Ok(())
+        })
     }
 }
 

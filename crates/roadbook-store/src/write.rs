@@ -396,6 +396,25 @@ impl Tx<'_> {
         Ok(OrderKey::after(last.as_ref()))
     }
 
+    /// Refuses a person's change to a program the server said they may only view: it could
+    /// never be pushed, and would wait beside the team's changes for good.
+    pub fn may_change(&self, program: Id) -> Result<()> {
+        let said: Option<(Option<String>, Option<String>)> = self
+            .tx
+            .prepare_cached("SELECT server, role FROM sync_state WHERE program_id = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row(params![program.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.sql(e))?;
+        match said {
+            Some((Some(server), Some(role))) if role == "viewer" => {
+                Err(StoreError::ViewOnly { server, role })
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn program_exists(&self, program: Id) -> Result<bool> {
         self.tx
             .prepare_cached("SELECT 1 FROM programs WHERE id = ?1")
@@ -471,6 +490,7 @@ fn typed<E: Entity>(body: &Map<String, Value>) -> Result<E> {
 fn check<E: Entity>(tx: &Tx<'_>, program: Id, body: &Map<String, Value>, id: Id) -> Result<()> {
     let item: E = typed(&with_id(body, id))?;
     let mut problems = Problems::with_prefix(E::KIND.noun());
+    problems.nul_characters(&Value::Object(body.clone()));
     item.check(&mut problems);
     problems.into_result()?;
     check_references(tx, program, &item)?;
@@ -568,6 +588,9 @@ impl Store {
                 let fields = item
                     .to_fields()
                     .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
+                let mut problems = Problems::with_prefix(path.clone());
+                problems.nul_characters(&Value::Object(fields.clone()));
+                problems.into_result()?;
                 tx.create(program, item.kind(), item.id(), key, fields, author)?;
             }
             Ok(())
@@ -592,6 +615,7 @@ impl Store {
                     id: program,
                 });
             }
+            tx.may_change(program)?;
             if tx.item(id)?.is_some() {
                 return Err(StoreError::Exists {
                     kind: E::KIND.noun(),
@@ -620,6 +644,7 @@ impl Store {
     ) -> Result<Saved> {
         self.write(|tx| {
             let row = tx.live_item(Some(program), id, Some(kind))?;
+            tx.may_change(program)?;
             let known = for_kind!(kind, field_names(&row.body, id))?;
             let mut problems = Problems::with_prefix(kind.noun());
             for field in edits.keys() {
@@ -695,11 +720,20 @@ impl Store {
                     &tx.now,
                 )?;
                 next.revisions.insert(field.clone(), revision);
+                let set = if kind.set_fields().contains(&field.as_str()) {
+                    roadbook_model::SetDelta::between(
+                        row.body.get(field).unwrap_or(&Value::Null),
+                        &value,
+                    )
+                } else {
+                    None
+                };
                 outbox.insert(
                     field.clone(),
                     FieldChange {
                         value,
                         base_version: row.versions.get(field).copied().unwrap_or(0),
+                        set,
                     },
                 );
             }
@@ -720,6 +754,7 @@ impl Store {
     pub fn delete(&mut self, id: Id, author: &str) -> Result<()> {
         self.write(|tx| {
             let row = tx.live_item(None, id, None)?;
+            tx.may_change(row.program)?;
             if row.kind == Kind::Program {
                 return Err(StoreError::Unsupported {
                     action: "deleting a whole program",
@@ -777,6 +812,7 @@ impl Store {
                 }
                 None => return Err(StoreError::NotFound { kind: None, id }),
             };
+            tx.may_change(row.program)?;
             let mut body = row.body.clone();
             body.remove(IDENTITY);
             for_kind!(row.kind, check(tx, row.program, &body, id))?;
@@ -798,6 +834,7 @@ impl Store {
     pub fn move_item(&mut self, id: Id, before: Option<Id>, author: &str) -> Result<Saved> {
         self.write(|tx| {
             let row = tx.live_item(None, id, None)?;
+            tx.may_change(row.program)?;
             if row.kind == Kind::Program {
                 return Err(StoreError::Unsupported {
                     action: "moving a program",
@@ -910,6 +947,7 @@ fn position_change(row: &ItemRow) -> Operation {
             FieldChange {
                 value: json!(row.position.as_str()),
                 base_version: row.versions.get(POSITION).copied().unwrap_or(0),
+                set: None,
             },
         )]),
     }

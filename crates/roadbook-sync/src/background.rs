@@ -208,6 +208,19 @@ async fn run<T, R, F>(
                 now.changed =
                     done.pulled + done.rejected + done.conflicts_opened + done.documents_received
                         > 0;
+                // Said once, with the sync that did it.
+                if let Some(again) = &done.rebootstrapped {
+                    now.changed = true;
+                    now.message = Some(format!(
+                        "The server was restored from a backup: the program was taken afresh and {} of your changes it had lost were sent again.",
+                        again.sent_again
+                    ));
+                } else if done.set_aside > 0 {
+                    now.message = Some(format!(
+                        "{} changes from the team could not be applied here; they wait on the Team sync screen.",
+                        done.set_aside
+                    ));
+                }
                 report(now);
                 tokio::select! {
                     _ = wake.notified() => tokio::time::sleep(timing.debounce).await,

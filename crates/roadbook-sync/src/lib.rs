@@ -20,8 +20,8 @@ use roadbook_protocol::{
     PublishRequest, PushRequest, codes,
 };
 use roadbook_store::{
-    IssuedDocument, OutboxEntry, RemoteChange, ServerItem, Settlement, Store, StoreError,
-    StoredConflict,
+    IssuedDocument, OutboxEntry, Rebootstrapped, RemoteChange, ServerItem, Settlement, Store,
+    StoreError, StoredConflict,
 };
 
 pub use account::{Account, Keychain, Profile, SignedIn, Vault};
@@ -112,6 +112,12 @@ pub struct Report {
     pub documents_shared: usize,
     /// Teammates' documents added to this database's archive.
     pub documents_received: usize,
+    /// Changes from the server this replica could not apply, set aside with the reason.
+    pub set_aside: usize,
+    /// Set when the server's history had changed (its database was restored from a backup):
+    /// the program was taken afresh, and this many of this replica's changes the server had
+    /// lost were sent again.
+    pub rebootstrapped: Option<Rebootstrapped>,
 }
 
 /// How often and for how long to try again when the server cannot be reached.
@@ -178,6 +184,7 @@ pub fn mutation(entry: &OutboxEntry) -> Result<Mutation, SyncError> {
                         FieldChange {
                             value: c.value.clone(),
                             base_version: c.base_version,
+                            set: c.set.clone(),
                         },
                     )
                 })
@@ -223,6 +230,10 @@ pub fn stored_conflict(conflict: &Conflict) -> StoredConflict {
 }
 
 fn settlement(result: MutationResult, author: &str) -> Settlement {
+    let version = match &result.outcome {
+        Outcome::Applied { version, .. } => *version,
+        Outcome::Rejected { .. } => 0,
+    };
     let (rejected, conflicts, author) = match &result.outcome {
         Outcome::Applied { conflicts, .. } if conflicts.is_empty() => {
             (None, Vec::new(), author.to_owned())
@@ -247,6 +258,7 @@ fn settlement(result: MutationResult, author: &str) -> Settlement {
         rejected,
         conflicts,
         author,
+        version,
     }
 }
 
@@ -275,11 +287,26 @@ impl<T: Transport> Client<T> {
     }
 
     /// Publishes a local program: the server's copy becomes the program's, this database
-    /// remembers the server, and changes made during the publish are pushed after it.
+    /// remembers the server, and changes made during the publish are pushed after it. A publish
+    /// whose answer was lost is finished by the next `publish` or `sync`: the server answers
+    /// the publishing replica again as it answered the first time.
     pub async fn publish(&self, replica: &impl Replica, program: Id) -> Result<Report, SyncError> {
+        self.send_publish(replica, program).await?;
+        self.sync(replica, program).await
+    }
+
+    /// The publish itself: the program's snapshot to the server, and what its answer says
+    /// into this database.
+    async fn send_publish(&self, replica: &impl Replica, program: Id) -> Result<(), SyncError> {
         let state = replica.with(|s| s.sync_state(program))?;
         if let Some(server) = state.server {
             return Err(SyncError::AlreadyConnected(server));
+        }
+        let server = self.transport.server().to_owned();
+        if let Some(other) = state.publishing.filter(|p| *p != server) {
+            return Err(SyncError::Protocol(format!(
+                "a publish of this program to {other} has not been answered yet: run `roadbook sync` to finish it there"
+            )));
         }
         let (snapshot, client) =
             replica.with(|s| Ok::<_, StoreError>((s.publish_snapshot(program)?, s.client_id())))?;
@@ -293,31 +320,51 @@ impl<T: Transport> Client<T> {
                 .map(|(kind, id, fields)| Item { kind, id, fields })
                 .collect(),
         };
+        // Said before it goes: if the answer is lost, this database knows a publish may have
+        // happened and finishes it rather than standing unconnected.
+        replica.with(|s| s.set_publishing(program, Some(&server)))?;
         let answer = self
             .retry
             .run(|| self.transport.publish(&request))
             .await
             .map_err(refused)?;
-        let server = self.transport.server().to_owned();
         replica.with(|s| {
             s.mark_published(
                 program,
                 &server,
                 answer.cursor,
                 &answer.versions,
-                snapshot.through_seq,
-            )
+                answer.through_seq.unwrap_or(snapshot.through_seq),
+            )?;
+            if let Some(history) = answer.history {
+                s.set_history(program, history)?;
+            }
+            s.set_publishing(program, None)
         })?;
-        self.sync(replica, program).await
+        Ok(())
     }
 
-    /// Takes a program from the server into this database.
+    /// Takes a program from the server into this database. Joining a program this database
+    /// syncs with the same server already is a sync; one whose publish here was not answered
+    /// finishes that publish.
     pub async fn join(&self, replica: &impl Replica, program: Id) -> Result<Report, SyncError> {
-        let (exists, client, next_seq) = replica.with(|s| {
+        let (exists, state, client, next_seq) = replica.with(|s| {
             let exists = s.programs()?.iter().any(|p| p.id == program);
-            Ok::<_, StoreError>((exists, s.client_id(), s.next_seq(program)?))
+            Ok::<_, StoreError>((
+                exists,
+                s.sync_state(program)?,
+                s.client_id(),
+                s.next_seq(program)?,
+            ))
         })?;
+        let server = self.transport.server().to_owned();
         if exists {
+            if state.server.as_deref() == Some(server.as_str()) {
+                return self.sync(replica, program).await;
+            }
+            if state.server.is_none() && state.publishing.as_deref() == Some(server.as_str()) {
+                return self.publish(replica, program).await;
+            }
             return Err(SyncError::AlreadyHere);
         }
         let request = JoinRequest {
@@ -329,7 +376,6 @@ impl<T: Transport> Client<T> {
             .run(|| self.transport.join(program, &request))
             .await
             .map_err(refused)?;
-        let server = self.transport.server().to_owned();
         let items: Vec<ServerItem> = snapshot.items.into_iter().map(server_item).collect();
         let conflicts: Vec<StoredConflict> =
             snapshot.conflicts.iter().map(stored_conflict).collect();
@@ -342,24 +388,46 @@ impl<T: Transport> Client<T> {
                 snapshot.cursor,
                 &conflicts,
                 &author,
-            )
+            )?;
+            if let Some(history) = snapshot.history {
+                s.set_history(program, history)?;
+            }
+            if let Some(role) = snapshot.role {
+                s.set_role(program, role.as_str())?;
+            }
+            Ok::<_, StoreError>(())
         })?;
         self.sync(replica, program).await
     }
 
     /// Pushes everything waiting, then pulls everything new. Refused changes never stop the
-    /// others; a server that needs a newer Roadbook, or a caller who may not push, stops the
-    /// push with what waits kept.
+    /// others; a server that needs a newer Roadbook stops the push with what waits kept; a
+    /// person who may no longer change the program has what waited moved to the refused
+    /// changes with the server's reason. A server in another history (restored from a backup)
+    /// is taken afresh first, with nothing of this replica's lost.
     pub async fn sync(&self, replica: &impl Replica, program: Id) -> Result<Report, SyncError> {
         let state = replica.with(|s| s.sync_state(program))?;
         if state.server.is_none() {
-            return Err(SyncError::NotConnected);
+            if state.publishing.as_deref() != Some(self.transport.server()) {
+                return Err(SyncError::NotConnected);
+            }
+            // A publish whose answer never came: finished now, then the sync goes on.
+            self.send_publish(replica, program).await?;
         }
         let mut report = Report::default();
         let pushed = self.push(replica, program, &mut report).await;
         // Pull even when the push was not permitted (a viewer still reads the program).
-        let pulled = self.pull(replica, program, &mut report).await;
-        let archive = self.exchange_documents(replica, program, &mut report).await;
+        let pulled = match &pushed {
+            Err(err) if !err.retryable() && !matches!(err, SyncError::UpgradeRequired(_)) => {
+                self.pull(replica, program, &mut report).await
+            }
+            Err(_) => Ok(()),
+            Ok(()) => self.pull(replica, program, &mut report).await,
+        };
+        let archive = match (&pushed, &pulled) {
+            (Ok(()), Ok(())) => self.exchange_documents(replica, program, &mut report).await,
+            _ => Ok(()),
+        };
         replica.with(|s| {
             report.pending = s.outbox(Some(program))?.len();
             report.conflicts = s.conflicts(program)?.len();
@@ -378,6 +446,62 @@ impl<T: Transport> Client<T> {
             tracing::info!(error = %err, "usage counts not sent this time");
         }
         Ok(report)
+    }
+
+    /// The server's history is not the one this replica synced in: take the program afresh
+    /// under a fresh client id, keeping what waits and sending again this replica's changes
+    /// the server lost ([`Store::rebootstrap`]).
+    async fn rebootstrap(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        let client = replica.with(|s| s.reset_client())?;
+        // A client id the server has never seen: its changes to the program start at 1.
+        let request = JoinRequest {
+            client_id: client,
+            next_seq: 1,
+        };
+        let snapshot = self
+            .retry
+            .run(|| self.transport.join(program, &request))
+            .await
+            .map_err(refused)?;
+        let Some(history) = snapshot.history else {
+            return Err(SyncError::Protocol(
+                "a server said its history changed but did not say which it is now".into(),
+            ));
+        };
+        let server = self.transport.server().to_owned();
+        let items: Vec<ServerItem> = snapshot.items.into_iter().map(server_item).collect();
+        let conflicts: Vec<StoredConflict> =
+            snapshot.conflicts.iter().map(stored_conflict).collect();
+        let done = replica.with(|s| {
+            let done = s.rebootstrap(
+                program,
+                &server,
+                &items,
+                snapshot.cursor,
+                &conflicts,
+                history,
+                snapshot.fork.unwrap_or(0),
+                "the server (restored)",
+            )?;
+            if let Some(role) = snapshot.role {
+                s.set_role(program, role.as_str())?;
+            }
+            Ok::<_, StoreError>(done)
+        })?;
+        tracing::warn!(
+            %program,
+            sent_again = done.sent_again,
+            dropped = done.dropped,
+            "the server's history changed (restored from a backup): took the program afresh"
+        );
+        report.pulled += items.len();
+        report.rebootstrapped = Some(done);
+        Ok(())
     }
 
     /// Sends the queued usage counts (queued only when the person shares them) and drops the
@@ -481,9 +605,15 @@ impl<T: Transport> Client<T> {
         report: &mut Report,
     ) -> Result<(), SyncError> {
         let mut resets = 0;
+        let mut restarts = 0;
         loop {
-            let (entries, client) =
-                replica.with(|s| Ok::<_, StoreError>((s.outbox(Some(program))?, s.client_id())))?;
+            let (entries, client, history) = replica.with(|s| {
+                Ok::<_, StoreError>((
+                    s.outbox(Some(program))?,
+                    s.client_id(),
+                    s.sync_state(program)?.history,
+                ))
+            })?;
             if entries.is_empty() {
                 return Ok(());
             }
@@ -494,6 +624,7 @@ impl<T: Transport> Client<T> {
                     .iter()
                     .map(|e| mutation(e))
                     .collect::<Result<_, _>>()?,
+                history,
             };
             let answer = match self
                 .retry
@@ -501,6 +632,11 @@ impl<T: Transport> Client<T> {
                 .await
             {
                 Ok(answer) => answer,
+                Err(err) if err.code() == Some(codes::HISTORY_CHANGED) && restarts < 2 => {
+                    restarts += 1;
+                    self.rebootstrap(replica, program, report).await?;
+                    continue;
+                }
                 Err(err)
                     if matches!(err.code(), Some(codes::CLIENT_RESET | codes::SEQUENCE_GAP))
                         && resets < 2 =>
@@ -518,29 +654,99 @@ impl<T: Transport> Client<T> {
                 Err(err) if err.code() == Some(codes::SEQUENCE_GAP) => {
                     return Err(SyncError::Protocol(err.to_string()));
                 }
+                Err(err) if err.code() == Some(codes::FORBIDDEN) => {
+                    // The person may not change the program (any more): what waited would
+                    // wait for good. It goes to the refused changes with the server's reason,
+                    // its values kept here, to send again or discard.
+                    let moved = replica.with(|s| s.refuse_waiting(program, &err.to_string()))?;
+                    report.rejected += moved;
+                    return Ok(());
+                }
+                Err(err) if err.code() == Some(codes::BAD_REQUEST) => {
+                    // The server refused the push as not what it can take: a change in it is
+                    // bad (a value it cannot store, written by an older Roadbook most likely).
+                    // One at a time, so that one alone goes to the refused changes with the
+                    // server's reason and the rest go on.
+                    self.push_one_by_one(replica, program, &request, &batch, report)
+                        .await?;
+                    continue;
+                }
                 Err(err) => return Err(refused(err)),
             };
-            let authors: BTreeMap<u64, String> =
-                batch.iter().map(|e| (e.seq, e.author.clone())).collect();
-            let mut settlements = Vec::with_capacity(answer.results.len());
-            for result in answer.results {
-                match &result.outcome {
-                    Outcome::Applied { conflicts, .. } => {
-                        report.pushed += 1;
-                        report.conflicts_opened += conflicts.len();
-                    }
-                    Outcome::Rejected { .. } => report.rejected += 1,
-                }
-                let author = authors.get(&result.seq).cloned().unwrap_or_default();
-                settlements.push(settlement(result, &author));
+            if let Some(history) = answer.history {
+                replica.with(|s| s.set_history(program, history))?;
             }
-            if settlements.is_empty() {
-                return Err(SyncError::Protocol(
-                    "a push was answered with no results".into(),
-                ));
-            }
-            replica.with(|s| s.settle(program, &settlements))?;
+            self.settle_answer(replica, program, &batch, answer.results, report)?;
         }
+    }
+
+    /// Each mutation of `request` in a push of its own, settled as it is answered; one the
+    /// server refuses as bad goes to the refused changes with the reason.
+    async fn push_one_by_one(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+        request: &PushRequest,
+        batch: &[&OutboxEntry],
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        for (mutation, entry) in request.mutations.iter().zip(batch) {
+            let one = PushRequest {
+                mutations: vec![mutation.clone()],
+                ..request.clone()
+            };
+            match self.retry.run(|| self.transport.push(program, &one)).await {
+                Ok(answer) => {
+                    self.settle_answer(replica, program, &[*entry], answer.results, report)?
+                }
+                Err(err) if err.code() == Some(codes::BAD_REQUEST) => {
+                    let settlement = Settlement {
+                        seq: mutation.seq,
+                        server: None,
+                        rejected: Some((codes::BAD_REQUEST.to_owned(), err.to_string())),
+                        conflicts: Vec::new(),
+                        author: "roadbook-server (refused)".to_owned(),
+                        version: 0,
+                    };
+                    report.rejected += 1;
+                    replica.with(|s| s.settle(program, &[settlement]))?;
+                }
+                // Anything else: stop here; the next push starts from what is left.
+                Err(_) => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    fn settle_answer(
+        &self,
+        replica: &impl Replica,
+        program: Id,
+        batch: &[&OutboxEntry],
+        results: Vec<MutationResult>,
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        let authors: BTreeMap<u64, String> =
+            batch.iter().map(|e| (e.seq, e.author.clone())).collect();
+        let mut settlements = Vec::with_capacity(results.len());
+        for result in results {
+            match &result.outcome {
+                Outcome::Applied { conflicts, .. } => {
+                    report.pushed += 1;
+                    report.conflicts_opened += conflicts.len();
+                }
+                Outcome::Rejected { .. } => report.rejected += 1,
+            }
+            let author = authors.get(&result.seq).cloned().unwrap_or_default();
+            settlements.push(settlement(result, &author));
+        }
+        if settlements.is_empty() {
+            return Err(SyncError::Protocol(
+                "a push was answered with no results".into(),
+            ));
+        }
+        replica.with(|s| s.settle(program, &settlements))?;
+        Ok(())
     }
 
     async fn pull(
@@ -549,16 +755,41 @@ impl<T: Transport> Client<T> {
         program: Id,
         report: &mut Report,
     ) -> Result<(), SyncError> {
+        let mut restarts = 0;
         loop {
-            let cursor = replica.with(|s| s.sync_state(program))?.cursor;
-            let pull = self
+            let state = replica.with(|s| s.sync_state(program))?;
+            let pull = match self
                 .retry
-                .run(|| self.transport.pull(program, cursor, MAX_CHANGES_PER_PULL))
+                .run(|| {
+                    self.transport
+                        .pull(program, state.cursor, MAX_CHANGES_PER_PULL, state.history)
+                })
                 .await
-                .map_err(refused)?;
+            {
+                Ok(pull) => pull,
+                Err(err) if err.code() == Some(codes::HISTORY_CHANGED) && restarts < 2 => {
+                    restarts += 1;
+                    self.rebootstrap(replica, program, report).await?;
+                    // What the server lost of this replica's goes again now.
+                    self.push(replica, program, report).await?;
+                    continue;
+                }
+                Err(err) => return Err(refused(err)),
+            };
             let conflicts: Vec<StoredConflict> =
                 pull.conflicts.iter().map(stored_conflict).collect();
             let server = self.transport.server().to_owned();
+            replica.with(|s| {
+                if let Some(role) = pull.role {
+                    s.set_role(program, role.as_str())?;
+                }
+                if state.history.is_none()
+                    && let Some(history) = pull.history
+                {
+                    s.set_history(program, history)?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
             match pull.snapshot {
                 Some(items) => {
                     // The server's log no longer reaches back to this cursor: the whole
@@ -590,10 +821,12 @@ impl<T: Transport> Client<T> {
                             fields: c.fields,
                         })
                         .collect();
-                    replica.with(|s| {
-                        s.apply_remote(program, &changes, pull.cursor)?;
-                        s.replace_conflicts(program, &conflicts)
+                    let applied = replica.with(|s| {
+                        let applied = s.apply_remote(program, &changes, pull.cursor)?;
+                        s.replace_conflicts(program, &conflicts)?;
+                        Ok::<_, StoreError>(applied)
                     })?;
+                    report.set_aside += applied.set_aside;
                 }
             }
             if !pull.more {
@@ -603,18 +836,22 @@ impl<T: Transport> Client<T> {
     }
 
     /// Waits until the server has changes past this replica's cursor (a long poll; answered
-    /// at once when there are), or until the server's wait runs out. Returns the server's head.
+    /// at once when there are, or when the server's history is not this replica's), or until
+    /// the server's wait runs out. Returns the server's head.
     pub async fn wait_for_changes(
         &self,
         replica: &impl Replica,
         program: Id,
     ) -> Result<u64, SyncError> {
-        let (cursor, documents) = replica.with(|s| {
-            Ok::<_, StoreError>((s.sync_state(program)?.cursor, s.documents_cursor(program)?))
+        let (state, documents) = replica.with(|s| {
+            Ok::<_, StoreError>((s.sync_state(program)?, s.documents_cursor(program)?))
         })?;
         let events = self
             .retry
-            .run(|| self.transport.events(program, cursor, documents))
+            .run(|| {
+                self.transport
+                    .events(program, state.cursor, documents, state.history)
+            })
             .await
             .map_err(refused)?;
         Ok(events.head)

@@ -6,9 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, ProgramInfo, PublishRequest, PublishResponse, Pull, PushRequest,
-    PushResponse, Snapshot, UsageAnswer, UsageReport, codes, routes,
+    ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, OLDEST_PROTOCOL_VERSION,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, ProgramInfo, PublishRequest, PublishResponse, Pull,
+    PushRequest, PushResponse, Snapshot, UsageAnswer, UsageReport, Versioned, codes, routes,
 };
 use serde::de::DeserializeOwned;
 
@@ -59,14 +59,23 @@ pub trait Transport: Send + Sync {
         program: Id,
         request: &PushRequest,
     ) -> Result<PushResponse, TransportError>;
-    async fn pull(&self, program: Id, after: u64, limit: usize) -> Result<Pull, TransportError>;
+    /// The log after `after`, which belongs to `history` (when the client knows which).
+    async fn pull(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+        history: Option<Id>,
+    ) -> Result<Pull, TransportError>;
     /// Waits until the program's log passes `after`, or its shared archive passes
-    /// `documents_after`, or the server's wait runs out.
+    /// `documents_after`, or the server's wait runs out; at once when the server's history is
+    /// not `history`.
     async fn events(
         &self,
         program: Id,
         after: u64,
         documents_after: u64,
+        history: Option<Id>,
     ) -> Result<Events, TransportError>;
     /// Adds an issued document to the program's shared archive (a second time changes nothing).
     async fn share_document(
@@ -128,6 +137,9 @@ pub struct HttpTransport {
     base: String,
     http: reqwest::Client,
     credentials: std::sync::Arc<dyn Credentials>,
+    /// The protocol this server speaks with us: this build's, until a server answers that it
+    /// speaks only an older one (then that one, for as long as this transport lives).
+    version: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl HttpTransport {
@@ -162,23 +174,58 @@ impl HttpTransport {
             base,
             http,
             credentials,
+            version: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(PROTOCOL_VERSION)),
         })
+    }
+
+    /// The protocol requests go out in.
+    pub fn protocol(&self) -> u32 {
+        self.version.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sends the request `build` makes for the protocol spoken; a server that answers it speaks
+    /// only an older protocol gets the same request again in that one (once), and so does
+    /// everything after it.
+    async fn negotiated<T: DeserializeOwned>(
+        &self,
+        build: impl Fn(u32) -> reqwest::RequestBuilder,
+    ) -> Result<T, TransportError> {
+        let version = self.protocol();
+        match self.send(build(version), version).await {
+            Err(err)
+                if err.code() == Some(codes::UPGRADE_REQUIRED)
+                    && version > OLDEST_PROTOCOL_VERSION =>
+            {
+                tracing::info!(
+                    server = %self.base,
+                    "the server speaks an older sync protocol: speaking protocol {OLDEST_PROTOCOL_VERSION} to it"
+                );
+                self.version.store(
+                    OLDEST_PROTOCOL_VERSION,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                self.send(build(OLDEST_PROTOCOL_VERSION), OLDEST_PROTOCOL_VERSION)
+                    .await
+            }
+            other => other,
+        }
     }
 
     async fn send<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
+        version: u32,
     ) -> Result<T, TransportError> {
         let token = self.credentials.token().await?;
         let again = request.try_clone();
-        let mut response = self.attempt(request, &token).await?;
+        let mut response = self.attempt(request, &token, version).await?;
         // An access token can expire between the check and the server's: refresh once and
         // try once more. A second 401 is the answer, so a refused sign-in cannot loop.
         if response.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(again) = again
             && let Some(fresh) = self.credentials.renew(&token).await?
         {
-            response = self.attempt(again, &fresh).await?;
+            response = self.attempt(again, &fresh, version).await?;
         }
         let status = response.status();
         let bytes = response
@@ -217,9 +264,10 @@ impl HttpTransport {
         &self,
         request: reqwest::RequestBuilder,
         token: &Token,
+        version: u32,
     ) -> Result<reqwest::Response, TransportError> {
         request
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(PROTOCOL_HEADER, version.to_string())
             .header(reqwest::header::AUTHORIZATION, token.bearer())
             .send()
             .await
@@ -243,6 +291,14 @@ fn describe(err: reqwest::Error) -> String {
     text
 }
 
+/// `&history=ID` for a request of protocol 2 that knows its history.
+fn history_query(version: u32, history: Option<Id>) -> String {
+    match history {
+        Some(history) if version >= 2 => format!("&history={history}"),
+        _ => String::new(),
+    }
+}
+
 #[async_trait]
 impl Transport for HttpTransport {
     fn server(&self) -> &str {
@@ -250,24 +306,26 @@ impl Transport for HttpTransport {
     }
 
     async fn me(&self) -> Result<Me, TransportError> {
-        self.send(self.http.get(self.url(routes::ME))).await
+        self.negotiated(|_| self.http.get(self.url(routes::ME)))
+            .await
     }
 
     async fn programs(&self) -> Result<Vec<ProgramInfo>, TransportError> {
-        self.send(self.http.get(self.url(routes::PROGRAMS))).await
+        self.negotiated(|_| self.http.get(self.url(routes::PROGRAMS)))
+            .await
     }
 
     async fn publish(&self, request: &PublishRequest) -> Result<PublishResponse, TransportError> {
-        self.send(self.http.post(self.url(routes::PROGRAMS)).json(request))
+        self.negotiated(|_| self.http.post(self.url(routes::PROGRAMS)).json(request))
             .await
     }
 
     async fn join(&self, program: Id, request: &JoinRequest) -> Result<Snapshot, TransportError> {
-        self.send(
+        self.negotiated(|_| {
             self.http
                 .post(self.url(&routes::join(program)))
-                .json(request),
-        )
+                .json(request)
+        })
         .await
     }
 
@@ -276,20 +334,30 @@ impl Transport for HttpTransport {
         program: Id,
         request: &PushRequest,
     ) -> Result<PushResponse, TransportError> {
-        self.send(
+        self.negotiated(|version| {
             self.http
                 .post(self.url(&routes::push(program)))
-                .json(request),
-        )
+                .json(&request.clone().for_protocol(version))
+        })
         .await
     }
 
-    async fn pull(&self, program: Id, after: u64, limit: usize) -> Result<Pull, TransportError> {
-        let url = format!(
-            "{}?after={after}&limit={limit}",
-            self.url(&routes::changes(program))
-        );
-        self.send(self.http.get(url)).await
+    async fn pull(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+        history: Option<Id>,
+    ) -> Result<Pull, TransportError> {
+        self.negotiated(|version| {
+            let url = format!(
+                "{}?after={after}&limit={limit}{}",
+                self.url(&routes::changes(program)),
+                history_query(version, history)
+            );
+            self.http.get(url)
+        })
+        .await
     }
 
     async fn events(
@@ -297,12 +365,17 @@ impl Transport for HttpTransport {
         program: Id,
         after: u64,
         documents_after: u64,
+        history: Option<Id>,
     ) -> Result<Events, TransportError> {
-        let url = format!(
-            "{}?after={after}&documents_after={documents_after}",
-            self.url(&routes::events(program))
-        );
-        self.send(self.http.get(url)).await
+        self.negotiated(|version| {
+            let url = format!(
+                "{}?after={after}&documents_after={documents_after}{}",
+                self.url(&routes::events(program)),
+                history_query(version, history)
+            );
+            self.http.get(url)
+        })
+        .await
     }
 
     async fn share_document(
@@ -311,22 +384,25 @@ impl Transport for HttpTransport {
         document: &ArchivedDocument,
     ) -> Result<(), TransportError> {
         let _stored: serde_json::Value = self
-            .send(
+            .negotiated(|_| {
                 self.http
                     .post(self.url(&routes::documents(program)))
-                    .json(document),
-            )
+                    .json(document)
+            })
             .await?;
         Ok(())
     }
 
     async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError> {
-        let url = format!("{}?after={after}", self.url(&routes::documents(program)));
-        self.send(self.http.get(url)).await
+        self.negotiated(|_| {
+            let url = format!("{}?after={after}", self.url(&routes::documents(program)));
+            self.http.get(url)
+        })
+        .await
     }
 
     async fn usage(&self, report: &UsageReport) -> Result<UsageAnswer, TransportError> {
-        self.send(self.http.post(self.url(routes::USAGE)).json(report))
+        self.negotiated(|_| self.http.post(self.url(routes::USAGE)).json(report))
             .await
     }
 }

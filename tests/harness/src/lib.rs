@@ -558,6 +558,16 @@ impl ServerProcess {
         }
     }
 
+    /// The process's resident memory now, in KiB (`VmRSS`).
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
     /// SIGKILL: no shutdown at all.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -669,7 +679,7 @@ impl Balancer {
                     continue;
                 };
                 counts[n].fetch_add(1, Ordering::SeqCst);
-                relay(client, server);
+                relay(client, server, Armed::default());
             }
         });
         Balancer { url, relayed }
@@ -677,16 +687,61 @@ impl Balancer {
 }
 
 /// Copies bytes both ways between a client and a server until each side closes.
-fn relay(client: std::net::TcpStream, server: std::net::TcpStream) {
-    for (mut from, mut to) in [
-        (client.try_clone().unwrap(), server.try_clone().unwrap()),
-        (server, client),
-    ] {
+/// A request whose answer the relay is to lose, once.
+type Armed = Arc<Mutex<Option<Vec<u8>>>>;
+
+fn relay(client: std::net::TcpStream, server: std::net::TcpStream, armed: Armed) {
+    use std::io::{Read, Write};
+    // Set when this connection carried the armed request: the server's answer to it never
+    // reaches the client, whose connection then closes (the server has done the work).
+    let swallow = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (mut from, mut to) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+        let swallow = swallow.clone();
         std::thread::spawn(move || {
-            let _ = std::io::copy(&mut from, &mut to);
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match from.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let chunk = &buf[..n];
+                {
+                    let mut armed = armed.lock().unwrap();
+                    if armed
+                        .as_ref()
+                        .is_some_and(|m| chunk.windows(m.len()).any(|w| w == m.as_slice()))
+                    {
+                        *armed = None;
+                        swallow.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                if to.write_all(chunk).is_err() {
+                    break;
+                }
+            }
             let _ = to.shutdown(std::net::Shutdown::Write);
         });
     }
+    let (mut from, mut to) = (server, client);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if swallow.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = to.shutdown(std::net::Shutdown::Both);
+                let _ = from.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
 }
 
 /// A loopback TCP relay to `target` that a test can cut and mend: a network partition between
@@ -696,6 +751,7 @@ pub struct Proxy {
     pub url: String,
     cut: Arc<std::sync::atomic::AtomicBool>,
     open: Arc<Mutex<Vec<std::net::TcpStream>>>,
+    armed: Armed,
 }
 
 impl Proxy {
@@ -706,7 +762,8 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let open: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
-        let (is_cut, streams) = (cut.clone(), open.clone());
+        let armed: Armed = Arc::default();
+        let (is_cut, streams, arm) = (cut.clone(), open.clone(), armed.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
@@ -724,10 +781,27 @@ impl Proxy {
                     streams.push(client.try_clone().unwrap());
                     streams.push(server.try_clone().unwrap());
                 }
-                relay(client, server);
+                relay(client, server, arm.clone());
             }
         });
-        Proxy { url, cut, open }
+        Proxy {
+            url,
+            cut,
+            open,
+            armed,
+        }
+    }
+
+    /// The next request whose bytes contain `marker` (a request line such as
+    /// `POST /v1/programs HTTP`) reaches the server, which does the work, but its answer is
+    /// lost on the way back and the client's connection closes: the lost answer after a commit.
+    pub fn lose_answer_to(&self, marker: &str) {
+        *self.armed.lock().unwrap() = Some(marker.as_bytes().to_vec());
+    }
+
+    /// Whether the armed request has gone by (its answer lost).
+    pub fn answer_lost(&self) -> bool {
+        self.armed.lock().unwrap().is_none()
     }
 
     /// The network goes: open connections close, new ones are refused.

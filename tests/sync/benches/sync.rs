@@ -230,6 +230,7 @@ async fn main() {
                     &PushRequest {
                         client_id: client,
                         mutations: chunk.to_vec(),
+                        history: None,
                     },
                 )
                 .await
@@ -265,7 +266,7 @@ async fn main() {
         let (latencies, decisions) = (latencies.clone(), decisions.clone());
         tasks.push(tokio::spawn(async move {
             let client = Id::new();
-            let mut cursor = transport.pull(program, 0, 1).await.unwrap().cursor;
+            let mut cursor = transport.pull(program, 0, 1, None).await.unwrap().cursor;
             let mut seq = 0;
             while Instant::now() < stop {
                 seq += 1;
@@ -280,6 +281,7 @@ async fn main() {
                             FieldChange {
                                 value: json!(format!("load {n}/{seq}")),
                                 base_version: cursor,
+                                set: None,
                             },
                         )]
                         .into(),
@@ -292,6 +294,7 @@ async fn main() {
                         &PushRequest {
                             client_id: client,
                             mutations: vec![mutation],
+                            history: None,
                         },
                     )
                     .await
@@ -299,7 +302,7 @@ async fn main() {
                 let push = started.elapsed();
                 assert_eq!(answer.results.len(), 1);
                 let started = Instant::now();
-                let pull = transport.pull(program, cursor, 5000).await.unwrap();
+                let pull = transport.pull(program, cursor, 5000, None).await.unwrap();
                 let pulled = started.elapsed();
                 cursor = pull.cursor;
                 let mut l = latencies.lock().unwrap();

@@ -131,6 +131,18 @@ impl World {
             .unwrap_or(0)
     }
 
+    /// An item's fields as the server holds them, read from PostgreSQL directly.
+    pub fn server_item(&self, program: Id, item: Id) -> Option<serde_json::Value> {
+        let db = self.database_url.rsplit('/').next().unwrap();
+        let text = cluster().psql(
+            db,
+            &format!(
+                "SELECT fields::text FROM items WHERE program_id = '{program}' AND id = '{item}'"
+            ),
+        );
+        serde_json::from_str(text.trim()).ok()
+    }
+
     /// Rows in a server table, read from PostgreSQL directly.
     pub fn count(&self, table: &str) -> u64 {
         let db = self.database_url.rsplit('/').next().unwrap();

@@ -3,14 +3,14 @@
 //! delivers requests twice, delivers an old request again later, and cuts clients off. A
 //! client "crashes" by having its sync stopped between two steps and its database reopened.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use roadbook_model::Id;
 use roadbook_protocol::{
-    ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, Outcome, ProgramInfo,
-    PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Snapshot,
+    ArchivedDocument, DocumentsPage, ErrorBody, Events, JoinRequest, Me, Mutation, Outcome,
+    ProgramInfo, PublishRequest, PublishResponse, Pull, PushRequest, PushResponse, Snapshot,
 };
 use roadbook_server::engine::{Caller, Engine, EngineError};
 use roadbook_server::storage::memory::MemoryStorage;
@@ -44,6 +44,12 @@ pub struct Network {
     pub answers: Mutex<Vec<(Id, u64, Option<u64>)>>,
     /// Transport calls each client may still make before it "crashes" (none: no crash).
     pub crash_after: Mutex<Vec<Option<u32>>>,
+    /// Every mutation that reached the server, by its id: who sent it and what it said.
+    pub pushed: Mutex<BTreeMap<Id, (String, Mutation)>>,
+    /// The next publish reaches the server, and its answer is lost.
+    pub lose_next_publish: Mutex<bool>,
+    /// Every conflict a push's answer carried (a restore can take them back from the server).
+    pub conflicts: Mutex<Vec<roadbook_protocol::Conflict>>,
 }
 
 impl Network {
@@ -56,6 +62,9 @@ impl Network {
             old_pushes: Mutex::new(Vec::new()),
             answers: Mutex::new(Vec::new()),
             crash_after: Mutex::new(vec![None; clients]),
+            pushed: Mutex::new(BTreeMap::new()),
+            lose_next_publish: Mutex::new(false),
+            conflicts: Mutex::new(Vec::new()),
         })
     }
 
@@ -65,16 +74,7 @@ impl Network {
 }
 
 fn refused(err: EngineError) -> TransportError {
-    let status = match &err {
-        EngineError::Forbidden(_) => 403,
-        EngineError::NotFound(_) => 404,
-        EngineError::Exists(_)
-        | EngineError::SequenceGap { .. }
-        | EngineError::ClientReset { .. } => 409,
-        EngineError::Invalid(_) => 422,
-        EngineError::TooLarge(_) => 413,
-        EngineError::Unavailable(_) => 503,
-    };
+    let status = err.status();
     let body = ErrorBody {
         code: err.code().to_owned(),
         message: err.to_string(),
@@ -154,6 +154,11 @@ impl Transport for SimTransport {
     async fn publish(&self, request: &PublishRequest) -> Result<PublishResponse, TransportError> {
         self.deliver()?;
         let result = self.engine.publish(&self.caller, request.clone()).await;
+        if std::mem::take(&mut *self.net.lose_next_publish.lock().unwrap()) {
+            return Err(TransportError::Network(
+                "the publish's answer was lost".into(),
+            ));
+        }
         self.answer(result)
     }
 
@@ -184,6 +189,14 @@ impl Transport for SimTransport {
                 let _ = self.engine.push(&caller, program, old).await;
             }
         }
+        {
+            let mut pushed = self.net.pushed.lock().unwrap();
+            for m in &request.mutations {
+                pushed
+                    .entry(m.mutation_id)
+                    .or_insert_with(|| (self.caller.author.subject.clone(), m.clone()));
+            }
+        }
         if self.net.roll(faults.server_crash) {
             self.net.storage.fail_next_commits(1);
         }
@@ -205,6 +218,14 @@ impl Transport for SimTransport {
                 .push(&self.caller, program, request.clone())
                 .await;
         }
+        if let Ok(answer) = &result {
+            let mut seen = self.net.conflicts.lock().unwrap();
+            for r in &answer.results {
+                if let Outcome::Applied { conflicts, .. } = &r.outcome {
+                    seen.extend(conflicts.iter().cloned());
+                }
+            }
+        }
         let answer = self.answer(result)?;
         let mut answers = self.net.answers.lock().unwrap();
         for r in &answer.results {
@@ -217,12 +238,18 @@ impl Transport for SimTransport {
         Ok(answer)
     }
 
-    async fn pull(&self, program: Id, after: u64, limit: usize) -> Result<Pull, TransportError> {
+    async fn pull(
+        &self,
+        program: Id,
+        after: u64,
+        limit: usize,
+        history: Option<Id>,
+    ) -> Result<Pull, TransportError> {
         self.deliver()?;
         // Small pages, so a crash can land between two of them.
         let result = self
             .engine
-            .pull(&self.caller, program, after, limit.min(7))
+            .pull(&self.caller, program, after, limit.min(7), history)
             .await;
         self.answer(result)
     }
@@ -232,11 +259,12 @@ impl Transport for SimTransport {
         program: Id,
         after: u64,
         documents_after: u64,
+        history: Option<Id>,
     ) -> Result<Events, TransportError> {
         self.deliver()?;
         let result = self
             .engine
-            .events(&self.caller, program, after, Some(documents_after))
+            .events(&self.caller, program, after, Some(documents_after), history)
             .await;
         self.answer(result)
     }

@@ -15,6 +15,7 @@ import type { Loaded } from './bindings/Loaded';
 import type { ProgramAccess } from './bindings/ProgramAccess';
 import type { ProviderForm } from './bindings/ProviderForm';
 import type { RejectedView } from './bindings/RejectedView';
+import type { SetAsideView } from './bindings/SetAsideView';
 import type { Request } from './bindings/Request';
 import type { Saved } from './bindings/Saved';
 import type { ServerProgram } from './bindings/ServerProgram';
@@ -95,6 +96,10 @@ export const backend = {
 	rejected: (program: Id) => call<RejectedView[]>('rejected', { program }),
 	retryRejected: (id: number) => call<null>('retry_rejected', { id }),
 	discardRejected: (id: number) => call<null>('discard_rejected', { id }),
+	/** Changes from the server this database could not apply, set aside with the reason. */
+	setAside: (program: string) => call<SetAsideView[]>('set_aside', { program }),
+	retrySetAside: (id: number) => call<boolean>('retry_set_aside', { id }),
+	discardSetAside: (id: number) => call<null>('discard_set_aside', { id }),
 	/** Sign-in: the browser is the system's and the tokens stay on the Rust side; the window
 	 * learns who is signed in and what they may do. */
 	whoAmI: () => call<SignInView>('who_am_i'),

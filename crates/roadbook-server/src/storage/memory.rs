@@ -14,8 +14,8 @@ use serde_json::Value;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    AuditEvent, NewChange, NewProgram, ProgramRow, ProgramTx, Recorded, Storage, StorageError,
-    StorageResult, StoredItem,
+    AuditEvent, NewChange, NewProgram, ProgramRow, ProgramTx, Published, Recorded, Storage,
+    StorageError, StorageResult, StoredItem, Write,
 };
 
 #[derive(Debug, Clone)]
@@ -31,18 +31,111 @@ struct ProgramState {
     documents: Vec<ArchivedDocument>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStorage {
     programs: std::sync::Mutex<BTreeMap<Id, Arc<Mutex<ProgramState>>>>,
     audit: Arc<std::sync::Mutex<Vec<AuditEvent>>>,
     /// Commits still to fail, as a crash before the commit would: nothing of them is kept.
     failing_commits: Arc<AtomicU32>,
     usage: std::sync::Mutex<BTreeMap<Id, (roadbook_model::UsageKind, String)>>,
+    history: std::sync::Mutex<Id>,
+    /// Which program each item id belongs to (ids are unique across programs).
+    ids: Arc<std::sync::Mutex<BTreeMap<Id, Id>>>,
+}
+
+impl Default for MemoryStorage {
+    fn default() -> Self {
+        MemoryStorage {
+            programs: std::sync::Mutex::default(),
+            audit: Arc::default(),
+            failing_commits: Arc::default(),
+            usage: std::sync::Mutex::default(),
+            history: std::sync::Mutex::new(Id::new()),
+            ids: Arc::default(),
+        }
+    }
+}
+
+/// Everything a [`MemoryStorage`] holds of its programs at one moment, as a backup would.
+#[derive(Debug, Clone)]
+pub struct MemoryBackup {
+    programs: BTreeMap<Id, ProgramState>,
+    ids: BTreeMap<Id, Id>,
 }
 
 impl MemoryStorage {
     pub fn new() -> MemoryStorage {
         MemoryStorage::default()
+    }
+
+    /// A copy of every program as it is now (waits for writes in progress).
+    pub async fn backup(&self) -> MemoryBackup {
+        let locks: Vec<(Id, Arc<Mutex<ProgramState>>)> = {
+            let programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
+            programs.iter().map(|(id, l)| (*id, l.clone())).collect()
+        };
+        let mut programs = BTreeMap::new();
+        for (id, lock) in locks {
+            programs.insert(id, lock.lock().await.clone());
+        }
+        let ids = self.ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        MemoryBackup { programs, ids }
+    }
+
+    /// Puts a backup back, as an operator restoring the database would, and starts a new
+    /// history (every program's fork at its restored head). Returns the new history id.
+    pub async fn restore(&self, backup: MemoryBackup) -> Id {
+        let mut restored = backup.programs;
+        for state in restored.values_mut() {
+            state.row.fork = state.row.head;
+        }
+        {
+            // Programs published after the backup are not in it: the restored database does
+            // not have them.
+            let mut programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
+            programs.clear();
+            for (id, state) in restored {
+                programs.insert(id, Arc::new(Mutex::new(state)));
+            }
+        }
+        *self.ids.lock().unwrap_or_else(|e| e.into_inner()) = backup.ids;
+        let fresh = Id::new();
+        *self.history.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+        fresh
+    }
+
+    /// Every mutation the program applied, rejected or held, by (client, sequence number).
+    pub async fn recorded(&self, program: Id) -> Vec<(Id, u64, Recorded)> {
+        match self.program_lock(program) {
+            Some(lock) => lock
+                .lock()
+                .await
+                .mutations
+                .iter()
+                .map(|((client, seq), r)| (*client, *seq, r.clone()))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every audit event written so far, in the order written (restores leave it whole, as
+    /// the audit of a server outlives its database's restores in this simulation).
+    pub fn audit_events(&self) -> Vec<AuditEvent> {
+        self.audit.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Every conflict the program ever had, open or resolved.
+    pub async fn all_conflicts(&self, program: Id) -> Vec<Conflict> {
+        match self.program_lock(program) {
+            Some(lock) => lock
+                .lock()
+                .await
+                .conflicts
+                .values()
+                .map(|(c, _, _)| c.clone())
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     /// The next `n` commits fail (the server "crashes" before they are durable).
@@ -60,6 +153,19 @@ impl MemoryStorage {
 impl Storage for MemoryStorage {
     async fn ping(&self) -> StorageResult<()> {
         Ok(())
+    }
+
+    async fn history(&self) -> StorageResult<Id> {
+        Ok(*self.history.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    async fn ids_elsewhere(&self, program: Id, ids: &[Id]) -> StorageResult<Vec<Id>> {
+        let known = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(ids
+            .iter()
+            .filter(|id| known.get(id).is_some_and(|p| *p != program))
+            .copied()
+            .collect())
     }
 
     async fn programs(&self) -> StorageResult<Vec<ProgramRow>> {
@@ -87,6 +193,21 @@ impl Storage for MemoryStorage {
             return Err(StorageError::Exists);
         }
         let head = program.changes.len() as u64;
+        {
+            let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+            if program
+                .items
+                .iter()
+                .any(|i| ids.get(&i.id).is_some_and(|p| *p != program.id))
+            {
+                return Err(StorageError::Refused(
+                    "an item id is used by another program".into(),
+                ));
+            }
+            for item in &program.items {
+                ids.insert(item.id, program.id);
+            }
+        }
         let state = ProgramState {
             row: ProgramRow {
                 id: program.id,
@@ -94,6 +215,12 @@ impl Storage for MemoryStorage {
                 head,
                 floor: 0,
                 documents: 0,
+                fork: 0,
+                published: Some(Published {
+                    client: program.client,
+                    head,
+                    seq: program.last_seq,
+                }),
             },
             items: program.items.into_iter().map(|i| (i.id, i)).collect(),
             changes: program
@@ -125,6 +252,8 @@ impl Storage for MemoryStorage {
             audit: Vec::new(),
             failing: self.failing_commits.clone(),
             audit_log: self.audit.clone(),
+            ids: self.ids.clone(),
+            new_ids: Vec::new(),
         }))
     }
 
@@ -275,6 +404,9 @@ struct MemoryTx {
     audit: Vec<AuditEvent>,
     failing: Arc<AtomicU32>,
     audit_log: Arc<std::sync::Mutex<Vec<AuditEvent>>>,
+    ids: Arc<std::sync::Mutex<BTreeMap<Id, Id>>>,
+    /// Item ids this transaction gave the program, registered when it commits.
+    new_ids: Vec<Id>,
 }
 
 fn mentions(value: &Value, id: &str) -> bool {
@@ -320,6 +452,46 @@ impl ProgramTx for MemoryTx {
             .filter(|i| !i.deleted() && i.id != id && i.fields.values().any(|v| mentions(v, &text)))
             .cloned()
             .collect())
+    }
+
+    async fn writer(&mut self, version: u64) -> StorageResult<Option<Write>> {
+        let published = self.work.row.published;
+        Ok(self
+            .work
+            .changes
+            .iter()
+            .find(|(c, _)| c.version == version)
+            .map(|(c, subject)| Write {
+                version,
+                client: c
+                    .origin
+                    .map(|o| o.client_id)
+                    .or_else(|| published.filter(|p| version <= p.head).map(|p| p.client)),
+                subject: subject.clone(),
+                fields: c.fields.keys().cloned().collect(),
+            }))
+    }
+
+    async fn id_elsewhere(&mut self, id: Id) -> StorageResult<bool> {
+        let ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(ids.get(&id).is_some_and(|p| *p != self.work.row.id))
+    }
+
+    async fn open_conflicts_of(&mut self, item: Id) -> StorageResult<Vec<Conflict>> {
+        Ok(self
+            .work
+            .conflicts
+            .values()
+            .filter(|(c, _, resolved)| c.item_id == item && resolved.is_none())
+            .map(|(c, _, _)| c.clone())
+            .collect())
+    }
+
+    async fn update_conflict(&mut self, conflict: &Conflict) -> StorageResult<()> {
+        if let Some(entry) = self.work.conflicts.get_mut(&conflict.id) {
+            entry.0 = conflict.clone();
+        }
+        Ok(())
     }
 
     async fn value_at(
@@ -377,7 +549,9 @@ impl ProgramTx for MemoryTx {
     }
 
     async fn put_item(&mut self, item: &StoredItem) -> StorageResult<()> {
-        self.work.items.insert(item.id, item.clone());
+        if self.work.items.insert(item.id, item.clone()).is_none() {
+            self.new_ids.push(item.id);
+        }
         Ok(())
     }
 
@@ -434,8 +608,24 @@ impl ProgramTx for MemoryTx {
             work,
             audit,
             audit_log,
+            ids,
+            new_ids,
             ..
         } = this;
+        {
+            let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
+            if new_ids
+                .iter()
+                .any(|id| ids.get(id).is_some_and(|p| *p != work.row.id))
+            {
+                return Err(StorageError::Refused(
+                    "an item id is used by another program".into(),
+                ));
+            }
+            for id in new_ids {
+                ids.insert(id, work.row.id);
+            }
+        }
         let head = work.row.head;
         *guard = work;
         drop(guard);

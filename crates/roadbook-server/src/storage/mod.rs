@@ -88,6 +88,31 @@ pub struct ProgramRow {
     pub floor: u64,
     /// The position of the last document in the program's shared archive.
     pub documents: u64,
+    /// The log position where the server's current history began for this program (0: the
+    /// program was published in it).
+    pub fork: u64,
+    /// Who published it and what that snapshot held: the client, the log's head after it, and
+    /// the last of the client's sequence numbers it held (none for programs published before
+    /// the server kept them).
+    pub published: Option<Published>,
+}
+
+/// What a publish wrote, kept to answer it again when its answer was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub client: Id,
+    pub head: u64,
+    pub seq: u64,
+}
+
+/// One change of the log, as far as telling whose it was goes: the replica that made it (the
+/// publishing replica for a published item), the person, and which fields it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub version: u64,
+    pub client: Option<Id>,
+    pub subject: String,
+    pub fields: Vec<String>,
 }
 
 /// One line of the audit trail.
@@ -142,6 +167,10 @@ pub enum StorageError {
     Unavailable(String),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The database refused what it was asked to store (a value it cannot hold, a constraint):
+    /// the request, not the database, is at fault, and trying it again changes nothing.
+    #[error("the database refused the data: {0}")]
+    Refused(String),
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
@@ -150,6 +179,12 @@ pub type StorageResult<T> = Result<T, StorageError>;
 pub trait Storage: Send + Sync + 'static {
     /// Whether the database answers (`/readyz`).
     async fn ping(&self) -> StorageResult<()>;
+    /// The server's current history: a database restored from a backup, recovered to a point
+    /// in time or made anew begins a new one (PostgreSQL tells by the database's fingerprint,
+    /// and `deploy/backup.sh` says so after a restore).
+    async fn history(&self) -> StorageResult<Id>;
+    /// Which of `ids` name items of a program other than `program`.
+    async fn ids_elsewhere(&self, program: Id, ids: &[Id]) -> StorageResult<Vec<Id>>;
     /// The connection pool as it stands (none: no pool, as in memory).
     fn pool_use(&self) -> Option<crate::metrics::PoolUse> {
         None
@@ -237,6 +272,15 @@ pub trait ProgramTx: Send {
     async fn names(&mut self, kind: Kind, except: Id) -> StorageResult<Vec<String>>;
     /// Live items whose fields mention `id` (the engine checks which really refer to it).
     async fn mentions(&mut self, id: Id) -> StorageResult<Vec<StoredItem>>;
+    /// Who made the change at `version` (none: the log no longer holds it).
+    async fn writer(&mut self, version: u64) -> StorageResult<Option<Write>>;
+    /// Whether an item of another program has this id.
+    async fn id_elsewhere(&mut self, id: Id) -> StorageResult<bool>;
+    /// The open conflicts on `item`.
+    async fn open_conflicts_of(&mut self, item: Id) -> StorageResult<Vec<Conflict>>;
+    /// Writes an open conflict again (a later change of the same person's to the same field:
+    /// their side is now that value).
+    async fn update_conflict(&mut self, conflict: &Conflict) -> StorageResult<()>;
     /// The value a field had at `version`: the latest change to it at or before then.
     async fn value_at(
         &mut self,

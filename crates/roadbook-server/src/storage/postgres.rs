@@ -22,8 +22,8 @@ use tokio_postgres::{AsyncMessage, NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    AuditEvent, NewChange, NewProgram, Page, Prefetch, ProgramRow, ProgramTx, Recorded, Storage,
-    StorageError, StorageResult, StoredItem,
+    AuditEvent, NewChange, NewProgram, Page, Prefetch, ProgramRow, ProgramTx, Published, Recorded,
+    Storage, StorageError, StorageResult, StoredItem, Write,
 };
 use crate::live::Live;
 
@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "operations",
         include_str!("../../migrations/0004_operations.sql"),
     ),
+    (
+        5,
+        "histories",
+        include_str!("../../migrations/0005_histories.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -66,8 +71,23 @@ impl std::fmt::Debug for PgStorage {
     }
 }
 
-pub(crate) fn unavailable(err: impl std::error::Error) -> StorageError {
-    StorageError::Unavailable(describe(&err))
+/// A failed statement as the engine needs it: the database refusing the data (a value it
+/// cannot store, a constraint: SQLSTATE classes 22 and 23, and 54 for a value too large) is the
+/// request's fault and changes nothing when tried again; anything else is the database being
+/// unavailable.
+pub(crate) fn unavailable(err: impl std::error::Error + 'static) -> StorageError {
+    let refused = (&err as &dyn std::error::Error)
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(tokio_postgres::Error::code)
+        .is_some_and(|code| {
+            let class = &code.code()[..2];
+            matches!(class, "22" | "23" | "54")
+        });
+    if refused {
+        StorageError::Refused(describe(&err))
+    } else {
+        StorageError::Unavailable(describe(&err))
+    }
 }
 
 /// An error with its causes (tokio-postgres says only "db error" at the top; the server's
@@ -146,13 +166,28 @@ fn change_of(row: &Row) -> StorageResult<Change> {
     })
 }
 
+/// The columns [`program_row`] reads.
+const PROGRAM_COLUMNS: &str =
+    "id, name, head, floor, documents_head, fork, published_client, published_head, published_seq";
+
 fn program_row(row: &Row) -> StorageResult<ProgramRow> {
+    let published: Option<Uuid> = get(row, "published_client")?;
     Ok(ProgramRow {
         id: id(get(row, "id")?),
         name: get(row, "name")?,
         head: version(get(row, "head")?),
         floor: version(get(row, "floor")?),
         documents: version(get(row, "documents_head")?),
+        fork: version(get(row, "fork")?),
+        published: published
+            .map(|client| {
+                Ok::<_, StorageError>(Published {
+                    client: id(client),
+                    head: version(get(row, "published_head")?),
+                    seq: version(get(row, "published_seq")?),
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -272,9 +307,18 @@ impl PgStorage {
                         .await
                         .is_ok()
                     {
+                        // Notifications missed while not listening may have said the history
+                        // changed: read it again at the next request.
+                        live.set_history(None);
                         while let Some(payload) = rx.recv().await {
                             // "PROGRAM:HEAD" for the change log, "PROGRAM:d:POSITION" for
-                            // the shared archive.
+                            // the shared archive, "history:ID" for a new history.
+                            if let Some(history) = payload.strip_prefix("history:") {
+                                let history = history.parse::<Id>().ok();
+                                tracing::warn!(history = ?history, "the database began a new history");
+                                live.set_history(history);
+                                continue;
+                            }
                             let mut parts = payload.splitn(2, ':');
                             let program = parts.next().and_then(|p| p.parse::<Id>().ok());
                             let rest = parts.next().unwrap_or_default();
@@ -337,7 +381,7 @@ impl Storage for PgStorage {
             .client()
             .await?
             .query(
-                "SELECT id, name, head, floor, documents_head FROM programs ORDER BY created_at, id",
+                &format!("SELECT {PROGRAM_COLUMNS} FROM programs ORDER BY created_at, id"),
                 &[],
             )
             .await
@@ -350,7 +394,7 @@ impl Storage for PgStorage {
             .client()
             .await?
             .query_opt(
-                "SELECT id, name, head, floor, documents_head FROM programs WHERE id = $1",
+                &format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"),
                 &[&uuid(program)],
             )
             .await
@@ -358,14 +402,95 @@ impl Storage for PgStorage {
         row.as_ref().map(program_row).transpose()
     }
 
+    async fn history(&self) -> StorageResult<Id> {
+        // One process at a time, so processes starting together begin one history, not two.
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        tx.execute("SELECT pg_advisory_xact_lock(7261647)", &[])
+            .await
+            .map_err(unavailable)?;
+        let now = tx
+            .query_one(
+                "SELECT database_oid, system_identifier, timeline FROM roadbook_fingerprint()",
+                &[],
+            )
+            .await
+            .map_err(unavailable)?;
+        let last = tx
+            .query_opt(
+                "SELECT id, database_oid, system_identifier, timeline FROM server_history ORDER BY n DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .map_err(unavailable)?;
+        let same = |column: &str| -> StorageResult<bool> {
+            let Some(last) = &last else {
+                return Ok(false);
+            };
+            Ok(match column {
+                "system_identifier" => {
+                    get::<Option<String>>(last, column)? == get::<Option<String>>(&now, column)?
+                }
+                _ => get::<Option<i64>>(last, column)? == get::<Option<i64>>(&now, column)?,
+            })
+        };
+        let current = match &last {
+            Some(row)
+                if same("database_oid")? && same("system_identifier")? && same("timeline")? =>
+            {
+                id(get(row, "id")?)
+            }
+            _ => {
+                let why = match &last {
+                    None => "the first history of this database",
+                    Some(_) => {
+                        "this database is not the one the last history was written in (restored, recovered or made anew)"
+                    }
+                };
+                let row = tx
+                    .query_one("SELECT roadbook_new_history($1) AS id", &[&why])
+                    .await
+                    .map_err(unavailable)?;
+                let fresh = id(get(&row, "id")?);
+                tracing::warn!(history = %fresh, reason = why, "began a new history: clients take their programs afresh");
+                fresh
+            }
+        };
+        tx.commit().await.map_err(unavailable)?;
+        Ok(current)
+    }
+
+    async fn ids_elsewhere(&self, program: Id, ids: &[Id]) -> StorageResult<Vec<Id>> {
+        let wanted: Vec<Uuid> = ids.iter().map(|i| uuid(*i)).collect();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id FROM item_ids WHERE id = ANY($1) AND program_id <> $2",
+                &[&wanted, &uuid(program)],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| Ok(id(get(r, "id")?))).collect()
+    }
+
     async fn create_program(&self, program: NewProgram, audit: AuditEvent) -> StorageResult<u64> {
         let mut tx = PgTx::begin(self.client().await?, program.id, None).await?;
         let head = program.changes.len() as u64;
         let created = tx
             .exec(
-                "INSERT INTO programs (id, name, head, created_by, created_at) VALUES ($1, $2, 0, $3, $4)
+                "INSERT INTO programs (id, name, head, created_by, created_at, published_client, published_head, published_seq)
+                 VALUES ($1, $2, 0, $3, $4, $5, $6, $7)
                  ON CONFLICT (id) DO NOTHING",
-                &[&uuid(program.id), &program.name, &program.created_by.subject, &program.at],
+                &[
+                    &uuid(program.id),
+                    &program.name,
+                    &program.created_by.subject,
+                    &program.at,
+                    &uuid(program.client),
+                    &signed(head),
+                    &signed(program.last_seq),
+                ],
             )
             .await?;
         if created == 0 {
@@ -473,7 +598,7 @@ impl Storage for PgStorage {
         let (row, changes, conflicts) = futures_util::future::join3(
             async {
                 let statement = db
-                    .prepare_cached("SELECT id, name, head, floor, documents_head FROM programs WHERE id = $1")
+                    .prepare_cached(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
                     .await?;
                 db.query_opt(&statement, &[&id]).await
             },
@@ -732,6 +857,10 @@ struct PgTx {
     client: Option<Object>,
     program: Id,
     head: u64,
+    /// The publishing client and the head after its publish.
+    published: Option<(Id, u64)>,
+    /// Items this transaction adds to the program, whose ids it registers.
+    new_ids: BTreeSet<Id>,
     committed: bool,
     commit_delay: Option<Duration>,
     /// Items read or written in this transaction (none: not in the program).
@@ -768,6 +897,8 @@ impl PgTx {
             client: Some(client),
             program,
             head: 0,
+            published: None,
+            new_ids: BTreeSet::new(),
             committed: false,
             commit_delay: None,
             items: HashMap::new(),
@@ -785,13 +916,18 @@ impl PgTx {
             let row = tx
                 .db()?
                 .query_opt(
-                    "SELECT head FROM programs WHERE id = $1 FOR UPDATE",
+                    "SELECT head, published_client, published_head FROM programs WHERE id = $1 FOR UPDATE",
                     &[&uuid(program)],
                 )
                 .await
                 .map_err(unavailable)?
                 .ok_or(StorageError::NotFound)?;
             tx.head = version(get(&row, "head")?);
+            let published: Option<Uuid> = get(&row, "published_client")?;
+            tx.published = published.map(|c| (id(c), 0));
+            if let Some((_, head)) = tx.published.as_mut() {
+                *head = version(get(&row, "published_head")?);
+            }
         }
         Ok(tx)
     }
@@ -859,6 +995,18 @@ impl PgTx {
                     Box::new(changes.iter().map(|(_, c)| c.at.clone()).collect::<Vec<String>>()),
                     Box::new(changes.iter().map(|(_, c)| c.origin.map(|o| uuid(o.client_id))).collect::<Vec<Option<Uuid>>>()),
                     Box::new(changes.iter().map(|(_, c)| c.origin.map(|o| signed(o.seq))).collect::<Vec<Option<i64>>>()),
+                ],
+            ));
+        }
+        if !self.new_ids.is_empty() {
+            // A plain insert: an id another program took meanwhile fails the commit (the
+            // engine checked before, inside this program's lock, but not inside the other's).
+            let new_ids = std::mem::take(&mut self.new_ids);
+            out.push(Statement::new(
+                "INSERT INTO item_ids (id, program_id) SELECT unnest($2::uuid[]), $1",
+                vec![
+                    Box::new(program),
+                    Box::new(new_ids.iter().map(|id| uuid(*id)).collect::<Vec<Uuid>>()),
                 ],
             ));
         }
@@ -1105,6 +1253,75 @@ impl ProgramTx for PgTx {
         rows.iter().map(item_of).collect()
     }
 
+    async fn writer(&mut self, at: u64) -> StorageResult<Option<Write>> {
+        let published = self.published;
+        let whose = move |origin: Option<Id>| {
+            origin.or_else(|| published.filter(|(_, head)| at <= *head).map(|(c, _)| c))
+        };
+        // Written by this transaction and not sent yet: newer than anything in the database.
+        if let Some((_, change)) = self.changes.iter().find(|(v, _)| *v == at) {
+            return Ok(Some(Write {
+                version: at,
+                client: whose(change.origin.map(|o| o.client_id)),
+                subject: change.author.subject.clone(),
+                fields: change.fields.keys().cloned().collect(),
+            }));
+        }
+        let program = uuid(self.program);
+        let row = self
+            .one(
+                "SELECT client_id, author_subject, ARRAY(SELECT jsonb_object_keys(fields)) AS fields
+                 FROM changes WHERE program_id = $1 AND version = $2",
+                &[&program, &signed(at)],
+            )
+            .await?;
+        row.map(|row| {
+            let client: Option<Uuid> = get(&row, "client_id")?;
+            Ok(Write {
+                version: at,
+                client: whose(client.map(id)),
+                subject: get(&row, "author_subject")?,
+                fields: get(&row, "fields")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn id_elsewhere(&mut self, item: Id) -> StorageResult<bool> {
+        let row = self
+            .one(
+                "SELECT 1 FROM item_ids WHERE id = $1 AND program_id <> $2",
+                &[&uuid(item), &uuid(self.program)],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn open_conflicts_of(&mut self, item: Id) -> StorageResult<Vec<Conflict>> {
+        let program = uuid(self.program);
+        let rows = self
+            .query(
+                "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL AND body->>'item_id' = $2
+                 ORDER BY opened_version, id",
+                &[&program, &item.to_string()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn update_conflict(&mut self, conflict: &Conflict) -> StorageResult<()> {
+        let program = uuid(self.program);
+        let body = serde_json::to_value(conflict).map_err(corrupt)?;
+        self.exec(
+            "UPDATE conflicts SET body = $3 WHERE program_id = $1 AND id = $2",
+            &[&program, &uuid(conflict.id), &body],
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn value_at(&mut self, item: Id, field: &str, at: u64) -> StorageResult<Option<Value>> {
         // Changes kept here are newer than any in the database: the latest of them at or
         // before `at` is the answer, if there is one.
@@ -1216,6 +1433,9 @@ impl ProgramTx for PgTx {
     }
 
     async fn put_item(&mut self, item: &StoredItem) -> StorageResult<()> {
+        if !matches!(self.items.get(&item.id), Some(Some(_))) {
+            self.new_ids.insert(item.id);
+        }
         self.items.insert(item.id, Some(item.clone()));
         self.dirty.insert(item.id, item.clone());
         Ok(())
@@ -1331,6 +1551,15 @@ mod tests {
                 .map(|l| l.split("--").next().unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join(" ");
+            // A function's body ($$ ... $$) runs when it is called, not when it is made: what
+            // it does is its own matter, and its semicolons are not the migration's.
+            let text: String = text
+                .split("$$")
+                .enumerate()
+                .filter(|(n, _)| n % 2 == 0)
+                .map(|(_, part)| part)
+                .collect::<Vec<_>>()
+                .join(" ");
             for statement in text.split(';') {
                 let statement = statement.split_whitespace().collect::<Vec<_>>().join(" ");
                 let upper = statement.to_uppercase();
@@ -1358,6 +1587,6 @@ mod tests {
                 }
             }
         }
-        assert!(MIGRATIONS.len() >= 4);
+        assert!(MIGRATIONS.len() >= 5);
     }
 }

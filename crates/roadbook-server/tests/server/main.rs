@@ -126,6 +126,7 @@ pub fn update(seq: u64, kind: Kind, item: Id, fields: &[(&str, Value, u64)]) -> 
                         FieldChange {
                             value: v.clone(),
                             base_version: *base,
+                            set: None,
                         },
                     )
                 })
@@ -148,6 +149,7 @@ pub async fn push_one(
             PushRequest {
                 client_id: client,
                 mutations: vec![mutation],
+                history: None,
             },
         )
         .await
@@ -271,6 +273,7 @@ async fn a_replay_is_answered_with_its_first_result_and_a_gap_is_refused(
             &editor("sam"),
             program,
             PushRequest {
+                history: None,
                 client_id: client,
                 mutations: vec![update(
                     3,
@@ -298,6 +301,7 @@ async fn a_replay_is_answered_with_its_first_result_and_a_gap_is_refused(
             &editor("sam"),
             program,
             PushRequest {
+                history: None,
                 client_id: client,
                 mutations: vec![update(
                     1,
@@ -374,7 +378,10 @@ async fn the_last_writer_wins_an_ordinary_field_and_both_values_stay_in_the_log(
         field(&engine, program, risk, "mitigation").await,
         json!("Ben's plan")
     );
-    let log = engine.pull(&lead(), program, cursor, 100).await.unwrap();
+    let log = engine
+        .pull(&lead(), program, cursor, 100, None)
+        .await
+        .unwrap();
     let values: Vec<(&str, &Value)> = log
         .changes
         .iter()
@@ -737,6 +744,7 @@ async fn a_refused_change_does_not_stop_the_next_ones(storage: Arc<dyn Storage>)
             &editor("sam"),
             program,
             PushRequest {
+                history: None,
                 client_id: client,
                 mutations: vec![
                     update(
@@ -779,6 +787,7 @@ async fn a_refused_change_does_not_stop_the_next_ones(storage: Arc<dyn Storage>)
             &viewer,
             program,
             PushRequest {
+                history: None,
                 client_id: Id::new(),
                 mutations: vec![update(
                     1,
@@ -829,7 +838,7 @@ async fn pulls_come_in_pages_and_a_compacted_log_answers_with_the_program(
     let mut pulled = Vec::new();
     let mut at = 0;
     loop {
-        let page = engine.pull(&lead(), program, at, 7).await.unwrap();
+        let page = engine.pull(&lead(), program, at, 7, None).await.unwrap();
         assert!(page.changes.len() <= 7);
         assert!(
             page.changes
@@ -846,11 +855,11 @@ async fn pulls_come_in_pages_and_a_compacted_log_answers_with_the_program(
     }
     assert_eq!(pulled.len() as u64, cursor);
     engine.storage().compact(program, cursor - 2).await.unwrap();
-    let stale = engine.pull(&lead(), program, 0, 100).await.unwrap();
+    let stale = engine.pull(&lead(), program, 0, 100, None).await.unwrap();
     assert_eq!(stale.snapshot.map(|s| s.len()), Some(handbook.item_count()));
     assert_eq!(stale.cursor, cursor);
     let recent = engine
-        .pull(&lead(), program, cursor - 2, 100)
+        .pull(&lead(), program, cursor - 2, 100, None)
         .await
         .unwrap();
     assert_eq!((recent.snapshot, recent.changes.len()), (None, 2));
@@ -860,11 +869,14 @@ async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
     let (engine, handbook, cursor) = published(storage).await;
     let engine = Arc::new(engine);
     let program = handbook.program.id;
-    let quiet = engine.events(&lead(), program, cursor, None).await.unwrap();
+    let quiet = engine
+        .events(&lead(), program, cursor, None, None)
+        .await
+        .unwrap();
     assert_eq!(quiet.head, cursor, "nothing changed: the wait runs out");
     let waiting = {
         let engine = engine.clone();
-        tokio::spawn(async move { engine.events(&lead(), program, cursor, None).await })
+        tokio::spawn(async move { engine.events(&lead(), program, cursor, None, None).await })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     push_one(
@@ -887,7 +899,11 @@ async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
     // is kept once however often it is shared.
     let waiting = {
         let engine = engine.clone();
-        tokio::spawn(async move { engine.events(&lead(), program, cursor + 1, Some(0)).await })
+        tokio::spawn(async move {
+            engine
+                .events(&lead(), program, cursor + 1, Some(0), None)
+                .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     let document = roadbook_protocol::ArchivedDocument {
@@ -970,6 +986,7 @@ async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: 
                 let request = PushRequest {
                     client_id: Id::new(),
                     mutations,
+                    history: None,
                 };
                 engine
                     .push(&editor(&format!("p{n}")), program, request)
@@ -1000,7 +1017,10 @@ async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: 
             }
         }
     }
-    let log = engine.pull(&lead(), program, cursor, 1000).await.unwrap();
+    let log = engine
+        .pull(&lead(), program, cursor, 1000, None)
+        .await
+        .unwrap();
     assert_eq!(
         log.changes.len(),
         applied,
@@ -1011,3 +1031,4 @@ async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: 
         "nothing of a refused push"
     );
 }
+mod intent;

@@ -38,7 +38,10 @@ async fn a_puller_misses_nothing_while_concurrent_pushers_commit_with_delays() {
             let mut cursor = published;
             let mut seen = Vec::new();
             while cursor < published + pushers * pushes {
-                let page = engine.pull(&lead(), program, cursor, 50).await.unwrap();
+                let page = engine
+                    .pull(&lead(), program, cursor, 50, None)
+                    .await
+                    .unwrap();
                 for change in &page.changes {
                     // Contiguous from the cursor: a change that committed after a later one
                     // would show here as a gap and be skipped for ever.

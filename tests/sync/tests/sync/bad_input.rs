@@ -37,6 +37,7 @@ async fn bad_requests_are_refused_with_a_reason_and_change_nothing() {
                 FieldChange {
                     value: json!("x"),
                     base_version: 0,
+                    set: None,
                 },
             )]
             .into(),
@@ -46,6 +47,7 @@ async fn bad_requests_are_refused_with_a_reason_and_change_nothing() {
         serde_json::to_vec(&PushRequest {
             client_id: Id::new(),
             mutations: vec![mutation(seq)],
+            history: None,
         })
         .unwrap()
     };
@@ -134,11 +136,11 @@ async fn bad_requests_are_refused_with_a_reason_and_change_nothing() {
             "not_found",
         ),
         (
-            "a wrong protocol version",
+            "a protocol newer than the server's",
             Method::POST,
             push_path.clone(),
             Some(push(1)),
-            Some("2"),
+            Some("99"),
             426,
             "upgrade_required",
         ),

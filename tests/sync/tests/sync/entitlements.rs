@@ -61,7 +61,7 @@ impl Caller {
 
     fn pull(&self, program: Id) -> Result<(), TransportError> {
         self.runtime
-            .block_on(self.transport.pull(program, 0, 10))
+            .block_on(self.transport.pull(program, 0, 10, None))
             .map(|_| ())
     }
 }

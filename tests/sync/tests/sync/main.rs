@@ -13,7 +13,9 @@ mod archive;
 mod background;
 mod bad_input;
 mod cli;
+mod containment;
 mod entitlements;
+mod intent;
 mod operations;
 mod processes;
 mod quickstart;
@@ -339,36 +341,80 @@ async fn a_refused_change_is_kept_with_its_reason_and_the_next_ones_still_sync()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_viewer_pulls_but_may_not_push_and_keeps_the_change() {
+async fn a_viewer_pulls_cannot_change_and_a_change_left_waiting_by_a_lost_role_is_refused_not_stuck()
+ {
     let world = World::start().await;
-    let (_lead, _sam, handbook) = lead_and_sam(&world).await;
+    let (lead, sam, handbook) = lead_and_sam(&world).await;
     let program = handbook.program.id;
     let viewer = world.person("vic", &["rb-viewers"]);
     viewer.client.join(&viewer.store, program).await.unwrap();
     let head = world.head(program);
-    edit::<Decision>(
-        &viewer,
-        program,
-        |d| d.title = "by a viewer".into(),
-        handbook.decisions[0].id,
-    );
-    let err = viewer
-        .client
-        .sync(&viewer.store, program)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, SyncError::NotPermitted(_)), "{err}");
-    assert!(err.to_string().contains("needs the editor role"), "{err}");
-    assert_eq!(world.head(program), head, "nothing written");
-    assert_eq!(
+    // The server said Vic may only view: a change is refused here, with why, before it waits
+    // beside the team's for ever.
+    let title = handbook.decisions[0].title.clone();
+    let refused = viewer.store.with(|s| {
+        let (_, before, seen) = s.get_revised::<Decision>(handbook.decisions[0].id).unwrap();
+        let mut after = before.clone();
+        after.title = "by a viewer".into();
+        let edits = edits_between(&before, &after, &seen).unwrap();
+        s.edit(
+            program,
+            roadbook_model::Kind::Decision,
+            after.id,
+            &edits,
+            &viewer.name,
+        )
+    });
+    let err = refused.unwrap_err();
+    assert!(err.to_string().contains("may only view"), "{err}");
+    assert!(
         viewer
             .store
             .with(|s| s.outbox(Some(program)))
             .unwrap()
-            .len(),
-        1,
-        "kept, not dropped"
+            .is_empty()
     );
+    viewer.client.sync(&viewer.store, program).await.unwrap();
+    assert_eq!(world.head(program), head, "nothing written");
+
+    // Sam's change waits offline when Sam's role is taken away: the next sync does not stop
+    // at it, or keep it waiting for ever: it moves to the refused changes with the server's
+    // reason, Sam's value still shown, to send again or discard.
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| d.title = "Sam's, waiting".into(),
+        handbook.decisions[0].id,
+    );
+    let demoted = roadbook_sync_tests::Person {
+        client: roadbook_sync::Client::new(
+            roadbook_sync::HttpTransport::new(
+                &world.url,
+                roadbook_sync::Token::new(world.issuer.token("sam", "sam (name)", &["rb-viewers"])),
+            )
+            .unwrap(),
+        ),
+        ..sam
+    };
+    let report = demoted.client.sync(&demoted.store, program).await.unwrap();
+    assert_eq!((report.rejected, report.pending), (1, 0), "{report:?}");
+    let rejected = demoted.store.with(|s| s.rejected(program)).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert!(
+        rejected[0].reason.contains("needs the editor role"),
+        "{}",
+        rejected[0].reason
+    );
+    assert_eq!(world.head(program), head, "nothing written");
+    assert_eq!(demoted.load(program).decisions[0].title, "Sam's, waiting");
+    // Discarded, the team's value comes back at the next sync.
+    demoted
+        .store
+        .with(|s| s.discard_rejected(rejected[0].id))
+        .unwrap();
+    demoted.client.sync(&demoted.store, program).await.unwrap();
+    assert_eq!(demoted.load(program).decisions[0].title, title);
+    assert_eq!(demoted.export(program), lead.export(program));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,7 +431,7 @@ async fn a_change_pushed_by_one_reaches_a_listening_client_within_a_second() {
         .unwrap();
         tokio::spawn(async move {
             use roadbook_sync::Transport;
-            let events = transport.events(program, cursor, 0).await.unwrap();
+            let events = transport.events(program, cursor, 0, None).await.unwrap();
             (events.head, Instant::now())
         })
     };

@@ -154,7 +154,7 @@ async fn two_server_processes_on_one_database_serve_one_program_and_wake_each_ot
     let cursor = sam.store.with(|s| s.sync_state(program)).unwrap().cursor;
     let listener = HttpTransport::new(&b.url, Token::new(sam.token.clone())).unwrap();
     let waiting = tokio::spawn(async move {
-        let events = listener.events(program, cursor, 0).await.unwrap();
+        let events = listener.events(program, cursor, 0, None).await.unwrap();
         (events.head, Instant::now())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -26,11 +26,13 @@ fn push_body(program_decision: Id) -> Vec<u8> {
                     FieldChange {
                         value: json!("forged"),
                         base_version: 0,
+                        set: None,
                     },
                 )]
                 .into(),
             },
         }],
+        history: None,
     };
     serde_json::to_vec(&request).unwrap()
 }
