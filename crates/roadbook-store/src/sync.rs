@@ -439,6 +439,36 @@ impl Store {
                 tx.outbox(&row, item, &operation, author)?;
                 done.sent_again += 1;
             }
+            // Items the server no longer has at all (made in the history that was lost) with
+            // changes of this replica's waiting on them: made again first, as they stand here,
+            // so what waits lands on them; a delete waiting for one is moot.
+            for (item, ops) in waiting_ops(tx, program)? {
+                if on_server.contains_key(&item)
+                    || ops.iter().any(|(_, op)| matches!(op, Operation::Create { .. }))
+                {
+                    continue;
+                }
+                let Some(row) = tx.item(item)? else { continue };
+                if row.deleted {
+                    for (seq, op) in &ops {
+                        if matches!(op, Operation::Delete { .. }) {
+                            tx.tx
+                                .execute("DELETE FROM outbox WHERE seq = ?1", params![seq])
+                                .map_err(|e| tx.sql(e))?;
+                        }
+                    }
+                    continue;
+                }
+                let mut all = row.body.clone();
+                all.remove("id");
+                all.insert(POSITION.to_owned(), json!(row.position.as_str()));
+                tx.outbox(&row, item, &Operation::Create { fields: all }, author)?;
+                done.sent_again += 1;
+            }
+            let before: Vec<i64> = {
+                let still = outbox_rows(tx, program)?;
+                before.into_iter().filter(|s| still.contains(s)).collect()
+            };
             // What waited before goes after what is sent again, in its own order.
             if !before.is_empty() {
                 let mut stmt = tx
@@ -951,6 +981,29 @@ pub struct Rebootstrapped {
     pub sent_again: usize,
     /// Items this replica had that the server does not (made by others in the lost history).
     pub dropped: usize,
+}
+
+/// The program's waiting changes by item: local order and operation.
+fn waiting_ops(tx: &Tx<'_>, program: Id) -> Result<BTreeMap<Id, Vec<(i64, Operation)>>> {
+    let rows: Vec<(i64, String, String)> = tx
+        .tx
+        .prepare_cached(
+            "SELECT seq, item_id, operation FROM outbox WHERE program_id = ?1 ORDER BY seq",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(params![program.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|e| tx.sql(e))?;
+    let mut out: BTreeMap<Id, Vec<(i64, Operation)>> = BTreeMap::new();
+    for (seq, item, operation) in rows {
+        out.entry(parse_id(&item)?)
+            .or_default()
+            .push((seq, parse_body(&operation)?));
+    }
+    Ok(out)
 }
 
 /// The local order of the program's waiting changes.

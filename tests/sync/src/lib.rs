@@ -55,6 +55,10 @@ pub fn config(database_url: &str, issuer: &Issuer) -> Config {
         roles_file: None,
         break_glass: Vec::new(),
         drain: std::time::Duration::ZERO,
+        migrations: roadbook_server::storage::postgres::Migrations::AtStart,
+        migrate_database_url: None,
+        serving_role: None,
+        limits: roadbook_server::config::Limits::default(),
     }
 }
 
@@ -208,4 +212,18 @@ pub fn roadbook(db: &std::path::Path, token: &str, args: &[&str]) -> Result<Stri
         .output()
         .unwrap();
     roadbook_harness::output_text(out)
+}
+
+/// The newest schema this release's server brings a database to: its number of migrations.
+pub fn newest_schema() -> usize {
+    std::fs::read_dir(roadbook_harness::workspace().join("crates/roadbook-server/migrations"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".sql")
+        })
+        .count()
 }

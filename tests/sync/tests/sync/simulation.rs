@@ -557,11 +557,24 @@ async fn run(seed: u64, steps: usize) -> Exercised {
             outbox.is_empty(),
             "seed {seed}: client {n} has a stuck outbox: {outbox:?}"
         );
-        assert_eq!(
-            replica.to_json().unwrap(),
-            server.to_json().unwrap(),
-            "seed {seed}: client {n} differs from the server"
-        );
+        let (mine, theirs) = (replica.to_json().unwrap(), server.to_json().unwrap());
+        if mine != theirs {
+            // The lines that differ, not two whole programs.
+            let differ: Vec<String> = mine
+                .lines()
+                .zip(theirs.lines())
+                .enumerate()
+                .filter(|(_, (a, b))| a != b)
+                .take(12)
+                .map(|(n, (a, b))| format!("line {n}: replica {a} / server {b}"))
+                .collect();
+            panic!(
+                "seed {seed}: client {n} differs from the server ({} lines here, {} there):\n{}",
+                mine.lines().count(),
+                theirs.lines().count(),
+                differ.join("\n")
+            );
+        }
         for (id, server_versions) in &versions {
             let Some(local) = c.store.with(|s| s.item_state(*id)).unwrap() else {
                 continue;
