@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential pkg-config curl file   # C compiler for the bundled SQLite and for -sys crates
+  openssl                                # the TLS tests make a throwaway CA for PostgreSQL
   python3                                # scripts/bench-summary.py
   poppler-utils qpdf                     # the document tests read PDFs as a person's viewer would
   # Tauri 2 on Linux

@@ -109,6 +109,9 @@ pub mod codes {
     /// (its database was restored from a backup, or made anew): the client takes the program
     /// afresh, keeps what waits to be pushed, and sends again what the server lost.
     pub const HISTORY_CHANGED: &str = "history_changed";
+    /// Too many of one kind of request from one person for now; the message says how long to
+    /// wait.
+    pub const TOO_MANY: &str = "too_many";
 }
 
 /// What a message of protocol 2 carries that protocol 1 does not read: cleared before it goes

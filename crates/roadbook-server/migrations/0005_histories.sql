@@ -40,7 +40,7 @@ INSERT INTO item_ids (id, program_id)
 
 -- The database as it is now, as far as this role may read it.
 CREATE FUNCTION roadbook_fingerprint(OUT database_oid bigint, OUT system_identifier text, OUT timeline bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     SELECT d.oid INTO database_oid FROM pg_database d WHERE d.datname = current_database();
     BEGIN
@@ -55,9 +55,10 @@ $$;
 
 -- Starts a new history: a fresh id, and every program's fork where its log is now. Run by the
 -- server when the fingerprint changed, and by deploy/backup.sh after a restore. Every server
--- process listening on the change channel hears the new id at once.
+-- process listening on the change channel hears the new id at once. With the migrating role's
+-- rights: the serving role may begin a history but not write one by hand.
 CREATE FUNCTION roadbook_new_history(why text) RETURNS uuid
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     fresh uuid := gen_random_uuid();
     print record;

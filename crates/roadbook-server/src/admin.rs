@@ -328,12 +328,12 @@ pub fn review_csv(lines: &[Entitlement]) -> Result<Vec<u8>, String> {
     for line in lines {
         writer
             .write_record([
-                &line.program,
-                &line.person,
-                &line.email,
-                &line.role,
-                &line.through,
-                &line.last_seen,
+                crate::audit::cell(&line.program),
+                crate::audit::cell(&line.person),
+                crate::audit::cell(&line.email),
+                crate::audit::cell(&line.role),
+                crate::audit::cell(&line.through),
+                crate::audit::cell(&line.last_seen),
             ])
             .map_err(fail)?;
     }
@@ -351,6 +351,7 @@ pub fn review_pdf(
     since: &str,
     prepared_by: &str,
     as_of: chrono::DateTime<chrono::Utc>,
+    audit: &crate::audit_chain::Verdict,
 ) -> Result<Vec<u8>, String> {
     use roadbook_report::layout::{Block, Cell, Column, Table};
     let column = |title: &str, share: f32| Column {
@@ -412,6 +413,11 @@ pub fn review_pdf(
                 .collect(),
         }));
     }
+    blocks.push(Block::Heading("The audit trail".into()));
+    blocks.push(Block::Paragraph(format!(
+        "Checked when this review was prepared: {}.",
+        audit.describe()
+    )));
     blocks.push(Block::Heading(format!("Break-glass use since {since}")));
     if glass.is_empty() {
         blocks.push(Block::Paragraph("None.".into()));
@@ -527,9 +533,13 @@ mod tests {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        let pdf = review_pdf(&lines, "2026-08-25", "Ops", at).unwrap();
+        let verdict = crate::audit_chain::verify(&[], &Default::default());
+        let pdf = review_pdf(&lines, "2026-08-25", "Ops", at, &verdict).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         // The same lines give the same bytes, as every Roadbook document does.
-        assert_eq!(pdf, review_pdf(&lines, "2026-08-25", "Ops", at).unwrap());
+        assert_eq!(
+            pdf,
+            review_pdf(&lines, "2026-08-25", "Ops", at, &verdict).unwrap()
+        );
     }
 }

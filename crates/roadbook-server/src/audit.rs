@@ -27,6 +27,8 @@ pub const KINDS: &[&str] = &[
     "revoke",
     "scope",
     "break_glass",
+    "break_glass_refused",
+    "unbind",
 ];
 
 /// The most events one answer carries; page on with `after`.
@@ -141,6 +143,17 @@ impl AuditLine {
 }
 
 /// The trail as CSV, one event a line, for a spreadsheet or an auditor.
+/// A CSV cell a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be taken for a formula (a program named `=HYPERLINK(...)`), so it gets
+/// a leading apostrophe, as OWASP advises.
+pub fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 pub fn csv(lines: &[AuditLine]) -> Result<Vec<u8>, String> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| format!("cannot write the CSV: {e}");
@@ -159,14 +172,14 @@ pub fn csv(lines: &[AuditLine]) -> Result<Vec<u8>, String> {
     for line in lines {
         out.write_record([
             line.id.to_string(),
-            line.at.clone(),
-            line.subject.clone(),
+            cell(&line.at),
+            cell(&line.subject),
             line.program.map(|p| p.to_string()).unwrap_or_default(),
-            line.program_name.clone().unwrap_or_default(),
-            line.action.clone(),
-            line.operation().unwrap_or_default().to_owned(),
+            cell(line.program_name.as_deref().unwrap_or_default()),
+            cell(&line.action),
+            cell(line.operation().unwrap_or_default()),
             if line.break_glass { "yes" } else { "no" }.to_owned(),
-            line.detail.to_string(),
+            cell(&line.detail.to_string()),
         ])
         .map_err(fail)?;
     }
@@ -263,5 +276,26 @@ mod tests {
         assert_eq!(&rows[0][6], "delete");
         let detail: Value = serde_json::from_str(&rows[0][8]).unwrap();
         assert_eq!(detail["note"], "a, \"quoted\"");
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(cell("Builder Insights"), "Builder Insights");
+        let mut evil = line(8, "2026-11-30T09:00:00.000Z", "publish", json!({}));
+        evil.program_name = Some("=cmd|' /C calc'!A0".into());
+        let text = String::from_utf8(csv(&[evil]).unwrap()).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert!(row[4].starts_with("'="), "{}", &row[4]);
     }
 }

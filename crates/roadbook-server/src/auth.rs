@@ -68,6 +68,8 @@ pub enum Refused {
     MissingClaim(String),
     #[error("the issuer's keys could not be loaded: {0}")]
     Keys(String),
+    #[error("valid for {0} s more, longer than this server accepts")]
+    Lifetime(u64),
 }
 
 impl Refused {
@@ -87,6 +89,7 @@ impl Refused {
             Refused::Audience => "audience",
             Refused::MissingClaim(_) => "missing_claim",
             Refused::Keys(_) => "keys",
+            Refused::Lifetime(_) => "lifetime",
         }
     }
 }
@@ -103,6 +106,11 @@ pub struct Verifier {
     groups_claim: String,
     name_claim: String,
     token_type: Option<String>,
+    /// The claim that says the issuer checked the email (none: every email it puts in a token
+    /// is checked).
+    email_verified_claim: Option<String>,
+    /// The longest a token may still run when it is shown.
+    max_lifetime: Duration,
     /// Replaced whole when the roles file changes (see `config::watch_roles`).
     roles: std::sync::Arc<std::sync::RwLock<RoleMap>>,
     jwks_uri: String,
@@ -168,6 +176,8 @@ impl Verifier {
             groups_claim: config.groups_claim.clone(),
             name_claim: config.name_claim.clone(),
             token_type: config.token_type.clone(),
+            email_verified_claim: config.limits.email_verified_claim.clone(),
+            max_lifetime: config.limits.max_token_lifetime,
             roles: std::sync::Arc::new(std::sync::RwLock::new(config.roles.clone())),
             jwks_uri,
             http,
@@ -368,12 +378,29 @@ impl Verifier {
             _ => Vec::new(),
         };
         let role = self.role_of(&groups);
+        let expires = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let left = expires.saturating_sub(now);
+        if left > self.max_lifetime.as_secs() + LEEWAY_SECONDS {
+            return Err(Refused::Lifetime(left));
+        }
+        // An email counts only when the issuer vouched for it.
+        let vouched = match &self.email_verified_claim {
+            None => true,
+            Some(claim) => match claims.get(claim) {
+                Some(Value::Bool(yes)) => *yes,
+                Some(Value::String(text)) => text == "true",
+                _ => false,
+            },
+        };
         let email = claims
             .get("email")
             .and_then(Value::as_str)
             .map(|e| e.trim().to_lowercase())
-            .filter(|e| !e.is_empty());
-        let expires = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+            .filter(|e| !e.is_empty() && vouched);
         Ok((
             Caller {
                 author: Author { subject, name },

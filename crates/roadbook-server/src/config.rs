@@ -48,6 +48,54 @@ pub struct Config {
     /// ready" (so the load balancer stops sending new requests first), default 0; then the
     /// server stops taking connections and finishes those in flight.
     pub drain: std::time::Duration,
+    /// `ROADBOOK_MIGRATIONS`: `at-start` (the default: a process brings the schema up to date
+    /// when it starts, with its own role) or `separately` (`roadbook-server migrate` does, as
+    /// the owning role, and a process only checks the schema is new enough).
+    pub migrations: crate::storage::postgres::Migrations,
+    /// `ROADBOOK_MIGRATE_DATABASE_URL` (or `_FILE`): the owning role's URL, for
+    /// `roadbook-server migrate` only (default: `ROADBOOK_DATABASE_URL`).
+    pub migrate_database_url: Option<String>,
+    /// `ROADBOOK_SERVING_ROLE`: the role `migrate` grants what serving needs (and, on the audit
+    /// trail, only reading and adding).
+    pub serving_role: Option<String>,
+    /// Bounds on what a caller can make the server hold or keep (see [`Limits`]).
+    pub limits: Limits,
+}
+
+/// What a caller's token and requests may ask of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// `ROADBOOK_EMAIL_VERIFIED_CLAIM`: the claim that says the issuer checked the token's
+    /// email (default `email_verified`; `none`: the issuer puts only checked emails in its
+    /// access tokens). An email is matched to the roster and to grants only when vouched for.
+    pub email_verified_claim: Option<String>,
+    /// `ROADBOOK_MAX_TOKEN_SECONDS`: the longest a token may still be valid for when it is
+    /// shown (default 86,400: a day; Okta's access tokens last an hour).
+    pub max_token_lifetime: std::time::Duration,
+    /// `ROADBOOK_BREAK_GLASS_SECONDS`: how long one break-glass reason opens access for
+    /// (default 3,600).
+    pub break_glass_ttl: std::time::Duration,
+    /// `ROADBOOK_BREAK_GLASS_PER_DAY`: how many break-glass uses one person may open in a day
+    /// (default 5).
+    pub break_glass_per_day: u32,
+    /// `ROADBOOK_HEADER_SECONDS`: how long a connection may take to send a request's headers
+    /// (default 10).
+    pub header_timeout: std::time::Duration,
+    /// `ROADBOOK_IDLE_SECONDS`: how long a kept-alive connection may sit idle (default 60).
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            email_verified_claim: Some("email_verified".into()),
+            max_token_lifetime: std::time::Duration::from_secs(86_400),
+            break_glass_ttl: std::time::Duration::from_secs(3_600),
+            break_glass_per_day: 5,
+            header_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -134,10 +182,13 @@ pub fn read_roles_file(path: &Path) -> Result<RoleMap, String> {
 
 /// Reads the roles file again whenever it changes (checked every two seconds: a Kubernetes
 /// ConfigMap is swapped through symlinks, which file-change notifications miss). A file that
-/// no longer reads keeps the mapping in force, with an error in the log.
+/// no longer reads keeps the mapping in force (a revocation with a typo in it must not open
+/// everything, nor close everything), loudly: an error in the log every time it is read, and
+/// `roadbook_roles_file_unreadable` at 1 until the file reads again, which an alert watches.
 pub async fn watch_roles(
     path: std::path::PathBuf,
     roles: std::sync::Arc<std::sync::RwLock<RoleMap>>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) {
     let stamp = |path: &Path| {
         std::fs::metadata(path)
@@ -156,9 +207,11 @@ pub async fn watch_roles(
             Ok(map) => {
                 tracing::info!(groups = map.len(), file = %path.display(), "roles reloaded");
                 *roles.write().unwrap_or_else(|e| e.into_inner()) = map;
+                metrics.roles_file_unreadable(false);
             }
             Err(err) => {
-                tracing::error!(error = %err, "the roles file was not reloaded; the previous mapping stays")
+                tracing::error!(error = %err, "THE ROLES FILE DOES NOT READ: the previous mapping stays in force until it is fixed");
+                metrics.roles_file_unreadable(true);
             }
         }
     }
@@ -307,7 +360,44 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
             })
         }
     };
+    let file_or = |key: &str| -> Result<Option<String>, String> {
+        match get(&format!("{key}_FILE")) {
+            Some(path) => std::fs::read_to_string(&path)
+                .map(|t| Some(t.trim().to_owned()))
+                .map_err(|e| format!("cannot read {key}_FILE {path} ({e})")),
+            None => Ok(get(key)),
+        }
+    };
+    let seconds = |key: &str, default: u64| -> Result<std::time::Duration, String> {
+        number(key, default).map(std::time::Duration::from_secs)
+    };
+    let limits = Limits {
+        email_verified_claim: match get("ROADBOOK_EMAIL_VERIFIED_CLAIM").as_deref() {
+            None => Some("email_verified".into()),
+            Some("none") => None,
+            Some(claim) => Some(claim.to_owned()),
+        },
+        max_token_lifetime: seconds("ROADBOOK_MAX_TOKEN_SECONDS", 86_400)?,
+        break_glass_ttl: seconds("ROADBOOK_BREAK_GLASS_SECONDS", 3_600)?,
+        break_glass_per_day: u32::try_from(number("ROADBOOK_BREAK_GLASS_PER_DAY", 5)?)
+            .unwrap_or(u32::MAX),
+        header_timeout: seconds("ROADBOOK_HEADER_SECONDS", 10)?,
+        idle_timeout: seconds("ROADBOOK_IDLE_SECONDS", 60)?,
+    };
+    let migrations = match get("ROADBOOK_MIGRATIONS").as_deref() {
+        None | Some("at-start") => crate::storage::postgres::Migrations::AtStart,
+        Some("separately") => crate::storage::postgres::Migrations::Separately,
+        Some(other) => {
+            return Err(format!(
+                "ROADBOOK_MIGRATIONS is '{other}': at-start (a process migrates when it starts) or separately (roadbook-server migrate does, as the owning role)"
+            ));
+        }
+    };
     Ok(Config {
+        migrations,
+        migrate_database_url: file_or("ROADBOOK_MIGRATE_DATABASE_URL")?,
+        serving_role: get("ROADBOOK_SERVING_ROLE"),
+        limits,
         sign_in,
         roles_file,
         break_glass,
@@ -354,6 +444,16 @@ pub const KEYS: &[&str] = &[
     "ROADBOOK_SCOPES",
     "ROADBOOK_REDIRECT_PORTS",
     "ROADBOOK_DRAIN_SECONDS",
+    "ROADBOOK_MIGRATIONS",
+    "ROADBOOK_MIGRATE_DATABASE_URL",
+    "ROADBOOK_MIGRATE_DATABASE_URL_FILE",
+    "ROADBOOK_SERVING_ROLE",
+    "ROADBOOK_EMAIL_VERIFIED_CLAIM",
+    "ROADBOOK_MAX_TOKEN_SECONDS",
+    "ROADBOOK_BREAK_GLASS_SECONDS",
+    "ROADBOOK_BREAK_GLASS_PER_DAY",
+    "ROADBOOK_HEADER_SECONDS",
+    "ROADBOOK_IDLE_SECONDS",
 ];
 
 #[cfg(test)]

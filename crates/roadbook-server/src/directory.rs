@@ -127,6 +127,58 @@ pub trait Directory: Send + Sync + std::fmt::Debug + 'static {
     async fn note(&self, event: AuditEvent, break_glass: bool) -> StorageResult<()>;
     /// Break-glass events at or after `since` (RFC 3339).
     async fn break_glass_since(&self, since: &str) -> StorageResult<Vec<AuditEvent>>;
+    /// Binds `email` to `subject` unless another subject holds it; whether `subject` holds it
+    /// now.
+    async fn bind(&self, email: &str, subject: &str, at: &str) -> StorageResult<bool>;
+    /// Lets an email be bound afresh (its person's account was made again), audited.
+    async fn unbind(&self, email: &str, by: &str, at: &str) -> StorageResult<bool>;
+    /// A break-glass use of `subject` for `reason`: taken while its time runs, opened when new
+    /// (if the person has opened fewer than `per_day` in the last day), refused otherwise.
+    async fn break_glass_use(
+        &self,
+        subject: &str,
+        reason: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        ttl: std::time::Duration,
+        per_day: u32,
+    ) -> StorageResult<GlassUse>;
+}
+
+/// What a break-glass request may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlassUse {
+    /// Opened now, until this moment.
+    Opened(String),
+    /// Open already, until this moment.
+    Open(String),
+    /// Its time ran out at this moment: a new use needs a new reason.
+    Expired(String),
+    /// The person opened as many as a day allows.
+    TooMany(u32),
+}
+
+fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The rule, over what the store knows: the use of this reason (when it opened and until when)
+/// and how many the person opened since a day ago.
+fn glass_rule(
+    found: Option<(String, String)>,
+    opened_today: u32,
+    now: chrono::DateTime<chrono::Utc>,
+    ttl: std::time::Duration,
+    per_day: u32,
+) -> (GlassUse, Option<(String, String)>) {
+    match found {
+        Some((_, until)) if until > stamp(now) => (GlassUse::Open(until), None),
+        Some((_, until)) => (GlassUse::Expired(until), None),
+        None if opened_today >= per_day => (GlassUse::TooMany(per_day), None),
+        None => {
+            let until = stamp(now + chrono::Duration::from_std(ttl).unwrap_or_default());
+            (GlassUse::Opened(until.clone()), Some((stamp(now), until)))
+        }
+    }
 }
 
 fn roster_change(old: &BTreeMap<String, RosterEntry>, new: &[RosterEntry]) -> RosterChange {
@@ -176,6 +228,9 @@ struct MemoryState {
     scoped: BTreeMap<Id, String>,
     people: BTreeMap<String, Seen>,
     audit: Vec<(AuditEvent, bool)>,
+    bound: BTreeMap<String, String>,
+    /// (subject, reason) to (opened, until).
+    glass: BTreeMap<(String, String), (String, String)>,
 }
 
 impl MemoryDirectory {
@@ -314,6 +369,66 @@ impl Directory for MemoryDirectory {
             .filter(|(e, glass)| *glass && e.at.as_str() >= since)
             .map(|(e, _)| e.clone())
             .collect())
+    }
+
+    async fn bind(&self, email: &str, subject: &str, _at: &str) -> StorageResult<bool> {
+        let mut state = self.state();
+        let holder = state
+            .bound
+            .entry(email.to_lowercase())
+            .or_insert_with(|| subject.to_owned());
+        Ok(holder == subject)
+    }
+
+    async fn unbind(&self, email: &str, by: &str, at: &str) -> StorageResult<bool> {
+        let mut state = self.state();
+        let was = state.bound.remove(&email.to_lowercase()).is_some();
+        state.audit.push((unbind_audit(email, by, at), false));
+        Ok(was)
+    }
+
+    async fn break_glass_use(
+        &self,
+        subject: &str,
+        reason: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        ttl: std::time::Duration,
+        per_day: u32,
+    ) -> StorageResult<GlassUse> {
+        let mut state = self.state();
+        let day_ago = stamp(now - chrono::Duration::days(1));
+        let found = state
+            .glass
+            .get(&(subject.to_owned(), reason.to_owned()))
+            .cloned();
+        let today = state
+            .glass
+            .iter()
+            .filter(|((s, _), (opened, _))| s == subject && *opened >= day_ago)
+            .count();
+        let (answer, open) = glass_rule(
+            found,
+            u32::try_from(today).unwrap_or(u32::MAX),
+            now,
+            ttl,
+            per_day,
+        );
+        if let Some(open) = open {
+            state
+                .glass
+                .insert((subject.to_owned(), reason.to_owned()), open);
+        }
+        Ok(answer)
+    }
+}
+
+fn unbind_audit(email: &str, by: &str, at: &str) -> AuditEvent {
+    AuditEvent {
+        at: at.to_owned(),
+        subject: by.to_owned(),
+        program: None,
+        action: "unbind".into(),
+        detail: json!({ "email": email.to_lowercase() }),
     }
 }
 
@@ -625,6 +740,88 @@ impl Directory for PgDirectory {
         let tx = client.transaction().await.map_err(unavailable)?;
         insert_audit(&tx, &event, break_glass).await?;
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn bind(&self, email: &str, subject: &str, at: &str) -> StorageResult<bool> {
+        let rows = self
+            .query(
+                "WITH bound AS (
+                     INSERT INTO email_subjects (email, subject, bound_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (email) DO NOTHING RETURNING subject)
+                 SELECT subject FROM bound UNION ALL SELECT subject FROM email_subjects WHERE email = $1",
+                &[&email.to_lowercase(), &subject, &at],
+            )
+            .await?;
+        let holder: Option<String> = rows.first().map(|r| get(r, "subject")).transpose()?;
+        Ok(holder.as_deref() == Some(subject))
+    }
+
+    async fn unbind(&self, email: &str, by: &str, at: &str) -> StorageResult<bool> {
+        let mut client = self.storage.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let removed = tx
+            .execute(
+                "DELETE FROM email_subjects WHERE email = $1",
+                &[&email.to_lowercase()],
+            )
+            .await
+            .map_err(unavailable)?;
+        insert_audit(&tx, &unbind_audit(email, by, at), false).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(removed > 0)
+    }
+
+    async fn break_glass_use(
+        &self,
+        subject: &str,
+        reason: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        ttl: std::time::Duration,
+        per_day: u32,
+    ) -> StorageResult<GlassUse> {
+        let mut client = self.storage.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        // One person's uses are decided one at a time, across processes.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('break-glass:' || $1))",
+            &[&subject],
+        )
+        .await
+        .map_err(unavailable)?;
+        let found = tx
+            .query_opt(
+                "SELECT opened_at, expires_at FROM break_glass_uses WHERE subject = $1 AND reason = $2",
+                &[&subject, &reason],
+            )
+            .await
+            .map_err(unavailable)?
+            .map(|r| Ok::<_, StorageError>((get(&r, "opened_at")?, get(&r, "expires_at")?)))
+            .transpose()?;
+        let today: i64 = tx
+            .query_one(
+                "SELECT count(*) AS n FROM break_glass_uses WHERE subject = $1 AND opened_at >= $2",
+                &[&subject, &stamp(now - chrono::Duration::days(1))],
+            )
+            .await
+            .map_err(unavailable)
+            .and_then(|r| get(&r, "n"))?;
+        let (answer, open) = glass_rule(
+            found,
+            u32::try_from(today).unwrap_or(u32::MAX),
+            now,
+            ttl,
+            per_day,
+        );
+        if let Some((opened, until)) = open {
+            tx.execute(
+                "INSERT INTO break_glass_uses (subject, reason, opened_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&subject, &reason, &opened, &until],
+            )
+            .await
+            .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(answer)
     }
 
     async fn break_glass_since(&self, since: &str) -> StorageResult<Vec<AuditEvent>> {

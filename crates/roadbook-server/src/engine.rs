@@ -81,6 +81,11 @@ pub enum EngineError {
     /// The database failed; the detail is for the server's log, never for the caller.
     #[error("the server's database is unavailable; try again shortly")]
     Unavailable(String),
+    #[error("too many {what} from you for now: try again in {wait_seconds} s")]
+    TooMany {
+        what: &'static str,
+        wait_seconds: u64,
+    },
     #[error(
         "the server's history is not the one this replica synced in (its database was restored from a backup or made anew): take the program afresh and send again what it lacks"
     )]
@@ -104,6 +109,7 @@ impl EngineError {
             | EngineError::HistoryChanged { .. } => 409,
             EngineError::Invalid(_) | EngineError::StoreRefused(_) => 422,
             EngineError::TooLarge(_) => 413,
+            EngineError::TooMany { .. } => 429,
             EngineError::Unavailable(_) => 503,
         }
     }
@@ -120,6 +126,7 @@ impl EngineError {
             EngineError::Unavailable(_) => codes::UNAVAILABLE,
             EngineError::HistoryChanged { .. } => codes::HISTORY_CHANGED,
             EngineError::StoreRefused(_) => codes::BAD_REQUEST,
+            EngineError::TooMany { .. } => codes::TOO_MANY,
         }
     }
 }
@@ -163,6 +170,11 @@ pub struct Engine {
     /// When each subject's use was last recorded (at most once a minute each).
     seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// (email, subject) pairs found bound, and when: a yes is kept a minute (an operator's
+    /// `unbind` in another process applies within it).
+    holds: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
+    /// How often each person may ask for what costs most or leaves a permanent trace.
+    budget: crate::budget::Budget,
 }
 
 impl std::fmt::Debug for Engine {
@@ -227,6 +239,52 @@ impl Engine {
             directory: Arc::new(MemoryDirectory::default()),
             seen: std::sync::Mutex::new(std::collections::HashMap::new()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            holds: std::sync::Mutex::new(std::collections::HashMap::new()),
+            budget: crate::budget::Budget::default(),
+        }
+    }
+
+    /// Counts one `spend` of the caller's, or refuses with how long to wait.
+    fn spend(&self, caller: &Caller, spend: crate::budget::Spend) -> EngineResult<()> {
+        self.budget
+            .take(&caller.author.subject, spend)
+            .map_err(|wait| EngineError::TooMany {
+                what: spend.what(),
+                wait_seconds: wait.as_secs().max(1),
+            })
+    }
+
+    /// Whether `subject` holds `email` (binding it, when nobody does): an email joins the
+    /// roster and grants to the first subject the issuer vouched it for, and to no other. A
+    /// failure to tell counts as no (the caller keeps what their groups give).
+    pub async fn holds_email(&self, email: &str, subject: &str) -> bool {
+        let key = (email.to_lowercase(), subject.to_owned());
+        if self
+            .holds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(60))
+        {
+            return true;
+        }
+        match self.directory.bind(&key.0, subject, &self.now()).await {
+            Ok(true) => {
+                let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
+                if holds.len() > 100_000 {
+                    holds.clear();
+                }
+                holds.insert(key, std::time::Instant::now());
+                true
+            }
+            Ok(false) => {
+                tracing::warn!(%subject, "a token carries an email another subject holds: it is not used");
+                false
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not tell whose an email is: it is not used");
+                false
+            }
         }
     }
 
@@ -341,9 +399,12 @@ impl Engine {
     /// they name no person and no program.
     pub async fn usage(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         report: roadbook_protocol::UsageReport,
     ) -> EngineResult<roadbook_protocol::UsageAnswer> {
+        // Only people with a role here; a token with none writes nothing.
+        require(caller, Role::Viewer, "sending usage counts")?;
+        self.spend(caller, crate::budget::Spend::Usage)?;
         if report.events.len() > roadbook_protocol::MAX_USAGE_EVENTS {
             return Err(EngineError::TooLarge(format!(
                 "{} usage counts in one request; send at most {}",
@@ -637,6 +698,7 @@ impl Engine {
         let on_program = self
             .entitled(caller, program, Role::Viewer, "joining a program")
             .await?;
+        self.spend(caller, crate::budget::Spend::Join)?;
         let history = self.history().await?;
         let row = self.known(program).await?;
         self.storage
@@ -739,6 +801,7 @@ impl Engine {
         let caller = &self
             .entitled(caller, program, Role::Editor, "sharing an issued document")
             .await?;
+        self.spend(caller, crate::budget::Spend::Document)?;
         self.known(program).await?;
         let invalid = |what: &str| EngineError::Invalid(format!("the document's {what}"));
         if document.kind.is_empty()

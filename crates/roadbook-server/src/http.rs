@@ -30,6 +30,8 @@ pub struct AppState {
     pub sign_in: Option<roadbook_protocol::SignInSettings>,
     /// Subjects allowed the break-glass path.
     pub break_glass: Vec<String>,
+    /// Bounds on break-glass use and connections.
+    pub limits: crate::config::Limits,
     /// Set on SIGTERM: `/readyz` says no while in-flight work finishes.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -174,6 +176,12 @@ where
         })?;
         // The request's log line names who asked (the subject, never the token).
         tracing::Span::current().record("subject", caller.author.subject.as_str());
+        // An email counts (for the roster and grants) only for the subject that holds it.
+        if let Some(email) = caller.email.clone()
+            && !app.engine.holds_email(&email, &caller.author.subject).await
+        {
+            caller.email = None;
+        }
         if let Some(value) = parts.headers.get(BREAK_GLASS_HEADER) {
             break_glass(&app, &mut caller, value, parts).await?;
         }
@@ -184,8 +192,14 @@ where
 
 use axum::extract::FromRef;
 
+/// The longest break-glass reason (a sentence, and an incident's reference).
+const MOST_REASON: usize = 500;
+
 /// The break-glass path: a listed subject, a reason, and an audit event marked break-glass
-/// written before the request goes on (no audit, no access). Loud in the log every time.
+/// written before the request goes on (no audit, no access). Loud in the log every time. A
+/// reason opens access for a bounded time (`ROADBOOK_BREAK_GLASS_SECONDS`), a person opens few
+/// a day, the program is the one the route names (decoded as the router decodes it), and every
+/// refused attempt is in the trail too.
 async fn break_glass(
     app: &AppState,
     caller: &mut Caller,
@@ -194,34 +208,119 @@ async fn break_glass(
 ) -> Result<(), ApiError> {
     let subject = caller.author.subject.clone();
     let route = parts.uri.path().to_owned();
-    if !app.break_glass.contains(&subject) {
-        tracing::warn!(%subject, %route, "break-glass refused: the subject is not listed");
-        return Err(ApiError::new(
+    let method = parts.method.as_str().to_owned();
+    let refuse = |status: StatusCode, code: &'static str, why: String| async move {
+        tracing::warn!(%subject, route = %route, why = %why, "break-glass refused");
+        let event = crate::storage::AuditEvent {
+            at: app.engine.now(),
+            subject: subject.clone(),
+            program: None,
+            action: "break_glass_refused".into(),
+            detail: serde_json::json!({ "method": method, "route": route, "why": why }),
+        };
+        if let Err(err) = app.engine.directory().note(event, false).await {
+            tracing::error!(error = %err, "a refused break-glass attempt could not be audited");
+        }
+        ApiError::new(status, code, why)
+    };
+    if !app.break_glass.contains(&caller.author.subject) {
+        return Err(refuse(
             StatusCode::FORBIDDEN,
             codes::FORBIDDEN,
-            "you are not on this server's break-glass list: remove the Roadbook-Break-Glass header, or ask the server's operators",
-        ));
+            "you are not on this server's break-glass list: remove the Roadbook-Break-Glass header, or ask the server's operators".into(),
+        )
+        .await);
     }
-    let reason = value.to_str().map(str::trim).unwrap_or_default();
+    let reason = value.to_str().map(str::trim).unwrap_or_default().to_owned();
     if reason.is_empty() {
-        return Err(ApiError::bad(
-            "break-glass access needs a reason: give it in the Roadbook-Break-Glass header",
-        ));
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "break-glass access needs a reason: give it in the Roadbook-Break-Glass header".into(),
+        )
+        .await);
     }
-    tracing::warn!(%subject, %route, %reason, "break-glass access");
-    let program = route
-        .strip_prefix("/v1/programs/")
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|id| id.parse::<Id>().ok());
+    if reason.chars().count() > MOST_REASON {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            format!("a break-glass reason is at most {MOST_REASON} characters: say why in a sentence and name the incident"),
+        )
+        .await);
+    }
+    // The program as the router will read it: the segment decoded, so an encoded id cannot
+    // reach a program while the trail records none.
+    let program = match parts.uri.path().strip_prefix("/v1/programs/") {
+        None => None,
+        Some(rest) => {
+            let segment = rest.split('/').next().unwrap_or_default();
+            let decoded = percent_decoded(segment);
+            match decoded.as_deref().map(str::parse::<Id>) {
+                Some(Ok(id)) => Some(id),
+                _ => {
+                    return Err(refuse(
+                        StatusCode::BAD_REQUEST,
+                        codes::BAD_REQUEST,
+                        format!("'{segment}' in the path is not a program id: break-glass access names the program it is for"),
+                    )
+                    .await);
+                }
+            }
+        }
+    };
+    let limits = &app.limits;
+    let until = match app
+        .engine
+        .directory()
+        .break_glass_use(
+            &caller.author.subject,
+            &reason,
+            chrono::Utc::now(),
+            limits.break_glass_ttl,
+            limits.break_glass_per_day,
+        )
+        .await
+    {
+        Ok(crate::directory::GlassUse::Opened(until) | crate::directory::GlassUse::Open(until)) => {
+            until
+        }
+        Ok(crate::directory::GlassUse::Expired(until)) => {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                codes::FORBIDDEN,
+                format!("the break-glass access given for this reason ended at {until}: a new emergency needs a new reason"),
+            )
+            .await);
+        }
+        Ok(crate::directory::GlassUse::TooMany(most)) => {
+            return Err(refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::FORBIDDEN,
+                format!("break-glass access was opened {most} times by you in the last day, the most allowed: ask the server's operators"),
+            )
+            .await);
+        }
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::UNAVAILABLE,
+                format!(
+                    "break-glass use could not be recorded ({e}), so it is refused: try again shortly"
+                ),
+            ));
+        }
+    };
+    tracing::warn!(subject = %caller.author.subject, route = %parts.uri.path(), %reason, "break-glass access");
     let event = crate::storage::AuditEvent {
         at: app.engine.now(),
-        subject: subject.clone(),
+        subject: caller.author.subject.clone(),
         program,
         action: "break_glass".into(),
         detail: serde_json::json!({
             "method": parts.method.as_str(),
-            "route": route,
+            "route": parts.uri.path(),
             "reason": reason,
+            "until": until,
         }),
     };
     app.engine
@@ -236,8 +335,30 @@ async fn break_glass(
             )
         })?;
     caller.role = Some(Role::Admin);
-    caller.break_glass = Some(reason.to_owned());
+    caller.break_glass = Some(reason);
     Ok(())
+}
+
+/// A path segment percent-decoded as the router decodes it (none: not UTF-8 once decoded).
+fn percent_decoded(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let Some(hex) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The protocol a request speaks, for handlers to answer in it.

@@ -6,7 +6,9 @@
 
 pub mod admin;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth;
+pub mod budget;
 pub mod config;
 pub mod directory;
 pub mod engine;
@@ -55,8 +57,12 @@ impl Running {
 /// Connects to the database (running the migrations), loads the issuer's keys, and starts
 /// listening. Each failure says which setting to look at.
 pub async fn start(config: &Config) -> Result<Running, String> {
-    let storage = PgStorage::connect(&config.database_url, config.db_connections)
-        .await
+    let storage = PgStorage::open(
+        &config.database_url,
+        config.db_connections,
+        config.migrations,
+    )
+    .await
         .map_err(|e| {
             format!(
                 "cannot use the database at {} ({e}): check ROADBOOK_DATABASE_URL and that PostgreSQL runs",
@@ -68,11 +74,15 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         .map_err(|e| format!("cannot load the token issuer's keys ({e}): check ROADBOOK_ISSUER"))?;
     let live = Arc::new(Live::new());
     tokio::spawn(storage.clone().listen(live.clone()));
-    if let Some(path) = &config.roles_file {
-        tokio::spawn(config::watch_roles(path.clone(), verifier.roles()));
-    }
     let directory = Arc::new(PgDirectory::new(storage.clone()));
     let engine = Engine::new(Arc::new(storage), live, system_clock()).with_directory(directory);
+    if let Some(path) = &config.roles_file {
+        tokio::spawn(config::watch_roles(
+            path.clone(),
+            verifier.roles(),
+            engine.metrics().clone(),
+        ));
+    }
     // Before serving: a database restored or recovered begins its history now, before any
     // client is answered from it.
     let history = engine
@@ -106,36 +116,89 @@ pub async fn serve(
             verifier,
             sign_in: config.sign_in.clone(),
             break_glass: config.break_glass.clone(),
+            limits: config.limits.clone(),
             draining: draining.clone(),
         }),
         config.body_limit,
     );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let drain = config.drain;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = rx => live.stop(),
-                    _ = terminated() => {
-                        // Say "not ready" and keep answering while the load balancer takes
-                        // this process out of rotation; then stop taking connections and let
-                        // those in flight finish (axum's graceful shutdown).
-                        draining.store(true, std::sync::atomic::Ordering::SeqCst);
-                        tracing::info!(drain_seconds = drain.as_secs(), "stopping: draining");
-                        tokio::time::sleep(drain).await;
-                        live.stop();
-                        tracing::info!("stopping: finishing the requests in flight");
-                    }
-                }
-            })
-            .await
-    });
+    let stop = async move {
+        tokio::select! {
+            _ = rx => live.stop(),
+            _ = terminated() => {
+                // Say "not ready" and keep answering while the load balancer takes this
+                // process out of rotation; then stop taking connections and let those in
+                // flight finish.
+                draining.store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::info!(drain_seconds = drain.as_secs(), "stopping: draining");
+                tokio::time::sleep(drain).await;
+                live.stop();
+                tracing::info!("stopping: finishing the requests in flight");
+            }
+        }
+    };
+    let task = tokio::spawn(accept(listener, app, config.limits.clone(), stop));
     Ok(Running {
         addr,
         shutdown: Some(tx),
         task,
     })
+}
+
+/// The most connections one process holds open; more wait in the kernel's backlog. Far below
+/// a process's file descriptors, so idle or slow connections cannot exhaust them.
+const MOST_CONNECTIONS: usize = 2_048;
+
+/// Takes connections until `stop`, then lets those open finish. A connection must send each
+/// request's head within the header timeout, counting the time it sits idle between requests:
+/// a client that opens connections and sends nothing (or a byte at a time) holds none for long.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: config::Limits,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(MOST_CONNECTIONS));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit,
+            () = &mut stop => break,
+        };
+        let Ok(permit) = permit else { break };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of descriptors, or a connection reset before it was taken: wait a
+                    // moment, the next one may do.
+                    tracing::warn!(error = %err, "a connection could not be accepted");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "a connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// SIGTERM (Kubernetes stopping a pod) or Ctrl+C.

@@ -46,6 +46,15 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         by: String,
     },
+    /// Let an email be held by a new subject: a person whose account at the identity provider
+    /// was made again (an email joins the roster and grants to the first subject the issuer
+    /// vouched it for, and to no other)
+    Unbind {
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
     /// Take back a role granted on one program
     Revoke {
         #[arg(value_name = "PROGRAM_ID")]
@@ -81,8 +90,12 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<chrono::NaiveDate>,
     },
-    /// The audit trail, oldest first: on the terminal, or as CSV with --out FILE.csv
+    /// The audit trail, oldest first: on the terminal, or as CSV with --out FILE.csv; `audit
+    /// verify` checks its hash chains
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        #[command(subcommand)]
+        check: Option<AuditCommand>,
         /// Only this program's events
         #[arg(long, value_name = "PROGRAM_ID")]
         program: Option<Id>,
@@ -110,8 +123,21 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<chrono::NaiveDate>,
     },
-    /// Bring the database's schema up to date and exit (the deployment's migration job)
-    Migrate,
+    /// Bring the database's schema up to date and exit (the deployment's migration job), as the
+    /// owning role (ROADBOOK_MIGRATE_DATABASE_URL, else ROADBOOK_DATABASE_URL); with a serving
+    /// role, grant it what serving needs and, on the audit trail, only reading and adding
+    Migrate {
+        /// The role the servers connect as (else ROADBOOK_SERVING_ROLE)
+        #[arg(long, value_name = "ROLE")]
+        serving_role: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit trail's hash chains: says the first broken link (a deleted, changed or
+    /// inserted event) and exits non-zero when there is one; else prints each chain's end
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -297,7 +323,34 @@ async fn admin(
     use roadbook_server::directory::{Directory, PgDirectory};
     use roadbook_server::storage::Storage;
     use roadbook_server::storage::postgres::PgStorage;
-    let storage = PgStorage::connect(&config.database_url, 2)
+    if let Command::Migrate { serving_role } = &command {
+        // As the owning role: the schema, then what the serving role may do.
+        let url = config
+            .migrate_database_url
+            .as_deref()
+            .unwrap_or(&config.database_url);
+        let storage = PgStorage::open(
+            url,
+            1,
+            roadbook_server::storage::postgres::Migrations::AtStart,
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot bring the schema up to date ({e}): check ROADBOOK_MIGRATE_DATABASE_URL (the owning role's) or ROADBOOK_DATABASE_URL"
+            )
+        })?;
+        return match serving_role.as_ref().or(config.serving_role.as_ref()) {
+            Some(role) => {
+                storage.grant_serving(role).await?;
+                Ok(format!(
+                    "the database's schema is up to date; {role} may serve it (and only read and add to the audit trail)"
+                ))
+            }
+            None => Ok("the database's schema is up to date".into()),
+        };
+    }
+    let storage = PgStorage::open(&config.database_url, 2, config.migrations)
         .await
         .map_err(|e| format!("cannot use the database ({e}): check ROADBOOK_DATABASE_URL"))?;
     let directory = PgDirectory::new(storage.clone());
@@ -312,7 +365,28 @@ async fn admin(
     };
     match command {
         Command::Serve => Ok(String::new()),
-        Command::Migrate => Ok("the database's schema is up to date".into()),
+        Command::Migrate { .. } => Ok("the database's schema is up to date".into()),
+        Command::Audit {
+            check: Some(AuditCommand::Verify),
+            ..
+        } => {
+            let (events, ends) = storage.audit_links().await?;
+            let verdict = roadbook_server::audit_chain::verify(&events, &ends);
+            let heads = verdict
+                .heads
+                .iter()
+                .map(|(chain, hash)| format!("  {chain}: {hash}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if verdict.verified() {
+                Ok(format!(
+                    "{}\nthe chains end at (note them: a later check that finds other ends for these events shows a rewrite):\n{heads}",
+                    verdict.describe()
+                ))
+            } else {
+                Err(verdict.describe())
+            }
+        }
         Command::Usage { since } => {
             let since = since
                 .unwrap_or_else(|| (chrono::Utc::now() - chrono::Duration::days(30)).date_naive())
@@ -339,6 +413,7 @@ async fn admin(
             Ok(lines.join("\n"))
         }
         Command::Audit {
+            check: None,
             program,
             subject,
             kind,
@@ -419,6 +494,19 @@ async fn admin(
                 .map_err(missing(program))?;
             Ok(format!("{email} is {} on {program}", role.as_str()))
         }
+        Command::Unbind { email, by } => {
+            let was = directory
+                .unbind(&email, &by, &now)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(if was {
+                format!(
+                    "{email} is held by no subject now: the next vouched sign-in with it takes it"
+                )
+            } else {
+                format!("{email} was held by no subject")
+            })
+        }
         Command::Revoke { program, email, by } => {
             directory
                 .grant(program, &email, None, &by, &now)
@@ -454,11 +542,18 @@ async fn admin(
                 .extension()
                 .map(|e| e.to_string_lossy().to_lowercase())
                 .unwrap_or_default();
+            // The trail the review's break-glass lines come from is checked with it.
+            let (events, ends) = storage.audit_links().await?;
+            let verdict = roadbook_server::audit_chain::verify(&events, &ends);
             let bytes = match extension.as_str() {
                 "csv" => roadbook_server::admin::review_csv(&lines)?,
-                "pdf" => {
-                    roadbook_server::admin::review_pdf(&lines, &since, &by, chrono::Utc::now())?
-                }
+                "pdf" => roadbook_server::admin::review_pdf(
+                    &lines,
+                    &since,
+                    &by,
+                    chrono::Utc::now(),
+                    &verdict,
+                )?,
                 _ => {
                     return Err(format!(
                         "{} is neither .csv nor .pdf: name the file for the format you want",
@@ -469,9 +564,10 @@ async fn admin(
             std::fs::write(&out, bytes)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             Ok(format!(
-                "{} entitlements written to {}",
+                "{} entitlements written to {}; {}",
                 lines.len(),
-                out.display()
+                out.display(),
+                verdict.describe()
             ))
         }
     }

@@ -61,6 +61,7 @@ pub struct Metrics {
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge<i64, AtomicI64>,
     programs_tracked: Gauge,
+    roles_unreadable: Gauge,
 }
 
 type AtomicI64 = std::sync::atomic::AtomicI64;
@@ -136,7 +137,14 @@ impl Metrics {
             "Programs this process keeps state for between requests (pushes queued, long polls waiting); follows the programs in use, never the requests made",
             programs_tracked.clone(),
         );
+        let roles_unreadable = Gauge::default();
+        registry.register(
+            "roles_file_unreadable",
+            "1 while the roles file on disk does not read (the previous mapping stays in force), else 0",
+            roles_unreadable.clone(),
+        );
         Metrics {
+            roles_unreadable,
             programs_tracked,
             registry,
             requests,
@@ -198,6 +206,10 @@ impl Metrics {
         set("waiting", pool.waiting);
         self.pool_max
             .set(i64::try_from(pool.max).unwrap_or(i64::MAX));
+    }
+
+    pub fn roles_file_unreadable(&self, unreadable: bool) {
+        self.roles_unreadable.set(i64::from(unreadable));
     }
 
     pub fn programs_tracked(&self, programs: usize) {

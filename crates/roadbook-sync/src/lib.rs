@@ -935,5 +935,18 @@ mod tests {
         let transport = HttpTransport::new("https://roadbook.example", token).unwrap();
         assert!(!format!("{transport:?}").contains("secret"));
         assert!(HttpTransport::new("ftp://roadbook.example", Token::new("t")).is_err());
+        // A token never leaves over plain http for another machine; to this one it may.
+        let err = HttpTransport::new("http://roadbook.example", Token::new("t")).unwrap_err();
+        assert!(err.contains("use its https:// address"), "{err}");
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(
+                HttpTransport::new(local, Token::new("t")).is_ok(),
+                "{local}"
+            );
+        }
     }
 }

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use openidconnect::core::{
@@ -469,27 +471,44 @@ type Answer = HashMap<String, String>;
 const PAGE_DONE: &str = "<!doctype html><meta charset=utf-8><title>Roadbook</title><p>You are signed in to Roadbook. You can close this tab.";
 const PAGE_FAILED: &str = "<!doctype html><meta charset=utf-8><title>Roadbook</title><p>Roadbook could not sign you in. Go back to Roadbook to see why.";
 
-/// Serves the redirect URI until the first answer on `/callback`; other paths (a browser's
-/// favicon request) get 404 and change nothing.
+const PAGE_OTHER: &str = "<!doctype html><meta charset=utf-8><title>Roadbook</title><p>This answer is not for the sign-in Roadbook is waiting for: it was ignored. Finish the sign-in in the window Roadbook opened.";
+
+/// Serves the redirect URI until the answer to this sign-in (its `state`) comes to
+/// `/callback`. An answer carrying another state (a stale tab, a forged link another program
+/// on this machine sent first) is ignored and the sign-in keeps waiting, so it can neither end
+/// nor spoil the person's sign-in. Other paths (a browser's favicon request) get 404.
 async fn first_answer(
     listener: tokio::net::TcpListener,
     timeout: Duration,
+    state: String,
 ) -> Result<Answer, SignInError> {
     use axum::extract::{Query, State};
+    type Waiting = (
+        tokio::sync::mpsc::Sender<Answer>,
+        Arc<String>,
+        Arc<AtomicUsize>,
+    );
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Answer>(1);
+    let ignored = Arc::new(AtomicUsize::new(0));
     let app = axum::Router::new()
         .route(
             "/callback",
             axum::routing::get(
-                |State(tx): State<tokio::sync::mpsc::Sender<Answer>>,
-                 Query(answer): Query<Answer>| async move {
+                |State((tx, state, ignored)): State<Waiting>, Query(answer): Query<Answer>| async move {
+                    if answer.get("state").map(String::as_str) != Some(state.as_str()) {
+                        ignored.fetch_add(1, Ordering::SeqCst);
+                        return (axum::http::StatusCode::BAD_REQUEST, axum::response::Html(PAGE_OTHER));
+                    }
                     let ok = answer.contains_key("code");
                     let _ = tx.try_send(answer);
-                    axum::response::Html(if ok { PAGE_DONE } else { PAGE_FAILED })
+                    (
+                        axum::http::StatusCode::OK,
+                        axum::response::Html(if ok { PAGE_DONE } else { PAGE_FAILED }),
+                    )
                 },
             ),
         )
-        .with_state(tx);
+        .with_state((tx, Arc::new(state), ignored.clone()));
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -497,6 +516,12 @@ async fn first_answer(
     server.abort();
     match answer {
         Ok(Some(answer)) => Ok(answer),
+        Ok(None) | Err(_) if ignored.load(Ordering::SeqCst) > 0 => {
+            Err(SignInError::Callback(format!(
+                "the browser came back with an answer to another sign-in (the state does not match; it was ignored), and with none to this one within {} s: nothing was kept; sign in again",
+                timeout.as_secs()
+            )))
+        }
         Ok(None) | Err(_) => Err(SignInError::TimedOut(timeout.as_secs())),
     }
 }
@@ -580,7 +605,7 @@ pub async fn sign_in(
     }
     let (url, state, nonce) = request.url();
     browser(url.as_str())?;
-    let answer = first_answer(listener, timeout).await?;
+    let answer = first_answer(listener, timeout, state.secret().clone()).await?;
 
     // The answer is checked before the code is used: the state first (it ties the answer to
     // this sign-in, so a replayed or forged callback stops here), then RFC 9207's issuer.

@@ -162,8 +162,25 @@ impl HttpTransport {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("'{base}' is not an http:// or https:// address"));
         }
+        // A bearer token over plain HTTP can be read on the way: only to this machine.
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if url.scheme() == "http" && !loopback {
+            return Err(format!(
+                "'{base}' is plain http: your sign-in would cross the network readable by anyone on the way; use its https:// address (http:// is for a server on this machine only)"
+            ));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            // Below the server's idle limit, so a kept connection is never the one it closed.
+            .pool_idle_timeout(Duration::from_secs(20))
             // Past the server's long poll, which holds a request open for a while.
             .timeout(Duration::from_secs(
                 roadbook_protocol::EVENTS_WAIT_SECONDS + 30,

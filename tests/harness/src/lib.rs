@@ -96,21 +96,106 @@ pub struct Postgres {
     dir: PathBuf,
     as_postgres: bool,
     keeper: Option<Child>,
+    /// With TLS on: the CA that signed the cluster's certificate, and one that did not.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A throwaway CA for a cluster's TLS: its certificate (PEM) signed the cluster's, which names
+/// `localhost` (not the address 127.0.0.1, so a name check can fail on purpose); `other_ca`
+/// signed nothing the cluster shows.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub other_ca: PathBuf,
+}
+
+/// Makes a CA, a server certificate for `localhost` signed by it, and a second CA, with the
+/// openssl command, in `dir`.
+fn make_certificates(dir: &Path) -> TlsFiles {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (Debian's openssl package)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for ca in ["ca", "other-ca"] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=roadbook test {ca}"),
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.crt"),
+        ]);
+    }
+    std::fs::write(dir.join("server.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    TlsFiles {
+        ca: dir.join("ca.crt"),
+        other_ca: dir.join("other-ca.crt"),
+    }
 }
 
 impl Postgres {
     /// A cluster whose commits are fsynced, as a deployed one (benchmarks).
     pub fn start_durable() -> Postgres {
-        Postgres::start_with(true)
+        Postgres::start_with(true, false)
     }
 
     /// A cluster for tests: commits are not fsynced (a test never crashes PostgreSQL itself,
     /// only the server in front of it), which keeps the suite fast.
     pub fn start() -> Postgres {
-        Postgres::start_with(false)
+        Postgres::start_with(false, false)
     }
 
-    fn start_with(durable: bool) -> Postgres {
+    /// A cluster for tests that takes TLS connections (and plain ones), with a certificate a
+    /// throwaway CA signed (`tls`).
+    pub fn start_tls() -> Postgres {
+        Postgres::start_with(false, true)
+    }
+
+    fn start_with(durable: bool, tls: bool) -> Postgres {
         let dir = tempfile::Builder::new()
             .prefix("roadbook-pg-")
             .tempdir()
@@ -131,6 +216,7 @@ impl Postgres {
             dir,
             as_postgres,
             keeper: None,
+            tls: None,
         };
         let data = pg.dir.join("data");
         pg.run(
@@ -154,6 +240,29 @@ impl Postgres {
         );
         if !durable {
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        if tls {
+            let certs = pg.dir.join("certs");
+            std::fs::create_dir_all(&certs).unwrap();
+            let files = make_certificates(&certs);
+            // PostgreSQL takes a key only its own user can read.
+            let key = certs.join("server.key");
+            std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+            if as_postgres {
+                let status = Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&certs)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                certs.join("server.crt").display(),
+                key.display()
+            ));
+            pg.tls = Some(files);
         }
         let script = format!(
             "{postgres} -D {data} {options} >{log} 2>&1 & pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf {dir}",
@@ -249,6 +358,30 @@ impl Postgres {
     /// The URL of the cluster's `roadbook` database.
     pub fn url(&self) -> String {
         format!("postgres://roadbook@127.0.0.1:{}/roadbook", self.port)
+    }
+
+    /// Runs SQL through psql as `role`: its output, or the error PostgreSQL gave.
+    pub fn psql_as(&self, role: &str, database: &str, sql: &str) -> Result<String, String> {
+        let out = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                role,
+                "-d",
+                database,
+            ])
+            .args(["-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("psql (make test installs postgresql)");
+        output_text(out)
+    }
+
+    /// The URL of `database` as `role`.
+    pub fn url_as(&self, role: &str, database: &str) -> String {
+        format!("postgres://{role}@127.0.0.1:{}/{database}", self.port)
     }
 
     /// Runs SQL through psql, as a person checking the database would.

@@ -4,6 +4,7 @@
 
 pub mod memory;
 pub mod postgres;
+pub mod tls;
 
 use crate::audit::{AuditFilter, AuditLine};
 use std::collections::BTreeMap;

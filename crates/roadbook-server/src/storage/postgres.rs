@@ -18,7 +18,7 @@ use roadbook_model::{Id, Kind};
 use roadbook_protocol::{ArchivedDocument, Change, Conflict, ItemState, MutationResult, Origin};
 use serde_json::{Map, Value};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{AsyncMessage, NoTls, Row};
+use tokio_postgres::{AsyncMessage, Row};
 use uuid::Uuid;
 
 use super::{
@@ -54,12 +54,32 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "histories",
         include_str!("../../migrations/0005_histories.sql"),
     ),
+    (
+        6,
+        "audit chain",
+        include_str!("../../migrations/0006_audit_chain.sql"),
+    ),
+    (
+        7,
+        "identity",
+        include_str!("../../migrations/0007_identity.sql"),
+    ),
 ];
+
+/// Whether a server process brings the schema up to date itself when it connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Run what the database lacks first (one process at a time): a single-role setup.
+    AtStart,
+    /// Leave them to `roadbook-server migrate` (the deployment's job, as the owning role) and
+    /// refuse to serve a schema older than this build needs.
+    Separately,
+}
 
 #[derive(Clone)]
 pub struct PgStorage {
     pool: Pool,
-    config: tokio_postgres::Config,
+    connection: super::tls::Connection,
     /// Tests only: each commit waits up to this long first (a slow disk, a busy database), to
     /// show that log positions still commit in order.
     commit_delay: Option<Duration>,
@@ -100,6 +120,20 @@ fn describe(err: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+/// Why a connection could not be made, with what to check when it is the certificate.
+fn connect_error(err: &dyn std::error::Error) -> String {
+    let text = describe(err);
+    if text.contains("invalid peer certificate") || text.contains("certificate") {
+        format!(
+            "the database's certificate was refused ({text}): check sslrootcert (the CA that signed it) and, with sslmode=verify-full, that the certificate names the host in the URL"
+        )
+    } else if text.contains("server does not support TLS") {
+        format!("{text}: the URL's sslmode asks for TLS, which this database does not offer")
+    } else {
+        text
+    }
 }
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StorageError {
@@ -201,12 +235,20 @@ fn recorded_of(row: &Row) -> StorageResult<Recorded> {
 impl PgStorage {
     /// Connects, and brings the schema up to date (the migrations are in the binary).
     pub async fn connect(url: &str, max_connections: u32) -> Result<PgStorage, String> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| format!("the URL cannot be read: {e}"))?;
+        PgStorage::open(url, max_connections, Migrations::AtStart).await
+    }
+
+    /// Connects over TLS as the URL's `sslmode` says, and runs the migrations or checks the
+    /// schema is new enough, as `migrations` says.
+    pub async fn open(
+        url: &str,
+        max_connections: u32,
+        migrations: Migrations,
+    ) -> Result<PgStorage, String> {
+        let connection = super::tls::connection(url)?;
         let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
+            connection.config.clone(),
+            connection.tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -220,11 +262,146 @@ impl PgStorage {
             .map_err(|e| e.to_string())?;
         let storage = PgStorage {
             pool,
-            config,
+            connection,
             commit_delay: None,
         };
-        storage.migrate().await?;
+        match migrations {
+            Migrations::AtStart => storage.migrate().await?,
+            Migrations::Separately => storage.check_schema().await?,
+        }
         Ok(storage)
+    }
+
+    /// The schema is one this build can serve: every migration it knows has run (a newer one
+    /// is fine, as migrations only add).
+    async fn check_schema(&self) -> Result<(), String> {
+        let client = self.client().await.map_err(|e| connect_error(&e))?;
+        let row = client
+            .query_opt("SELECT max(version) AS v FROM schema_migrations", &[])
+            .await
+            .map_err(|e| {
+                format!(
+                    "the database has no schema yet ({}): run roadbook-server migrate (the deployment's migration job) first",
+                    describe(&e)
+                )
+            })?;
+        let at: i64 = row
+            .as_ref()
+            .and_then(|r| r.try_get::<_, Option<i64>>("v").ok().flatten())
+            .unwrap_or(0);
+        let needed = MIGRATIONS.iter().map(|(n, _, _)| *n).max().unwrap_or(0);
+        if at < needed {
+            return Err(format!(
+                "the database's schema is at migration {at} and this server needs {needed}: run roadbook-server migrate (the deployment's migration job) first"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every audit event as the chain check reads it, and each chain's recorded end.
+    pub async fn audit_links(
+        &self,
+    ) -> Result<
+        (
+            Vec<crate::audit_chain::Linked>,
+            BTreeMap<String, (u64, String)>,
+        ),
+        String,
+    > {
+        let client = self.client().await.map_err(|e| e.to_string())?;
+        let rows = client
+            .query(
+                "SELECT id, at, subject, program_id::text AS program, action, detail::text AS detail, break_glass, prev_hash, hash
+                 FROM audit ORDER BY id",
+                &[],
+            )
+            .await
+            .map_err(|e| describe(&e))?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            events.push(crate::audit_chain::Linked {
+                id: version(get(row, "id").map_err(|e| e.to_string())?),
+                at: get(row, "at").map_err(|e| e.to_string())?,
+                subject: get(row, "subject").map_err(|e| e.to_string())?,
+                program: get(row, "program").map_err(|e| e.to_string())?,
+                action: get(row, "action").map_err(|e| e.to_string())?,
+                detail: get(row, "detail").map_err(|e| e.to_string())?,
+                break_glass: get(row, "break_glass").map_err(|e| e.to_string())?,
+                prev_hash: get(row, "prev_hash").map_err(|e| e.to_string())?,
+                hash: get(row, "hash").map_err(|e| e.to_string())?,
+            });
+        }
+        let ends = client
+            .query("SELECT chain, last_id, last_hash FROM audit_chains", &[])
+            .await
+            .map_err(|e| describe(&e))?
+            .iter()
+            .map(|r| {
+                Ok((
+                    get::<String>(r, "chain")?,
+                    (version(get(r, "last_id")?), get::<String>(r, "last_hash")?),
+                ))
+            })
+            .collect::<StorageResult<_>>()
+            .map_err(|e| e.to_string())?;
+        Ok((events, ends))
+    }
+
+    /// Lets `role` (the serving role) do what serving needs and no more: read and write the
+    /// program tables, only read and add to the audit trail (never change, delete or empty it,
+    /// nor touch its chains), read the schema's version. Run by `roadbook-server migrate` as
+    /// the owning role, after the migrations; running it again changes nothing.
+    pub async fn grant_serving(&self, role: &str) -> Result<(), String> {
+        if role.is_empty()
+            || !role
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "'{role}' is not a role name: letters, digits, - and _ only"
+            ));
+        }
+        let role = format!("\"{role}\"");
+        let client = self.client().await.map_err(|e| connect_error(&e))?;
+        let full = [
+            "programs",
+            "items",
+            "changes",
+            "clients",
+            "mutations",
+            "conflicts",
+            "documents",
+            "roster",
+            "grants",
+            "people",
+            "usage_events",
+            "item_ids",
+            "email_subjects",
+            "break_glass_uses",
+        ];
+        let mut sql = vec![
+            format!("GRANT USAGE ON SCHEMA public TO {role}"),
+            format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"),
+            format!("GRANT SELECT ON schema_migrations, server_history TO {role}"),
+            format!("GRANT SELECT, INSERT ON audit TO {role}"),
+            // Read, to check the chains' ends; only the chaining function writes them.
+            format!("GRANT SELECT ON audit_chains TO {role}"),
+            format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+            format!(
+                "GRANT EXECUTE ON FUNCTION roadbook_new_history(text), roadbook_fingerprint() TO {role}"
+            ),
+        ];
+        for table in full {
+            sql.push(format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}"
+            ));
+        }
+        client.batch_execute(&sql.join(";\n")).await.map_err(|e| {
+            format!(
+                "the serving role was not granted its rights: {}",
+                describe(&e)
+            )
+        })
     }
 
     pub(crate) async fn client(&self) -> StorageResult<Object> {
@@ -234,10 +411,13 @@ impl PgStorage {
     /// Runs the migrations this database lacks, one server process at a time (an advisory
     /// lock: several processes start together behind a load balancer).
     async fn migrate(&self) -> Result<(), String> {
-        let mut client = self.client().await.map_err(|e| e.to_string())?;
+        let mut client = self.client().await.map_err(|e| connect_error(&e))?;
         client
             .batch_execute(
-                "SELECT pg_advisory_lock(7261646);
+                // A migration waits for no lock long (writers keep going; it is tried again
+                // at the next start) and runs no statement for ever.
+                "SET lock_timeout = '10s'; SET statement_timeout = '15min';
+                 SELECT pg_advisory_lock(7261646);
                  CREATE TABLE IF NOT EXISTS schema_migrations (
                      version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());",
             )
@@ -282,7 +462,12 @@ impl PgStorage {
     /// as the server runs; a lost connection is made again.
     pub async fn listen(self, live: Arc<Live>) {
         loop {
-            match self.config.connect(NoTls).await {
+            match self
+                .connection
+                .config
+                .connect(self.connection.tls.clone())
+                .await
+            {
                 Ok((client, mut connection)) => {
                     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
                     // The connection yields notifications as it is polled.
@@ -861,6 +1046,11 @@ struct PgTx {
     published: Option<(Id, u64)>,
     /// Items this transaction adds to the program, whose ids it registers.
     new_ids: BTreeSet<Id>,
+    /// Who wrote each version the items read here were last written at (filled at the first
+    /// question, for every item read by then: one round trip for a batch).
+    writers: HashMap<u64, Option<Write>>,
+    /// The open conflicts of the items a push changes, read ahead and kept as they change.
+    conflicts_of: HashMap<Id, Vec<Conflict>>,
     committed: bool,
     commit_delay: Option<Duration>,
     /// Items read or written in this transaction (none: not in the program).
@@ -899,6 +1089,8 @@ impl PgTx {
             head: 0,
             published: None,
             new_ids: BTreeSet::new(),
+            writers: HashMap::new(),
+            conflicts_of: HashMap::new(),
             committed: false,
             commit_delay: None,
             items: HashMap::new(),
@@ -1148,9 +1340,18 @@ impl ProgramTx for PgTx {
             }
         }
         let wanted: Vec<Uuid> = items.iter().map(|i| uuid(*i)).collect();
+        let wanted_text: Vec<String> = items.iter().map(Id::to_string).collect();
         let db = self.db()?;
-        // Four reads, one round trip.
-        let (by_seq, by_id, last, found) = futures_util::future::join4(
+        // Five reads, one round trip.
+        let open = async {
+            let s = db
+                .prepare_cached(
+                    "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL AND body->>'item_id' = ANY($2)",
+                )
+                .await?;
+            db.query(&s, &[&program, &wanted_text]).await
+        };
+        let ((by_seq, by_id, last, found), open) = futures_util::future::join(futures_util::future::join4(
             async {
                 let s = db
                     .prepare_cached(
@@ -1181,8 +1382,18 @@ impl ProgramTx for PgTx {
                     .await?;
                 db.query(&s, &[&program, &wanted]).await
             },
-        )
+        ), open)
         .await;
+        for item in items {
+            self.conflicts_of.entry(*item).or_default();
+        }
+        for row in &open.map_err(unavailable)? {
+            let conflict: Conflict = serde_json::from_value(get(row, "body")?).map_err(corrupt)?;
+            self.conflicts_of
+                .entry(conflict.item_id)
+                .or_default()
+                .push(conflict);
+        }
         for row in &by_seq.map_err(unavailable)? {
             let client = id(get(row, "client_id")?);
             let seq = version(get(row, "seq")?);
@@ -1255,36 +1466,62 @@ impl ProgramTx for PgTx {
 
     async fn writer(&mut self, at: u64) -> StorageResult<Option<Write>> {
         let published = self.published;
-        let whose = move |origin: Option<Id>| {
-            origin.or_else(|| published.filter(|(_, head)| at <= *head).map(|(c, _)| c))
+        let whose = move |version: u64, origin: Option<Id>| {
+            origin.or_else(|| {
+                published
+                    .filter(|(_, head)| version <= *head)
+                    .map(|(c, _)| c)
+            })
         };
         // Written by this transaction and not sent yet: newer than anything in the database.
         if let Some((_, change)) = self.changes.iter().find(|(v, _)| *v == at) {
             return Ok(Some(Write {
                 version: at,
-                client: whose(change.origin.map(|o| o.client_id)),
+                client: whose(at, change.origin.map(|o| o.client_id)),
                 subject: change.author.subject.clone(),
                 fields: change.fields.keys().cloned().collect(),
             }));
         }
+        if let Some(known) = self.writers.get(&at) {
+            return Ok(known.clone());
+        }
+        // Every version the items read so far were last written at, and this one: a batch
+        // asks about many, so one round trip answers them all.
+        let mut versions: BTreeSet<i64> = self
+            .items
+            .values()
+            .flatten()
+            .flat_map(|i| i.versions.values().copied())
+            .filter(|v| !self.writers.contains_key(v))
+            .map(signed)
+            .collect();
+        versions.insert(signed(at));
+        let versions: Vec<i64> = versions.into_iter().collect();
         let program = uuid(self.program);
-        let row = self
-            .one(
-                "SELECT client_id, author_subject, ARRAY(SELECT jsonb_object_keys(fields)) AS fields
-                 FROM changes WHERE program_id = $1 AND version = $2",
-                &[&program, &signed(at)],
+        let rows = self
+            .query(
+                "SELECT version, client_id, author_subject, ARRAY(SELECT jsonb_object_keys(fields)) AS fields
+                 FROM changes WHERE program_id = $1 AND version = ANY($2)",
+                &[&program, &versions],
             )
             .await?;
-        row.map(|row| {
-            let client: Option<Uuid> = get(&row, "client_id")?;
-            Ok(Write {
-                version: at,
-                client: whose(client.map(id)),
-                subject: get(&row, "author_subject")?,
-                fields: get(&row, "fields")?,
-            })
-        })
-        .transpose()
+        for v in &versions {
+            self.writers.insert(version(*v), None);
+        }
+        for row in &rows {
+            let v = version(get(row, "version")?);
+            let client: Option<Uuid> = get(row, "client_id")?;
+            self.writers.insert(
+                v,
+                Some(Write {
+                    version: v,
+                    client: whose(v, client.map(id)),
+                    subject: get(row, "author_subject")?,
+                    fields: get(row, "fields")?,
+                }),
+            );
+        }
+        Ok(self.writers.get(&at).cloned().flatten())
     }
 
     async fn id_elsewhere(&mut self, item: Id) -> StorageResult<bool> {
@@ -1298,6 +1535,9 @@ impl ProgramTx for PgTx {
     }
 
     async fn open_conflicts_of(&mut self, item: Id) -> StorageResult<Vec<Conflict>> {
+        if let Some(known) = self.conflicts_of.get(&item) {
+            return Ok(known.clone());
+        }
         let program = uuid(self.program);
         let rows = self
             .query(
@@ -1306,12 +1546,20 @@ impl ProgramTx for PgTx {
                 &[&program, &item.to_string()],
             )
             .await?;
-        rows.iter()
+        let found: Vec<Conflict> = rows
+            .iter()
             .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
-            .collect()
+            .collect::<StorageResult<_>>()?;
+        self.conflicts_of.insert(item, found.clone());
+        Ok(found)
     }
 
     async fn update_conflict(&mut self, conflict: &Conflict) -> StorageResult<()> {
+        if let Some(known) = self.conflicts_of.get_mut(&conflict.item_id) {
+            for c in known.iter_mut().filter(|c| c.id == conflict.id) {
+                *c = conflict.clone();
+            }
+        }
         let program = uuid(self.program);
         let body = serde_json::to_value(conflict).map_err(corrupt)?;
         self.exec(
@@ -1465,6 +1713,9 @@ impl ProgramTx for PgTx {
     }
 
     async fn open_conflict(&mut self, conflict: &Conflict, at: u64) -> StorageResult<()> {
+        if let Some(known) = self.conflicts_of.get_mut(&conflict.item_id) {
+            known.push(conflict.clone());
+        }
         let program = uuid(self.program);
         let body = serde_json::to_value(conflict).map_err(corrupt)?;
         self.exec(
@@ -1476,6 +1727,9 @@ impl ProgramTx for PgTx {
     }
 
     async fn close_conflict(&mut self, conflict: Id, at: u64) -> StorageResult<()> {
+        for known in self.conflicts_of.values_mut() {
+            known.retain(|c| c.id != conflict);
+        }
         let program = uuid(self.program);
         self.exec(
             "UPDATE conflicts SET resolved_version = $3 WHERE program_id = $1 AND id = $2",

@@ -1032,3 +1032,4 @@ async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: 
     );
 }
 mod intent;
+mod trust;

@@ -17,6 +17,7 @@ use serde_json::json;
 fn token(issuer: &Issuer, login: &str, name: &str, groups: &[&str]) -> String {
     let mut claims = issuer.claims(login, name, groups);
     claims["email"] = json!(format!("{login}@example.test"));
+    claims["email_verified"] = json!(true);
     issuer.sign(&claims)
 }
 
@@ -317,4 +318,158 @@ fn access_comes_from_groups_grants_the_roster_and_break_glass_and_the_review_lis
 
 fn chrono_today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// A GET as `token` (with a break-glass reason, when given): the status and the body.
+fn get(url: &str, token: &str, reason: Option<&str>) -> (u16, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new()
+            .get(url)
+            .header(
+                "roadbook-protocol",
+                roadbook_protocol::PROTOCOL_VERSION.to_string(),
+            )
+            .bearer_auth(token);
+        if let Some(reason) = reason {
+            request = request.header(BREAK_GLASS_HEADER, reason);
+        }
+        let answer = request.send().await.unwrap();
+        (answer.status().as_u16(), answer.text().await.unwrap())
+    })
+}
+
+#[test]
+fn a_person_is_their_subject_and_break_glass_is_bounded_named_and_audited() {
+    let issuer = Issuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = server_env(&database(), &issuer);
+    env.push(("ROADBOOK_BREAK_GLASS".into(), "oncall".into()));
+    env.push(("ROADBOOK_BREAK_GLASS_SECONDS".into(), "2".into()));
+    env.push(("ROADBOOK_BREAK_GLASS_PER_DAY".into(), "2".into()));
+    let server = ServerProcess::start(env.clone());
+    let lee = token(&issuer, "lee", "Lee Lead", &["rb-leads"]);
+    let db = dir.path().join("lee.db");
+    let run = |args: &[&str]| {
+        roadbook_sync_tests::roadbook(&db, &lee, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    };
+    let program: Id = run(&["init", "--sample"]).trim().parse().unwrap();
+    run(&["publish", "--server", &server.url]);
+    let roster = dir.path().join("roster.csv");
+    write(
+        &roster,
+        "Person,Email,Team,Org unit,Manager\n\
+         Lee Lead,lee@example.test,Insights,Platform,Ada\n\
+         Sam Editor,sam@example.test,Insights,Platform,Lee Lead\n\
+         Ann Analyst,ann@example.test,Insights,Platform,Lee Lead\n",
+    );
+    operator(
+        &env,
+        &[
+            "roster",
+            "import",
+            &roster.display().to_string(),
+            "--by",
+            "Ops",
+        ],
+    );
+    operator(
+        &env,
+        &[
+            "scope",
+            &program.to_string(),
+            "--org-unit",
+            "Platform",
+            "--by",
+            "Ops",
+        ],
+    );
+    let changes = format!(
+        "{}/v1/programs/{program}/changes?after=0&limit=1",
+        server.url
+    );
+
+    // Sam's sign-in holds Sam's email; a token of another subject carrying it gets nothing of
+    // Sam's, nor does one whose issuer did not vouch for its email.
+    let sam = token(&issuer, "sam", "Sam Editor", &["rb-editors"]);
+    assert_eq!(get(&changes, &sam, None).0, 200);
+    let mut claims = issuer.claims("mallory", "Mallory", &["rb-editors"]);
+    claims["email"] = json!("sam@example.test");
+    claims["email_verified"] = json!(true);
+    let borrowed = issuer.sign(&claims);
+    assert_eq!(get(&changes, &borrowed, None).0, 404);
+    let listed = get(&format!("{}/v1/programs", server.url), &borrowed, None);
+    assert_eq!(listed, (200, "[]".to_owned()));
+    let mut claims = issuer.claims("ann", "Ann Analyst", &["rb-editors"]);
+    claims["email"] = json!("ann@example.test");
+    claims["email_verified"] = json!(false);
+    assert_eq!(get(&changes, &issuer.sign(&claims), None).0, 404);
+    // An operator lets the email move to a new subject (Sam's account made again).
+    let said = operator(&env, &["unbind", "sam@example.test", "--by", "Ops"]);
+    assert!(said.contains("held by no subject now"), "{said}");
+    assert_eq!(get(&changes, &borrowed, None).0, 200);
+
+    // A token valid for a hundred years is refused.
+    let mut claims = issuer.claims("lee", "Lee Lead", &["rb-leads"]);
+    claims["exp"] = json!(roadbook_harness::now() + 100 * 365 * 86_400);
+    assert_eq!(get(&changes, &issuer.sign(&claims), None).0, 401);
+
+    // Break-glass through a percent-encoded program id still names the program in the trail.
+    let oncall = token(&issuer, "oncall", "On Call", &[]);
+    let encoded: String = program
+        .to_string()
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    let sneaky = format!(
+        "{}/v1/programs/{encoded}/changes?after=0&limit=1",
+        server.url
+    );
+    assert_eq!(get(&sneaky, &oncall, Some("incident 4711")).0, 200);
+    let trail = operator(&env, &["audit", "--kind", "break_glass"]);
+    assert!(
+        trail.contains("BREAK-GLASS  Builder Insights operationalization"),
+        "{trail}"
+    );
+    // A reason is bounded; its time runs out; a person opens few a day; each refusal is in the
+    // trail.
+    assert_eq!(get(&changes, &oncall, Some(&"x".repeat(501))).0, 400);
+    assert_eq!(get(&changes, &oncall, Some("incident 4711")).0, 200);
+    std::thread::sleep(Duration::from_secs(3));
+    let (status, body) = get(&changes, &oncall, Some("incident 4711"));
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("a new emergency needs a new reason"),
+        "{body}"
+    );
+    assert_eq!(get(&changes, &oncall, Some("incident 4712")).0, 200);
+    let (status, body) = get(&changes, &oncall, Some("incident 4713"));
+    assert_eq!(status, 429, "{body}");
+    let refused = operator(&env, &["audit", "--kind", "break_glass_refused"]);
+    assert_eq!(refused.lines().count(), 3, "{refused}");
+
+    // Usage counts need a role.
+    let gus = token(&issuer, "gus", "Gus Guest", &[]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status =
+        runtime.block_on(async {
+            reqwest::Client::new()
+            .post(format!("{}/v1/usage", server.url))
+            .header("roadbook-protocol", roadbook_protocol::PROTOCOL_VERSION.to_string())
+            .bearer_auth(&gus)
+            .json(&json!({"events": [{"id": Id::new(), "kind": "sync_run", "day": "2026-12-01"}]}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+        });
+    assert_eq!(status, 403);
+    drop(server);
 }

@@ -122,6 +122,43 @@ fn an_answer_to_another_sign_in_is_refused() {
 }
 
 #[test]
+fn an_answer_to_another_sign_in_is_ignored_and_the_real_one_still_signs_in() {
+    let provider = FlawedProvider::start();
+    // Something on this machine reaches the loopback listener first with a made-up answer;
+    // the person's browser brings the real one after it. Both run beside the sign-in, which
+    // only starts answering once the browser has been opened.
+    let (forged_status, status) = std::sync::mpsc::channel();
+    let (outcome, kept) = attempt(&provider, move |url| {
+        let url = url.to_owned();
+        std::thread::spawn(move || {
+            let parsed: reqwest::Url = url.parse().unwrap();
+            let redirect = parsed
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            let forged = std::process::Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+                .arg(format!("{redirect}?code=forged&state=not-yours"))
+                .output()
+                .unwrap();
+            forged_status
+                .send(String::from_utf8_lossy(&forged.stdout).into_owned())
+                .unwrap();
+            curl(&url).unwrap();
+        });
+        Ok(())
+    });
+    assert_eq!(
+        status.recv().unwrap(),
+        "400",
+        "the made-up answer is turned away"
+    );
+    assert_eq!(outcome.unwrap(), "Priya Raman");
+    assert!(kept);
+}
+
+#[test]
 fn an_answer_naming_another_issuer_is_refused() {
     refused(Flaw::AnswerIssuer, "names the issuer");
 }
