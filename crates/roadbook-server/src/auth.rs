@@ -1,6 +1,7 @@
 //! Access tokens, checked by the server itself on every request: a JWT signed by a key of the
 //! configured issuer (found through its discovery document and JWKS, cached, fetched again for
-//! an unknown key at most once every 10 seconds), with an asymmetric algorithm from the
+//! an unknown key at most once every 10 seconds; a server that starts while the issuer cannot
+//! be reached serves anyway and fetches them at the first token), with an asymmetric algorithm from the
 //! allow-list, the issuer and audience configured, an expiry (required) and a not-before
 //! (checked), and `typ` `at+jwt` when configured. Headers that point at keys elsewhere (`jku`,
 //! `x5u`, an embedded `jwk`) are refused outright. Roles come from the groups claim through the
@@ -68,6 +69,10 @@ pub enum Refused {
     MissingClaim(String),
     #[error("the issuer's keys could not be loaded: {0}")]
     Keys(String),
+    /// The issuer could not be reached for its keys: the token may be sound, so the caller is
+    /// told to try again, not to sign in again.
+    #[error("the issuer's keys cannot be fetched now: {0}")]
+    KeysUnavailable(String),
     #[error("valid for {0} s more, longer than this server accepts")]
     Lifetime(u64),
 }
@@ -89,9 +94,21 @@ impl Refused {
             Refused::Audience => "audience",
             Refused::MissingClaim(_) => "missing_claim",
             Refused::Keys(_) => "keys",
+            Refused::KeysUnavailable(_) => "keys_unavailable",
             Refused::Lifetime(_) => "lifetime",
         }
     }
+}
+
+/// Why the issuer's keys could not be loaded.
+#[derive(Debug, thiserror::Error)]
+enum KeysError {
+    /// It did not answer (down, unreachable, an error status): tried again later.
+    #[error("{0}")]
+    Unreachable(String),
+    /// It answered, but not as the settings say it should: a setting to fix.
+    #[error("{0}")]
+    Wrong(String),
 }
 
 #[derive(Debug)]
@@ -113,7 +130,9 @@ pub struct Verifier {
     max_lifetime: Duration,
     /// Replaced whole when the roles file changes (see `config::watch_roles`).
     roles: std::sync::Arc<std::sync::RwLock<RoleMap>>,
-    jwks_uri: String,
+    /// The discovery document's address, and the key set's once the document was read.
+    discovery_url: String,
+    jwks_uri: tokio::sync::OnceCell<String>,
     http: reqwest::Client,
     keys: RwLock<Keys>,
     /// Tokens checked already: SHA-256 of the token to the caller and the token's expiry.
@@ -128,7 +147,7 @@ impl std::fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
-            .field("jwks_uri", &self.jwks_uri)
+            .field("jwks_uri", &self.jwks_uri.get())
             .finish_non_exhaustive()
     }
 }
@@ -141,35 +160,12 @@ fn http() -> Result<reqwest::Client, String> {
 }
 
 impl Verifier {
-    /// Reads the issuer's discovery document and loads its keys.
+    /// Reads the issuer's discovery document and loads its keys. An issuer that cannot be
+    /// reached now (an identity-provider outage) does not stop the server: the keys are
+    /// fetched at the first token instead, and tokens are answered "try again" until then.
+    /// An issuer that answers wrongly (another issuer's document, no key set) is a setting to
+    /// fix, and stops the start.
     pub async fn discover(config: &Config) -> Result<Verifier, String> {
-        let http = http()?;
-        let url = format!("{}/.well-known/openid-configuration", config.issuer);
-        let document: Value = async {
-            http.get(&url)
-                .send()
-                .await?
-                .error_for_status()?
-                .json::<Value>()
-                .await
-        }
-        .await
-        .map_err(|e| format!("cannot read {url}: {e}"))?;
-        let issuer = document
-            .get("issuer")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if issuer.trim_end_matches('/') != config.issuer {
-            return Err(format!(
-                "{url} names the issuer '{issuer}', not '{}': set ROADBOOK_ISSUER to the issuer exactly",
-                config.issuer
-            ));
-        }
-        let jwks_uri = document
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{url} names no jwks_uri"))?
-            .to_owned();
         let verifier = Verifier {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
@@ -179,8 +175,9 @@ impl Verifier {
             email_verified_claim: config.limits.email_verified_claim.clone(),
             max_lifetime: config.limits.max_token_lifetime,
             roles: std::sync::Arc::new(std::sync::RwLock::new(config.roles.clone())),
-            jwks_uri,
-            http,
+            discovery_url: format!("{}/.well-known/openid-configuration", config.issuer),
+            jwks_uri: tokio::sync::OnceCell::new(),
+            http: http()?,
             keys: RwLock::new(Keys {
                 set: JwkSet { keys: Vec::new() },
                 fetched: None,
@@ -188,14 +185,58 @@ impl Verifier {
             last_fetch: Mutex::new(None),
             checked: Mutex::new(std::collections::HashMap::new()),
         };
-        verifier.refresh().await?;
+        match verifier.refresh().await {
+            Ok(()) => {}
+            Err(KeysError::Unreachable(err)) => tracing::warn!(
+                error = %err,
+                "the token issuer cannot be reached: serving anyway, its keys are fetched at the first token"
+            ),
+            Err(KeysError::Wrong(err)) => return Err(err),
+        }
         Ok(verifier)
     }
 
-    async fn refresh(&self) -> Result<(), String> {
+    /// The key set's address, from the discovery document (read once).
+    async fn jwks_uri(&self) -> Result<&str, KeysError> {
+        self.jwks_uri
+            .get_or_try_init(|| async {
+                let url = &self.discovery_url;
+                let document: Value = async {
+                    self.http
+                        .get(url)
+                        .send()
+                        .await?
+                        .error_for_status()?
+                        .json::<Value>()
+                        .await
+                }
+                .await
+                .map_err(|e| KeysError::Unreachable(format!("cannot read {url}: {e}")))?;
+                let issuer = document
+                    .get("issuer")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if issuer.trim_end_matches('/') != self.issuer {
+                    return Err(KeysError::Wrong(format!(
+                        "{url} names the issuer '{issuer}', not '{}': set ROADBOOK_ISSUER to the issuer exactly",
+                        self.issuer
+                    )));
+                }
+                document
+                    .get("jwks_uri")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| KeysError::Wrong(format!("{url} names no jwks_uri")))
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    async fn refresh(&self) -> Result<(), KeysError> {
+        let jwks_uri = self.jwks_uri().await?;
         let set: JwkSet = async {
             self.http
-                .get(&self.jwks_uri)
+                .get(jwks_uri)
                 .send()
                 .await?
                 .error_for_status()?
@@ -203,7 +244,7 @@ impl Verifier {
                 .await
         }
         .await
-        .map_err(|e| format!("cannot read the keys at {}: {e}", self.jwks_uri))?;
+        .map_err(|e| KeysError::Unreachable(format!("cannot read the keys at {jwks_uri}: {e}")))?;
         let mut keys = self.keys.write().await;
         keys.set = set;
         keys.fetched = Some(Instant::now());
@@ -221,8 +262,9 @@ impl Verifier {
         groups.iter().filter_map(|g| roles.get(g)).copied().max()
     }
 
-    /// Whether keys are loaded (`/readyz`).
-    pub async fn ready(&self) -> bool {
+    /// Whether keys are loaded (said by `/readyz`, which does not wait for them: every
+    /// process would wait alike during an identity-provider outage).
+    pub async fn keys_loaded(&self) -> bool {
         let keys = self.keys.read().await;
         keys.fetched.is_some() && !keys.set.keys.is_empty()
     }
@@ -235,20 +277,28 @@ impl Verifier {
         }
         let mut last = self.last_fetch.lock().await;
         let due = last.is_none_or(|at| at.elapsed() >= REFETCH_EVERY);
+        let mut failed = None;
         if due {
             *last = Some(Instant::now());
             drop(last);
             if let Err(err) = self.refresh().await {
                 tracing::warn!(error = %err, "fetching the issuer's keys again failed");
+                failed = Some(err);
             }
         }
-        self.keys
-            .read()
-            .await
-            .set
-            .find(kid)
-            .cloned()
-            .ok_or_else(|| Refused::UnknownKey(Some(kid.to_owned())))
+        let keys = self.keys.read().await;
+        if let Some(jwk) = keys.set.find(kid) {
+            return Ok(jwk.clone());
+        }
+        // No keys at all yet (the issuer was down at start and still is, or was a moment ago):
+        // the token may be sound, so the caller hears "try again", not "sign in again".
+        if keys.fetched.is_none() {
+            return Err(Refused::KeysUnavailable(failed.map_or_else(
+                || "the issuer has not answered since this process started; tried again within 10 s".to_owned(),
+                |e| e.to_string(),
+            )));
+        }
+        Err(Refused::UnknownKey(Some(kid.to_owned())))
     }
 
     /// Checks a bearer token and says who it is. A token checked before is answered from a

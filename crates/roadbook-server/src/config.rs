@@ -78,11 +78,14 @@ pub struct Limits {
     /// `ROADBOOK_BREAK_GLASS_PER_DAY`: how many break-glass uses one person may open in a day
     /// (default 5).
     pub break_glass_per_day: u32,
-    /// `ROADBOOK_HEADER_SECONDS`: how long a connection may take to send a request's headers
-    /// (default 10).
-    pub header_timeout: std::time::Duration,
-    /// `ROADBOOK_IDLE_SECONDS`: how long a kept-alive connection may sit idle (default 60).
+    /// `ROADBOOK_IDLE_SECONDS`: how long a connection may go without a whole request head,
+    /// new or kept alive between requests (one timer in the HTTP library covers both), before
+    /// it is closed (default 75: longer than the ingress's 60 s upstream keep-alive, so the
+    /// ingress never sends a request down a connection the server is closing).
     pub idle_timeout: std::time::Duration,
+    /// `ROADBOOK_MOST_CONNECTIONS`: the most connections one process holds open; more wait
+    /// in the kernel's backlog until one closes (default 2,048, far below its descriptors).
+    pub most_connections: usize,
 }
 
 impl Default for Limits {
@@ -92,8 +95,8 @@ impl Default for Limits {
             max_token_lifetime: std::time::Duration::from_secs(86_400),
             break_glass_ttl: std::time::Duration::from_secs(3_600),
             break_glass_per_day: 5,
-            header_timeout: std::time::Duration::from_secs(10),
-            idle_timeout: std::time::Duration::from_secs(60),
+            idle_timeout: std::time::Duration::from_secs(75),
+            most_connections: 2_048,
         }
     }
 }
@@ -381,8 +384,10 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         break_glass_ttl: seconds("ROADBOOK_BREAK_GLASS_SECONDS", 3_600)?,
         break_glass_per_day: u32::try_from(number("ROADBOOK_BREAK_GLASS_PER_DAY", 5)?)
             .unwrap_or(u32::MAX),
-        header_timeout: seconds("ROADBOOK_HEADER_SECONDS", 10)?,
-        idle_timeout: seconds("ROADBOOK_IDLE_SECONDS", 60)?,
+        idle_timeout: seconds("ROADBOOK_IDLE_SECONDS", 75)?,
+        most_connections: usize::try_from(number("ROADBOOK_MOST_CONNECTIONS", 2_048)?)
+            .unwrap_or(usize::MAX)
+            .max(1),
     };
     let migrations = match get("ROADBOOK_MIGRATIONS").as_deref() {
         None | Some("at-start") => crate::storage::postgres::Migrations::AtStart,

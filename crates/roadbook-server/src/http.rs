@@ -172,7 +172,15 @@ where
         let mut caller = app.verifier.verify(token).await.map_err(|refused| {
             tracing::info!(reason = refused.reason(), detail = %refused, "token refused");
             app.engine.metrics().token_refused(refused.reason());
-            unauthorized("the access token was refused")
+            match refused {
+                // The token was not judged: signing in again would not help.
+                crate::auth::Refused::KeysUnavailable(_) => ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    codes::UNAVAILABLE,
+                    "the server cannot reach the identity provider for its signing keys just now: your changes wait on this machine; try again in a minute",
+                ),
+                _ => unauthorized("the access token was refused"),
+            }
         })?;
         // The request's log line names who asked (the subject, never the token).
         tracing::Span::current().record("subject", caller.author.subject.as_str());
@@ -495,6 +503,15 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
         .with_state(state)
 }
 
+/// The longest `/readyz` waits, in milliseconds: a short ping of the database. The readiness
+/// probe's timeout is at least this (`deploy/check.sh` compares them), so a slow answer is a
+/// "no", never a probe that times out.
+pub const READY_WAIT_MS: u64 = 1500;
+
+/// Ready when not draining and the database answers. A pool whose connections are all busy is
+/// serving, so it counts as ready: saturation must not take every process out of the load
+/// balancer at once. The issuer's keys are not waited for (an identity-provider outage would
+/// take out every process alike); the body says whether they are loaded.
 async fn ready(State(app): State<Shared>) -> Response {
     if app.draining.load(std::sync::atomic::Ordering::SeqCst) {
         return ApiError::new(
@@ -504,24 +521,34 @@ async fn ready(State(app): State<Shared>) -> Response {
         )
         .into_response();
     }
-    let database = app.engine.storage().ping().await.is_ok();
-    let keys = app.verifier.ready().await;
-    if database && keys {
-        (StatusCode::OK, "ready").into_response()
+    let storage = app.engine.storage();
+    let saturated = storage
+        .pool_use()
+        .is_some_and(|pool| pool.idle == 0 && pool.in_use >= pool.max);
+    let database = if saturated {
+        Ok("the database's connections are all in use")
     } else {
-        let mut missing = Vec::new();
-        if !database {
-            missing.push("the database does not answer");
+        match tokio::time::timeout(Duration::from_millis(READY_WAIT_MS), storage.ping()).await {
+            Ok(Ok(())) => Ok("the database answers"),
+            Ok(Err(e)) => Err(format!("the database does not answer: {e}")),
+            Err(_) => Err(format!(
+                "the database did not answer within {READY_WAIT_MS} ms"
+            )),
         }
-        if !keys {
-            missing.push("the issuer's keys are not loaded");
-        }
-        ApiError::new(
+    };
+    let keys = if app.verifier.keys_loaded().await {
+        "the issuer's keys are loaded"
+    } else {
+        "the issuer's keys are not loaded yet (fetched at the next token)"
+    };
+    match database {
+        Ok(database) => (StatusCode::OK, format!("ready: {database}; {keys}")).into_response(),
+        Err(database) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             codes::UNAVAILABLE,
-            missing.join("; "),
+            format!("{database}; {keys}"),
         )
-        .into_response()
+        .into_response(),
     }
 }
 

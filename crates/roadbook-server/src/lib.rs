@@ -146,13 +146,11 @@ pub async fn serve(
     })
 }
 
-/// The most connections one process holds open; more wait in the kernel's backlog. Far below
-/// a process's file descriptors, so idle or slow connections cannot exhaust them.
-const MOST_CONNECTIONS: usize = 2_048;
-
-/// Takes connections until `stop`, then lets those open finish. A connection must send each
-/// request's head within the header timeout, counting the time it sits idle between requests:
-/// a client that opens connections and sends nothing (or a byte at a time) holds none for long.
+/// Takes connections until `stop`, then lets those open finish. At most
+/// `limits.most_connections` are open at once (more wait in the kernel's backlog), and a
+/// connection that sends no whole request head within the idle timeout, new or between
+/// requests, is closed: connections that send nothing (or a byte at a time) hold a place for a
+/// bounded time and never exhaust the process's descriptors.
 async fn accept(
     listener: tokio::net::TcpListener,
     app: axum::Router,
@@ -161,10 +159,10 @@ async fn accept(
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let permits = Arc::new(tokio::sync::Semaphore::new(MOST_CONNECTIONS));
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.most_connections));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(limits.idle_timeout)
         .keep_alive(true);
     tokio::pin!(stop);
     loop {

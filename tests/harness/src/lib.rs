@@ -461,6 +461,8 @@ pub struct Issuer {
     keys: Arc<Mutex<Vec<Key>>>,
     /// How many times the keys were fetched (a test of the server's refetch limit reads it).
     pub fetches: Arc<std::sync::atomic::AtomicUsize>,
+    /// While set, every request is answered 503 (an identity-provider outage).
+    down: Arc<std::sync::atomic::AtomicBool>,
     stop: Option<std::sync::mpsc::Sender<()>>,
 }
 
@@ -540,14 +542,38 @@ impl Issuer {
             "authorization_endpoint": format!("{url}/authorize"),
             "token_endpoint": format!("{url}/token"),
         });
-        let app = discovery_routes(discovery, keys.clone(), fetches.clone());
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let app = discovery_routes(discovery, keys.clone(), fetches.clone()).layer(
+            axum::middleware::from_fn_with_state(
+                down.clone(),
+                |axum::extract::State(down): axum::extract::State<
+                    Arc<std::sync::atomic::AtomicBool>,
+                >,
+                 request: axum::extract::Request,
+                 next: axum::middleware::Next| async move {
+                    if down.load(std::sync::atomic::Ordering::SeqCst) {
+                        axum::response::IntoResponse::into_response(
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        )
+                    } else {
+                        next.run(request).await
+                    }
+                },
+            ),
+        );
         let stop = serve(listener, app);
         Issuer {
             url,
             keys,
             fetches,
+            down,
             stop: Some(stop),
         }
+    }
+
+    /// Takes the issuer down (every request answered 503) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Adds a new signing key (a rotation); tokens are signed with it from now on.
@@ -697,6 +723,23 @@ impl ServerProcess {
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// How many files (sockets included) the process holds open now.
+    pub fn open_files(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .unwrap()
+            .count()
+    }
+
+    /// The most resident memory the process has used so far, in KiB (`VmHWM`).
+    pub fn peak_resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap()
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use roadbook_harness::{Issuer, Postgres};
+use roadbook_harness::{Issuer, Postgres, ServerProcess, server_env};
 use roadbook_model::{Id, Kind, fixtures};
 use roadbook_protocol::{FieldChange, Mutation, Operation, PushRequest};
 use roadbook_store::{Edits, FieldEdit, Store};
@@ -66,6 +66,78 @@ fn person(server: &str, token: String) -> (tempfile::TempDir, Mutex<Store>, Clie
     let store = Store::open(dir.path().join("roadbook.db")).unwrap();
     let client = Client::new(HttpTransport::new(server, Token::new(token)).unwrap());
     (dir, Mutex::new(store), client)
+}
+
+/// Clients pushing one change and pulling, in a loop, all at once, for the sizes' seconds:
+/// each push's and each pull's latency.
+async fn load(
+    url: &str,
+    issuer: &Issuer,
+    program: Id,
+    decisions: &[Id],
+    sizes: &Sizes,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let stop = Instant::now() + Duration::from_secs(sizes.seconds);
+    let latencies = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    let mut tasks = Vec::new();
+    for n in 0..sizes.clients {
+        let transport = HttpTransport::new(
+            url,
+            Token::new(issuer.token(&format!("load{n}"), "Load", &["rb-editors"])),
+        )
+        .unwrap();
+        let (latencies, decisions) = (latencies.clone(), decisions.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let client = Id::new();
+            let mut cursor = transport.pull(program, 0, 1, None).await.unwrap().cursor;
+            let mut seq = 0;
+            while Instant::now() < stop {
+                seq += 1;
+                let mutation = Mutation {
+                    seq,
+                    mutation_id: Id::new(),
+                    kind: Kind::Decision,
+                    item_id: decisions[(n + seq as usize) % decisions.len()],
+                    operation: Operation::Update {
+                        fields: [(
+                            "title".to_owned(),
+                            FieldChange {
+                                value: json!(format!("load {n}/{seq}")),
+                                base_version: cursor,
+                                set: None,
+                            },
+                        )]
+                        .into(),
+                    },
+                };
+                let started = Instant::now();
+                let answer = transport
+                    .push(
+                        program,
+                        &PushRequest {
+                            client_id: client,
+                            mutations: vec![mutation],
+                            history: None,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let push = started.elapsed();
+                assert_eq!(answer.results.len(), 1);
+                let started = Instant::now();
+                let pull = transport.pull(program, cursor, 5000, None).await.unwrap();
+                let pulled = started.elapsed();
+                cursor = pull.cursor;
+                let mut l = latencies.lock().unwrap();
+                l.0.push(push);
+                l.1.push(pulled);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    Arc::try_unwrap(latencies).unwrap().into_inner().unwrap()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -253,68 +325,8 @@ async fn main() {
     );
 
     // 3. Load: clients pushing one change and pulling, in a loop, all at once.
-    let stop = Instant::now() + Duration::from_secs(sizes.seconds);
     let decisions: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();
-    let latencies = Arc::new(Mutex::new((Vec::new(), Vec::new())));
-    let mut tasks = Vec::new();
-    for n in 0..sizes.clients {
-        let transport = HttpTransport::new(
-            &url,
-            Token::new(issuer.token(&format!("load{n}"), "Load", &["rb-editors"])),
-        )
-        .unwrap();
-        let (latencies, decisions) = (latencies.clone(), decisions.clone());
-        tasks.push(tokio::spawn(async move {
-            let client = Id::new();
-            let mut cursor = transport.pull(program, 0, 1, None).await.unwrap().cursor;
-            let mut seq = 0;
-            while Instant::now() < stop {
-                seq += 1;
-                let mutation = Mutation {
-                    seq,
-                    mutation_id: Id::new(),
-                    kind: Kind::Decision,
-                    item_id: decisions[(n + seq as usize) % decisions.len()],
-                    operation: Operation::Update {
-                        fields: [(
-                            "title".to_owned(),
-                            FieldChange {
-                                value: json!(format!("load {n}/{seq}")),
-                                base_version: cursor,
-                                set: None,
-                            },
-                        )]
-                        .into(),
-                    },
-                };
-                let started = Instant::now();
-                let answer = transport
-                    .push(
-                        program,
-                        &PushRequest {
-                            client_id: client,
-                            mutations: vec![mutation],
-                            history: None,
-                        },
-                    )
-                    .await
-                    .unwrap();
-                let push = started.elapsed();
-                assert_eq!(answer.results.len(), 1);
-                let started = Instant::now();
-                let pull = transport.pull(program, cursor, 5000, None).await.unwrap();
-                let pulled = started.elapsed();
-                cursor = pull.cursor;
-                let mut l = latencies.lock().unwrap();
-                l.0.push(push);
-                l.1.push(pulled);
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let (mut pushes, mut pulls) = Arc::try_unwrap(latencies).unwrap().into_inner().unwrap();
+    let (mut pushes, mut pulls) = load(&url, &issuer, program, &decisions, &sizes).await;
     pushes.sort();
     pulls.sort();
     let requests = pushes.len() + pulls.len();
@@ -389,4 +401,33 @@ async fn main() {
         Duration::from_secs(1),
     );
     server.stop().await;
+
+    // 5. The server's memory, as a process of its own (the figure the manifests' requests
+    // and limits come from): a join of the large program, then the load again.
+    let process = ServerProcess::start({
+        let mut env = server_env(&pg.url(), &issuer);
+        env.push(("ROADBOOK_BODY_LIMIT".into(), (32u32 << 20).to_string()));
+        env
+    });
+    let at_start = process.resident_kib();
+    for n in 0..3 {
+        let (_dir, store, client) = person(
+            &process.url,
+            issuer.token(&format!("m{n}"), "Joiner", &["rb-editors"]),
+        );
+        client.join(&store, program).await.unwrap();
+    }
+    let (pushes, pulls) = load(&process.url, &issuer, program, &decisions, &sizes).await;
+    assert!(pushes.len() >= sizes.clients && pulls.len() >= sizes.clients);
+    let peak = process.peak_resident_kib();
+    println!(
+        "server process memory: {:.0} MiB at start, peak {:.0} MiB after 3 joins of {} items and {} clients for {} s ({} requests)",
+        at_start as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        handbook.item_count(),
+        sizes.clients,
+        sizes.seconds,
+        pushes.len() + pulls.len(),
+    );
+    assert!(peak >= at_start, "the peak is at least the start");
 }

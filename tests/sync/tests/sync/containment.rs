@@ -330,3 +330,176 @@ async fn a_publish_whose_answer_is_lost_completes_at_the_next_publish_sync_or_jo
         "each published once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_whose_connections_are_all_busy_stays_ready_and_a_dead_database_does_not() {
+    let database_url = database();
+    let issuer = Issuer::start();
+    let mut config = roadbook_sync_tests::config(&database_url, &issuer);
+    config.db_connections = 2;
+    let server = roadbook_server::start(&config).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    let readyz = || {
+        let url = url.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let response = reqwest::get(format!("{url}{}", roadbook_protocol::routes::READY))
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap(), started.elapsed())
+        }
+    };
+    let (status, said, _) = readyz().await;
+    assert_eq!(status, 200, "{said}");
+
+    // Something holds the programs table for a few seconds (a long migration, a stuck
+    // query): both of the process's connections wait on it with a request each.
+    let mut holder = std::process::Command::new("psql")
+        .args([
+            database_url.as_str(),
+            "-c",
+            "BEGIN; LOCK TABLE programs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let name = database_url.rsplit('/').next().unwrap();
+    while cluster()
+        .psql(
+            name,
+            "SELECT count(*) FROM pg_locks WHERE relation = 'programs'::regclass AND mode = 'AccessExclusiveLock' AND granted",
+        )
+        .trim()
+        != "1"
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = issuer.token("lee", "Lee", &["rb-leads"]);
+    let waiting: Vec<_> = (0..3)
+        .map(|_| {
+            let request = reqwest::Client::new()
+                .get(format!("{url}{}", roadbook_protocol::routes::PROGRAMS))
+                .bearer_auth(&token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .send();
+            tokio::spawn(request)
+        })
+        .collect();
+    // Wait until the pool is all in use (the metrics say so).
+    loop {
+        let metrics = reqwest::get(format!("{url}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("roadbook_db_pool_connections{state=\"in_use\"} 2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Busy is not down: the process stays in the load balancer, and says so at once.
+    let (status, said, took) = readyz().await;
+    assert_eq!(status, 200, "{said}");
+    assert!(said.contains("all in use"), "{said}");
+    assert!(
+        took < Duration::from_millis(roadbook_server::http::READY_WAIT_MS),
+        "{took:?}"
+    );
+    assert!(holder.wait().unwrap().success());
+    for request in waiting {
+        assert_eq!(
+            request.await.unwrap().unwrap().status(),
+            200,
+            "served once the lock went"
+        );
+    }
+
+    // A database that is gone: "not ready", within the probe's wait, saying why.
+    let maintenance = database_url.replace(&format!("/{name}"), "/postgres");
+    std::process::Command::new("psql")
+        .args([
+            maintenance.as_str(),
+            "-c",
+            &format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let (status, said, took) = readyz().await;
+    assert_eq!(status, 503, "{said}");
+    assert!(said.contains("database"), "{said}");
+    assert!(
+        took < Duration::from_millis(roadbook_server::http::READY_WAIT_MS + 1000),
+        "{took:?}"
+    );
+    server.stop().await;
+}
+
+#[test]
+fn connections_that_send_nothing_are_closed_in_time_and_never_stop_the_server() {
+    use std::io::{Read, Write};
+    let issuer = Issuer::start();
+    let mut env = server_env(&database(), &issuer);
+    env.push(("ROADBOOK_IDLE_SECONDS".into(), "2".into()));
+    env.push(("ROADBOOK_MOST_CONNECTIONS".into(), "20".into()));
+    let server = ServerProcess::start(env);
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let before = server.open_files();
+
+    // Twice as many silent connections as the process holds at once.
+    let mut silent: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    // A kept-alive connection that asked once and then sits idle.
+    let mut kept = std::net::TcpStream::connect(&addr).unwrap();
+    let ask = |stream: &mut std::net::TcpStream| -> String {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /healthz HTTP/1.1\r\nhost: {addr}\r\nconnection: keep-alive\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = [0u8; 512];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    };
+
+    // A person's request is still answered, once the silent ones are turned away.
+    let started = std::time::Instant::now();
+    let mut person = std::net::TcpStream::connect(&addr).unwrap();
+    let answer = ask(&mut person);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    let answer = ask(&mut kept);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+
+    // Every silent connection, and the idle kept-alive one, was closed by the server.
+    for stream in silent.iter_mut().chain(std::iter::once(&mut kept)) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        match stream.read(&mut byte) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("a connection was left open: {other:?}"),
+        }
+    }
+    drop(silent);
+    drop(kept);
+    drop(person);
+    std::thread::sleep(Duration::from_secs(3));
+    let after = server.open_files();
+    assert!(
+        after <= before + 2,
+        "the process holds {after} files, {before} before the flood"
+    );
+}

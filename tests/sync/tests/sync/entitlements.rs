@@ -150,14 +150,53 @@ fn access_comes_from_groups_grants_the_roster_and_break_glass_and_the_review_lis
         assert!(Instant::now() < deadline, "the new mapping never applied");
         std::thread::sleep(Duration::from_millis(200));
     }
-    // A file that does not read keeps the mapping in force.
+    // A file that does not read keeps the mapping in force, loudly: a metric an alert
+    // watches says so until the file reads again.
+    let unreadable = || {
+        let metrics = metrics_text(&format!("{}/metrics", server.url));
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("roadbook_roles_file_unreadable "))
+            .map(|v| v.trim().to_owned())
+    };
+    assert_eq!(unreadable().as_deref(), Some("0"));
     write(&roles, "\"rb-editors\" = \"owner\"\n");
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(sam.role(), Some(Role::Viewer));
     assert_eq!(lee.role(), Some(Role::Lead));
+    assert_eq!(unreadable().as_deref(), Some("1"));
     write(
         &roles,
         "\"rb-leads\" = \"lead\"\n\"rb-editors\" = \"viewer\"\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while unreadable().as_deref() != Some("0") {
+        assert!(Instant::now() < deadline, "the metric never cleared");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // A server whose role map does not read at start does not start.
+    let broken = dir.path().join("broken-roles.toml");
+    write(&broken, "\"rb-editors\" = \"owner\"\n");
+    let mut broken_env = env.clone();
+    for (k, v) in &mut broken_env {
+        if k == "ROADBOOK_ROLES_FILE" {
+            *v = broken.display().to_string();
+        }
+        if k == "ROADBOOK_LISTEN" {
+            *v = format!("127.0.0.1:{}", roadbook_harness::free_port());
+        }
+    }
+    let refused = Command::new(binary("roadbook-server"))
+        .arg("serve")
+        .envs(broken_env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("broken-roles.toml") && said.contains("owner"),
+        "{said}"
     );
 
     // The roster, and the program scoped to an org unit: an editor group from another unit
@@ -472,4 +511,13 @@ fn a_person_is_their_subject_and_break_glass_is_bounded_named_and_audited() {
         });
     assert_eq!(status, 403);
     drop(server);
+}
+
+/// The text of a `/metrics` scrape.
+fn metrics_text(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
 }

@@ -231,3 +231,67 @@ async fn a_rotated_key_is_taken_after_one_refetch_and_unknown_keys_do_not_hammer
     }
     assert_eq!(fetches(), at_start + 1, "at most one refetch every 10 s");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_starts_and_is_ready_while_the_identity_provider_is_down_and_takes_tokens_once_it_is_back()
+ {
+    // An identity-provider outage while a pod starts: it serves anyway.
+    let issuer = roadbook_harness::Issuer::start();
+    issuer.set_down(true);
+    let database_url = roadbook_sync_tests::database();
+    let server = roadbook_server::start(&roadbook_sync_tests::config(&database_url, &issuer))
+        .await
+        .expect("starts without the issuer");
+    let url = format!("http://{}", server.addr);
+    let ready = reqwest::get(format!("{url}{}", roadbook_protocol::routes::READY))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let said = ready.text().await.unwrap();
+    assert!(said.contains("keys are not loaded yet"), "{said}");
+
+    // A sound token while the provider is still down: "try again", not "sign in again".
+    let token = issuer.token("lee", "Lee", &["rb-leads"]);
+    let programs = format!("{url}{}", roadbook_protocol::routes::PROGRAMS);
+    let get = |token: String| {
+        let programs = programs.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .get(programs)
+                .bearer_auth(token)
+                .header(roadbook_protocol::PROTOCOL_HEADER, "2")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, body) = get(token.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("identity provider"),
+        "{body}"
+    );
+
+    // Back: the keys are fetched (at most once every 10 s) and the same token is taken.
+    issuer.set_down(false);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, body) = get(token.clone()).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(std::time::Instant::now() < deadline, "never taken: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    server.stop().await;
+}
