@@ -64,6 +64,18 @@ impl From<CoreError> for CommandError {
                 "sign_in_needed",
                 "You are not signed in: sign in under Settings → Team to sync with your team.",
             ),
+            CoreError::ServerNotTrusted(server) => CommandError::new(
+                "server_not_trusted",
+                format!(
+                    "This program syncs with {server}, a server your sign-in has not been sent to, so nothing was sent. If it is your team’s server, confirm it on the Team sync screen; if you do not know it, leave it."
+                ),
+            ),
+            CoreError::ServerOfAnotherSignIn { server, what } => CommandError::new(
+                "server_not_trusted",
+                format!(
+                    "{server} takes sign-ins {what}, so your sign-in was not sent there. Sign in for it under Settings → Team."
+                ),
+            ),
             other => CommandError::new("invalid", other.to_string()),
         }
     }

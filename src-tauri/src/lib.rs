@@ -57,8 +57,16 @@ impl AppState {
         self.session.credentials_with(self.account())
     }
 
+    /// The client for the server a program's database names: the sign-in goes only to a
+    /// server the person chose.
     pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
-        roadbook_core::client(server, self.credentials()?)
+        self.session.client_with(server, self.account())
+    }
+
+    /// The client for a server the person typed in this window (publish, join, the join
+    /// list): typing it is choosing it, once it is seen to take this sign-in.
+    pub async fn chosen_client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
+        self.session.chosen_client(server, self.account()).await
     }
 
     /// Refuses a change to a program the person may only view.
@@ -182,6 +190,7 @@ pub fn run() {
             sync::set_aside,
             sync::retry_set_aside,
             sync::discard_set_aside,
+            sync::trust_program_server,
             reminders::my_items,
             reminders::set_you_are,
             reminders::reminders,

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use roadbook_core::CoreError;
 use roadbook_model::{Id, Kind};
 use roadbook_protocol::{Choice, Conflict};
 use roadbook_store::Operation;
@@ -77,9 +78,14 @@ pub fn start(app: &AppHandle, program: Id) -> CommandResult<()> {
     let client = match state.client(&server) {
         Ok(client) => client,
         Err(err) => {
+            let phase = if matches!(err, CoreError::ServerNotTrusted(_)) {
+                SyncPhase::ServerNotTrusted
+            } else {
+                SyncPhase::SignInNeeded
+            };
             let mut status = {
                 let store = state.store.lock().map_err(|_| locked())?;
-                SyncStatus::read(&store, program, SyncPhase::SignInNeeded)?
+                SyncStatus::read(&store, program, phase)?
             };
             status.message = Some(CommandError::from(err).message);
             report(app, &state.syncs.latest, status);
@@ -212,7 +218,7 @@ pub struct ServerProgram {
 /// The programs on `server` the person may see, for the join list.
 #[tauri::command]
 pub async fn server_programs(app: AppHandle, server: String) -> CommandResult<Vec<ServerProgram>> {
-    let client = app.state::<AppState>().client(server.trim())?;
+    let client = app.state::<AppState>().chosen_client(server.trim()).await?;
     let programs = client
         .transport()
         .programs()
@@ -243,7 +249,7 @@ pub async fn publish_program(
     server: String,
 ) -> CommandResult<SyncStatus> {
     let state = app.state::<AppState>();
-    let client = state.client(server.trim())?;
+    let client = state.chosen_client(server.trim()).await?;
     let replica = state.store.clone();
     client
         .publish(&*replica, program)
@@ -257,7 +263,7 @@ pub async fn publish_program(
 #[tauri::command]
 pub async fn join_program(app: AppHandle, server: String, program: Id) -> CommandResult<Id> {
     let state = app.state::<AppState>();
-    let client = state.client(server.trim())?;
+    let client = state.chosen_client(server.trim()).await?;
     let replica = state.store.clone();
     client.join(&*replica, program).await.map_err(sync_error)?;
     start(&app, program)?;
@@ -488,4 +494,28 @@ pub async fn retry_set_aside(app: AppHandle, id: i64) -> CommandResult<bool> {
 #[tauri::command]
 pub async fn discard_set_aside(app: AppHandle, id: i64) -> CommandResult<()> {
     with_store(app, move |_, store| Ok(store.discard_set_aside(id)?)).await
+}
+
+/// The person confirms the server the program's database names: their sign-in may go there
+/// from now on, and the program syncs. The server is read from the database here, never taken
+/// from the window, so the window can only say yes to what Roadbook asked.
+#[tauri::command]
+pub async fn trust_program_server(app: AppHandle, program: Id) -> CommandResult<SyncStatus> {
+    let server = with_store(app.clone(), move |_, store| {
+        Ok(store.sync_state(program)?.server)
+    })
+    .await?
+    .ok_or_else(|| {
+        CommandError::new(
+            "not_shared",
+            "this program is not shared with a server: there is nothing to confirm",
+        )
+    })?;
+    let account = app
+        .state::<AppState>()
+        .account()
+        .ok_or_else(|| CommandError::from(CoreError::NoToken))?;
+    roadbook_core::trust_server(&account, &server).await?;
+    start(&app, program)?;
+    sync_status(app, program).await
 }

@@ -150,6 +150,13 @@ pub enum Command {
     },
     /// Sign out: the identity provider revokes the sign-in and this machine forgets it
     Logout,
+    /// The servers your sign-in may be sent to: the one you signed in for, and those you chose
+    /// since (a database that names another server gets no token until you trust it)
+    #[command(args_conflicts_with_subcommands = true)]
+    Servers {
+        #[command(subcommand)]
+        what: Option<ServersCommand>,
+    },
     /// Settings kept for this person on this machine (the config file)
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -515,6 +522,20 @@ pub enum ActionCommand {
     Delete { id: Id },
     /// Bring back a deleted action
     Restore { id: Id },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServersCommand {
+    /// Send your sign-in to this server from now on (it must take sign-ins from your provider)
+    Trust {
+        #[arg(value_name = "URL")]
+        server: String,
+    },
+    /// Stop sending your sign-in to this server
+    Forget {
+        #[arg(value_name = "URL")]
+        server: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

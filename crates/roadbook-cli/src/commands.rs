@@ -58,6 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Login { server, timeout } => ctx.login(server, timeout),
         Command::Whoami { json } => ctx.whoami(json),
         Command::Logout => ctx.logout(),
+        Command::Servers { what } => ctx.servers(what),
         Command::Usage { share } => ctx.usage(share.as_deref()),
         Command::Config(command) => ctx.config(command),
         Command::Publish { server, program } => {

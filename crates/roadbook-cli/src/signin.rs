@@ -95,14 +95,20 @@ impl<W: Write> Ctx<W> {
             .block_on(account.access_token())
             .context("your sign-in could not be renewed")?;
         let expires = runtime.block_on(account.expires_at());
-        // Every server this machine knows: the one named at sign-in, and the programs' own.
-        let mut servers: Vec<String> = account.profile().server.iter().cloned().collect();
+        // The servers the sign-in may go to; a server only a database names is not asked.
+        let mut servers = account.trusted_servers();
+        let mut not_trusted = Vec::new();
         if let Ok(store) = self.session.open() {
             for program in store.programs()? {
                 if let Some(server) = store.sync_state(program.id)?.server
                     && !servers.contains(&server)
+                    && !not_trusted.contains(&server)
                 {
-                    servers.push(server);
+                    if account.trusts(&server) {
+                        servers.push(server);
+                    } else {
+                        not_trusted.push(server);
+                    }
                 }
             }
         }
@@ -128,6 +134,7 @@ impl<W: Write> Ctx<W> {
                     "server": server, "id": p.id, "name": p.name, "role": p.role.as_str(),
                 })).collect::<Vec<_>>(),
                 "unreachable": unreachable,
+                "not_trusted": not_trusted,
             });
             writeln!(self.out, "{}", serde_json::to_string_pretty(&value)?)?;
             return Ok(());
@@ -172,6 +179,56 @@ impl<W: Write> Ctx<W> {
         }
         for problem in unreachable {
             writeln!(self.out, "Could not ask {problem}")?;
+        }
+        for server in not_trusted {
+            writeln!(
+                self.out,
+                "Not asked: {server} (this database names it, and your sign-in has not been sent there; roadbook servers trust {server} if it is your team's)"
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `roadbook servers [trust URL | forget URL]`.
+    pub fn servers(&mut self, what: Option<crate::cli::ServersCommand>) -> Result<()> {
+        use crate::cli::ServersCommand;
+        let account = self
+            .session
+            .account()?
+            .ok_or_else(|| anyhow!("you are not signed in: run roadbook login --server URL"))?;
+        match what {
+            Some(ServersCommand::Trust { server }) => {
+                runtime()?.block_on(roadbook_core::trust_server(&account, &server))?;
+                writeln!(
+                    self.out,
+                    "Your sign-in may be sent to {} from now on.",
+                    server.trim().trim_end_matches('/')
+                )?;
+            }
+            Some(ServersCommand::Forget { server }) => {
+                let server = server.trim().trim_end_matches('/').to_owned();
+                if account.profile().server.as_deref().is_some_and(|s| {
+                    roadbook_sync::account::server_key(s)
+                        == roadbook_sync::account::server_key(&server)
+                }) {
+                    anyhow::bail!(
+                        "{server} is the server you signed in for: roadbook logout ends sending your sign-in there"
+                    );
+                }
+                if runtime()?.block_on(account.distrust(&server))? {
+                    writeln!(self.out, "Your sign-in is no longer sent to {server}.")?;
+                } else {
+                    writeln!(
+                        self.out,
+                        "{server} was not among your servers: nothing changed."
+                    )?;
+                }
+            }
+            None => {
+                for server in account.trusted_servers() {
+                    writeln!(self.out, "{server}")?;
+                }
+            }
         }
         Ok(())
     }

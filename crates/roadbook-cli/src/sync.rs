@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -49,8 +49,20 @@ fn shown(value: &Value, labels: &HashMap<Id, String>) -> String {
 }
 
 impl<W: Write> Ctx<W> {
+    /// The client for the server a database names: a sign-in goes only where the person
+    /// chose to send it.
     fn client(&self, server: &str) -> Result<Client<HttpTransport>> {
         Ok(self.session.client(server)?)
+    }
+
+    /// The client for a server the person names on this command line (publish, join).
+    fn chosen_client(&self, server: &str) -> Result<Client<HttpTransport>> {
+        let account = if self.session.token().is_some() {
+            None
+        } else {
+            self.session.account()?.map(Arc::new)
+        };
+        Ok(runtime()?.block_on(self.session.chosen_client(server, account))?)
     }
 
     /// Where the program syncs: its server, or the one a publish went to whose answer never
@@ -128,7 +140,7 @@ impl<W: Write> Ctx<W> {
     pub fn publish(&mut self, server: &str, program: Option<Id>) -> Result<()> {
         let store = self.open()?;
         let program = store.resolve_program(program)?;
-        let client = self.client(server)?;
+        let client = self.chosen_client(server)?;
         let replica = Mutex::new(store);
         let report = runtime()?
             .block_on(client.publish(&replica, program))
@@ -141,7 +153,7 @@ impl<W: Write> Ctx<W> {
     }
 
     pub fn join(&mut self, server: &str, program: Option<Id>, list: bool) -> Result<()> {
-        let client = self.client(server)?;
+        let client = self.chosen_client(server)?;
         let runtime = runtime()?;
         if list {
             let programs = runtime

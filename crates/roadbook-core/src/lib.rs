@@ -53,6 +53,17 @@ pub enum CoreError {
     Config(String),
     #[error(transparent)]
     SignIn(#[from] roadbook_sync::SignInError),
+    /// The database names a server the person never chose to send their sign-in to (a copied
+    /// or planted database file): nothing was sent.
+    #[error(
+        "this database syncs with {0}, a server your sign-in has not been sent to: nothing was sent. If it is your team's server, run roadbook servers trust {0}; if you do not know it, leave it"
+    )]
+    ServerNotTrusted(String),
+    /// The server takes sign-ins from another provider or for another API than the person's.
+    #[error(
+        "{server} takes sign-ins {what}: your sign-in was not sent there; sign in for it with roadbook login --server {server}"
+    )]
+    ServerOfAnotherSignIn { server: String, what: String },
 }
 
 /// What the settings file holds. Every key is optional; the environment overrides the sign-in
@@ -242,9 +253,43 @@ impl Session {
         }
     }
 
-    /// The sync client for `server`, with this person's credentials.
+    /// The sync client for `server` as a database names it: `ROADBOOK_TOKEN` goes anywhere
+    /// it is pointed (automation sets both), a sign-in only to a server the person chose.
     pub fn client(&self, server: &str) -> Result<Client<HttpTransport>, CoreError> {
-        client(server, self.credentials()?)
+        self.client_with(server, self.account()?.map(Arc::new))
+    }
+
+    /// As [`Session::client`], with `account` as the sign-in.
+    pub fn client_with(
+        &self,
+        server: &str,
+        account: Option<Arc<Account>>,
+    ) -> Result<Client<HttpTransport>, CoreError> {
+        if let Some(token) = self.token() {
+            return client(server, Arc::new(token));
+        }
+        let account = account.ok_or(CoreError::NoToken)?;
+        if !account.trusts(server) {
+            return Err(CoreError::ServerNotTrusted(
+                server.trim().trim_end_matches('/').to_owned(),
+            ));
+        }
+        client(server, account)
+    }
+
+    /// The sync client for a server the person names now (publish, join, the join list):
+    /// naming it is choosing it, once the server is seen to take this sign-in.
+    pub async fn chosen_client(
+        &self,
+        server: &str,
+        account: Option<Arc<Account>>,
+    ) -> Result<Client<HttpTransport>, CoreError> {
+        if self.token().is_none()
+            && let Some(account) = &account
+        {
+            trust_server(account, server).await?;
+        }
+        self.client_with(server, account)
     }
 
     /// The identity provider's settings: the settings file's `[sign-in]`, the environment over
@@ -281,6 +326,43 @@ pub fn client(
     let transport =
         HttpTransport::with_credentials(server, credentials).map_err(CoreError::Server)?;
     Ok(Client::new(transport))
+}
+
+/// Records that the person chose to send their sign-in to `server`. A server that says where
+/// to sign in (its `/v1/sign-in`) and names another provider or API than the sign-in's is
+/// refused: the token would not count there, and it would have gone to a stranger. One that
+/// says nothing is the person's word.
+pub async fn trust_server(account: &Account, server: &str) -> Result<(), CoreError> {
+    if account.trusts(server) {
+        return Ok(());
+    }
+    let base = server.trim().trim_end_matches('/').to_owned();
+    // A transport that would refuse the address (plain http to another machine) refuses it
+    // here too, before anything is recorded.
+    HttpTransport::new(&base, roadbook_sync::Token::new("")).map_err(CoreError::Server)?;
+    let ours = &account.profile().settings;
+    if let Ok(published) = roadbook_sync::signin::settings_from_server(&base).await {
+        let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+        if let Some(issuer) = published.issuer.as_deref()
+            && !same(issuer, &ours.issuer)
+        {
+            return Err(CoreError::ServerOfAnotherSignIn {
+                server: base,
+                what: format!("from {issuer}, and you signed in with {}", ours.issuer),
+            });
+        }
+        if let (Some(theirs), Some(mine)) =
+            (published.audience.as_deref(), ours.audience.as_deref())
+            && theirs != mine
+        {
+            return Err(CoreError::ServerOfAnotherSignIn {
+                server: base,
+                what: format!("for the API {theirs}, and yours is for {mine}"),
+            });
+        }
+    }
+    account.trust(&base).await?;
+    Ok(())
 }
 
 /// `~/.config/roadbook` on Linux (the platform's config dir elsewhere).

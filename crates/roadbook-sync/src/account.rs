@@ -98,9 +98,36 @@ pub struct Profile {
     pub server: Option<String>,
     /// Seconds since 1970 when the person signed in.
     pub signed_in_at: u64,
+    /// The other servers the person chose to send this sign-in to (the one named at sign-in
+    /// is always one): a database file that names a server nobody chose gets no token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_servers: Vec<String>,
+}
+
+/// A server's address as trust compares it: scheme, host and port (lowercase, default ports
+/// dropped) and the path without its trailing slash.
+pub fn server_key(server: &str) -> String {
+    let trimmed = server.trim();
+    match reqwest::Url::parse(trimmed) {
+        Ok(url) => format!(
+            "{}{}",
+            url.origin().ascii_serialization(),
+            url.path().trim_end_matches('/')
+        ),
+        Err(_) => trimmed.trim_end_matches('/').to_lowercase(),
+    }
 }
 
 impl Profile {
+    /// Whether this sign-in may be sent to `server`.
+    pub fn trusts(&self, server: &str) -> bool {
+        let key = server_key(server);
+        self.server
+            .iter()
+            .chain(&self.trusted_servers)
+            .any(|s| server_key(s) == key)
+    }
+
     /// The keychain account of this sign-in: one per provider and app registration, so a
     /// second provider does not read the first one's token.
     pub fn keychain_account(&self) -> String {
@@ -135,6 +162,8 @@ pub struct Account {
     profile: Profile,
     /// Whether the refresh token is in the keychain (else only in this process).
     remembered: bool,
+    /// Servers trusted by this process since it opened the sign-in (with the profile's own).
+    trusted: std::sync::Mutex<Vec<String>>,
     vault: Arc<dyn Vault>,
     held: tokio::sync::Mutex<Held>,
 }
@@ -170,6 +199,7 @@ impl Account {
             settings: profile.settings.clone(),
             profile,
             remembered: true,
+            trusted: std::sync::Mutex::new(Vec::new()),
             vault,
             held: tokio::sync::Mutex::new(Held::default()),
         }))
@@ -192,12 +222,20 @@ impl Account {
             blocking(move || Ok(vault.probe())).await?
         };
         let (identity, tokens) = signin::sign_in(settings, browser, timeout).await?;
-        let profile = Profile {
+        let mut profile = Profile {
             settings: settings.clone(),
             identity: identity.clone(),
             server,
             signed_in_at: now_seconds(),
+            trusted_servers: Vec::new(),
         };
+        // Signing in again with the same provider and person keeps the servers they chose.
+        if let Ok(Some(old)) = read_profile(dir)
+            && old.keychain_account() == profile.keychain_account()
+            && old.identity.subject == profile.identity.subject
+        {
+            profile.trusted_servers = old.trusted_servers;
+        }
         let mut held = Held {
             access: Some(tokens.clone()),
             refresh: None,
@@ -243,6 +281,7 @@ impl Account {
             settings: settings.clone(),
             profile,
             remembered,
+            trusted: std::sync::Mutex::new(Vec::new()),
             vault,
             held: tokio::sync::Mutex::new(held),
         };
@@ -266,6 +305,101 @@ impl Account {
 
     pub fn remembered(&self) -> bool {
         self.remembered
+    }
+
+    /// Whether this sign-in may be sent to `server`: the server named at sign-in, or one the
+    /// person chose since (in this process or another one on this machine).
+    pub fn trusts(&self, server: &str) -> bool {
+        if self.profile.trusts(server) {
+            return true;
+        }
+        let key = server_key(server);
+        if self
+            .trusted
+            .lock()
+            .is_ok_and(|t| t.iter().any(|s| server_key(s) == key))
+        {
+            return true;
+        }
+        self.remembered
+            && read_profile(&self.dir).ok().flatten().is_some_and(|p| {
+                p.keychain_account() == self.profile.keychain_account() && p.trusts(server)
+            })
+    }
+
+    /// The servers this sign-in may be sent to.
+    pub fn trusted_servers(&self) -> Vec<String> {
+        let mut servers: Vec<String> = self.profile.server.iter().cloned().collect();
+        let kept = if self.remembered {
+            read_profile(&self.dir)
+                .ok()
+                .flatten()
+                .map(|p| p.trusted_servers)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let here = self.trusted.lock().map(|t| t.clone()).unwrap_or_default();
+        for server in self
+            .profile
+            .trusted_servers
+            .iter()
+            .chain(&kept)
+            .chain(&here)
+        {
+            if !servers.iter().any(|s| server_key(s) == server_key(server)) {
+                servers.push(server.clone());
+            }
+        }
+        servers
+    }
+
+    /// Records that the person chose to send this sign-in to `server` (kept in the profile
+    /// when the sign-in is remembered).
+    pub async fn trust(&self, server: &str) -> Result<(), SignInError> {
+        let server = server.trim().trim_end_matches('/').to_owned();
+        if let Ok(mut trusted) = self.trusted.lock()
+            && !trusted.iter().any(|s| server_key(s) == server_key(&server))
+        {
+            trusted.push(server.clone());
+        }
+        if !self.remembered {
+            return Ok(());
+        }
+        let _lock = lock(&self.dir).await?;
+        let Some(mut profile) = read_profile(&self.dir)? else {
+            return Ok(());
+        };
+        if profile.keychain_account() == self.profile.keychain_account() && !profile.trusts(&server)
+        {
+            profile.trusted_servers.push(server);
+            write_profile(&self.dir, &profile)?;
+        }
+        Ok(())
+    }
+
+    /// Takes `server` off the servers this sign-in may be sent to (not the one named at
+    /// sign-in: signing out ends that). Whether it was on.
+    pub async fn distrust(&self, server: &str) -> Result<bool, SignInError> {
+        let key = server_key(server);
+        let mut was = false;
+        if let Ok(mut trusted) = self.trusted.lock() {
+            let before = trusted.len();
+            trusted.retain(|s| server_key(s) != key);
+            was = trusted.len() != before;
+        }
+        if self.remembered {
+            let _lock = lock(&self.dir).await?;
+            if let Some(mut profile) = read_profile(&self.dir)? {
+                let before = profile.trusted_servers.len();
+                profile.trusted_servers.retain(|s| server_key(s) != key);
+                if profile.trusted_servers.len() != before {
+                    was = true;
+                    write_profile(&self.dir, &profile)?;
+                }
+            }
+        }
+        Ok(was)
     }
 
     /// When the access token in hand expires (after `token` got one).

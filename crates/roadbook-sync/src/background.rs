@@ -23,6 +23,9 @@ pub enum SyncPhase {
     Local,
     /// Shared, but there is no sign-in to sync with.
     SignInNeeded,
+    /// Shared with a server the person has not chosen to send their sign-in to (the database
+    /// names it): nothing is sent until they confirm it.
+    ServerNotTrusted,
     Syncing,
     Synced,
     /// The server cannot be reached; what waits is kept and sent once it can.

@@ -100,6 +100,8 @@ export const backend = {
 	setAside: (program: string) => call<SetAsideView[]>('set_aside', { program }),
 	retrySetAside: (id: number) => call<boolean>('retry_set_aside', { id }),
 	discardSetAside: (id: number) => call<null>('discard_set_aside', { id }),
+	/** The person confirms the server the program's database names (Rust reads which). */
+	trustProgramServer: (program: Id) => call<SyncStatus>('trust_program_server', { program }),
 	/** Sign-in: the browser is the system's and the tokens stay on the Rust side; the window
 	 * learns who is signed in and what they may do. */
 	whoAmI: () => call<SignInView>('who_am_i'),

@@ -60,11 +60,12 @@ describe('the status line', () => {
 	});
 
 	it('names each state a person can be in, never an internal word', () => {
-		const phases: SyncStatus['phase'][] = ['local', 'sign_in_needed', 'syncing', 'synced', 'offline', 'upgrade_required', 'not_permitted', 'failed'];
+		const phases: SyncStatus['phase'][] = ['local', 'sign_in_needed', 'server_not_trusted', 'syncing', 'synced', 'offline', 'upgrade_required', 'not_permitted', 'failed'];
 		const texts = phases.map((phase) => statusParts(status({ phase, message: 'the server said no' }), now)[0]?.text ?? '');
 		expect(texts).toEqual([
 			'Only on this computer',
 			'Sign in to sync',
+			'Confirm the server to sync',
 			'Syncing…',
 			'Synced 4 min ago',
 			'Offline',

@@ -49,6 +49,9 @@ export function statusParts(status: SyncStatus | null, now: Date): StatusPart[] 
 		case 'sign_in_needed':
 			main(`Sign in to sync${waiting}`, 'warn', '/settings', status.message ?? 'Sign in to reach the server.');
 			break;
+		case 'server_not_trusted':
+			main(`Confirm the server to sync${waiting}`, 'warn', team, status.message ?? `This program syncs with ${status.server ?? 'a server'} that your sign-in has not been sent to. Confirm it on the Team sync screen if it is your team’s.`);
+			break;
 		case 'syncing':
 			main(`Syncing…${waiting}`, 'busy', team, `Exchanging changes with ${status.server ?? 'the server'}.`);
 			break;

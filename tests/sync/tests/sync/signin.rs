@@ -289,3 +289,132 @@ fn a_refused_or_abandoned_sign_in_says_why_and_keeps_nothing() {
     assert!(keychain.roadbook_secrets().is_empty());
     assert!(!desk.config_dir().join("sign-in.json").exists());
 }
+
+/// A listener on loopback that answers every request with `answer` (status line and body for
+/// `/v1/sign-in`, 503 for anything else) and keeps each request's head.
+struct Recorder {
+    url: String,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Recorder {
+    fn start(sign_in: Option<serde_json::Value>) -> Recorder {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = heads.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let (status, body) = match &sign_in {
+                    Some(settings) if head.starts_with("GET /v1/sign-in") => {
+                        ("200 OK", settings.to_string())
+                    }
+                    _ => (
+                        "503 Service Unavailable",
+                        r#"{"code":"unavailable","message":"a stranger"}"#.to_owned(),
+                    ),
+                };
+                kept.lock().unwrap().push(head);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Recorder { url, heads }
+    }
+
+    /// Whether any request carried a bearer token.
+    fn saw_a_token(&self) -> bool {
+        self.heads
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.to_ascii_lowercase().contains("authorization:"))
+    }
+}
+
+#[test]
+fn a_database_naming_a_server_nobody_chose_gets_no_token_until_the_person_trusts_it() {
+    let provider = IdentityProvider::start(&[PRIYA], 300);
+    let server = ServerProcess::start(provider.server_env(&database()));
+    let desk = Desk::new(Some(&provider), true);
+    desk.ok(&["init", "--sample"]);
+    desk.ok(&["login", "--server", &server.url, "--timeout", "60"]);
+    desk.ok(&["publish"]);
+    assert_eq!(desk.ok(&["servers"]).trim(), server.url);
+
+    // A database file handed over (or planted) that names another listener.
+    let stranger = Recorder::start(None);
+    let planted = desk.home().join("planted.db");
+    std::fs::copy(
+        desk.home().join(".local/share/roadbook/roadbook.db"),
+        &planted,
+    )
+    .unwrap();
+    let planted_db = planted.to_str().unwrap();
+    {
+        let mut store = roadbook_store::Store::open(&planted).unwrap();
+        let program = store.programs().unwrap()[0].id;
+        store.set_server(program, &stranger.url).unwrap();
+    }
+    let err = desk.fails_with(&["--db", planted_db, "sync"], &[]);
+    assert!(
+        err.contains("a server your sign-in has not been sent to")
+            && err.contains(&format!("roadbook servers trust {}", stranger.url)),
+        "{err}"
+    );
+    let whoami = desk.ok(&["--db", planted_db, "whoami"]);
+    assert!(
+        whoami.contains(&format!("Not asked: {}", stranger.url)),
+        "{whoami}"
+    );
+    assert!(!stranger.saw_a_token(), "no token went to the stranger");
+    assert!(
+        stranger.heads.lock().unwrap().is_empty(),
+        "not even a request"
+    );
+
+    // A server that takes sign-ins from another provider is refused when named, too.
+    let other = Recorder::start(Some(serde_json::json!({
+        "issuer": "https://another-provider.example",
+        "client_id": "roadbook",
+        "audience": null,
+        "scopes": ["openid"],
+        "redirect_ports": [0],
+        "groups_claim": "groups",
+    })));
+    let err = desk.fails_with(&["join", "--server", &other.url, "--list"], &[]);
+    assert!(
+        err.contains("takes sign-ins from https://another-provider.example"),
+        "{err}"
+    );
+    assert!(
+        !other.saw_a_token(),
+        "no token to a server of another sign-in"
+    );
+    let err = desk.fails_with(&["servers", "trust", &other.url], &[]);
+    assert!(err.contains("another-provider"), "{err}");
+
+    // The person confirms the stranger: from now on the sign-in goes there.
+    let trusted = desk.ok(&["servers", "trust", &stranger.url]);
+    assert!(trusted.contains("may be sent to"), "{trusted}");
+    assert!(desk.ok(&["servers"]).contains(&stranger.url));
+    let _ = desk.run_with(&["--db", planted_db, "sync"], &[]);
+    assert!(stranger.saw_a_token(), "sent once the person chose it");
+    let forgot = desk.ok(&["servers", "forget", &stranger.url]);
+    assert!(forgot.contains("no longer sent"), "{forgot}");
+    let err = desk.fails_with(&["--db", planted_db, "sync"], &[]);
+    assert!(err.contains("has not been sent to"), "{err}");
+    let err = desk.fails_with(&["servers", "forget", &server.url], &[]);
+    assert!(err.contains("the server you signed in for"), "{err}");
+}

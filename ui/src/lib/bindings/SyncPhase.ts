@@ -3,4 +3,4 @@
 /**
  * Where a program's sync stands, in the words the window uses.
  */
-export type SyncPhase = "local" | "sign_in_needed" | "syncing" | "synced" | "offline" | "upgrade_required" | "not_permitted" | "failed";
+export type SyncPhase = "local" | "sign_in_needed" | "server_not_trusted" | "syncing" | "synced" | "offline" | "upgrade_required" | "not_permitted" | "failed";
