@@ -28,22 +28,63 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
         || break_glass::text, 'UTF8')), 'hex')
 $$;
 
+-- The chaining runs in the writer's transaction, for every event: a push of fifty mutations
+-- writes fifty events in one statement. So a chain's head is read from audit_chains (and its
+-- row locked, which orders the chain's writers) once per transaction, carried from event to
+-- event in transaction-local settings, and written back once per statement. A session that
+-- sets those settings itself only makes a link that `audit verify` reports broken.
 CREATE FUNCTION roadbook_audit_chain() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     key text := coalesce(NEW.program_id::text, 'server');
+    slot text := 'roadbook_chain.h' || replace(key, '-', '');
+    held text := current_setting(slot, true);
     prev text;
 BEGIN
-    INSERT INTO audit_chains (chain, last_id, last_hash) VALUES (key, 0, '')
-        ON CONFLICT (chain) DO NOTHING;
-    SELECT last_hash INTO prev FROM audit_chains WHERE chain = key FOR UPDATE;
+    IF held IS NULL OR held = '' THEN
+        INSERT INTO audit_chains (chain, last_id, last_hash) VALUES (key, 0, '')
+            ON CONFLICT (chain) DO NOTHING;
+        SELECT last_hash INTO prev FROM audit_chains WHERE chain = key FOR UPDATE;
+        PERFORM set_config('roadbook_chain.touched',
+            coalesce(current_setting('roadbook_chain.touched', true), '') || key || ' ', true);
+    ELSE
+        prev := substr(held, position(':' IN held) + 1);
+    END IF;
     NEW.prev_hash := prev;
     NEW.hash := roadbook_audit_hash(prev, NEW.id, NEW.at, NEW.subject, NEW.program_id,
                                     NEW.action, NEW.detail, NEW.break_glass);
-    UPDATE audit_chains SET last_id = NEW.id, last_hash = NEW.hash WHERE chain = key;
+    -- "id:hash", so an empty hash (a new chain) is still a value held.
+    PERFORM set_config(slot, NEW.id::text || ':' || NEW.hash, true);
     RETURN NEW;
 END
 $$;
 
 CREATE TRIGGER audit_chain BEFORE INSERT ON audit
     FOR EACH ROW EXECUTE FUNCTION roadbook_audit_chain();
+
+-- Writes each chain this transaction added to back to audit_chains, after every statement
+-- (a later statement of the transaction writes the newer end again).
+CREATE FUNCTION roadbook_audit_chain_ends() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    key text;
+    held text;
+BEGIN
+    FOR key IN SELECT DISTINCT k FROM regexp_split_to_table(
+        trim(coalesce(current_setting('roadbook_chain.touched', true), '')), ' ') AS k
+        WHERE k <> ''
+    LOOP
+        held := current_setting('roadbook_chain.h' || replace(key, '-', ''), true);
+        IF held IS NOT NULL AND held <> '' THEN
+            UPDATE audit_chains
+               SET last_id = split_part(held, ':', 1)::bigint,
+                   last_hash = substr(held, position(':' IN held) + 1)
+             WHERE chain = key;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER audit_chain_ends AFTER INSERT ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION roadbook_audit_chain_ends();

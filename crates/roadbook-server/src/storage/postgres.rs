@@ -30,8 +30,10 @@ use crate::live::Live;
 /// The channel every commit notifies with `program:head`.
 pub const CHANNEL: &str = "roadbook_changes";
 
-/// The schema, in order; each runs once, in a transaction, recorded in `schema_migrations`.
-/// Released migrations are never edited: add a file.
+/// The schema, in order; each runs once, in a transaction, recorded in `schema_migrations`
+/// (one whose first line is [`OUTSIDE_A_TRANSACTION`] runs statement by statement instead:
+/// an index built `CONCURRENTLY` on a table in use). Released migrations are never edited:
+/// add a file.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "sync", include_str!("../../migrations/0001_sync.sql")),
     (
@@ -64,7 +66,17 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identity",
         include_str!("../../migrations/0007_identity.sql"),
     ),
+    (
+        8,
+        "audit indexes",
+        include_str!("../../migrations/0008_audit_indexes.sql"),
+    ),
 ];
+
+/// The first line of a migration that runs outside a transaction: `CREATE INDEX CONCURRENTLY`
+/// cannot run in one, and is how an index on a table in use is built without stopping its
+/// writes.
+const OUTSIDE_A_TRANSACTION: &str = "-- roadbook: outside a transaction";
 
 /// Whether a server process brings the schema up to date itself when it connects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,6 +445,42 @@ impl PgStorage {
                     .await?
                     .is_some();
                 if done {
+                    continue;
+                }
+                if sql.starts_with(OUTSIDE_A_TRANSACTION) {
+                    // A concurrent build that failed half-way (a timeout, a kill) leaves an
+                    // invalid index that `IF NOT EXISTS` would take as done: drop it first.
+                    let invalid = client
+                        .query(
+                            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid",
+                            &[],
+                        )
+                        .await?;
+                    for row in invalid {
+                        let index: String = row.try_get(0)?;
+                        if sql.contains(&index) {
+                            client
+                                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                                .await?;
+                        }
+                    }
+                    // One statement a message: PostgreSQL runs several sent together as one
+                    // transaction, where CONCURRENTLY is refused. (Such a file holds plain
+                    // statements, no function bodies.)
+                    let plain: String = sql
+                        .lines()
+                        .map(|l| l.split("--").next().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    for statement in plain.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                        client.batch_execute(statement).await?;
+                    }
+                    client
+                        .execute(
+                            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                            &[number, name],
+                        )
+                        .await?;
                     continue;
                 }
                 let tx = client.transaction().await?;
@@ -1782,7 +1830,7 @@ impl ProgramTx for PgTx {
 
 #[cfg(test)]
 mod tests {
-    use super::MIGRATIONS;
+    use super::{MIGRATIONS, OUTSIDE_A_TRANSACTION};
 
     /// Rollback posture: the previous release runs on this release's schema (the rollout test
     /// runs it), so a migration only adds. Each statement of every migration is checked for
@@ -1842,5 +1890,51 @@ mod tests {
             }
         }
         assert!(MIGRATIONS.len() >= 5);
+    }
+
+    /// An index on a table an earlier migration made (one in use, maybe large) is built
+    /// `CONCURRENTLY`, outside a transaction: a plain build blocks the table's writes for as
+    /// long as it takes.
+    #[test]
+    fn indexes_on_tables_in_use_do_not_block_their_writes() {
+        let mut made: Vec<String> = Vec::new();
+        for (number, name, sql) in MIGRATIONS {
+            let text: String = sql
+                .lines()
+                .map(|l| l.split("--").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            let mut here: Vec<String> = Vec::new();
+            for statement in text.split(';') {
+                let words: Vec<&str> = statement.split_whitespace().collect();
+                if let ["create", "table", rest @ ..] = words.as_slice() {
+                    let table = rest
+                        .iter()
+                        .find(|w| !matches!(**w, "if" | "not" | "exists"))
+                        .map(|w| w.trim_end_matches('('));
+                    here.extend(table.map(str::to_owned));
+                }
+                let Some(on) = words.iter().position(|w| *w == "on") else {
+                    continue;
+                };
+                if !words.starts_with(&["create", "index"])
+                    && !words.starts_with(&["create", "unique", "index"])
+                {
+                    continue;
+                }
+                let table = words.get(on + 1).copied().unwrap_or_default();
+                if here.iter().any(|t| t == table) || !made.iter().any(|t| t == table) {
+                    continue;
+                }
+                assert!(
+                    words.contains(&"concurrently") && sql.starts_with(OUTSIDE_A_TRANSACTION),
+                    "migration {number} ({name}) builds an index on {table}, a table in use, in a way that blocks its writes: {}",
+                    words.join(" ")
+                );
+            }
+            made.extend(here);
+        }
+        assert!(made.iter().any(|t| t == "audit"), "{made:?}");
     }
 }

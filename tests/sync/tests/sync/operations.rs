@@ -727,7 +727,7 @@ fn a_backup_restores_into_a_wiped_database_and_the_team_syncs_on_without_loss() 
         said.contains("restored") && said.contains(&format!("schema {newest};")),
         "{said}"
     );
-    let server = ServerProcess::start(env);
+    let server = ServerProcess::start(env.clone());
 
     // Everything acknowledged before the backup is there; the team syncs on both ways.
     assert_eq!(lee.ok(&["export"]), sam.ok(&["export"]));
@@ -763,6 +763,14 @@ fn a_backup_restores_into_a_wiped_database_and_the_team_syncs_on_without_loss() 
     );
     let err = psql(&database_url, "DELETE FROM audit").unwrap_err();
     assert!(err.contains("never changed or deleted"), "{err}");
+    // Its hash chains came back whole and went on from where they were.
+    let verified = operator(&env, &["audit", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("the audit trail verifies"));
     // A backup that is not one is refused before anything is touched.
     let junk = dir.path().join("junk.dump");
     std::fs::write(&junk, "not a dump").unwrap();
