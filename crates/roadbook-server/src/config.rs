@@ -290,6 +290,14 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         "ROADBOOK_ISSUER",
         "give the token issuer's URL, for example https://example.okta.com/oauth2/default",
     )?;
+    let has_host = reqwest::Url::parse(&issuer)
+        .ok()
+        .is_some_and(|url| url.host_str().is_some_and(|host| !host.is_empty()));
+    if !has_host {
+        return Err(format!(
+            "ROADBOOK_ISSUER is '{issuer}': it names no host; give the issuer's URL, for example https://example.okta.com/oauth2/default"
+        ));
+    }
     if !(issuer.starts_with("https://")
         || issuer.starts_with("http://127.0.0.1")
         || issuer.starts_with("http://localhost"))
