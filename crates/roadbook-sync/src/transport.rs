@@ -178,6 +178,9 @@ impl HttpTransport {
             ));
         }
         let http = reqwest::Client::builder()
+            // Every request carries the person's token: a redirect would carry it to an address
+            // the person never chose (perhaps over plain http), so the answer is the 3xx itself.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             // Below the server's idle limit, so a kept connection is never the one it closed.
             .pool_idle_timeout(Duration::from_secs(20))
@@ -245,6 +248,22 @@ impl HttpTransport {
             response = self.attempt(again, &fresh, version).await?;
         }
         let status = response.status();
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(|l| l.chars().take(200).collect::<String>())
+                .unwrap_or_else(|| "another address".into());
+            return Err(TransportError::Refused {
+                status: status.as_u16(),
+                code: "redirect".into(),
+                message: format!(
+                    "{} sends its requests on to {to}; your sign-in is not sent after a redirect: if you trust that address, use it as the server's",
+                    self.base
+                ),
+            });
+        }
         let bytes = response
             .bytes()
             .await

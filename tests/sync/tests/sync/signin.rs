@@ -299,6 +299,15 @@ struct Recorder {
 
 impl Recorder {
     fn start(sign_in: Option<serde_json::Value>) -> Recorder {
+        Recorder::answering(sign_in, None)
+    }
+
+    /// A listener that sends every request on to `to` (a 307, which keeps the method).
+    fn redirecting(to: &str) -> Recorder {
+        Recorder::answering(None, Some(to.to_owned()))
+    }
+
+    fn answering(sign_in: Option<serde_json::Value>, to: Option<String>) -> Recorder {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -313,9 +322,18 @@ impl Recorder {
                     head.push(byte[0]);
                 }
                 let head = String::from_utf8_lossy(&head).into_owned();
-                let (status, body) = match &sign_in {
-                    Some(settings) if head.starts_with("GET /v1/sign-in") => {
+                let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                let (status, body) = match (&sign_in, &to) {
+                    (Some(settings), _) if head.starts_with("GET /v1/sign-in") => {
                         ("200 OK", settings.to_string())
+                    }
+                    (_, Some(to)) => {
+                        kept.lock().unwrap().push(head);
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 307 Temporary Redirect\r\nlocation: {to}{path}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        );
+                        continue;
                     }
                     _ => (
                         "503 Service Unavailable",
@@ -411,6 +429,36 @@ fn a_database_naming_a_server_nobody_chose_gets_no_token_until_the_person_trusts
     assert!(desk.ok(&["servers"]).contains(&stranger.url));
     let _ = desk.run_with(&["--db", planted_db, "sync"], &[]);
     assert!(stranger.saw_a_token(), "sent once the person chose it");
+    // A trusted server that sends requests on elsewhere: the token does not follow.
+    let elsewhere = Recorder::start(None);
+    let redirector = Recorder::redirecting(&elsewhere.url);
+    {
+        let mut store = roadbook_store::Store::open(&planted).unwrap();
+        let program = store.programs().unwrap()[0].id;
+        store.set_server(program, &redirector.url).unwrap();
+    }
+    desk.ok(&["servers", "trust", &redirector.url]);
+    let err = desk.fails_with(&["--db", planted_db, "sync"], &[]);
+    assert!(
+        err.contains(&format!("sends its requests on to {}", elsewhere.url))
+            && err.contains("not sent after a redirect"),
+        "{err}"
+    );
+    assert!(
+        redirector.saw_a_token(),
+        "the trusted server got the request"
+    );
+    assert!(
+        elsewhere.heads.lock().unwrap().is_empty(),
+        "nothing followed the redirect"
+    );
+    desk.ok(&["servers", "forget", &redirector.url]);
+    {
+        let mut store = roadbook_store::Store::open(&planted).unwrap();
+        let program = store.programs().unwrap()[0].id;
+        store.set_server(program, &stranger.url).unwrap();
+    }
+
     let forgot = desk.ok(&["servers", "forget", &stranger.url]);
     assert!(forgot.contains("no longer sent"), "{forgot}");
     let err = desk.fails_with(&["--db", planted_db, "sync"], &[]);
