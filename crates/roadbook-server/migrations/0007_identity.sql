@@ -8,13 +8,14 @@ CREATE TABLE email_subjects (
     bound_at text NOT NULL
 );
 
--- Break-glass uses: each reason opens access for a bounded time, a person opens few a day,
--- and a reason whose time ran out is not taken again.
+-- Break-glass uses: each reason opens one program for a bounded time, a person opens few a
+-- day, and a reason whose time ran out is not taken again.
 CREATE TABLE break_glass_uses (
     subject    text NOT NULL,
+    program_id uuid NOT NULL,
     reason     text NOT NULL,
     opened_at  text NOT NULL,
     expires_at text NOT NULL,
-    PRIMARY KEY (subject, reason)
+    PRIMARY KEY (subject, program_id, reason)
 );
 CREATE INDEX break_glass_uses_by_time ON break_glass_uses (subject, opened_at);

@@ -12,6 +12,9 @@ pub enum Spend {
     Join,
     Document,
     Usage,
+    /// A refused break-glass attempt: audited, so bounded, or anyone signed in could fill the
+    /// trail with them.
+    BreakGlassRefusal,
 }
 
 impl Spend {
@@ -22,6 +25,7 @@ impl Spend {
             Spend::Join => (120, hour),
             Spend::Document => (600, hour),
             Spend::Usage => (120, hour),
+            Spend::BreakGlassRefusal => (20, hour),
         }
     }
 
@@ -30,6 +34,7 @@ impl Spend {
             Spend::Join => "joins",
             Spend::Document => "shared documents",
             Spend::Usage => "usage reports",
+            Spend::BreakGlassRefusal => "refused break-glass attempts",
         }
     }
 }

@@ -132,11 +132,13 @@ pub trait Directory: Send + Sync + std::fmt::Debug + 'static {
     async fn bind(&self, email: &str, subject: &str, at: &str) -> StorageResult<bool>;
     /// Lets an email be bound afresh (its person's account was made again), audited.
     async fn unbind(&self, email: &str, by: &str, at: &str) -> StorageResult<bool>;
-    /// A break-glass use of `subject` for `reason`: taken while its time runs, opened when new
-    /// (if the person has opened fewer than `per_day` in the last day), refused otherwise.
+    /// A break-glass use of `subject` on `program` for `reason`: taken while its time runs,
+    /// opened when new (if the person has opened fewer than `per_day` in the last day), refused
+    /// otherwise. A reason opens one program: another program is another use.
     async fn break_glass_use(
         &self,
         subject: &str,
+        program: Id,
         reason: &str,
         now: chrono::DateTime<chrono::Utc>,
         ttl: std::time::Duration,
@@ -230,7 +232,7 @@ struct MemoryState {
     audit: Vec<(AuditEvent, bool)>,
     bound: BTreeMap<String, String>,
     /// (subject, reason) to (opened, until).
-    glass: BTreeMap<(String, String), (String, String)>,
+    glass: BTreeMap<(String, Id, String), (String, String)>,
 }
 
 impl MemoryDirectory {
@@ -390,6 +392,7 @@ impl Directory for MemoryDirectory {
     async fn break_glass_use(
         &self,
         subject: &str,
+        program: Id,
         reason: &str,
         now: chrono::DateTime<chrono::Utc>,
         ttl: std::time::Duration,
@@ -399,12 +402,12 @@ impl Directory for MemoryDirectory {
         let day_ago = stamp(now - chrono::Duration::days(1));
         let found = state
             .glass
-            .get(&(subject.to_owned(), reason.to_owned()))
+            .get(&(subject.to_owned(), program, reason.to_owned()))
             .cloned();
         let today = state
             .glass
             .iter()
-            .filter(|((s, _), (opened, _))| s == subject && *opened >= day_ago)
+            .filter(|((s, _, _), (opened, _))| s == subject && *opened >= day_ago)
             .count();
         let (answer, open) = glass_rule(
             found,
@@ -416,7 +419,7 @@ impl Directory for MemoryDirectory {
         if let Some(open) = open {
             state
                 .glass
-                .insert((subject.to_owned(), reason.to_owned()), open);
+                .insert((subject.to_owned(), program, reason.to_owned()), open);
         }
         Ok(answer)
     }
@@ -774,6 +777,7 @@ impl Directory for PgDirectory {
     async fn break_glass_use(
         &self,
         subject: &str,
+        program: Id,
         reason: &str,
         now: chrono::DateTime<chrono::Utc>,
         ttl: std::time::Duration,
@@ -790,8 +794,8 @@ impl Directory for PgDirectory {
         .map_err(unavailable)?;
         let found = tx
             .query_opt(
-                "SELECT opened_at, expires_at FROM break_glass_uses WHERE subject = $1 AND reason = $2",
-                &[&subject, &reason],
+                "SELECT opened_at, expires_at FROM break_glass_uses WHERE subject = $1 AND program_id = $2 AND reason = $3",
+                &[&subject, &program.as_uuid(), &reason],
             )
             .await
             .map_err(unavailable)?
@@ -814,8 +818,8 @@ impl Directory for PgDirectory {
         );
         if let Some((opened, until)) = open {
             tx.execute(
-                "INSERT INTO break_glass_uses (subject, reason, opened_at, expires_at) VALUES ($1, $2, $3, $4)",
-                &[&subject, &reason, &opened, &until],
+                "INSERT INTO break_glass_uses (subject, program_id, reason, opened_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[&subject, &program.as_uuid(), &reason, &opened, &until],
             )
             .await
             .map_err(unavailable)?;

@@ -254,6 +254,11 @@ impl Engine {
             })
     }
 
+    /// Counts one `spend` of `subject`'s; whether it was within the allowance.
+    pub fn allow(&self, subject: &str, spend: crate::budget::Spend) -> bool {
+        self.budget.take(subject, spend).is_ok()
+    }
+
     /// Whether `subject` holds `email` (binding it, when nobody does): an email joins the
     /// roster and grants to the first subject the issuer vouched it for, and to no other. A
     /// failure to tell counts as no (the caller keeps what their groups give).

@@ -202,6 +202,8 @@ use axum::extract::FromRef;
 
 /// The longest break-glass reason (a sentence, and an incident's reference).
 const MOST_REASON: usize = 500;
+/// The most of a request's path the trail keeps.
+const MOST_ROUTE: usize = 200;
 
 /// The break-glass path: a listed subject, a reason, and an audit event marked break-glass
 /// written before the request goes on (no audit, no access). Loud in the log every time. A
@@ -215,10 +217,23 @@ async fn break_glass(
     parts: &axum::http::request::Parts,
 ) -> Result<(), ApiError> {
     let subject = caller.author.subject.clone();
-    let route = parts.uri.path().to_owned();
+    // The trail keeps the route's start: a path is the caller's text and has no bound.
+    let route: String = parts.uri.path().chars().take(MOST_ROUTE).collect();
     let method = parts.method.as_str().to_owned();
     let refuse = |status: StatusCode, code: &'static str, why: String| async move {
         tracing::warn!(%subject, route = %route, why = %why, "break-glass refused");
+        // Every refusal is in the trail up to an hourly allowance per person; past it they are
+        // logged only and answered 429, so nobody can flood the trail with refusals.
+        if !app
+            .engine
+            .allow(&subject, crate::budget::Spend::BreakGlassRefusal)
+        {
+            return ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::FORBIDDEN,
+                "too many refused break-glass attempts in the last hour: stop sending the Roadbook-Break-Glass header, or ask the server's operators",
+            );
+        }
         let event = crate::storage::AuditEvent {
             at: app.engine.now(),
             subject: subject.clone(),
@@ -258,22 +273,27 @@ async fn break_glass(
     }
     // The program as the router will read it: the segment decoded, so an encoded id cannot
     // reach a program while the trail records none.
-    let program = match parts.uri.path().strip_prefix("/v1/programs/") {
-        None => None,
-        Some(rest) => {
-            let segment = rest.split('/').next().unwrap_or_default();
-            let decoded = percent_decoded(segment);
-            match decoded.as_deref().map(str::parse::<Id>) {
-                Some(Ok(id)) => Some(id),
-                _ => {
-                    return Err(refuse(
-                        StatusCode::BAD_REQUEST,
-                        codes::BAD_REQUEST,
-                        format!("'{segment}' in the path is not a program id: break-glass access names the program it is for"),
-                    )
-                    .await);
-                }
-            }
+    // Break-glass opens one program, never the server: lists, the audit trail and the access
+    // review stay with the admins the roles name.
+    let Some(rest) = parts.uri.path().strip_prefix("/v1/programs/") else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "break-glass access opens one program: name it in the path (/v1/programs/ID/…)".into(),
+        )
+        .await);
+    };
+    let segment = rest.split('/').next().unwrap_or_default();
+    let program = match percent_decoded(segment).as_deref().map(str::parse::<Id>) {
+        Some(Ok(id)) => id,
+        _ => {
+            let shown: String = segment.chars().take(40).collect();
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_REQUEST,
+                format!("'{shown}' in the path is not a program id: break-glass access names the program it is for"),
+            )
+            .await);
         }
     };
     let limits = &app.limits;
@@ -282,6 +302,7 @@ async fn break_glass(
         .directory()
         .break_glass_use(
             &caller.author.subject,
+            program,
             &reason,
             chrono::Utc::now(),
             limits.break_glass_ttl,
@@ -318,15 +339,16 @@ async fn break_glass(
             ));
         }
     };
-    tracing::warn!(subject = %caller.author.subject, route = %parts.uri.path(), %reason, "break-glass access");
+    let route: String = parts.uri.path().chars().take(MOST_ROUTE).collect();
+    tracing::warn!(subject = %caller.author.subject, route = %route, %reason, "break-glass access");
     let event = crate::storage::AuditEvent {
         at: app.engine.now(),
         subject: caller.author.subject.clone(),
-        program,
+        program: Some(program),
         action: "break_glass".into(),
         detail: serde_json::json!({
             "method": parts.method.as_str(),
-            "route": parts.uri.path(),
+            "route": route,
             "reason": reason,
             "until": until,
         }),

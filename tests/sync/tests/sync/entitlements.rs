@@ -487,11 +487,38 @@ fn a_person_is_their_subject_and_break_glass_is_bounded_named_and_audited() {
     assert_eq!(get(&changes, &oncall, Some("incident 4712")).0, 200);
     let (status, body) = get(&changes, &oncall, Some("incident 4713"));
     assert_eq!(status, 429, "{body}");
+    // A reason opens one program, never the server: not the list, not the trail.
+    for route in ["/v1/programs", "/audit"] {
+        let (status, body) = get(
+            &format!("{}{route}", server.url),
+            &oncall,
+            Some("incident 4712"),
+        );
+        assert_eq!(status, 400, "{route}: {body}");
+        assert!(body.contains("opens one program"), "{body}");
+    }
     let refused = operator(&env, &["audit", "--kind", "break_glass_refused"]);
-    assert_eq!(refused.lines().count(), 3, "{refused}");
+    assert_eq!(refused.lines().count(), 5, "{refused}");
+    // Refusals fill the trail only up to an hourly allowance per person (20), then are
+    // answered 429 and logged only.
+    let gus = token(&issuer, "gus", "Gus Guest", &[]);
+    let statuses: Vec<u16> = (0..25)
+        .map(|_| get(&changes, &gus, Some("let me in")).0)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 403).count(),
+        20,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+    let refused = operator(&env, &["audit", "--kind", "break_glass_refused"]);
+    assert_eq!(refused.lines().count(), 25, "{refused}");
 
     // Usage counts need a role.
-    let gus = token(&issuer, "gus", "Gus Guest", &[]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -496,7 +496,7 @@ fn audit_trail(
     let oncall = token(issuer, "oncall", &[]);
     let glass = http.send(
         "GET",
-        "/v1/programs",
+        &format!("/v1/programs/{program}/changes?after=0&limit=1"),
         &[
             ("authorization", &format!("Bearer {oncall}")),
             (BREAK_GLASS_HEADER, "incident 42: a lead cannot sync"),
@@ -539,6 +539,7 @@ fn audit_trail(
     let glass = one("kind=break_glass");
     assert_eq!(glass["subject"], "oncall");
     assert_eq!(glass["break_glass"], true);
+    assert_eq!(glass["program"], program);
     assert_eq!(glass["detail"]["reason"], "incident 42: a lead cannot sync");
 
     // By person and by time; paging; bad filters say what is wrong.
