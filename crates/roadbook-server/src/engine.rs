@@ -175,6 +175,49 @@ pub struct Engine {
     holds: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
     /// How often each person may ask for what costs most or leaves a permanent trace.
     budget: crate::budget::Budget,
+    /// How many long polls each subject holds open now.
+    waiting: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+/// The most long polls one person holds open at once: one per program for each of a few apps
+/// and terminals. Past it a poll is refused at once, so one token cannot hold the server's
+/// connections and tasks.
+pub const MOST_WAITING: usize = 32;
+
+/// One long poll counted against its subject while it lives.
+struct Waiting {
+    subject: String,
+    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl Waiting {
+    fn start(
+        counts: &Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+        subject: &str,
+    ) -> Option<Waiting> {
+        let mut held = counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(subject.to_owned()).or_insert(0);
+        if *count >= MOST_WAITING {
+            return None;
+        }
+        *count += 1;
+        Some(Waiting {
+            subject: subject.to_owned(),
+            counts: counts.clone(),
+        })
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut held = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = held.get_mut(&self.subject) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.subject);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -241,6 +284,7 @@ impl Engine {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             holds: std::sync::Mutex::new(std::collections::HashMap::new()),
             budget: crate::budget::Budget::default(),
+            waiting: Arc::default(),
         }
     }
 
@@ -901,6 +945,12 @@ impl Engine {
     ) -> EngineResult<Events> {
         self.entitled(caller, program, Role::Viewer, "listening for changes")
             .await?;
+        let Some(_waiting) = Waiting::start(&self.waiting, &caller.author.subject) else {
+            return Err(EngineError::TooMany {
+                what: "open waits for changes",
+                wait_seconds: 1,
+            });
+        };
         let current = self.history().await?;
         let answer = self
             .wait_for(

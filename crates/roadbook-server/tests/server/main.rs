@@ -198,6 +198,7 @@ both!(
     a_refused_change_does_not_stop_the_next_ones,
     pulls_come_in_pages_and_a_compacted_log_answers_with_the_program,
     a_long_poll_answers_when_the_log_moves,
+    one_person_holds_a_bounded_number_of_waits_and_others_still_wait,
     concurrent_pushes_refused_as_a_whole_leave_the_others_applied,
 );
 
@@ -956,6 +957,61 @@ async fn a_long_poll_answers_when_the_log_moves(storage: Arc<dyn Storage>) {
         engine.share_document(&viewer, program, other).await,
         Err(EngineError::Forbidden(_))
     ));
+}
+
+async fn one_person_holds_a_bounded_number_of_waits_and_others_still_wait(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let engine = Arc::new(engine);
+    let program = handbook.program.id;
+    let most = roadbook_server::engine::MOST_WAITING;
+    let waits: Vec<_> = (0..most)
+        .map(|_| {
+            let engine = engine.clone();
+            tokio::spawn(async move { engine.events(&lead(), program, cursor, None, None).await })
+        })
+        .collect();
+    // Every wait is counted before the next one is asked for.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = engine.events(&lead(), program, cursor, None, None).await;
+    assert!(
+        matches!(refused, Err(EngineError::TooMany { .. })),
+        "one more wait is refused: {refused:?}"
+    );
+    // Another person is not held up by the first one's waits.
+    let others = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            engine
+                .events(&editor("sam"), program, cursor, None, None)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    push_one(
+        &engine,
+        &editor("sam"),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Decision,
+            handbook.decisions[0].id,
+            &[("title", json!("woken"), cursor)],
+        ),
+    )
+    .await;
+    assert_eq!(others.await.unwrap().unwrap().head, cursor + 1);
+    for wait in waits {
+        assert_eq!(wait.await.unwrap().unwrap().head, cursor + 1);
+    }
+    // The waits that ended are no longer counted.
+    let again = engine
+        .events(&lead(), program, cursor, None, None)
+        .await
+        .unwrap();
+    assert_eq!(again.head, cursor + 1);
 }
 
 async fn concurrent_pushes_refused_as_a_whole_leave_the_others_applied(storage: Arc<dyn Storage>) {
