@@ -46,7 +46,9 @@ pub struct Startup {
     pub programs: Vec<ProgramSummary>,
     /// Set when documents are saved into this folder without asking.
     pub documents_dir: Option<String>,
-    /// The servers this database syncs with, to offer when connecting another program.
+    /// The servers to offer when connecting another program: those the person's sign-in may
+    /// be sent to (a database's own server is offered only once the person trusts it, so a
+    /// copied database cannot put a stranger's address in front of them).
     pub servers: Vec<String>,
     /// Whether there is a sign-in to reach a server with (or a token given at start).
     pub signed_in: bool,
@@ -56,10 +58,16 @@ pub struct Startup {
 pub async fn startup(app: AppHandle) -> CommandResult<Startup> {
     with_store(app, |state, store| {
         let programs = store.programs()?;
-        let mut servers = Vec::new();
+        let account = state.account();
+        let given_token = state.session.token().is_some();
+        let mut servers = account
+            .as_ref()
+            .map(|a| a.trusted_servers())
+            .unwrap_or_default();
         for program in &programs {
             if let Some(server) = store.sync_state(program.id)?.server
                 && !servers.contains(&server)
+                && (given_token || account.as_ref().is_some_and(|a| a.trusts(&server)))
             {
                 servers.push(server);
             }
