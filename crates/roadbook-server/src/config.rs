@@ -120,14 +120,55 @@ impl std::fmt::Debug for Config {
 
 /// The URL without its password, for messages.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            let user = credentials.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+    let Some(scheme) = url.find("://") else {
+        // key=value settings: the keys and values, but never the password's.
+        return match crate::storage::tls::key_values(url) {
+            Ok(settings) => settings
+                .iter()
+                .map(|(key, _, written)| {
+                    if key == "password" {
+                        "password=***".to_owned()
+                    } else {
+                        written.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            Err(_) => "(settings that cannot be read, not shown)".into(),
+        };
+    };
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (url, None),
+    };
+    // The user's password sits in the authority, before the first '/' after the scheme.
+    let rest = &address[scheme + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => {
+            let user = authority[..at].split(':').next().unwrap_or_default();
+            format!("{user}:***{}", &authority[at..])
         }
-        _ => url.to_owned(),
+        None => authority.to_owned(),
+    };
+    let mut shown = format!("{}{authority}{path}", &url[..scheme + 3]);
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let key = pair.split('=').next().unwrap_or_default();
+                // An encoded key may spell password: hidden too, rather than decoded here.
+                if key.eq_ignore_ascii_case("password") || key.contains('%') {
+                    format!("{key}=***")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect();
+        shown = format!("{shown}?{}", pairs.join("&"));
     }
+    shown
 }
 
 /// Parses `group=role,group=role`.
@@ -502,5 +543,14 @@ mod tests {
             redact_url("postgres://db/roadbook"),
             "postgres://db/roadbook"
         );
+        // A password in the query or in key=value settings is hidden too, and an '@' in the
+        // query does not move where the user's part ends.
+        let shown = redact_url(
+            "postgres://app@db/roadbook?password=s3cret&sslrootcert=/etc/a@b.pem&pass%77ord=s3cret",
+        );
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("sslrootcert=/etc/a@b.pem"), "{shown}");
+        let shown = redact_url("host=db user=app password='s3 cret' dbname=roadbook");
+        assert_eq!(shown, "host=db user=app password=*** dbname=roadbook");
     }
 }

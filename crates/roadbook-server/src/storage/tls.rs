@@ -89,10 +89,19 @@ pub fn connection(url: &str) -> Result<Connection, String> {
     let (rest, sslmode, rootcert) = take_tls_settings(url)?;
     let mut config = tokio_postgres::Config::from_str(&rest)
         .map_err(|e| format!("the URL cannot be read: {e}"))?;
+    let system = rootcert.as_deref() == Some("system");
     let mode = match sslmode.as_deref() {
+        // libpq 16: the machine's CAs are worth trusting only with the name checked too.
+        None if system => SslMode::VerifyFull,
         None => SslMode::Prefer,
         Some(text) => text.parse()?,
     };
+    if system && mode != SslMode::VerifyFull {
+        return Err(
+            "sslrootcert=system trusts every public CA, so it needs sslmode=verify-full (or leave sslmode out)"
+                .into(),
+        );
+    }
     // libpq: a CA file given with `require` checks the chain, as verify-ca does.
     let mode = match (mode, &rootcert) {
         (SslMode::Require, Some(_)) => SslMode::VerifyCa,
@@ -107,11 +116,12 @@ pub fn connection(url: &str) -> Result<Connection, String> {
         config.application_name(application_name());
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match mode {
-        SslMode::Disable | SslMode::Prefer | SslMode::Require => Arc::new(Encrypted {
+    let verifier: Arc<dyn ServerCertVerifier> = match (mode, &rootcert) {
+        (SslMode::Disable | SslMode::Require, _) | (SslMode::Prefer, None) => Arc::new(Encrypted {
             provider: provider.clone(),
         }),
-        SslMode::VerifyCa | SslMode::VerifyFull => {
+        // libpq checks the chain whenever it has a CA file, `prefer` included.
+        (SslMode::Prefer | SslMode::VerifyCa | SslMode::VerifyFull, _) => {
             let roots = roots(rootcert.as_deref())?;
             let webpki =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -177,7 +187,10 @@ fn roots(rootcert: Option<&str>) -> Result<rustls::RootCertStore, String> {
 }
 
 /// Takes `sslmode` and `sslrootcert` out of the settings: tokio-postgres refuses the modes it
-/// does not know and ignores the CA file.
+/// does not know and ignores the CA file. Keys are read as tokio-postgres reads them
+/// (percent-decoded in a URL, quoted values in key=value settings), so no spelling of a key
+/// slips past here to tokio-postgres with a weaker meaning. Errors name the key, never a value
+/// (a value may be the password).
 fn take_tls_settings(url: &str) -> Result<(String, Option<String>, Option<String>), String> {
     let url = url.trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -188,10 +201,15 @@ fn take_tls_settings(url: &str) -> Result<(String, Option<String>, Option<String
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decoded = percent_decode(value)?;
-            match key {
-                "sslmode" => sslmode = Some(decoded),
-                "sslrootcert" => rootcert = Some(decoded),
+            let key = percent_decode(key).map_err(|why| format!("a key in the URL {why}"))?;
+            match key.as_str() {
+                "sslmode" => {
+                    sslmode = Some(percent_decode(value).map_err(|why| format!("sslmode {why}"))?);
+                }
+                "sslrootcert" => {
+                    rootcert =
+                        Some(percent_decode(value).map_err(|why| format!("sslrootcert {why}"))?);
+                }
                 _ => kept.push(pair),
             }
         }
@@ -204,16 +222,97 @@ fn take_tls_settings(url: &str) -> Result<(String, Option<String>, Option<String
     }
     let (mut sslmode, mut rootcert) = (None, None);
     let mut kept = Vec::new();
-    for token in url.split_whitespace() {
-        match token.split_once('=') {
-            Some(("sslmode", value)) => sslmode = Some(value.trim_matches('\'').to_owned()),
-            Some(("sslrootcert", value)) => rootcert = Some(value.trim_matches('\'').to_owned()),
-            _ => kept.push(token),
+    for (key, value, text) in key_values(url)? {
+        match key.as_str() {
+            "sslmode" => sslmode = Some(value),
+            "sslrootcert" => rootcert = Some(value),
+            _ => kept.push(text),
         }
     }
     Ok((kept.join(" "), sslmode, rootcert))
 }
 
+/// libpq's `key = value` settings: each key, its value (unquoted, `\'` and `\\` read), and
+/// the setting's text as written (to hand on to tokio-postgres unchanged).
+pub(crate) fn key_values(text: &str) -> Result<Vec<(String, String, String)>, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut settings = Vec::new();
+    let mut i = 0;
+    let skip_space = |i: &mut usize| {
+        while chars.get(*i).is_some_and(|c| c.is_whitespace()) {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_space(&mut i);
+        if i >= chars.len() {
+            return Ok(settings);
+        }
+        let start = i;
+        let mut key = String::new();
+        while let Some(&c) = chars.get(i) {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            i += 1;
+        }
+        skip_space(&mut i);
+        if chars.get(i) != Some(&'=') {
+            return Err(format!(
+                "the settings cannot be read: '{key}' has no '=' and value"
+            ));
+        }
+        i += 1;
+        skip_space(&mut i);
+        let mut value = String::new();
+        if chars.get(i) == Some(&'\'') {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(format!(
+                            "the settings cannot be read: the value of {key} has no closing quote"
+                        ));
+                    }
+                    Some('\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some('\\') => {
+                        if let Some(&c) = chars.get(i + 1) {
+                            value.push(c);
+                        }
+                        i += 2;
+                    }
+                    Some(&c) => {
+                        value.push(c);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while let Some(&c) = chars.get(i) {
+                if c.is_whitespace() {
+                    break;
+                }
+                if c == '\\' {
+                    if let Some(&next) = chars.get(i + 1) {
+                        value.push(next);
+                    }
+                    i += 2;
+                    continue;
+                }
+                value.push(c);
+                i += 1;
+            }
+        }
+        let written: String = chars.iter().take(i).skip(start).collect();
+        settings.push((key, value, written));
+    }
+}
+
+/// A URL's percent-encoded text decoded; the error says what is wrong, never the text.
 fn percent_decode(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -224,7 +323,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("'{text}' in the URL is not percent-encoded properly"))?;
+                .ok_or_else(|| "is not percent-encoded properly".to_owned())?;
             out.push(hex);
             i += 3;
         } else {
@@ -232,7 +331,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| format!("'{text}' in the URL is not UTF-8"))
+    String::from_utf8(out).map_err(|_| "is not UTF-8 once decoded".to_owned())
 }
 
 /// `prefer` and `require` as libpq has them: the connection is encrypted and the handshake's
@@ -381,5 +480,41 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("cannot be read"), "{err}");
+    }
+
+    #[test]
+    fn no_spelling_of_a_key_slips_past_and_no_error_shows_a_value() {
+        // A percent-encoded key is the same key tokio-postgres would read.
+        let (rest, mode, _) =
+            take_tls_settings("postgres://app@db/roadbook?ssl%6Dode=verify-full&x=1").unwrap();
+        assert_eq!(
+            (rest.as_str(), mode.as_deref()),
+            ("postgres://app@db/roadbook?x=1", Some("verify-full"))
+        );
+        // Quoted values with spaces, and spaces around '=', as libpq allows.
+        let (rest, mode, root) = take_tls_settings(
+            r"host=db password='p w\'d' sslmode = verify-ca sslrootcert='/etc/my cas/ca.pem'",
+        )
+        .unwrap();
+        assert_eq!(rest, r"host=db password='p w\'d'");
+        assert_eq!(mode.as_deref(), Some("verify-ca"));
+        assert_eq!(root.as_deref(), Some("/etc/my cas/ca.pem"));
+        let err = take_tls_settings("host=db sslmode='require").unwrap_err();
+        assert!(err.contains("no closing quote"), "{err}");
+        // The machine's CAs only with the name checked: verify-full by default, weaker refused.
+        assert!(
+            connection("postgres://app@db/roadbook?sslrootcert=system&sslmode=require")
+                .unwrap_err()
+                .contains("needs sslmode=verify-full")
+        );
+        if let Ok(system) = connection("postgres://app@db/roadbook?sslrootcert=system") {
+            assert_eq!(system.mode, SslMode::VerifyFull);
+        }
+        // A badly encoded password is named, not shown.
+        let err = take_tls_settings("postgres://app@db/roadbook?sslmode=requi%zz").unwrap_err();
+        assert!(!err.contains("requi"), "{err}");
+        assert!(err.starts_with("sslmode"), "{err}");
+        let err = take_tls_settings("postgres://app@db/roadbook?pass%zzword=hunter2").unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }
