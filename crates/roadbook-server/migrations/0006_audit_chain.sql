@@ -41,6 +41,15 @@ DECLARE
     held text := current_setting(slot, true);
     prev text;
 BEGIN
+    -- An event is stamped when it is written: a back-dated one (a grant "from last month")
+    -- is refused, whoever inserts it. Five minutes allow for the clocks of the server's
+    -- processes and the database drifting apart.
+    IF NEW.at IS NULL
+       OR NEW.at::timestamptz NOT BETWEEN now() - interval '5 minutes'
+                                      AND now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'an audit event is stamped with the time it is written, and % is not now', NEW.at
+            USING ERRCODE = 'check_violation';
+    END IF;
     IF held IS NULL OR held = '' THEN
         INSERT INTO audit_chains (chain, last_id, last_hash) VALUES (key, 0, '')
             ON CONFLICT (chain) DO NOTHING;
@@ -63,7 +72,9 @@ CREATE TRIGGER audit_chain BEFORE INSERT ON audit
     FOR EACH ROW EXECUTE FUNCTION roadbook_audit_chain();
 
 -- Writes each chain this transaction added to back to audit_chains, after every statement
--- (a later statement of the transaction writes the newer end again).
+-- (a later statement of the transaction writes the newer end again). A session can set the
+-- settings itself, so an end is written only when it is an event of that chain as stored:
+-- nobody moves a chain's end to an event that does not exist.
 CREATE FUNCTION roadbook_audit_chain_ends() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -79,7 +90,11 @@ BEGIN
             UPDATE audit_chains
                SET last_id = split_part(held, ':', 1)::bigint,
                    last_hash = substr(held, position(':' IN held) + 1)
-             WHERE chain = key;
+             WHERE chain = key
+               AND EXISTS (SELECT 1 FROM audit
+                            WHERE id = split_part(held, ':', 1)::bigint
+                              AND hash = substr(held, position(':' IN held) + 1)
+                              AND coalesce(program_id::text, 'server') = key);
         END IF;
     END LOOP;
     RETURN NULL;

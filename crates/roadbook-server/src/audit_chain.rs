@@ -52,6 +52,8 @@ pub struct Verdict {
     pub chains: usize,
     /// The first broken link, in the order the events were written (none: it verified).
     pub broken: Option<String>,
+    /// Every broken link found, in that order (the first is `broken`).
+    pub problems: Vec<String>,
     /// Each chain's last hash, to note elsewhere: a later check that finds another one for an
     /// event it already had shows the tail was rewritten.
     pub heads: BTreeMap<String, String>,
@@ -69,9 +71,63 @@ impl Verdict {
                 "the audit trail verifies: {} events in {} hash chains, every link intact",
                 self.events, self.chains
             ),
+            Some(why) if self.problems.len() > 1 => format!(
+                "the audit trail does NOT verify: {why} (and {} more broken links)",
+                self.problems.len() - 1
+            ),
             Some(why) => format!("the audit trail does NOT verify: {why}"),
         }
     }
+}
+
+/// The chains' ends as `audit verify` printed them (`  CHAIN: HASH` lines; other lines are
+/// ignored), to check a later trail against.
+pub fn read_noted(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut noted = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if let Some((chain, hash)) = line.split_once(": ")
+            && hash.len() == 64
+            && hash.chars().all(|c| c.is_ascii_hexdigit())
+            && !chain.contains(' ')
+        {
+            noted.insert(chain.to_owned(), hash.to_owned());
+        }
+    }
+    if noted.is_empty() {
+        return Err(
+            "it holds no chain ends: give the lines `audit verify` printed (CHAIN: HASH)".into(),
+        );
+    }
+    Ok(noted)
+}
+
+/// Checks `events` (every event of the trail) against each chain's recorded end, and against
+/// the ends noted at an earlier check (`noted`): a noted end must still be an event of its
+/// chain, unchanged. That is what shows a trail the database's owner rewrote whole (its
+/// events and the recorded ends made again to agree), which no check inside the database can.
+pub fn verify_against(
+    events: &[Linked],
+    ends: &BTreeMap<String, (u64, String)>,
+    noted: &BTreeMap<String, String>,
+) -> Verdict {
+    let mut verdict = verify(events, ends);
+    // The noted ends still held by an event of their chain whose hash is its own.
+    let held: BTreeSet<(String, &str)> = events
+        .iter()
+        .filter_map(|e| Some((e, e.hash.as_deref()?)))
+        .filter(|(e, hash)| e.expected_hash() == *hash)
+        .map(|(e, hash)| (e.chain(), hash))
+        .collect();
+    for (chain, hash) in noted {
+        if !held.contains(&(chain.clone(), hash.as_str())) {
+            verdict.problems.push(format!(
+                "the chain of {chain} no longer holds the event it ended at when noted ({}…): the trail was rewritten or emptied since",
+                hash.get(..12).unwrap_or(hash)
+            ));
+        }
+    }
+    verdict.broken = verdict.problems.first().cloned();
+    verdict
 }
 
 /// Checks `events` (every event of the trail) against each chain's recorded end.
@@ -166,10 +222,12 @@ pub fn verify(events: &[Linked], ends: &BTreeMap<String, (u64, String)>) -> Verd
         }
     }
     problems.sort();
+    let problems: Vec<String> = problems.into_iter().map(|(_, why)| why).collect();
     Verdict {
         events: events.len(),
         chains: chains.len(),
-        broken: problems.into_iter().next().map(|(_, why)| why),
+        broken: problems.first().cloned(),
+        problems,
         heads,
     }
 }
@@ -247,5 +305,54 @@ mod tests {
                 .unwrap()
                 .contains("carries no hash")
         );
+
+        // Several problems are all listed, the first named in the sentence.
+        let mut twice = events.clone();
+        twice[1].detail = "{}".into();
+        twice[3].subject = "someone".into();
+        let v = verify(&twice, &ends);
+        assert_eq!(v.problems.len(), 2, "{:?}", v.problems);
+        assert!(v.describe().contains("(and 1 more broken links)"));
+    }
+
+    #[test]
+    fn a_trail_made_again_whole_agrees_with_itself_but_not_with_the_ends_noted_before() {
+        let (events, ends) = chain(5);
+        let v = verify(&events, &ends);
+        let printed = format!(
+            "the chains end at:\n{}",
+            v.heads
+                .iter()
+                .map(|(c, h)| format!("  {c}: {h}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let noted = read_noted(&printed).unwrap();
+        assert!(verify_against(&events, &ends, &noted).verified());
+        // The owner deletes event 2 and computes every later link and the end again.
+        let (mut rewritten, _) = chain(5);
+        rewritten.remove(1);
+        let mut prev = String::new();
+        for e in &mut rewritten {
+            e.prev_hash = Some(prev.clone());
+            let hash = e.expected_hash();
+            e.hash = Some(hash.clone());
+            prev = hash;
+        }
+        let new_ends = BTreeMap::from([("server".to_owned(), (5, prev))]);
+        assert!(
+            verify(&rewritten, &new_ends).verified(),
+            "it agrees with itself"
+        );
+        let v = verify_against(&rewritten, &new_ends, &noted);
+        assert!(
+            v.broken
+                .unwrap()
+                .contains("no longer holds the event it ended at"),
+            "but not with what was noted"
+        );
+        // Emptied: the same.
+        assert!(!verify_against(&[], &BTreeMap::new(), &noted).verified());
+        assert!(read_noted("nothing here").is_err());
     }
 }

@@ -137,7 +137,12 @@ enum Command {
 enum AuditCommand {
     /// Check the audit trail's hash chains: says the first broken link (a deleted, changed or
     /// inserted event) and exits non-zero when there is one; else prints each chain's end
-    Verify,
+    Verify {
+        /// The ends an earlier check printed (kept outside the database): each must still be
+        /// in its chain, unchanged, or the trail was rewritten since
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -367,11 +372,25 @@ async fn admin(
         Command::Serve => Ok(String::new()),
         Command::Migrate { .. } => Ok("the database's schema is up to date".into()),
         Command::Audit {
-            check: Some(AuditCommand::Verify),
+            check: Some(AuditCommand::Verify { expect }),
             ..
         } => {
+            let noted = match expect {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
+                    Some(
+                        roadbook_server::audit_chain::read_noted(&text)
+                            .map_err(|why| format!("{}: {why}", path.display()))?,
+                    )
+                }
+            };
             let (events, ends) = storage.audit_links().await?;
-            let verdict = roadbook_server::audit_chain::verify(&events, &ends);
+            let verdict = match &noted {
+                Some(noted) => roadbook_server::audit_chain::verify_against(&events, &ends, noted),
+                None => roadbook_server::audit_chain::verify(&events, &ends),
+            };
             let heads = verdict
                 .heads
                 .iter()
@@ -380,11 +399,15 @@ async fn admin(
                 .join("\n");
             if verdict.verified() {
                 Ok(format!(
-                    "{}\nthe chains end at (note them: a later check that finds other ends for these events shows a rewrite):\n{heads}",
+                    "{}\nthe chains end at (keep these lines outside the database; `audit verify --expect FILE` later shows a trail rewritten since):\n{heads}",
                     verdict.describe()
                 ))
             } else {
-                Err(verdict.describe())
+                let mut lines = vec![verdict.describe()];
+                if verdict.problems.len() > 1 {
+                    lines.extend(verdict.problems.iter().map(|p| format!("  {p}")));
+                }
+                Err(lines.join("\n"))
             }
         }
         Command::Usage { since } => {

@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit indexes",
         include_str!("../../migrations/0008_audit_indexes.sql"),
     ),
+    (
+        9,
+        "privileges",
+        include_str!("../../migrations/0009_privileges.sql"),
+    ),
 ];
 
 /// The first line of a migration that runs outside a transaction: `CREATE INDEX CONCURRENTLY`
@@ -395,7 +400,12 @@ impl PgStorage {
             format!("GRANT USAGE ON SCHEMA public TO {role}"),
             format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"),
             format!("GRANT SELECT ON schema_migrations, server_history TO {role}"),
-            format!("GRANT SELECT, INSERT ON audit TO {role}"),
+            // Inserted with the event's own fields only: the id, link and hash are the
+            // sequence's and the chaining function's to set.
+            format!("GRANT SELECT ON audit TO {role}"),
+            format!(
+                "GRANT INSERT (at, subject, program_id, action, detail, break_glass) ON audit TO {role}"
+            ),
             // Read, to check the chains' ends; only the chaining function writes them.
             format!("GRANT SELECT ON audit_chains TO {role}"),
             format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
@@ -546,10 +556,13 @@ impl PgStorage {
                         while let Some(payload) = rx.recv().await {
                             // "PROGRAM:HEAD" for the change log, "PROGRAM:d:POSITION" for
                             // the shared archive, "history:ID" for a new history.
-                            if let Some(history) = payload.strip_prefix("history:") {
-                                let history = history.parse::<Id>().ok();
-                                tracing::warn!(history = ?history, "the database began a new history");
-                                live.set_history(history);
+                            if payload.starts_with("history:") {
+                                // Any role that can connect can NOTIFY: the payload only says
+                                // to look; the history is read again from its table.
+                                tracing::warn!(
+                                    "the database may have begun a new history: reading it again"
+                                );
+                                live.set_history(None);
                                 continue;
                             }
                             let mut parts = payload.splitn(2, ':');

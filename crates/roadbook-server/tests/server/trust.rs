@@ -181,8 +181,58 @@ async fn the_serving_role_can_only_read_and_add_to_the_audit_trail_and_tampering
             "{refused}: {err}"
         );
     }
+    // It inserts an event's own fields only, stamped now.
+    let now = "to_char(now() AT TIME ZONE 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+    for (refused, why) in [
+        (
+            format!("INSERT INTO audit (id, at, subject, action, detail) VALUES (1, {now}, 'x', 'grant', '{{}}')"),
+            "permission denied",
+        ),
+        (
+            format!("INSERT INTO audit (at, subject, action, detail, hash) VALUES ({now}, 'x', 'grant', '{{}}', 'h')"),
+            "permission denied",
+        ),
+        (
+            "INSERT INTO audit (at, subject, action, detail) VALUES ('2026-01-01T00:00:00Z', 'Ops', 'grant', '{}')".into(),
+            "is not now",
+        ),
+    ] {
+        let err = pg.psql_as(&app, &db, &refused).unwrap_err();
+        assert!(err.contains(why), "{refused}: {err}");
+    }
+    // The chaining reads its settings from the session; a session that sets them cannot move
+    // another chain's end to an event that does not exist.
+    let slot = format!("roadbook_chain.h{}", program.as_uuid().simple());
+    pg.psql_as(
+        &app,
+        &db,
+        &format!(
+            "SELECT set_config('roadbook_chain.touched', '{program} ', false); \
+             SELECT set_config('{slot}', '999999:forged', false); \
+             INSERT INTO audit (at, subject, action, detail) VALUES ({now}, 'Ops', 'roster_import', '{{}}')"
+        ),
+    )
+    .unwrap();
+    let end = pg.psql_as(
+        &app,
+        &db,
+        &format!("SELECT last_hash FROM audit_chains WHERE chain = '{program}'"),
+    );
+    assert_ne!(end.unwrap().trim(), "forged");
+    // A role that can only connect can neither begin a new history nor create tables.
+    let bystander = format!("{app}_bystander");
+    pg.psql("roadbook", &format!("CREATE ROLE {bystander} LOGIN"));
+    for refused in [
+        "SELECT roadbook_new_history('because I can')",
+        "SELECT * FROM roadbook_fingerprint()",
+        "CREATE TABLE mine (x int)",
+    ] {
+        let err = pg.psql_as(&bystander, &db, refused).unwrap_err();
+        assert!(err.contains("permission denied"), "{refused}: {err}");
+    }
+
     let (events, ends) = serving.audit_links().await.unwrap();
-    assert!(events.len() >= 6, "{}", events.len());
+    assert!(events.len() >= 7, "{}", events.len());
     let verdict = audit_chain::verify(&events, &ends);
     assert!(verdict.verified(), "{}", verdict.describe());
 
