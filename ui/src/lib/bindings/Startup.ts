@@ -10,7 +10,9 @@ export type Startup = { db_path: string, author: string, programs: Array<Program
  */
 documents_dir: string | null, 
 /**
- * The servers this database syncs with, to offer when connecting another program.
+ * The servers to offer when connecting another program: those the person's sign-in may
+ * be sent to (a database's own server is offered only once the person trusts it, so a
+ * copied database cannot put a stranger's address in front of them).
  */
 servers: Array<string>, 
 /**
