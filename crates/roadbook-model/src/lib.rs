@@ -16,6 +16,7 @@ mod mine;
 mod order;
 mod problems;
 pub mod sample;
+mod schema;
 mod usage;
 
 pub use check::{CheckRule, Finding, FollowUps, check, follow_ups};
@@ -30,4 +31,5 @@ pub use kind::{Kind, UnknownWord};
 pub use mine::{Due, MyItem, due_state, my_items, who_you_are};
 pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};
+pub use schema::{Field, FieldType, field, fields, schema_json};
 pub use usage::UsageKind;

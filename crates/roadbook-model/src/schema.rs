@@ -1,0 +1,389 @@
+//! What each kind of item holds, field by field, in the lead's words: the keys (the export
+//! format's field names), the labels a person reads, what a value is, and which fields a new
+//! item needs. The command line's item commands read it; the app's editor holds the same table
+//! (`ui/src/lib/schema.ts`), checked equal to this one by `make bindings` and the UI's tests.
+
+use serde::Serialize;
+
+use crate::Kind;
+
+/// What a field's value is, as the editor and the command line take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// One line of text.
+    Text,
+    /// A paragraph.
+    Longtext,
+    /// Text, or nothing at all.
+    Optionaltext,
+    /// Lines of text, in order.
+    List,
+    /// A status of the program's vocabulary.
+    Status,
+    /// A status, or none.
+    Optionalstatus,
+    /// An owner label, or none.
+    Owner,
+    /// Owner labels.
+    Owners,
+    /// Low, medium or high.
+    Level,
+    /// A day, or none.
+    Date,
+    /// Yes or no.
+    Bool,
+    /// A workstream, or none.
+    Workstream,
+    /// A phase (required).
+    Phase,
+    /// A phase, or none.
+    Optionalphase,
+    /// A decision, or none.
+    Decision,
+    /// Decisions.
+    Decisions,
+    /// A review, or none.
+    Review,
+    /// Risks.
+    Risks,
+    /// A readiness dimension, or none.
+    Dimension,
+    /// Where a risk applies: the program, or a workstream, phase or review.
+    Scope,
+    /// Not ready, partial or ready.
+    Readiness,
+    /// Placeholder, team or person.
+    Ownerkind,
+    /// The team an owner label belongs to (another owner label), or none.
+    Team,
+    /// A colour as #RRGGBB.
+    Colour,
+    /// The people in a review (name, group, owner label).
+    Attendees,
+    /// Titled paragraphs.
+    Sections,
+    /// A review's expected outputs (text, when).
+    Outputs,
+}
+
+impl FieldType {
+    /// The kind of item the field names, if it names items.
+    pub fn names(self) -> Option<Kind> {
+        Some(match self {
+            FieldType::Status | FieldType::Optionalstatus => Kind::Status,
+            FieldType::Owner | FieldType::Owners | FieldType::Team => Kind::Owner,
+            FieldType::Workstream => Kind::Workstream,
+            FieldType::Phase | FieldType::Optionalphase => Kind::Phase,
+            FieldType::Decision | FieldType::Decisions => Kind::Decision,
+            FieldType::Review => Kind::Review,
+            FieldType::Risks => Kind::Risk,
+            FieldType::Dimension => Kind::ReadinessDimension,
+            _ => return None,
+        })
+    }
+
+    /// Whether the field holds several values (given one by one on the command line).
+    pub fn many(self) -> bool {
+        matches!(
+            self,
+            FieldType::List | FieldType::Owners | FieldType::Decisions | FieldType::Risks
+        )
+    }
+
+    /// Whether the field holds nested records, given as JSON on the command line.
+    pub fn nested(self) -> bool {
+        matches!(
+            self,
+            FieldType::Attendees | FieldType::Sections | FieldType::Outputs
+        )
+    }
+}
+
+/// One field of a kind of item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// The export format's name for it.
+    pub key: &'static str,
+    /// What a person reads.
+    pub label: &'static str,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    /// A new item cannot do without it.
+    pub required: bool,
+}
+
+const fn f(key: &'static str, label: &'static str, kind: FieldType) -> Field {
+    Field {
+        key,
+        label,
+        kind,
+        required: false,
+    }
+}
+
+const fn req(key: &'static str, label: &'static str, kind: FieldType) -> Field {
+    Field {
+        key,
+        label,
+        kind,
+        required: true,
+    }
+}
+
+use FieldType as T;
+
+const PROGRAM: &[Field] = &[
+    req("name", "Program", T::Text),
+    f("summary", "Summary", T::Longtext),
+    f("objective", "Objective", T::List),
+    f("problem", "Problem", T::Longtext),
+    f("proposal", "Proposal", T::Sections),
+    f("scope", "In scope", T::List),
+    f("non_goals", "Non-goals", T::List),
+    f("success_criteria", "Success criteria", T::Sections),
+    f("cadence", "Operating cadence", T::List),
+    f("asks", "Asks of leadership", T::List),
+    f(
+        "phase_model",
+        "Phase model (what current, next and later work is for)",
+        T::List,
+    ),
+    f("references", "References", T::List),
+];
+
+const DECISION: &[Field] = &[
+    req("title", "Decision", T::Text),
+    f("question", "Question it answers", T::Longtext),
+    f("needed_from", "Needed from", T::Owners),
+    f("workstream_id", "Workstream", T::Workstream),
+    req("status_id", "Status", T::Status),
+    f("due", "Due", T::Date),
+    f("options", "Options", T::List),
+    f("outcome", "Outcome", T::Longtext),
+    f("rationale", "Rationale", T::Longtext),
+    f("decided_by", "Decided by", T::Text),
+    f("decided_on", "Decided on", T::Date),
+    f("risk_ids", "Linked risks", T::Risks),
+    f("superseded_by", "Superseded by", T::Decision),
+];
+
+const RISK: &[Field] = &[
+    req("statement", "Risk", T::Longtext),
+    f("scope", "Where it applies", T::Scope),
+    req("severity", "Severity", T::Level),
+    req("likelihood", "Likelihood", T::Level),
+    f("owner_id", "Owner", T::Owner),
+    req("status_id", "Status", T::Status),
+    f("mitigation", "Mitigation", T::Longtext),
+    f("source", "Source", T::Text),
+];
+
+const WORKSTREAM: &[Field] = &[
+    req("area", "Area", T::Text),
+    f("current_state", "Current state", T::Longtext),
+    f("owner_ids", "Owners", T::Owners),
+    req("status_id", "Status", T::Status),
+    req("risk_level", "Risk", T::Level),
+    f("main_blocker", "Main blocker", T::Longtext),
+    f("summary", "Snapshot", T::Longtext),
+];
+
+const ACTION: &[Field] = &[
+    req("text", "Action", T::Longtext),
+    f("owner_id", "Owner", T::Owner),
+    f("due", "Due", T::Date),
+    req("status_id", "Status", T::Status),
+    f("source", "Source", T::Text),
+    f("decision_id", "Decision it serves", T::Decision),
+    f("review_id", "From review", T::Review),
+    f("workstream_id", "Workstream", T::Workstream),
+];
+
+const MILESTONE: &[Field] = &[
+    req("name", "Milestone", T::Text),
+    f("marks", "Reached when", T::Longtext),
+    f("target", "Target date", T::Date),
+    req("status_id", "Status", T::Status),
+    f("phase_id", "Phase", T::Optionalphase),
+];
+
+const PHASE: &[Field] = &[
+    req("view", "Phase view", T::Text),
+    req("name", "Phase", T::Text),
+    f("goal", "Goal", T::Longtext),
+    f("status_id", "Status", T::Optionalstatus),
+    f("start", "Starts", T::Date),
+    f("end", "Ends", T::Date),
+];
+
+const WORK_ITEM: &[Field] = &[
+    req("phase_id", "Phase", T::Phase),
+    req("text", "Work item", T::Text),
+    f("done", "Done", T::Bool),
+];
+
+const EXIT_CRITERION: &[Field] = &[
+    req("phase_id", "Phase", T::Phase),
+    req("text", "Exit criterion", T::Text),
+    f("met", "Met", T::Bool),
+    f("evidence", "Evidence", T::Longtext),
+];
+
+const READINESS_DIMENSION: &[Field] = &[
+    req("name", "Dimension", T::Text),
+    f("signal", "Current signal", T::Longtext),
+    req("state", "State", T::Readiness),
+    f("owner_id", "Owner", T::Owner),
+];
+
+const READINESS_CHECK: &[Field] = &[
+    req("text", "Checklist item", T::Text),
+    f("dimension_id", "Dimension", T::Dimension),
+    f("owner_id", "Owner", T::Owner),
+    f("done", "Done", T::Bool),
+    f("evidence", "Evidence", T::Longtext),
+];
+
+const REVIEW: &[Field] = &[
+    req("title", "Review", T::Text),
+    f("purpose", "Purpose", T::Longtext),
+    f("date", "Date", T::Date),
+    req("status_id", "Status", T::Status),
+    f("best_use", "Best use", T::List),
+    f("attendees", "Attendees", T::Attendees),
+    f("core_group_note", "Why the core group", T::Longtext),
+    f("specialists_note", "When to add specialists", T::Longtext),
+    f("flow", "Meeting flow", T::Sections),
+    f("decision_ids", "Decisions to aim for", T::Decisions),
+    f("pre_reads", "Pre-reads", T::List),
+    f("outputs", "Expected outputs", T::Outputs),
+];
+
+const STATUS: &[Field] = &[
+    req("name", "Status", T::Text),
+    f("meaning", "Meaning", T::Longtext),
+    req("colour", "Colour", T::Colour),
+    f("open", "Still needs work (open)", T::Bool),
+];
+
+const OWNER: &[Field] = &[
+    req("name", "Owner label", T::Text),
+    f("short_name", "Short name", T::Optionaltext),
+    req("kind", "Kind", T::Ownerkind),
+    f("team_id", "Team (for a person)", T::Team),
+];
+
+const DEPENDENCY: &[Field] = &[
+    req("dependent", "What depends", T::Text),
+    req("depends_on", "Depends on", T::Text),
+    f("why_it_matters", "Why it matters", T::Longtext),
+    f("workstream_id", "Workstream", T::Workstream),
+    f("source", "Source", T::Text),
+];
+
+/// The fields a person edits on an item of `kind`, in the order the editor shows them.
+pub fn fields(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::Program => PROGRAM,
+        Kind::Status => STATUS,
+        Kind::Owner => OWNER,
+        Kind::Workstream => WORKSTREAM,
+        Kind::Decision => DECISION,
+        Kind::Risk => RISK,
+        Kind::Dependency => DEPENDENCY,
+        Kind::Phase => PHASE,
+        Kind::WorkItem => WORK_ITEM,
+        Kind::ExitCriterion => EXIT_CRITERION,
+        Kind::Milestone => MILESTONE,
+        Kind::ReadinessDimension => READINESS_DIMENSION,
+        Kind::ReadinessCheck => READINESS_CHECK,
+        Kind::Review => REVIEW,
+        Kind::Action => ACTION,
+    }
+}
+
+/// The field of `kind` called `key`.
+pub fn field(kind: Kind, key: &str) -> Option<&'static Field> {
+    fields(kind).iter().find(|f| f.key == key)
+}
+
+/// Every kind's fields by the kind's word, as the UI's schema is written (for the check that
+/// keeps the two the same).
+pub fn schema_json() -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = Kind::ALL
+        .iter()
+        .map(|kind| {
+            (
+                kind.as_str().to_owned(),
+                serde_json::to_value(fields(*kind)).unwrap_or_default(),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::{Entity, Handbook, sample};
+
+    /// Every field the table names is a field of the item as stored, and every stored field
+    /// but the id is in the table: a field added to a kind and forgotten here fails.
+    #[test]
+    fn the_table_names_every_field_of_every_kind_and_no_other() {
+        let h: Handbook = sample::builder_insights().unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for (_, item) in h.entities() {
+            let mut stored = item.to_fields().unwrap();
+            let kind = item.kind();
+            seen.insert(kind);
+            // Written by flows of their own, not field rows: the rollout gate (the readiness
+            // page), a review's outcome and when it was held (recording the outcome).
+            match kind {
+                Kind::Program => {
+                    stored.remove("rollout_gate");
+                }
+                Kind::Review => {
+                    stored.remove("held_on");
+                    stored.remove("outcome");
+                }
+                _ => {}
+            }
+            let mut listed: Vec<&str> = fields(kind).iter().map(|f| f.key).collect();
+            listed.sort_unstable();
+            let mut keys: Vec<&str> = stored
+                .keys()
+                .map(String::as_str)
+                .filter(|k| *k != "id")
+                .collect();
+            keys.sort_unstable();
+            assert_eq!(listed, keys, "{}", kind.as_str());
+        }
+        assert_eq!(seen.len(), Kind::ALL.len(), "the sample holds every kind");
+        // Fields that name items agree with the references the model checks.
+        let decision = &h.decisions[0];
+        for reference in decision.references() {
+            let field = field(Kind::Decision, reference.field).unwrap();
+            assert_eq!(
+                field.kind.names(),
+                Some(reference.kind),
+                "{}",
+                reference.field
+            );
+        }
+    }
+
+    /// `make bindings` writes the table where the UI's test compares it with its own.
+    #[cfg(feature = "ts")]
+    #[test]
+    fn export_the_schema_for_the_ui() {
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings");
+        let text = serde_json::to_string_pretty(&schema_json()).unwrap() + "\n";
+        std::fs::write(dir.join("schema.json"), &text).unwrap();
+        let back = std::fs::read_to_string(dir.join("schema.json")).unwrap();
+        assert_eq!(back, text);
+    }
+}
