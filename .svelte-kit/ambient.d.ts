@@ -38,6 +38,7 @@
  * The above values will be the same _even if_ different values for `ENVIRONMENT` or `PUBLIC_BASE_URL` are set at runtime, as they are statically replaced in your code with their build time values.
  */
 declare module '$env/static/private' {
+	export const OPENBLAS_CORETYPE: string;
 	export const GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: string;
 	export const CURL_CA_BUNDLE: string;
 	export const NODE_EXTRA_CA_CERTS: string;
@@ -92,13 +93,16 @@ declare module '$env/static/private' {
 	export const PWD: string;
 	export const npm_execpath: string;
 	export const TF_CLI_CONFIG_FILE: string;
+	export const OPENBLAS_L2_SIZE: string;
 	export const CLOUD_SDK_VERSION: string;
 	export const PYENV_ROOT: string;
 	export const npm_config_omit_lockfile_registry_resolved: string;
 	export const npm_config_global_prefix: string;
 	export const IS_SANDBOX: string;
+	export const TOX_TESTENV_PASSENV: string;
 	export const npm_config_allow_scripts: string;
 	export const npm_command: string;
+	export const TOX_OVERRIDE: string;
 	export const PIP_FIND_LINKS: string;
 	export const PIP_CERT: string;
 	export const INIT_CWD: string;
@@ -196,6 +200,7 @@ declare module '$env/static/public' {
  */
 declare module '$env/dynamic/private' {
 	export const env: {
+		OPENBLAS_CORETYPE: string;
 		GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: string;
 		CURL_CA_BUNDLE: string;
 		NODE_EXTRA_CA_CERTS: string;
@@ -250,13 +255,16 @@ declare module '$env/dynamic/private' {
 		PWD: string;
 		npm_execpath: string;
 		TF_CLI_CONFIG_FILE: string;
+		OPENBLAS_L2_SIZE: string;
 		CLOUD_SDK_VERSION: string;
 		PYENV_ROOT: string;
 		npm_config_omit_lockfile_registry_resolved: string;
 		npm_config_global_prefix: string;
 		IS_SANDBOX: string;
+		TOX_TESTENV_PASSENV: string;
 		npm_config_allow_scripts: string;
 		npm_command: string;
+		TOX_OVERRIDE: string;
 		PIP_FIND_LINKS: string;
 		PIP_CERT: string;
 		INIT_CWD: string;

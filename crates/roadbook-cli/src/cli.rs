@@ -401,7 +401,9 @@ pub enum DecisionCommand {
     },
     /// Change fields of a decision
     Set {
-        id: Id,
+        /// The decision: its id, or its title when no other has it
+        #[arg(value_name = "NAME|ID")]
+        id: String,
         #[arg(long)]
         title: Option<String>,
         #[arg(long)]
@@ -428,9 +430,35 @@ pub enum DecisionCommand {
     /// List the decision register
     List(ListArgs),
     /// Delete a decision (`roadbook decision restore ID` brings it back, whole and in its place)
-    Delete { id: Id },
+    Delete {
+        #[arg(value_name = "NAME|ID")]
+        id: String,
+    },
     /// Bring back a deleted decision
     Restore { id: Id },
+    /// Every field of a decision
+    Show {
+        #[arg(value_name = "NAME|ID")]
+        item: String,
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a decision within its list: before another, or to the end
+    #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
+    Move {
+        #[arg(value_name = "NAME|ID")]
+        item: String,
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Put it just before this decision
+        #[arg(long, value_name = "NAME|ID")]
+        before: Option<String>,
+        /// Put it at the end of its list
+        #[arg(long)]
+        last: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,7 +487,9 @@ pub enum RiskCommand {
     },
     /// Change fields of a risk
     Set {
-        id: Id,
+        /// The risk: its id, or its statement when no other has it
+        #[arg(value_name = "NAME|ID")]
+        id: String,
         #[arg(long)]
         statement: Option<String>,
         #[arg(long)]
@@ -477,9 +507,35 @@ pub enum RiskCommand {
     /// List the risk register
     List(ListArgs),
     /// Delete a risk (`roadbook risk restore ID` brings it back, whole and in its place)
-    Delete { id: Id },
+    Delete {
+        #[arg(value_name = "NAME|ID")]
+        id: String,
+    },
     /// Bring back a deleted risk
     Restore { id: Id },
+    /// Every field of a risk
+    Show {
+        #[arg(value_name = "NAME|ID")]
+        item: String,
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a risk within its list: before another, or to the end
+    #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
+    Move {
+        #[arg(value_name = "NAME|ID")]
+        item: String,
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Put it just before this risk
+        #[arg(long, value_name = "NAME|ID")]
+        before: Option<String>,
+        /// Put it at the end of its list
+        #[arg(long)]
+        last: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -505,7 +561,9 @@ pub enum ActionCommand {
     },
     /// Change fields of an action
     Set {
-        id: Id,
+        /// The action: its id, or its text when no other has it
+        #[arg(value_name = "NAME|ID")]
+        id: String,
         #[arg(long)]
         text: Option<String>,
         /// Owner name or id, or `none`
@@ -519,9 +577,35 @@ pub enum ActionCommand {
     /// List next actions
     List(ListArgs),
     /// Delete a action (`roadbook action restore ID` brings it back, whole and in its place)
-    Delete { id: Id },
+    Delete {
+        #[arg(value_name = "NAME|ID")]
+        id: String,
+    },
     /// Bring back a deleted action
     Restore { id: Id },
+    /// Every field of a action
+    Show {
+        #[arg(value_name = "NAME|ID")]
+        item: String,
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a action within its list: before another, or to the end
+    #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
+    Move {
+        #[arg(value_name = "NAME|ID")]
+        item: String,
+        #[command(flatten)]
+        program: ProgramArg,
+        /// Put it just before this action
+        #[arg(long, value_name = "NAME|ID")]
+        before: Option<String>,
+        /// Put it at the end of its list
+        #[arg(long)]
+        last: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

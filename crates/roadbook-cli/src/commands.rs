@@ -92,6 +92,21 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// `roadbook KIND VERB ...` for a kind built from the model's table (`items.rs`).
+pub fn run_item(
+    db: Option<PathBuf>,
+    author: Option<String>,
+    kind: Kind,
+    matches: &clap::ArgMatches,
+) -> Result<()> {
+    let session = Session::resolve(Options { db, author })?;
+    let mut ctx = Ctx {
+        session,
+        out: std::io::stdout().lock(),
+    };
+    ctx.item_command(kind, matches)
+}
+
 /// `--since`: an RFC 3339 moment, or a date standing for its start in UTC.
 pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(moment) = DateTime::parse_from_rfc3339(text) {
@@ -350,7 +365,7 @@ impl<W: Write> Ctx<W> {
     }
 
     /// Deletes an item (of `kind`, when the command named one) and says how to undo it.
-    fn delete_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
+    pub(crate) fn delete_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
         let mut store = self.open()?;
         let (kind, label) = item_of(&store, id, kind, false)?;
         store.delete(id, &self.session.author)?;
@@ -363,7 +378,7 @@ impl<W: Write> Ctx<W> {
     }
 
     /// Brings a deleted item (of `kind`, when the command named one) back.
-    fn restore_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
+    pub(crate) fn restore_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
         let mut store = self.open()?;
         let (kind, label) = item_of(&store, id, kind, true)?;
         store.restore(id, &self.session.author)?;
@@ -372,7 +387,7 @@ impl<W: Write> Ctx<W> {
     }
 
     /// `before: None` is the end of the list (clap makes --before or --last required).
-    fn move_item(&mut self, id: Id, before: Option<Id>) -> Result<()> {
+    pub(crate) fn move_item(&mut self, id: Id, before: Option<Id>) -> Result<()> {
         let mut store = self.open()?;
         match store.move_item(id, before, &self.session.author)? {
             roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
@@ -494,6 +509,7 @@ impl<W: Write> Ctx<W> {
                 decided_by,
                 decided_on,
             } => {
+                let id = self.named_item(Kind::Decision, None, &id)?;
                 let store = self.open()?;
                 let (program, mut d, seen) = store.get_revised::<Decision>(id)?;
                 let before = d.clone();
@@ -520,7 +536,27 @@ impl<W: Write> Ctx<W> {
                 }
                 self.edit(store, program, &before, &d, &seen)?;
             }
-            DecisionCommand::Delete { id } => self.delete_item(id, Some(Kind::Decision))?,
+            DecisionCommand::Delete { id } => {
+                let id = self.named_item(Kind::Decision, None, &id)?;
+                self.delete_item(id, Some(Kind::Decision))?
+            }
+            DecisionCommand::Show {
+                item,
+                program,
+                json,
+            } => self.show_item(Kind::Decision, program.program, &item, json)?,
+            DecisionCommand::Move {
+                item,
+                program,
+                before,
+                ..
+            } => {
+                let id = self.named_item(Kind::Decision, program.program, &item)?;
+                let before = before
+                    .map(|b| self.named_item(Kind::Decision, program.program, &b))
+                    .transpose()?;
+                self.move_item(id, before)?
+            }
             DecisionCommand::Restore { id } => self.restore_item(id, Some(Kind::Decision))?,
             DecisionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -605,6 +641,7 @@ impl<W: Write> Ctx<W> {
                 status,
                 mitigation,
             } => {
+                let id = self.named_item(Kind::Risk, None, &id)?;
                 let store = self.open()?;
                 let (program, mut r, seen) = store.get_revised::<Risk>(id)?;
                 let before = r.clone();
@@ -625,7 +662,27 @@ impl<W: Write> Ctx<W> {
                 set(&mut r.mitigation, mitigation);
                 self.edit(store, program, &before, &r, &seen)?;
             }
-            RiskCommand::Delete { id } => self.delete_item(id, Some(Kind::Risk))?,
+            RiskCommand::Delete { id } => {
+                let id = self.named_item(Kind::Risk, None, &id)?;
+                self.delete_item(id, Some(Kind::Risk))?
+            }
+            RiskCommand::Show {
+                item,
+                program,
+                json,
+            } => self.show_item(Kind::Risk, program.program, &item, json)?,
+            RiskCommand::Move {
+                item,
+                program,
+                before,
+                ..
+            } => {
+                let id = self.named_item(Kind::Risk, program.program, &item)?;
+                let before = before
+                    .map(|b| self.named_item(Kind::Risk, program.program, &b))
+                    .transpose()?;
+                self.move_item(id, before)?
+            }
             RiskCommand::Restore { id } => self.restore_item(id, Some(Kind::Risk))?,
             RiskCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -696,6 +753,7 @@ impl<W: Write> Ctx<W> {
                 due,
                 status,
             } => {
+                let id = self.named_item(Kind::Action, None, &id)?;
                 let store = self.open()?;
                 let (program, mut a, seen) = store.get_revised::<Action>(id)?;
                 let before = a.clone();
@@ -712,7 +770,27 @@ impl<W: Write> Ctx<W> {
                 }
                 self.edit(store, program, &before, &a, &seen)?;
             }
-            ActionCommand::Delete { id } => self.delete_item(id, Some(Kind::Action))?,
+            ActionCommand::Delete { id } => {
+                let id = self.named_item(Kind::Action, None, &id)?;
+                self.delete_item(id, Some(Kind::Action))?
+            }
+            ActionCommand::Show {
+                item,
+                program,
+                json,
+            } => self.show_item(Kind::Action, program.program, &item, json)?,
+            ActionCommand::Move {
+                item,
+                program,
+                before,
+                ..
+            } => {
+                let id = self.named_item(Kind::Action, program.program, &item)?;
+                let before = before
+                    .map(|b| self.named_item(Kind::Action, program.program, &b))
+                    .transpose()?;
+                self.move_item(id, before)?
+            }
             ActionCommand::Restore { id } => self.restore_item(id, Some(Kind::Action))?,
             ActionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -818,7 +896,7 @@ fn status_id(h: &Handbook, given: &str) -> Result<Id> {
     )
 }
 
-fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
+pub(crate) fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
     preferred
         .and_then(|name| h.status_named(name))
         .or_else(|| h.statuses.iter().find(|s| s.open))

@@ -2,17 +2,31 @@
 
 mod cli;
 mod commands;
+mod items;
 mod signin;
 mod sync;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = items::augment(<cli::Cli as clap::CommandFactory>::command())
+        .try_get_matches()
+        .and_then(|matches| {
+            // The item commands are built from the model's table; the rest clap derives.
+            match items::matched(&matches) {
+                Some((kind, sub)) => Ok(Parsed::Item(kind, matches.clone(), sub.clone())),
+                None => <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+                    .map(Parsed::Derived),
+            }
+        });
+    let cli = match parsed {
+        Ok(Parsed::Derived(cli)) => cli,
+        Ok(Parsed::Item(kind, top, sub)) => {
+            let db = global::<std::path::PathBuf>(&top, "db");
+            let author = global::<String>(&top, "author");
+            return finish(commands::run_item(db, author, kind, &sub));
+        }
         Err(err) if !err.use_stderr() => {
             // --help and --version: print them as clap renders them.
             let _ = err.print();
@@ -42,8 +56,36 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match commands::run(cli) {
+    finish(commands::run(cli))
+}
+
+/// A global option's value, wherever on the command line it was given.
+fn global<T: Clone + Send + Sync + 'static>(matches: &clap::ArgMatches, id: &str) -> Option<T> {
+    let mut at = Some(matches);
+    while let Some(m) = at {
+        if let Ok(Some(value)) = m.try_get_one::<T>(id) {
+            return Some(value.clone());
+        }
+        at = m.subcommand().map(|(_, sub)| sub);
+    }
+    None
+}
+
+/// What the command line asked for.
+enum Parsed {
+    Derived(cli::Cli),
+    /// An item command: its kind, the whole command line's matches, and the kind's.
+    Item(roadbook_model::Kind, clap::ArgMatches, clap::ArgMatches),
+}
+
+/// The exit code, and the error (if any) on one line of stderr.
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<sync::Offline>().is_some() => {
+            let _ = writeln!(std::io::stderr(), "roadbook: {err}");
+            ExitCode::from(sync::OFFLINE_EXIT)
+        }
         Err(err) => {
             // The chain on one line, outermost context first.
             let message = err

@@ -48,6 +48,58 @@ fn shown(value: &Value, labels: &HashMap<Id, String>) -> String {
     }
 }
 
+/// What a one-shot command says when nothing answers at the server: one sentence, and the
+/// exit code [`OFFLINE_EXIT`], so a script can tell "offline, try later" from a refusal.
+#[derive(Debug)]
+pub(crate) struct Offline(String);
+
+impl std::fmt::Display for Offline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Offline {}
+
+/// The exit code of a command that found the server offline (2 is a usage error, 1 any other).
+pub(crate) const OFFLINE_EXIT: u8 = 3;
+
+/// Whether `err` says nothing answered at the server.
+fn is_offline(err: &SyncError) -> bool {
+    matches!(
+        err,
+        SyncError::Transport(
+            roadbook_sync::TransportError::Offline(_) | roadbook_sync::TransportError::NoAnswer(_)
+        )
+    )
+}
+
+/// "offline: cannot reach URL" (or "URL did not answer within 30 s"), then `then`.
+fn offline(err: &SyncError, server: &str, then: &str) -> anyhow::Error {
+    let timed_out = matches!(
+        err,
+        SyncError::Transport(roadbook_sync::TransportError::NoAnswer(_))
+    );
+    let what = if timed_out {
+        format!(
+            "{server} did not answer within {} s",
+            roadbook_sync::request_seconds().unwrap_or(roadbook_sync::REQUEST_SECONDS)
+        )
+    } else {
+        format!("cannot reach {server}")
+    };
+    anyhow!(Offline(format!("offline: {what}; {then}")))
+}
+
+/// What waits on this machine, as the offline sentence ends.
+fn waiting(changes: usize) -> String {
+    match changes {
+        0 => "nothing waits to be sent".to_owned(),
+        1 => "1 change waits and will go at the next sync".to_owned(),
+        n => format!("{n} changes wait and will go at the next sync"),
+    }
+}
+
 impl<W: Write> Ctx<W> {
     /// The client for the server a database names: a sign-in goes only where the person
     /// chose to send it.
@@ -142,9 +194,27 @@ impl<W: Write> Ctx<W> {
         let program = store.resolve_program(program)?;
         let client = self.chosen_client(server)?;
         let replica = Mutex::new(store);
-        let report = runtime()?
-            .block_on(client.publish(&replica, program))
-            .with_context(|| format!("the program was not published to {server}"))?;
+        let report = match runtime()?.block_on(client.publish(&replica, program)) {
+            Ok(report) => report,
+            Err(err) if is_offline(&err) => {
+                // No answer is not no publish: the server may have it, and the next sync
+                // finishes it either way.
+                let then = if matches!(
+                    err,
+                    SyncError::Transport(roadbook_sync::TransportError::NoAnswer(_))
+                ) {
+                    "it may have arrived: roadbook sync finishes the publish once the server answers"
+                } else {
+                    "the program was not published; publish again when it answers"
+                };
+                return Err(offline(&err, server, then));
+            }
+            Err(err) => {
+                return Err(
+                    anyhow!(err).context(format!("the program was not published to {server}"))
+                );
+            }
+        };
         self.say(
             &report,
             &format!("published to {}", client.transport().server()),
@@ -156,9 +226,16 @@ impl<W: Write> Ctx<W> {
         let client = self.chosen_client(server)?;
         let runtime = runtime()?;
         if list {
-            let programs = runtime
-                .block_on(client.transport().programs())
-                .map_err(SyncError::from)?;
+            let programs = match runtime.block_on(client.transport().programs()) {
+                Ok(programs) => programs,
+                Err(err) => {
+                    let err = SyncError::from(err);
+                    if is_offline(&err) {
+                        return Err(offline(&err, server, "nothing was listed"));
+                    }
+                    return Err(err.into());
+                }
+            };
             for p in programs {
                 writeln!(self.out, "{}  {}  (you: {})", p.id, p.name, p.role.as_str())?;
             }
@@ -168,9 +245,21 @@ impl<W: Write> Ctx<W> {
             anyhow!("name the program to join (roadbook join --server URL --list shows them)")
         })?;
         let replica = Mutex::new(self.open()?);
-        let report = runtime
-            .block_on(client.join(&replica, program))
-            .with_context(|| format!("the program was not joined from {server}"))?;
+        let report = match runtime.block_on(client.join(&replica, program)) {
+            Ok(report) => report,
+            Err(err) if is_offline(&err) => {
+                return Err(offline(
+                    &err,
+                    server,
+                    "nothing was joined; join again when it answers",
+                ));
+            }
+            Err(err) => {
+                return Err(
+                    anyhow!(err).context(format!("the program was not joined from {server}"))
+                );
+            }
+        };
         let name = replica.with(|s| s.load(program).map(|h| h.program.name))?;
         self.say(
             &report,
@@ -195,9 +284,18 @@ impl<W: Write> Ctx<W> {
         let runtime = runtime()?;
         if !watch {
             let client = self.client(&server)?;
-            let report = runtime
-                .block_on(client.sync(&replica, program))
-                .with_context(|| format!("the sync with {server} stopped"))?;
+            let report = match runtime.block_on(client.sync(&replica, program)) {
+                Ok(report) => report,
+                Err(err) if is_offline(&err) => {
+                    let changes = replica
+                        .with(|s| s.outbox(Some(program)).map(|o| o.len()))
+                        .unwrap_or(0);
+                    return Err(offline(&err, &server, &waiting(changes)));
+                }
+                Err(err) => {
+                    return Err(anyhow!(err).context(format!("the sync with {server} stopped")));
+                }
+            };
             self.say(&report, "synced")?;
             return Self::all_pushed(&report);
         }
@@ -209,10 +307,14 @@ impl<W: Write> Ctx<W> {
         writeln!(self.out, "watching {server} (Ctrl+C stops)")?;
         runtime.block_on(async {
             let mut wait = Duration::from_millis(500);
+            let mut failing = false;
             loop {
                 match client.sync(&replica, program).await {
                     Ok(report) => {
                         wait = Duration::from_millis(500);
+                        if std::mem::take(&mut failing) {
+                            writeln!(self.out, "back online: {server} answers again")?;
+                        }
                         if report.pushed + report.pulled + report.rejected > 0 {
                             self.say(&report, "synced")?;
                         }
@@ -221,9 +323,15 @@ impl<W: Write> Ctx<W> {
                         return Err(anyhow!(err));
                     }
                     Err(err) => {
+                        failing = true;
+                        let why = if is_offline(&err) {
+                            format!("offline: cannot reach {server}")
+                        } else {
+                            format!("sync failed ({err})")
+                        };
                         writeln!(
                             self.out,
-                            "sync failed ({err}); trying again in {} s",
+                            "{why}; trying again in {} s",
                             wait.as_secs().max(1)
                         )?;
                         tokio::select! {

@@ -754,7 +754,11 @@ fn bad_values_on_the_command_line_change_nothing() {
         &db,
         &["decision", "set", "not-an-id", "--status", "Drafted"],
     );
-    assert!(err.contains("is not an item id"), "{err}");
+    // Not an id, so a name: none has it, and the names there are are listed.
+    assert!(
+        err.contains("unknown decision 'not-an-id': use one of Okta SSO path"),
+        "{err}"
+    );
     let err = fails(
         &db,
         &[

@@ -65,7 +65,7 @@ pub enum StoreError {
         label: String,
         by: String,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error("a {kind} with id {id} is already in this database")]
     Exists { kind: &'static str, id: Id },

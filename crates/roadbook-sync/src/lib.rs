@@ -27,7 +27,10 @@ use roadbook_store::{
 pub use account::{Account, Keychain, Profile, SignedIn, Vault};
 pub use background::{Background, SyncPhase, SyncStatus, Timing};
 pub use signin::{Identity, PartialSettings, Settings, SignInError};
-pub use transport::{Credentials, HttpTransport, Token, Transport, TransportError};
+pub use transport::{
+    CONNECT_SECONDS, Credentials, HttpTransport, REQUEST_SECONDS, Token, Transport, TransportError,
+    request_seconds,
+};
 
 /// Access to the local database, for as long as a closure runs.
 pub trait Replica: Send + Sync {
@@ -52,7 +55,7 @@ impl<R: Replica> Replica for std::sync::Arc<R> {
 pub enum SyncError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Transport(#[from] TransportError),
     #[error(
         "this program is not connected to a server: publish it with `roadbook publish --server URL`, or join one with `roadbook join`"
@@ -151,6 +154,12 @@ impl Retry {
         let mut wait = self.first;
         loop {
             match call().await {
+                // Nothing answers: trying again at once would only make the person wait. The
+                // caller says "offline" (a one-shot command) or waits and tries again itself (a
+                // watching sync, the app's background loop).
+                Err(err @ (TransportError::Offline(_) | TransportError::NoAnswer(_))) => {
+                    return Err(err);
+                }
                 Err(err) if err.retryable() => {
                     if self
                         .give_up_after
@@ -323,11 +332,15 @@ impl<T: Transport> Client<T> {
         // Said before it goes: if the answer is lost, this database knows a publish may have
         // happened and finishes it rather than standing unconnected.
         replica.with(|s| s.set_publishing(program, Some(&server)))?;
-        let answer = self
-            .retry
-            .run(|| self.transport.publish(&request))
-            .await
-            .map_err(refused)?;
+        let answer = match self.retry.run(|| self.transport.publish(&request)).await {
+            Ok(answer) => answer,
+            // No connection was made: nothing reached the server, so nothing to finish there.
+            Err(err @ TransportError::Offline(_)) => {
+                replica.with(|s| s.set_publishing(program, None))?;
+                return Err(refused(err));
+            }
+            Err(err) => return Err(refused(err)),
+        };
         replica.with(|s| {
             s.mark_published(
                 program,
@@ -926,6 +939,17 @@ mod tests {
             .unwrap_err();
         assert!(gave_up.retryable());
         assert!(started.elapsed() < Duration::from_secs(2));
+        // Nothing answering is given up on at once, however long the patience.
+        let calls = AtomicU32::new(0);
+        let offline = quick(None)
+            .run(|| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(TransportError::Offline("connection refused".into()))
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(offline, TransportError::Offline(_)));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -15,9 +15,17 @@ use serde::de::DeserializeOwned;
 /// Why a request got no answer the client can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
-    /// The server could not be reached, or the answer was lost: worth trying again.
-    #[error("cannot reach the server ({0})")]
+    /// The connection dropped or the answer was lost mid-request: worth trying again soon.
+    #[error("the connection to the server was lost ({0})")]
     Network(String),
+    /// Nothing answers: no connection could be made, so nothing was sent. A one-shot command
+    /// says "offline" at once; a watching sync waits and tries again.
+    #[error("cannot reach the server ({0})")]
+    Offline(String),
+    /// The server took the request and did not answer within [`REQUEST_SECONDS`]: it may
+    /// have done it. Offline as [`TransportError::Offline`] is, for the person.
+    #[error("the server did not answer in time ({0})")]
+    NoAnswer(String),
     /// The server answered with an error.
     #[error("{message}")]
     Refused {
@@ -31,7 +39,9 @@ impl TransportError {
     /// Worth trying again after a pause: the network, or a server that is briefly unavailable.
     pub fn retryable(&self) -> bool {
         match self {
-            TransportError::Network(_) => true,
+            TransportError::Network(_)
+            | TransportError::Offline(_)
+            | TransportError::NoAnswer(_) => true,
             TransportError::Refused { status, code, .. } => {
                 matches!(status, 429 | 502 | 503 | 504) || code == codes::UNAVAILABLE
             }
@@ -40,7 +50,9 @@ impl TransportError {
 
     pub fn code(&self) -> Option<&str> {
         match self {
-            TransportError::Network(_) => None,
+            TransportError::Network(_)
+            | TransportError::Offline(_)
+            | TransportError::NoAnswer(_) => None,
             TransportError::Refused { code, .. } => Some(code),
         }
     }
@@ -131,6 +143,33 @@ impl Credentials for Token {
     }
 }
 
+/// How long a request may wait for its answer (the long poll waits longer, as it must). A
+/// server that accepts and never answers is "offline" after this, not after minutes.
+/// `ROADBOOK_REQUEST_SECONDS` sets another (a slow link, or a test).
+pub const REQUEST_SECONDS: u64 = 30;
+
+/// The request timeout in force: `ROADBOOK_REQUEST_SECONDS`, else [`REQUEST_SECONDS`].
+pub fn request_seconds() -> Result<u64, String> {
+    match std::env::var("ROADBOOK_REQUEST_SECONDS") {
+        Err(_) => Ok(REQUEST_SECONDS),
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or_else(|| {
+                format!(
+                    "ROADBOOK_REQUEST_SECONDS is '{}': give a number of seconds from 1 to 3600 (the default is {REQUEST_SECONDS})",
+                    text.chars().take(40).collect::<String>()
+                )
+            }),
+    }
+}
+
+/// How long a connection may take to open. An address nobody answers at is "offline" after
+/// this; a refused connection is at once.
+pub const CONNECT_SECONDS: u64 = 4;
+
 /// The HTTP transport.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
@@ -140,6 +179,8 @@ pub struct HttpTransport {
     /// The protocol this server speaks with us: this build's, until a server answers that it
     /// speaks only an older one (then that one, for as long as this transport lives).
     version: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// How long a request waits for its answer (the long poll waits that much past its own).
+    request_seconds: u64,
 }
 
 impl HttpTransport {
@@ -177,17 +218,15 @@ impl HttpTransport {
                 "'{base}' is plain http: your sign-in would cross the network readable by anyone on the way; use its https:// address (http:// is for a server on this machine only)"
             ));
         }
+        let request_seconds = request_seconds()?;
         let http = reqwest::Client::builder()
             // Every request carries the person's token: a redirect would carry it to an address
             // the person never chose (perhaps over plain http), so the answer is the 3xx itself.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(CONNECT_SECONDS))
             // Below the server's idle limit, so a kept connection is never the one it closed.
             .pool_idle_timeout(Duration::from_secs(20))
-            // Past the server's long poll, which holds a request open for a while.
-            .timeout(Duration::from_secs(
-                roadbook_protocol::EVENTS_WAIT_SECONDS + 30,
-            ))
+            .timeout(Duration::from_secs(request_seconds))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(HttpTransport {
@@ -195,6 +234,7 @@ impl HttpTransport {
             http,
             credentials,
             version: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(PROTOCOL_VERSION)),
+            request_seconds,
         })
     }
 
@@ -264,10 +304,7 @@ impl HttpTransport {
                 ),
             });
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| TransportError::Network(describe(e)))?;
+        let bytes = response.bytes().await.map_err(lost)?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| TransportError::Refused {
                 status: status.as_u16(),
@@ -307,11 +344,23 @@ impl HttpTransport {
             .header(reqwest::header::AUTHORIZATION, token.bearer())
             .send()
             .await
-            .map_err(|e| TransportError::Network(describe(e)))
+            .map_err(lost)
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+}
+
+/// A request that failed on the way: offline when no connection could be made, no answer
+/// when none came in time, else a lost connection worth a quick retry.
+fn lost(err: reqwest::Error) -> TransportError {
+    if err.is_connect() {
+        TransportError::Offline(describe(err))
+    } else if err.is_timeout() {
+        TransportError::NoAnswer(describe(err))
+    } else {
+        TransportError::Network(describe(err))
     }
 }
 
@@ -391,7 +440,10 @@ impl Transport for HttpTransport {
                 self.url(&routes::changes(program)),
                 history_query(version, history)
             );
-            self.http.get(url)
+            // Past the server's long poll, which holds the request open for a while.
+            self.http.get(url).timeout(Duration::from_secs(
+                roadbook_protocol::EVENTS_WAIT_SECONDS + self.request_seconds,
+            ))
         })
         .await
     }
@@ -409,7 +461,10 @@ impl Transport for HttpTransport {
                 self.url(&routes::events(program)),
                 history_query(version, history)
             );
-            self.http.get(url)
+            // Past the server's long poll, which holds the request open for a while.
+            self.http.get(url).timeout(Duration::from_secs(
+                roadbook_protocol::EVENTS_WAIT_SECONDS + self.request_seconds,
+            ))
         })
         .await
     }

@@ -249,6 +249,135 @@ fn sync_watch_pulls_a_teammates_change_without_being_asked() {
     let _ = watch.wait();
 }
 
+#[test]
+fn an_unreachable_server_is_offline_in_seconds_in_one_sentence_with_its_own_exit_code() {
+    let issuer = Issuer::start();
+    let mut server = ServerProcess::start(server_env(&database(), &issuer));
+    let dir = tempfile::tempdir().unwrap();
+    let lead = person(dir.path(), "lee", &issuer, &["rb-leads"]);
+    lead.ok(&["init", "--sample"]);
+    lead.ok(&["publish", "--server", &server.url]);
+    lead.ok(&["decision", "add", "--title", "Made offline"]);
+    lead.ok(&["decision", "add", "--title", "Made offline too"]);
+    server.kill();
+
+    // A closed port: refused at once, one sentence, exit code 3, nothing repeated.
+    let offline = |out: &Output| -> String {
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        let err = String::from_utf8(out.stderr.clone()).unwrap();
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert_eq!(err.matches("offline").count(), 1, "said once: {err}");
+        assert_eq!(err.matches("(").count(), 0, "no cause in brackets: {err}");
+        err
+    };
+    let started = Instant::now();
+    let out = lead.run(&["sync"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = offline(&out);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "roadbook: offline: cannot reach {}; 2 changes wait and will go at the next sync",
+            server.url
+        )
+    );
+    let status = lead.json(&["sync", "status", "--json"]);
+    assert_eq!(status["pending"], 2, "nothing was lost: {status}");
+    let err = offline(&lead.run(&["join", "--server", &server.url, "--list"]));
+    assert!(err.contains("nothing was listed"), "{err}");
+    let other = person(dir.path(), "ola", &issuer, &["rb-leads"]);
+    other.ok(&["init", "--name", "Another program"]);
+    let err = offline(&other.run(&["publish", "--server", &server.url]));
+    assert!(err.contains("the program was not published"), "{err}");
+
+    // A server that accepts and never answers: offline once the request timeout runs out.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    let err = offline(
+        &Command::new(binary("roadbook"))
+            .args(["--db", other.db.to_str().unwrap()])
+            .args(["publish", "--server", &silent_url])
+            .env("ROADBOOK_TOKEN", &other.token)
+            .env("ROADBOOK_REQUEST_SECONDS", "2")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains(&format!("{silent_url} did not answer within 2 s"))
+            && err.contains("roadbook sync finishes the publish"),
+        "{err}"
+    );
+    let out = Command::new(binary("roadbook"))
+        .args(["--db", other.db.to_str().unwrap()])
+        .args(["publish", "--server", &silent_url])
+        .env("ROADBOOK_TOKEN", &other.token)
+        .env("ROADBOOK_REQUEST_SECONDS", "soon")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("ROADBOOK_REQUEST_SECONDS is 'soon'"),
+        "a bad setting says so: {err}"
+    );
+
+    // A watching sync waits, and says when the server is back; then the changes go.
+    let mut watch = Command::new(binary("roadbook"))
+        .arg("--db")
+        .arg(&lead.db)
+        .args(["sync", "--watch"])
+        .env("ROADBOOK_TOKEN", &lead.token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = {
+        use std::io::BufRead;
+        let stdout = watch.stdout.take().unwrap();
+        let (tell, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tell.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        lines
+    };
+    let until = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the watch never said '{what}'"),
+            }
+        }
+    };
+    let said = until("offline: cannot reach");
+    assert!(said.contains("trying again in"), "{said}");
+    server.restart();
+    until("back online");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lead.json(&["sync", "status", "--json"])["pending"] != 0 {
+        assert!(Instant::now() < deadline, "the waiting changes never went");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+}
+
 fn server(env: &[(&str, String)], args: &[&str]) -> Output {
     let mut command = Command::new(binary("roadbook-server"));
     for key in roadbook_server::config::KEYS {
