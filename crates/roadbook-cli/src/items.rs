@@ -213,7 +213,7 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
                 .help("Only items with this status (name or id)"),
         );
     }
-    Command::new(word)
+    let command = Command::new(word)
         .about(about)
         .subcommand_required(true)
         .subcommand(
@@ -279,7 +279,12 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
                         .args(["before", "last"])
                         .required(true),
                 ),
-        )
+        );
+    if kind == Kind::Review {
+        command.subcommand(crate::outcome::command())
+    } else {
+        command
+    }
 }
 
 fn status_field(kind: Kind) -> Option<&'static Field> {
@@ -322,7 +327,7 @@ fn names(h: &Handbook, kind: Kind) -> Vec<(Id, Vec<String>)> {
 
 /// The item of `kind` a person names: its id, or a name only one item has (any case). Several
 /// items with the name are listed with their ids; an unknown name lists the names there are.
-fn resolve(h: &Handbook, kind: Kind, given: &str) -> Result<Id> {
+pub(crate) fn resolve(h: &Handbook, kind: Kind, given: &str) -> Result<Id> {
     let wanted = given.trim().to_lowercase();
     let id = given.trim().parse::<Id>().ok();
     let known = names(h, kind);
@@ -543,7 +548,7 @@ fn create_typed<E: Entity>(
     Ok(store.create(program, &item, author)?)
 }
 
-fn set_typed<E: Entity>(
+pub(crate) fn set_typed<E: Entity>(
     store: &mut Store,
     id: Id,
     changes: &Map<String, Value>,
@@ -595,6 +600,7 @@ impl<W: Write> Ctx<W> {
                     .ok_or_else(|| anyhow!("give the id of the deleted item"))?;
                 self.restore_item(id, Some(kind))
             }
+            "outcome" if kind == Kind::Review => self.review_outcome(program, m),
             "move" => {
                 let id = self.named_item(kind, program, item_text(m))?;
                 let before = option(m, "before")

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod items;
+mod outcome;
 mod signin;
 mod sync;
 

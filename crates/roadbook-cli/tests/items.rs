@@ -501,3 +501,181 @@ fn a_milestone_target_set_from_the_command_line_is_in_the_program_plan() {
         "{line}"
     );
 }
+
+#[test]
+fn a_review_outcome_decides_assigns_and_settles_what_goes_stale_as_the_app_does() {
+    let (_dir, db) = sample();
+    let h = export(&db);
+    // Every decision of one workstream, decided at one review: the workstream is left waiting
+    // on nothing, and asks that speak of them go stale.
+    let workstream = h.decisions[0].workstream_id.unwrap();
+    let deciding: Vec<&roadbook_model::Decision> = h
+        .decisions
+        .iter()
+        .filter(|d| d.workstream_id == Some(workstream))
+        .collect();
+    let ids: Vec<Id> = deciding.iter().map(|d| d.id).collect();
+    let expected = roadbook_model::follow_ups(&h, &ids);
+    assert!(
+        !expected.workstreams.is_empty() || !expected.asks.is_empty(),
+        "the sample must make something stale for this test to mean anything"
+    );
+    let review = &h.reviews[0];
+    let rid = review.id.to_string();
+    let mut aims = vec!["review", "set", &rid];
+    let id_texts: Vec<String> = ids.iter().map(Id::to_string).collect();
+    for id in &id_texts {
+        aims.extend(["--decision", id]);
+    }
+    let other = h
+        .decisions
+        .iter()
+        .find(|d| d.workstream_id != Some(workstream))
+        .unwrap();
+    let other_id = other.id.to_string();
+    aims.extend(["--decision", &other_id]);
+    ok(&db, &aims);
+
+    // Decided needs its outcome, rationale and who decided; nothing is written without them.
+    let before = export(&db);
+    let err = fails(&db, &["review", "outcome", &rid, "--decided", &id_texts[0]]);
+    assert!(err.contains("needs --outcome"), "{err}");
+    let elsewhere = h
+        .decisions
+        .iter()
+        .find(|d| d.id != other.id && !ids.contains(&d.id))
+        .expect("a decision the review does not aim for");
+    let err = fails(
+        &db,
+        &[
+            "review",
+            "outcome",
+            &rid,
+            "--status",
+            &format!("{}=Blocked", elsewhere.id),
+        ],
+    );
+    assert!(err.contains("is not among the decisions"), "{err}");
+    let err = fails(
+        &db,
+        &[
+            "review",
+            "outcome",
+            &rid,
+            "--action",
+            "Call the vendor; when=soon",
+        ],
+    );
+    assert!(
+        err.contains("neither owner=NAME nor due=YYYY-MM-DD"),
+        "{err}"
+    );
+    assert_eq!(export(&db), before, "nothing changed");
+
+    let owner = &h.owners[0];
+    let mut args: Vec<String> = strings(&[
+        "review",
+        "outcome",
+        &rid,
+        "--held-on",
+        "2026-12-10",
+        "--summary",
+        "Identity path chosen; the runtime boundary waits a cycle",
+        "--status",
+        &format!("{other_id}=Blocked"),
+        "--action",
+        &format!(
+            "Write the claims mapping; owner={}; due=2026-12-20",
+            owner.name
+        ),
+    ]);
+    for id in &id_texts {
+        args.extend(strings(&[
+            "--decided",
+            id,
+            "--outcome",
+            &format!("{id}=Chosen at the review"),
+            "--rationale",
+            &format!("{id}=One path for every app"),
+            "--decided-by",
+            &format!("{id}=Priya Raman"),
+        ]));
+    }
+    let mut settled = args.clone();
+    settled.push("--settle".into());
+    let said = ok(&db, &settled.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        said.contains(&format!(
+            "{} decisions decided, 1 changed otherwise, 1 actions added",
+            ids.len()
+        )),
+        "{said}"
+    );
+    let after = export(&db);
+    let decided = after.status_named("Decided").unwrap().id;
+    for id in &ids {
+        let d = after.decisions.iter().find(|d| d.id == *id).unwrap();
+        assert_eq!(d.status_id, decided);
+        assert_eq!(d.outcome, "Chosen at the review");
+        assert_eq!(d.decided_by, "Priya Raman");
+        assert_eq!(
+            d.decided_on.map(|d| d.to_string()).as_deref(),
+            Some("2026-12-10")
+        );
+    }
+    let blocked = after.status_named("Blocked").unwrap().id;
+    assert_eq!(
+        after
+            .decisions
+            .iter()
+            .find(|d| d.id == other.id)
+            .unwrap()
+            .status_id,
+        blocked
+    );
+    let action = after
+        .actions
+        .iter()
+        .find(|a| a.text == "Write the claims mapping")
+        .unwrap();
+    assert_eq!(
+        (action.review_id, action.owner_id, action.source.as_str()),
+        (Some(review.id), Some(owner.id), review.title.as_str())
+    );
+    assert_eq!(
+        action.due.map(|d| d.to_string()).as_deref(),
+        Some("2026-12-20")
+    );
+    let held = after.reviews.iter().find(|r| r.id == review.id).unwrap();
+    assert_eq!(
+        held.held_on.map(|d| d.to_string()).as_deref(),
+        Some("2026-12-10")
+    );
+    assert_eq!(
+        held.outcome,
+        "Identity path chosen; the runtime boundary waits a cycle"
+    );
+    assert!(
+        after.status(held.status_id).is_some_and(|s| !s.open),
+        "the review is closed"
+    );
+    // What went stale is settled with it, as the app offers.
+    for w in &expected.workstreams {
+        assert_eq!(
+            after
+                .workstreams
+                .iter()
+                .find(|x| x.id == *w)
+                .unwrap()
+                .status_id,
+            decided
+        );
+    }
+    for ask in &expected.asks {
+        assert!(!after.program.asks.contains(ask), "{ask} was settled");
+    }
+    assert_eq!(
+        after.program.asks.len(),
+        h.program.asks.len() - expected.asks.len()
+    );
+}
