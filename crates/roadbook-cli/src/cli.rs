@@ -436,29 +436,8 @@ pub enum DecisionCommand {
     },
     /// Bring back a deleted decision
     Restore { id: Id },
-    /// Every field of a decision
-    Show {
-        #[arg(value_name = "NAME|ID")]
-        item: String,
-        #[command(flatten)]
-        program: ProgramArg,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Move a decision within its list: before another, or to the end
-    #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
-    Move {
-        #[arg(value_name = "NAME|ID")]
-        item: String,
-        #[command(flatten)]
-        program: ProgramArg,
-        /// Put it just before this decision
-        #[arg(long, value_name = "NAME|ID")]
-        before: Option<String>,
-        /// Put it at the end of its list
-        #[arg(long)]
-        last: bool,
-    },
+    #[command(flatten)]
+    Item(ItemCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -513,29 +492,8 @@ pub enum RiskCommand {
     },
     /// Bring back a deleted risk
     Restore { id: Id },
-    /// Every field of a risk
-    Show {
-        #[arg(value_name = "NAME|ID")]
-        item: String,
-        #[command(flatten)]
-        program: ProgramArg,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Move a risk within its list: before another, or to the end
-    #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
-    Move {
-        #[arg(value_name = "NAME|ID")]
-        item: String,
-        #[command(flatten)]
-        program: ProgramArg,
-        /// Put it just before this risk
-        #[arg(long, value_name = "NAME|ID")]
-        before: Option<String>,
-        /// Put it at the end of its list
-        #[arg(long)]
-        last: bool,
-    },
+    #[command(flatten)]
+    Item(ItemCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -583,7 +541,14 @@ pub enum ActionCommand {
     },
     /// Bring back a deleted action
     Restore { id: Id },
-    /// Every field of a action
+    #[command(flatten)]
+    Item(ItemCommand),
+}
+
+/// `show` and `move`, the same for decisions, risks and actions.
+#[derive(Debug, Subcommand)]
+pub enum ItemCommand {
+    /// Every field of the item, with the app's labels
     Show {
         #[arg(value_name = "NAME|ID")]
         item: String,
@@ -592,14 +557,14 @@ pub enum ActionCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Move a action within its list: before another, or to the end
+    /// Move the item within its list: before another of its kind, or to the end
     #[command(group(clap::ArgGroup::new("place").required(true).args(["before", "last"])))]
     Move {
         #[arg(value_name = "NAME|ID")]
         item: String,
         #[command(flatten)]
         program: ProgramArg,
-        /// Put it just before this action
+        /// Put it just before this item
         #[arg(long, value_name = "NAME|ID")]
         before: Option<String>,
         /// Put it at the end of its list

@@ -540,23 +540,7 @@ impl<W: Write> Ctx<W> {
                 let id = self.named_item(Kind::Decision, None, &id)?;
                 self.delete_item(id, Some(Kind::Decision))?
             }
-            DecisionCommand::Show {
-                item,
-                program,
-                json,
-            } => self.show_item(Kind::Decision, program.program, &item, json)?,
-            DecisionCommand::Move {
-                item,
-                program,
-                before,
-                ..
-            } => {
-                let id = self.named_item(Kind::Decision, program.program, &item)?;
-                let before = before
-                    .map(|b| self.named_item(Kind::Decision, program.program, &b))
-                    .transpose()?;
-                self.move_item(id, before)?
-            }
+            DecisionCommand::Item(command) => self.item_verb(Kind::Decision, command)?,
             DecisionCommand::Restore { id } => self.restore_item(id, Some(Kind::Decision))?,
             DecisionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -666,23 +650,7 @@ impl<W: Write> Ctx<W> {
                 let id = self.named_item(Kind::Risk, None, &id)?;
                 self.delete_item(id, Some(Kind::Risk))?
             }
-            RiskCommand::Show {
-                item,
-                program,
-                json,
-            } => self.show_item(Kind::Risk, program.program, &item, json)?,
-            RiskCommand::Move {
-                item,
-                program,
-                before,
-                ..
-            } => {
-                let id = self.named_item(Kind::Risk, program.program, &item)?;
-                let before = before
-                    .map(|b| self.named_item(Kind::Risk, program.program, &b))
-                    .transpose()?;
-                self.move_item(id, before)?
-            }
+            RiskCommand::Item(command) => self.item_verb(Kind::Risk, command)?,
             RiskCommand::Restore { id } => self.restore_item(id, Some(Kind::Risk))?,
             RiskCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -774,23 +742,7 @@ impl<W: Write> Ctx<W> {
                 let id = self.named_item(Kind::Action, None, &id)?;
                 self.delete_item(id, Some(Kind::Action))?
             }
-            ActionCommand::Show {
-                item,
-                program,
-                json,
-            } => self.show_item(Kind::Action, program.program, &item, json)?,
-            ActionCommand::Move {
-                item,
-                program,
-                before,
-                ..
-            } => {
-                let id = self.named_item(Kind::Action, program.program, &item)?;
-                let before = before
-                    .map(|b| self.named_item(Kind::Action, program.program, &b))
-                    .transpose()?;
-                self.move_item(id, before)?
-            }
+            ActionCommand::Item(command) => self.item_verb(Kind::Action, command)?,
             ActionCommand::Restore { id } => self.restore_item(id, Some(Kind::Action))?,
             ActionCommand::List(args) => {
                 let (_, h) = self.open_program(args.program.program)?;
@@ -826,6 +778,29 @@ impl<W: Write> Ctx<W> {
             }
         }
         Ok(())
+    }
+
+    /// `show` and `move` of a decision, risk or action.
+    fn item_verb(&mut self, kind: Kind, command: crate::cli::ItemCommand) -> Result<()> {
+        match command {
+            crate::cli::ItemCommand::Show {
+                item,
+                program,
+                json,
+            } => self.show_item(kind, program.program, &item, json),
+            crate::cli::ItemCommand::Move {
+                item,
+                program,
+                before,
+                ..
+            } => {
+                let id = self.named_item(kind, program.program, &item)?;
+                let before = before
+                    .map(|b| self.named_item(kind, program.program, &b))
+                    .transpose()?;
+                self.move_item(id, before)
+            }
+        }
     }
 
     /// Writes the fields the command changed, and only those, as seen when it read the item.

@@ -538,16 +538,6 @@ fn switch(m: &ArgMatches, id: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn create_typed<E: Entity>(
-    store: &mut Store,
-    program: Id,
-    item: Value,
-    author: &str,
-) -> Result<Saved> {
-    let item: E = strict(E::KIND.noun(), item)?;
-    Ok(store.create(program, &item, author)?)
-}
-
 pub(crate) fn set_typed<E: Entity>(
     store: &mut Store,
     id: Id,
@@ -657,15 +647,7 @@ impl<W: Write> Ctx<W> {
         }
         let id = Id::new();
         item.insert("id".into(), json!(id));
-        for_kind!(
-            kind,
-            create_typed(
-                &mut store,
-                program,
-                Value::Object(item),
-                &self.session.author
-            )
-        )?;
+        store.create_value(program, kind, Value::Object(item), &self.session.author)?;
         writeln!(self.out, "{id}")?;
         Ok(())
     }
@@ -831,6 +813,7 @@ fn display(field: &Field, value: &Value, labels: &std::collections::HashMap<Id, 
 fn shown(value: &Value, labels: &std::collections::HashMap<Id, String>) -> String {
     match value {
         Value::Null => "(none)".to_owned(),
+        Value::String(text) if text.trim().is_empty() => "(none)".to_owned(),
         Value::Bool(true) => "yes".to_owned(),
         Value::Bool(false) => "no".to_owned(),
         Value::String(text) => match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
