@@ -16,6 +16,8 @@ mod outbox;
 mod remote;
 mod sync;
 mod usage;
+#[cfg(feature = "work-count")]
+pub mod work;
 mod write;
 
 use std::collections::BTreeMap;
@@ -164,10 +166,24 @@ impl Store {
             }
             return Ok(id);
         }
-        let programs = self.programs()?;
-        match programs.as_slice() {
+        // Which programs there are, not their sizes: a command on a large program must not
+        // count or scan its items to find it. CROSS JOIN keeps SQLite's loop on the few
+        // programs, each looked up by id (a plain JOIN let it scan the items instead).
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT p.id FROM programs p CROSS JOIN items i ON i.id = p.id AND i.kind = 'program'
+                 ORDER BY p.created_at, p.id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let ids = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| self.sql(e))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|e| self.sql(e))?;
+        match ids.as_slice() {
             [] => Err(StoreError::NoProgram),
-            [only] => Ok(only.id),
+            [only] => parse_id(only),
             many => Err(StoreError::WhichProgram { count: many.len() }),
         }
     }

@@ -43,6 +43,44 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The median of `runs` syncs with nothing to push or pull.
+async fn empty_syncs(
+    client: &Client<HttpTransport>,
+    store: &Mutex<Store>,
+    program: Id,
+    runs: usize,
+) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let report = client.sync(store, program).await.unwrap();
+        times.push(started.elapsed());
+        assert_eq!((report.pushed, report.pulled), (0, 0), "nothing to do");
+    }
+    times.sort();
+    percentile(&times, 0.5)
+}
+
+/// A figure against the limit it is measured with in the same run: `value ÷ limit`, and the
+/// goal for that ratio.
+fn ratio(name: &str, value: Duration, limit: Duration, goal: f64) {
+    let times = value.as_secs_f64() / limit.as_secs_f64().max(1e-9);
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "{name}: checked ({} ÷ {} = {times:.2}x in a debug build; make bench-sync measures)",
+            ms(value),
+            ms(limit)
+        );
+        return;
+    }
+    let verdict = if times <= goal { "meets" } else { "MISSES" };
+    println!(
+        "{name}: {} ÷ {} = {times:.2}x, goal ≤ {goal}x ({verdict})",
+        ms(value),
+        ms(limit)
+    );
+}
+
 fn report(name: &str, value: Duration, goal: Duration) {
     if !std::env::args().any(|a| a == "--bench") {
         // A debug build with small sizes: the steps are checked, not timed.
@@ -323,6 +361,31 @@ async fn main() {
         push_time,
         Duration::from_secs(1),
     );
+
+    // 2b. An empty sync (nothing to push or pull) costs what it costs for the sample: the
+    // ratio of the large program's to the sample's, each the median of many, in one run.
+    {
+        let small = roadbook_model::sample::builder_insights().unwrap();
+        let (_s, small_store, small_client) = person(&url, lead_token.clone());
+        small_store.with(|s| s.import(&small, "Lee")).unwrap();
+        small_client
+            .publish(&small_store, small.program.id)
+            .await
+            .unwrap();
+        let runs = if measuring { 50 } else { 5 };
+        let large_time = empty_syncs(&lead, &lead_store, program, runs).await;
+        let small_time = empty_syncs(&small_client, &small_store, small.program.id, runs).await;
+        ratio(
+            &format!(
+                "empty sync of the {}-item program ÷ of the sample ({} items)",
+                handbook.item_count(),
+                small.item_count()
+            ),
+            large_time,
+            small_time,
+            1.5,
+        );
+    }
 
     // 3. Load: clients pushing one change and pulling, in a loop, all at once.
     let decisions: Vec<Id> = handbook.decisions.iter().map(|d| d.id).collect();

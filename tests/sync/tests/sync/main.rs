@@ -14,6 +14,7 @@ mod background;
 mod bad_input;
 mod cli;
 mod containment;
+mod cost;
 mod entitlements;
 mod intent;
 mod operations;
