@@ -61,7 +61,7 @@ pub fn reset() {
 /// The work counted since [`reset`].
 pub fn counted() -> Work {
     let mut heaviest = RUN.lock().map(|r| r.clone()).unwrap_or_default();
-    heaviest.sort_by(|a, b| b.0.cmp(&a.0));
+    heaviest.sort_by_key(|b| std::cmp::Reverse(b.0));
     heaviest.truncate(5);
     Work {
         steps: STEPS.load(Ordering::Relaxed),
