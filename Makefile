@@ -92,6 +92,6 @@ bench-desktop: ui
 # The sync on loopback against a fsynced PostgreSQL: join 10,000 items, push 1,000 changes, 50
 # clients for 60 s, a change seen on a second client; and 200 more simulation seeds.
 bench-sync: setup
-	$(CARGO) build --release --locked -p roadbook-server
+	$(CARGO) build --release --locked -p roadbook-server -p roadbook-cli
 	ROADBOOK_BIN_DIR=$(CURDIR)/target/release $(CARGO) bench --locked -p roadbook-sync-tests --bench sync
 	ROADBOOK_SIM_SEEDS=200 $(CARGO) test --release --locked -p roadbook-sync-tests --test sync simulation

@@ -364,7 +364,7 @@ async fn main() {
 
     // 2b. An empty sync (nothing to push or pull) costs what it costs for the sample: the
     // ratio of the large program's to the sample's, each the median of many, in one run.
-    {
+    let small_program = {
         let small = roadbook_model::sample::builder_insights().unwrap();
         let (_s, small_store, small_client) = person(&url, lead_token.clone());
         small_store.with(|s| s.import(&small, "Lee")).unwrap();
@@ -383,6 +383,121 @@ async fn main() {
             ),
             large_time,
             small_time,
+            1.5,
+        );
+        small.program.id
+    };
+
+    // 2c. The join against its limit: the same rows read from PostgreSQL in one query and
+    // written into a fresh SQLite file in one transaction, nothing else.
+    {
+        let (client, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let runs = if measuring { 5 } else { 1 };
+        let mut limits = Vec::new();
+        for _ in 0..runs {
+            let dir = tempfile::tempdir().unwrap();
+            let started = Instant::now();
+            let rows = client
+                .query(
+                    "SELECT id::text, kind, fields::text, versions::text FROM items WHERE program_id = $1",
+                    &[&program.as_uuid()],
+                )
+                .await
+                .unwrap();
+            let mut conn = rusqlite::Connection::open(dir.path().join("limit.db")).unwrap();
+            conn.pragma_update(None, "journal_mode", "wal").unwrap();
+            conn.pragma_update(None, "synchronous", "full").unwrap();
+            conn.execute_batch(
+                "CREATE TABLE items (id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, versions TEXT NOT NULL)",
+            )
+            .unwrap();
+            let tx = conn.transaction().unwrap();
+            {
+                let mut insert = tx
+                    .prepare("INSERT INTO items (id, kind, body, versions) VALUES (?1, ?2, ?3, ?4)")
+                    .unwrap();
+                for row in &rows {
+                    let (id, kind, body, versions): (&str, &str, &str, &str) =
+                        (row.get(0), row.get(1), row.get(2), row.get(3));
+                    insert.execute([id, kind, body, versions]).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+            limits.push(started.elapsed());
+            assert_eq!(rows.len(), handbook.item_count());
+        }
+        limits.sort();
+        ratio(
+            &format!(
+                "join a {}-item program ÷ reading its rows in one query and writing them in one SQLite transaction",
+                handbook.item_count()
+            ),
+            percentile(&joins, 0.5),
+            percentile(&limits, 0.5),
+            2.0,
+        );
+    }
+
+    // 2d. As a person meets them: `roadbook` processes, a join of the large program and empty
+    // syncs of it and of the sample (the release binaries under `make bench-sync`).
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let token = issuer.token("cli", "Cli", &["rb-editors"]);
+        let cli = |db: &std::path::Path, args: &[&str]| -> Duration {
+            let started = Instant::now();
+            let out = std::process::Command::new(roadbook_harness::binary("roadbook"))
+                .arg("--db")
+                .arg(db)
+                .args(args)
+                .env("ROADBOOK_TOKEN", &token)
+                .env_remove("ROADBOOK_DB")
+                .output()
+                .unwrap();
+            let took = started.elapsed();
+            assert!(
+                out.status.success(),
+                "roadbook {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            took
+        };
+        let runs = if measuring { 5 } else { 1 };
+        let mut joined = Vec::new();
+        for n in 0..runs {
+            let db = dir.path().join(format!("join{n}.db"));
+            joined.push(cli(&db, &["join", "--server", &url, &program.to_string()]));
+        }
+        joined.sort();
+        report(
+            &format!(
+                "join a {}-item program as a `roadbook` process (median of {runs})",
+                handbook.item_count()
+            ),
+            percentile(&joined, 0.5),
+            Duration::from_millis(500),
+        );
+        let small = dir.path().join("small.db");
+        cli(
+            &small,
+            &["join", "--server", &url, &small_program.to_string()],
+        );
+        let large = dir.path().join("join0.db");
+        let syncs = if measuring { 20 } else { 2 };
+        let median = |db: &std::path::Path| {
+            let mut times: Vec<Duration> = (0..syncs).map(|_| cli(db, &["sync"])).collect();
+            times.sort();
+            percentile(&times, 0.5)
+        };
+        ratio(
+            &format!(
+                "an empty `roadbook sync` process of the {}-item program ÷ of the sample",
+                handbook.item_count()
+            ),
+            median(&large),
+            median(&small),
             1.5,
         );
     }
