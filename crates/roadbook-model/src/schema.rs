@@ -1,7 +1,8 @@
 //! What each kind of item holds, field by field, in the lead's words: the keys (the export
 //! format's field names), the labels a person reads, what a value is, and which fields a new
-//! item needs. The command line's item commands read it; the app's editor holds the same table
-//! (`ui/src/lib/schema.ts`), checked equal to this one by `make bindings` and the UI's tests.
+//! item needs. The command line's item commands read it, and so does the app's editor
+//! (`ui/src/lib/schema.ts` imports `bindings/schema.json`, which `make bindings` writes from
+//! this table).
 
 use serde::Serialize;
 
@@ -308,8 +309,7 @@ pub fn field(kind: Kind, key: &str) -> Option<&'static Field> {
     fields(kind).iter().find(|f| f.key == key)
 }
 
-/// Every kind's fields by the kind's word, as the UI's schema is written (for the check that
-/// keeps the two the same).
+/// Every kind's fields by the kind's word: what the UI's editor reads.
 pub fn schema_json() -> serde_json::Value {
     let map: serde_json::Map<String, serde_json::Value> = Kind::ALL
         .iter()
@@ -375,7 +375,7 @@ mod tests {
         }
     }
 
-    /// `make bindings` writes the table where the UI's test compares it with its own.
+    /// `make bindings` writes the table where the UI's editor reads it.
     #[cfg(feature = "ts")]
     #[test]
     fn export_the_schema_for_the_ui() {
