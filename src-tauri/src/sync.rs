@@ -402,10 +402,7 @@ pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<Rejected
                 let label = labels.get(&r.item_id).cloned();
                 let item_here = label.is_some();
                 let item = label.unwrap_or_else(|| match &r.operation {
-                    Operation::Create { fields } => ["title", "name", "text", "statement", "area"]
-                        .iter()
-                        .find_map(|f| fields.get(*f))
-                        .and_then(Value::as_str)
+                    Operation::Create { fields } => roadbook_model::label_in(|f| fields.get(f))
                         .unwrap_or("a new item")
                         .to_owned(),
                     _ => "an item no longer here".to_owned(),

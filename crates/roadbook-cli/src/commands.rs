@@ -945,9 +945,7 @@ fn item_of(
             if deleted { "restore" } else { "delete" }
         );
     }
-    let label = ["title", "name", "statement", "text", "area", "dependent"]
-        .iter()
-        .find_map(|f| item.fields.get(*f).and_then(serde_json::Value::as_str))
+    let label = roadbook_model::label_in(|f| item.fields.get(f))
         .unwrap_or_default()
         .to_owned();
     let gone = item

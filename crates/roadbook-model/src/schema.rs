@@ -304,6 +304,18 @@ pub fn fields(kind: Kind) -> &'static [Field] {
     }
 }
 
+/// The fields that name an item in a message ("decision 'Pick the pilot'"), in the order they
+/// are looked for: the one list the store, the server, the CLI and the app use.
+pub const LABEL_FIELDS: &[&str] = &["title", "name", "statement", "text", "area", "dependent"];
+
+/// What a person calls an item whose fields `field` looks up: its title, name, statement,
+/// text, area or what depends.
+pub fn label_in<'a>(field: impl Fn(&str) -> Option<&'a serde_json::Value>) -> Option<&'a str> {
+    LABEL_FIELDS
+        .iter()
+        .find_map(|key| field(key).and_then(serde_json::Value::as_str))
+}
+
 /// The field of `kind` called `key`.
 pub fn field(kind: Kind, key: &str) -> Option<&'static Field> {
     fields(kind).iter().find(|f| f.key == key)

@@ -2203,10 +2203,7 @@ async fn referrers(tx: &mut dyn ProgramTx, item: &StoredItem) -> EngineResult<Ve
         if let Ok(references) = for_kind!(other.kind, check_references_of(&body))
             && references.contains(&item.id)
         {
-            let label = ["title", "name", "statement", "text", "area", "dependent"]
-                .iter()
-                .find_map(|f| other.fields.get(*f).and_then(Value::as_str))
-                .unwrap_or_default();
+            let label = roadbook_model::label_in(|f| other.fields.get(f)).unwrap_or_default();
             out.push(format!("{} '{label}'", other.kind.noun()));
         }
     }

@@ -955,9 +955,7 @@ fn position_change(row: &ItemRow) -> Operation {
 
 /// What a person calls an item in a message: its title, name, statement or text.
 pub(crate) fn label_of(body: &Map<String, Value>) -> String {
-    ["title", "name", "statement", "text", "area", "dependent"]
-        .iter()
-        .find_map(|f| body.get(*f).and_then(Value::as_str))
+    roadbook_model::label_in(|f| body.get(f))
         .unwrap_or_default()
         .to_owned()
 }
