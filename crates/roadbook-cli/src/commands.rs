@@ -855,7 +855,7 @@ fn named(given: &str, what: &str, items: impl Iterator<Item = (Id, Vec<String>)>
     let wanted = given.trim();
     let mut known = Vec::new();
     for (item, names) in items {
-        if Some(item) == id || names.iter().any(|n| n.eq_ignore_ascii_case(wanted)) {
+        if Some(item) == id || names.iter().any(|n| roadbook_model::same_name(n, wanted)) {
             return Ok(item);
         }
         known.extend(names.into_iter().take(1));

@@ -328,7 +328,6 @@ fn names(h: &Handbook, kind: Kind) -> Vec<(Id, Vec<String>)> {
 /// The item of `kind` a person names: its id, or a name only one item has (any case). Several
 /// items with the name are listed with their ids; an unknown name lists the names there are.
 pub(crate) fn resolve(h: &Handbook, kind: Kind, given: &str) -> Result<Id> {
-    let wanted = given.trim().to_lowercase();
     let id = given.trim().parse::<Id>().ok();
     let known = names(h, kind);
     if let Some(id) = id
@@ -338,7 +337,7 @@ pub(crate) fn resolve(h: &Handbook, kind: Kind, given: &str) -> Result<Id> {
     }
     let found: Vec<&(Id, Vec<String>)> = known
         .iter()
-        .filter(|(_, names)| names.iter().any(|n| n.to_lowercase() == wanted))
+        .filter(|(_, names)| names.iter().any(|n| roadbook_model::same_name(n, given)))
         .collect();
     match found.as_slice() {
         [(id, _)] => Ok(*id),
@@ -453,7 +452,6 @@ fn scope(h: &Handbook, given: &str) -> Result<Value> {
     if given.trim().eq_ignore_ascii_case("program") {
         return Ok(json!({"kind": "program"}));
     }
-    let wanted = given.trim().to_lowercase();
     let mut found = Vec::new();
     for (kind, key, word) in [
         (Kind::Workstream, "workstream_id", "workstream"),
@@ -462,7 +460,7 @@ fn scope(h: &Handbook, given: &str) -> Result<Value> {
     ] {
         for (id, names) in names(h, kind) {
             if Some(id) == given.trim().parse::<Id>().ok()
-                || names.iter().any(|n| n.to_lowercase() == wanted)
+                || names.iter().any(|n| roadbook_model::same_name(n, given))
             {
                 found.push(json!({"kind": word, key: id}));
             }

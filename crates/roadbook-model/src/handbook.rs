@@ -346,20 +346,18 @@ impl Handbook {
 
     /// A status by name, ignoring case and surrounding spaces ("needs decision").
     pub fn status_named(&self, name: &str) -> Option<&Status> {
-        let wanted = name.trim();
         self.statuses
             .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(wanted))
+            .find(|s| crate::same_name(&s.name, name))
     }
 
     /// An owner by full or short name, ignoring case.
     pub fn owner_named(&self, name: &str) -> Option<&Owner> {
-        let wanted = name.trim();
         self.owners.iter().find(|o| {
-            o.name.eq_ignore_ascii_case(wanted)
+            crate::same_name(&o.name, name)
                 || o.short_name
                     .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+                    .is_some_and(|s| crate::same_name(s, name))
         })
     }
 }
@@ -367,8 +365,7 @@ impl Handbook {
 fn unique_names<'a>(problems: &mut Problems, list: &str, names: impl Iterator<Item = &'a str>) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (n, name) in names.enumerate() {
-        let key = name.trim().to_lowercase();
-        if let Some(first) = seen.insert(key, n) {
+        if let Some(first) = seen.insert(crate::name_key(name), n) {
             problems.at(
                 &format!("{list}[{n}].name"),
                 format!("'{name}' is already the name of {list}[{first}]: names must differ"),

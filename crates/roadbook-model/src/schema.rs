@@ -316,6 +316,18 @@ pub fn label_in<'a>(field: impl Fn(&str) -> Option<&'a serde_json::Value>) -> Op
         .find_map(|key| field(key).and_then(serde_json::Value::as_str))
 }
 
+/// Two names are the same name when they differ only in case (any letter's, "Équipe" and
+/// "équipe" too) or surrounding spaces: the one rule for names that must differ, and for
+/// finding an item by name, in the model, the store, the server and the command line.
+pub fn same_name(a: &str, b: &str) -> bool {
+    name_key(a) == name_key(b)
+}
+
+/// The form of a name that [`same_name`] compares.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// The field of `kind` called `key`.
 pub fn field(kind: Kind, key: &str) -> Option<&'static Field> {
     fields(kind).iter().find(|f| f.key == key)
@@ -385,6 +397,13 @@ mod tests {
                 reference.field
             );
         }
+    }
+
+    #[test]
+    fn names_are_the_same_whatever_the_case_of_any_letter() {
+        assert!(same_name("Équipe", " équipe "));
+        assert!(same_name("Needs decision", "needs DECISION"));
+        assert!(!same_name("Équipe", "Equipe"));
     }
 
     /// `make bindings` writes the table where the UI's editor reads it.

@@ -2160,10 +2160,8 @@ async fn validate(
             .and_then(Value::as_str)
             .unwrap_or_default();
         let taken = tx.names(kind, id).await?;
-        if taken
-            .iter()
-            .any(|n| n.trim().eq_ignore_ascii_case(name.trim()))
-        {
+        // The model's rule (any letter's case), as the store applies it on the laptop.
+        if taken.iter().any(|n| roadbook_model::same_name(n, name)) {
             problems.at(
                 "name",
                 format!(

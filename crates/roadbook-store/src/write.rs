@@ -1050,7 +1050,7 @@ fn check_unique_name(tx: &Tx<'_>, program: Id, kind: Kind, id: Id, name: &str) -
         )
         .map_err(|e| tx.sql(e))?;
     for other in names {
-        if other.map_err(|e| tx.sql(e))?.trim().to_lowercase() == name.trim().to_lowercase() {
+        if roadbook_model::same_name(&other.map_err(|e| tx.sql(e))?, name) {
             return Err(problem(
                 format!("{}.name", kind.noun()),
                 format!(

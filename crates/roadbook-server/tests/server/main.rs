@@ -196,6 +196,7 @@ both!(
     a_delete_and_an_edit_that_meet_are_a_conflict,
     a_merge_the_model_refuses_is_a_conflict_not_a_broken_item,
     a_refused_change_does_not_stop_the_next_ones,
+    names_that_differ_only_in_case_clash_on_the_server_as_on_the_laptop,
     pulls_come_in_pages_and_a_compacted_log_answers_with_the_program,
     a_long_poll_answers_when_the_log_moves,
     one_person_holds_a_bounded_number_of_waits_and_others_still_wait,
@@ -732,6 +733,44 @@ async fn a_merge_the_model_refuses_is_a_conflict_not_a_broken_item(storage: Arc<
     assert_eq!(
         field(&engine, program, criterion.id, "met").await,
         json!(true)
+    );
+}
+
+async fn names_that_differ_only_in_case_clash_on_the_server_as_on_the_laptop(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let (first, second) = (handbook.statuses[0].id, handbook.statuses[1].id);
+    let renamed = push_one(
+        &engine,
+        &lead(),
+        program,
+        Id::new(),
+        update(1, Kind::Status, first, &[("name", json!("Équipe"), cursor)]),
+    )
+    .await;
+    assert!(
+        matches!(renamed.outcome, Outcome::Applied { .. }),
+        "{renamed:?}"
+    );
+    // Only the first letter's case differs, and it is not ASCII.
+    let clash = push_one(
+        &engine,
+        &lead(),
+        program,
+        Id::new(),
+        update(
+            1,
+            Kind::Status,
+            second,
+            &[("name", json!("équipe"), cursor)],
+        ),
+    )
+    .await;
+    assert!(
+        matches!(clash.outcome, Outcome::Rejected { ref reason, .. } if reason.contains("already the name of another status")),
+        "{clash:?}"
     );
 }
 
