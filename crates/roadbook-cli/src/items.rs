@@ -175,16 +175,32 @@ fn json_arg() -> Arg {
         .help("Print JSON (the export format's fields)")
 }
 
-fn field_args(kind: Kind) -> Vec<Arg> {
+/// Whether a new item takes a value for `field` when none is given (as the app's editor does).
+fn has_default(field: &Field) -> bool {
+    matches!(
+        field.kind,
+        FieldType::Status
+            | FieldType::Level
+            | FieldType::Readiness
+            | FieldType::Ownerkind
+            | FieldType::Colour
+    )
+}
+
+fn field_args(kind: Kind, adding: bool) -> Vec<Arg> {
     fields(kind)
         .iter()
         .map(|field| {
             let long = flag(field);
             let alias = field.key.replace('_', "-");
+            let mut text = help(field);
+            if adding && field.required && !has_default(field) {
+                text.push_str(" (required)");
+            }
             let mut arg = Arg::new(field.key)
                 .long(long.clone())
                 .value_name(value_name(field))
-                .help(help(field))
+                .help(text)
                 .action(if field.kind.many() {
                     ArgAction::Append
                 } else {
@@ -220,14 +236,14 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
             Command::new("add")
                 .about(format!("Add a {noun}; prints its id"))
                 .arg(program_arg())
-                .args(field_args(kind)),
+                .args(field_args(kind, true)),
         )
         .subcommand(
             Command::new("set")
                 .about(format!("Change fields of a {noun}"))
                 .arg(item_arg(noun))
                 .arg(program_arg())
-                .args(field_args(kind)),
+                .args(field_args(kind, false)),
         )
         .subcommand(list)
         .subcommand(

@@ -9,60 +9,14 @@
 )]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use roadbook_model::{AttendeeGroup, Handbook, Id, Level, OutputTiming, ReadinessState, RiskScope};
 use serde_json::Value;
 
-const AUTHOR: &str = "Test Lead";
-
-fn roadbook(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_roadbook"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROADBOOK_AUTHOR", AUTHOR)
-        .env_remove("ROADBOOK_DB")
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = roadbook(db, args);
-    assert!(
-        out.status.success(),
-        "roadbook {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a command that must fail; returns its one-line reason.
-fn fails(db: &Path, args: &[&str]) -> String {
-    let out = roadbook(db, args);
-    assert!(
-        !out.status.success(),
-        "roadbook {args:?} should have failed"
-    );
-    assert!(out.stdout.is_empty(), "nothing on stdout on error");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("roadbook: "), "{err}");
-    err
-}
-
-fn sample_db() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("x.db");
-    let id = ok(&db, &["init", "--sample"]);
-    id.trim().parse::<Id>().unwrap();
-    (dir, db)
-}
-
-fn export(db: &Path) -> Handbook {
-    Handbook::from_json(&ok(db, &["export"])).unwrap()
-}
+mod common;
+use common::{AUTHOR, export, fails, ok, roadbook, sample_db};
 
 #[test]
 fn the_sample_holds_every_item_of_the_seed_pages() {

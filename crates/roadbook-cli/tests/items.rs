@@ -9,54 +9,13 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use roadbook_model::{Handbook, Id};
+use roadbook_model::Id;
 use serde_json::Value;
 
-fn roadbook(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_roadbook"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROADBOOK_AUTHOR", "Test Lead")
-        .env_remove("ROADBOOK_DB")
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = roadbook(db, args);
-    assert!(
-        out.status.success(),
-        "roadbook {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(db: &Path, args: &[&str]) -> String {
-    let out = roadbook(db, args);
-    assert!(
-        !out.status.success(),
-        "roadbook {args:?} should have failed"
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-    err
-}
-
-fn sample() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("lead.db");
-    ok(&db, &["init", "--sample"]);
-    (dir, db)
-}
-
-fn export(db: &Path) -> Handbook {
-    Handbook::from_json(&ok(db, &["export"])).unwrap()
-}
+mod common;
+use common::{export, fails, ok, sample_db as sample};
 
 /// The item `id` as the export holds it (none: not there).
 fn exported(db: &Path, id: Id) -> Option<Value> {
@@ -470,6 +429,13 @@ fn bad_input_for_each_kind_says_what_is_wrong_and_changes_nothing() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
     assert_eq!(export(&db), before, "nothing changed");
+    // The help says which flags a new item needs, with the app's labels.
+    let help = ok(&db, &["milestone", "add", "--help"]);
+    assert!(help.contains("Milestone (required)"), "{help}");
+    assert!(
+        help.contains("Target date") && !help.contains("Target date (required)"),
+        "{help}"
+    );
 }
 
 #[test]
