@@ -386,26 +386,8 @@ impl Postgres {
 
     /// Runs SQL through psql, as a person checking the database would.
     pub fn psql(&self, database: &str, sql: &str) -> String {
-        let out = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "roadbook",
-                "-d",
-                database,
-            ])
-            .args(["-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .expect("psql (make test installs postgresql)");
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        self.psql_as("roadbook", database, sql)
+            .unwrap_or_else(|err| panic!("psql {sql}: {err}"))
     }
 }
 

@@ -200,6 +200,16 @@ impl Person {
     }
 }
 
+/// The text of the server's `/metrics` at `server` (its base URL).
+pub async fn metrics_text(server: &str) -> String {
+    reqwest::get(format!("{server}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// `roadbook` on a person's database with their token: the output, or the failure.
 pub fn roadbook(db: &std::path::Path, token: &str, args: &[&str]) -> Result<String, String> {
     let out = std::process::Command::new(roadbook_harness::binary("roadbook"))

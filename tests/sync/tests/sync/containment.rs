@@ -179,15 +179,9 @@ async fn a_push_holding_a_nul_character_fails_alone_with_no_database_text() {
 
 /// A gauge the server exports, read from `/metrics`.
 fn gauge(runtime: &tokio::runtime::Runtime, url: &str, name: &str) -> f64 {
-    let text = runtime.block_on(async {
-        reqwest::get(format!("{url}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    });
-    text.lines()
+    runtime
+        .block_on(roadbook_sync_tests::metrics_text(url))
+        .lines()
         .find(|l| l.starts_with(name) && !l.starts_with('#'))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
@@ -388,12 +382,7 @@ async fn a_process_whose_connections_are_all_busy_stays_ready_and_a_dead_databas
         .collect();
     // Wait until the pool is all in use (the metrics say so).
     loop {
-        let metrics = reqwest::get(format!("{url}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = roadbook_sync_tests::metrics_text(&url).await;
         if metrics.contains("roadbook_db_pool_connections{state=\"in_use\"} 2") {
             break;
         }

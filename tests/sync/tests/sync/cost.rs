@@ -12,13 +12,9 @@ use roadbook_sync_tests::database;
 
 /// Requests the server has answered, from its metrics.
 async fn requests(url: &str) -> u64 {
-    let text = reqwest::get(format!("{url}/metrics"))
+    roadbook_sync_tests::metrics_text(url)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .filter(|l| l.starts_with("roadbook_http_requests_total{") && !l.contains("/metrics"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64

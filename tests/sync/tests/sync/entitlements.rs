@@ -153,7 +153,11 @@ fn access_comes_from_groups_grants_the_roster_and_break_glass_and_the_review_lis
     // A file that does not read keeps the mapping in force, loudly: a metric an alert
     // watches says so until the file reads again.
     let unreadable = || {
-        let metrics = metrics_text(&format!("{}/metrics", server.url));
+        let metrics = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(roadbook_sync_tests::metrics_text(&server.url));
         metrics
             .lines()
             .find_map(|l| l.strip_prefix("roadbook_roles_file_unreadable "))
@@ -538,13 +542,4 @@ fn a_person_is_their_subject_and_break_glass_is_bounded_named_and_audited() {
         });
     assert_eq!(status, 403);
     drop(server);
-}
-
-/// The text of a `/metrics` scrape.
-fn metrics_text(url: &str) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
 }
