@@ -848,27 +848,10 @@ fn or_dash(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
 }
 
-/// Finds an item a person names on the command line: by id, or by name ignoring case. The error
-/// lists the names there are, so the next try can succeed.
-fn named(given: &str, what: &str, items: impl Iterator<Item = (Id, Vec<String>)>) -> Result<Id> {
-    let id = given.parse::<Id>().ok();
-    let wanted = given.trim();
-    let mut known = Vec::new();
-    for (item, names) in items {
-        if Some(item) == id || names.iter().any(|n| roadbook_model::same_name(n, wanted)) {
-            return Ok(item);
-        }
-        known.extend(names.into_iter().take(1));
-    }
-    bail!("unknown {what} '{given}': use one of {}", known.join("; "))
-}
-
+// Items named on the command line are found as the item commands find them (`items::resolve`:
+// by id, or a name only one has; an ambiguous name lists the candidates).
 fn status_id(h: &Handbook, given: &str) -> Result<Id> {
-    named(
-        given,
-        "status",
-        h.statuses.iter().map(|s| (s.id, vec![s.name.clone()])),
-    )
+    crate::items::resolve(h, Kind::Status, given)
 }
 
 pub(crate) fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
@@ -880,20 +863,7 @@ pub(crate) fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id
 }
 
 fn owner_id(h: &Handbook, given: &str) -> Result<Id> {
-    named(
-        given,
-        "owner",
-        h.owners.iter().map(|o| {
-            (
-                o.id,
-                [Some(o.display_name()), Some(o.name.as_str())]
-                    .into_iter()
-                    .flatten()
-                    .map(str::to_owned)
-                    .collect(),
-            )
-        }),
-    )
+    crate::items::resolve(h, Kind::Owner, given)
 }
 
 fn owners(h: &Handbook, given: &[String]) -> Result<Vec<Id>> {
@@ -901,11 +871,7 @@ fn owners(h: &Handbook, given: &[String]) -> Result<Vec<Id>> {
 }
 
 fn workstream_id(h: &Handbook, given: &str) -> Result<Id> {
-    named(
-        given,
-        "workstream",
-        h.workstreams.iter().map(|w| (w.id, vec![w.area.clone()])),
-    )
+    crate::items::resolve(h, Kind::Workstream, given)
 }
 
 fn filter_status(h: &Handbook, args: &ListArgs) -> Result<Option<Id>> {

@@ -152,14 +152,14 @@ fn help(field: &Field) -> String {
     text
 }
 
-fn program_arg() -> Arg {
+pub(crate) fn program_arg() -> Arg {
     Arg::new("program")
         .long("program")
         .value_name("ID")
         .help("The program (needed only when the database holds several)")
 }
 
-fn item_arg(noun: &str) -> Arg {
+pub(crate) fn item_arg(noun: &str) -> Arg {
     Arg::new("item")
         .value_name("NAME|ID")
         .required(true)
@@ -315,9 +315,12 @@ fn names(h: &Handbook, kind: Kind) -> Vec<(Id, Vec<String>)> {
         Kind::Owner => h
             .owners
             .iter()
+            // The name tables use first (the short one, when there is one), then the full one.
             .map(|o| {
-                let mut names = vec![o.name.clone()];
-                names.extend(o.short_name.clone());
+                let mut names = vec![o.display_name().to_owned()];
+                if o.name != o.display_name() {
+                    names.push(o.name.clone());
+                }
                 (o.id, names)
             })
             .collect(),
@@ -536,7 +539,7 @@ fn empty_of(kind: Kind, field: &Field) -> Value {
 }
 
 /// A text option of a verb, if the verb has it and it was given.
-fn option<'a>(m: &'a ArgMatches, id: &str) -> Option<&'a str> {
+pub(crate) fn option<'a>(m: &'a ArgMatches, id: &str) -> Option<&'a str> {
     m.try_get_one::<String>(id)
         .ok()
         .flatten()
@@ -544,7 +547,7 @@ fn option<'a>(m: &'a ArgMatches, id: &str) -> Option<&'a str> {
 }
 
 /// A switch of a verb, if the verb has it.
-fn switch(m: &ArgMatches, id: &str) -> bool {
+pub(crate) fn switch(m: &ArgMatches, id: &str) -> bool {
     m.try_get_one::<bool>(id)
         .ok()
         .flatten()

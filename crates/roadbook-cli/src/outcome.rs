@@ -12,7 +12,7 @@ use roadbook_model::{Action, Date, Decision, Handbook, Id, Kind, Program, Review
 use serde_json::{Map, Value, json};
 
 use crate::commands::Ctx;
-use crate::items::{resolve, set_typed};
+use crate::items::{item_arg, option as one, program_arg, resolve, set_typed, switch};
 
 /// The `outcome` verb of `roadbook review`.
 pub(crate) fn command() -> Command {
@@ -27,18 +27,8 @@ pub(crate) fn command() -> Command {
     };
     Command::new("outcome")
         .about("Record what a review decided, assigned and recorded (as the app's Record outcome)")
-        .arg(
-            Arg::new("item")
-                .value_name("NAME|ID")
-                .required(true)
-                .help("The review: its id, or its title when no other has it"),
-        )
-        .arg(
-            Arg::new("program")
-                .long("program")
-                .value_name("ID")
-                .help("The program (needed only when the database holds several)"),
-        )
+        .arg(item_arg(Kind::Review.noun()))
+        .arg(program_arg())
         .arg(
             Arg::new("held-on")
                 .long("held-on")
@@ -89,13 +79,6 @@ fn many<'a>(m: &'a ArgMatches, id: &str) -> Vec<&'a str> {
         .flatten()
         .map(|v| v.map(String::as_str).collect())
         .unwrap_or_default()
-}
-
-fn one<'a>(m: &'a ArgMatches, id: &str) -> Option<&'a str> {
-    m.try_get_one::<String>(id)
-        .ok()
-        .flatten()
-        .map(String::as_str)
 }
 
 /// What one decision becomes.
@@ -265,12 +248,7 @@ impl<W: Write> Ctx<W> {
 
         // What goes stale with the decisions.
         let stale = roadbook_model::follow_ups(&h, &decided);
-        let settle = m
-            .try_get_one::<bool>("settle")
-            .ok()
-            .flatten()
-            .copied()
-            .unwrap_or(false);
+        let settle = switch(m, "settle");
 
         // Written: the decisions, the actions, what is settled, then the review itself.
         let author = self.session.author.clone();
