@@ -74,13 +74,17 @@ fn is_offline(err: &SyncError) -> bool {
     )
 }
 
-/// "offline: cannot reach URL" (or "URL did not answer within 30 s"), then `then`.
-fn offline(err: &SyncError, server: &str, then: &str) -> anyhow::Error {
-    let timed_out = matches!(
+/// Whether the server took the request and did not answer in time (it may have done it).
+fn no_answer(err: &SyncError) -> bool {
+    matches!(
         err,
         SyncError::Transport(roadbook_sync::TransportError::NoAnswer(_))
-    );
-    let what = if timed_out {
+    )
+}
+
+/// "offline: cannot reach URL" (or "URL did not answer within 30 s"), then `then`.
+fn offline(err: &SyncError, server: &str, then: &str) -> anyhow::Error {
+    let what = if no_answer(err) {
         format!(
             "{server} did not answer within {} s",
             roadbook_sync::request_seconds().unwrap_or(roadbook_sync::REQUEST_SECONDS)
@@ -199,10 +203,7 @@ impl<W: Write> Ctx<W> {
             Err(err) if is_offline(&err) => {
                 // No answer is not no publish: the server may have it, and the next sync
                 // finishes it either way.
-                let then = if matches!(
-                    err,
-                    SyncError::Transport(roadbook_sync::TransportError::NoAnswer(_))
-                ) {
+                let then = if no_answer(&err) {
                     "it may have arrived: roadbook sync finishes the publish once the server answers"
                 } else {
                     "the program was not published; publish again when it answers"
