@@ -219,14 +219,16 @@ async fn break_glass(
     let subject = caller.author.subject.clone();
     // The trail keeps the route's start: a path is the caller's text and has no bound.
     let route: String = parts.uri.path().chars().take(MOST_ROUTE).collect();
-    let method = parts.method.as_str().to_owned();
+    let method = parts.method.as_str();
+    // Borrowed by each refusal; the route is logged again when access is given.
+    let (subject, route) = (&subject, &route);
     let refuse = |status: StatusCode, code: &'static str, why: String| async move {
         tracing::warn!(%subject, route = %route, why = %why, "break-glass refused");
         // Every refusal is in the trail up to an hourly allowance per person; past it they are
         // logged only and answered 429, so nobody can flood the trail with refusals.
         if !app
             .engine
-            .allow(&subject, crate::budget::Spend::BreakGlassRefusal)
+            .allow(subject, crate::budget::Spend::BreakGlassRefusal)
         {
             return ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -271,8 +273,6 @@ async fn break_glass(
         )
         .await);
     }
-    // The program as the router will read it: the segment decoded, so an encoded id cannot
-    // reach a program while the trail records none.
     // Break-glass opens one program, never the server: lists, the audit trail and the access
     // review stay with the admins the roles name.
     let Some(rest) = parts.uri.path().strip_prefix("/v1/programs/") else {
@@ -283,6 +283,8 @@ async fn break_glass(
         )
         .await);
     };
+    // The program as the router will read it: the segment decoded, so an encoded id cannot
+    // reach a program while the trail records none.
     let segment = rest.split('/').next().unwrap_or_default();
     let program = match percent_decoded(segment).as_deref().map(str::parse::<Id>) {
         Some(Ok(id)) => id,
@@ -339,7 +341,6 @@ async fn break_glass(
             ));
         }
     };
-    let route: String = parts.uri.path().chars().take(MOST_ROUTE).collect();
     tracing::warn!(subject = %caller.author.subject, route = %route, %reason, "break-glass access");
     let event = crate::storage::AuditEvent {
         at: app.engine.now(),
