@@ -331,18 +331,26 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         "ROADBOOK_ISSUER",
         "give the token issuer's URL, for example https://example.okta.com/oauth2/default",
     )?;
-    let has_host = reqwest::Url::parse(&issuer)
+    let Some(parsed) = reqwest::Url::parse(&issuer)
         .ok()
-        .is_some_and(|url| url.host_str().is_some_and(|host| !host.is_empty()));
-    if !has_host {
+        .filter(|url| url.host_str().is_some_and(|host| !host.is_empty()))
+    else {
         return Err(format!(
             "ROADBOOK_ISSUER is '{issuer}': it names no host; give the issuer's URL, for example https://example.okta.com/oauth2/default"
         ));
-    }
-    if !(issuer.starts_with("https://")
-        || issuer.starts_with("http://127.0.0.1")
-        || issuer.starts_with("http://localhost"))
-    {
+    };
+    // Read from the parsed URL, not its text's start: http://127.0.0.1.example.com is not
+    // this machine.
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback)) {
         return Err(format!(
             "ROADBOOK_ISSUER is '{issuer}': give an https:// URL (http only for an issuer on this machine)"
         ));

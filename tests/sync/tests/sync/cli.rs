@@ -457,6 +457,11 @@ fn the_server_refuses_to_start_with_a_missing_or_bad_setting_and_says_which() {
             with("ROADBOOK_ISSUER", "http://issuer.example"),
             "give an https:// URL",
         ),
+        // Plain http only for this machine, read from the host, not the text's start.
+        (
+            with("ROADBOOK_ISSUER", "http://127.0.0.1.example.com"),
+            "give an https:// URL",
+        ),
         (
             with("ROADBOOK_DATABASE_URL", &closed),
             "check ROADBOOK_DATABASE_URL",
