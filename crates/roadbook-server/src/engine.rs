@@ -176,8 +176,11 @@ pub struct Engine {
     /// How often each person may ask for what costs most or leaves a permanent trace.
     budget: crate::budget::Budget,
     /// How many long polls each subject holds open now.
-    waiting: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    waiting: WaitCounts,
 }
+
+/// Long polls held open now, by subject.
+type WaitCounts = Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
 
 /// The most long polls one person holds open at once: one per program for each of a few apps
 /// and terminals. Past it a poll is refused at once, so one token cannot hold the server's
@@ -187,14 +190,11 @@ pub const MOST_WAITING: usize = 32;
 /// One long poll counted against its subject while it lives.
 struct Waiting {
     subject: String,
-    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    counts: WaitCounts,
 }
 
 impl Waiting {
-    fn start(
-        counts: &Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-        subject: &str,
-    ) -> Option<Waiting> {
+    fn start(counts: &WaitCounts, subject: &str) -> Option<Waiting> {
         let mut held = counts.lock().unwrap_or_else(|e| e.into_inner());
         let count = held.entry(subject.to_owned()).or_insert(0);
         if *count >= MOST_WAITING {
