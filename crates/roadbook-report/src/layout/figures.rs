@@ -1,0 +1,266 @@
+//! Figures: readiness meters, the risk heat map, the timeline and callouts.
+
+use super::*;
+
+impl Layouter<'_> {
+    pub(super) fn meters(&mut self, meters: &[Meter]) {
+        let label_w = WIDTH * 0.34;
+        let seg_w = (WIDTH * 0.36) / 3.0;
+        for meter in meters {
+            let label = self.wrap(&meter.label, Style::SemiBold, BODY, label_w - 6.0);
+            let caption = self.wrap(
+                &meter.caption,
+                Style::Regular,
+                TABLE_TEXT,
+                WIDTH - label_w - seg_w * 3.0 - 12.0,
+            );
+            let rows = label.len().max(caption.len()).max(1);
+            let h = rows as f32 * BODY * LEADING + 6.0;
+            self.ensure(h);
+            let top = self.y;
+            for (i, line) in label.into_iter().enumerate() {
+                self.text(MARGIN, top - i as f32 * BODY * LEADING, BODY, INK, line);
+            }
+            for step in 0..3 {
+                let fill = if step < meter.steps {
+                    meter.colour
+                } else {
+                    RULE.tint(0.4)
+                };
+                self.page.items.push(Draw::Rect {
+                    x: MARGIN + label_w + step as f32 * seg_w,
+                    y: top - 11.0,
+                    w: seg_w - 3.0,
+                    h: 10.0,
+                    fill,
+                    radius: 2.0,
+                });
+            }
+            let cx = MARGIN + label_w + seg_w * 3.0 + 8.0;
+            for (i, line) in caption.into_iter().enumerate() {
+                self.text(cx, top - i as f32 * BODY * LEADING, TABLE_TEXT, MUTED, line);
+            }
+            self.y = top - h;
+        }
+        self.y -= 6.0;
+    }
+
+    pub(super) fn heat_map(&mut self, map: &HeatMap) {
+        let cell = 44.0;
+        let left = MARGIN + 90.0;
+        let h = cell * 3.0 + 44.0;
+        self.ensure(h);
+        let top = self.y;
+        let levels = ["high", "medium", "low"];
+        for (r, row) in map.counts.iter().enumerate() {
+            let y = top - (r as f32 + 1.0) * cell;
+            let label = text::line(
+                self.fonts,
+                levels.get(r).copied().unwrap_or(""),
+                Style::Regular,
+                TABLE_TEXT,
+            );
+            self.text(
+                left - 8.0 - label.width,
+                y + cell / 2.0 + TABLE_TEXT / 2.0,
+                TABLE_TEXT,
+                MUTED,
+                label,
+            );
+            for (c, count) in row.iter().enumerate() {
+                // Danger grows with severity (up the rows) and likelihood (along the columns).
+                let danger = (2 - r) + c;
+                let base = match danger {
+                    0 | 1 => GREEN,
+                    2 => AMBER,
+                    _ => RED,
+                };
+                let fill = if *count == 0 {
+                    base.tint(0.85)
+                } else {
+                    base.tint(0.35)
+                };
+                self.page.items.push(Draw::Rect {
+                    x: left + c as f32 * cell,
+                    y,
+                    w: cell - 2.0,
+                    h: cell - 2.0,
+                    fill,
+                    radius: 3.0,
+                });
+                if *count > 0 {
+                    let n = text::line(self.fonts, &count.to_string(), Style::Bold, 13.0);
+                    self.text(
+                        left + c as f32 * cell + (cell - 2.0 - n.width) / 2.0,
+                        y + cell / 2.0 + 7.5,
+                        13.0,
+                        fill.on(),
+                        n,
+                    );
+                }
+            }
+        }
+        for (c, level) in ["low", "medium", "high"].iter().enumerate() {
+            let label = text::line(self.fonts, level, Style::Regular, TABLE_TEXT);
+            self.text(
+                left + c as f32 * cell + (cell - 2.0 - label.width) / 2.0,
+                top - 3.0 * cell - 4.0,
+                TABLE_TEXT,
+                MUTED,
+                label,
+            );
+        }
+        let axis = text::line(self.fonts, "likelihood →", Style::Italic, TABLE_TEXT);
+        self.text(left, top - 3.0 * cell - 16.0, TABLE_TEXT, MUTED, axis);
+        let axis = text::line(self.fonts, "severity ↑", Style::Italic, TABLE_TEXT);
+        self.text(MARGIN, top - 4.0, TABLE_TEXT, MUTED, axis);
+        self.y = top - h;
+    }
+
+    /// The timeline: month ticks over the rows, each phase a bar, each milestone a dot with its
+    /// name, the document's day a red line. Rows that do not fit go on the next page under the
+    /// months again.
+    pub(super) fn timeline(&mut self, t: &Timeline) {
+        const HEAD: f32 = 16.0;
+        const ROW: f32 = 20.0;
+        const SMALL: f32 = 7.0;
+        const LABEL: f32 = 132.0;
+        let left = MARGIN + LABEL;
+        let axis = WIDTH - LABEL;
+        let x = |f: f32| left + f.clamp(0.0, 1.0) * axis;
+        let mut rows = t.rows.iter().peekable();
+        while rows.peek().is_some() {
+            self.ensure(HEAD + ROW * 2.0 + 14.0);
+            let room = ((self.y - self.bottom - HEAD - 14.0) / ROW)
+                .floor()
+                .max(1.0) as usize;
+            let chunk: Vec<&TimelineRow> = rows.by_ref().take(room).collect();
+            let top = self.y;
+            let bottom = top - HEAD - chunk.len() as f32 * ROW;
+            for (at, label) in &t.ticks {
+                self.page.items.push(Draw::Rule {
+                    x1: x(*at),
+                    y1: top - HEAD + 3.0,
+                    x2: x(*at),
+                    y2: bottom,
+                    colour: RULE,
+                    width: 0.5,
+                });
+                let line = text::line(self.fonts, label, Style::Regular, SMALL);
+                self.text(x(*at) + 2.0, top, SMALL, MUTED, line);
+            }
+            for (i, row) in chunk.iter().enumerate() {
+                let mid = top - HEAD - (i as f32 + 0.5) * ROW;
+                let label = text::fit(
+                    self.fonts,
+                    &row.label,
+                    Style::SemiBold,
+                    SMALL + 0.5,
+                    LABEL - 8.0,
+                );
+                self.text(MARGIN, mid + (SMALL + 0.5) / 2.0, SMALL + 0.5, INK, label);
+                if let Some(bar) = &row.bar {
+                    self.page.items.push(Draw::Rect {
+                        x: x(bar.from),
+                        y: mid - 5.0,
+                        w: (x(bar.to) - x(bar.from)).max(3.0),
+                        h: 10.0,
+                        fill: if bar.open {
+                            GREY.tint(0.5)
+                        } else {
+                            ACCENT.tint(0.35)
+                        },
+                        radius: 2.0,
+                    });
+                }
+                // Each milestone's name runs to the next one on its row, or the axis' end.
+                let mut marks: Vec<&TimelineMark> = row.marks.iter().collect();
+                marks.sort_by(|a, b| a.at.total_cmp(&b.at));
+                for (n, mark) in marks.iter().enumerate() {
+                    let at = x(mark.at);
+                    let fill = if mark.late { RED } else { AMBER };
+                    self.page.items.push(Draw::Rect {
+                        x: at - 3.5,
+                        y: mid - 3.5,
+                        w: 7.0,
+                        h: 7.0,
+                        fill,
+                        radius: 3.5,
+                    });
+                    let next = marks.get(n + 1).map_or(MARGIN + WIDTH, |m| x(m.at) - 5.0);
+                    let name = if mark.late {
+                        format!("{} (late)", mark.name)
+                    } else {
+                        mark.name.clone()
+                    };
+                    if next - at - 6.0 > 12.0 {
+                        let line = text::fit(
+                            self.fonts,
+                            &name,
+                            Style::Regular,
+                            SMALL - 0.5,
+                            next - at - 6.0,
+                        );
+                        self.text(at + 5.0, mid + 12.0, SMALL - 0.5, INK, line);
+                    }
+                }
+            }
+            if let Some(today) = t.today {
+                self.page.items.push(Draw::Rule {
+                    x1: x(today),
+                    y1: top - HEAD + 3.0,
+                    x2: x(today),
+                    y2: bottom - 3.0,
+                    colour: RED,
+                    width: 1.0,
+                });
+                let line = text::line(self.fonts, "today", Style::SemiBold, SMALL);
+                self.text(x(today) - line.width / 2.0, bottom - 3.0, SMALL, RED, line);
+            }
+            self.y = bottom - 14.0;
+        }
+    }
+
+    pub(super) fn callout(&mut self, title: &str, items: &[String], colour: Rgb) {
+        let inner = WIDTH - 26.0;
+        let title_lines = self.wrap(title, Style::Bold, BODY + 0.5, inner);
+        let bodies: Vec<Vec<Line>> = items
+            .iter()
+            .map(|i| self.wrap(i, Style::Regular, BODY, inner - 12.0))
+            .collect();
+        let lh = BODY * LEADING;
+        let h = (title_lines.len() + bodies.iter().map(Vec::len).sum::<usize>()) as f32 * lh + 20.0;
+        // A callout taller than a page is laid out as a heading and bullets instead.
+        if h > CONTENT_TOP - self.bottom {
+            self.block(&Block::Subheading(title.to_owned()));
+            self.block(&Block::Bullets(items.to_vec()));
+            return;
+        }
+        self.ensure(h);
+        let top = self.y;
+        self.page.items.push(Draw::Rect {
+            x: MARGIN,
+            y: top - h,
+            w: WIDTH,
+            h,
+            fill: colour.tint(0.9),
+            radius: 3.0,
+        });
+        self.page.items.push(Draw::Rect {
+            x: MARGIN,
+            y: top - h,
+            w: 3.5,
+            h,
+            fill: colour,
+            radius: 0.0,
+        });
+        self.y = top - 10.0;
+        self.lines(title_lines, MARGIN + 14.0, BODY + 0.5, INK);
+        for lines in bodies {
+            let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
+            self.text(MARGIN + 15.0, self.y, BODY, colour, bullet);
+            self.lines(lines, MARGIN + 26.0, BODY, INK);
+        }
+        self.y = top - h - 10.0;
+    }
+}
