@@ -450,16 +450,25 @@ fn standing(ctx: &Context) -> String {
             .map(|w| w.area.as_str())
             .collect::<Vec<_>>()
     };
+    // One sentence per state, the count first when there are several: "3 wait on a decision:
+    // Identity and SSO, Org-aware access, and Observability and analytics" leaves no doubt
+    // where a name that holds "and" ends.
     let mut parts = Vec::new();
-    for (name, verb) in [
-        ("Needs decision", "wait on a decision"),
-        ("Blocked", "are blocked"),
-        ("Needs validation", "need validation"),
+    let group = |names: &[&str], one: &str, many: &str| match names {
+        [] => None,
+        [name] => Some(format!("{} {one}.", isolate(name))),
+        _ => Some(format!("{} {many}: {}.", names.len(), list(names))),
+    };
+    for (name, one, many) in [
+        (
+            "Needs decision",
+            "waits on a decision",
+            "wait on a decision",
+        ),
+        ("Blocked", "is blocked", "are blocked"),
+        ("Needs validation", "needs validation", "need validation"),
     ] {
-        let areas = by_status(name);
-        if !areas.is_empty() {
-            parts.push(format!("{} {verb}", list(&areas)));
-        }
+        parts.extend(group(&by_status(name), one, many));
     }
     let high: Vec<&str> = h
         .workstreams
@@ -467,6 +476,11 @@ fn standing(ctx: &Context) -> String {
         .filter(|w| w.risk_level == Level::High)
         .map(|w| w.area.as_str())
         .collect();
+    parts.extend(group(
+        &high,
+        "carries the highest risk",
+        "carry the highest risk",
+    ));
     let open = ctx.open_decisions().len();
     let serious = h
         .risks
@@ -478,13 +492,18 @@ fn standing(ctx: &Context) -> String {
         .iter()
         .filter(|d| d.state == ReadinessState::Ready)
         .count();
-    let mut text = format!("{} workstreams", h.workstreams.len());
-    if !parts.is_empty() {
-        text.push_str(&format!(": {}", parts.join("; ")));
-    }
-    text.push('.');
-    if !high.is_empty() {
-        text.push_str(&format!(" Highest risk: {}.", list(&high)));
+    let mut text = format!(
+        "{} {}.",
+        h.workstreams.len(),
+        if h.workstreams.len() == 1 {
+            "workstream"
+        } else {
+            "workstreams"
+        }
+    );
+    for part in parts {
+        text.push(' ');
+        text.push_str(&part);
     }
     text.push_str(&format!(
         " {open} open {}, {serious} high-severity {} open, {ready} of {} readiness dimensions ready.",
@@ -495,12 +514,34 @@ fn standing(ctx: &Context) -> String {
     text
 }
 
-/// "a, b and c".
+/// "a, b and c"; with the serial comma when a name holds "and" or a comma itself ("Identity and
+/// SSO, Org-aware access, and Observability and analytics"), so the last one stands apart.
+/// Each name is isolated for the bidirectional algorithm, so a right-to-left name never turns
+/// the sentence around it.
 fn list(items: &[&str]) -> String {
-    match items {
+    let ambiguous = items
+        .iter()
+        .any(|i| i.contains(',') || i.split_whitespace().any(|w| w.eq_ignore_ascii_case("and")));
+    let isolated: Vec<String> = items.iter().map(|i| isolate(i)).collect();
+    match isolated.as_slice() {
         [] => String::new(),
-        [one] => (*one).to_owned(),
+        [one] => one.clone(),
+        [rest @ .., last] if ambiguous => format!("{}, and {last}", rest.join(", ")),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// A name wrapped in Unicode first-strong isolates when it holds right-to-left letters: the
+/// sentence keeps its own direction around it (and text without such letters stays as it is,
+/// byte for byte).
+pub(crate) fn isolate(name: &str) -> String {
+    let rtl = name
+        .chars()
+        .any(|c| matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF));
+    if rtl {
+        format!("\u{2068}{name}\u{2069}")
+    } else {
+        name.to_owned()
     }
 }
 
@@ -573,7 +614,7 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
     let open = ctx.open_decisions();
     let mut out = vec![title("Executive Memo", ctx, "To: leadership")];
 
-    out.push(Block::Heading("Purpose".to_owned()));
+    // The purpose opens the memo under its title, as a memo's first line does.
     let mut purpose = format!(
         "This memo brings leadership up to date on {}",
         h.program.name
@@ -591,29 +632,12 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
             }
         ));
     }
-    if !h.program.summary.is_empty() {
-        purpose.push(' ');
-        purpose.push_str(&h.program.summary);
-    }
-    out.push(Block::Paragraph(purpose));
+    // The program's summary is its objective, written as an instruction to the team: the memo
+    // leaves it to the documents the team works from.
+    out.push(Block::Lead(purpose));
 
     out.push(Block::Heading("Where the program stands".to_owned()));
-    out.push(Block::Paragraph(standing(ctx)));
-    for w in &h.workstreams {
-        let status = h
-            .status(w.status_id)
-            .map_or("", |s| s.name.as_str())
-            .to_lowercase();
-        let mut text = format!(
-            "{} ({status}, {} risk): {}",
-            w.area, w.risk_level, w.current_state
-        );
-        if !w.main_blocker.is_empty() {
-            text.push_str(&format!("; the main blocker is {}", w.main_blocker));
-        }
-        text.push('.');
-        out.push(Block::Bullets(vec![text]));
-    }
+    let mut where_it_stands = standing(ctx);
     let not_ready: Vec<&str> = h
         .readiness_dimensions
         .iter()
@@ -621,11 +645,13 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
         .map(|d| d.name.as_str())
         .collect();
     if !not_ready.is_empty() {
-        out.push(Block::Paragraph(format!(
-            "Not ready yet: {}. The rollout gate should not be taken until these move.",
-            list(&not_ready)
-        )));
+        where_it_stands.push_str(&format!(
+            " Not ready: {}; the rollout gate waits until {} move.",
+            list(&not_ready),
+            if not_ready.len() == 1 { "it" } else { "they" }
+        ));
     }
+    out.push(Block::Paragraph(where_it_stands));
 
     if !open.is_empty() {
         out.push(Block::Heading("Decisions needed".to_owned()));
@@ -647,7 +673,7 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
         ));
     }
 
-    let risks = ctx.top_risks(4);
+    let risks = ctx.top_risks(3);
     if !risks.is_empty() {
         out.push(Block::Heading("Main risks".to_owned()));
         out.push(Block::Bullets(
@@ -671,10 +697,8 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
                 .to_owned(),
         ));
     } else {
-        out.push(Block::Paragraph(
-            "We recommend managing the work as one coordinated program and proceeding as follows:"
-                .to_owned(),
-        ));
+        // The proposal's own parts, and no sentence of ours before them: a fixed line would say
+        // the same of every program.
         for part in &h.program.proposal {
             out.push(Block::Labeled {
                 label: part.title.clone(),
@@ -1060,10 +1084,16 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
                 .iter()
                 .filter(|dep| dep.workstream_id.is_some() && dep.workstream_id == d.workstream_id)
                 .map(|dep| {
-                    format!(
-                        "{} depends on {}: {}",
-                        dep.dependent, dep.depends_on, dep.why_it_matters
-                    )
+                    // "X, waiting on Y" reads for one team or many: free text carries no number
+                    // for a verb to agree with.
+                    if dep.why_it_matters.is_empty() {
+                        format!("{}, waiting on {}", dep.dependent, dep.depends_on)
+                    } else {
+                        format!(
+                            "{}, waiting on {}: {}",
+                            dep.dependent, dep.depends_on, dep.why_it_matters
+                        )
+                    }
                 })
                 .collect();
             if !deps.is_empty() {
@@ -1142,9 +1172,14 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
         }
     }
 
-    out.push(Block::PageBreak);
-    out.push(Block::Heading("Appendix: Status Dashboard".to_owned()));
-    dashboard_body(ctx, &mut out);
+    // Where the program stands in one sentence, and where the whole status is: the packet
+    // points at the dashboard rather than printing it again (in the handbook, a link to it).
+    out.push(Block::Heading("Where the program stands".to_owned()));
+    out.push(Block::Paragraph(standing(ctx)));
+    out.push(Block::Links(vec![format!(
+        "Status Dashboard as of {}: every workstream, risk, readiness dimension, milestone and action",
+        date(ctx.as_of)
+    )]));
     out
 }
 

@@ -141,6 +141,18 @@ pub fn prepare_markdown(
     Ok(crate::markdown::markdown(&composed.blocks, &composed.meta))
 }
 
+/// The document's blocks and where each lands on its pages, as the PDF lays them out: what the
+/// page-flow rules are checked against.
+pub fn prepare_layout(
+    store: &Store,
+    request: &Request,
+    author: &str,
+) -> Result<(Vec<layout::Block>, layout::Laid), ReportError> {
+    let composed = compose(store, request, author)?;
+    let laid = layout::lay_out(crate::fonts::Fonts::get()?, &composed.blocks);
+    Ok((composed.blocks, laid))
+}
+
 /// Gathers what the document needs (the handbook, and for a readout the changes since the last
 /// one), renders it and describes it for the archive. Writes nothing.
 pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued, ReportError> {

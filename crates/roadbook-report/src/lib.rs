@@ -34,7 +34,7 @@ pub use html::{html, slug};
 #[cfg(feature = "store")]
 pub use issue::{
     ChangeWindow, Issued, changes_since, issue, prepare, prepare_deck, prepare_html,
-    prepare_markdown, regenerate,
+    prepare_layout, prepare_markdown, regenerate,
 };
 pub use markdown::markdown;
 pub use pdf::{Meta, SLIDE_H, SLIDE_W, Slide, render, render_deck};

@@ -252,22 +252,34 @@ fn has_rtl(text: &str) -> bool {
 }
 
 /// The stretches of one direction, in visual order, each in logical order with its direction.
+///
+/// The documents are written left to right, so every line is a left-to-right paragraph: a
+/// sentence that opens with an Arabic or Hebrew name keeps its order (the name reads right to
+/// left inside it). The isolates that fence such names off are layout marks, not drawn.
 fn directional(text: &str) -> Vec<(String, bool)> {
     if !has_rtl(text) {
         return vec![(text.to_owned(), false)];
     }
-    let bidi = unicode_bidi::BidiInfo::new(text, None);
+    let bidi = unicode_bidi::BidiInfo::new(text, Some(unicode_bidi::Level::ltr()));
     let mut out = Vec::new();
     for paragraph in &bidi.paragraphs {
         let (levels, runs) = bidi.visual_runs(paragraph, paragraph.range.clone());
         for run in runs {
             let rtl = levels.get(run.start).is_some_and(|l| l.is_rtl());
             if let Some(part) = text.get(run) {
-                out.push((part.to_owned(), rtl));
+                let part: String = part.chars().filter(|c| !is_isolate(*c)).collect();
+                if !part.is_empty() {
+                    out.push((part, rtl));
+                }
             }
         }
     }
     out
+}
+
+/// The bidirectional isolates (LRI, RLI, FSI, PDI): they steer the order and have no glyph.
+fn is_isolate(c: char) -> bool {
+    matches!(c, '\u{2066}'..='\u{2069}')
 }
 
 /// One line of text, unwrapped, shaped, in visual order, at `size` points.
@@ -404,6 +416,27 @@ mod tests {
                 > measure(fonts(), "Bold", Style::Regular, 10.0)
         );
         assert_eq!(measure(fonts(), "", Style::Regular, 10.0), 0.0);
+    }
+
+    #[test]
+    fn a_sentence_opening_with_an_arabic_name_keeps_its_left_to_right_order() {
+        // "فريق الهوية waits on a decision": the name first on the left, the verb after it.
+        for text in [
+            "\u{2068}فريق الهوية\u{2069} waits on a decision",
+            "فريق الهوية waits on a decision",
+        ] {
+            let line = line(fonts(), text, Style::Regular, 10.0);
+            let runs: Vec<String> = line.runs.iter().map(|r| r.text.clone()).collect();
+            assert!(
+                runs.last()
+                    .is_some_and(|r| r.ends_with("waits on a decision")),
+                "{runs:?}"
+            );
+            assert!(
+                runs.iter().all(|r| !r.chars().any(is_isolate)),
+                "isolates are not drawn: {runs:?}"
+            );
+        }
     }
 
     #[test]

@@ -264,17 +264,19 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
                 assert_holds(
                     &t,
                     &[
-                        "Purpose",
+                        "brings leadership up to date on Builder Insights operationalization and asks for help with 4 open decisions",
+                        "3 wait on a decision: Identity and SSO, Org-aware access, and Observability and analytics.",
+                        "Readiness gating is blocked.",
                         "Recommendation",
                         "What we ask of you",
                         "Adopt MongoDB Okta SSO as the workforce identity path",
                     ],
                     "memo",
                 );
+                assert_eq!(issued.record.pages, 1, "the sample's memo is one page");
                 assert!(
-                    issued.record.pages <= 2,
-                    "a memo is one or two pages: {}",
-                    issued.record.pages
+                    !t.contains("We recommend managing"),
+                    "no fixed sentence of ours"
                 );
             }
             DocumentKind::Packet => {
@@ -294,12 +296,14 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
                         "No actual owners are present",
                         "updated Decision Register",
                         "updated Internal Readiness Checklist if rollout posture changed",
-                        "Appendix: Status Dashboard",
-                        "Leadership dashboards depends on telemetry definitions and ownership",
+                        "Status Dashboard as of",
+                        "Leadership dashboards, waiting on telemetry definitions and ownership",
                     ],
                     "packet",
                 );
-                assert_holds(&t, &workstreams, "packet appendix");
+                // The packet points at the dashboard; it does not print it again.
+                assert!(!t.contains("Appendix"), "{t:.2000}");
+                assert!(!t.contains("Shared status vocabulary"), "{t:.2000}");
                 // Owner order: the Identity decision (first owner label) comes before the Org one.
                 assert!(
                     t.find("Question Which Okta").unwrap()

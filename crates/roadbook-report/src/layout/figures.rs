@@ -3,20 +3,55 @@
 use super::*;
 
 impl Layouter<'_> {
+    fn meter_lines(&self, meter: &Meter) -> (Vec<Line>, Vec<Line>, f32) {
+        let label = self.wrap(&meter.label, Style::SemiBold, BODY, METER_LABEL_W - 6.0);
+        let caption = self.wrap(
+            &meter.caption,
+            Style::Regular,
+            TABLE_TEXT,
+            WIDTH - METER_LABEL_W - METER_SEG_W * 3.0 - 12.0,
+        );
+        let rows = label.len().max(caption.len()).max(1);
+        (label, caption, rows as f32 * BODY * LEADING + 6.0)
+    }
+
+    /// The meters that must start on one page: all of a short list, else the first two.
+    pub(super) fn meters_lead(&self, meters: &[Meter]) -> f32 {
+        let take = if meters.len() <= WHOLE_METERS {
+            meters.len()
+        } else {
+            2
+        };
+        meters
+            .iter()
+            .take(take)
+            .map(|m| self.meter_lines(m).2)
+            .sum()
+    }
+
+    /// Readiness bars, one per dimension: a short list on one page, a long one in pieces of at
+    /// least two, the last with the line that closes the section.
     pub(super) fn meters(&mut self, meters: &[Meter]) {
-        let label_w = WIDTH * 0.34;
-        let seg_w = (WIDTH * 0.36) / 3.0;
-        for meter in meters {
-            let label = self.wrap(&meter.label, Style::SemiBold, BODY, label_w - 6.0);
-            let caption = self.wrap(
-                &meter.caption,
-                Style::Regular,
-                TABLE_TEXT,
-                WIDTH - label_w - seg_w * 3.0 - 12.0,
-            );
-            let rows = label.len().max(caption.len()).max(1);
-            let h = rows as f32 * BODY * LEADING + 6.0;
-            self.ensure(h);
+        let label_w = METER_LABEL_W;
+        let seg_w = METER_SEG_W;
+        let laid: Vec<_> = meters.iter().map(|m| self.meter_lines(m)).collect();
+        let heights: Vec<f32> = laid.iter().map(|l| l.2).collect();
+        let count = meters.len();
+        for (n, (meter, (label, caption, h))) in meters.iter().zip(laid).enumerate() {
+            let together: f32 = if count <= WHOLE_METERS {
+                if n == 0 {
+                    heights.iter().sum::<f32>() + self.keep_after
+                } else {
+                    h
+                }
+            } else if n == 0 {
+                heights.iter().take(2).sum()
+            } else if n + 2 == count {
+                heights.iter().skip(n).sum::<f32>() + self.keep_after
+            } else {
+                h
+            };
+            self.ensure(together);
             let top = self.y;
             for (i, line) in label.into_iter().enumerate() {
                 self.text(MARGIN, top - i as f32 * BODY * LEADING, BODY, INK, line);
@@ -27,7 +62,7 @@ impl Layouter<'_> {
                 } else {
                     RULE.tint(0.4)
                 };
-                self.page.items.push(Draw::Rect {
+                self.draw(Draw::Rect {
                     x: MARGIN + label_w + step as f32 * seg_w,
                     y: top - 11.0,
                     w: seg_w - 3.0,
@@ -48,8 +83,8 @@ impl Layouter<'_> {
     pub(super) fn heat_map(&mut self, map: &HeatMap) {
         let cell = 44.0;
         let left = MARGIN + 90.0;
-        let h = cell * 3.0 + 44.0;
-        self.ensure(h);
+        let h = HEAT_MAP_H;
+        self.ensure(h + self.keep_after);
         let top = self.y;
         let levels = ["high", "medium", "low"];
         for (r, row) in map.counts.iter().enumerate() {
@@ -80,7 +115,7 @@ impl Layouter<'_> {
                 } else {
                     base.tint(0.35)
                 };
-                self.page.items.push(Draw::Rect {
+                self.draw(Draw::Rect {
                     x: left + c as f32 * cell,
                     y,
                     w: cell - 2.0,
@@ -138,7 +173,7 @@ impl Layouter<'_> {
             let top = self.y;
             let bottom = top - HEAD - chunk.len() as f32 * ROW;
             for (at, label) in &t.ticks {
-                self.page.items.push(Draw::Rule {
+                self.draw(Draw::Rule {
                     x1: x(*at),
                     y1: top - HEAD + 3.0,
                     x2: x(*at),
@@ -160,7 +195,7 @@ impl Layouter<'_> {
                 );
                 self.text(MARGIN, mid + (SMALL + 0.5) / 2.0, SMALL + 0.5, INK, label);
                 if let Some(bar) = &row.bar {
-                    self.page.items.push(Draw::Rect {
+                    self.draw(Draw::Rect {
                         x: x(bar.from),
                         y: mid - 5.0,
                         w: (x(bar.to) - x(bar.from)).max(3.0),
@@ -179,7 +214,7 @@ impl Layouter<'_> {
                 for (n, mark) in marks.iter().enumerate() {
                     let at = x(mark.at);
                     let fill = if mark.late { RED } else { AMBER };
-                    self.page.items.push(Draw::Rect {
+                    self.draw(Draw::Rect {
                         x: at - 3.5,
                         y: mid - 3.5,
                         w: 7.0,
@@ -206,7 +241,7 @@ impl Layouter<'_> {
                 }
             }
             if let Some(today) = t.today {
-                self.page.items.push(Draw::Rule {
+                self.draw(Draw::Rule {
                     x1: x(today),
                     y1: top - HEAD + 3.0,
                     x2: x(today),
@@ -221,7 +256,7 @@ impl Layouter<'_> {
         }
     }
 
-    pub(super) fn callout(&mut self, title: &str, items: &[String], colour: Rgb) {
+    fn callout_lines(&self, title: &str, items: &[String]) -> (Vec<Line>, Vec<Vec<Line>>, f32) {
         let inner = WIDTH - 26.0;
         let title_lines = self.wrap(title, Style::Bold, BODY + 0.5, inner);
         let bodies: Vec<Vec<Line>> = items
@@ -230,15 +265,24 @@ impl Layouter<'_> {
             .collect();
         let lh = BODY * LEADING;
         let h = (title_lines.len() + bodies.iter().map(Vec::len).sum::<usize>()) as f32 * lh + 20.0;
+        (title_lines, bodies, h)
+    }
+
+    pub(super) fn callout_height(&self, title: &str, items: &[String]) -> f32 {
+        self.callout_lines(title, items).2
+    }
+
+    pub(super) fn callout(&mut self, title: &str, items: &[String], colour: Rgb) {
+        let (title_lines, bodies, h) = self.callout_lines(title, items);
         // A callout taller than a page is laid out as a heading and bullets instead.
         if h > CONTENT_TOP - self.bottom {
             self.block(&Block::Subheading(title.to_owned()));
             self.block(&Block::Bullets(items.to_vec()));
             return;
         }
-        self.ensure(h);
+        self.ensure(h + self.keep_after);
         let top = self.y;
-        self.page.items.push(Draw::Rect {
+        self.draw(Draw::Rect {
             x: MARGIN,
             y: top - h,
             w: WIDTH,
@@ -246,7 +290,7 @@ impl Layouter<'_> {
             fill: colour.tint(0.9),
             radius: 3.0,
         });
-        self.page.items.push(Draw::Rect {
+        self.draw(Draw::Rect {
             x: MARGIN,
             y: top - h,
             w: 3.5,
@@ -264,3 +308,10 @@ impl Layouter<'_> {
         self.y = top - h - 10.0;
     }
 }
+
+const METER_LABEL_W: f32 = WIDTH * 0.34;
+const METER_SEG_W: f32 = (WIDTH * 0.36) / 3.0;
+/// Readiness lists this long or shorter stay on one page.
+const WHOLE_METERS: usize = 8;
+/// The heat map's height: three rows of cells and the axis labels.
+pub(super) const HEAT_MAP_H: f32 = 44.0 * 3.0 + 44.0;

@@ -267,6 +267,41 @@ pub struct Laid {
     pub outline: Vec<(String, usize)>,
     /// Where each part starts: its title and page index.
     pub anchors: std::collections::BTreeMap<String, usize>,
+    /// Where each block's content landed, one piece per page it touches, in order: what the
+    /// page-flow rules are checked against.
+    pub pieces: Vec<Piece>,
+}
+
+/// The part of one block on one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    /// The block's index in the document.
+    pub block: usize,
+    pub page: usize,
+    /// A table's rows or a list's items on this page (a row split across pages counts on both).
+    pub rows: usize,
+    /// Whether one unit (a table row, a list item, a field's value) runs on onto the next page.
+    pub split: bool,
+}
+
+impl Laid {
+    /// How much of a page's content area is used, from 0 (empty) to 1 (down to the bottom
+    /// margin): the lowest thing drawn on it.
+    pub fn fill(&self, page: usize) -> f32 {
+        let Some(page) = self.pages.get(page) else {
+            return 0.0;
+        };
+        let lowest = page
+            .items
+            .iter()
+            .map(|d| match d {
+                Draw::Text { baseline, size, .. } => baseline - size * 0.25,
+                Draw::Rect { y, .. } | Draw::Link { y, .. } => *y,
+                Draw::Rule { y1, y2, .. } => y1.min(*y2),
+            })
+            .fold(CONTENT_TOP, f32::min);
+        ((CONTENT_TOP - lowest) / (CONTENT_TOP - CONTENT_BOTTOM)).clamp(0.0, 1.0)
+    }
 }
 
 /// The part a reference leads to: the one titled so, else the one whose title the reference
@@ -306,17 +341,50 @@ fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
         y: CONTENT_TOP,
         bottom,
         keep_next: 0.0,
+        keep_after: 0.0,
+        current: 0,
         numbers: Vec::new(),
     };
     for (n, block) in blocks.iter().enumerate() {
-        // A heading stays with at least the first lines of what follows it.
-        l.keep_next = match (block, blocks.get(n + 1)) {
-            (Block::Heading(_) | Block::Subheading(_), Some(next)) => l.min_height(next),
+        l.current = n;
+        // A heading stays with the first piece of what follows it (and that piece with its
+        // own followers, when it is a heading too or cannot be split from them).
+        l.keep_next = match block {
+            Block::Heading(_) | Block::Subheading(_) => l.lead(blocks, n + 1),
+            _ => 0.0,
+        };
+        // A section's short closing line goes with the last piece of what it closes.
+        l.keep_after = match blocks.get(n + 1) {
+            Some(next) if closes(blocks, n + 1) => l.height(next),
             _ => 0.0,
         };
         l.block(block);
     }
     l.finish()
+}
+
+/// Lines a field's value or a paragraph may have and still be kept whole on one page.
+const SHORT: usize = 6;
+
+/// Whether block `n` is a short line that closes its section ("Rollout gate: 0 of 5 ready"
+/// after the readiness bars): it follows the section's body and a heading (or the end) follows
+/// it, so it must not start a page alone.
+fn closes(blocks: &[Block], n: usize) -> bool {
+    let short = matches!(
+        blocks.get(n),
+        Some(Block::Labeled { .. } | Block::Paragraph(_))
+    );
+    let after_body = n > 0
+        && !matches!(
+            blocks.get(n - 1),
+            Some(Block::Heading(_) | Block::Subheading(_) | Block::Title { .. } | Block::Part(_))
+                | None
+        );
+    let ends = matches!(
+        blocks.get(n + 1),
+        None | Some(Block::Heading(_) | Block::Part(_) | Block::PageBreak)
+    );
+    short && after_body && ends
 }
 
 struct Layouter<'f> {
@@ -328,6 +396,11 @@ struct Layouter<'f> {
     /// Where the content of a page ends.
     bottom: f32,
     keep_next: f32,
+    /// Room the current block's last piece must leave below it on its page: the closing line
+    /// that follows it.
+    keep_after: f32,
+    /// The block being laid out (its index), for the pieces.
+    current: usize,
     /// The contents' page numbers, drawn once every part's page is known: page index, the
     /// number's right edge and top, the part's title.
     numbers: Vec<(usize, f32, f32, String)>,
@@ -373,7 +446,7 @@ impl Layouter<'_> {
     /// A rule across the content width at the cursor.
     fn rule(&mut self, colour: Rgb, width: f32) {
         let y = self.y;
-        self.page.items.push(Draw::Rule {
+        self.draw(Draw::Rule {
             x1: MARGIN,
             y1: y,
             x2: MARGIN + WIDTH,
@@ -390,7 +463,7 @@ impl Layouter<'_> {
     fn text(&mut self, x: f32, top: f32, size: f32, colour: Rgb, line: Line) {
         // The baseline sits so that the line's glyphs fill the line box the way Inter does.
         let baseline = top - size * 0.95;
-        self.page.items.push(Draw::Text {
+        self.draw(Draw::Text {
             x,
             baseline,
             size,
@@ -409,13 +482,133 @@ impl Layouter<'_> {
         }
     }
 
-    /// A small height that must follow a heading on the same page.
-    fn min_height(&self, block: &Block) -> f32 {
+    /// Draws on the current page, and notes the current block's piece on it.
+    fn draw(&mut self, item: Draw) {
+        self.page.items.push(item);
+        let page = self.laid.pages.len();
+        match self.laid.pieces.last() {
+            Some(p) if p.block == self.current && p.page == page => {}
+            _ => self.laid.pieces.push(Piece {
+                block: self.current,
+                page,
+                rows: 0,
+                split: false,
+            }),
+        }
+    }
+
+    /// A table row placed on the current page.
+    fn row(&mut self) {
+        if let Some(p) = self.laid.pieces.last_mut() {
+            p.rows += 1;
+        }
+    }
+
+    /// The unit being placed (a row, an item, a value) runs on onto the next page.
+    fn split(&mut self) {
+        if let Some(p) = self.laid.pieces.last_mut() {
+            p.split = true;
+        }
+    }
+
+    /// The height of a short closing block, laid whole.
+    fn height(&self, block: &Block) -> f32 {
+        let lh = BODY * LEADING;
         match block {
-            Block::Table(_) => 60.0,
-            Block::Meters(_) | Block::HeatMap(_) | Block::Timeline(_) => 120.0,
-            Block::Callout { .. } => 50.0,
-            _ => BODY * LEADING * 2.0,
+            Block::Paragraph(text) => {
+                self.wrap(text, Style::Regular, BODY, WIDTH).len() as f32 * lh + 5.0
+            }
+            Block::Labeled { label, text } => {
+                let labels = self.wrap(label, Style::SemiBold, BODY, LABEL_W - 8.0).len();
+                let texts = self.wrap(text, Style::Regular, BODY, WIDTH - LABEL_W).len();
+                labels.max(texts) as f32 * lh + 2.0
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The height of block `n`'s first piece, the part a heading above it must not be parted
+    /// from: a heading's own with what it leads, a table's header and first rows, a list's
+    /// first item, a figure whole (with its closing line).
+    fn lead(&self, blocks: &[Block], n: usize) -> f32 {
+        let Some(block) = blocks.get(n) else {
+            return 0.0;
+        };
+        let lh = BODY * LEADING;
+        let closing = if closes(blocks, n + 1) {
+            blocks.get(n + 1).map_or(0.0, |b| self.height(b))
+        } else {
+            0.0
+        };
+        match block {
+            Block::Heading(text) => {
+                self.wrap(text, Style::Bold, 13.0, WIDTH).len() as f32 * 13.0 * 1.25
+                    + 14.0
+                    + self.lead(blocks, n + 1)
+            }
+            Block::Subheading(text) => {
+                self.wrap(text, Style::SemiBold, 10.5, WIDTH).len() as f32 * 10.5 * LEADING
+                    + 7.0
+                    + self.lead(blocks, n + 1)
+            }
+            Block::Paragraph(text) => {
+                let lines = self.wrap(text, Style::Regular, BODY, WIDTH).len();
+                if lines <= 3 {
+                    lines as f32 * lh + closing
+                } else {
+                    2.0 * lh
+                }
+            }
+            Block::Lead(text) => {
+                let lines = self.wrap(text, Style::Italic, 10.5, WIDTH).len();
+                lines.min(2) as f32 * 10.5 * LEADING
+            }
+            Block::Labeled { .. } => self.height(block).min(SHORT as f32 * lh) + closing,
+            Block::Bullets(items) => {
+                let take = if items.len() <= 3 { items.len() } else { 2 };
+                let whole = if take == items.len() { closing } else { 0.0 };
+                items
+                    .iter()
+                    .take(take)
+                    .map(|i| self.bullet_height(i))
+                    .sum::<f32>()
+                    + whole
+            }
+            Block::Links(items) => items.first().map_or(0.0, |i| self.bullet_height(i)),
+            Block::Steps(_) => (BODY + 0.5) * LEADING * 2.0,
+            Block::Table(table) => self.table_lead(table) + closing,
+            Block::Meters(meters) => self.meters_lead(meters) + closing,
+            Block::HeatMap(_) => figures::HEAT_MAP_H + closing,
+            Block::Timeline(_) => 70.0,
+            Block::Callout { title, items, .. } => self.callout_height(title, items),
+            Block::Chips(_) => 16.0,
+            Block::Contents(_) => 11.0 * 1.7,
+            Block::Spacer(h) => *h,
+            Block::Title { .. } | Block::PageBreak | Block::Part(_) => 0.0,
+        }
+    }
+
+    /// Running text with its first and last two lines kept together (a text of three lines or
+    /// fewer whole), the last with the closing line that follows.
+    fn running(&mut self, lines: Vec<Line>, size: f32, style_colour: Rgb) {
+        let lh = size * LEADING;
+        let n = lines.len();
+        for (i, line) in lines.into_iter().enumerate() {
+            let together = if n <= 3 {
+                if i == 0 { n } else { 1 }
+            } else if i == 0 || i == n - 2 {
+                2
+            } else {
+                1
+            };
+            let after = if i + together >= n {
+                self.keep_after
+            } else {
+                0.0
+            };
+            self.ensure(together as f32 * lh + after);
+            self.text(MARGIN, self.y, size, style_colour, line);
+            self.y -= lh;
         }
     }
 
@@ -461,12 +654,12 @@ impl Layouter<'_> {
             }
             Block::Paragraph(text) => {
                 let lines = self.wrap(text, Style::Regular, BODY, WIDTH);
-                self.lines(lines, MARGIN, BODY, INK);
+                self.running(lines, BODY, INK);
                 self.y -= 5.0;
             }
             Block::Lead(text) => {
                 let lines = self.wrap(text, Style::Italic, 10.5, WIDTH);
-                self.lines(lines, MARGIN, 10.5, MUTED);
+                self.running(lines, 10.5, MUTED);
                 self.y -= 7.0;
             }
             Block::Labeled { label, text } => {
@@ -474,10 +667,19 @@ impl Layouter<'_> {
                 let labels = self.wrap(label, Style::SemiBold, BODY, LABEL_W - 8.0);
                 let texts = self.wrap(text, Style::Regular, BODY, WIDTH - LABEL_W);
                 let lh = BODY * LEADING;
-                self.ensure(lh * labels.len().min(2) as f32);
                 let rows = labels.len().max(texts.len());
+                // A short value stays whole (with the line closing its section); a long one
+                // keeps its first two lines with its label.
+                if rows <= SHORT {
+                    self.ensure(lh * rows as f32 + self.keep_after);
+                } else {
+                    self.ensure(lh * 2.0);
+                }
                 let (mut labels, mut texts) = (labels.into_iter(), texts.into_iter());
                 for _ in 0..rows {
+                    if self.y - lh < self.bottom && !self.at_top() && rows <= SHORT {
+                        self.split();
+                    }
                     self.ensure(lh);
                     if let Some(line) = labels.next() {
                         self.text(MARGIN, self.y, BODY, INK, line);
@@ -490,8 +692,26 @@ impl Layouter<'_> {
                 self.y -= 2.0;
             }
             Block::Bullets(items) => {
-                for item in items {
-                    self.bullet(item, false);
+                // Like a table's rows: at least two items on either side of a break (a list of
+                // three or fewer whole), each item whole.
+                let heights: Vec<f32> = items.iter().map(|i| self.bullet_height(i)).collect();
+                let count = items.len();
+                for (n, item) in items.iter().enumerate() {
+                    let together = if n == 0 {
+                        if count <= 3 { count } else { 2 }
+                    } else if count - n == 2 {
+                        2
+                    } else {
+                        1
+                    };
+                    let after = if n + together >= count {
+                        self.keep_after
+                    } else {
+                        0.0
+                    };
+                    self.ensure(heights.iter().skip(n).take(together).sum::<f32>() + after);
+                    self.bullet(item, true, n + 1 == count);
+                    self.row();
                 }
                 self.y -= 4.0;
             }
@@ -500,7 +720,7 @@ impl Layouter<'_> {
                     let number = text::line(self.fonts, &format!("{}", n + 1), Style::Bold, 11.0);
                     let title_lines = self.wrap(title, Style::SemiBold, BODY + 0.5, WIDTH - 24.0);
                     self.ensure((BODY + 0.5) * LEADING * 2.0);
-                    self.page.items.push(Draw::Rect {
+                    self.draw(Draw::Rect {
                         x: MARGIN,
                         y: self.y - 16.0,
                         w: 16.0,
@@ -565,7 +785,7 @@ impl Layouter<'_> {
                     self.numbers
                         .push((self.laid.pages.len(), right, top, title.clone()));
                     self.text(MARGIN, top, 11.0, INK, line);
-                    self.page.items.push(Draw::Rule {
+                    self.draw(Draw::Rule {
                         x1: MARGIN,
                         y1: top - lh + 3.0,
                         x2: right,
@@ -573,7 +793,7 @@ impl Layouter<'_> {
                         colour: RULE,
                         width: 0.4,
                     });
-                    self.page.items.push(Draw::Link {
+                    self.draw(Draw::Link {
                         x: MARGIN,
                         y: top - lh + 3.0,
                         w: WIDTH,
@@ -585,10 +805,10 @@ impl Layouter<'_> {
                 self.y -= 6.0;
             }
             Block::Links(items) => {
-                for item in items {
+                for (n, item) in items.iter().enumerate() {
                     // Whole on one page: its link is one rectangle over its lines.
-                    let (top, width, count) = self.bullet(item, true);
-                    self.page.items.push(Draw::Link {
+                    let (top, width, count) = self.bullet(item, true, n + 1 == items.len());
+                    self.draw(Draw::Link {
                         x: MARGIN + 14.0,
                         y: top - count * BODY * LEADING,
                         w: width,
@@ -601,17 +821,33 @@ impl Layouter<'_> {
         }
     }
 
-    /// One bulleted item (`whole`: all its lines on one page, else from its first); where its
+    fn bullet_height(&self, item: &str) -> f32 {
+        self.wrap(item, Style::Regular, BODY, WIDTH - 14.0)
+            .len()
+            .max(1) as f32
+            * BODY
+            * LEADING
+            + 2.0
+    }
+
+    /// One bulleted item, all its lines on one page (`whole`, unless it is taller than a
+    /// page; else from its first line), the last with the closing line that follows; where its
     /// text starts, how wide its widest line is and how many lines it took (a link covers them).
-    fn bullet(&mut self, item: &str, whole: bool) -> (f32, f32, f32) {
+    fn bullet(&mut self, item: &str, whole: bool, last: bool) -> (f32, f32, f32) {
         let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
+        let lh = BODY * LEADING;
         let kept = if whole { lines.len().max(1) } else { 1 };
-        self.ensure(kept as f32 * BODY * LEADING);
+        let after = if last { self.keep_after } else { 0.0 };
+        self.ensure(kept as f32 * lh + after);
         let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
         self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
         let top = self.y;
         let width = lines.iter().map(|l| l.width).fold(0.0, f32::max);
         let count = lines.len() as f32;
+        if self.y - count * lh < self.bottom {
+            // Taller than the room a whole page gives it: it runs on.
+            self.split();
+        }
         self.lines(lines, MARGIN + 14.0, BODY, INK);
         self.y -= 2.0;
         (top, width, count)
@@ -633,7 +869,7 @@ impl Layouter<'_> {
         let lh = CHIP_TEXT * 1.25;
         let h = lines.len() as f32 * lh + 5.0;
         let w = lines.iter().map(|l| l.width).fold(0.0, f32::max) + 12.0;
-        self.page.items.push(Draw::Rect {
+        self.draw(Draw::Rect {
             x,
             y: top - h,
             w,
@@ -643,7 +879,7 @@ impl Layouter<'_> {
         });
         let mut y = top - 2.5;
         for line in lines {
-            self.page.items.push(Draw::Text {
+            self.draw(Draw::Text {
                 x: x + 6.0,
                 baseline: y - CHIP_TEXT * 0.98,
                 size: CHIP_TEXT,
@@ -654,7 +890,6 @@ impl Layouter<'_> {
         }
         h
     }
-
 }
 
 /// Every face a laid-out document draws with.

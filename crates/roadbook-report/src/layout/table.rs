@@ -40,9 +40,9 @@ impl Layouter<'_> {
         )
     }
 
-    pub(super) fn table(&mut self, table: &Table) {
+    /// A table's header lines, their height and each column's width.
+    fn table_header_lines(&self, table: &Table) -> (Vec<Vec<Line>>, f32, Vec<f32>) {
         let widths: Vec<f32> = table.columns.iter().map(|c| c.share * WIDTH).collect();
-        let lh = TABLE_TEXT * 1.3;
         let header: Vec<Vec<Line>> = table
             .columns
             .iter()
@@ -57,98 +57,165 @@ impl Layouter<'_> {
             })
             .collect();
         let header_h =
-            header.iter().map(Vec::len).max().unwrap_or(1) as f32 * lh + 2.0 * CELL_PAD_Y;
-        let body_h = |rows: usize| rows as f32 * lh + 2.0 * CELL_PAD_Y;
-        self.ensure(header_h + body_h(2));
-        self.table_header(&header, &widths, header_h);
-        for (n, row) in table.rows.iter().enumerate() {
-            let cells: Vec<(Vec<Line>, Style, Rgb, bool)> = row
+            header.iter().map(Vec::len).max().unwrap_or(1) as f32 * ROW_LINE + 2.0 * CELL_PAD_Y;
+        (header, header_h, widths)
+    }
+
+    fn row_cells(&self, row: &[Cell], widths: &[f32]) -> Vec<(Vec<Line>, Style, Rgb, bool)> {
+        row.iter()
+            .zip(widths)
+            .map(|(cell, w)| {
+                let (lines, style, colour) = self.cell_lines(cell, *w);
+                (lines, style, colour, matches!(cell, Cell::Chip(_)))
+            })
+            .collect()
+    }
+
+    /// The height of a table's first piece: its header and the rows that must start it.
+    pub(super) fn table_lead(&self, table: &Table) -> f32 {
+        let (_, header_h, widths) = self.table_header_lines(table);
+        let first = first_piece(table.rows.len(), 0);
+        header_h
+            + table
+                .rows
                 .iter()
-                .zip(&widths)
-                .map(|(cell, w)| {
-                    let (lines, style, colour) = self.cell_lines(cell, *w);
-                    (lines, style, colour, matches!(cell, Cell::Chip(_)))
-                })
-                .collect();
-            let mut from = 0usize;
-            loop {
-                let remaining = cells
-                    .iter()
-                    .map(|c| c.0.len().saturating_sub(from))
-                    .max()
-                    .unwrap_or(0)
-                    .max(1);
-                let needed = body_h(remaining);
-                let capacity = ((self.y - self.bottom - 2.0 * CELL_PAD_Y) / lh)
-                    .floor()
-                    .max(0.0) as usize;
-                let page_capacity = ((CONTENT_TOP - self.bottom - header_h - 2.0 * CELL_PAD_Y) / lh)
-                    .floor() as usize;
-                let take = if needed <= self.y - self.bottom {
-                    remaining
-                } else if remaining <= page_capacity || capacity < 2 {
-                    // Move the row to the next page, under a repeated header.
-                    self.new_page();
-                    self.table_header(&header, &widths, header_h);
-                    continue;
-                } else {
-                    capacity
-                };
-                let h = body_h(take);
-                if n % 2 == 1 {
-                    self.page.items.push(Draw::Rect {
-                        x: MARGIN,
-                        y: self.y - h,
-                        w: WIDTH,
-                        h,
-                        fill: ZEBRA,
-                        radius: 0.0,
-                    });
-                }
-                let mut x = MARGIN;
-                for ((lines, style, colour, chip), w) in cells.iter().zip(&widths) {
-                    let part: Vec<Line> = lines.iter().skip(from).take(take).cloned().collect();
-                    if *chip && !part.is_empty() {
-                        let label = lines.iter().map(Line::text).collect::<Vec<_>>().join(" ");
-                        let top = self.y - CELL_PAD_Y + 1.0;
-                        self.chip(
-                            &Chip {
-                                label,
-                                colour: *colour,
-                            },
-                            x + CELL_PAD_X,
-                            top,
-                            w - 2.0 * CELL_PAD_X,
-                        );
-                    } else if !*chip {
-                        let mut top = self.y - CELL_PAD_Y;
-                        let size = if *style == Style::Bold {
-                            TABLE_TEXT - 0.3
-                        } else {
-                            TABLE_TEXT
-                        };
-                        for line in part {
-                            self.text(x + CELL_PAD_X, top, size, *colour, line);
-                            top -= lh;
-                        }
-                    }
-                    x += w;
-                }
-                self.y -= h;
-                self.rule(RULE, 0.5);
-                from += take;
-                if from >= cells.iter().map(|c| c.0.len()).max().unwrap_or(0) {
-                    break;
-                }
+                .take(first)
+                .map(|row| row_height(&self.row_cells(row, &widths)))
+                .sum::<f32>()
+    }
+
+    /// Rows go on a page in pieces of at least two (or the whole table when it has three rows
+    /// or fewer), so a break never leaves one row behind or carries one row over; a row is
+    /// split between lines only when it is taller than a page.
+    pub(super) fn table(&mut self, table: &Table) {
+        let (header, header_h, widths) = self.table_header_lines(table);
+        let rows: Vec<_> = table
+            .rows
+            .iter()
+            .map(|row| self.row_cells(row, &widths))
+            .collect();
+        let heights: Vec<f32> = rows.iter().map(|r| row_height(r)).collect();
+        let count = rows.len();
+        let keep_after = self.keep_after;
+        // The rows from `n` that must share a page, and the room they need with what must
+        // follow them (the section's closing line after the last row).
+        let group = |n: usize, starts_piece: bool| {
+            let take = if starts_piece {
+                first_piece(count, n)
+            } else if count - n == 2 {
+                2
+            } else {
+                1
+            };
+            let after = if n + take >= count { keep_after } else { 0.0 };
+            heights.iter().skip(n).take(take).sum::<f32>() + after
+        };
+        self.ensure(header_h + group(0, true));
+        self.table_header(&header, &widths, header_h);
+        let mut in_piece = 0usize;
+        for (n, cells) in rows.iter().enumerate() {
+            if in_piece > 0 && group(n, false) > self.y - self.bottom {
                 self.new_page();
                 self.table_header(&header, &widths, header_h);
+                in_piece = 0;
             }
+            self.table_row(n, cells, &widths, &header, header_h);
+            in_piece += 1;
         }
         self.y -= 10.0;
     }
 
+    /// One row at the cursor; split between its lines only where it is taller than the room a
+    /// fresh page gives it.
+    fn table_row(
+        &mut self,
+        n: usize,
+        cells: &[(Vec<Line>, Style, Rgb, bool)],
+        widths: &[f32],
+        header: &[Vec<Line>],
+        header_h: f32,
+    ) {
+        let lh = ROW_LINE;
+        let body_h = |rows: usize| rows as f32 * lh + 2.0 * CELL_PAD_Y;
+        let mut from = 0usize;
+        loop {
+            let remaining = cells
+                .iter()
+                .map(|c| c.0.len().saturating_sub(from))
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            let needed = body_h(remaining);
+            let capacity = ((self.y - self.bottom - 2.0 * CELL_PAD_Y) / lh)
+                .floor()
+                .max(0.0) as usize;
+            let page_capacity =
+                ((CONTENT_TOP - self.bottom - header_h - 2.0 * CELL_PAD_Y) / lh).floor() as usize;
+            let take = if needed <= self.y - self.bottom {
+                remaining
+            } else if remaining <= page_capacity || capacity < 2 {
+                // Move the row to the next page, under a repeated header.
+                self.new_page();
+                self.table_header(header, widths, header_h);
+                continue;
+            } else {
+                capacity
+            };
+            let h = body_h(take);
+            if n % 2 == 1 {
+                self.draw(Draw::Rect {
+                    x: MARGIN,
+                    y: self.y - h,
+                    w: WIDTH,
+                    h,
+                    fill: ZEBRA,
+                    radius: 0.0,
+                });
+            }
+            let mut x = MARGIN;
+            for ((lines, style, colour, chip), w) in cells.iter().zip(widths) {
+                let part: Vec<Line> = lines.iter().skip(from).take(take).cloned().collect();
+                if *chip && !part.is_empty() {
+                    let label = lines.iter().map(Line::text).collect::<Vec<_>>().join(" ");
+                    let top = self.y - CELL_PAD_Y + 1.0;
+                    self.chip(
+                        &Chip {
+                            label,
+                            colour: *colour,
+                        },
+                        x + CELL_PAD_X,
+                        top,
+                        w - 2.0 * CELL_PAD_X,
+                    );
+                } else if !*chip {
+                    let mut top = self.y - CELL_PAD_Y;
+                    let size = if *style == Style::Bold {
+                        TABLE_TEXT - 0.3
+                    } else {
+                        TABLE_TEXT
+                    };
+                    for line in part {
+                        self.text(x + CELL_PAD_X, top, size, *colour, line);
+                        top -= lh;
+                    }
+                }
+                x += w;
+            }
+            self.y -= h;
+            self.rule(RULE, 0.5);
+            self.row();
+            from += take;
+            if from >= cells.iter().map(|c| c.0.len()).max().unwrap_or(0) {
+                break;
+            }
+            self.split();
+            self.new_page();
+            self.table_header(header, widths, header_h);
+        }
+    }
+
     pub(super) fn table_header(&mut self, header: &[Vec<Line>], widths: &[f32], h: f32) {
-        self.page.items.push(Draw::Rect {
+        self.draw(Draw::Rect {
             x: MARGIN,
             y: self.y - h,
             w: WIDTH,
@@ -169,5 +236,18 @@ impl Layouter<'_> {
         self.y -= h;
         self.rule(ACCENT, 0.8);
     }
+}
 
+/// The line height inside a table.
+const ROW_LINE: f32 = TABLE_TEXT * 1.3;
+
+fn row_height(cells: &[(Vec<Line>, Style, Rgb, bool)]) -> f32 {
+    cells.iter().map(|c| c.0.len()).max().unwrap_or(0).max(1) as f32 * ROW_LINE + 2.0 * CELL_PAD_Y
+}
+
+/// How many rows a piece starting at row `n` of `count` must hold: the rest when three or
+/// fewer remain (a split would leave one row alone), else two.
+fn first_piece(count: usize, n: usize) -> usize {
+    let rest = count.saturating_sub(n);
+    if rest <= 3 { rest } else { 2 }
 }
