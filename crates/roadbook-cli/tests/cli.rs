@@ -912,7 +912,8 @@ fn pdf_text(path: &Path) -> String {
 fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
     let (dir, db) = sample_db();
     // A moment after the sample was made: a document shows the program as it was then.
-    let moment = chrono::Utc::now() + chrono::Duration::minutes(1);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let moment = chrono::Utc::now();
     let archived = moment.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let moment = moment.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let a = dir.path().join("a.pdf");
@@ -953,6 +954,24 @@ fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each() {
             .all(|d| d["kind"] == "readout" && d["as_of"] == archived.as_str())
     );
     assert_eq!(docs[0]["pdf_sha256"], docs[1]["pdf_sha256"]);
+    assert_eq!(ok(&db, &["documents"]).lines().count(), 2);
+
+    // A moment that has not come yet is refused, and nothing is written or archived.
+    let later = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let c = dir.path().join("c.pdf");
+    let refused = fails(
+        &db,
+        &[
+            "report",
+            "readout",
+            "--as-of",
+            &later,
+            "--out",
+            c.to_str().unwrap(),
+        ],
+    );
+    assert!(refused.contains("has not come yet"), "{refused}");
+    assert!(!c.exists());
     assert_eq!(ok(&db, &["documents"]).lines().count(), 2);
 }
 

@@ -241,6 +241,11 @@ impl Inputs {
 }
 
 fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, ReportError> {
+    // A document speaks for what was recorded by its moment: one dated later would present
+    // today's program as the state of a day that has not happened.
+    if request.as_of > Utc::now() {
+        return Err(ReportError::FutureAsOf(rfc3339(request.as_of)));
+    }
     // The program as it was at the moment the document is as of, not today's data under an
     // old date.
     let handbook = store.load_as_of(request.program, request.as_of)?;

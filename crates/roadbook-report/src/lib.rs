@@ -9,6 +9,7 @@ mod changes;
 mod documents;
 mod fonts;
 mod html;
+mod hygiene;
 mod markdown;
 // Issuing from the store and regenerating from the archive: what the app and the command line
 // need. Without the `store` feature (roadbook-server's access review) only the typesetting is
@@ -56,6 +57,10 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Archive(String),
+    #[error(
+        "a document cannot be as of {0}: that moment has not come yet; choose a moment up to now"
+    )]
+    FutureAsOf(String),
     #[error(
         "a deck is made of the leadership readout only: run `roadbook report readout --format deck`"
     )]

@@ -566,6 +566,7 @@ fn write(
     let mut warnings = Vec::new();
     doc.with_pages(pages);
     let mut lopdf_doc = printpdf::to_lopdf_doc(&doc, &options, &mut warnings);
+    crate::hygiene::tidy(&mut lopdf_doc, !laid.outline.is_empty());
     for object in lopdf_doc.objects.values_mut() {
         if let lopdf::Object::Stream(stream) = object
             && stream.allows_compression

@@ -127,9 +127,23 @@ fn check_file(path: &Path) {
         let cols: Vec<&str> = row.split_whitespace().collect();
         let n = cols.len();
         assert_eq!(cols[n - 5], "yes", "font not embedded: {row}");
+        // pdffonts' "sub" column: the name starts with the standard six-capital subset tag.
+        assert_eq!(cols[n - 4], "yes", "subset font without its tag: {row}");
     }
-    // Subset, not whole: the fonts alone weigh megabytes (Droid Sans Fallback 4 MB). pdffonts'
-    // "sub" column looks for a six-capital tag in the font name, which printpdf does not write.
+    // No claim of a standard the file does not meet, and nothing left empty in its info.
+    let info = tool("pdfinfo", &[], path);
+    assert!(
+        !info.contains("PDF/X") && !info.contains("Keywords:"),
+        "{info}"
+    );
+    let doc = lopdf::Document::load(path).unwrap();
+    let catalog = doc.catalog().unwrap();
+    assert_eq!(catalog.get(b"Lang").unwrap().as_str().unwrap(), b"en-US");
+    if let Ok(mode) = catalog.get(b"PageMode") {
+        // A name opens the bookmarks with the file; a string is ignored by viewers.
+        assert_eq!(mode.as_name().unwrap(), b"UseOutlines", "{mode:?}");
+    }
+    // Subset, not whole: the fonts alone weigh megabytes (Droid Sans Fallback 4 MB).
     let size = std::fs::metadata(path).unwrap().len();
     assert!(
         size < 1_500_000,
@@ -712,8 +726,9 @@ fn a_readout_reports_what_changed_since_the_last_readout() {
         &risk,
     );
 
+    std::thread::sleep(std::time::Duration::from_millis(5));
     let mut request = f.request(DocumentKind::Readout);
-    request.as_of = Utc::now() + Duration::days(1);
+    request.as_of = Utc::now();
     let (second, path) = f.issue(&request);
     assert_eq!(
         second.record.parameters["previous_readout"],
@@ -776,6 +791,15 @@ fn snapshot_holds(snapshot: &str, text: &str) -> bool {
         .unwrap()
         .iter()
         .any(|d| d["outcome"] == text)
+}
+
+#[test]
+fn a_document_as_of_a_moment_to_come_is_refused() {
+    let f = fixture(sample::builder_insights().unwrap());
+    let mut request = f.request(DocumentKind::Readout);
+    request.as_of = Utc::now() + Duration::days(1);
+    let refused = prepare(&f.store, &request, "Test Lead").unwrap_err().to_string();
+    assert!(refused.contains("has not come yet"), "{refused}");
 }
 
 #[test]

@@ -1,0 +1,122 @@
+//! What printpdf writes that a PDF checker or a reader's viewer takes at its word, set right on
+//! the lopdf document before it is saved: the bookmarks open with the file, no claim of a
+//! standard the file does not meet, font subsets named the way the standard names them, the
+//! language and the title a screen reader and a window bar show.
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use sha2::{Digest, Sha256};
+
+/// The language the documents are written in.
+pub(crate) const LANGUAGE: &str = "en-US";
+
+pub(crate) fn tidy(doc: &mut Document, has_outline: bool) {
+    catalog(doc, has_outline);
+    info(doc);
+    subset_tags(doc);
+}
+
+fn catalog_id(doc: &Document) -> Option<ObjectId> {
+    doc.trailer.get(b"Root").and_then(Object::as_reference).ok()
+}
+
+fn catalog(doc: &mut Document, has_outline: bool) {
+    let Some(id) = catalog_id(doc) else {
+        return;
+    };
+    let Ok(catalog) = doc.get_dictionary_mut(id) else {
+        return;
+    };
+    // printpdf writes /PageMode as a string, which viewers ignore: a name opens the bookmarks.
+    if has_outline {
+        catalog.set("PageMode", Object::Name(b"UseOutlines".to_vec()));
+    } else {
+        catalog.remove(b"PageMode");
+    }
+    catalog.set("Lang", Object::string_literal(LANGUAGE));
+    let mut preferences = Dictionary::new();
+    // The window shows the document's title, not its file name.
+    preferences.set("DisplayDocTitle", true);
+    catalog.set("ViewerPreferences", preferences);
+}
+
+fn info(doc: &mut Document) {
+    let Ok(id) = doc.trailer.get(b"Info").and_then(Object::as_reference) else {
+        return;
+    };
+    let Ok(info) = doc.get_dictionary_mut(id) else {
+        return;
+    };
+    // Empty PDF/X keys make readers report a PDF/X claim (ISO 15930) the file does not meet;
+    // empty strings say nothing.
+    for key in [
+        &b"GTS_PDFXVersion"[..],
+        b"GTS_PDFXConformance",
+        b"Identifier",
+    ] {
+        info.remove(key);
+    }
+    let empty: Vec<Vec<u8>> = info
+        .iter()
+        .filter(|(_, v)| matches!(v, Object::String(s, _) if s.is_empty()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in empty {
+        info.remove(&key);
+    }
+}
+
+/// A subset font's name starts with a tag of six capital letters and a plus (ISO 32000-1,
+/// 9.6.4); printpdf writes its own resource name there ("InterB+Inter-Bold"). The tag is made
+/// from the embedded subset itself, so equal documents keep equal bytes and two different
+/// subsets of one face do not share a name.
+fn subset_tags(doc: &mut Document) {
+    let mut renames: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for object in doc.objects.values() {
+        let Object::Dictionary(dict) = object else {
+            continue;
+        };
+        let Ok(name) = dict.get(b"FontName").and_then(Object::as_name) else {
+            continue;
+        };
+        let Some(plus) = name.iter().position(|b| *b == b'+') else {
+            continue;
+        };
+        let tag = name.get(..plus).unwrap_or_default();
+        if tag.len() == 6 && tag.iter().all(u8::is_ascii_uppercase) {
+            continue;
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(name);
+        for key in [&b"FontFile"[..], b"FontFile2", b"FontFile3"] {
+            if let Ok(stream) = dict
+                .get(key)
+                .and_then(Object::as_reference)
+                .and_then(|id| doc.get_object(id))
+                .and_then(Object::as_stream)
+            {
+                hasher.update(&stream.content);
+            }
+        }
+        let digest = hasher.finalize();
+        let mut renamed: Vec<u8> = digest.iter().take(6).map(|b| b'A' + b % 26).collect();
+        renamed.push(b'+');
+        renames.push((name.get(..=plus).unwrap_or_default().to_vec(), renamed));
+    }
+    for object in doc.objects.values_mut() {
+        let Object::Dictionary(dict) = object else {
+            continue;
+        };
+        for key in [&b"FontName"[..], b"BaseFont"] {
+            let Ok(name) = dict.get(key).and_then(Object::as_name) else {
+                continue;
+            };
+            // The font, its descendant and its descriptor all carry the tag ("InterB+Inter-Bold",
+            // sometimes with an encoding after it).
+            if let Some((from, to)) = renames.iter().find(|(from, _)| name.starts_with(from)) {
+                let mut renamed = to.clone();
+                renamed.extend_from_slice(name.get(from.len()..).unwrap_or_default());
+                dict.set(key, Object::Name(renamed));
+            }
+        }
+    }
+}
