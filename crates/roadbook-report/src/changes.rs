@@ -6,6 +6,10 @@
 pub struct Change {
     pub what: ChangeKind,
     pub text: String,
+    /// The item the line is about (archived readouts from before it have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub item: Option<roadbook_model::Id>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -14,6 +18,9 @@ pub struct Change {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
+    /// A decision that moved to a closing status in the window: the documents list it under
+    /// "Decisions made".
+    DecisionMade,
     Decision,
     Risk,
     Status,
@@ -146,123 +153,197 @@ mod summary {
                     Kind::Owner => ChangeKind::Owner,
                     _ => ChangeKind::Added,
                 };
-                out.push(Change { what, text });
+                out.push(Change {
+                    what,
+                    text,
+                    item: Some(id),
+                });
                 continue;
             }
-            let mut other = Vec::new();
+            // One line per item: what happened to it, each field with its old and new value.
+            let mut parts: Vec<(ChangeKind, String)> = Vec::new();
+            let closed_decision = kind == Kind::Decision
+                && field("status_id").is_some_and(|(_, old, new)| {
+                    names.status_open(old.as_ref()) == Some(true)
+                        && names.status_open(new.as_ref()) == Some(false)
+                });
+            let mut lead: Option<(ChangeKind, String)> = None;
             for (name, old, new) in list {
                 if old == new {
                     continue;
                 }
-                let change = match (kind, name.as_str()) {
-                    (_, "deleted") => Some((
-                        ChangeKind::Other,
-                        format!("Removed {}: {label}", kind.noun()),
-                    )),
+                match (kind, name.as_str()) {
+                    (_, "deleted") => {
+                        lead = Some((
+                            ChangeKind::Other,
+                            format!("Removed {}: {label}", kind.noun()),
+                        ));
+                    }
                     (Kind::Risk, "status_id") => {
                         let (was, is) = (
                             names.status_open(old.as_ref()),
                             names.status_open(new.as_ref()),
                         );
                         let to = names.status(new.as_ref()).unwrap_or_default();
-                        Some(match (was, is) {
+                        match (was, is) {
                             (Some(true), Some(false)) => {
-                                (ChangeKind::Risk, format!("Risk closed ({to}): {label}"))
+                                lead = Some((
+                                    ChangeKind::Risk,
+                                    format!("Risk closed ({to}): {label}"),
+                                ));
                             }
                             (Some(false), Some(true)) => {
-                                (ChangeKind::Risk, format!("Risk reopened ({to}): {label}"))
+                                lead = Some((
+                                    ChangeKind::Risk,
+                                    format!("Risk reopened ({to}): {label}"),
+                                ));
                             }
-                            _ => (
+                            _ => parts.push((
                                 ChangeKind::Risk,
                                 format!(
-                                    "Risk '{label}': {} → {to}",
+                                    "{} → {to}",
                                     names.status(old.as_ref()).unwrap_or_default()
                                 ),
-                            ),
-                        })
+                            )),
+                        }
                     }
                     (_, "status_id") => {
-                        let what = if kind == Kind::Decision {
-                            ChangeKind::Decision
+                        let moved = format!(
+                            "{} → {}",
+                            names.status(old.as_ref()).unwrap_or_default(),
+                            names.status(new.as_ref()).unwrap_or_default()
+                        );
+                        if closed_decision {
+                            lead = Some((
+                                ChangeKind::DecisionMade,
+                                format!("Decision made: {label} ({moved})"),
+                            ));
                         } else {
-                            ChangeKind::Status
-                        };
-                        let noun = capitalised(kind.noun());
-                        Some((
-                            what,
-                            format!(
-                                "{noun} '{label}': {} → {}",
-                                names.status(old.as_ref()).unwrap_or_default(),
-                                names.status(new.as_ref()).unwrap_or_default()
-                            ),
-                        ))
+                            let what = if kind == Kind::Decision {
+                                ChangeKind::Decision
+                            } else {
+                                ChangeKind::Status
+                            };
+                            parts.push((what, moved));
+                        }
                     }
-                    (Kind::Risk, "severity") => Some((
-                        ChangeKind::Risk,
-                        format!(
-                            "Risk '{label}': severity {} → {}",
-                            plain(old.as_ref()),
-                            plain(new.as_ref())
-                        ),
-                    )),
-                    (_, "owner_id" | "owner_ids" | "needed_from") => Some((
+                    (_, "owner_id" | "owner_ids" | "needed_from") => parts.push((
                         ChangeKind::Owner,
-                        format!(
-                            "{} '{label}': now owned by {}",
-                            capitalised(kind.noun()),
-                            names.owners(new.as_ref())
-                        ),
+                        format!("now owned by {}", names.owners(new.as_ref())),
                     )),
-                    (Kind::Owner, "name") => Some((
-                        ChangeKind::Owner,
-                        format!(
-                            "Owner renamed: {} → {}",
-                            plain(old.as_ref()),
-                            plain(new.as_ref())
-                        ),
+                    // A decision made is shown whole, with its outcome, rationale and who
+                    // decided, under "Decisions made": not again here.
+                    (Kind::Decision, "outcome" | "rationale" | "decided_by" | "decided_on")
+                        if closed_decision => {}
+                    (Kind::Decision, "outcome") => parts.push((
+                        ChangeKind::Decision,
+                        format!("outcome now {}", quoted(new.as_ref())),
                     )),
-                    (Kind::Decision, "outcome")
-                        if new
-                            .as_ref()
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| !s.is_empty()) =>
-                    {
-                        Some((
-                            ChangeKind::Decision,
-                            format!(
-                                "Decision '{label}' recorded its outcome: {}",
-                                plain(new.as_ref())
-                            ),
-                        ))
-                    }
                     // Reordering a list is housekeeping, not news for leadership.
-                    (_, roadbook_store::POSITION) => None,
-                    _ => {
-                        other.push(name.replace('_', " "));
-                        None
+                    (_, roadbook_store::POSITION) => {}
+                    (_, name) => {
+                        let what = if kind == Kind::Risk {
+                            ChangeKind::Risk
+                        } else {
+                            ChangeKind::Other
+                        };
+                        let label = roadbook_model::field(kind, name)
+                            .map_or_else(|| name.replace('_', " "), |f| f.label.to_lowercase());
+                        parts.push((what, moved(&label, old.as_ref(), new.as_ref())));
                     }
-                };
-                out.extend(change.map(|(what, text)| Change { what, text }));
+                }
             }
-            if !other.is_empty() {
-                out.push(Change {
-                    what: ChangeKind::Other,
-                    text: format!(
-                        "{} '{label}': {} updated",
-                        capitalised(kind.noun()),
-                        other.join(", ")
+            let text = match (lead, parts.is_empty()) {
+                (None, true) => continue,
+                (Some((what, lead)), true) => (what, lead),
+                (Some((what, lead)), false) => (
+                    what,
+                    format!(
+                        "{lead}; {}",
+                        parts
+                            .iter()
+                            .map(|(_, p)| p.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ),
-                });
-            }
+                ),
+                (None, false) => (
+                    parts
+                        .iter()
+                        .map(|(w, _)| *w)
+                        .min()
+                        .unwrap_or(ChangeKind::Other),
+                    format!(
+                        "{} '{label}': {}",
+                        capitalised(kind.noun()),
+                        parts
+                            .iter()
+                            .map(|(_, p)| p.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ),
+            };
+            out.push(Change {
+                what: text.0,
+                text: text.1,
+                item: Some(id),
+            });
         }
         out.sort_by_key(|c| c.what);
         out
+    }
+
+    /// "due 2026-12-01 → 2026-12-15"; a long text's new value alone ("question now '…'"),
+    /// cut at a word near 80 characters.
+    fn moved(label: &str, old: Option<&Value>, new: Option<&Value>) -> String {
+        let short = |v: Option<&Value>| plain(v).chars().count() <= 40;
+        match (is_empty(old), is_empty(new)) {
+            (_, true) => format!("{label} cleared"),
+            (true, false) => format!("{label} set to {}", quoted(new)),
+            (false, false) if short(old) && short(new) => {
+                format!("{label} {} → {}", quoted(old), quoted(new))
+            }
+            (false, false) => format!("{label} now {}", quoted(new)),
+        }
+    }
+
+    fn is_empty(value: Option<&Value>) -> bool {
+        match value {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(_) => false,
+        }
+    }
+
+    /// A value as a reader sees it: dates and numbers bare, text in quotes, cut near 80
+    /// characters at a word.
+    fn quoted(value: Option<&Value>) -> String {
+        let text = plain(value);
+        let cut = if text.chars().count() > 80 {
+            let head: String = text.chars().take(80).collect();
+            let at = head.rfind(' ').unwrap_or(head.len());
+            format!("{}…", head.get(..at).unwrap_or(&head))
+        } else {
+            text
+        };
+        match value {
+            Some(Value::String(s)) if s.parse::<roadbook_model::Date>().is_ok() => cut,
+            Some(Value::String(_)) => format!("‘{cut}’"),
+            _ => cut,
+        }
     }
 
     fn plain(value: Option<&Value>) -> String {
         match value {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Null) | None => "none".to_owned(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| plain(Some(v)))
+                .collect::<Vec<_>>()
+                .join(", "),
             Some(other) => other.to_string(),
         }
     }

@@ -167,7 +167,7 @@ impl Context<'_> {
             (Some(d), Some(Due::Overdue)) => Cell::Strong(format!("{d} (overdue)")),
             (Some(d), Some(Due::ThisWeek)) => Cell::Strong(format!("{d} (this week)")),
             (Some(d), None) => Cell::Text(d.to_string()),
-            (None, _) => Cell::Muted("not set".to_owned()),
+            (None, _) => Cell::Unset("not set".to_owned()),
         }
     }
 }
@@ -267,6 +267,89 @@ fn decisions_table(ctx: &Context, decisions: &[&Decision]) -> Block {
     })
 }
 
+/// The decisions a readout reports as made: those closed in its window (by the history, or by
+/// their decision date), or on a first readout every decision made so far.
+fn decisions_made<'h>(ctx: &Context<'h>, changes: &Changes) -> Vec<&'h Decision> {
+    let since = changes.since.map(|s| s.date_naive());
+    ctx.handbook
+        .decisions
+        .iter()
+        .filter(|d| !ctx.is_open(d.status_id))
+        .filter(|d| match since {
+            None => true,
+            Some(since) => {
+                changes
+                    .lines
+                    .iter()
+                    .any(|c| c.what == crate::ChangeKind::DecisionMade && c.item == Some(d.id))
+                    || d.decided_on.is_some_and(|on| on.naive() >= since)
+            }
+        })
+        .collect()
+}
+
+/// Each decision made: what was decided and why, and who decided when.
+fn made_table(ctx: &Context, made: &[&Decision]) -> Block {
+    let rows = made
+        .iter()
+        .map(|d| {
+            let mut outcome = if d.outcome.is_empty() {
+                "No outcome recorded".to_owned()
+            } else {
+                d.outcome.clone()
+            };
+            if !d.rationale.is_empty() {
+                outcome.push_str(&format!("\nWhy: {}", d.rationale));
+            }
+            let by = match (d.decided_by.trim(), d.decided_on) {
+                ("", None) => Cell::Unset("not recorded".to_owned()),
+                ("", Some(on)) => Cell::Text(format!("on {on}")),
+                (who, None) => Cell::Text(who.to_owned()),
+                (who, Some(on)) => Cell::Text(format!("{who}\non {on}")),
+            };
+            vec![
+                Cell::Titled {
+                    title: d.title.clone(),
+                    detail: ctx.workstream(d.workstream_id),
+                },
+                Cell::Text(outcome),
+                by,
+            ]
+        })
+        .collect();
+    Block::Table(Table {
+        columns: vec![
+            col("Decision", 0.3),
+            col("Outcome", 0.48),
+            col("Decided by", 0.22),
+        ],
+        rows,
+    })
+}
+
+/// A risk's mitigation, marked settled when a decision tied to it has been made: a reader is not
+/// asked again for what leadership already decided.
+fn mitigation(ctx: &Context, risk: &Risk) -> Cell {
+    let settled: Vec<&str> = ctx
+        .handbook
+        .decisions
+        .iter()
+        .filter(|d| d.risk_ids.contains(&risk.id) && !ctx.is_open(d.status_id))
+        .map(|d| d.title.as_str())
+        .collect();
+    let note = match settled.as_slice() {
+        [] => String::new(),
+        [one] => format!("Settled: the decision {} is made.", isolate(one)),
+        many => format!("Settled: the decisions {} are made.", list(many)),
+    };
+    match (risk.mitigation.is_empty(), note.is_empty()) {
+        (true, true) => Cell::Unset("—".to_owned()),
+        (false, true) => Cell::Text(risk.mitigation.clone()),
+        (true, false) => Cell::Text(note),
+        (false, false) => Cell::Text(format!("{}\n{note}", risk.mitigation)),
+    }
+}
+
 fn risks_table(ctx: &Context, risks: &[&Risk]) -> Block {
     let rows = risks
         .iter()
@@ -276,11 +359,7 @@ fn risks_table(ctx: &Context, risks: &[&Risk]) -> Block {
                 Cell::Text(ctx.scope(r)),
                 level_chip(r.severity),
                 level_chip(r.likelihood),
-                Cell::Text(if r.mitigation.is_empty() {
-                    "—".to_owned()
-                } else {
-                    r.mitigation.clone()
-                }),
+                mitigation(ctx, r),
             ]
         })
         .collect();
@@ -459,17 +538,34 @@ fn standing(ctx: &Context) -> String {
         [name] => Some(format!("{} {one}.", isolate(name))),
         _ => Some(format!("{} {many}: {}.", names.len(), list(names))),
     };
+    // A workstream that reads "Needs decision" while every decision tied to it is made waits on
+    // nothing: the sentence follows the decisions and says plainly that its status lags.
+    let settled = |area: &&str| {
+        let tied: Vec<&Decision> = h
+            .decisions
+            .iter()
+            .filter(|d| {
+                d.workstream_id
+                    .and_then(|id| h.workstreams.iter().find(|w| w.id == id))
+                    .is_some_and(|w| w.area == *area)
+            })
+            .collect();
+        !tied.is_empty() && tied.iter().all(|d| !ctx.is_open(d.status_id))
+    };
+    let (lagging, waiting): (Vec<&str>, Vec<&str>) =
+        by_status("Needs decision").into_iter().partition(settled);
+    parts.extend(group(&waiting, "waits on a decision", "wait on a decision"));
     for (name, one, many) in [
-        (
-            "Needs decision",
-            "waits on a decision",
-            "wait on a decision",
-        ),
         ("Blocked", "is blocked", "are blocked"),
         ("Needs validation", "needs validation", "need validation"),
     ] {
         parts.extend(group(&by_status(name), one, many));
     }
+    parts.extend(group(
+        &lagging,
+        "still reads Needs decision, though its decisions are made",
+        "still read Needs decision, though their decisions are made",
+    ));
     let high: Vec<&str> = h
         .workstreams
         .iter()
@@ -570,6 +666,12 @@ pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
         )),
         (Some(_), true) => out.push(Block::Paragraph("Nothing recorded has changed in this period.".to_owned())),
         (Some(_), false) => out.push(Block::Bullets(changes.lines.iter().map(|c| c.text.clone()).collect())),
+    }
+
+    let made = decisions_made(ctx, changes);
+    if !made.is_empty() {
+        out.push(Block::Heading("Decisions made".to_owned()));
+        out.push(made_table(ctx, &made));
     }
 
     out.push(Block::Heading("Decisions needed".to_owned()));
@@ -943,7 +1045,7 @@ pub fn register(ctx: &Context, status: Option<Id>) -> Vec<Block> {
                 ctx.status_chip(d.status_id),
                 ctx.due(d.due, d.status_id),
                 if outcome.trim().is_empty() {
-                    Cell::Muted("open".to_owned())
+                    Cell::Unset("open".to_owned())
                 } else {
                     Cell::Text(outcome.trim().to_owned())
                 },
@@ -1320,7 +1422,7 @@ fn state_cell(yes: bool, done: &str, open: &str) -> Cell {
 /// What shows it, or a dash.
 fn evidence_cell(evidence: &str) -> Cell {
     if evidence.is_empty() {
-        Cell::Muted("—".to_owned())
+        Cell::Unset("—".to_owned())
     } else {
         Cell::Text(evidence.to_owned())
     }
@@ -1657,7 +1759,7 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
                     .iter()
                     .map(|p| {
                         let day = |d: Option<roadbook_model::Date>| {
-                            d.map_or(Cell::Muted("not set".to_owned()), |d| {
+                            d.map_or(Cell::Unset("not set".to_owned()), |d| {
                                 Cell::Text(d.to_string())
                             })
                         };

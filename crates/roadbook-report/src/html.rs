@@ -97,7 +97,7 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
                             .map(|cell| match cell {
                                 Cell::Text(t) => format!("<td>{}</td>", multiline(t)),
                                 Cell::Strong(t) => format!("<td><b>{}</b></td>", multiline(t)),
-                                Cell::Muted(t) => format!("<td class=muted>{}</td>", multiline(t)),
+                                Cell::Muted(t) | Cell::Unset(t) => format!("<td class=muted>{}</td>", multiline(t)),
                                 Cell::Titled { title, detail } => format!("<td><b>{}</b><br>{}</td>", esc(title), multiline(detail)),
                                 Cell::Chip(c) => format!("<td>{}</td>", chip(c)),
                             })

@@ -116,7 +116,10 @@ pub fn prepare_deck(
         return Err(ReportError::NoDeck(request.kind));
     }
     let inputs = gather(store, request, author)?;
-    let slides = documents::readout_deck(&inputs.context(), &inputs.changes());
+    let mut slides = documents::readout_deck(&inputs.context(), &inputs.changes());
+    for slide in &mut slides {
+        slide.blocks = crate::editorial::drop_unset_columns(std::mem::take(&mut slide.blocks));
+    }
     let meta = Meta {
         title: "Leadership Readout".to_owned(),
         program: inputs.handbook.program.name.clone(),
@@ -332,6 +335,10 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
             documents::packet(&ctx, review)
         }
     };
+    let mut blocks = crate::editorial::drop_unset_columns(blocks);
+    if inputs.kind == DocumentKind::Handbook {
+        blocks = crate::editorial::once_per_document(blocks);
+    }
     let meta = Meta {
         title: inputs.kind.title().to_owned(),
         program: handbook.program.name.clone(),

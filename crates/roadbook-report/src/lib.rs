@@ -7,6 +7,8 @@
 mod changes;
 #[cfg(feature = "store")]
 mod documents;
+#[cfg(feature = "store")]
+mod editorial;
 mod fonts;
 mod html;
 mod hygiene;

@@ -61,8 +61,8 @@ fn cell(c: &Cell) -> String {
         Cell::Text(t) => cell_text(t),
         Cell::Strong(t) if t.trim().is_empty() => String::new(),
         Cell::Strong(t) => format!("**{}**", cell_text(t)),
-        Cell::Muted(t) if t.trim().is_empty() => String::new(),
-        Cell::Muted(t) => format!("*{}*", cell_text(t)),
+        Cell::Muted(t) | Cell::Unset(t) if t.trim().is_empty() => String::new(),
+        Cell::Muted(t) | Cell::Unset(t) => format!("*{}*", cell_text(t)),
         Cell::Titled { title, detail } if detail.trim().is_empty() => {
             format!("**{}**", cell_text(title))
         }

@@ -742,11 +742,31 @@ fn a_readout_reports_what_changed_since_the_last_readout() {
                 "What changed since the last readout ({})",
                 first_request.as_of.format("%-d %B %Y")
             ),
-            "Decision 'Okta SSO path and claims model': Needs decision → Decided",
-            "Decision 'Okta SSO path and claims model' recorded its outcome: Adopt Okta SSO with group claims",
+            // One line per item: the decision made, with its move; its outcome is in the section.
+            "Decision made: Okta SSO path and claims model (Needs decision → Decided)",
             "Risk closed (Done): Identity decisions stay abstract and block entitlement implementation",
+            // Under "Decisions made": what, why and its workstream.
+            "Decisions made",
+            "Okta SSO path and claims model Identity and SSO Adopt Okta SSO with group claims",
         ],
         "second readout",
+    );
+    assert!(
+        !t.contains("recorded its outcome"),
+        "one line per item: {t:.3000}"
+    );
+    // The workstream whose only decision is made no longer waits on one in the summary.
+    let standing = t.split("Where the program stands").nth(1).unwrap();
+    let standing = standing.split("Area").next().unwrap();
+    assert!(
+        standing
+            .contains("Identity and SSO still reads Needs decision, though its decisions are made"),
+        "{standing}"
+    );
+    assert!(
+        standing
+            .contains("2 wait on a decision: Org-aware access, and Observability and analytics"),
+        "{standing}"
     );
     assert!(
         !t.contains("New decision"),
@@ -798,7 +818,9 @@ fn a_document_as_of_a_moment_to_come_is_refused() {
     let f = fixture(sample::builder_insights().unwrap());
     let mut request = f.request(DocumentKind::Readout);
     request.as_of = Utc::now() + Duration::days(1);
-    let refused = prepare(&f.store, &request, "Test Lead").unwrap_err().to_string();
+    let refused = prepare(&f.store, &request, "Test Lead")
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("has not come yet"), "{refused}");
 }
 
@@ -1312,9 +1334,19 @@ fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
             "no reference on the dashboard leads to {part} (page {at}): {reference_links:?}"
         );
     }
+    // Besides those, only the dashboard's pointers to what an earlier part already shows ("As
+    // shown in the One-Pager") are links: a reference to no page here is none.
+    let pointers: usize = dashboard
+        .clone()
+        .map(|p| page_text(&path, p).matches("As shown in the").count())
+        .sum();
+    assert!(
+        pointers > 0,
+        "the dashboard repeats nothing the one-pager showed?"
+    );
     assert_eq!(
         reference_links.len(),
-        8,
+        8 + pointers,
         "a reference to no page here is no link"
     );
     // Bookmarks: every part, in reading order.

@@ -1,8 +1,8 @@
 //! Page flow, checked on where every block of every document lands: what a typesetter would
 //! refuse to sign (a heading alone at a page's foot, a table piece of one row, a list item or a
 //! short value split over two pages, a closing line cut from its section, a page but the last
-//! left mostly empty) does not happen, on the sample, the sample with dates, a hostile program
-//! and an empty one.
+//! left mostly empty) does not happen, on the sample, the sample with dates, the sample with a
+//! decision just made, a hostile program and an empty one.
 
 #![allow(
     clippy::unwrap_used,
@@ -38,6 +38,19 @@ fn dated() -> Handbook {
     for (n, m) in h.milestones.iter_mut().enumerate() {
         m.target = Some(day(&format!("2027-0{}-15", 1 + n)));
     }
+    h
+}
+
+/// The sample with dates, a week after its first decision was made.
+fn decided() -> Handbook {
+    let mut h = dated();
+    let decided = h.status_named("Decided").unwrap().id;
+    let d = &mut h.decisions[0];
+    d.status_id = decided;
+    d.outcome = "Adopt Okta SSO with group claims mapped to product roles".into();
+    d.rationale = "The enterprise path the identity team already supports".into();
+    d.decided_by = "Identity and Security".into();
+    d.decided_on = Some(day("2026-11-15"));
     h
 }
 
@@ -178,6 +191,34 @@ fn problems(kind: DocumentKind, blocks: &[Block], laid: &Laid) -> Vec<String> {
             ));
         }
     }
+    // Said once: no column of nothing, no block of substance twice.
+    for (n, block) in blocks.iter().enumerate() {
+        if let Block::Table(table) = block {
+            for (c, column) in table.columns.iter().enumerate() {
+                let all_unset = !table.rows.is_empty()
+                    && table
+                        .rows
+                        .iter()
+                        .all(|r| matches!(r.get(c), Some(roadbook_report::layout::Cell::Unset(_))));
+                if all_unset && table.columns.len() > 1 {
+                    found.push(format!(
+                        "{doc}: column {} of {} is all unset",
+                        column.title,
+                        name(n)
+                    ));
+                }
+            }
+        }
+        let substantial = match block {
+            Block::Paragraph(t) | Block::Lead(t) => t.len() > 40,
+            Block::Bullets(_) | Block::Table(_) | Block::Meters(_) | Block::HeatMap(_) => true,
+            Block::Labeled { text, .. } => text.len() > 40,
+            _ => false,
+        };
+        if substantial && blocks[..n].contains(block) {
+            found.push(format!("{doc}: {} again", name(n)));
+        }
+    }
     // No page but the last under a third full, unless the next starts a part by design.
     for page in 0..laid.pages.len().saturating_sub(1) {
         let next_starts_part = laid
@@ -228,6 +269,11 @@ fn the_sample_flows_over_its_pages_as_a_typesetter_would_set_it() {
 #[test]
 fn the_sample_with_dates_flows_over_its_pages_as_a_typesetter_would_set_it() {
     check(dated(), "the sample with dates");
+}
+
+#[test]
+fn the_sample_with_a_decision_just_made_flows_over_its_pages_as_a_typesetter_would_set_it() {
+    check(decided(), "the sample with a decision just made");
 }
 
 #[test]

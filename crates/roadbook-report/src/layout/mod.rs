@@ -118,6 +118,9 @@ pub enum Cell {
     },
     Strong(String),
     Muted(String),
+    /// Nothing recorded yet ("not set", "—"): drawn muted, and a column of nothing but these
+    /// is dropped from its table and said once instead.
+    Unset(String),
     Chip(Chip),
 }
 

@@ -16,7 +16,7 @@ impl Layouter<'_> {
             Cell::Titled { .. } => ("", Style::Regular, INK),
             Cell::Text(t) => (t.as_str(), Style::Regular, INK),
             Cell::Strong(t) => (t.as_str(), Style::SemiBold, INK),
-            Cell::Muted(t) => (t.as_str(), Style::Regular, MUTED),
+            Cell::Muted(t) | Cell::Unset(t) => (t.as_str(), Style::Regular, MUTED),
             Cell::Chip(c) => (c.label.as_str(), Style::SemiBold, c.colour),
         };
         let size = if matches!(cell, Cell::Chip(_)) {

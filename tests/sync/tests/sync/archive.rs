@@ -48,7 +48,9 @@ async fn an_issued_readout_reaches_the_team_and_renders_the_same_bytes_there() {
         |d| d.title = "Okta, decided".into(),
         handbook.decisions[0].id,
     );
-    let readout_as_of = Utc::now() + Duration::seconds(1);
+    // Just after the edit (a document as of a moment to come is refused).
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let readout_as_of = Utc::now();
     let readout = ann
         .store
         .with(|s| {
