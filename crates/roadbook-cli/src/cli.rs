@@ -300,7 +300,7 @@ pub enum ReportKind {
     Plan,
     /// Implementation Phases: the phase model, current / next / later with work and exit criteria
     Phases,
-    /// Operationalization RFC: scope, problem, proposal, non-goals, dependencies, risks, decisions
+    /// RFC (request for comments): scope, problem, proposal, non-goals, dependencies, risks, decisions
     Rfc,
     /// Internal Readiness Checklist: dimensions, checklist items with evidence, the gate
     Readiness,

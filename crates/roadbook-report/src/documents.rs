@@ -400,14 +400,9 @@ fn heat_map(ctx: &Context) -> Block {
     Block::HeatMap(HeatMap { counts })
 }
 
-fn readiness(ctx: &Context, out: &mut Vec<Block>) {
+/// One bar per dimension, its signal beside it.
+fn readiness_bars(ctx: &Context, out: &mut Vec<Block>) {
     let dims = &ctx.handbook.readiness_dimensions;
-    if dims.is_empty() {
-        out.push(Block::Paragraph(
-            "No readiness dimensions are recorded yet.".to_owned(),
-        ));
-        return;
-    }
     out.push(Block::Meters(
         dims.iter()
             .map(|d| Meter {
@@ -426,6 +421,21 @@ fn readiness(ctx: &Context, out: &mut Vec<Block>) {
             })
             .collect(),
     ));
+}
+
+/// Readiness by dimension as bars (`bars`; a document that shows them as a table says it once,
+/// without them), then the rollout gate.
+fn readiness(ctx: &Context, out: &mut Vec<Block>, bars: bool) {
+    let dims = &ctx.handbook.readiness_dimensions;
+    if dims.is_empty() {
+        out.push(Block::Paragraph(
+            "No readiness dimensions are recorded yet.".to_owned(),
+        ));
+        return;
+    }
+    if bars {
+        readiness_bars(ctx, out);
+    }
     let gate = &ctx.handbook.program.rollout_gate;
     let ready = dims
         .iter()
@@ -690,7 +700,7 @@ pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
     out.push(heat_map(ctx));
 
     out.push(Block::Heading("Readiness".to_owned()));
-    readiness(ctx, &mut out);
+    readiness(ctx, &mut out, true);
 
     if !h.milestones.is_empty() {
         out.push(Block::Heading("Milestones".to_owned()));
@@ -962,7 +972,7 @@ fn dashboard_body(ctx: &Context, out: &mut Vec<Block>) {
             })
             .collect(),
     }));
-    readiness(ctx, out);
+    readiness(ctx, out, false);
 
     out.push(Block::Heading("Immediate next actions".to_owned()));
     out.push(actions(ctx));
@@ -1177,7 +1187,12 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
             });
             if !d.options.is_empty() {
                 out.push(Block::Labeled {
-                    label: "Options".to_owned(),
+                    label: if d.options.len() == 1 {
+                        "Option"
+                    } else {
+                        "Options"
+                    }
+                    .to_owned(),
                     text: entries(&d.options),
                 });
             }
@@ -1525,7 +1540,16 @@ pub fn phases(ctx: &Context) -> Vec<Block> {
                 items.push(r.mitigation.clone());
             }
             out.push(Block::Callout {
-                title: format!("Phase risk to avoid ({})", ctx.scope(r)),
+                title: match r.scope {
+                    RiskScope::Phase { phase_id } => h
+                        .phases
+                        .iter()
+                        .find(|p| p.id == phase_id)
+                        .map_or("Risk to avoid".to_owned(), |p| {
+                            format!("Risk to avoid in {}", isolate(&p.name))
+                        }),
+                    _ => "Risk to avoid".to_owned(),
+                },
                 items,
                 colour: RED,
             });
@@ -1546,12 +1570,11 @@ pub fn readiness_checklist(ctx: &Context) -> Vec<Block> {
         .filter(|d| d.state == ReadinessState::Ready)
         .count();
     out.push(Block::Lead(format!(
-        "{ready} of {} readiness dimensions ready; {done} of {} checklist items done, each with its evidence.",
+        "{ready} of {} readiness dimensions ready; {done} of {} checklist items done.",
         h.readiness_dimensions.len(),
         h.readiness_checks.len()
     )));
     out.push(Block::Heading("Dimensions and signals".to_owned()));
-    readiness(ctx, &mut out);
     if !h.readiness_dimensions.is_empty() {
         out.push(Block::Table(Table {
             columns: vec![
@@ -1577,6 +1600,8 @@ pub fn readiness_checklist(ctx: &Context) -> Vec<Block> {
                 .collect(),
         }));
     }
+    // The table says each dimension's state and signal; the bars would say it again.
+    readiness(ctx, &mut out, false);
     out.push(Block::Heading("Checklist".to_owned()));
     if h.readiness_checks.is_empty() {
         out.push(Block::Paragraph(
@@ -1817,12 +1842,22 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
     }
     if !h.owners.is_empty() {
         out.push(Block::Heading("Shared owner labels".to_owned()));
+        // Labels that stand for an owner still to be named are said so once, not after each.
+        let placeholders: Vec<&str> = h
+            .owners
+            .iter()
+            .filter(|o| o.kind == roadbook_model::OwnerKind::Placeholder)
+            .map(|o| o.name.as_str())
+            .collect();
+        let all_placeholders = placeholders.len() == h.owners.len();
         out.push(Block::Bullets(
             h.owners
                 .iter()
+                .filter(|o| all_placeholders || o.kind != roadbook_model::OwnerKind::Placeholder)
                 .map(|o| match o.kind {
-                    roadbook_model::OwnerKind::Placeholder => format!("{} (placeholder)", o.name),
-                    roadbook_model::OwnerKind::Team => o.name.clone(),
+                    roadbook_model::OwnerKind::Placeholder | roadbook_model::OwnerKind::Team => {
+                        o.name.clone()
+                    }
                     roadbook_model::OwnerKind::Person => {
                         match o.team_id.and_then(|t| h.owners.iter().find(|x| x.id == t)) {
                             Some(team) => format!("{} ({})", o.name, team.display_name()),
@@ -1832,13 +1867,16 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
                 })
                 .collect(),
         ));
-        if h.owners
-            .iter()
-            .any(|o| o.kind == roadbook_model::OwnerKind::Placeholder)
-        {
-            out.push(Block::Paragraph(
-                "Placeholders stand in for planning clarity: replace them with named teams or people when ownership becomes official.".to_owned(),
-            ));
+        let why = "they stand in for planning clarity: replace them with named teams or people when ownership becomes official.";
+        if all_placeholders {
+            out.push(Block::Paragraph(format!(
+                "Each label is a placeholder for an owner still to be named; {why}"
+            )));
+        } else if !placeholders.is_empty() {
+            out.push(Block::Paragraph(format!(
+                "Still to be named: {}; {why}",
+                list(&placeholders)
+            )));
         }
     }
     if !h.program.cadence.is_empty() {
@@ -1856,15 +1894,13 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
     out
 }
 
-/// Operationalization RFC: scope, problem, the proposal by area, non-goals, dependencies,
+/// RFC: scope, problem, the proposal by area, non-goals, dependencies,
 /// risks, open questions, decisions needed, the status vocabulary and the success criteria.
 pub fn rfc(ctx: &Context) -> Vec<Block> {
     let h = ctx.handbook;
-    let mut out = vec![title(
-        "Operationalization RFC",
-        ctx,
-        "Implementation planning package",
-    )];
+    // The title is the kind of document; the program names itself in the subtitle (a fixed
+    // "Operationalization" would be wrong for every other program).
+    let mut out = vec![title("RFC", ctx, "")];
     if !h.program.summary.is_empty() {
         out.push(Block::Lead(h.program.summary.clone()));
     }
@@ -2048,7 +2084,7 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
         blocks: risks,
     });
     let mut ready = Vec::new();
-    readiness(ctx, &mut ready);
+    readiness(ctx, &mut ready, true);
     slides.push(Slide {
         title: "Readiness".to_owned(),
         blocks: ready,

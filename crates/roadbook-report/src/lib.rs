@@ -129,7 +129,7 @@ impl DocumentKind {
             DocumentKind::Register => "Decision Register",
             DocumentKind::Plan => "Program Plan",
             DocumentKind::Phases => "Implementation Phases",
-            DocumentKind::Rfc => "Operationalization RFC",
+            DocumentKind::Rfc => "RFC",
             DocumentKind::Readiness => "Internal Readiness Checklist",
             DocumentKind::OnePager => "One-Pager",
             DocumentKind::Handbook => "Program Handbook",

@@ -411,7 +411,7 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
                     "readiness checklist can support a real pilot decision",
                     "deeper leadership dashboards",
                     "clear long-term hosting and observability posture",
-                    "Phase risk to avoid",
+                    "Risk to avoid in Next",
                     "The next phase starts as if the current phase were already resolved",
                 ],
                 "phases",
@@ -1253,7 +1253,7 @@ fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
         "Status Dashboard",
         "Program Plan",
         "Implementation Phases",
-        "Operationalization RFC",
+        "RFC",
         "Decision Register",
         "Internal Readiness Checklist",
         "Review Packet",
@@ -1546,5 +1546,64 @@ fn the_program_plan_draws_its_phases_and_milestones_on_a_time_axis_with_the_day_
     assert!(
         !word_boxes(&path).iter().any(|(w, _, _)| w == "today"),
         "an empty axis is drawn"
+    );
+}
+
+/// What a VP reading the sample stumbled over, gone: fixed titles of another program,
+/// "(placeholder)" after every owner, a claim over a column of dashes, a signal printed twice,
+/// a verb that does not agree, a name with "and" in a list, a column of "not set".
+#[test]
+fn the_sentences_read_as_a_person_would_write_them() {
+    let f = fixture(sample::builder_insights().unwrap());
+    let text_of = |kind| text(&f.issue(&f.request(kind)).1);
+    let rfc = text_of(DocumentKind::Rfc);
+    assert!(
+        !rfc.contains("Operationalization RFC") && !rfc.contains("Implementation planning package"),
+        "{rfc:.400}"
+    );
+    assert!(
+        rfc.starts_with("RFC Builder Insights operationalization As of"),
+        "{rfc:.200}"
+    );
+    let plan = text_of(DocumentKind::Plan);
+    assert!(!plan.contains("(placeholder)"), "{plan}");
+    assert!(
+        plan.contains("Each label is a placeholder for an owner still to be named"),
+        "{plan}"
+    );
+    let checklist = text_of(DocumentKind::Readiness);
+    assert!(!checklist.contains("each with its evidence"), "{checklist}");
+    assert!(
+        checklist.contains("No evidence is recorded yet."),
+        "{checklist}"
+    );
+    for (kind, text) in [
+        ("checklist", &checklist),
+        ("dashboard", &text_of(DocumentKind::Dashboard)),
+    ] {
+        // Readiness once per document: a dimension's signal is printed one time.
+        let signal = "not ready until Okta path and claims model are confirmed";
+        assert_eq!(text.matches(signal).count(), 1, "{kind}: {text}");
+    }
+    let readout = text_of(DocumentKind::Readout);
+    assert!(
+        readout.contains("Readiness gating is blocked."),
+        "{readout:.1200}"
+    );
+    assert!(!readout.contains("are blocked"), "{readout:.1200}");
+    assert!(
+        !readout.contains("not set"),
+        "no column of 'not set': {readout}"
+    );
+    assert!(readout.contains("No due dates are set yet."), "{readout}");
+    assert_eq!(
+        readout.matches("No due dates are set yet.").count(),
+        1,
+        "said once"
+    );
+    let phases = text_of(DocumentKind::Phases);
+    assert!(
+        phases.contains("Risk to avoid in Next") && !phases.contains("(Phase: Next)"),
+        "{phases}"
     );
 }
