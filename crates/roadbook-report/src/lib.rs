@@ -20,6 +20,7 @@ mod markdown;
 mod issue;
 pub mod layout;
 mod pdf;
+mod tagging;
 mod text;
 
 use chrono::{DateTime, Utc};

@@ -86,6 +86,29 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
     let mut titles = Vec::new();
     for slide in slides {
         let laid = layout::lay_out_slide(fonts, &slide.blocks, height);
+        // Each slide a section of the deck, its title the section's heading, then the
+        // structure of what it shows (its elements renumbered after the deck's).
+        let section = deck.structure.len();
+        deck.structure.push(layout::Element {
+            role: layout::Role::Sect,
+            parent: Some(0),
+            alt: None,
+        });
+        let heading = (!slide.title.is_empty()).then(|| {
+            deck.structure.push(layout::Element {
+                role: layout::Role::H1,
+                parent: Some(section),
+                alt: None,
+            });
+            deck.structure.len() - 1
+        });
+        let offset = deck.structure.len() - 1;
+        let renumber = |id: usize| if id == 0 { section } else { id + offset };
+        deck.structure
+            .extend(laid.structure.iter().skip(1).map(|e| layout::Element {
+                parent: e.parent.map(renumber),
+                ..e.clone()
+            }));
         for (n, page) in laid.pages.into_iter().enumerate() {
             let title = match (slide.title.is_empty(), n) {
                 (true, _) => String::new(),
@@ -117,6 +140,7 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
                         size,
                         colour,
                         line,
+                        tag,
                     } => {
                         let (x, baseline) = at(x, baseline);
                         Draw::Text {
@@ -125,6 +149,7 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
                             size: size * scale,
                             colour,
                             line,
+                            tag: tag.map(renumber),
                         }
                     }
                     Draw::Rect {
@@ -167,13 +192,13 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
                     Draw::Link { .. } => continue,
                 });
             }
-            titles.push(title);
+            titles.push((title, heading));
             deck.pages.push(out);
         }
     }
     let total = deck.pages.len();
-    for (n, (page, title)) in deck.pages.iter_mut().zip(&titles).enumerate() {
-        slide_frame(fonts, page, title, n + 1, total, meta);
+    for (n, (page, (title, heading))) in deck.pages.iter_mut().zip(&titles).enumerate() {
+        slide_frame(fonts, page, (title, *heading), n + 1, total, meta);
     }
     Ok((write(fonts, &deck, meta, (SLIDE_W, SLIDE_H))?, total))
 }
@@ -182,7 +207,7 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
 fn slide_frame(
     fonts: &Fonts,
     page: &mut Page,
-    title: &str,
+    (title, heading): (&str, layout::Tag),
     number: usize,
     total: usize,
     meta: &Meta,
@@ -200,6 +225,12 @@ fn slide_frame(
                     size: 28.0,
                     colour: layout::ACCENT,
                     line,
+                    // A continued slide repeats its title: the heading is read once.
+                    tag: if title.ends_with("(continued)") {
+                        None
+                    } else {
+                        heading
+                    },
                 },
                 Draw::Rule {
                     x1: SLIDE_MARGIN,
@@ -230,6 +261,7 @@ fn slide_frame(
         size,
         colour: MUTED,
         line: left,
+        tag: None,
     });
     let count = text::line(fonts, &format!("{number} / {total}"), Style::Regular, size);
     page.items.push(Draw::Text {
@@ -238,6 +270,7 @@ fn slide_frame(
         size,
         colour: MUTED,
         line: count,
+        tag: None,
     });
 }
 
@@ -266,6 +299,7 @@ fn decorate(
         size,
         colour: INK,
         line: program,
+        tag: None,
     });
     let x = right - title.width;
     page.items.push(Draw::Text {
@@ -274,6 +308,7 @@ fn decorate(
         size,
         colour: MUTED,
         line: title,
+        tag: None,
     });
     page.items.push(Draw::Rule {
         x1: MARGIN,
@@ -306,6 +341,7 @@ fn decorate(
         size,
         colour: MUTED,
         line: date,
+        tag: None,
     });
     let count = text::line(
         fonts,
@@ -320,6 +356,7 @@ fn decorate(
         size,
         colour: MUTED,
         line: count,
+        tag: None,
     });
 }
 
@@ -382,9 +419,52 @@ fn font_id(fonts: &Fonts, face: crate::fonts::FaceId) -> FontId {
     FontId(fonts.face(face).map_or("F", |f| f.name).to_owned())
 }
 
-fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
-    let mut ops = Vec::with_capacity(page.items.len() * 4);
+/// A page's drawing operations, each run of content of one structure element a marked-content
+/// sequence with its MCID, everything else (rules, fills, running header and footer) an
+/// artifact; and which element each MCID belongs to, in MCID order.
+fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, Vec<usize>) {
+    let mut out = Vec::with_capacity(page.items.len() * 4 + 8);
+    let mut marks: Vec<usize> = Vec::new();
+    let mut run: (layout::Tag, Vec<Op>) = (None, Vec::new());
+    let flush = |(tag, ops): (layout::Tag, Vec<Op>), out: &mut Vec<Op>, marks: &mut Vec<usize>| {
+        if ops.is_empty() {
+            return;
+        }
+        match tag {
+            Some(element) => {
+                let role = structure.get(element).map_or("Span", |e| e.role.name());
+                let mut properties = std::collections::BTreeMap::new();
+                properties.insert(
+                    "MCID".to_owned(),
+                    printpdf::DictItem::Int(marks.len() as i64),
+                );
+                out.push(Op::BeginMarkedContentWithProperties {
+                    tag: role.to_owned(),
+                    properties: printpdf::DictItem::Dict { map: properties },
+                });
+                marks.push(element);
+            }
+            None => out.push(Op::BeginMarkedContent {
+                tag: "Artifact".to_owned(),
+            }),
+        }
+        out.extend(ops);
+        out.push(Op::EndMarkedContent);
+    };
     for item in &page.items {
+        let tag = match item {
+            Draw::Text { tag, .. } => *tag,
+            Draw::Rect { .. } | Draw::Rule { .. } => None,
+            Draw::Link { .. } => continue,
+        };
+        if tag != run.0 {
+            flush(
+                std::mem::replace(&mut run, (tag, Vec::new())),
+                &mut out,
+                &mut marks,
+            );
+        }
+        let ops = &mut run.1;
         match item {
             Draw::Rect {
                 x,
@@ -433,6 +513,7 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
                 size,
                 colour: c,
                 line,
+                ..
             } => {
                 if line.runs.is_empty() {
                     continue;
@@ -461,11 +542,29 @@ fn ops(fonts: &Fonts, page: &Page) -> Vec<Op> {
                 if raised != 0.0 {
                     ops.push(Op::SetLineOffset { multiplier: 0.0 });
                 }
+                // A space after each line, past its end where it shows nothing: text read in
+                // structure order (a screen reader, a copy of a paragraph) keeps the word
+                // break that the line break was.
+                if let Some(space) = line
+                    .runs
+                    .last()
+                    .and_then(|r| fonts.face(r.face))
+                    .and_then(|f| f.metrics.glyph_index(' '))
+                {
+                    ops.push(Op::ShowText {
+                        items: vec![TextItem::GlyphIds(vec![Codepoint::with_cid(
+                            space.0,
+                            0.0,
+                            " ".to_owned(),
+                        )])],
+                    });
+                }
                 ops.push(Op::EndTextSection);
             }
         }
     }
-    ops
+    flush(run, &mut out, &mut marks);
+    (out, marks)
 }
 
 /// A shaped run as PDF text: its glyphs by id, each followed by the move that puts the next one
@@ -548,12 +647,17 @@ fn write(
             },
         );
     }
+    let mut marks = Vec::with_capacity(laid.pages.len());
+    let mut annotations = Vec::with_capacity(laid.pages.len());
     let pages: Vec<PdfPage> = laid
         .pages
         .iter()
         .map(|page| {
-            let mut ops = ops(fonts, page);
-            ops.extend(links(page, &laid.anchors, height));
+            let (mut ops, page_marks) = ops(fonts, page, &laid.structure);
+            let (links, tags) = links(page, &laid.anchors, height);
+            ops.extend(links);
+            marks.push(page_marks);
+            annotations.push(tags);
             PdfPage::new(Mm::from(Pt(width)), Mm::from(Pt(height)), ops)
         })
         .collect();
@@ -567,6 +671,15 @@ fn write(
     doc.with_pages(pages);
     let mut lopdf_doc = printpdf::to_lopdf_doc(&doc, &options, &mut warnings);
     crate::hygiene::tidy(&mut lopdf_doc, !laid.outline.is_empty());
+    crate::tagging::tag(
+        &mut lopdf_doc,
+        &laid.structure,
+        &crate::tagging::Marks {
+            content: &marks,
+            annotations: &annotations,
+        },
+        meta,
+    )?;
     for object in lopdf_doc.objects.values_mut() {
         if let lopdf::Object::Stream(stream) = object
             && stream.allows_compression
@@ -583,11 +696,23 @@ fn write(
 
 /// The page's links to parts of this document, each to the top of the page the part starts on;
 /// a link whose target is not a part here (a reference to a page outside the document) is none.
-fn links(page: &Page, anchors: &std::collections::BTreeMap<String, usize>, height: f32) -> Vec<Op> {
+/// With them, each annotation's Link element, in order.
+fn links(
+    page: &Page,
+    anchors: &std::collections::BTreeMap<String, usize>,
+    height: f32,
+) -> (Vec<Op>, Vec<layout::Tag>) {
     page.items
         .iter()
         .filter_map(|item| match item {
-            Draw::Link { x, y, w, h, target } => {
+            Draw::Link {
+                x,
+                y,
+                w,
+                h,
+                target,
+                tag,
+            } => {
                 layout::part_for(anchors.keys().map(String::as_str), target)
                     .and_then(|part| anchors.get(part))
                     .map(|&to| Op::LinkAnnotation {
@@ -612,10 +737,11 @@ fn links(page: &Page, anchors: &std::collections::BTreeMap<String, usize>, heigh
                             None,
                         ),
                     })
+                    .map(|op| (op, *tag))
             }
             _ => None,
         })
-        .collect()
+        .unzip()
 }
 
 /// Flate-compresses a stream that has no filter yet, when that makes it smaller, as lopdf's

@@ -1223,6 +1223,11 @@ fn links_by_page(path: &Path) -> Vec<Vec<(f64, usize)>> {
                 .as_array()
                 .map(|all| {
                     all.iter()
+                        // Each annotation an object of its own (its Link element points at it).
+                        .map(|a| match a.as_str() {
+                            Some(reference) => &objects[format!("obj:{reference}")]["value"],
+                            None => a,
+                        })
                         .filter(|a| a["/Subtype"] == "/Link")
                         .map(|a| {
                             assert_eq!(

@@ -32,6 +32,7 @@ impl Layouter<'_> {
     /// Readiness bars, one per dimension: a short list on one page, a long one in pieces of at
     /// least two, the last with the line that closes the section.
     pub(super) fn meters(&mut self, meters: &[Meter]) {
+        self.figure(meters_alt(meters));
         let label_w = METER_LABEL_W;
         let seg_w = METER_SEG_W;
         let laid: Vec<_> = meters.iter().map(|m| self.meter_lines(m)).collect();
@@ -81,6 +82,7 @@ impl Layouter<'_> {
     }
 
     pub(super) fn heat_map(&mut self, map: &HeatMap) {
+        self.figure(heat_map_alt(map));
         let cell = 44.0;
         let left = MARGIN + 90.0;
         let h = HEAT_MAP_H;
@@ -156,6 +158,9 @@ impl Layouter<'_> {
     /// name, the document's day a red line. Rows that do not fit go on the next page under the
     /// months again.
     pub(super) fn timeline(&mut self, t: &Timeline) {
+        let mut alt = vec!["Timeline".to_owned()];
+        alt.extend(t.lines());
+        self.figure(alt.join(". ") + ".");
         const HEAD: f32 = 16.0;
         const ROW: f32 = 20.0;
         const SMALL: f32 = 7.0;
@@ -299,10 +304,15 @@ impl Layouter<'_> {
             radius: 0.0,
         });
         self.y = top - 10.0;
+        self.begin(Role::P);
         self.lines(title_lines, MARGIN + 14.0, BODY + 0.5, INK);
+        let list = self.begin(Role::L);
         for lines in bodies {
+            let item = self.element(Role::LI, list);
+            self.begin_in(Role::Lbl, item);
             let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
             self.text(MARGIN + 15.0, self.y, BODY, colour, bullet);
+            self.begin_in(Role::LBody, item);
             self.lines(lines, MARGIN + 26.0, BODY, INK);
         }
         self.y = top - h - 10.0;
@@ -315,3 +325,47 @@ const METER_SEG_W: f32 = (WIDTH * 0.36) / 3.0;
 const WHOLE_METERS: usize = 8;
 /// The heat map's height: three rows of cells and the axis labels.
 pub(super) const HEAT_MAP_H: f32 = 44.0 * 3.0 + 44.0;
+
+/// What the readiness bars show, in words.
+fn meters_alt(meters: &[Meter]) -> String {
+    let each: Vec<String> = meters
+        .iter()
+        .map(|m| {
+            let state = match m.steps {
+                0 | 1 => "not ready",
+                2 => "partly ready",
+                _ => "ready",
+            };
+            format!("{}: {state} ({})", m.label, m.caption)
+        })
+        .collect();
+    format!("Readiness by dimension. {}.", each.join("; "))
+}
+
+/// What the heat map shows, in words: the count in each cell that has any, most severe first.
+fn heat_map_alt(map: &HeatMap) -> String {
+    let severity = ["high", "medium", "low"];
+    let likelihood = ["low", "medium", "high"];
+    let mut cells = Vec::new();
+    for (r, row) in map.counts.iter().enumerate() {
+        for c in (0..3).rev() {
+            let count = row.get(c).copied().unwrap_or(0);
+            if count > 0 {
+                cells.push(format!(
+                    "{count} {} {} severity and {} likelihood",
+                    if count == 1 { "is" } else { "are" },
+                    severity.get(r).copied().unwrap_or(""),
+                    likelihood.get(c).copied().unwrap_or("")
+                ));
+            }
+        }
+    }
+    if cells.is_empty() {
+        return "Open risks by severity and likelihood: there are no open risks.".to_owned();
+    }
+    let total: usize = map.counts.iter().flatten().sum();
+    format!(
+        "Open risks by severity and likelihood, {total} in all: {}.",
+        cells.join("; ")
+    )
+}

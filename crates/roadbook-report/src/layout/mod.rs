@@ -7,7 +7,10 @@ use crate::fonts::{FaceId, Fonts, Style};
 use crate::text::{self, Line};
 
 mod figures;
+mod structure;
 mod table;
+
+pub use structure::{Element, Role, Tag};
 
 pub const PAGE_W: f32 = 595.28;
 pub const PAGE_H: f32 = 841.89;
@@ -69,6 +72,7 @@ pub enum Draw {
         size: f32,
         colour: Rgb,
         line: Line,
+        tag: Tag,
     },
     Rect {
         x: f32,
@@ -86,13 +90,15 @@ pub enum Draw {
         colour: Rgb,
         width: f32,
     },
-    /// A clickable area (nothing drawn) leading to the part titled `target`, when there is one.
+    /// A clickable area (nothing drawn) leading to the part titled `target`, when there is one;
+    /// `tag` is its Link element.
     Link {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
         target: String,
+        tag: Tag,
     },
 }
 
@@ -264,7 +270,7 @@ const LABEL_W: f32 = 118.0;
 const SLACK: f32 = 0.5;
 
 /// A laid-out document: pages and the outline (title, page index) of its sections.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Laid {
     pub pages: Vec<Page>,
     pub outline: Vec<(String, usize)>,
@@ -273,6 +279,24 @@ pub struct Laid {
     /// Where each block's content landed, one piece per page it touches, in order: what the
     /// page-flow rules are checked against.
     pub pieces: Vec<Piece>,
+    /// The logical structure: element 0 is the document.
+    pub structure: Vec<Element>,
+}
+
+impl Default for Laid {
+    fn default() -> Self {
+        Laid {
+            pages: Vec::new(),
+            outline: Vec::new(),
+            anchors: Default::default(),
+            pieces: Vec::new(),
+            structure: vec![Element {
+                role: Role::Document,
+                parent: None,
+                alt: None,
+            }],
+        }
+    }
 }
 
 /// The part of one block on one page.
@@ -347,6 +371,8 @@ fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
         keep_after: 0.0,
         current: 0,
         numbers: Vec::new(),
+        tag: None,
+        section: 0,
     };
     for (n, block) in blocks.iter().enumerate() {
         l.current = n;
@@ -405,8 +431,12 @@ struct Layouter<'f> {
     /// The block being laid out (its index), for the pieces.
     current: usize,
     /// The contents' page numbers, drawn once every part's page is known: page index, the
-    /// number's right edge and top, the part's title.
-    numbers: Vec<(usize, f32, f32, String)>,
+    /// number's right edge and top, the part's title, the entry's link element.
+    numbers: Vec<(usize, f32, f32, String, Tag)>,
+    /// The structure element what is drawn now belongs to.
+    tag: Tag,
+    /// The element blocks go in: the document, or the part being laid out.
+    section: usize,
 }
 
 impl Layouter<'_> {
@@ -414,7 +444,7 @@ impl Layouter<'_> {
         self.laid.pages.push(std::mem::take(&mut self.page));
         // Each contents line's number, now that every part has its page (a number's width
         // changes nothing else on the line, so nothing moves).
-        for (page, right, top, title) in std::mem::take(&mut self.numbers) {
+        for (page, right, top, title, tag) in std::mem::take(&mut self.numbers) {
             let number = self.laid.anchors.get(&title).map_or(0, |p| p + 1);
             let line = text::line(self.fonts, &number.to_string(), Style::SemiBold, 11.0);
             if let Some(page) = self.laid.pages.get_mut(page) {
@@ -424,6 +454,7 @@ impl Layouter<'_> {
                     size: 11.0,
                     colour: ACCENT,
                     line,
+                    tag,
                 });
             }
         }
@@ -472,6 +503,7 @@ impl Layouter<'_> {
             size,
             colour,
             line,
+            tag: self.tag,
         });
     }
 
@@ -616,17 +648,22 @@ impl Layouter<'_> {
     }
 
     fn block(&mut self, block: &Block) {
+        // What a block draws is content of the elements it makes; until it makes one, nothing.
+        self.tag = None;
         match block {
             Block::Title {
                 title,
                 subtitle,
                 meta,
             } => {
+                self.begin(Role::H1);
                 let lines = self.wrap(title, Style::Bold, 22.0, WIDTH);
                 self.lines(lines, MARGIN, 22.0, ACCENT);
                 self.y -= 2.0;
+                self.begin(Role::P);
                 let lines = self.wrap(subtitle, Style::SemiBold, 12.0, WIDTH);
                 self.lines(lines, MARGIN, 12.0, INK);
+                self.begin(Role::P);
                 let lines = self.wrap(meta, Style::Regular, 8.5, WIDTH);
                 self.lines(lines, MARGIN, 8.5, MUTED);
                 self.y -= 6.0;
@@ -643,6 +680,7 @@ impl Layouter<'_> {
                 self.laid
                     .outline
                     .push((text.clone(), self.laid.pages.len()));
+                self.begin(Role::H2);
                 self.lines(lines, MARGIN, 13.0, ACCENT);
                 self.y -= 4.0;
             }
@@ -652,20 +690,24 @@ impl Layouter<'_> {
                 if !self.at_top() {
                     self.y -= 6.0;
                 }
+                self.begin(Role::H3);
                 self.lines(lines, MARGIN, 10.5, INK);
                 self.y -= 1.0;
             }
             Block::Paragraph(text) => {
+                self.begin(Role::P);
                 let lines = self.wrap(text, Style::Regular, BODY, WIDTH);
                 self.running(lines, BODY, INK);
                 self.y -= 5.0;
             }
             Block::Lead(text) => {
+                self.begin(Role::P);
                 let lines = self.wrap(text, Style::Italic, 10.5, WIDTH);
                 self.running(lines, 10.5, MUTED);
                 self.y -= 7.0;
             }
             Block::Labeled { label, text } => {
+                self.begin(Role::P);
                 // Two columns, line by line, so a page break between lines keeps them paired.
                 let labels = self.wrap(label, Style::SemiBold, BODY, LABEL_W - 8.0);
                 let texts = self.wrap(text, Style::Regular, BODY, WIDTH - LABEL_W);
@@ -695,6 +737,7 @@ impl Layouter<'_> {
                 self.y -= 2.0;
             }
             Block::Bullets(items) => {
+                let list = self.begin(Role::L);
                 // Like a table's rows: at least two items on either side of a break (a list of
                 // three or fewer whole), each item whole.
                 let heights: Vec<f32> = items.iter().map(|i| self.bullet_height(i)).collect();
@@ -713,13 +756,16 @@ impl Layouter<'_> {
                         0.0
                     };
                     self.ensure(heights.iter().skip(n).take(together).sum::<f32>() + after);
-                    self.bullet(item, true, n + 1 == count);
+                    self.bullet(item, true, n + 1 == count, list, false);
                     self.row();
                 }
                 self.y -= 4.0;
             }
             Block::Steps(steps) => {
+                let list = self.begin(Role::L);
                 for (n, (title, body)) in steps.iter().enumerate() {
+                    let item = self.element(Role::LI, list);
+                    self.begin_in(Role::Lbl, item);
                     let number = text::line(self.fonts, &format!("{}", n + 1), Style::Bold, 11.0);
                     let title_lines = self.wrap(title, Style::SemiBold, BODY + 0.5, WIDTH - 24.0);
                     self.ensure((BODY + 0.5) * LEADING * 2.0);
@@ -733,6 +779,7 @@ impl Layouter<'_> {
                     });
                     let nx = MARGIN + 8.0 - number.width / 2.0;
                     self.text(nx, self.y - 2.2, 11.0, WHITE, number);
+                    self.begin_in(Role::LBody, item);
                     self.lines(title_lines, MARGIN + 24.0, BODY + 0.5, INK);
                     let lines = self.wrap(body, Style::Regular, BODY, WIDTH - 24.0);
                     self.lines(lines, MARGIN + 24.0, BODY, INK);
@@ -749,6 +796,7 @@ impl Layouter<'_> {
                 colour,
             } => self.callout(title, items, *colour),
             Block::Chips(chips) => {
+                self.begin(Role::P);
                 let mut x = MARGIN;
                 self.ensure(16.0);
                 for chip in chips {
@@ -777,16 +825,26 @@ impl Layouter<'_> {
                 let page = self.laid.pages.len();
                 self.laid.anchors.insert(title.clone(), page);
                 self.laid.outline.push((title.clone(), page));
+                // Each part a section of the document.
+                self.section = self.element(Role::Sect, 0);
             }
             Block::Contents(titles) => {
                 let lh = 11.0 * 1.7;
+                let toc = self.begin(Role::TOC);
                 for title in titles {
                     self.ensure(lh);
+                    let entry = self.element(Role::TOCI, toc);
+                    let link = self.begin_in(Role::Link, entry);
                     let line = text::line(self.fonts, title, Style::Regular, 11.0);
                     let top = self.y;
                     let right = MARGIN + WIDTH;
-                    self.numbers
-                        .push((self.laid.pages.len(), right, top, title.clone()));
+                    self.numbers.push((
+                        self.laid.pages.len(),
+                        right,
+                        top,
+                        title.clone(),
+                        Some(link),
+                    ));
                     self.text(MARGIN, top, 11.0, INK, line);
                     self.draw(Draw::Rule {
                         x1: MARGIN,
@@ -802,21 +860,25 @@ impl Layouter<'_> {
                         w: WIDTH,
                         h: lh - 1.0,
                         target: title.clone(),
+                        tag: Some(link),
                     });
                     self.y -= lh;
                 }
                 self.y -= 6.0;
             }
             Block::Links(items) => {
+                let list = self.begin(Role::L);
                 for (n, item) in items.iter().enumerate() {
                     // Whole on one page: its link is one rectangle over its lines.
-                    let (top, width, count) = self.bullet(item, true, n + 1 == items.len());
+                    let (top, width, count) =
+                        self.bullet(item, true, n + 1 == items.len(), list, true);
                     self.draw(Draw::Link {
                         x: MARGIN + 14.0,
                         y: top - count * BODY * LEADING,
                         w: width,
                         h: count * BODY * LEADING,
                         target: item.clone(),
+                        tag: self.tag,
                     });
                 }
                 self.y -= 4.0;
@@ -836,14 +898,30 @@ impl Layouter<'_> {
     /// One bulleted item, all its lines on one page (`whole`, unless it is taller than a
     /// page; else from its first line), the last with the closing line that follows; where its
     /// text starts, how wide its widest line is and how many lines it took (a link covers them).
-    fn bullet(&mut self, item: &str, whole: bool, last: bool) -> (f32, f32, f32) {
+    ///
+    /// The item is an LI of `list`, its bullet the label and its text the body (a Link in the
+    /// body when `link`: what is drawn after it belongs to that link).
+    fn bullet(
+        &mut self,
+        item: &str,
+        whole: bool,
+        last: bool,
+        list: usize,
+        link: bool,
+    ) -> (f32, f32, f32) {
         let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
         let lh = BODY * LEADING;
         let kept = if whole { lines.len().max(1) } else { 1 };
         let after = if last { self.keep_after } else { 0.0 };
         self.ensure(kept as f32 * lh + after);
+        let entry = self.element(Role::LI, list);
+        self.begin_in(Role::Lbl, entry);
         let bullet = text::line(self.fonts, "•", Style::Regular, BODY);
         self.text(MARGIN + 3.0, self.y, BODY, ACCENT, bullet);
+        let body = self.begin_in(Role::LBody, entry);
+        if link {
+            self.begin_in(Role::Link, body);
+        }
         let top = self.y;
         let width = lines.iter().map(|l| l.width).fold(0.0, f32::max);
         let count = lines.len() as f32;
@@ -888,6 +966,7 @@ impl Layouter<'_> {
                 size: CHIP_TEXT,
                 colour: chip.colour.on(),
                 line,
+                tag: self.tag,
             });
             y -= lh;
         }

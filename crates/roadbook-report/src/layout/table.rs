@@ -111,15 +111,26 @@ impl Layouter<'_> {
             heights.iter().skip(n).take(take).sum::<f32>() + after
         };
         self.ensure(header_h + group(0, true));
-        self.table_header(&header, &widths, header_h);
+        // The table, its header row of TH cells (the header repeated on a later page is an
+        // artifact) and a TR of TD cells per row.
+        let element = self.begin(Role::Table);
+        let head = self.element(Role::TR, element);
+        let heads: Vec<usize> = (0..widths.len())
+            .map(|_| self.element(Role::TH, head))
+            .collect();
+        self.table_header(&header, &widths, header_h, Some(&heads));
         let mut in_piece = 0usize;
         for (n, cells) in rows.iter().enumerate() {
             if in_piece > 0 && group(n, false) > self.y - self.bottom {
                 self.new_page();
-                self.table_header(&header, &widths, header_h);
+                self.table_header(&header, &widths, header_h, None);
                 in_piece = 0;
             }
-            self.table_row(n, cells, &widths, &header, header_h);
+            let row = self.element(Role::TR, element);
+            let data: Vec<usize> = (0..widths.len())
+                .map(|_| self.element(Role::TD, row))
+                .collect();
+            self.table_row(n, cells, &widths, (&header, header_h), &data);
             in_piece += 1;
         }
         self.y -= 10.0;
@@ -132,8 +143,8 @@ impl Layouter<'_> {
         n: usize,
         cells: &[(Vec<Line>, Style, Rgb, bool)],
         widths: &[f32],
-        header: &[Vec<Line>],
-        header_h: f32,
+        (header, header_h): (&[Vec<Line>], f32),
+        data: &[usize],
     ) {
         let lh = ROW_LINE;
         let body_h = |rows: usize| rows as f32 * lh + 2.0 * CELL_PAD_Y;
@@ -156,7 +167,7 @@ impl Layouter<'_> {
             } else if remaining <= page_capacity || capacity < 2 {
                 // Move the row to the next page, under a repeated header.
                 self.new_page();
-                self.table_header(header, widths, header_h);
+                self.table_header(header, widths, header_h, None);
                 continue;
             } else {
                 capacity
@@ -173,7 +184,8 @@ impl Layouter<'_> {
                 });
             }
             let mut x = MARGIN;
-            for ((lines, style, colour, chip), w) in cells.iter().zip(widths) {
+            for (c, ((lines, style, colour, chip), w)) in cells.iter().zip(widths).enumerate() {
+                self.tag = data.get(c).copied();
                 let part: Vec<Line> = lines.iter().skip(from).take(take).cloned().collect();
                 if *chip && !part.is_empty() {
                     let label = lines.iter().map(Line::text).collect::<Vec<_>>().join(" ");
@@ -210,11 +222,18 @@ impl Layouter<'_> {
             }
             self.split();
             self.new_page();
-            self.table_header(header, widths, header_h);
+            self.table_header(header, widths, header_h, None);
         }
     }
 
-    pub(super) fn table_header(&mut self, header: &[Vec<Line>], widths: &[f32], h: f32) {
+    /// The header row; `cells` are its TH elements the first time, none where it repeats.
+    pub(super) fn table_header(
+        &mut self,
+        header: &[Vec<Line>],
+        widths: &[f32],
+        h: f32,
+        cells: Option<&[usize]>,
+    ) {
         self.draw(Draw::Rect {
             x: MARGIN,
             y: self.y - h,
@@ -225,7 +244,8 @@ impl Layouter<'_> {
         });
         let mut x = MARGIN;
         let lh = TABLE_TEXT * 1.3;
-        for (lines, w) in header.iter().zip(widths) {
+        for (c, (lines, w)) in header.iter().zip(widths).enumerate() {
+            self.tag = cells.and_then(|cells| cells.get(c).copied());
             let mut top = self.y - CELL_PAD_Y;
             for line in lines {
                 self.text(x + CELL_PAD_X, top, TABLE_TEXT - 0.3, ACCENT, line.clone());
