@@ -120,3 +120,100 @@ fn subset_tags(doc: &mut Document) {
         }
     }
 }
+
+/// The bookmarks, written here rather than by printpdf (which sorts those of one page by
+/// name): in reading order, each section under its part, each leading to its heading's place
+/// on the page; the parts open, their sections folded in a document of parts.
+pub(crate) fn outline(doc: &mut Document, bookmarks: &[crate::layout::Bookmark]) {
+    let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+    if bookmarks.is_empty() {
+        if let Ok(catalog) = doc.catalog_mut() {
+            catalog.remove(b"Outlines");
+        }
+        return;
+    }
+    let root = doc.new_object_id();
+    let ids: Vec<ObjectId> = bookmarks.iter().map(|_| doc.new_object_id()).collect();
+    let id = |n: &usize| Object::Reference(ids.get(*n).copied().unwrap_or(root));
+    // Each bookmark's parent: the last level-0 one before it, for a level-1 one.
+    let parents: Vec<Option<usize>> = bookmarks
+        .iter()
+        .enumerate()
+        .map(|(n, b)| {
+            (b.level > 0)
+                .then(|| bookmarks.get(..n)?.iter().rposition(|p| p.level == 0))
+                .flatten()
+        })
+        .collect();
+    let children = |parent: Option<usize>| -> Vec<usize> {
+        (0..bookmarks.len())
+            .filter(|n| parents.get(*n).copied().flatten() == parent)
+            .collect()
+    };
+    let top_level = children(None);
+    for (n, bookmark) in bookmarks.iter().enumerate() {
+        let parent = parents.get(n).copied().flatten();
+        let siblings = match parent {
+            Some(p) => children(Some(p)),
+            None => top_level.clone(),
+        };
+        let at = siblings.iter().position(|s| *s == n).unwrap_or(0);
+        let mut item = Dictionary::new();
+        item.set("Title", text_string(&bookmark.title));
+        item.set(
+            "Parent",
+            Object::Reference(parent.and_then(|p| ids.get(p).copied()).unwrap_or(root)),
+        );
+        if let Some(prev) = at.checked_sub(1).and_then(|i| siblings.get(i)) {
+            item.set("Prev", id(prev));
+        }
+        if let Some(next) = siblings.get(at + 1) {
+            item.set("Next", id(next));
+        }
+        let kids = children(Some(n));
+        if let (Some(first), Some(last)) = (kids.first(), kids.last()) {
+            item.set("First", id(first));
+            item.set("Last", id(last));
+            // Folded: a part's sections show when the reader opens it.
+            item.set("Count", -(kids.len() as i64));
+        }
+        if let Some(page) = pages.get(bookmark.page) {
+            item.set(
+                "Dest",
+                vec![
+                    Object::Reference(*page),
+                    Object::Name(b"XYZ".to_vec()),
+                    Object::Null,
+                    Object::Real(bookmark.top),
+                    Object::Null,
+                ],
+            );
+        }
+        if let Some(object) = ids.get(n) {
+            doc.objects.insert(*object, Object::Dictionary(item));
+        }
+    }
+    let mut outlines = Dictionary::new();
+    outlines.set("Type", Object::Name(b"Outlines".to_vec()));
+    if let (Some(first), Some(last)) = (top_level.first(), top_level.last()) {
+        outlines.set("First", id(first));
+        outlines.set("Last", id(last));
+    }
+    outlines.set("Count", top_level.len() as i64);
+    doc.objects.insert(root, Object::Dictionary(outlines));
+    if let Ok(catalog) = doc.catalog_mut() {
+        catalog.set("Outlines", Object::Reference(root));
+    }
+}
+
+/// A PDF text string: plain when ASCII, else UTF-16BE with its byte-order mark.
+fn text_string(text: &str) -> Object {
+    if text.is_ascii() {
+        return Object::string_literal(text);
+    }
+    let mut bytes = vec![0xFE, 0xFF];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_be_bytes());
+    }
+    Object::String(bytes, lopdf::StringFormat::Hexadecimal)
+}

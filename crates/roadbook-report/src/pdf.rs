@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use printpdf::{
-    Codepoint, Color, FontId, LinePoint, Mm, Op, PageAnnotId, PdfDocument, PdfFontHandle, PdfPage,
+    Codepoint, Color, FontId, LinePoint, Mm, Op, PdfDocument, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, TextItem, WindingOrder,
 };
 use sha2::{Digest, Sha256};
@@ -116,7 +116,12 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
                 (false, _) => format!("{} (continued)", slide.title),
             };
             if n == 0 && !slide.title.is_empty() {
-                deck.outline.push((slide.title.clone(), deck.pages.len()));
+                deck.outline.push(layout::Bookmark {
+                    title: slide.title.clone(),
+                    page: deck.pages.len(),
+                    level: 0,
+                    top: SLIDE_H,
+                });
             }
             let mut out = Page::default();
             // From the page's coordinates to the slide's: its content's top-left corner goes
@@ -638,15 +643,6 @@ fn write(
             .map
             .insert(font_id(fonts, face), printpdf::PdfFont::new(parsed.clone()));
     }
-    for (n, (title, page)) in laid.outline.iter().enumerate() {
-        doc.bookmarks.map.insert(
-            PageAnnotId(format!("B{n:05}")),
-            printpdf::PageAnnotation {
-                name: title.clone(),
-                page: page + 1,
-            },
-        );
-    }
     let mut marks = Vec::with_capacity(laid.pages.len());
     let mut annotations = Vec::with_capacity(laid.pages.len());
     let pages: Vec<PdfPage> = laid
@@ -671,6 +667,7 @@ fn write(
     doc.with_pages(pages);
     let mut lopdf_doc = printpdf::to_lopdf_doc(&doc, &options, &mut warnings);
     crate::hygiene::tidy(&mut lopdf_doc, !laid.outline.is_empty());
+    crate::hygiene::outline(&mut lopdf_doc, &laid.outline);
     crate::tagging::tag(
         &mut lopdf_doc,
         &laid.structure,

@@ -273,7 +273,7 @@ const SLACK: f32 = 0.5;
 #[derive(Debug, Clone)]
 pub struct Laid {
     pub pages: Vec<Page>,
-    pub outline: Vec<(String, usize)>,
+    pub outline: Vec<Bookmark>,
     /// Where each part starts: its title and page index.
     pub anchors: std::collections::BTreeMap<String, usize>,
     /// Where each block's content landed, one piece per page it touches, in order: what the
@@ -297,6 +297,16 @@ impl Default for Laid {
             }],
         }
     }
+}
+
+/// A bookmark: a part (level 0) or a section heading (level 1 in a document of parts), the page
+/// it is on and the height of its top there, in reading order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bookmark {
+    pub title: String,
+    pub page: usize,
+    pub level: u8,
+    pub top: f32,
 }
 
 /// The part of one block on one page.
@@ -677,9 +687,12 @@ impl Layouter<'_> {
                 if !self.at_top() {
                     self.y -= 8.0;
                 }
-                self.laid
-                    .outline
-                    .push((text.clone(), self.laid.pages.len()));
+                self.laid.outline.push(Bookmark {
+                    title: text.clone(),
+                    page: self.laid.pages.len(),
+                    level: u8::from(self.section != 0),
+                    top: self.y + 4.0,
+                });
                 self.begin(Role::H2);
                 self.lines(lines, MARGIN, 13.0, ACCENT);
                 self.y -= 4.0;
@@ -824,7 +837,12 @@ impl Layouter<'_> {
                 }
                 let page = self.laid.pages.len();
                 self.laid.anchors.insert(title.clone(), page);
-                self.laid.outline.push((title.clone(), page));
+                self.laid.outline.push(Bookmark {
+                    title: title.clone(),
+                    page,
+                    level: 0,
+                    top: PAGE_H,
+                });
                 // Each part a section of the document.
                 self.section = self.element(Role::Sect, 0);
             }
