@@ -13,8 +13,10 @@ cargo build --release --locked -q -p roadbook-cli
 roadbook=$PWD/target/release/roadbook
 export ROADBOOK_DB="$work/bench.db" ROADBOOK_AUTHOR="Bench"
 "$roadbook" init --sample >/dev/null
-# A moment after the sample was made: documents show the program as it was then.
-as_of=$(date -u -d "+1 minute" +%Y-%m-%dT%H:%M:%SZ)
+# A moment after the sample was made (documents show the program as it was then; one that has
+# not come yet is refused): a second later, whole seconds.
+sleep 1
+as_of=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 chromium_cmd() {
   echo "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chromium --no-pdf-header-footer --print-to-pdf=$work/$1-chromium.pdf file://$work/$1.html"

@@ -544,25 +544,21 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                         ops.push(Op::ShowText { items });
                     }
                 }
+                // A space after each line, past its end where it shows nothing: text read in
+                // structure order (a screen reader, a copy of a paragraph) keeps the word break
+                // that the line break was. It joins the line's last glyphs, in their font.
+                if let (Some(space), Some(Op::ShowText { items })) = (
+                    line.runs
+                        .last()
+                        .and_then(|r| fonts.face(r.face))
+                        .and_then(|f| f.metrics.glyph_index(' ')),
+                    ops.last_mut(),
+                ) && let Some(TextItem::GlyphIds(glyphs)) = items.last_mut()
+                {
+                    glyphs.push(Codepoint::with_cid(space.0, 0.0, " ".to_owned()));
+                }
                 if raised != 0.0 {
                     ops.push(Op::SetLineOffset { multiplier: 0.0 });
-                }
-                // A space after each line, past its end where it shows nothing: text read in
-                // structure order (a screen reader, a copy of a paragraph) keeps the word
-                // break that the line break was.
-                if let Some(space) = line
-                    .runs
-                    .last()
-                    .and_then(|r| fonts.face(r.face))
-                    .and_then(|f| f.metrics.glyph_index(' '))
-                {
-                    ops.push(Op::ShowText {
-                        items: vec![TextItem::GlyphIds(vec![Codepoint::with_cid(
-                            space.0,
-                            0.0,
-                            " ".to_owned(),
-                        )])],
-                    });
                 }
                 ops.push(Op::EndTextSection);
             }

@@ -350,7 +350,21 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
             current_width = 0.0;
         }
         if visible_width > width {
-            // A word wider than the line: cut it by characters.
+            // A word wider than the line: hyphenated where the en-US patterns allow ("Observ-",
+            // "ability"), each piece as long as fits; what no break fits is cut by characters.
+            let hyphen = advance("-");
+            let mut rest = visible;
+            while advance(rest) > width {
+                let fits = hyphenation_points(rest)
+                    .into_iter()
+                    .rev()
+                    .find(|at| rest.get(..*at).is_some_and(|h| advance(h) + hyphen <= width));
+                let Some(at) = fits else { break };
+                let (head, tail) = rest.split_at(at);
+                lines.push(line(fonts, &format!("{head}-"), style, size));
+                rest = tail;
+            }
+            let visible = rest;
             for c in visible.chars() {
                 let w = advance(c.encode_utf8(&mut [0; 4]));
                 if !current.is_empty() && current_width + w > width {
@@ -361,7 +375,7 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
                 current.push(c);
                 current_width += w;
             }
-            let rest = &body[visible.len()..];
+            let rest = body.get(body.trim_end().len()..).unwrap_or_default();
             current.push_str(rest);
             current_width += advance(rest);
         } else {
@@ -379,6 +393,18 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
         lines.push(line(fonts, current.trim_end(), style, size));
     }
     lines
+}
+
+/// Where a word may break with a hyphen (byte offsets), by the en-US Knuth-Liang patterns; none
+/// for a word of other letters.
+fn hyphenation_points(word: &str) -> Vec<usize> {
+    use hyphenation::{Hyphenator, Language, Load, Standard};
+    static EN_US: std::sync::OnceLock<Option<Standard>> = std::sync::OnceLock::new();
+    EN_US
+        .get_or_init(|| Standard::from_embedded(Language::EnglishUS).ok())
+        .as_ref()
+        .map(|d| d.hyphenate(word).breaks)
+        .unwrap_or_default()
 }
 
 /// One line no wider than `max`, cut with an ellipsis when needed.
@@ -449,6 +475,16 @@ mod tests {
         }
         let joined: Vec<String> = lines.iter().map(|l| l.text()).collect();
         assert_eq!(joined.join(" "), text);
+    }
+
+    #[test]
+    fn hyphenates_a_word_longer_than_the_line_where_english_allows() {
+        let lines = wrap(fonts(), "Observability", Style::Regular, 10.0, 45.0);
+        let texts: Vec<String> = lines.iter().map(Line::text).collect();
+        assert!(texts.len() >= 2, "{texts:?}");
+        assert!(texts[0].ends_with('-'), "{texts:?}");
+        assert_eq!(texts.concat().replace('-', ""), "Observability");
+        assert!(lines.iter().all(|l| l.width <= 45.01), "{texts:?}");
     }
 
     #[test]

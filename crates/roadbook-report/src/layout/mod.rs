@@ -383,6 +383,9 @@ fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
         numbers: Vec::new(),
         tag: None,
         section: 0,
+        widths: std::cell::RefCell::new(None),
+        kept: std::cell::RefCell::new(Vec::new()),
+        looking_ahead: std::cell::Cell::new(0),
     };
     for (n, block) in blocks.iter().enumerate() {
         l.current = n;
@@ -447,7 +450,15 @@ struct Layouter<'f> {
     tag: Tag,
     /// The element blocks go in: the document, or the part being laid out.
     section: usize,
+    /// The column widths of the table measured last (by its address).
+    widths: std::cell::RefCell<Option<(usize, Vec<f32>)>>,
+    /// Texts wrapped while looking ahead (style, size and width bits; the text; its lines).
+    kept: std::cell::RefCell<Vec<Wrapped>>,
+    /// How deep in a lookahead the layouter is (a heading's, a closing line's).
+    looking_ahead: std::cell::Cell<u32>,
 }
+
+type Wrapped = ((Style, u32, u32), String, Vec<Line>);
 
 impl Layouter<'_> {
     fn finish(mut self) -> Laid {
@@ -500,8 +511,26 @@ impl Layouter<'_> {
         });
     }
 
+    /// Text wrapped to `width`. What a heading's lookahead wrapped is kept, and taken (not
+    /// wrapped again) when the block itself is laid out.
     fn wrap(&self, text: &str, style: Style, size: f32, width: f32) -> Vec<Line> {
-        text::wrap(self.fonts, text, style, size, width)
+        let key = (style, size.to_bits(), width.to_bits());
+        {
+            let mut kept = self.kept.borrow_mut();
+            if let Some(at) = kept.iter().position(|(k, t, _)| *k == key && t == text) {
+                return kept.swap_remove(at).2;
+            }
+        }
+        let lines = text::wrap(self.fonts, text, style, size, width);
+        if self.looking_ahead.get() > 0 {
+            let mut kept = self.kept.borrow_mut();
+            // Bounded: a lookahead whose block was then wrapped otherwise is not kept forever.
+            if kept.len() >= 64 {
+                kept.remove(0);
+            }
+            kept.push((key, text.to_owned(), lines.clone()));
+        }
+        lines
     }
 
     fn text(&mut self, x: f32, top: f32, size: f32, colour: Rgb, line: Line) {
@@ -558,6 +587,13 @@ impl Layouter<'_> {
 
     /// The height of a short closing block, laid whole.
     fn height(&self, block: &Block) -> f32 {
+        self.looking_ahead.set(self.looking_ahead.get() + 1);
+        let h = self.height_now(block);
+        self.looking_ahead.set(self.looking_ahead.get() - 1);
+        h
+    }
+
+    fn height_now(&self, block: &Block) -> f32 {
         let lh = BODY * LEADING;
         match block {
             Block::Paragraph(text) => {
@@ -576,6 +612,13 @@ impl Layouter<'_> {
     /// from: a heading's own with what it leads, a table's header and first rows, a list's
     /// first item, a figure whole (with its closing line).
     fn lead(&self, blocks: &[Block], n: usize) -> f32 {
+        self.looking_ahead.set(self.looking_ahead.get() + 1);
+        let h = self.lead_now(blocks, n);
+        self.looking_ahead.set(self.looking_ahead.get() - 1);
+        h
+    }
+
+    fn lead_now(&self, blocks: &[Block], n: usize) -> f32 {
         let Some(block) = blocks.get(n) else {
             return 0.0;
         };
@@ -753,9 +796,16 @@ impl Layouter<'_> {
                 let list = self.begin(Role::L);
                 // Like a table's rows: at least two items on either side of a break (a list of
                 // three or fewer whole), each item whole.
-                let heights: Vec<f32> = items.iter().map(|i| self.bullet_height(i)).collect();
+                let wrapped: Vec<Vec<Line>> = items
+                    .iter()
+                    .map(|i| self.wrap(i, Style::Regular, BODY, WIDTH - 14.0))
+                    .collect();
+                let heights: Vec<f32> = wrapped
+                    .iter()
+                    .map(|l| l.len().max(1) as f32 * BODY * LEADING + 2.0)
+                    .collect();
                 let count = items.len();
-                for (n, item) in items.iter().enumerate() {
+                for (n, lines) in wrapped.into_iter().enumerate() {
                     let together = if n == 0 {
                         if count <= 3 { count } else { 2 }
                     } else if count - n == 2 {
@@ -769,7 +819,7 @@ impl Layouter<'_> {
                         0.0
                     };
                     self.ensure(heights.iter().skip(n).take(together).sum::<f32>() + after);
-                    self.bullet(item, true, n + 1 == count, list, false);
+                    self.bullet_lines(lines, true, n + 1 == count, list, false);
                     self.row();
                 }
                 self.y -= 4.0;
@@ -928,6 +978,18 @@ impl Layouter<'_> {
         link: bool,
     ) -> (f32, f32, f32) {
         let lines = self.wrap(item, Style::Regular, BODY, WIDTH - 14.0);
+        self.bullet_lines(lines, whole, last, list, link)
+    }
+
+    /// [`Self::bullet`] for an item already wrapped.
+    fn bullet_lines(
+        &mut self,
+        lines: Vec<Line>,
+        whole: bool,
+        last: bool,
+        list: usize,
+        link: bool,
+    ) -> (f32, f32, f32) {
         let lh = BODY * LEADING;
         let kept = if whole { lines.len().max(1) } else { 1 };
         let after = if last { self.keep_after } else { 0.0 };

@@ -40,9 +40,86 @@ impl Layouter<'_> {
         )
     }
 
+    /// The narrowest a cell can be without breaking a word or wrapping a chip.
+    fn cell_need(&self, cell: &Cell) -> f32 {
+        let longest = |text: &str, style: Style| {
+            text.split_whitespace()
+                .map(|w| text::measure(self.fonts, w, style, TABLE_TEXT))
+                .fold(0.0, f32::max)
+        };
+        match cell {
+            Cell::Chip(c) => text::measure(self.fonts, &c.label, Style::SemiBold, CHIP_TEXT) + 12.0,
+            Cell::Titled { title, detail } => {
+                longest(title, Style::SemiBold).max(longest(detail, Style::Regular))
+            }
+            Cell::Strong(t) => longest(t, Style::SemiBold),
+            Cell::Text(t) | Cell::Muted(t) | Cell::Unset(t) => longest(t, Style::Regular),
+        }
+    }
+
+    /// Each column's width: its share of the page, widened where one of its words or chips would
+    /// not fit whole (a status chip on one line, "Observability" unbroken), the room taken from
+    /// the columns that have some to spare. A word longer than almost half the page is not
+    /// given its width: it hyphenates.
+    fn column_widths(&self, table: &Table) -> Vec<f32> {
+        // A table after a heading is measured twice (for the heading to keep with its first
+        // rows, then to lay it out): the second time from here.
+        let key = std::ptr::from_ref(table) as usize;
+        if let Some((at, widths)) = self.widths.borrow().as_ref()
+            && *at == key
+        {
+            return widths.clone();
+        }
+        let widths = self.measure_columns(table);
+        *self.widths.borrow_mut() = Some((key, widths.clone()));
+        widths
+    }
+
+    fn measure_columns(&self, table: &Table) -> Vec<f32> {
+        let shares: Vec<f32> = table.columns.iter().map(|c| c.share * WIDTH).collect();
+        let needs: Vec<f32> = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, column)| {
+                let header = column
+                    .title
+                    .split_whitespace()
+                    .map(|w| text::measure(self.fonts, w, Style::Bold, TABLE_TEXT - 0.3))
+                    .fold(0.0, f32::max);
+                let cells = table
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|cell| self.cell_need(cell))
+                    .fold(0.0, f32::max);
+                (header.max(cells) + 2.0 * CELL_PAD_X + SLACK).min(WIDTH * 0.45)
+            })
+            .collect();
+        if needs.iter().sum::<f32>() > WIDTH {
+            return shares;
+        }
+        let mut widths: Vec<f32> = shares.iter().zip(&needs).map(|(s, n)| s.max(*n)).collect();
+        let excess = widths.iter().sum::<f32>() - WIDTH;
+        if excess > 0.0 {
+            let spare: Vec<f32> = widths
+                .iter()
+                .zip(&needs)
+                .map(|(w, n)| (w - n).max(0.0))
+                .collect();
+            let total: f32 = spare.iter().sum();
+            if total > 0.0 {
+                for (w, s) in widths.iter_mut().zip(spare) {
+                    *w -= excess * s / total;
+                }
+            }
+        }
+        widths
+    }
+
     /// A table's header lines, their height and each column's width.
     fn table_header_lines(&self, table: &Table) -> (Vec<Vec<Line>>, f32, Vec<f32>) {
-        let widths: Vec<f32> = table.columns.iter().map(|c| c.share * WIDTH).collect();
+        let widths = self.column_widths(table);
         let header: Vec<Vec<Line>> = table
             .columns
             .iter()
