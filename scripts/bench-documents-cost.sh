@@ -16,7 +16,7 @@ command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install v
 # dependencies are built once for both), copied to $2.
 bench_binary() {
   local path
-  path=$(cd "$1" && CARGO_TARGET_DIR="$OLDPWD/target" cargo bench --locked -q -p roadbook-report \
+  path=$(cd "$1" && CARGO_TARGET_DIR="$OLDPWD/target" cargo bench --locked -p roadbook-report \
     --bench documents --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
   [[ $path = /* ]] || path="$1/$path"
   cp "$path" "$2"

@@ -894,6 +894,9 @@ fn dashboard_body(ctx: &Context, out: &mut Vec<Block>) {
 
     out.push(Block::Heading("Top risks right now".to_owned()));
     out.push(risks_table(ctx, &ctx.top_risks(6)));
+    out.push(Block::Subheading(
+        "Open risks by severity and likelihood".to_owned(),
+    ));
     out.push(heat_map(ctx));
 
     out.push(Block::Heading("Delivery signal".to_owned()));

@@ -160,7 +160,7 @@ pub fn markdown(blocks: &[Block], meta: &Meta) -> String {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Block::HeatMap(map) => {
-                let header: Vec<String> = ["Likelihood \\ impact", "low", "medium", "high"]
+                let header: Vec<String> = ["Severity \\ likelihood", "low", "medium", "high"]
                     .iter()
                     .map(|s| (*s).to_owned())
                     .collect();

@@ -151,6 +151,28 @@ impl Layouter<'_> {
         self.text(left, top - 3.0 * cell - 16.0, TABLE_TEXT, MUTED, axis);
         let axis = text::line(self.fonts, "severity ↑", Style::Italic, TABLE_TEXT);
         self.text(MARGIN, top - 4.0, TABLE_TEXT, MUTED, axis);
+        // The legend, beside the grid: what each colour means.
+        let x = left + 3.0 * cell + 28.0;
+        for (n, (colour, meaning)) in [
+            (RED, "Act now: severe and likely"),
+            (AMBER, "Watch: serious on one count"),
+            (GREEN, "Low: minor or unlikely"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let y = top - 14.0 - n as f32 * 16.0;
+            self.draw(Draw::Rect {
+                x,
+                y: y - 9.0,
+                w: 10.0,
+                h: 10.0,
+                fill: colour.tint(0.35),
+                radius: 2.0,
+            });
+            let label = text::line(self.fonts, meaning, Style::Regular, TABLE_TEXT);
+            self.text(x + 16.0, y, TABLE_TEXT, INK, label);
+        }
         self.y = top - h;
     }
 
