@@ -355,10 +355,10 @@ pub fn wrap(fonts: &Fonts, text: &str, style: Style, size: f32, width: f32) -> V
             let hyphen = advance("-");
             let mut rest = visible;
             while advance(rest) > width {
-                let fits = hyphenation_points(rest)
-                    .into_iter()
-                    .rev()
-                    .find(|at| rest.get(..*at).is_some_and(|h| advance(h) + hyphen <= width));
+                let fits = hyphenation_points(rest).into_iter().rev().find(|at| {
+                    rest.get(..*at)
+                        .is_some_and(|h| advance(h) + hyphen <= width)
+                });
                 let Some(at) = fits else { break };
                 let (head, tail) = rest.split_at(at);
                 lines.push(line(fonts, &format!("{head}-"), style, size));

@@ -486,7 +486,10 @@ fn every_document_of_the_sample_generates_checks_and_shows_its_facts() {
     );
     // In reading order, not by name: "Where the program stands" comes before "What changed".
     let at = |title: &str| outline.find(&format!("\"title\": \"{title}")).unwrap();
-    assert!(at("Where the program stands") < at("What changed"), "{outline}");
+    assert!(
+        at("Where the program stands") < at("What changed"),
+        "{outline}"
+    );
 }
 
 #[test]
@@ -1372,11 +1375,18 @@ fn the_handbook_lists_every_page_and_its_links_lead_to_them() {
     let json: serde_json::Value = serde_json::from_str(&outline).unwrap();
     let top = json["outlines"].as_array().unwrap();
     // The contents, then the parts.
-    assert_eq!(top.len(), parts.len() + 1, "the parts at the top: {outline:.2000}");
+    assert_eq!(
+        top.len(),
+        parts.len() + 1,
+        "the parts at the top: {outline:.2000}"
+    );
     assert_eq!(top[0]["title"], "Contents");
     let dashboard = &top[2];
     assert_eq!(dashboard["title"], "Status Dashboard");
-    assert!(dashboard["kids"].as_array().unwrap().len() > 3, "{dashboard}");
+    assert!(
+        dashboard["kids"].as_array().unwrap().len() > 3,
+        "{dashboard}"
+    );
     assert!(dashboard["open"] == false, "{dashboard}");
 }
 

@@ -182,6 +182,14 @@ fn problems(kind: DocumentKind, blocks: &[Block], laid: &Laid) -> Vec<String> {
                 name(n),
                 here + 1
             ));
+            if std::env::var_os("FLOW_DEBUG").is_some() {
+                let before_it: Vec<_> = laid.pieces.iter().filter(|p| p.block == n - 1).collect();
+                eprintln!(
+                    "before it: {} {before_it:?} fill {}",
+                    name(n - 1),
+                    laid.fill(before)
+                );
+            }
         }
         for p in laid.pieces.iter().filter(|p| p.block == n && p.split) {
             found.push(format!(

@@ -397,7 +397,8 @@ fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
         };
         // A section's short closing line goes with the last piece of what it closes.
         l.keep_after = match blocks.get(n + 1) {
-            Some(next) if closes(blocks, n + 1) => l.height(next),
+            // With the space a block leaves below itself (a table the most, 10 points).
+            Some(next) if closes(blocks, n + 1) => l.height(next) + 10.0,
             _ => 0.0,
         };
         l.block(block);
@@ -669,7 +670,7 @@ impl Layouter<'_> {
             Block::HeatMap(_) => figures::HEAT_MAP_H + closing,
             Block::Timeline(_) => 70.0,
             Block::Callout { title, items, .. } => self.callout_height(title, items),
-            Block::Chips(_) => 16.0,
+            Block::Chips(chips) => self.chips_height(chips) + closing,
             Block::Contents(_) => 11.0 * 1.7,
             Block::Spacer(h) => *h,
             Block::Title { .. } | Block::PageBreak | Block::Part(_) => 0.0,
@@ -861,7 +862,8 @@ impl Layouter<'_> {
             Block::Chips(chips) => {
                 self.begin(Role::P);
                 let mut x = MARGIN;
-                self.ensure(16.0);
+                // All the chips' rows on one page, with the closing line after them.
+                self.ensure(self.chips_height(chips) + self.keep_after);
                 for chip in chips {
                     let w = self.chip_width(chip);
                     if x + w > MARGIN + WIDTH {
@@ -1012,6 +1014,21 @@ impl Layouter<'_> {
         self.lines(lines, MARGIN + 14.0, BODY, INK);
         self.y -= 2.0;
         (top, width, count)
+    }
+
+    /// The height of a row of chips as it wraps across the width.
+    fn chips_height(&self, chips: &[Chip]) -> f32 {
+        let mut rows = 1;
+        let mut at = MARGIN;
+        for chip in chips {
+            let w = self.chip_width(chip);
+            if at + w > MARGIN + WIDTH && at > MARGIN {
+                rows += 1;
+                at = MARGIN;
+            }
+            at += w + 6.0;
+        }
+        16.0 + 18.0 * (rows - 1) as f32 + 6.0
     }
 
     fn chip_width(&self, chip: &Chip) -> f32 {

@@ -114,7 +114,72 @@ impl Layouter<'_> {
                 }
             }
         }
+        // A column wider than its widest content (a row number, a date) gives the rest to the
+        // columns whose content wraps, in proportion to their width.
+        let full: Vec<f32> = (0..table.columns.len())
+            .map(|c| {
+                let header = text::measure(
+                    self.fonts,
+                    table.columns.get(c).map_or("", |col| col.title.as_str()),
+                    Style::Bold,
+                    TABLE_TEXT - 0.3,
+                );
+                table
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|cell| self.cell_full(cell))
+                    .fold(header, f32::max)
+                    + 2.0 * CELL_PAD_X
+                    + SLACK
+            })
+            .collect();
+        let freed: f32 = widths
+            .iter_mut()
+            .zip(&full)
+            .map(|(w, f)| {
+                let spare = (*w - f).max(0.0);
+                *w -= spare;
+                spare
+            })
+            .sum();
+        let wrapping: f32 = widths
+            .iter()
+            .zip(&full)
+            .filter(|(w, f)| *w < *f)
+            .map(|(w, _)| *w)
+            .sum();
+        if freed > 0.0 && wrapping > 0.0 {
+            for (w, f) in widths.iter_mut().zip(&full) {
+                if *w < *f {
+                    *w += freed * *w / wrapping;
+                }
+            }
+        } else if freed > 0.0 {
+            // Everything fits on one line: the room goes back where it came from.
+            let total: f32 = widths.iter().sum();
+            for w in &mut widths {
+                *w += freed * *w / total;
+            }
+        }
         widths
+    }
+
+    /// How wide a cell's content is on one line (its longest line where it has several).
+    fn cell_full(&self, cell: &Cell) -> f32 {
+        let widest = |text: &str, style: Style| {
+            text.lines()
+                .map(|l| text::measure(self.fonts, l, style, TABLE_TEXT))
+                .fold(0.0, f32::max)
+        };
+        match cell {
+            Cell::Chip(c) => text::measure(self.fonts, &c.label, Style::SemiBold, CHIP_TEXT) + 12.0,
+            Cell::Titled { title, detail } => {
+                widest(title, Style::SemiBold).max(widest(detail, Style::Regular))
+            }
+            Cell::Strong(t) => widest(t, Style::SemiBold),
+            Cell::Text(t) | Cell::Muted(t) | Cell::Unset(t) => widest(t, Style::Regular),
+        }
     }
 
     /// A table's header lines, their height and each column's width.
