@@ -329,7 +329,9 @@ mod summary {
             text
         };
         match value {
-            Some(Value::String(s)) if s.parse::<roadbook_model::Date>().is_ok() => cut,
+            Some(Value::String(s)) if s.parse::<roadbook_model::Date>().is_ok() => s
+                .parse::<roadbook_model::Date>()
+                .map_or(cut, |d| crate::day(d.naive())),
             Some(Value::String(_)) => format!("‘{cut}’"),
             _ => cut,
         }

@@ -38,7 +38,12 @@ fn col(title: &str, share: f32) -> Column {
 }
 
 fn date(moment: DateTime<Utc>) -> String {
-    moment.format("%-d %B %Y").to_string()
+    crate::day(moment.date_naive())
+}
+
+/// A day of the program's data, written the one way the documents write dates.
+fn on_day(d: roadbook_model::Date) -> String {
+    crate::day(d.naive())
 }
 
 /// "As of DATE · Prepared by NAME", the name left out when nobody is named: a document never
@@ -164,9 +169,9 @@ impl Context<'_> {
             due,
             roadbook_model::due_state(due, self.is_open(status), today),
         ) {
-            (Some(d), Some(Due::Overdue)) => Cell::Strong(format!("{d} (overdue)")),
-            (Some(d), Some(Due::ThisWeek)) => Cell::Strong(format!("{d} (this week)")),
-            (Some(d), None) => Cell::Text(d.to_string()),
+            (Some(d), Some(Due::Overdue)) => Cell::Strong(format!("{} (overdue)", on_day(d))),
+            (Some(d), Some(Due::ThisWeek)) => Cell::Strong(format!("{} (this week)", on_day(d))),
+            (Some(d), None) => Cell::Text(on_day(d)),
             (None, _) => Cell::Unset("not set".to_owned()),
         }
     }
@@ -303,9 +308,9 @@ fn made_table(ctx: &Context, made: &[&Decision]) -> Block {
             }
             let by = match (d.decided_by.trim(), d.decided_on) {
                 ("", None) => Cell::Unset("not recorded".to_owned()),
-                ("", Some(on)) => Cell::Text(format!("on {on}")),
+                ("", Some(on)) => Cell::Text(format!("on {}", on_day(on))),
                 (who, None) => Cell::Text(who.to_owned()),
-                (who, Some(on)) => Cell::Text(format!("{who}\non {on}")),
+                (who, Some(on)) => Cell::Text(format!("{who}\non {}", on_day(on))),
             };
             vec![
                 Cell::Titled {
@@ -773,7 +778,7 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
                     let mut text =
                         format!("{}: needed from {}", d.title, ctx.owners(&d.needed_from));
                     if let Some(due) = d.due {
-                        text.push_str(&format!(" by {due}"));
+                        text.push_str(&format!(" by {}", on_day(due)));
                     }
                     text.push('.');
                     if !d.question.is_empty() {
@@ -1037,7 +1042,10 @@ pub fn register(ctx: &Context, status: Option<Id>) -> Vec<Block> {
                 outcome.push_str(&format!("\nWhy: {}", d.rationale));
             }
             if !d.decided_by.is_empty() || d.decided_on.is_some() {
-                let on = d.decided_on.map(|d| format!(" on {d}")).unwrap_or_default();
+                let on = d
+                    .decided_on
+                    .map(|d| format!(" on {}", on_day(d)))
+                    .unwrap_or_default();
                 outcome.push_str(&format!(
                     "\nDecided by {}{on}",
                     if d.decided_by.is_empty() {
@@ -1083,9 +1091,9 @@ pub fn register(ctx: &Context, status: Option<Id>) -> Vec<Block> {
 
 pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
     let h = ctx.handbook;
-    let when = review
-        .date
-        .map_or("Date to be set".to_owned(), |d| format!("Meeting on {d}"));
+    let when = review.date.map_or("Date to be set".to_owned(), |d| {
+        format!("Meeting on {}", on_day(d))
+    });
     let mut out = vec![
         Block::Title {
             title: "Review Packet".to_owned(),
@@ -1284,7 +1292,7 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
         if let Some(on) = review.held_on {
             out.push(Block::Labeled {
                 label: "Held on".to_owned(),
-                text: on.to_string(),
+                text: on_day(on),
             });
         }
         if !review.outcome.is_empty() {
@@ -1356,7 +1364,7 @@ fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
         Some(TimelineMark {
             at: at(target) + half,
             name: m.name.clone(),
-            target: target.to_string(),
+            target: crate::day(target),
             late: target < today && h.status(m.status_id).is_none_or(|s| s.open),
         })
     };
@@ -1421,9 +1429,9 @@ fn planned(
     end: Option<roadbook_model::Date>,
 ) -> Option<String> {
     match (start, end) {
-        (Some(s), Some(e)) => Some(format!("{s} to {e}")),
-        (Some(s), None) => Some(format!("from {s}, end not set")),
-        (None, Some(e)) => Some(format!("until {e}, start not set")),
+        (Some(s), Some(e)) => Some(format!("{} to {}", on_day(s), on_day(e))),
+        (Some(s), None) => Some(format!("from {}, end not set", on_day(s))),
+        (None, Some(e)) => Some(format!("until {}, start not set", on_day(e))),
         (None, None) => None,
     }
 }
@@ -1702,7 +1710,7 @@ pub fn one_pager(ctx: &Context) -> Vec<Block> {
                         line.push_str(&format!(", from {from}"));
                     }
                     if let Some(due) = d.due {
-                        line.push_str(&format!(", by {due}"));
+                        line.push_str(&format!(", by {}", on_day(due)));
                     }
                     line
                 })
@@ -1787,9 +1795,7 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
                     .iter()
                     .map(|p| {
                         let day = |d: Option<roadbook_model::Date>| {
-                            d.map_or(Cell::Unset("not set".to_owned()), |d| {
-                                Cell::Text(d.to_string())
-                            })
+                            d.map_or(Cell::Unset("not set".to_owned()), |d| Cell::Text(on_day(d)))
                         };
                         vec![
                             Cell::Strong(p.name.clone()),

@@ -153,6 +153,12 @@ pub struct Request {
     pub as_of: DateTime<Utc>,
 }
 
+/// A day as every document writes it: "7 Dec 2026" (one style for as-of dates, due dates,
+/// targets and phases; unambiguous in any locale, shorter than the month in full).
+pub(crate) fn day(date: chrono::NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
+}
+
 /// The SHA-256 of a PDF as the archive writes it: 64 lowercase hex digits.
 pub fn sha256_hex(pdf: &[u8]) -> String {
     Sha256::digest(pdf)

@@ -254,7 +254,7 @@ fn slide_frame(
         &format!(
             "{} · As of {}",
             meta.program,
-            meta.as_of.format("%-d %B %Y")
+            crate::day(meta.as_of.date_naive())
         ),
         Style::Regular,
         size,
@@ -335,7 +335,7 @@ fn decorate(
     });
     let date = text::fit(
         fonts,
-        &format!("As of {}", meta.as_of.format("%-d %B %Y")),
+        &format!("As of {}", crate::day(meta.as_of.date_naive())),
         Style::Regular,
         size,
         half,
