@@ -1473,6 +1473,11 @@ pub fn phases(ctx: &Context) -> Vec<Block> {
         out.push(Block::Heading("Phase model".to_owned()));
         out.push(Block::Bullets(h.program.phase_model.clone()));
     }
+    // The phases of this view on their time axis, when any is dated (as on the Program Plan).
+    if let Some(timeline) = timeline(ctx, view) {
+        out.push(Block::Heading("Timeline".to_owned()));
+        out.push(Block::Timeline(timeline));
+    }
     for phase in h.phases.iter().filter(|p| p.view == view) {
         out.push(Block::Heading(phase.name.clone()));
         if let Some(status) = phase.status_id {

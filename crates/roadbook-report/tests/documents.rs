@@ -1642,3 +1642,28 @@ fn the_sentences_read_as_a_person_would_write_them() {
         "{phases}"
     );
 }
+
+/// Implementation Phases draws its phases on the time axis too, once they are dated.
+#[test]
+fn the_implementation_phases_show_their_timeline_once_dated() {
+    let mut handbook = sample::builder_insights().unwrap();
+    let last_view = handbook.phases.last().unwrap().view.clone();
+    let f = fixture(handbook.clone());
+    let (_, path) = f.issue(&f.request(DocumentKind::Phases));
+    assert!(!text(&path).contains("Timeline"), "nothing dated, no axis");
+    let day = |s: &str| Some(s.parse::<roadbook_model::Date>().unwrap());
+    for (n, phase) in handbook
+        .phases
+        .iter_mut()
+        .filter(|p| p.view == last_view)
+        .enumerate()
+    {
+        phase.start = day(&format!("2026-{:02}-01", 10 + n));
+        phase.end = day(&format!("2026-{:02}-28", 10 + n));
+    }
+    let f = fixture(handbook);
+    let (_, path) = f.issue(&f.request(DocumentKind::Phases));
+    let t = text(&path);
+    assert!(t.contains("Timeline"), "{t:.1500}");
+    assert!(t.contains("today") && t.contains("Oct 2026"), "{t:.1500}");
+}

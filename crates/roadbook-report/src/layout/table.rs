@@ -41,19 +41,37 @@ impl Layouter<'_> {
     }
 
     /// The narrowest a cell can be without breaking a word or wrapping a chip.
-    fn cell_need(&self, cell: &Cell) -> f32 {
-        let longest = |text: &str, style: Style| {
-            text.split_whitespace()
-                .map(|w| text::measure(self.fonts, w, style, TABLE_TEXT))
-                .fold(0.0, f32::max)
-        };
-        match cell {
-            Cell::Chip(c) => text::measure(self.fonts, &c.label, Style::SemiBold, CHIP_TEXT) + 12.0,
-            Cell::Titled { title, detail } => {
-                longest(title, Style::SemiBold).max(longest(detail, Style::Regular))
+    /// How narrow a cell can be without breaking a word or wrapping a chip, and how wide its
+    /// content is on one line (its widest line where it has several), from one measure of each
+    /// word (the line's width as its words' and spaces' widths).
+    fn cell_widths(&self, cell: &Cell) -> (f32, f32) {
+        let space = |style: Style| text::measure(self.fonts, " ", style, TABLE_TEXT);
+        let words = |text: &str, style: Style| {
+            let gap = space(style);
+            let mut longest = 0.0f32;
+            let mut widest = 0.0f32;
+            for line in text.lines() {
+                let mut width = 0.0f32;
+                for (n, word) in line.split_whitespace().enumerate() {
+                    let w = text::measure(self.fonts, word, style, TABLE_TEXT);
+                    longest = longest.max(w);
+                    width += w + if n > 0 { gap } else { 0.0 };
+                }
+                widest = widest.max(width);
             }
-            Cell::Strong(t) => longest(t, Style::SemiBold),
-            Cell::Text(t) | Cell::Muted(t) | Cell::Unset(t) => longest(t, Style::Regular),
+            (longest, widest)
+        };
+        let both = |a: (f32, f32), b: (f32, f32)| (a.0.max(b.0), a.1.max(b.1));
+        match cell {
+            Cell::Chip(c) => {
+                let w = text::measure(self.fonts, &c.label, Style::SemiBold, CHIP_TEXT) + 12.0;
+                (w, w)
+            }
+            Cell::Titled { title, detail } => {
+                both(words(title, Style::SemiBold), words(detail, Style::Regular))
+            }
+            Cell::Strong(t) => words(t, Style::SemiBold),
+            Cell::Text(t) | Cell::Muted(t) | Cell::Unset(t) => words(t, Style::Regular),
         }
     }
 
@@ -77,25 +95,32 @@ impl Layouter<'_> {
 
     fn measure_columns(&self, table: &Table) -> Vec<f32> {
         let shares: Vec<f32> = table.columns.iter().map(|c| c.share * WIDTH).collect();
-        let needs: Vec<f32> = table
+        let pad = 2.0 * CELL_PAD_X + SLACK;
+        // Per column: the longest word or chip, and the widest content on one line.
+        let (needs, full): (Vec<f32>, Vec<f32>) = table
             .columns
             .iter()
             .enumerate()
             .map(|(c, column)| {
-                let header = column
+                let header =
+                    text::measure(self.fonts, &column.title, Style::Bold, TABLE_TEXT - 0.3);
+                let (need, full) = table
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|cell| self.cell_widths(cell))
+                    .fold((0.0f32, header), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+                let longest_title_word = column
                     .title
                     .split_whitespace()
                     .map(|w| text::measure(self.fonts, w, Style::Bold, TABLE_TEXT - 0.3))
                     .fold(0.0, f32::max);
-                let cells = table
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|cell| self.cell_need(cell))
-                    .fold(0.0, f32::max);
-                (header.max(cells) + 2.0 * CELL_PAD_X + SLACK).min(WIDTH * 0.45)
+                (
+                    (need.max(longest_title_word) + pad).min(WIDTH * 0.45),
+                    full + pad,
+                )
             })
-            .collect();
+            .unzip();
         if needs.iter().sum::<f32>() > WIDTH {
             return shares;
         }
@@ -116,24 +141,6 @@ impl Layouter<'_> {
         }
         // A column wider than its widest content (a row number, a date) gives the rest to the
         // columns whose content wraps, in proportion to their width.
-        let full: Vec<f32> = (0..table.columns.len())
-            .map(|c| {
-                let header = text::measure(
-                    self.fonts,
-                    table.columns.get(c).map_or("", |col| col.title.as_str()),
-                    Style::Bold,
-                    TABLE_TEXT - 0.3,
-                );
-                table
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|cell| self.cell_full(cell))
-                    .fold(header, f32::max)
-                    + 2.0 * CELL_PAD_X
-                    + SLACK
-            })
-            .collect();
         let freed: f32 = widths
             .iter_mut()
             .zip(&full)
@@ -163,23 +170,6 @@ impl Layouter<'_> {
             }
         }
         widths
-    }
-
-    /// How wide a cell's content is on one line (its longest line where it has several).
-    fn cell_full(&self, cell: &Cell) -> f32 {
-        let widest = |text: &str, style: Style| {
-            text.lines()
-                .map(|l| text::measure(self.fonts, l, style, TABLE_TEXT))
-                .fold(0.0, f32::max)
-        };
-        match cell {
-            Cell::Chip(c) => text::measure(self.fonts, &c.label, Style::SemiBold, CHIP_TEXT) + 12.0,
-            Cell::Titled { title, detail } => {
-                widest(title, Style::SemiBold).max(widest(detail, Style::Regular))
-            }
-            Cell::Strong(t) => widest(t, Style::SemiBold),
-            Cell::Text(t) | Cell::Muted(t) | Cell::Unset(t) => widest(t, Style::Regular),
-        }
     }
 
     /// A table's header lines, their height and each column's width.
