@@ -530,11 +530,29 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                 });
                 // The text rise in points: a mark the shaper moved up or down is drawn there.
                 let mut raised = 0.0;
+                let mut stroked = false;
                 for run in &line.runs {
                     ops.push(Op::SetFont {
                         font: PdfFontHandle::External(font_id(fonts, run.face)),
                         size: Pt(*size),
                     });
+                    // Synthetic bold: the outline stroked in the fill's colour as well as filled.
+                    if (run.embolden > 0.0) != stroked {
+                        stroked = run.embolden > 0.0;
+                        if stroked {
+                            ops.push(Op::SetOutlineColor { col: colour(*c) });
+                            ops.push(Op::SetOutlineThickness {
+                                pt: Pt(run.embolden * size),
+                            });
+                        }
+                        ops.push(Op::SetTextRenderingMode {
+                            mode: if stroked {
+                                printpdf::TextRenderingMode::FillStroke
+                            } else {
+                                printpdf::TextRenderingMode::Fill
+                            },
+                        });
+                    }
                     for (rise, items) in shaped(fonts, run) {
                         let rise = (rise * size * 1000.0).round() / 1000.0;
                         if rise != raised {
@@ -559,6 +577,11 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                 }
                 if raised != 0.0 {
                     ops.push(Op::SetLineOffset { multiplier: 0.0 });
+                }
+                if stroked {
+                    ops.push(Op::SetTextRenderingMode {
+                        mode: printpdf::TextRenderingMode::Fill,
+                    });
                 }
                 ops.push(Op::EndTextSection);
             }

@@ -40,6 +40,10 @@ pub struct Run {
     pub width: f32,
     /// The shaped glyphs, in the order they are drawn.
     pub glyphs: Rc<Vec<Glyph>>,
+    /// How much to thicken the glyphs' outlines, in em: bold text in a script whose face has no
+    /// bold weight (Arabic, Hebrew, CJK in their fallback faces) is drawn emboldened rather than
+    /// losing its weight.
+    pub embolden: f32,
 }
 
 /// One wrapped line, in visual order.
@@ -309,11 +313,19 @@ pub fn line(fonts: &Fonts, text: &str, style: Style, size: f32) -> Line {
             } else {
                 piece
             };
+            // A fallback face has one weight: bold asked of it is drawn thicker.
+            let embolden = match style {
+                _ if face == Fonts::primary(style) => 0.0,
+                Style::Bold => 0.035,
+                Style::SemiBold => 0.02,
+                Style::Regular | Style::Italic => 0.0,
+            };
             runs.push(Run {
                 face,
                 text,
                 width,
                 glyphs,
+                embolden,
             });
         }
     }
@@ -475,6 +487,27 @@ mod tests {
         }
         let joined: Vec<String> = lines.iter().map(|l| l.text()).collect();
         assert_eq!(joined.join(" "), text);
+    }
+
+    #[test]
+    fn bold_in_a_script_without_a_bold_face_is_emboldened() {
+        let mixed = line(fonts(), "Budget فريق 日本", Style::Bold, 10.0);
+        let latin = mixed
+            .runs
+            .iter()
+            .find(|r| r.text.contains("Budget"))
+            .unwrap();
+        assert_eq!(latin.embolden, 0.0, "Inter has its own bold");
+        for script in ["فريق", "日本"] {
+            let run = mixed
+                .runs
+                .iter()
+                .find(|r| r.text.contains(script.chars().next().unwrap()))
+                .unwrap();
+            assert!(run.embolden > 0.0, "{script} drawn bold: {mixed:?}");
+        }
+        let regular = line(fonts(), "日本", Style::Regular, 10.0);
+        assert!(regular.runs.iter().all(|r| r.embolden == 0.0));
     }
 
     #[test]
