@@ -11,11 +11,11 @@
     clippy::indexing_slicing
 )]
 
-use chrono::{TimeZone, Utc};
+mod common;
+
 use roadbook_model::{Date, Handbook, sample};
 use roadbook_report::layout::{Block, Laid};
-use roadbook_report::{DocumentKind, Request, prepare_layout};
-use roadbook_store::Store;
+use roadbook_report::{DocumentKind, prepare_layout};
 
 fn day(text: &str) -> Date {
     text.parse().unwrap()
@@ -77,22 +77,11 @@ fn empty() -> Handbook {
 }
 
 fn layouts(handbook: &Handbook) -> Vec<(DocumentKind, Vec<Block>, Laid)> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("flow.db")).unwrap();
-    store.pin_clock(Some(Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()));
-    store.import(handbook, "Test Lead").unwrap();
-    store.pin_clock(None);
+    let (_dir, store) = common::store_with(handbook);
     DocumentKind::ALL
         .into_iter()
         .filter_map(|kind| {
-            let request = Request {
-                kind,
-                program: handbook.program.id,
-                review: None,
-                since: None,
-                status: None,
-                as_of: Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
-            };
+            let request = common::request(kind, handbook);
             match prepare_layout(&store, &request, "Test Lead") {
                 Ok((blocks, laid)) => Some((kind, blocks, laid)),
                 // An empty program has no review to make a packet for.

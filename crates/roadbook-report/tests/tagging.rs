@@ -15,32 +15,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use chrono::{TimeZone, Utc};
+mod common;
+
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
-use roadbook_model::{Handbook, sample};
-use roadbook_report::{DocumentKind, Request, prepare, prepare_deck};
-use roadbook_store::Store;
+use roadbook_model::sample;
+use roadbook_report::{DocumentKind, prepare, prepare_deck};
 
-fn store(handbook: &Handbook) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("tagging.db")).unwrap();
-    store.pin_clock(Some(Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()));
-    store.import(handbook, "Test Lead").unwrap();
-    store.pin_clock(None);
-    (dir, store)
-}
-
-fn request(kind: DocumentKind, handbook: &Handbook) -> Request {
-    Request {
-        kind,
-        program: handbook.program.id,
-        review: None,
-        since: None,
-        status: None,
-        as_of: Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
-    }
-}
+use common::{request, store_with as store};
 
 fn dict<'a>(doc: &'a Document, object: &'a Object) -> &'a Dictionary {
     match object {

@@ -306,14 +306,7 @@ impl Layouter<'_> {
             };
             let h = body_h(take);
             if n % 2 == 1 {
-                self.draw(Draw::Rect {
-                    x: MARGIN,
-                    y: self.y - h,
-                    w: WIDTH,
-                    h,
-                    fill: ZEBRA,
-                    radius: 0.0,
-                });
+                self.band(h, ZEBRA);
             }
             let mut x = MARGIN;
             for (c, ((lines, style, colour, chip), w)) in cells.iter().zip(widths).enumerate() {
@@ -358,6 +351,19 @@ impl Layouter<'_> {
         }
     }
 
+    /// A fill across the content width, `h` tall, from the cursor down (a row's zebra stripe,
+    /// the header's band).
+    fn band(&mut self, h: f32, fill: Rgb) {
+        self.draw(Draw::Rect {
+            x: MARGIN,
+            y: self.y - h,
+            w: WIDTH,
+            h,
+            fill,
+            radius: 0.0,
+        });
+    }
+
     /// The header row; `cells` are its TH elements the first time, none where it repeats.
     pub(super) fn table_header(
         &mut self,
@@ -366,14 +372,7 @@ impl Layouter<'_> {
         h: f32,
         cells: Option<&[usize]>,
     ) {
-        self.draw(Draw::Rect {
-            x: MARGIN,
-            y: self.y - h,
-            w: WIDTH,
-            h,
-            fill: HEADER_FILL,
-            radius: 0.0,
-        });
+        self.band(h, HEADER_FILL);
         let mut x = MARGIN;
         let lh = TABLE_TEXT * 1.3;
         for (c, (lines, w)) in header.iter().zip(widths).enumerate() {
