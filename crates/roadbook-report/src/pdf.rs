@@ -553,6 +553,36 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                             },
                         });
                     }
+                    // Devanagari's shaping reorders and fuses letters (a vowel sign drawn before
+                    // its consonant), which a glyph-by-glyph copy text cannot say: the run
+                    // carries its text whole, as /ActualText (the line's closing space in it).
+                    let actual = fonts
+                        .face(run.face)
+                        .is_some_and(|f| f.name == "NotoSansDevanagari");
+                    if actual {
+                        let last = std::ptr::eq(run, line.runs.last().unwrap_or(run));
+                        let text = if last {
+                            format!("{} ", run.text)
+                        } else {
+                            run.text.clone()
+                        };
+                        let mut utf16 = vec![0xFE, 0xFF];
+                        for unit in text.encode_utf16() {
+                            utf16.extend_from_slice(&unit.to_be_bytes());
+                        }
+                        let mut properties = std::collections::BTreeMap::new();
+                        properties.insert(
+                            "ActualText".to_owned(),
+                            printpdf::DictItem::String {
+                                data: utf16,
+                                literal: false,
+                            },
+                        );
+                        ops.push(Op::BeginMarkedContentWithProperties {
+                            tag: "Span".to_owned(),
+                            properties: printpdf::DictItem::Dict { map: properties },
+                        });
+                    }
                     for (rise, items) in shaped(fonts, run) {
                         let rise = (rise * size * 1000.0).round() / 1000.0;
                         if rise != raised {
@@ -560,6 +590,9 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                             raised = rise;
                         }
                         ops.push(Op::ShowText { items });
+                    }
+                    if actual {
+                        ops.push(Op::EndMarkedContent);
                     }
                 }
                 // A space after each line, past its end where it shows nothing: text read in

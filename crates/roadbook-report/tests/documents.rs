@@ -1667,3 +1667,16 @@ fn the_implementation_phases_show_their_timeline_once_dated() {
     assert!(t.contains("Timeline"), "{t:.1500}");
     assert!(t.contains("today") && t.contains("Oct 2026"), "{t:.1500}");
 }
+
+/// Devanagari copies back as it was typed: its shaping reorders letters (a vowel sign drawn
+/// before its consonant), so the run carries its text whole rather than glyph by glyph.
+#[test]
+fn a_hindi_title_copies_back_as_typed() {
+    let mut handbook = sample::builder_insights().unwrap();
+    let title = "हिन्दी निर्णय किताब";
+    handbook.decisions[0].title = title.into();
+    let f = fixture(handbook);
+    let (_, path) = f.issue(&f.request(DocumentKind::Register));
+    let t = text(&path);
+    assert!(t.contains(title), "{t:.800}");
+}

@@ -190,8 +190,21 @@ fn problems(pdf: &[u8], what: &str) -> Vec<String> {
                         .and_then(|d| d.get(b"MCID").ok())
                         .and_then(|m| m.as_i64().ok());
                     let in_artifact = open.iter().any(Option::is_none);
+                    let actual_text = op
+                        .operands
+                        .get(1)
+                        .and_then(|p| p.as_dict().ok())
+                        .is_some_and(|d| d.has(b"ActualText"));
                     if tag == "Artifact" {
                         open.push(None);
+                    } else if tag == "Span" && actual_text && mcid.is_none() {
+                        // A run's copy text inside its element's content (Devanagari).
+                        if open.is_empty() {
+                            found.push(format!(
+                                "{what} page {page_number}: a span outside any element"
+                            ));
+                        }
+                        open.push(Some(-2));
                     } else if let Some(mcid) = mcid {
                         if in_artifact {
                             found.push(format!(
@@ -286,6 +299,17 @@ fn every_document_and_the_deck_are_tagged_for_a_screen_reader() {
     )
     .unwrap();
     found.extend(problems(&deck, "deck"));
+    // A Devanagari title: its runs carry their copy text in a span inside the element.
+    let mut hindi = handbook.clone();
+    hindi.decisions[0].title = "हिन्दी निर्णय किताब".into();
+    let (_hindi_dir, hindi_store) = common::store_with(&hindi);
+    let register = prepare(
+        &hindi_store,
+        &request(DocumentKind::Register, &hindi),
+        "Test Lead",
+    )
+    .unwrap();
+    found.extend(problems(&register.pdf, "register in Hindi"));
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
