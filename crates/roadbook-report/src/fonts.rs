@@ -29,7 +29,7 @@ struct FaceData {
     bytes: &'static [u8],
 }
 
-const FACES: [FaceData; 10] = [
+const FACES: [FaceData; 11] = [
     FaceData {
         name: "InterRegular",
         bytes: include_bytes!("../fonts/Inter-Regular.otf"),
@@ -70,10 +70,15 @@ const FACES: [FaceData; 10] = [
         name: "NotoSansDevanagari",
         bytes: include_bytes!("../fonts/NotoSansDevanagari-Regular.ttf"),
     },
+    // Monochrome emoji and pictographs (Unicode 9), last: only for what no other face has.
+    FaceData {
+        name: "Symbola",
+        bytes: include_bytes!("../fonts/Symbola.ttf"),
+    },
 ];
 
 /// Fallback faces, in the order they are tried.
-const FALLBACKS: [usize; 6] = [4, 5, 9, 6, 7, 8];
+const FALLBACKS: [usize; 7] = [4, 5, 9, 6, 7, 8, 10];
 
 /// Drawn for a character no face has: a white square, which DejaVu Sans has.
 pub const MISSING: char = '\u{25A1}';
@@ -228,10 +233,18 @@ mod tests {
             fonts.face_for(MISSING, Style::Regular).is_some(),
             "the box for missing characters is drawable"
         );
+        // Emoji a lead types into a title: each drawn, in monochrome, none as an empty box.
+        for emoji in ['😀', '🚀', '✅', '📊', '🔥', '👍', '🎯', '📌', '🤝'] {
+            assert!(
+                fonts.face_for(emoji, Style::Regular).is_some(),
+                "{emoji} has a face"
+            );
+        }
+        assert_eq!(name('🚀'), "Symbola");
         assert_eq!(
             fonts.face_for('\u{1F9EA}', Style::Regular),
             None,
-            "an emoji no face has"
+            "an emoji newer than any face (Unicode 11)"
         );
     }
 }
