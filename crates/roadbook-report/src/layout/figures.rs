@@ -190,15 +190,78 @@ impl Layouter<'_> {
         let left = MARGIN + LABEL;
         let axis = WIDTH - LABEL;
         let x = |f: f32| left + f.clamp(0.0, 1.0) * axis;
-        let mut rows = t.rows.iter().peekable();
+        // Each row's milestone labels in one lane above the bar, or a second one below it
+        // when their names would run into each other (the row is then taller): a name is cut
+        // only where neither lane has room.
+        let lanes: Vec<Lanes> = t
+            .rows
+            .iter()
+            .map(|row| {
+                let mut order: Vec<usize> = (0..row.marks.len()).collect();
+                order.sort_by(|a, b| {
+                    let at = |i: &usize| row.marks.get(*i).map_or(0.0, |m| m.at);
+                    at(a).total_cmp(&at(b))
+                });
+                let mut ends = [f32::MIN, f32::MIN];
+                let mut placed: Vec<(usize, usize, f32)> = Vec::new();
+                for i in order {
+                    let Some(mark) = row.marks.get(i) else {
+                        continue;
+                    };
+                    let start = x(mark.at) + 5.0;
+                    let width =
+                        text::measure(self.fonts, &mark_name(mark), Style::Regular, SMALL - 0.5);
+                    let lane = if start > ends[0] + 4.0 {
+                        0
+                    } else if start > ends[1] + 4.0 {
+                        1
+                    } else if ends[0] <= ends[1] {
+                        0
+                    } else {
+                        1
+                    };
+                    if let Some(end) = ends.get_mut(lane) {
+                        *end = start + width;
+                    }
+                    placed.push((i, lane, width));
+                }
+                // A label runs to the next label's mark in its lane, or the axis' end.
+                let room: Vec<(usize, usize, f32)> = placed
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (i, lane, _))| {
+                        let start = row.marks.get(*i).map_or(0.0, |m| x(m.at)) + 5.0;
+                        let next = placed
+                            .iter()
+                            .skip(n + 1)
+                            .find(|(_, l, _)| l == lane)
+                            .and_then(|(j, _, _)| row.marks.get(*j))
+                            .map_or(MARGIN + WIDTH, |m| x(m.at) - 5.0);
+                        (*i, *lane, next - start - 1.0)
+                    })
+                    .collect();
+                let height = if placed.iter().any(|(_, lane, _)| *lane == 1) {
+                    ROW + 8.0
+                } else {
+                    ROW
+                };
+                (room, height)
+            })
+            .collect();
+        let mut rows = t.rows.iter().zip(&lanes).peekable();
         while rows.peek().is_some() {
             self.ensure(HEAD + ROW * 2.0 + 14.0);
-            let room = ((self.y - self.bottom - HEAD - 14.0) / ROW)
-                .floor()
-                .max(1.0) as usize;
-            let chunk: Vec<&TimelineRow> = rows.by_ref().take(room).collect();
+            let mut room = self.y - self.bottom - HEAD - 14.0;
+            let mut chunk: Vec<(&TimelineRow, &Lanes)> = Vec::new();
+            while let Some((_, (_, height))) = rows.peek() {
+                if *height > room && !chunk.is_empty() {
+                    break;
+                }
+                room -= *height;
+                chunk.extend(rows.next());
+            }
             let top = self.y;
-            let bottom = top - HEAD - chunk.len() as f32 * ROW;
+            let bottom = top - HEAD - chunk.iter().map(|(_, (_, h))| h).sum::<f32>();
             for (at, label) in &t.ticks {
                 self.draw(Draw::Rule {
                     x1: x(*at),
@@ -211,8 +274,21 @@ impl Layouter<'_> {
                 let line = text::line(self.fonts, label, Style::Regular, SMALL);
                 self.text(x(*at) + 2.0, top, SMALL, MUTED, line);
             }
-            for (i, row) in chunk.iter().enumerate() {
-                let mid = top - HEAD - (i as f32 + 0.5) * ROW;
+            // The day's line first: bars, marks and names are drawn over it.
+            if let Some(today) = t.today {
+                self.draw(Draw::Rule {
+                    x1: x(today),
+                    y1: top - HEAD + 3.0,
+                    x2: x(today),
+                    y2: bottom - 3.0,
+                    colour: RED,
+                    width: 1.0,
+                });
+            }
+            let mut row_top = top - HEAD;
+            for (row, (placed, height)) in chunk {
+                let mid = row_top - height / 2.0;
+                row_top -= height;
                 let label = text::fit(
                     self.fonts,
                     &row.label,
@@ -235,10 +311,10 @@ impl Layouter<'_> {
                         radius: 2.0,
                     });
                 }
-                // Each milestone's name runs to the next one on its row, or the axis' end.
-                let mut marks: Vec<&TimelineMark> = row.marks.iter().collect();
-                marks.sort_by(|a, b| a.at.total_cmp(&b.at));
-                for (n, mark) in marks.iter().enumerate() {
+                for (i, lane, room) in placed {
+                    let Some(mark) = row.marks.get(*i) else {
+                        continue;
+                    };
                     let at = x(mark.at);
                     let fill = if mark.late { RED } else { AMBER };
                     self.draw(Draw::Rect {
@@ -249,33 +325,29 @@ impl Layouter<'_> {
                         fill,
                         radius: 3.5,
                     });
-                    let next = marks.get(n + 1).map_or(MARGIN + WIDTH, |m| x(m.at) - 5.0);
-                    let name = if mark.late {
-                        format!("{} (late)", mark.name)
-                    } else {
-                        mark.name.clone()
-                    };
-                    if next - at - 6.0 > 12.0 {
+                    if *room > 12.0 {
                         let line = text::fit(
                             self.fonts,
-                            &name,
+                            &mark_name(mark),
                             Style::Regular,
                             SMALL - 0.5,
-                            next - at - 6.0,
+                            *room,
                         );
-                        self.text(at + 5.0, mid + 12.0, SMALL - 0.5, INK, line);
+                        let top = if *lane == 0 { mid + 12.0 } else { mid - 6.5 };
+                        // On white, so the day's line and the month rules do not run through it.
+                        self.draw(Draw::Rect {
+                            x: at + 4.0,
+                            y: top - SMALL,
+                            w: line.width + 2.0,
+                            h: SMALL,
+                            fill: WHITE,
+                            radius: 0.0,
+                        });
+                        self.text(at + 5.0, top, SMALL - 0.5, INK, line);
                     }
                 }
             }
             if let Some(today) = t.today {
-                self.draw(Draw::Rule {
-                    x1: x(today),
-                    y1: top - HEAD + 3.0,
-                    x2: x(today),
-                    y2: bottom - 3.0,
-                    colour: RED,
-                    width: 1.0,
-                });
                 let line = text::line(self.fonts, "today", Style::SemiBold, SMALL);
                 self.text(x(today) - line.width / 2.0, bottom - 3.0, SMALL, RED, line);
             }
@@ -391,3 +463,16 @@ fn heat_map_alt(map: &HeatMap) -> String {
         cells.join("; ")
     )
 }
+
+/// A milestone's name on the timeline, "(late)" when past its target and not reached.
+fn mark_name(mark: &TimelineMark) -> String {
+    if mark.late {
+        format!("{} (late)", mark.name)
+    } else {
+        mark.name.clone()
+    }
+}
+
+/// A timeline row's milestone labels, each (milestone, lane: 0 above the bar or 1 below it,
+/// room for its name in points), and the row's height.
+type Lanes = (Vec<(usize, usize, f32)>, f32);

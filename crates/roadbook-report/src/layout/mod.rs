@@ -933,6 +933,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn two_milestones_close_together_both_show_their_whole_names() {
+        let fonts = Fonts::get().unwrap();
+        let mark = |at: f32, name: &str| TimelineMark {
+            at,
+            name: name.to_owned(),
+            target: String::new(),
+            late: false,
+        };
+        let timeline = Timeline {
+            ticks: vec![(0.0, "Jan 2027".to_owned())],
+            rows: vec![TimelineRow {
+                label: "Phase 1".to_owned(),
+                bar: None,
+                marks: vec![
+                    mark(0.50, "Milestone 1: named owners"),
+                    mark(0.53, "Milestone 2: access model"),
+                ],
+            }],
+            today: None,
+        };
+        let laid = lay_out(fonts, &[Block::Timeline(timeline)]);
+        let texts: Vec<String> = laid.pages[0]
+            .items
+            .iter()
+            .filter_map(|d| match d {
+                Draw::Text { line, .. } => Some(line.text()),
+                _ => None,
+            })
+            .collect();
+        for name in ["Milestone 1: named owners", "Milestone 2: access model"] {
+            assert!(texts.iter().any(|t| t == name), "{name} cut: {texts:?}");
+        }
+    }
+
+    #[test]
     fn a_reference_near_the_bottom_moves_whole_to_the_next_page_under_its_link() {
         let fonts = Fonts::get().unwrap();
         // The first page filled but for a line and a half, then a reference of three lines.
