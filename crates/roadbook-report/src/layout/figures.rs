@@ -190,7 +190,7 @@ impl Layouter<'_> {
         let left = MARGIN + LABEL;
         let axis = WIDTH - LABEL;
         let x = |f: f32| left + f.clamp(0.0, 1.0) * axis;
-        // Each row's milestone labels in one lane above the bar, or a second one below it
+        // Each row's milestone labels in one lane above the bar, or a second one above that
         // when their names would run into each other (the row is then taller): a name is cut
         // only where neither lane has room.
         let lanes: Vec<Lanes> = t
@@ -208,9 +208,15 @@ impl Layouter<'_> {
                     let Some(mark) = row.marks.get(i) else {
                         continue;
                     };
-                    let start = x(mark.at) + 5.0;
                     let width =
                         text::measure(self.fonts, &mark_name(mark), Style::Regular, SMALL - 0.5);
+                    // A name that would run past the axis' end sits before its mark instead.
+                    let before = x(mark.at) + 5.0 + width > MARGIN + WIDTH;
+                    let start = if before {
+                        x(mark.at) - 5.0 - width
+                    } else {
+                        x(mark.at) + 5.0
+                    };
                     let lane = if start > ends[0] + 4.0 {
                         0
                     } else if start > ends[1] + 4.0 {
@@ -223,13 +229,17 @@ impl Layouter<'_> {
                     if let Some(end) = ends.get_mut(lane) {
                         *end = start + width;
                     }
-                    placed.push((i, lane, width));
+                    placed.push((i, lane, if before { -width } else { width }));
                 }
                 // A label runs to the next label's mark in its lane, or the axis' end.
                 let room: Vec<(usize, usize, f32)> = placed
                     .iter()
                     .enumerate()
-                    .map(|(n, (i, lane, _))| {
+                    .map(|(n, (i, lane, width))| {
+                        // Set before its mark: as wide as it is (a negative room says so).
+                        if *width < 0.0 {
+                            return (*i, *lane, *width);
+                        }
                         let start = row.marks.get(*i).map_or(0.0, |m| x(m.at)) + 5.0;
                         let next = placed
                             .iter()
@@ -287,16 +297,31 @@ impl Layouter<'_> {
             }
             let mut row_top = top - HEAD;
             for (row, (placed, height)) in chunk {
-                let mid = row_top - height / 2.0;
+                // A row with a second lane of names has it above the first: the bar sits lower.
+                let mid = if *height > ROW {
+                    row_top - 20.0
+                } else {
+                    row_top - height / 2.0
+                };
                 row_top -= height;
-                let label = text::fit(
-                    self.fonts,
-                    &row.label,
-                    Style::SemiBold,
-                    SMALL + 0.5,
-                    LABEL - 8.0,
-                );
-                self.text(MARGIN, mid + (SMALL + 0.5) / 2.0, SMALL + 0.5, INK, label);
+                // The phase's name on up to two lines beside its bar, cut only after that.
+                let mut names = self.wrap(&row.label, Style::SemiBold, SMALL + 0.5, LABEL - 8.0);
+                if names.len() > 2 {
+                    let rest: Vec<String> = names.iter().skip(1).map(Line::text).collect();
+                    names.truncate(1);
+                    names.push(text::fit(
+                        self.fonts,
+                        &rest.join(" "),
+                        Style::SemiBold,
+                        SMALL + 0.5,
+                        LABEL - 8.0,
+                    ));
+                }
+                let lh = (SMALL + 0.5) * 1.15;
+                let first = mid + (SMALL + 0.5) / 2.0 + (names.len() as f32 - 1.0) * lh / 2.0;
+                for (n, name) in names.into_iter().enumerate() {
+                    self.text(MARGIN, first - n as f32 * lh, SMALL + 0.5, INK, name);
+                }
                 if let Some(bar) = &row.bar {
                     self.draw(Draw::Rect {
                         x: x(bar.from),
@@ -325,25 +350,30 @@ impl Layouter<'_> {
                         fill,
                         radius: 3.5,
                     });
-                    if *room > 12.0 {
+                    if room.abs() > 12.0 {
                         let line = text::fit(
                             self.fonts,
                             &mark_name(mark),
                             Style::Regular,
                             SMALL - 0.5,
-                            *room,
+                            room.abs(),
                         );
-                        let top = if *lane == 0 { mid + 12.0 } else { mid - 6.5 };
+                        let top = if *lane == 0 { mid + 12.0 } else { mid + 20.0 };
+                        let left = if *room < 0.0 {
+                            at - 5.0 - line.width
+                        } else {
+                            at + 5.0
+                        };
                         // On white, so the day's line and the month rules do not run through it.
                         self.draw(Draw::Rect {
-                            x: at + 4.0,
+                            x: left - 1.0,
                             y: top - SMALL,
                             w: line.width + 2.0,
                             h: SMALL,
                             fill: WHITE,
                             radius: 0.0,
                         });
-                        self.text(at + 5.0, top, SMALL - 0.5, INK, line);
+                        self.text(left, top, SMALL - 0.5, INK, line);
                     }
                 }
             }
@@ -473,6 +503,6 @@ fn mark_name(mark: &TimelineMark) -> String {
     }
 }
 
-/// A timeline row's milestone labels, each (milestone, lane: 0 above the bar or 1 below it,
+/// A timeline row's milestone labels, each (milestone, lane: 0 just above the bar, 1 above that,
 /// room for its name in points), and the row's height.
 type Lanes = (Vec<(usize, usize, f32)>, f32);
