@@ -1520,24 +1520,30 @@ fn the_program_plan_draws_its_phases_and_milestones_on_a_time_axis_with_the_day_
     check_file(&path);
     check_bounds(&path);
     let words = word_boxes(&path);
-    // The axis' ticks are drawn one after another ("Sep 2026", "Oct", "Nov", …); dates
-    // elsewhere on the page hold month names too.
+    // The axis' ticks ("Sep 2026", "Oct", "Nov", …) from where "Oct Nov Dec" read in a row: the
+    // first month before it (a phase's name may sit between them in reading order), the rest
+    // after it; dates elsewhere on the page hold month names too.
     let axis = words
         .windows(3)
         .position(|w| w[0].0 == "Oct" && w[1].0 == "Nov" && w[2].0 == "Dec")
-        .expect("the month ticks")
-        .saturating_sub(2);
+        .expect("the month ticks");
     let x = |word: &str| {
-        let (_, left, right) = words[axis..]
-            .iter()
-            .find(|(w, _, _)| w == word)
-            .unwrap_or_else(|| panic!("{word} is not on the page"));
+        let found = if word == "Sep" {
+            words[..axis].iter().rev().find(|(w, _, _)| w == word)
+        } else {
+            words[axis..].iter().find(|(w, _, _)| w == word)
+        };
+        let (_, left, right) = found.unwrap_or_else(|| panic!("{word} is not on the page"));
         (left + right) / 2.0
     };
     // The months in order along the axis, the year where it starts and turns.
     let months = ["Sep", "Oct", "Nov", "Dec", "Jan", "Feb"];
     let at: Vec<f32> = months.iter().map(|m| x(m)).collect();
-    assert!(at.windows(2).all(|w| w[0] < w[1]), "{months:?} at {at:?}");
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "{months:?} at {at:?} in {:?}",
+        &words[axis..(axis + 30).min(words.len())]
+    );
     assert!(text(&path).contains("Sep 2026") && text(&path).contains("Jan 2027"));
     // The day marked between the first of November and of December, past the middle.
     let today = x("today");
