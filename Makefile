@@ -62,6 +62,7 @@ test: lint bindings deploy-check
 	$(CARGO) test --locked -p roadbook-e2e --bench team_sync
 	$(CARGO) test --locked -p roadbook-store --bench store
 	$(CARGO) test --locked -p roadbook-report --bench documents
+	@scripts/check-pdfs.sh
 	$(CARGO) test --locked -p roadbook-sync-tests --bench sync
 	@scripts/previous-release.sh
 	$(CARGO) test --workspace --locked
