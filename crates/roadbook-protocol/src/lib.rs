@@ -588,6 +588,17 @@ pub struct DocumentsPage {
     pub more: bool,
 }
 
+/// Whether a URL's host (as `Url::host_str` gives it, IPv6 in brackets) is this machine: the
+/// one place plain http may carry a token, for the client's server and the server's issuer
+/// alike. Read from the parsed host, never the text's start: "127.0.0.1.example.com" is not.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 pub mod routes {
     pub const HEALTH: &str = "/healthz";
     pub const READY: &str = "/readyz";
@@ -620,8 +631,32 @@ pub mod routes {
 
 #[cfg(test)]
 mod tests {
+
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.8.9.1",
+            "[::1]",
+            "::1",
+        ] {
+            assert!(super::is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "127.0.0.1.example.com",
+            "example.com",
+            "10.0.0.1",
+            "[::2]",
+            "",
+        ] {
+            assert!(!super::is_loopback_host(host), "{host}");
+        }
+    }
     use serde_json::json;
 
     #[test]

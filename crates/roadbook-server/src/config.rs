@@ -341,15 +341,7 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
     };
     // Read from the parsed URL, not its text's start: http://127.0.0.1.example.com is not
     // this machine.
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = roadbook_protocol::is_loopback_host(parsed.host_str().unwrap_or_default());
     if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback)) {
         return Err(format!(
             "ROADBOOK_ISSUER is '{issuer}': give an https:// URL (http only for an issuer on this machine)"

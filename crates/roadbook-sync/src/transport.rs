@@ -204,15 +204,7 @@ impl HttpTransport {
             return Err(format!("'{base}' is not an http:// or https:// address"));
         }
         // A bearer token over plain HTTP can be read on the way: only to this machine.
-        let host = url
-            .host_str()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let loopback = roadbook_protocol::is_loopback_host(url.host_str().unwrap_or_default());
         if url.scheme() == "http" && !loopback {
             return Err(format!(
                 "'{base}' is plain http: your sign-in would cross the network readable by anyone on the way; use its https:// address (http:// is for a server on this machine only)"
