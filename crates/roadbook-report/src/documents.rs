@@ -534,16 +534,16 @@ fn actions(ctx: &Context) -> Block {
 /// One sentence on where the program stands, counted from the data.
 fn standing(ctx: &Context) -> String {
     let h = ctx.handbook;
-    let by_status = |name: &str| {
+    let in_status = |name: &str| {
         h.workstreams
             .iter()
             .filter(|w| {
                 h.status(w.status_id)
-                    .is_some_and(|s| s.name.eq_ignore_ascii_case(name))
+                    .is_some_and(|s| roadbook_model::same_name(&s.name, name))
             })
-            .map(|w| w.area.as_str())
             .collect::<Vec<_>>()
     };
+
     // One sentence per state, the count first when there are several: "3 wait on a decision:
     // Identity and SSO, Org-aware access, and Observability and analytics" leaves no doubt
     // where a name that holds "and" ends.
@@ -555,29 +555,29 @@ fn standing(ctx: &Context) -> String {
     };
     // A workstream that reads "Needs decision" while every decision tied to it is made waits on
     // nothing: the sentence follows the decisions and says plainly that its status lags.
-    let settled = |area: &&str| {
-        let tied: Vec<&Decision> = h
+    let settled = |w: &&roadbook_model::Workstream| {
+        let mut tied = h
             .decisions
             .iter()
-            .filter(|d| {
-                d.workstream_id
-                    .and_then(|id| h.workstreams.iter().find(|w| w.id == id))
-                    .is_some_and(|w| w.area == *area)
-            })
-            .collect();
-        !tied.is_empty() && tied.iter().all(|d| !ctx.is_open(d.status_id))
+            .filter(|d| d.workstream_id == Some(w.id))
+            .peekable();
+        tied.peek().is_some() && tied.all(|d| !ctx.is_open(d.status_id))
     };
-    let (lagging, waiting): (Vec<&str>, Vec<&str>) =
-        by_status("Needs decision").into_iter().partition(settled);
-    parts.extend(group(&waiting, "waits on a decision", "wait on a decision"));
+    let (lagging, waiting): (Vec<_>, Vec<_>) =
+        in_status("Needs decision").into_iter().partition(settled);
+    parts.extend(group(
+        &areas(&waiting),
+        "waits on a decision",
+        "wait on a decision",
+    ));
     for (name, one, many) in [
         ("Blocked", "is blocked", "are blocked"),
         ("Needs validation", "needs validation", "need validation"),
     ] {
-        parts.extend(group(&by_status(name), one, many));
+        parts.extend(group(&areas(&in_status(name)), one, many));
     }
     parts.extend(group(
-        &lagging,
+        &areas(&lagging),
         "still reads Needs decision, though its decisions are made",
         "still read Needs decision, though their decisions are made",
     ));
@@ -623,6 +623,11 @@ fn standing(ctx: &Context) -> String {
         h.readiness_dimensions.len()
     ));
     text
+}
+
+/// The areas of workstreams, for a sentence that names them.
+fn areas<'h>(list: &[&'h roadbook_model::Workstream]) -> Vec<&'h str> {
+    list.iter().map(|w| w.area.as_str()).collect()
 }
 
 /// "a, b and c"; with the serial comma when a name holds "and" or a comma itself ("Identity and
