@@ -210,13 +210,18 @@ pub(crate) fn outline(doc: &mut Document, bookmarks: &[crate::layout::Bookmark])
 }
 
 /// A PDF text string: plain when ASCII, else UTF-16BE with its byte-order mark.
-fn text_string(text: &str) -> Object {
+pub(crate) fn text_string(text: &str) -> Object {
     if text.is_ascii() {
         return Object::string_literal(text);
     }
+    Object::String(utf16(text), lopdf::StringFormat::Hexadecimal)
+}
+
+/// Text as a PDF text string's bytes in UTF-16BE, byte-order mark first (ISO 32000-1, 7.9.2.2).
+pub(crate) fn utf16(text: &str) -> Vec<u8> {
     let mut bytes = vec![0xFE, 0xFF];
     for unit in text.encode_utf16() {
         bytes.extend_from_slice(&unit.to_be_bytes());
     }
-    Object::String(bytes, lopdf::StringFormat::Hexadecimal)
+    bytes
 }

@@ -566,15 +566,11 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                         } else {
                             run.text.clone()
                         };
-                        let mut utf16 = vec![0xFE, 0xFF];
-                        for unit in text.encode_utf16() {
-                            utf16.extend_from_slice(&unit.to_be_bytes());
-                        }
                         let mut properties = std::collections::BTreeMap::new();
                         properties.insert(
                             "ActualText".to_owned(),
                             printpdf::DictItem::String {
-                                data: utf16,
+                                data: crate::hygiene::utf16(&text),
                                 literal: false,
                             },
                         );
