@@ -177,7 +177,8 @@ pub(crate) fn tag(
             dict.set("Pg", page);
         }
         if let Some(alt) = &element.alt {
-            dict.set("Alt", Object::string_literal(alt.as_str()));
+            // A text string: a chart's names may be in any script.
+            dict.set("Alt", crate::hygiene::text_string(alt));
         }
         if element.role == Role::TH {
             let mut attributes = Dictionary::new();

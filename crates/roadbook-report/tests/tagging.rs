@@ -43,6 +43,7 @@ struct Tree {
     mcids: BTreeMap<(ObjectId, i64), usize>,
     headings: Vec<u8>,
     figures_without_alt: usize,
+    alt_not_text_strings: usize,
     elements: usize,
     annotations: BTreeSet<ObjectId>,
 }
@@ -58,6 +59,14 @@ fn walk(doc: &Document, element: ObjectId, tree: &mut Tree) {
         let alt = e.get(b"Alt").ok().and_then(|a| a.as_str().ok());
         if alt.is_none_or(|a| a.is_empty()) {
             tree.figures_without_alt += 1;
+        }
+        // A text string is PDFDocEncoding (ASCII here) or UTF-16BE after its byte-order mark:
+        // raw UTF-8 would read as other letters.
+        if let Some(alt) = alt
+            && !alt.is_ascii()
+            && !alt.starts_with(&[0xFE, 0xFF])
+        {
+            tree.alt_not_text_strings += 1;
         }
     }
     let page = e.get(b"Pg").ok().map(|p| p.as_reference().unwrap());
@@ -143,6 +152,12 @@ fn problems(pdf: &[u8], what: &str) -> Vec<String> {
         root.get(b"K").unwrap().as_reference().unwrap(),
         &mut tree,
     );
+    if tree.alt_not_text_strings > 0 {
+        found.push(format!(
+            "{what}: {} /Alt not a PDF text string",
+            tree.alt_not_text_strings
+        ));
+    }
     if tree.figures_without_alt > 0 {
         found.push(format!(
             "{what}: {} figures without /Alt",
@@ -299,9 +314,11 @@ fn every_document_and_the_deck_are_tagged_for_a_screen_reader() {
     )
     .unwrap();
     found.extend(problems(&deck, "deck"));
-    // A Devanagari title: its runs carry their copy text in a span inside the element.
+    // A Devanagari title: its runs carry their copy text in a span inside the element; a
+    // readiness dimension named in Hindi goes into the readout's chart description.
     let mut hindi = handbook.clone();
     hindi.decisions[0].title = "हिन्दी निर्णय किताब".into();
+    hindi.readiness_dimensions[0].name = "पहचान तैयारी".into();
     let (_hindi_dir, hindi_store) = common::store_with(&hindi);
     let register = prepare(
         &hindi_store,
@@ -310,6 +327,13 @@ fn every_document_and_the_deck_are_tagged_for_a_screen_reader() {
     )
     .unwrap();
     found.extend(problems(&register.pdf, "register in Hindi"));
+    let readout = prepare(
+        &hindi_store,
+        &request(DocumentKind::Readout, &hindi),
+        "Test Lead",
+    )
+    .unwrap();
+    found.extend(problems(&readout.pdf, "readout in Hindi"));
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
