@@ -320,6 +320,13 @@ mod summary {
     /// A value as a reader sees it: dates and numbers bare, text in quotes, cut near 80
     /// characters at a word.
     fn quoted(value: Option<&Value>) -> String {
+        // A date in the documents' one style, bare.
+        if let Some(Ok(date)) = value
+            .and_then(Value::as_str)
+            .map(str::parse::<roadbook_model::Date>)
+        {
+            return crate::day(date.naive());
+        }
         let text = plain(value);
         let cut = if text.chars().count() > 80 {
             let head: String = text.chars().take(80).collect();
@@ -329,9 +336,6 @@ mod summary {
             text
         };
         match value {
-            Some(Value::String(s)) if s.parse::<roadbook_model::Date>().is_ok() => s
-                .parse::<roadbook_model::Date>()
-                .map_or(cut, |d| crate::day(d.naive())),
             Some(Value::String(_)) => format!("‘{cut}’"),
             _ => cut,
         }
@@ -356,5 +360,30 @@ mod summary {
             .next()
             .map(|c| c.to_uppercase().chain(chars).collect())
             .unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::moved;
+        use serde_json::json;
+
+        #[test]
+        fn a_change_says_both_values_dates_in_the_documents_style_and_text_quoted() {
+            let (old, new) = (json!("2026-12-01"), json!("2026-12-15"));
+            assert_eq!(
+                moved("due", Some(&old), Some(&new)),
+                "due 1 Dec 2026 → 15 Dec 2026"
+            );
+            let (old, new) = (json!("Pick the pilot"), json!("Pick the pilots"));
+            assert_eq!(
+                moved("title", Some(&old), Some(&new)),
+                "title ‘Pick the pilot’ → ‘Pick the pilots’"
+            );
+            assert_eq!(moved("due", Some(&old), None), "due cleared");
+            assert_eq!(
+                moved("due", None, Some(&json!("2027-01-04"))),
+                "due set to 4 Jan 2027"
+            );
+        }
     }
 }
