@@ -138,27 +138,31 @@ pub(crate) fn outline(doc: &mut Document, bookmarks: &[crate::layout::Bookmark])
     let root = doc.new_object_id();
     let ids: Vec<ObjectId> = bookmarks.iter().map(|_| doc.new_object_id()).collect();
     let id = |n: &usize| Object::Reference(ids.get(*n).copied().unwrap_or(root));
-    // Each bookmark's parent: the last level-0 one before it, for a level-1 one.
-    let parents: Vec<Option<usize>> = bookmarks
-        .iter()
-        .enumerate()
-        .map(|(n, b)| {
-            (b.level > 0)
-                .then(|| bookmarks.get(..n)?.iter().rposition(|p| p.level == 0))
-                .flatten()
-        })
-        .collect();
-    let children = |parent: Option<usize>| -> Vec<usize> {
-        (0..bookmarks.len())
-            .filter(|n| parents.get(*n).copied().flatten() == parent)
-            .collect()
-    };
-    let top_level = children(None);
+    // Each bookmark's parent (the last level-0 one before it, for a level-1 one) and each
+    // one's children, in one pass.
+    let mut parents: Vec<Option<usize>> = Vec::with_capacity(bookmarks.len());
+    let mut kids: Vec<Vec<usize>> = vec![Vec::new(); bookmarks.len()];
+    let mut top_level: Vec<usize> = Vec::new();
+    let mut part = None;
+    for (n, bookmark) in bookmarks.iter().enumerate() {
+        let parent = if bookmark.level == 0 {
+            part = Some(n);
+            None
+        } else {
+            part
+        };
+        match parent.and_then(|p| kids.get_mut(p)) {
+            Some(list) => list.push(n),
+            None => top_level.push(n),
+        }
+        parents.push(parent);
+    }
+    let no_kids = Vec::new();
     for (n, bookmark) in bookmarks.iter().enumerate() {
         let parent = parents.get(n).copied().flatten();
         let siblings = match parent {
-            Some(p) => children(Some(p)),
-            None => top_level.clone(),
+            Some(p) => kids.get(p).unwrap_or(&no_kids),
+            None => &top_level,
         };
         let at = siblings.iter().position(|s| *s == n).unwrap_or(0);
         let mut item = Dictionary::new();
@@ -173,12 +177,12 @@ pub(crate) fn outline(doc: &mut Document, bookmarks: &[crate::layout::Bookmark])
         if let Some(next) = siblings.get(at + 1) {
             item.set("Next", id(next));
         }
-        let kids = children(Some(n));
-        if let (Some(first), Some(last)) = (kids.first(), kids.last()) {
+        let own = kids.get(n).unwrap_or(&no_kids);
+        if let (Some(first), Some(last)) = (own.first(), own.last()) {
             item.set("First", id(first));
             item.set("Last", id(last));
             // Folded: a part's sections show when the reader opens it.
-            item.set("Count", -(kids.len() as i64));
+            item.set("Count", -(own.len() as i64));
         }
         if let Some(page) = pages.get(bookmark.page) {
             item.set(
