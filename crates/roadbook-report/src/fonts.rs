@@ -80,6 +80,11 @@ const FACES: [FaceData; 11] = [
 /// Fallback faces, in the order they are tried.
 const FALLBACKS: [usize; 7] = [4, 5, 9, 6, 7, 8, 10];
 
+/// Faces whose shaping reorders and fuses letters (Devanagari draws a vowel sign before its
+/// consonant): a glyph-by-glyph copy text cannot say what they draw, so their runs carry their
+/// text whole.
+const REORDERING: [&str; 1] = ["NotoSansDevanagari"];
+
 /// Drawn for a character no face has: a white square, which DejaVu Sans has.
 pub const MISSING: char = '\u{25A1}';
 
@@ -136,6 +141,13 @@ pub(crate) struct Fonts {
 static FONTS: OnceLock<Result<Fonts, String>> = OnceLock::new();
 static PARSED: [OnceLock<Option<ParsedFont>>; FACES.len()] =
     [const { OnceLock::new() }; FACES.len()];
+
+impl Face {
+    /// Whether a run in this face copies as its whole text rather than glyph by glyph.
+    pub fn copies_whole(&self) -> bool {
+        REORDERING.contains(&self.name)
+    }
+}
 
 impl Fonts {
     pub fn get() -> Result<&'static Fonts, ReportError> {

@@ -553,12 +553,9 @@ fn ops(fonts: &Fonts, page: &Page, structure: &[layout::Element]) -> (Vec<Op>, V
                             },
                         });
                     }
-                    // Devanagari's shaping reorders and fuses letters (a vowel sign drawn before
-                    // its consonant), which a glyph-by-glyph copy text cannot say: the run
-                    // carries its text whole, as /ActualText (the line's closing space in it).
-                    let actual = fonts
-                        .face(run.face)
-                        .is_some_and(|f| f.name == "NotoSansDevanagari");
+                    // A run whose face reorders letters (Devanagari) carries its text whole, as
+                    // /ActualText (the line's closing space in it).
+                    let actual = fonts.face(run.face).is_some_and(|f| f.copies_whole());
                     if actual {
                         let last = std::ptr::eq(run, line.runs.last().unwrap_or(run));
                         let text = if last {
