@@ -29,15 +29,20 @@ pub(super) fn closes(blocks: &[Block], n: usize) -> bool {
 }
 
 impl Layouter<'_> {
-    /// The height of a short closing block, laid whole.
-    pub(super) fn height(&self, block: &Block) -> f32 {
+    /// Measures while looking ahead: what `measure` wraps is kept for the block to take.
+    fn ahead(&self, measure: impl FnOnce() -> f32) -> f32 {
         self.looking_ahead.set(self.looking_ahead.get() + 1);
-        let h = self.height_now(block);
+        let h = measure();
         self.looking_ahead.set(self.looking_ahead.get() - 1);
         h
     }
 
-    pub(super) fn height_now(&self, block: &Block) -> f32 {
+    /// The height of a short closing block, laid whole.
+    pub(super) fn height(&self, block: &Block) -> f32 {
+        self.ahead(|| self.height_now(block))
+    }
+
+    fn height_now(&self, block: &Block) -> f32 {
         let lh = BODY * LEADING;
         match block {
             Block::Paragraph(text) => {
@@ -56,13 +61,10 @@ impl Layouter<'_> {
     /// from: a heading's own with what it leads, a table's header and first rows, a list's
     /// first item, a figure whole (with its closing line).
     pub(super) fn lead(&self, blocks: &[Block], n: usize) -> f32 {
-        self.looking_ahead.set(self.looking_ahead.get() + 1);
-        let h = self.lead_now(blocks, n);
-        self.looking_ahead.set(self.looking_ahead.get() - 1);
-        h
+        self.ahead(|| self.lead_now(blocks, n))
     }
 
-    pub(super) fn lead_now(&self, blocks: &[Block], n: usize) -> f32 {
+    fn lead_now(&self, blocks: &[Block], n: usize) -> f32 {
         let Some(block) = blocks.get(n) else {
             return 0.0;
         };
