@@ -145,6 +145,10 @@ pub struct Program {
     /// page opens with it).
     #[serde(default)]
     pub phase_model: Vec<String>,
+    /// The marking every page of every document carries in its footer ("Internal",
+    /// "Confidential"), as the organisation's policy names it; empty: none.
+    #[serde(default)]
+    pub classification: String,
 }
 
 impl Program {
@@ -164,6 +168,7 @@ impl Program {
             asks: Vec::new(),
             rollout_gate: RolloutGate::default(),
             phase_model: Vec::new(),
+            classification: String::new(),
         }
     }
 }
@@ -191,6 +196,14 @@ impl Entity for Program {
         }
         check_sections(p, "proposal", &self.proposal);
         check_sections(p, "success_criteria", &self.success_criteria);
+        // One short line: it is set in every page's footer beside the page number.
+        let marking = self.classification.trim();
+        if marking.contains('\n') || marking.chars().count() > 40 {
+            p.at(
+                "classification",
+                "is one short line (at most 40 characters, e.g. Internal or Confidential): it is printed in every page's footer",
+            );
+        }
     }
     fn references(&self) -> Vec<Reference> {
         Vec::new()

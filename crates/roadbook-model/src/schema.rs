@@ -151,6 +151,11 @@ const PROGRAM: &[Field] = &[
         T::List,
     ),
     f("references", "References", T::List),
+    f(
+        "classification",
+        "Classification marking (every page's footer, e.g. Internal)",
+        T::Text,
+    ),
 ];
 
 const DECISION: &[Field] = &[

@@ -123,3 +123,20 @@ fn phase_dates_run_forwards_and_a_persons_team_is_a_team() {
         );
     }
 }
+
+#[test]
+fn a_classification_marking_is_one_short_line() {
+    let mut h = sample::builder_insights().unwrap();
+    h.program.classification = "Internal".into();
+    h.validate().unwrap();
+    for marking in ["Internal\nDo not forward", &"Confidential ".repeat(5)] {
+        h.program.classification = marking.to_owned();
+        assert!(
+            problems(&h)
+                .iter()
+                .any(|p| p.starts_with("program.classification: is one short line")),
+            "{marking:?}: {:?}",
+            problems(&h)
+        );
+    }
+}

@@ -46,6 +46,7 @@ tr:nth-child(even) td { background: #f9fafb; }
 .label { font-weight: 600; display: inline-block; width: 118pt; vertical-align: top; }
 .meter span { display: inline-block; width: 55pt; height: 10pt; margin-right: 3pt; border-radius: 2pt; }
 .heat td { width: 44pt; height: 40pt; text-align: center; font-size: 13pt; font-weight: 700; }
+.marking { text-align: center; font-size: 8pt; font-weight: 600; margin: 4pt 0; }
 ";
 
 /// The blocks as one HTML page.
@@ -55,6 +56,13 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
         esc(&meta.title),
         esc(&meta.program)
     );
+    // The classification marking opens and closes the page, as the PDF's footer carries it on
+    // every page.
+    let marking = match meta.classification.trim() {
+        "" => String::new(),
+        m => format!("<div class=marking>{}</div>", esc(m)),
+    };
+    out.push_str(&marking);
     // The parts a reference may lead to (in a handbook); elsewhere a reference is plain text.
     let parts: Vec<&str> = blocks
         .iter()
@@ -159,6 +167,7 @@ pub fn html(blocks: &[Block], meta: &Meta) -> String {
             ),
         });
     }
+    out.push_str(&marking);
     out.push_str("</body></html>\n");
     out
 }

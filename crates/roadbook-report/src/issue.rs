@@ -129,6 +129,7 @@ pub fn prepare_deck(
             inputs.handbook.program.name
         ),
         as_of: inputs.as_of,
+        classification: inputs.handbook.program.classification.trim().to_owned(),
     };
     Ok(pdf::render_deck(&slides, &meta)?.0)
 }
@@ -345,6 +346,7 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
         author: inputs.author.clone(),
         subject: format!("{} for {}", inputs.kind.title(), handbook.program.name),
         as_of: inputs.as_of,
+        classification: handbook.program.classification.trim().to_owned(),
     };
     snapshot.insert(
         "handbook".into(),

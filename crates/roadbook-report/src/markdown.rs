@@ -212,6 +212,13 @@ pub fn markdown(blocks: &[Block], meta: &Meta) -> String {
             format!("# {} — {}", esc(&meta.title), esc(&meta.program)),
         );
     }
+    // The classification marking opens and closes the text, as the PDF's footer carries it on
+    // every page.
+    let marking = meta.classification.trim();
+    if !marking.is_empty() {
+        parts.insert(0, format!("**{}**", esc(marking)));
+        parts.push(format!("**{}**", esc(marking)));
+    }
     let mut out = parts.join("\n\n");
     out.push('\n');
     out

@@ -24,6 +24,9 @@ pub struct Meta {
     pub subject: String,
     /// The moment the document speaks for: its date and its PDF creation date.
     pub as_of: DateTime<Utc>,
+    /// The program's classification marking ("Internal"), set in every page's footer; empty:
+    /// none.
+    pub classification: String,
 }
 
 /// Lays out `blocks` and writes the PDF. The same blocks and meta give the same bytes.
@@ -277,6 +280,25 @@ fn slide_frame(
         line: count,
         tag: None,
     });
+    marking(fonts, page, meta, size, (SLIDE_W, 22.0));
+}
+
+/// The classification marking ("Internal"), centred on the footer's line in the ink colour, so
+/// it reads as policy rather than as a page number; nothing when the program sets none.
+fn marking(fonts: &Fonts, page: &mut Page, meta: &Meta, size: f32, (page_w, baseline): (f32, f32)) {
+    let marking = meta.classification.trim();
+    if marking.is_empty() {
+        return;
+    }
+    let line = text::fit(fonts, marking, Style::SemiBold, size, page_w / 4.0);
+    page.items.push(Draw::Text {
+        x: (page_w - line.width) / 2.0,
+        baseline,
+        size,
+        colour: INK,
+        line,
+        tag: None,
+    });
 }
 
 /// The running header and footer: program, document title (and the part the page is in, in a
@@ -363,6 +385,7 @@ fn decorate(
         line: count,
         tag: None,
     });
+    marking(fonts, page, meta, size, (PAGE_W, bottom));
 }
 
 fn colour(c: Rgb) -> Color {

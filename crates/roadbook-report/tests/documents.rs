@@ -1102,6 +1102,7 @@ fn shaped_text_on_the_page_kerns_latin_and_joins_arabic_and_copies_back() {
         author: "Test Lead".into(),
         subject: "Shaping".into(),
         as_of: as_of(),
+        classification: String::new(),
     };
     let pdf = roadbook_report::render(&blocks, &meta).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -1685,4 +1686,60 @@ fn a_hindi_title_copies_back_as_typed() {
     let (_, path) = f.issue(&f.request(DocumentKind::Register));
     let t = text(&path);
     assert!(t.contains(title), "{t:.800}");
+}
+
+/// A program's classification marking is set, centred, in the footer of every page of every
+/// kind and every slide of the deck, and opens and closes the HTML and Markdown; a program
+/// without one prints none.
+#[test]
+fn a_classification_marking_is_on_every_page_of_every_document() {
+    let mut handbook = sample::builder_insights().unwrap();
+    handbook.program.classification = "Confidential".into();
+    let f = fixture(handbook);
+    let centred = |path: &Path, width: f32| {
+        let marks: Vec<_> = word_boxes(path)
+            .into_iter()
+            .filter(|(w, _, _)| w == "Confidential")
+            .collect();
+        assert_eq!(
+            marks.len(),
+            pages(path),
+            "one marking per page: {}",
+            path.display()
+        );
+        for (_, x0, x1) in marks {
+            assert!(
+                ((x0 + x1) / 2.0 - width / 2.0).abs() < 1.0,
+                "centred: {x0}–{x1}"
+            );
+        }
+    };
+    for kind in DocumentKind::ALL {
+        let mut request = f.request(kind);
+        if kind == DocumentKind::Packet {
+            request.review = Some(f.handbook.reviews[0].id);
+        }
+        let (_, path) = f.issue(&request);
+        centred(&path, PAGE_W);
+        let html = roadbook_report::prepare_html(&f.store, &request, "Test Lead").unwrap();
+        assert_eq!(
+            html.matches("<div class=marking>Confidential</div>")
+                .count(),
+            2,
+            "{kind:?}"
+        );
+        let md = roadbook_report::prepare_markdown(&f.store, &request, "Test Lead").unwrap();
+        assert!(md.starts_with("**Confidential**\n"), "{kind:?}");
+        assert!(md.ends_with("**Confidential**\n"), "{kind:?}");
+    }
+    let deck =
+        roadbook_report::prepare_deck(&f.store, &f.request(DocumentKind::Readout), "Test Lead")
+            .unwrap();
+    let path = f.dir.path().join("deck.pdf");
+    std::fs::write(&path, &deck).unwrap();
+    centred(&path, roadbook_report::SLIDE_W);
+
+    let plain = fixture(sample::builder_insights().unwrap());
+    let (_, path) = plain.issue(&plain.request(DocumentKind::Readout));
+    assert!(!text(&path).contains("Confidential"));
 }

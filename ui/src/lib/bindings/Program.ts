@@ -15,4 +15,9 @@ asks: Array<string>, rollout_gate: RolloutGate,
  * The phase model: what current, next and later work is for (the Implementation Phases
  * page opens with it).
  */
-phase_model: Array<string>, };
+phase_model: Array<string>, 
+/**
+ * The marking every page of every document carries in its footer ("Internal",
+ * "Confidential"), as the organisation's policy names it; empty: none.
+ */
+classification: string, };
