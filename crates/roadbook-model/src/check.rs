@@ -67,6 +67,27 @@ fn refers_to(ask: &str, title: &str) -> bool {
     shared * 4 >= title.len() * 3
 }
 
+/// The decisions an ask of leadership speaks of, made and still open: the check, the outcome
+/// flow and the documents all judge "this ask is settled" by it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AskDecisions<'a> {
+    pub made: Vec<&'a crate::Decision>,
+    pub open: Vec<&'a crate::Decision>,
+}
+
+/// What `ask` speaks of in `h`.
+pub fn ask_decisions<'a>(h: &'a Handbook, ask: &str) -> AskDecisions<'a> {
+    let mut found = AskDecisions::default();
+    for d in h.decisions.iter().filter(|d| refers_to(ask, &d.title)) {
+        if h.status(d.status_id).is_none_or(|s| s.open) {
+            found.open.push(d);
+        } else {
+            found.made.push(d);
+        }
+    }
+    found
+}
+
 fn short(text: &str) -> String {
     let text = text.trim();
     if text.chars().count() <= 60 {
@@ -145,20 +166,18 @@ pub fn check(h: &Handbook, today: Date) -> Vec<Finding> {
     };
 
     for ask in &h.program.asks {
-        for d in h.decisions.iter().filter(|d| !open(d.status_id)) {
-            if refers_to(ask, &d.title) {
-                find(
-                    CheckRule::AskAlreadyDecided,
-                    Kind::Program,
-                    h.program.id,
-                    ask,
-                    format!(
-                        "This ask of leadership speaks of '{}', which is {} already: drop the ask or say what is still needed.",
-                        d.title,
-                        h.status(d.status_id).map_or("closed", |s| s.name.as_str())
-                    ),
-                );
-            }
+        for d in ask_decisions(h, ask).made {
+            find(
+                CheckRule::AskAlreadyDecided,
+                Kind::Program,
+                h.program.id,
+                ask,
+                format!(
+                    "This ask of leadership speaks of '{}', which is {} already: drop the ask or say what is still needed.",
+                    d.title,
+                    h.status(d.status_id).map_or("closed", |s| s.name.as_str())
+                ),
+            );
         }
     }
 

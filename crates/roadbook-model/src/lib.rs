@@ -19,7 +19,7 @@ pub mod sample;
 mod schema;
 mod usage;
 
-pub use check::{CheckRule, Finding, FollowUps, check, follow_ups};
+pub use check::{AskDecisions, CheckRule, Finding, FollowUps, ask_decisions, check, follow_ups};
 pub use date::{BadDate, Date};
 pub use entities::*;
 pub use fields::{SetDelta, merge_sets, strict};

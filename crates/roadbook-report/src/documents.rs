@@ -332,6 +332,34 @@ fn made_table(ctx: &Context, made: &[&Decision]) -> Block {
     })
 }
 
+/// The asks of leadership, each one a decision since made settles marked so (in part, when it
+/// also speaks of decisions still open): a reader is not asked again, unchanged, for what they
+/// already decided.
+fn asks(ctx: &Context) -> Block {
+    let asks = &ctx.handbook.program.asks;
+    if asks.is_empty() {
+        return Block::Paragraph("No asks of leadership at this time.".to_owned());
+    }
+    Block::Bullets(
+        asks.iter()
+            .map(|ask| {
+                let spoken = roadbook_model::ask_decisions(ctx.handbook, ask);
+                let made: Vec<&str> = spoken.made.iter().map(|d| d.title.as_str()).collect();
+                let made = match made.as_slice() {
+                    [] => return ask.clone(),
+                    [one] => format!("the decision {} is made", isolate(one)),
+                    many => format!("the decisions {} are made", list(many)),
+                };
+                if spoken.open.is_empty() {
+                    format!("{ask} (Settled: {made}.)")
+                } else {
+                    format!("{ask} (Since asked, {made}; the rest stands.)")
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A risk's mitigation, marked settled when a decision tied to it has been made: a reader is not
 /// asked again for what leadership already decided.
 fn mitigation(ctx: &Context, risk: &Risk) -> Cell {
@@ -721,13 +749,7 @@ pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
     out.push(actions(ctx));
 
     out.push(Block::Heading("Asks of leadership".to_owned()));
-    if h.program.asks.is_empty() {
-        out.push(Block::Paragraph(
-            "No asks of leadership at this time.".to_owned(),
-        ));
-    } else {
-        out.push(Block::Bullets(h.program.asks.clone()));
-    }
+    out.push(asks(ctx));
     out
 }
 
@@ -831,7 +853,7 @@ pub fn memo(ctx: &Context) -> Vec<Block> {
 
     if !h.program.asks.is_empty() {
         out.push(Block::Heading("What we ask of you".to_owned()));
-        out.push(Block::Bullets(h.program.asks.clone()));
+        out.push(asks(ctx));
     }
     out
 }
@@ -1735,13 +1757,7 @@ pub fn one_pager(ctx: &Context) -> Vec<Block> {
         ));
     }
     out.push(Block::Heading("Asks of leadership".to_owned()));
-    if h.program.asks.is_empty() {
-        out.push(Block::Paragraph(
-            "No asks of leadership at this time.".to_owned(),
-        ));
-    } else {
-        out.push(Block::Bullets(h.program.asks.clone()));
-    }
+    out.push(asks(ctx));
     out
 }
 
@@ -2121,11 +2137,7 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
     }
     slides.push(Slide {
         title: "Asks of leadership".to_owned(),
-        blocks: vec![if h.program.asks.is_empty() {
-            Block::Paragraph("No asks of leadership at this time.".to_owned())
-        } else {
-            Block::Bullets(h.program.asks.clone())
-        }],
+        blocks: vec![asks(ctx)],
     });
     slides
 }

@@ -778,6 +778,14 @@ fn a_readout_reports_what_changed_since_the_last_readout() {
         !t.contains("New decision"),
         "the import before the first readout is not a change since it"
     );
+    // The ask that spoke of it (and of three decisions still open) says it is made, and stands.
+    let asks = t.split("Asks of leadership").last().unwrap();
+    assert!(
+        asks.contains(
+            "(Since asked, the decision Okta SSO path and claims model is made; the rest stands.)"
+        ),
+        "{asks}"
+    );
     // The decided decision left "Decisions needed"; the register still holds it.
     let needed = t
         .split("Decisions needed")
@@ -1742,4 +1750,36 @@ fn a_classification_marking_is_on_every_page_of_every_document() {
     let plain = fixture(sample::builder_insights().unwrap());
     let (_, path) = plain.issue(&plain.request(DocumentKind::Readout));
     assert!(!text(&path).contains("Confidential"));
+}
+
+/// An ask whose every decision is made reads settled in every document that carries the asks;
+/// one about nothing decided reads as written.
+#[test]
+fn an_ask_every_decision_of_which_is_made_reads_settled() {
+    let mut h = sample::builder_insights().unwrap();
+    let decided = h.status_named("Decided").unwrap().id;
+    for d in &mut h.decisions {
+        d.status_id = decided;
+        d.outcome = "Agreed".into();
+        d.rationale = "Reviewed".into();
+    }
+    let f = fixture(h);
+    for kind in [
+        DocumentKind::Readout,
+        DocumentKind::Memo,
+        DocumentKind::OnePager,
+    ] {
+        let (_, path) = f.issue(&f.request(kind));
+        let t = text(&path).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            t.contains("telemetry ownership model (Settled: the decisions Okta SSO path and claims model, Builder Relations org source, First Kanopy runtime boundary, and Telemetry and dashboard ownership model are made.)"),
+            "{kind:?}: {t}"
+        );
+        assert!(
+            t.contains(
+                "Hold leadership reviews at milestone boundaries rather than only at the end"
+            ) && !t.contains("only at the end (Settled"),
+            "{kind:?}"
+        );
+    }
 }
