@@ -74,7 +74,7 @@ pub async fn startup(app: AppHandle) -> CommandResult<Startup> {
         }
         Ok(Startup {
             db_path: state.session.db.display().to_string(),
-            author: state.author(),
+            author: state.author().name,
             programs,
             servers,
             signed_in: state.credentials().is_ok(),
@@ -105,7 +105,7 @@ pub async fn create_program(
                 .ok_or_else(|| CommandError::new("invalid", "give the program a name"))?;
             Handbook::blank(name)
         };
-        store.import(&handbook, &state.author())?;
+        store.import(&handbook, &state.author().name)?;
         Ok(handbook.program.id)
     })
     .await
@@ -128,7 +128,7 @@ pub async fn create_item(
 ) -> CommandResult<Saved> {
     let saved = with_store(app.clone(), move |state, store| {
         state.may_change(program)?;
-        Ok(store.create_value(program, kind, item, &state.author())?)
+        Ok(store.create_value(program, kind, item, &state.author().name)?)
     })
     .await?;
     changed(&app);
@@ -147,7 +147,7 @@ pub async fn edit_item(
 ) -> CommandResult<Saved> {
     let saved = with_store(app.clone(), move |state, store| {
         state.may_change(program)?;
-        Ok(store.edit(program, kind, id, &edits, &state.author())?)
+        Ok(store.edit(program, kind, id, &edits, &state.author().name)?)
     })
     .await?;
     changed(&app);
@@ -158,7 +158,7 @@ pub async fn edit_item(
 pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
     with_store(app.clone(), move |state, store| {
         state.may_change(store.locate(id)?.program_id)?;
-        Ok(store.delete(id, &state.author())?)
+        Ok(store.delete(id, &state.author().name)?)
     })
     .await?;
     changed(&app);
@@ -170,7 +170,7 @@ pub async fn delete_item(app: AppHandle, id: Id) -> CommandResult<()> {
 pub async fn restore_item(app: AppHandle, id: Id) -> CommandResult<()> {
     with_store(app.clone(), move |state, store| {
         state.may_change(store.locate_deleted(id)?.program_id)?;
-        Ok(store.restore(id, &state.author())?)
+        Ok(store.restore(id, &state.author().name)?)
     })
     .await?;
     changed(&app);
@@ -182,7 +182,7 @@ pub async fn restore_item(app: AppHandle, id: Id) -> CommandResult<()> {
 pub async fn move_item(app: AppHandle, id: Id, before: Option<Id>) -> CommandResult<Saved> {
     let saved = with_store(app.clone(), move |state, store| {
         state.may_change(store.locate(id)?.program_id)?;
-        Ok(store.move_item(id, before, &state.author())?)
+        Ok(store.move_item(id, before, &state.author().name)?)
     })
     .await?;
     changed(&app);
@@ -248,7 +248,7 @@ pub async fn preview_document(
     request: Request,
 ) -> CommandResult<tauri::ipc::Response> {
     let pdf = with_store(app, move |state, store| {
-        Ok(roadbook_report::prepare(store, &request, &state.author())?.pdf)
+        Ok(roadbook_report::prepare(store, &request, state.author().byline())?.pdf)
     })
     .await?;
     Ok(tauri::ipc::Response::new(pdf))
@@ -415,7 +415,7 @@ pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResu
         .map_err(|e| CommandError::new("invalid", format!("{shown} was not imported: {e}")))?;
     let id = handbook.program.id;
     with_store(app.clone(), move |state, store| {
-        Ok(store.import(&handbook, &state.author())?)
+        Ok(store.import(&handbook, &state.author().name)?)
     })
     .await
     .map_err(|e| CommandError {
@@ -487,7 +487,7 @@ pub async fn save_document(
         Ok(roadbook_report::issue(
             store,
             &request,
-            &state.author(),
+            state.author().byline(),
             &path,
         )?)
     })
@@ -507,7 +507,11 @@ pub async fn print_document(
     request: Request,
 ) -> CommandResult<Option<IssuedDocument>> {
     let issued = with_store(app.clone(), move |state, store| {
-        Ok(roadbook_report::prepare(store, &request, &state.author())?)
+        Ok(roadbook_report::prepare(
+            store,
+            &request,
+            state.author().byline(),
+        )?)
     })
     .await?;
     let printout = printout(&issued.record);

@@ -30,8 +30,9 @@ pub struct AppState {
     /// The sign-in this machine keeps, shared by every sync of the window (one access token,
     /// refreshed under the machine-wide lock). None: signed out.
     pub account: Mutex<Option<Arc<Account>>>,
-    /// The name history records: the person signed in, else the session's.
-    pub author: Mutex<String>,
+    /// Who history records, by [`roadbook_core::who`]: worked out again when the person signs
+    /// in or out or sets their name.
+    pub author: Mutex<roadbook_core::Author>,
     /// Each connected program's role for this person, as the server last said: a viewer's
     /// screens are read-only, and the commands refuse their writes too.
     pub roles: Mutex<HashMap<Id, String>>,
@@ -41,11 +42,24 @@ pub struct AppState {
 
 impl AppState {
     /// Who history records for the next change.
-    pub fn author(&self) -> String {
+    pub fn author(&self) -> roadbook_core::Author {
         self.author
             .lock()
             .map(|a| a.clone())
             .unwrap_or_else(|_| self.session.author.clone())
+    }
+
+    /// Works out who the person is again (after a sign-in, a sign-out, a new name).
+    pub fn find_author(&self) {
+        let account = self.account();
+        let author = roadbook_core::who(
+            None,
+            &self.session.config_dir,
+            account.as_deref().map(Account::identity),
+        );
+        if let Ok(mut kept) = self.author.lock() {
+            *kept = author;
+        }
     }
 
     pub fn account(&self) -> Option<Arc<Account>> {

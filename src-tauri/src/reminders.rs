@@ -43,7 +43,7 @@ fn you(state: &AppState, file: &FileConfig, h: &Handbook) -> Option<Id> {
     roadbook_model::who_you_are(
         h,
         file.you_are.get(&h.program.id).copied(),
-        Some(&state.author()),
+        Some(&state.author().name),
     )
 }
 
@@ -246,7 +246,7 @@ fn look(app: &AppHandle, seen: &mut Option<Seen>) -> CommandResult<()> {
             change: store.last_change()?,
             day,
             settings: file.clone(),
-            author: state.author(),
+            author: state.author().name,
         };
         if seen.as_ref() == Some(&now) {
             return Ok(());

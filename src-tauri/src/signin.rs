@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use roadbook_core::AuthorSource;
 use roadbook_model::{Id, UsageKind};
 use roadbook_sync::account::Revocation;
 use roadbook_sync::signin::{DEFAULT_TIMEOUT, open_in_browser};
@@ -79,14 +80,10 @@ pub async fn sign_in(app: AppHandle, server: Option<String>) -> CommandResult<Si
     )
     .await
     .map_err(failed)?;
-    if std::env::var_os(roadbook_core::AUTHOR_ENV).is_none_or(|v| v.is_empty())
-        && let Ok(mut author) = state.author.lock()
-    {
-        author.clone_from(&signed_in.identity.name);
-    }
     if let Ok(mut kept) = state.account.lock() {
         *kept = Some(Arc::new(account));
     }
+    state.find_author();
     if let Ok(mut roles) = state.roles.lock() {
         roles.clear();
     }
@@ -133,9 +130,7 @@ pub async fn sign_out(app: AppHandle) -> CommandResult<SignInView> {
             }
         }
     };
-    if let Ok(mut author) = state.author.lock() {
-        *author = roadbook_core::unsigned_author(&state.session.config_dir);
-    }
+    state.find_author();
     if let Ok(mut roles) = state.roles.lock() {
         roles.clear();
     }
@@ -289,16 +284,24 @@ pub async fn save_provider_settings(app: AppHandle, form: ProviderForm) -> Comma
 pub struct YourName {
     /// As set in Settings (none: not set).
     pub name: Option<String>,
-    /// Who the next change is recorded as (the sign-in's name wins over this one); none when
-    /// nobody is named at all.
+    /// Who the next change is recorded as; none when nobody is named at all.
     pub recorded_as: Option<String>,
+    /// Where that name comes from ("your sign-in", "Your name in Settings"), in the one
+    /// precedence the command line uses too.
+    pub recorded_from: String,
+    /// Whether it is a person's name, not a login: documents print it as "Prepared by", and
+    /// the app asks for a name until it is.
+    pub is_a_name: bool,
 }
 
 fn your_name_view(state: &AppState) -> CommandResult<YourName> {
     let file = roadbook_core::FileConfig::load(&state.session.config_dir)?;
+    let author = state.author();
     Ok(YourName {
         name: file.name,
-        recorded_as: Some(state.author()).filter(|a| a != roadbook_store::NO_AUTHOR),
+        recorded_as: Some(author.name.clone()).filter(|_| author.from != AuthorSource::Nobody),
+        recorded_from: author.source().to_owned(),
+        is_a_name: author.is_a_name(),
     })
 }
 
@@ -313,10 +316,6 @@ pub async fn your_name(app: AppHandle) -> CommandResult<YourName> {
 pub async fn set_your_name(app: AppHandle, name: String) -> CommandResult<YourName> {
     let state = app.state::<AppState>();
     roadbook_core::FileConfig::set_name(&state.session.config_dir, Some(&name))?;
-    if state.account().is_none()
-        && let Ok(mut author) = state.author.lock()
-    {
-        *author = roadbook_core::unsigned_author(&state.session.config_dir);
-    }
+    state.find_author();
     your_name_view(&state)
 }

@@ -358,7 +358,7 @@ pub async fn resolve_conflict(app: AppHandle, conflict: Id, choice: Value) -> Co
     let choice =
         serde_json::to_value(&parsed).map_err(|e| CommandError::new("internal", e.to_string()))?;
     with_store(app.clone(), move |state, store| {
-        Ok(store.enqueue_resolve(conflict, choice, &state.author())?)
+        Ok(store.enqueue_resolve(conflict, choice, &state.author().name)?)
     })
     .await?;
     app.state::<AppState>().syncs.wake();
@@ -432,7 +432,7 @@ pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<Rejected
 #[tauri::command]
 pub async fn retry_rejected(app: AppHandle, id: i64) -> CommandResult<()> {
     with_store(app.clone(), move |state, store| {
-        Ok(store.retry_rejected(id, &state.author())?)
+        Ok(store.retry_rejected(id, &state.author().name)?)
     })
     .await?;
     app.state::<AppState>().syncs.wake();

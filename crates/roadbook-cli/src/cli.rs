@@ -18,7 +18,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Who the change is recorded as in the history [default: $ROADBOOK_AUTHOR, else the OS user]
+    /// Who the change is recorded as in the history [default: $ROADBOOK_AUTHOR, else the name your sign-in holds, else Your name (roadbook config set name), else your computer account's full name, else a login, which documents never print]
     #[arg(long, global = true, value_name = "NAME")]
     pub author: Option<String>,
 

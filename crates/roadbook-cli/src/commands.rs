@@ -163,7 +163,7 @@ impl<W: Write> Ctx<W> {
                 existing.id
             );
         }
-        store.import(&handbook, &self.session.author)?;
+        store.import(&handbook, &self.session.author.name)?;
         writeln!(self.out, "{}", handbook.program.id)?;
         Ok(())
     }
@@ -197,7 +197,7 @@ impl<W: Write> Ctx<W> {
             .with_context(|| format!("{} was not imported", file.display()))?;
         let mut store = self.open()?;
         store
-            .import(&handbook, &self.session.author)
+            .import(&handbook, &self.session.author.name)
             .with_context(|| format!("{} was not imported", file.display()))?;
         writeln!(
             self.out,
@@ -308,7 +308,7 @@ impl<W: Write> Ctx<W> {
         request: &roadbook_report::Request,
         out: &Path,
     ) -> Result<()> {
-        let pdf = roadbook_report::prepare_deck(store, request, &self.session.author)?;
+        let pdf = roadbook_report::prepare_deck(store, request, self.session.author.byline())?;
         roadbook_store::write_atomically(out, &pdf)?;
         writeln!(
             self.out,
@@ -334,11 +334,11 @@ impl<W: Write> Ctx<W> {
         let text = match extension.as_str() {
             "html" | "htm" => Some((
                 "HTML",
-                roadbook_report::prepare_html(&store, request, &self.session.author)?,
+                roadbook_report::prepare_html(&store, request, self.session.author.byline())?,
             )),
             "md" | "markdown" => Some((
                 "Markdown",
-                roadbook_report::prepare_markdown(&store, request, &self.session.author)?,
+                roadbook_report::prepare_markdown(&store, request, self.session.author.byline())?,
             )),
             _ => None,
         };
@@ -352,7 +352,8 @@ impl<W: Write> Ctx<W> {
             )?;
             return Ok(());
         }
-        let issued = roadbook_report::issue(&mut store, request, &self.session.author, out)?;
+        let issued =
+            roadbook_report::issue(&mut store, request, self.session.author.byline(), out)?;
         writeln!(
             self.out,
             "{}: {} pages, {} bytes, sha256 {}",
@@ -368,7 +369,7 @@ impl<W: Write> Ctx<W> {
     pub(crate) fn delete_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
         let mut store = self.open()?;
         let (kind, label) = item_of(&store, id, kind, false)?;
-        store.delete(id, &self.session.author)?;
+        store.delete(id, &self.session.author.name)?;
         writeln!(
             self.out,
             "deleted {} '{label}' (roadbook restore {id} brings it back)",
@@ -381,7 +382,7 @@ impl<W: Write> Ctx<W> {
     pub(crate) fn restore_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
         let mut store = self.open()?;
         let (kind, label) = item_of(&store, id, kind, true)?;
-        store.restore(id, &self.session.author)?;
+        store.restore(id, &self.session.author.name)?;
         writeln!(self.out, "restored {} '{label}'", kind.noun())?;
         Ok(())
     }
@@ -389,7 +390,7 @@ impl<W: Write> Ctx<W> {
     /// `before: None` is the end of the list (clap makes --before or --last required).
     pub(crate) fn move_item(&mut self, id: Id, before: Option<Id>) -> Result<()> {
         let mut store = self.open()?;
-        match store.move_item(id, before, &self.session.author)? {
+        match store.move_item(id, before, &self.session.author.name)? {
             roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
             _ => writeln!(self.out, "moved")?,
         }
@@ -449,10 +450,15 @@ impl<W: Write> Ctx<W> {
                 .as_deref()
                 .map(|who| format!(" (from {who})"))
                 .unwrap_or_default();
+            // Issued by someone known only by a login: the document names nobody, nor does this.
+            let by = match d.author.trim() {
+                "" => "a person who gave no name".to_owned(),
+                name => name.to_owned(),
+            };
             writeln!(
                 self.out,
-                "{}  {:<9}  as of {}  issued {} by {}{from}  {} pages  sha256 {}",
-                d.id, d.kind, d.as_of, d.issued_at, d.author, d.pages, d.pdf_sha256
+                "{}  {:<9}  as of {}  issued {} by {by}{from}  {} pages  sha256 {}",
+                d.id, d.kind, d.as_of, d.issued_at, d.pages, d.pdf_sha256
             )?;
         }
         Ok(())
@@ -493,7 +499,7 @@ impl<W: Write> Ctx<W> {
                     risk_ids: Vec::new(),
                     superseded_by: None,
                 };
-                store.create(h.program.id, &decision, &self.session.author)?;
+                store.create(h.program.id, &decision, &self.session.author.name)?;
                 writeln!(self.out, "{}", decision.id)?;
             }
             DecisionCommand::Set {
@@ -613,7 +619,7 @@ impl<W: Write> Ctx<W> {
                     mitigation: mitigation.unwrap_or_default(),
                     source: String::new(),
                 };
-                store.create(h.program.id, &risk, &self.session.author)?;
+                store.create(h.program.id, &risk, &self.session.author.name)?;
                 writeln!(self.out, "{}", risk.id)?;
             }
             RiskCommand::Set {
@@ -711,7 +717,7 @@ impl<W: Write> Ctx<W> {
                     review_id: None,
                     workstream_id: None,
                 };
-                store.create(h.program.id, &action, &self.session.author)?;
+                store.create(h.program.id, &action, &self.session.author.name)?;
                 writeln!(self.out, "{}", action.id)?;
             }
             ActionCommand::Set {
@@ -816,7 +822,13 @@ impl<W: Write> Ctx<W> {
         let saved = if edits.is_empty() {
             roadbook_store::Saved::Unchanged
         } else {
-            store.edit(program, E::KIND, after.id(), &edits, &self.session.author)?
+            store.edit(
+                program,
+                E::KIND,
+                after.id(),
+                &edits,
+                &self.session.author.name,
+            )?
         };
         match saved {
             roadbook_store::Saved::Updated { fields, .. } => {

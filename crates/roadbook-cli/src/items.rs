@@ -664,7 +664,12 @@ impl<W: Write> Ctx<W> {
         }
         let id = Id::new();
         item.insert("id".into(), json!(id));
-        store.create_value(program, kind, Value::Object(item), &self.session.author)?;
+        store.create_value(
+            program,
+            kind,
+            Value::Object(item),
+            &self.session.author.name,
+        )?;
         writeln!(self.out, "{id}")?;
         Ok(())
     }
@@ -686,7 +691,7 @@ impl<W: Write> Ctx<W> {
         }
         let saved = for_kind!(
             kind,
-            set_typed(&mut store, id, &changes, &self.session.author)
+            set_typed(&mut store, id, &changes, &self.session.author.name)
         )?;
         match saved {
             Saved::Updated {

@@ -251,7 +251,7 @@ impl<W: Write> Ctx<W> {
         let settle = switch(m, "settle");
 
         // Written: the decisions, the actions, what is settled, then the review itself.
-        let author = self.session.author.clone();
+        let author = self.session.author.name.clone();
         for (id, fields) in &changes {
             set_typed::<Decision>(&mut store, *id, fields, &author)?;
         }

@@ -322,8 +322,9 @@ impl<W: Write> Ctx<W> {
                 )?;
                 writeln!(
                     self.out,
-                    "your changes are recorded as: {}",
-                    self.session.author
+                    "your changes are recorded as: {} (from {})",
+                    self.session.author.name,
+                    self.session.author.source()
                 )?;
                 writeln!(
                     self.out,

@@ -467,7 +467,7 @@ impl<W: Write> Ctx<W> {
             Keep::Mine => json!({"keep": "mine"}),
             Keep::Theirs => json!({"keep": "theirs"}),
         };
-        store.enqueue_resolve(conflict, choice, &self.session.author)?;
+        store.enqueue_resolve(conflict, choice, &self.session.author.name)?;
         self.sync_if_possible(store, "resolution")
     }
 
@@ -481,7 +481,7 @@ impl<W: Write> Ctx<W> {
         let mut store = self.open()?;
         match what {
             Some(RejectedCommand::Retry { id }) => {
-                store.retry_rejected(id, &self.session.author)?;
+                store.retry_rejected(id, &self.session.author.name)?;
                 self.sync_if_possible(store, "change")
             }
             Some(RejectedCommand::Discard { id }) => {

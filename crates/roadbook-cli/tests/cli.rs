@@ -1092,15 +1092,41 @@ fn your_name_signs_changes_and_documents_and_no_document_says_unknown() {
         String::from_utf8(out.stdout).unwrap()
     };
     run(&["init", "--sample"]);
-    // Nobody named: the document leaves "Prepared by" out instead of printing "unknown".
+    // The computer account's full name (the passwd entry's comment), where it has one that is
+    // not its login, names the person; root's ("root") does not.
+    let passwd = Command::new("getent")
+        .args(["passwd", &user_id()])
+        .output()
+        .unwrap();
+    let passwd = String::from_utf8(passwd.stdout).unwrap();
+    let fields: Vec<&str> = passwd.trim().split(':').collect();
+    let login = fields[0];
+    let full_name = fields[4].split(',').next().unwrap().trim();
+    let named_by_account = !full_name.is_empty() && full_name != login;
+    // Known only by a login: history records it (never "unknown"), and the document leaves
+    // "Prepared by" out rather than print a login.
     let md = dir.path().join("memo.md");
     run(&["report", "memo", "--out", md.to_str().unwrap()]);
     let memo = std::fs::read_to_string(&md).unwrap();
-    assert!(
-        memo.contains("As of ") && !memo.contains("Prepared by"),
-        "{memo}"
-    );
+    if named_by_account {
+        assert!(memo.contains(&format!("Prepared by {full_name}")), "{memo}");
+    } else {
+        assert!(
+            memo.contains("As of ") && !memo.contains("Prepared by"),
+            "{memo}"
+        );
+        let shown = run(&["config", "show"]);
+        assert!(
+            shown.contains(&format!(
+                "your changes are recorded as: {login} (from your computer login)"
+            )),
+            "{shown}"
+        );
+    }
     assert!(!memo.contains("unknown"));
+    run(&["decision", "add", "--title", "Before a name"]);
+    let history = run(&["history", "--json"]);
+    assert!(!history.contains("\"unknown\""), "{history}");
     let pdf = dir.path().join("memo.pdf");
     run(&["report", "memo", "--out", pdf.to_str().unwrap()]);
     let text = Command::new("pdftotext")
@@ -1116,7 +1142,10 @@ fn your_name_signs_changes_and_documents_and_no_document_says_unknown() {
     // Named: history and documents say the name.
     let said = run(&["config", "set", "name", "  Priya Raman "]);
     assert!(said.contains("Your name is Priya Raman"), "{said}");
-    assert!(run(&["config", "show"]).contains("your changes are recorded as: Priya Raman"));
+    assert!(
+        run(&["config", "show"])
+            .contains("your changes are recorded as: Priya Raman (from Your name in Settings)")
+    );
     run(&["decision", "add", "--title", "Named now"]);
     let history = run(&["history", "--json"]);
     assert!(history.contains("Priya Raman"), "{history}");
@@ -1130,6 +1159,12 @@ fn your_name_signs_changes_and_documents_and_no_document_says_unknown() {
     assert!(run(&["config", "show"]).contains("name: Priya Raman"));
     run(&["config", "unset", "name"]);
     assert!(run(&["config", "show"]).contains("name: (not set)"));
+}
+
+/// This process's user id, as `id -u` prints it.
+fn user_id() -> String {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// `roadbook check --json` as (rule, kind, label) triples.

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use roadbook_model::Id;
 use roadbook_store::{Store, StoreError};
 use roadbook_sync::{
-    Account, Client, Credentials, HttpTransport, Keychain, PartialSettings, Settings, Token,
+    Account, Client, Credentials, HttpTransport, Identity, Keychain, PartialSettings, Settings,
+    Token,
 };
 use serde::{Deserialize, Serialize};
 
@@ -164,16 +165,124 @@ impl FileConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub db: PathBuf,
-    /// The name history records for this person's changes.
-    pub author: String,
+    /// Who history records for this person's changes, and where the name came from.
+    pub author: Author,
     /// Where the settings file and the sign-in's profile are kept.
     pub config_dir: PathBuf,
 }
 
+/// Where the name recorded for a person's changes came from, in the order the sources are
+/// tried: a name a person gave or their identity provider holds comes before a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorSource {
+    /// `--author NAME`
+    CommandLine,
+    /// `ROADBOOK_AUTHOR`
+    Environment,
+    /// The name the identity provider holds for the person signed in.
+    SignIn,
+    /// "Your name" in Settings (`roadbook config set name`).
+    YourName,
+    /// The full name of the computer account.
+    ComputerAccount,
+    /// The login the identity provider gives when it holds no name (a username or an email).
+    SignInLogin,
+    /// The computer login.
+    Login,
+    /// Nothing names the person.
+    Nobody,
+}
+
+/// The name history records for a person's changes, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub name: String,
+    pub from: AuthorSource,
+}
+
+impl Author {
+    /// The "Prepared by" of the person's documents: their name, never a login (a document
+    /// leadership reads names a person, or nobody).
+    pub fn byline(&self) -> &str {
+        if self.is_a_name() { &self.name } else { "" }
+    }
+
+    /// Whether the name is a person's name rather than a login: when it is not, the app asks
+    /// for one.
+    pub fn is_a_name(&self) -> bool {
+        !matches!(
+            self.from,
+            AuthorSource::SignInLogin | AuthorSource::Login | AuthorSource::Nobody
+        )
+    }
+
+    /// Where the name came from, as Settings and `roadbook whoami` say it.
+    pub fn source(&self) -> &'static str {
+        match self.from {
+            AuthorSource::CommandLine => "--author on the command line",
+            AuthorSource::Environment => "ROADBOOK_AUTHOR",
+            AuthorSource::SignIn => "your sign-in",
+            AuthorSource::YourName => "Your name in Settings",
+            AuthorSource::ComputerAccount => "your computer account's full name",
+            AuthorSource::SignInLogin => "your sign-in's login (it holds no name)",
+            AuthorSource::Login => "your computer login",
+            AuthorSource::Nobody => "nothing: set Your name",
+        }
+    }
+}
+
+/// Who a person's changes are recorded as, by one precedence for the command line and the app:
+/// `--author` (`command_line`), `ROADBOOK_AUTHOR`, the name the sign-in holds, "Your name" in
+/// the settings file in `config_dir`, the computer account's full name; only then a login (the
+/// sign-in's, then the computer's), which a document never prints.
+pub fn who(command_line: Option<&str>, config_dir: &Path, signed_in: Option<&Identity>) -> Author {
+    let name = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let env = |key: &str| std::env::var(key).ok().and_then(|v| name(&v));
+    let account_login = whoami::username().ok().and_then(|u| name(&u));
+    let login = env("USER")
+        .or_else(|| env("LOGNAME"))
+        .or_else(|| env("USERNAME"))
+        .or_else(|| account_login.clone());
+    // An account whose full name is its login (root's is "root") gives no name.
+    let account = whoami::realname()
+        .ok()
+        .and_then(|n| name(&n))
+        .filter(|n| Some(n) != account_login.as_ref() && Some(n) != login.as_ref());
+    let sign_in = |login_only: bool| {
+        signed_in
+            .filter(|i| i.name_is_login == login_only)
+            .and_then(|i| name(&i.name))
+    };
+    let sources = [
+        (AuthorSource::CommandLine, command_line.and_then(name)),
+        (AuthorSource::Environment, env(AUTHOR_ENV)),
+        (AuthorSource::SignIn, sign_in(false)),
+        // A settings file that does not read names nobody; the commands that use the file say
+        // what is wrong with it.
+        (
+            AuthorSource::YourName,
+            FileConfig::load(config_dir)
+                .ok()
+                .and_then(|c| c.name)
+                .and_then(|n| name(&n)),
+        ),
+        (AuthorSource::ComputerAccount, account),
+        (AuthorSource::SignInLogin, sign_in(true)),
+        (AuthorSource::Login, login),
+    ];
+    sources
+        .into_iter()
+        .find_map(|(from, name)| name.map(|name| Author { name, from }))
+        .unwrap_or_else(|| Author {
+            name: roadbook_store::NO_AUTHOR.to_owned(),
+            from: AuthorSource::Nobody,
+        })
+}
+
 impl Session {
     /// Works out the database and the author: the command line first, then the environment,
-    /// then the person signed in, then "Your name" in the settings file, then the platform
-    /// (data dir, OS user).
+    /// then the platform (data dir); the author by [`who`], with the sign-in this machine keeps.
     pub fn resolve(options: Options) -> Result<Session, CoreError> {
         let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
         let db = match options.db.or_else(|| env(DB_ENV).map(PathBuf::from)) {
@@ -184,16 +293,8 @@ impl Session {
         let signed_in = roadbook_sync::account::read_profile(&config_dir)
             .ok()
             .flatten()
-            .map(|p| p.identity.name);
-        let author = options
-            .author
-            .filter(|a| !a.trim().is_empty())
-            .or_else(|| env(AUTHOR_ENV).and_then(|v| v.into_string().ok()))
-            .filter(|a| !a.trim().is_empty())
-            .or(signed_in)
-            .map(|a| a.trim().to_owned())
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| unsigned_author(&config_dir));
+            .map(|p| p.identity);
+        let author = who(options.author.as_deref(), &config_dir, signed_in.as_ref());
         Ok(Session {
             db,
             author,
@@ -383,28 +484,6 @@ pub fn default_database() -> Result<PathBuf, CoreError> {
     Ok(dir.join("roadbook.db"))
 }
 
-/// Who changes are recorded as when no sign-in names the person: `ROADBOOK_AUTHOR`, else "Your
-/// name" in the settings file in `config_dir`, else the OS user.
-pub fn unsigned_author(config_dir: &Path) -> String {
-    std::env::var(AUTHOR_ENV)
-        .ok()
-        .filter(|a| !a.trim().is_empty())
-        // A settings file that does not read names nobody; the commands that use the file say
-        // what is wrong with it.
-        .or_else(|| FileConfig::load(config_dir).ok().and_then(|c| c.name))
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(os_user)
-}
-
-/// The OS user's name, or [`roadbook_store::NO_AUTHOR`] where the environment gives none.
-pub fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| roadbook_store::NO_AUTHOR.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -420,16 +499,79 @@ mod tests {
         })
         .unwrap();
         assert_eq!(session.db, given);
-        assert_eq!(session.author, "Priya");
+        assert_eq!(session.author.name, "Priya");
+        assert_eq!(session.author.from, AuthorSource::CommandLine);
         // A blank author is no author: the next source is used, never an empty name.
         let blank = Session::resolve(Options {
             db: Some(given),
             author: Some("  ".into()),
         })
         .unwrap();
-        assert!(!blank.author.trim().is_empty());
+        assert!(!blank.author.name.trim().is_empty());
         let store = session.open().unwrap();
         assert_eq!(store.path(), session.db());
+    }
+
+    /// The one precedence: the sign-in's name, then Your name, then the computer account; a
+    /// login (the sign-in's when it holds no name) signs changes but is never a byline.
+    #[test]
+    fn a_name_comes_before_a_login_and_a_login_is_never_a_byline() {
+        if std::env::var_os(AUTHOR_ENV).is_some_and(|v| !v.is_empty()) {
+            panic!("unset {AUTHOR_ENV} to run this test: it names the person before all else");
+        }
+        let identity = |name: &str, name_is_login: bool| Identity {
+            subject: "00u1".into(),
+            name: name.into(),
+            name_is_login,
+            email: None,
+            groups: Vec::new(),
+        };
+        let empty = tempfile::tempdir().unwrap();
+        let named = tempfile::tempdir().unwrap();
+        FileConfig::set_name(named.path(), Some("Priya Raman")).unwrap();
+
+        let signed_in = who(None, named.path(), Some(&identity("Dana Ortiz", false)));
+        assert_eq!(
+            (signed_in.name.as_str(), signed_in.from),
+            ("Dana Ortiz", AuthorSource::SignIn)
+        );
+        assert_eq!(signed_in.byline(), "Dana Ortiz");
+        // The command line wins over all.
+        let given = who(
+            Some(" Sam "),
+            named.path(),
+            Some(&identity("Dana Ortiz", false)),
+        );
+        assert_eq!(
+            (given.name.as_str(), given.from),
+            ("Sam", AuthorSource::CommandLine)
+        );
+
+        // The provider holds only a login: Your name comes first.
+        let login = identity("dortiz@example.test", true);
+        let yours = who(None, named.path(), Some(&login));
+        assert_eq!(
+            (yours.name.as_str(), yours.from),
+            ("Priya Raman", AuthorSource::YourName)
+        );
+        assert_eq!(yours.byline(), "Priya Raman");
+
+        // Nothing names the person but logins: changes are signed, documents name nobody.
+        let bare = who(None, empty.path(), Some(&login));
+        match bare.from {
+            AuthorSource::ComputerAccount => assert_eq!(bare.byline(), bare.name),
+            AuthorSource::SignInLogin => {
+                assert_eq!(bare.name, "dortiz@example.test");
+                assert_eq!(bare.byline(), "");
+                assert!(!bare.is_a_name());
+            }
+            other => panic!("{other:?}"),
+        }
+        let nobody = who(None, empty.path(), None);
+        assert_ne!(nobody.name, roadbook_store::NO_AUTHOR, "a login at least");
+        if nobody.from == AuthorSource::Login {
+            assert_eq!(nobody.byline(), "");
+        }
     }
 
     #[test]

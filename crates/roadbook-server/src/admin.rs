@@ -453,6 +453,8 @@ pub fn review_pdf(
         author: prepared_by.to_owned(),
         subject: "Who has which role on which Roadbook program, and how".into(),
         as_of,
+        // A report across programs: no one program's marking speaks for it.
+        classification: String::new(),
     };
     roadbook_report::render(&blocks, &meta).map_err(|e| e.to_string())
 }

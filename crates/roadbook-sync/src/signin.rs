@@ -263,6 +263,10 @@ pub enum SignInError {
 pub struct Identity {
     pub subject: String,
     pub name: String,
+    /// The provider holds no name for the person, so `name` is their login (a username, an
+    /// email or the subject): changes may be recorded as it, a document's byline never shows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub name_is_login: bool,
     pub email: Option<String>,
     pub groups: Vec<String>,
 }
@@ -689,10 +693,13 @@ fn verify(
         return Err(SignInError::IdToken("it names no subject".into()));
     }
     let extra = &claims.additional_claims().0;
-    let name = claims
+    let given = claims
         .name()
         .and_then(|n| n.get(None))
-        .map(|n| n.as_str().to_owned())
+        .map(|n| n.as_str().trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let name_is_login = given.is_none();
+    let name = given
         .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned()))
         .or_else(|| claims.email().map(|e| e.as_str().to_owned()))
         .filter(|n| !n.trim().is_empty())
@@ -709,6 +716,7 @@ fn verify(
     Ok(Identity {
         subject,
         name,
+        name_is_login,
         email: claims.email().map(|e| e.as_str().to_owned()),
         groups,
     })

@@ -44,8 +44,12 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
     })
     .await;
     go(&c, "settings").await;
+    // Known only by the computer's login (root's, in CI): changes are signed with it, documents
+    // name nobody. An account with a full name is signed with that.
     text_until(&c, "[data-testid=your-name]", |t| {
-        t.contains("recorded without a name")
+        (t.contains("(from your computer login)")
+            && t.contains("documents leave out “Prepared by” until you give your name"))
+            || t.contains("(from your computer account's full name)")
     })
     .await;
     let cli = |args: &[&str]| {
@@ -62,7 +66,7 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
     field.send_keys("Priya Raman").await.unwrap();
     field.send_keys("\u{E007}").await.unwrap();
     text_until(&c, "[data-testid=your-name]", |t| {
-        t.contains("Changes are recorded as Priya Raman")
+        t.contains("Changes and documents are signed Priya Raman (from Your name in Settings)")
     })
     .await;
     assert!(cli(&["config", "show"]).contains("name: Priya Raman"));

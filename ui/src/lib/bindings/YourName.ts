@@ -9,7 +9,16 @@ export type YourName = {
  */
 name: string | null, 
 /**
- * Who the next change is recorded as (the sign-in's name wins over this one); none when
- * nobody is named at all.
+ * Who the next change is recorded as; none when nobody is named at all.
  */
-recorded_as: string | null, };
+recorded_as: string | null, 
+/**
+ * Where that name comes from ("your sign-in", "Your name in Settings"), in the one
+ * precedence the command line uses too.
+ */
+recorded_from: string, 
+/**
+ * Whether it is a person's name, not a login: documents print it as "Prepared by", and
+ * the app asks for a name until it is.
+ */
+is_a_name: boolean, };
