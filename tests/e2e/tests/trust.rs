@@ -641,6 +641,23 @@ async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale()
     })
     .await;
     assert!(workstream.contains("Needs decision"), "{workstream}");
+    // Its current-state sentence is offered with its status, as it reads today.
+    let state = css(&c, "[data-testid=workstream-state]").await;
+    let was = before["workstreams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["area"] == "Identity and SSO")
+        .unwrap()["current_state"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(state.prop("value").await.unwrap().unwrap(), was);
+    state.clear().await.unwrap();
+    state
+        .send_keys("Okta SSO with group claims chosen; entitlement work can start")
+        .await
+        .unwrap();
     css(&c, "[data-testid=drop-ask]")
         .await
         .click()
@@ -677,6 +694,10 @@ async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale()
         .find(|s| s["name"] == "Decided")
         .unwrap();
     assert_eq!(identity["status_id"], decided["id"]);
+    assert_eq!(
+        identity["current_state"],
+        "Okta SSO with group claims chosen; entitlement work can start"
+    );
     // The check before sending has nothing stale left to say about them.
     let check = roadbook(&db, &["check"]);
     assert!(!check.contains("Sponsor the key dependencies"), "{check}");
