@@ -10,6 +10,12 @@ mod sync;
 use std::io::Write;
 use std::process::ExitCode;
 
+// A document allocates and frees many small pieces (shaped words, content operations, PDF
+// objects): mimalloc reuses its memory where the system allocator's bookkeeping and the kernel's
+// page faults were a third of the handbook's time (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let parsed = items::augment(<cli::Cli as clap::CommandFactory>::command())
         .try_get_matches()

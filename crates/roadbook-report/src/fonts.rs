@@ -203,6 +203,15 @@ impl Fonts {
     }
 
     /// printpdf's parse of a face, made once per process on first use.
+    /// Parses for embedding, ahead of need, the faces nearly every document embeds (Inter's
+    /// regular, semibold and bold): a second thread does it while the first lays out the pages.
+    /// A face that does not parse is said when it is embedded.
+    pub fn parse_common(&self) {
+        for face in [0, 2, 3] {
+            let _ = self.parsed(FaceId(face));
+        }
+    }
+
     pub fn parsed(&self, face: FaceId) -> Result<&'static ParsedFont, ReportError> {
         let data = FACES
             .get(face.0)
