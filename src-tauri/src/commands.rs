@@ -469,12 +469,23 @@ pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<boo
 /// Issues the document where the person chooses in the save dialog, which this side opens: the
 /// webview never names a path the shell writes to. With ROADBOOK_DOCUMENTS_DIR set (kiosk setups,
 /// the end-to-end test) the document goes into that folder without asking. `None` when the
-/// person cancels the dialog.
+/// person cancels the dialog. With a conflict open it is refused (code `open_conflicts`, before
+/// any dialog) unless the person said to issue anyway (`with_open_conflicts`); the archive entry
+/// then records the conflicts.
 #[tauri::command]
 pub async fn save_document(
     app: AppHandle,
     request: Request,
+    with_open_conflicts: bool,
 ) -> CommandResult<Option<IssuedDocument>> {
+    let program = request.program;
+    let open = with_store(app.clone(), move |_, store| {
+        Ok(roadbook_core::sending::open_conflicts(store, program)?)
+    })
+    .await?;
+    if !open.is_empty() && !with_open_conflicts {
+        return Err(roadbook_core::sending::IssueError::OpenConflicts(open).into());
+    }
     let name = format!(
         "{}-{}.pdf",
         request.kind.as_str(),
@@ -484,11 +495,12 @@ pub async fn save_document(
         return Ok(None);
     };
     let issued = with_store(app.clone(), move |state, store| {
-        Ok(roadbook_report::issue(
+        Ok(roadbook_core::sending::issue(
             store,
             &request,
             state.author().byline(),
             &path,
+            with_open_conflicts,
         )?)
     })
     .await?;
@@ -505,13 +517,16 @@ pub async fn save_document(
 pub async fn print_document(
     app: AppHandle,
     request: Request,
+    with_open_conflicts: bool,
 ) -> CommandResult<Option<IssuedDocument>> {
     let issued = with_store(app.clone(), move |state, store| {
-        Ok(roadbook_report::prepare(
-            store,
-            &request,
-            state.author().byline(),
-        )?)
+        let open = roadbook_core::sending::open_conflicts(store, request.program)?;
+        if !open.is_empty() && !with_open_conflicts {
+            return Err(roadbook_core::sending::IssueError::OpenConflicts(open).into());
+        }
+        let mut issued = roadbook_report::prepare(store, &request, state.author().byline())?;
+        roadbook_core::sending::note_conflicts(&mut issued.record, open);
+        Ok(issued)
     })
     .await?;
     let printout = printout(&issued.record);
@@ -633,7 +648,7 @@ pub async fn check_program(
     with_store(app, move |_, store| {
         let handbook = store.load(program)?;
         let today = chrono::Local::now().date_naive().into();
-        Ok(roadbook_model::check(&handbook, today))
+        Ok(roadbook_core::sending::check(store, &handbook, today)?)
     })
     .await
 }

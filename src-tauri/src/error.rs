@@ -112,6 +112,28 @@ impl From<StoreError> for CommandError {
     }
 }
 
+impl From<roadbook_core::sending::IssueError> for CommandError {
+    fn from(err: roadbook_core::sending::IssueError) -> Self {
+        use roadbook_core::sending::IssueError;
+        match err {
+            IssueError::OpenConflicts(open) => CommandError::new(
+                "open_conflicts",
+                format!(
+                    "{} open ({}): a document would show one side of each. Settle them in Team sync first, or issue anyway; the archive records that it went out with them.",
+                    if open.len() == 1 {
+                        "A conflict is".to_owned()
+                    } else {
+                        format!("{} conflicts are", open.len())
+                    },
+                    open.join("; ")
+                ),
+            ),
+            IssueError::Report(err) => err.into(),
+            IssueError::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<ReportError> for CommandError {
     fn from(err: ReportError) -> Self {
         match err {

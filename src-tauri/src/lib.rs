@@ -8,6 +8,7 @@ mod reminders;
 pub mod rendering;
 mod signin;
 mod sync;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -163,6 +164,7 @@ pub fn run() {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { sync::start_all(&handle) });
             reminders::start(app.handle());
+            watch::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -88,6 +88,10 @@ pub enum Command {
         /// `deck`: the readout as 16:9 slides for a review on a screen (a PDF, not archived)
         #[arg(long, value_enum, default_value = "pdf")]
         format: ReportFormat,
+        /// Issue the PDF though conflicts are open (the archive entry records them); without
+        /// it, a PDF is refused while one is open
+        #[arg(long)]
+        with_open_conflicts: bool,
     },
     /// Check the program before sending a document: asks of leadership about decisions
     /// already made, workstreams whose status disagrees with their decisions, decisions Decided

@@ -41,13 +41,14 @@ pub fn run(cli: Cli) -> Result<()> {
             status,
             out,
             format,
+            with_open_conflicts,
         } => {
             let (store, request) =
                 ctx.report_request(kind.into(), program, review, since, as_of, status)?;
             if format == crate::cli::ReportFormat::Deck {
                 ctx.deck(&store, &request, &out)
             } else {
-                ctx.report(store, &request, &out)
+                ctx.report(store, &request, &out, with_open_conflicts)
             }
         }
         Command::Documents { program, json } => ctx.documents(program, json),
@@ -324,6 +325,7 @@ impl<W: Write> Ctx<W> {
         mut store: Store,
         request: &roadbook_report::Request,
         out: &Path,
+        with_open_conflicts: bool,
     ) -> Result<()> {
         let extension = out
             .extension()
@@ -352,8 +354,13 @@ impl<W: Write> Ctx<W> {
             )?;
             return Ok(());
         }
-        let issued =
-            roadbook_report::issue(&mut store, request, self.session.author.byline(), out)?;
+        let issued = roadbook_core::sending::issue(
+            &mut store,
+            request,
+            self.session.author.byline(),
+            out,
+            with_open_conflicts,
+        )?;
         writeln!(
             self.out,
             "{}: {} pages, {} bytes, sha256 {}",
@@ -362,6 +369,21 @@ impl<W: Write> Ctx<W> {
             issued.pdf_bytes,
             issued.pdf_sha256
         )?;
+        if let Some(open) = issued
+            .parameters
+            .get(roadbook_core::sending::OPEN_CONFLICTS_PARAMETER)
+            .and_then(|v| v.as_array())
+        {
+            writeln!(
+                self.out,
+                "issued with {} open (recorded in the archive entry)",
+                if open.len() == 1 {
+                    "a conflict".to_owned()
+                } else {
+                    format!("{} conflicts", open.len())
+                }
+            )?;
+        }
         Ok(())
     }
 
@@ -403,9 +425,9 @@ impl<W: Write> Ctx<W> {
         on: Option<roadbook_model::Date>,
         json: bool,
     ) -> Result<()> {
-        let (_, h) = self.open_program(program)?;
+        let (store, h) = self.open_program(program)?;
         let today = on.unwrap_or_else(|| chrono::Local::now().date_naive().into());
-        let findings = roadbook_model::check(&h, today);
+        let findings = roadbook_core::sending::check(&store, &h, today)?;
         if json {
             writeln!(self.out, "{}", serde_json::to_string_pretty(&findings)?)?;
             return Ok(());

@@ -3,6 +3,8 @@
 //! store. Each front end stays a thin parser over it, so the sync client and the sign-in are
 //! wired once, here.
 
+pub mod sending;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

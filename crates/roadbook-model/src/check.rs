@@ -13,6 +13,14 @@ use crate::{Date, Entity, Handbook, Id, Kind, OwnerKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckRule {
+    /// A conflict the team's sync found on the item, still open: a document would show one
+    /// side of it. Found from the store (`roadbook_core::check`), not by [`check`].
+    OpenConflict,
+    /// A change of the person's the team's server refused: the team's copy does not have it.
+    /// Found from the store.
+    ChangeRefused,
+    /// Changes made on this machine the team's server does not have yet. Found from the store.
+    NotPushed,
     /// An ask of leadership that refers to a decision already made.
     AskAlreadyDecided,
     /// A workstream whose status says one thing and its decisions another.

@@ -150,4 +150,41 @@ mod tests {
             );
         }
     }
+
+    /// `make bindings` writes what this parser says of typical and mistyped days, where the
+    /// UI's date field (ui/src/lib/dates.ts) is checked against it by Vitest: one reading of a
+    /// typed day, whichever side reads it.
+    #[cfg(feature = "ts")]
+    #[test]
+    fn export_the_date_cases_for_the_ui() {
+        let cases: Vec<serde_json::Value> = [
+            "2026-12-15",
+            "2026-03-31",
+            "2028-02-29",
+            "2026-02-29",
+            "2026-02-30",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-12-00",
+            "12/26/2026",
+            "2026-1-5",
+            "2026-12-1x",
+            "26-12-15",
+            "2026-12-15-01",
+            "tomorrow",
+            "２０２６-12-15",
+        ]
+        .iter()
+        .map(|text| match text.parse::<Date>() {
+            Ok(day) => serde_json::json!({ "text": text, "day": day.to_string() }),
+            Err(e) => serde_json::json!({ "text": text, "error": e.to_string() }),
+        })
+        .collect();
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings");
+        let text = serde_json::to_string_pretty(&cases).unwrap() + "\n";
+        std::fs::write(dir.join("date-cases.json"), &text).unwrap();
+        assert!(cases.iter().any(|c| c.get("error").is_some()));
+    }
 }

@@ -123,6 +123,15 @@ impl Store {
             .map_err(|e| self.sql(e))
     }
 
+    /// A number that moves whenever another connection commits to this database (the command
+    /// line, a second window) and never for this connection's own writes: a window polls it to
+    /// know its screens show what another process has since changed (SQLite's `data_version`).
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
     pub fn programs(&self) -> Result<Vec<ProgramSummary>> {
         let mut stmt = self
             .conn

@@ -459,8 +459,8 @@ async fn dashboard_items_and_heat_map_cells_open_what_they_show_and_screens_keep
     c.close().await.unwrap();
 }
 
-/// Sets a date field the way the person's picker does (WebKit's date field takes no typing
-/// through WebDriver): the value, then the input event the form listens to.
+/// Sets a date field as the calendar picker does: the value, then the input event the field
+/// listens to (typing is tested on its own, in the new review's test).
 async fn set_date(c: &Client, selector: &str, value: &str) {
     css(c, selector).await;
     c.execute(
@@ -806,20 +806,34 @@ async fn a_new_review_stays_open_and_screens_show_words_not_internal_values() {
         .click()
         .await
         .unwrap();
-    // Its empty date reads "no date", not today's date in grey.
-    let date = text_until(&c, "[data-testid=editor]", |t| t.contains("no date")).await;
-    assert!(date.contains("Date"), "{date:.200}");
-    let colour = c
-        .execute(
-            "return getComputedStyle(document.querySelector('input[data-field=date]')).color;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(colour, "rgba(0, 0, 0, 0)", "an empty date draws no text");
+    // Its date is typed as the documents write it (YYYY-MM-DD): empty, it shows that form, not
+    // today's date in grey; a day that does not exist is said at once in the command line's
+    // words, and nothing is saved until it reads as a day.
+    let date = css(&c, "input[data-field=date]").await;
+    assert_eq!(date.prop("value").await.unwrap().unwrap_or_default(), "");
+    assert_eq!(
+        date.attr("placeholder").await.unwrap().unwrap_or_default(),
+        "YYYY-MM-DD"
+    );
     css(&c, "[data-field=title]")
         .await
         .send_keys("Steering review, January")
+        .await
+        .unwrap();
+    date.send_keys("2027-02-30").await.unwrap();
+    text_until(&c, "[data-testid=editor]", |t| {
+        t.contains("'2027-02-30' is not a calendar date: month 2 of 2027 has no day 30")
+    })
+    .await;
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    text_until(&c, "[data-testid=editor]", |t| {
+        t.contains("A date above does not read as a day yet")
+    })
+    .await;
+    // Its clear button takes the mistyped day away.
+    css(&c, "button[aria-label='Clear Date']")
+        .await
+        .click()
         .await
         .unwrap();
     css(&c, "[data-testid=save]").await.click().await.unwrap();
@@ -1016,4 +1030,106 @@ fn print_dialog(display: &str, keys: &[&str]) {
     xdotool(&["windowfocus", "--sync", &window]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     xdotool(&[&["key"], keys].concat());
+}
+
+/// One truth on every screen: a decision decided from a terminal, on the same database, reaches
+/// the open register and the open editor within 2 s, and the editor says at its top who changed
+/// which fields; the person's own move (Alt+↑) is not announced as a change.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminals_change_reaches_the_open_screens_and_names_who_made_it() {
+    let (_dir, db, documents) = sample("truth");
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    go(&c, "decisions").await;
+    let title = "Builder Relations org source";
+    css(&c, "[data-testid=search]")
+        .await
+        .send_keys(title)
+        .await
+        .unwrap();
+    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    let question = css(&c, "textarea[data-field=question]").await;
+
+    // The person's own move: no "changed since" notice.
+    question.click().await.unwrap();
+    press(&c, &[Key::Alt], char::from(Key::Up)).await;
+    eventually("the move", SECONDS_10, async || {
+        let first = export(&db)["decisions"][0]["title"].clone();
+        if first == title {
+            Ok(())
+        } else {
+            Err(format!("first is still {first}"))
+        }
+    })
+    .await;
+    // Another item renamed from a terminal reaches the register: the window has read the
+    // database again since the move, and still says nothing of the move.
+    roadbook(
+        &db,
+        &[
+            "decision",
+            "set",
+            "Telemetry and dashboard ownership model",
+            "--title",
+            "Telemetry ownership model",
+        ],
+    );
+    text_until(&c, "[data-testid=register-decision]", |t| {
+        t.contains("Telemetry ownership model")
+    })
+    .await;
+    let said = c
+        .find_all(Locator::Css("[data-testid=changed-meanwhile]"))
+        .await
+        .unwrap();
+    assert!(said.is_empty(), "the person's own move was announced");
+
+    // A teammate at a terminal decides it.
+    roadbook_as(
+        &db,
+        &[
+            "decision",
+            "set",
+            title,
+            "--status",
+            "Decided",
+            "--outcome",
+            "Org truth comes from the Builder Relations CRM",
+            "--rationale",
+            "It is the source the team already keeps",
+        ],
+        &[("ROADBOOK_AUTHOR", "Dana Ortiz")],
+    );
+    let notice = text_until(&c, "[data-testid=changed-meanwhile]", |t| {
+        t.contains("Dana Ortiz changed")
+    })
+    .await;
+    assert!(
+        notice.contains("Status") && notice.contains("Outcome") && notice.contains("Rationale"),
+        "{notice}"
+    );
+    // At the top: above the first field.
+    let top = |selector: &'static str| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "return document.querySelector(arguments[0]).getBoundingClientRect().top;",
+                vec![json!(selector)],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap()
+        }
+    };
+    assert!(
+        top("[data-testid=changed-meanwhile]").await < top("[data-field=title]").await,
+        "the notice is not at the top of the editor"
+    );
+    // The register behind it reads Decided too.
+    text_until(&c, "[data-testid=register-decision]", |t| {
+        t.contains("Decided")
+    })
+    .await;
+    c.close().await.unwrap();
 }

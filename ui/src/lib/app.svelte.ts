@@ -58,6 +58,7 @@ class AppState {
 			if (!this.listening) {
 				this.listening = true;
 				await backend.onSyncStatus((status) => this.heard(status));
+				await backend.onDatabaseChanged(() => this.elsewhere());
 			}
 			this.startup = await backend.startup();
 			this.who = await backend.whoAmI();
@@ -121,6 +122,19 @@ class AppState {
 		}
 	}
 
+	/** Another process wrote to the database (the command line on the same file): every screen
+	 * reads the program again, its conflicts too, so none shows what is no longer stored. */
+	private async elsewhere() {
+		try {
+			this.startup = await backend.startup();
+			await this.reload();
+			if (this.program) this.heard(await backend.syncStatus(this.program));
+			if (this.program) this.inConflict = new Set((await backend.conflicts(this.program)).map((c) => c.item_id));
+		} catch (err) {
+			this.error = message(err);
+		}
+	}
+
 	/** Sync at once (the sync button). */
 	async syncNow() {
 		if (this.program) await backend.syncNow(this.program);
@@ -179,11 +193,12 @@ class AppState {
 
 	/** Moves an item just before `before` (null: to the end of its list); `back` is the item it
 	 * stood before, to put it back. */
-	async move(kind: Kind, id: Id, before: Id | null, back: Id | null) {
+	async move(kind: Kind, id: Id, before: Id | null, back: Id | null): Promise<Saved> {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		const saved = await backend.moveItem(id, before);
 		if (saved.saved !== 'unchanged') this.remember(`move ${this.named(kind, id)}`, { moved: { id, to: before, back } });
 		await this.reload();
+		return saved;
 	}
 
 	/** Deletes an item, without asking: the banner offers to undo it. */
@@ -260,7 +275,7 @@ class AppState {
 }
 
 /** "status", "status and outcome", "title, status and outcome". */
-function listed(words: string[]): string {
+export function listed(words: string[]): string {
 	return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 

@@ -74,7 +74,8 @@ export const backend = {
 	previewDocument: (request: Request) => call<ArrayBuffer>('preview_document', { request }),
 	/** Issues a document; the shell asks where to save it (unless it runs with a documents
 	 * folder). Null when the person cancels the dialog. */
-	saveDocument: (request: Request) => call<IssuedDocument | null>('save_document', { request }),
+	/** Refused with code `open_conflicts` while a conflict is open, unless `withOpenConflicts`. */
+	saveDocument: (request: Request, withOpenConflicts = false) => call<IssuedDocument | null>('save_document', { request, withOpenConflicts }),
 	documents: (program: Id) => call<IssuedDocument[]>('documents', { program }),
 	/** An archived document rendered again here and checked against its SHA-256 (a `mismatch`
 	 * error when it differs). */
@@ -82,7 +83,7 @@ export const backend = {
 	/** Saves an archived document, rendered again and checked, where the person chooses. */
 	saveArchivedDocument: (id: Id) => call<boolean>('save_archived_document', { id }),
 	/** Prints on the printer the person picks in the system's dialog and archives it; null when cancelled. */
-	printDocument: (request: Request) => call<IssuedDocument | null>('print_document', { request }),
+	printDocument: (request: Request, withOpenConflicts = false) => call<IssuedDocument | null>('print_document', { request, withOpenConflicts }),
 	/** Prints an archived document, rendered again and checked; false when cancelled. */
 	printArchivedDocument: (id: Id) => call<boolean>('print_archived_document', { id }),
 	/** Team sync: the token and the server stay on the Rust side; these only ask it to act. */
@@ -140,6 +141,8 @@ export const backend = {
 	reviewRecorded: () => call<null>('review_recorded'),
 	/** Every status the background sync reports. */
 	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
+	/** Another process (the command line, a second window) wrote to this database. */
+	onDatabaseChanged: (heard: () => void): Promise<UnlistenFn> => listen<null>('database-changed', () => heard()),
 	/** The person clicked a reminder: show that program's My items. */
 	onOpenMyItems: (heard: (program: Id | null) => void): Promise<UnlistenFn> => listen<Id | null>('open-my-items', (e) => heard(e.payload)),
 	/** Tells the shell the first screen has painted (for the launch benchmark). */

@@ -11,9 +11,13 @@ describe('the check panel', () => {
 			finding('placeholder_owner', 'o1', 'owner'),
 			finding('ask_already_decided', 'ask', 'program'),
 			finding('no_owner', 'r2'),
-			finding('past_due', 'a1', 'action')
+			finding('past_due', 'a1', 'action'),
+			finding('not_pushed', 'Builder Insights', 'program'),
+			finding('open_conflict', 'd1', 'decision')
 		]);
 		expect(groups.map((g) => [g.heading, g.findings.map((f) => f.label)])).toEqual([
+			['Conflicts still open', ['d1']],
+			['Not yet on the team’s server', ['Builder Insights']],
 			['Asks of leadership already decided', ['ask']],
 			['Past due', ['a1']],
 			['Nobody owns it', ['r1', 'r2']],
@@ -22,7 +26,7 @@ describe('the check panel', () => {
 	});
 
 	it('has a heading for every rule the model has, so no finding is left out', () => {
-		const rules: Finding['rule'][] = ['ask_already_decided', 'workstream_disagrees', 'decided_without_reason', 'no_owner', 'past_due', 'milestone_missed', 'no_signal', 'placeholder_owner'];
+		const rules: Finding['rule'][] = ['open_conflict', 'change_refused', 'not_pushed', 'ask_already_decided', 'workstream_disagrees', 'decided_without_reason', 'no_owner', 'past_due', 'milestone_missed', 'no_signal', 'placeholder_owner'];
 		const all = rules.map((r) => finding(r, r));
 		expect(groupFindings(all).flatMap((g) => g.findings)).toHaveLength(rules.length);
 	});

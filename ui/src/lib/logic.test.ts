@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handbook } from './bindings/Handbook';
-import { addDays, canvasSize, changeOf, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { addDays, canvasSize, changeOf, changedBy, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -228,6 +228,24 @@ describe('an open editor after a teammate changed its item', () => {
 	it('finds the fields whose revision moved since it opened', () => {
 		expect(changedSince({ title: 3, status_id: 4 }, { title: 3, status_id: 9, owner_id: 2 })).toEqual(['status_id', 'owner_id']);
 		expect(changedSince({ title: 3 }, { title: 3 })).toEqual([]);
+	});
+
+	it('names who changed which fields since it opened, newest first, and only those', () => {
+		const entry = (field: string, revision: number, author: string, changed_at: string) =>
+			({ field, revision, author, changed_at, item_id: 'd', item_kind: 'decision', program_id: 'p', old_value: 'a', new_value: 'b' }) as never;
+		const history = [
+			entry('outcome', 2, 'Dana Ortiz', '2026-12-07T10:40:00Z'),
+			entry('status_id', 5, 'Dana Ortiz', '2026-12-07T10:42:00Z'),
+			entry('title', 3, 'Sam Lee', '2026-12-07T10:45:00Z'),
+			// Seen already when the editor opened, and a field that did not change meanwhile.
+			entry('status_id', 4, 'Priya Raman', '2026-12-07T09:00:00Z'),
+			entry('rationale', 7, 'Sam Lee', '2026-12-07T11:00:00Z')
+		];
+		expect(changedBy(history, ['outcome', 'status_id', 'title'], { outcome: 1, status_id: 4, title: 2 })).toEqual([
+			{ author: 'Sam Lee', at: '2026-12-07T10:45:00Z', fields: ['title'] },
+			{ author: 'Dana Ortiz', at: '2026-12-07T10:42:00Z', fields: ['outcome', 'status_id'] }
+		]);
+		expect(changedBy(history, [], {})).toEqual([]);
 	});
 
 	it('takes the new value where the person has not typed, and makes a clash where they have', () => {

@@ -1,5 +1,6 @@
 // Logic the screens share, kept free of Svelte and IPC so it can be tested on its own.
 import type { Handbook } from './bindings/Handbook';
+import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { Kind } from './bindings/Kind';
 import type { Id } from './bindings/Id';
 import type { Level } from './bindings/Level';
@@ -300,6 +301,25 @@ export function findItem(h: Handbook, id: string): Record<string, unknown> | und
 /** Fields whose revision moved since the person opened an item: someone changed them. */
 export function changedSince(seen: Record<string, number>, now: Record<string, number>): string[] {
 	return Object.keys(now).filter((f) => (now[f] ?? 0) !== (seen[f] ?? 0));
+}
+
+/** Who changed which of an open item's fields since the editor saw them, newest first: one
+ * line per person, with when they last did. Fields no history entry explains yet are left out
+ * (the caller says them without a name). */
+export function changedBy(
+	history: HistoryEntry[],
+	changed: string[],
+	seen: Record<string, number>
+): Array<{ author: string; at: string; fields: string[] }> {
+	const byAuthor = new Map<string, { author: string; at: string; fields: string[] }>();
+	for (const e of history) {
+		if (!changed.includes(e.field) || e.revision <= (seen[e.field] ?? 0)) continue;
+		const line = byAuthor.get(e.author) ?? { author: e.author, at: e.changed_at, fields: [] };
+		if (!line.fields.includes(e.field)) line.fields.push(e.field);
+		if (e.changed_at > line.at) line.at = e.changed_at;
+		byAuthor.set(e.author, line);
+	}
+	return [...byAuthor.values()].sort((a, b) => b.at.localeCompare(a.at));
 }
 
 /**

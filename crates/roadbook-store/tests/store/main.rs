@@ -749,3 +749,26 @@ fn row_id(store: &Store, item: Id, field: &str) -> u64 {
         .unwrap()
         .revision
 }
+
+/// A window notices another process's write to its database by `data_version`, and only such a
+/// write: its own edits leave the number where it was.
+#[test]
+fn data_version_moves_for_another_connections_write_and_not_for_its_own() {
+    let (_dir, path, h) = with_sample();
+    let mut window = Store::open(&path).unwrap();
+    let before = window.data_version().unwrap();
+    let mut own = h.decisions[0].clone();
+    own.title = "Changed in the window".into();
+    update(&mut window, h.program.id, &own, "Priya Raman").unwrap();
+    assert_eq!(window.data_version().unwrap(), before, "its own write");
+
+    let mut terminal = Store::open(&path).unwrap();
+    let mut theirs = h.decisions[1].clone();
+    theirs.title = "Changed from a terminal".into();
+    update(&mut terminal, h.program.id, &theirs, "Dana Ortiz").unwrap();
+    assert_ne!(
+        window.data_version().unwrap(),
+        before,
+        "another connection's write"
+    );
+}

@@ -115,6 +115,52 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
             && shown.contains("mine: 'Blocked' by sam (name)"),
         "{shown}"
     );
+    // The check before sending says so first, and a PDF is not issued over it unasked.
+    let check = sam.json(&["check", "--json"]);
+    assert_eq!(check[0]["rule"], "open_conflict", "{check}");
+    assert_eq!(
+        check[0]["label"], "Okta SSO path and claims model",
+        "{check}"
+    );
+    assert!(
+        check[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("A conflict on Status is open"),
+        "{check}"
+    );
+    let readout = dir.path().join("readout.pdf");
+    let readout = readout.to_str().unwrap();
+    let err = sam.fails(&["report", "readout", "--out", readout]);
+    assert!(
+        err.contains(
+            "a conflict is open on this program (decision ‘Okta SSO path and claims model’: Status)"
+        ) && err.contains("--with-open-conflicts"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(readout).exists(), "nothing written");
+    assert_eq!(sam.json(&["documents", "--json"]), serde_json::json!([]));
+    let issued = sam.ok(&[
+        "report",
+        "readout",
+        "--out",
+        readout,
+        "--with-open-conflicts",
+    ]);
+    assert!(issued.contains("issued with a conflict open"), "{issued}");
+    let archived = sam.json(&["documents", "--json"]);
+    assert_eq!(
+        archived[0]["parameters"]["issued_with_open_conflicts"],
+        serde_json::json!(["decision ‘Okta SSO path and claims model’: Status"])
+    );
+    // Not yet pushed: said by the check while the change waits.
+    sam.ok(&["decision", "set", &decision, "--due", "2026-12-20"]);
+    let check = sam.ok(&["check"]);
+    assert!(
+        check.contains("1 change made here is not on the team's server yet"),
+        "{check}"
+    );
+    sam.ok(&["sync"]);
     let conflicts = sam.json(&["conflicts", "--json"]);
     let conflict = conflicts[0]["id"].as_str().unwrap().to_owned();
     // Only a lead settles it; the lead keeps theirs and it leaves both.

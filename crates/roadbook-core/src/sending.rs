@@ -1,0 +1,139 @@
+//! Before a document goes to leadership: the check both front ends show (what the team's copy
+//! does not agree on yet, first, then the program's own findings), and issuing a document,
+//! which with a conflict open takes the person's say-so and records it in the archive entry.
+
+use std::path::Path;
+
+use roadbook_model::{CheckRule, Date, Finding, Handbook, Id, Kind};
+use roadbook_report::{ReportError, Request};
+use roadbook_store::{IssuedDocument, Store, StoreError};
+
+/// The archive entry's parameter that lists the conflicts open when a document was issued.
+pub const OPEN_CONFLICTS_PARAMETER: &str = "issued_with_open_conflicts";
+
+/// The check before sending the program `h` (as loaded from `store`) on the day `today`: open
+/// conflicts, changes the server refused and changes not yet pushed, then
+/// [`roadbook_model::check`]'s findings.
+pub fn check(store: &Store, h: &Handbook, today: Date) -> Result<Vec<Finding>, StoreError> {
+    let program = h.program.id;
+    let labels = h.labels();
+    let label = |id: Id| {
+        labels
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "a deleted item".into())
+    };
+    let field = |kind: Kind, key: &str| {
+        roadbook_model::field(kind, key).map_or_else(|| key.to_owned(), |f| f.label.to_owned())
+    };
+    let mut out = Vec::new();
+    for c in store.conflicts(program)? {
+        out.push(Finding {
+            rule: CheckRule::OpenConflict,
+            kind: c.kind,
+            id: c.item_id,
+            label: label(c.item_id),
+            message: format!(
+                "A conflict on {} is open: a document would show one side of it. Settle it in Team sync (roadbook conflicts, then roadbook resolve).",
+                field(c.kind, &c.field)
+            ),
+        });
+    }
+    for r in store.rejected(program)? {
+        out.push(Finding {
+            rule: CheckRule::ChangeRefused,
+            kind: r.item_kind,
+            id: r.item_id,
+            label: label(r.item_id),
+            message: format!(
+                "The team's server refused your change ({}): its copy does not have it. See Team sync (roadbook rejected).",
+                r.reason.trim_end_matches('.')
+            ),
+        });
+    }
+    if store.sync_state(program)?.server.is_some() {
+        let waiting = store.outbox(Some(program))?.len();
+        if waiting > 0 {
+            out.push(Finding {
+                rule: CheckRule::NotPushed,
+                kind: Kind::Program,
+                id: program,
+                label: h.program.name.clone(),
+                message: format!(
+                    "{waiting} {} made here {} not on the team's server yet: sync (roadbook sync) so the team works from what you send.",
+                    if waiting == 1 { "change" } else { "changes" },
+                    if waiting == 1 { "is" } else { "are" },
+                ),
+            });
+        }
+    }
+    out.extend(roadbook_model::check(h, today));
+    Ok(out)
+}
+
+/// Why a document was not issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// Conflicts are open and the person has not said to issue anyway.
+    #[error(
+        "{} open on this program ({}): a document would show one side of each. Settle them first (roadbook conflicts, roadbook resolve), or issue anyway with --with-open-conflicts, which the archive entry records",
+        if .0.len() == 1 { "a conflict is".to_owned() } else { format!("{} conflicts are", .0.len()) },
+        .0.join("; ")
+    )]
+    OpenConflicts(Vec<String>),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The conflicts open on `program`, each as "decision ‘Okta SSO path’: Status".
+pub fn open_conflicts(store: &Store, program: Id) -> Result<Vec<String>, StoreError> {
+    let conflicts = store.conflicts(program)?;
+    if conflicts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let labels = store.load(program)?.labels();
+    Ok(conflicts
+        .iter()
+        .map(|c| {
+            let field =
+                roadbook_model::field(c.kind, &c.field).map_or(c.field.as_str(), |f| f.label);
+            let label = labels
+                .get(&c.item_id)
+                .map_or("a deleted item", String::as_str);
+            format!("{} ‘{label}’: {field}", c.kind.noun())
+        })
+        .collect())
+}
+
+/// Issues a document (renders it, writes the PDF to `path`, archives it), signed `byline`. With
+/// a conflict open it is refused unless `with_open_conflicts`; then the archive entry lists the
+/// conflicts it was issued with.
+pub fn issue(
+    store: &mut Store,
+    request: &Request,
+    byline: &str,
+    path: &Path,
+    with_open_conflicts: bool,
+) -> Result<IssuedDocument, IssueError> {
+    let open = open_conflicts(store, request.program)?;
+    if !open.is_empty() && !with_open_conflicts {
+        return Err(IssueError::OpenConflicts(open));
+    }
+    let mut issued = roadbook_report::prepare(store, request, byline)?;
+    note_conflicts(&mut issued.record, open);
+    roadbook_store::write_atomically(path, &issued.pdf).map_err(ReportError::Write)?;
+    store.archive_document(&issued.record, &issued.snapshot)?;
+    Ok(issued.record)
+}
+
+/// Records in an archive entry the conflicts open when it was issued (none: nothing).
+pub fn note_conflicts(record: &mut IssuedDocument, open: Vec<String>) {
+    if open.is_empty() {
+        return;
+    }
+    if let serde_json::Value::Object(parameters) = &mut record.parameters {
+        parameters.insert(OPEN_CONFLICTS_PARAMETER.into(), open.into());
+    }
+}
