@@ -450,7 +450,7 @@ pub enum RiskCommand {
     Add {
         #[command(flatten)]
         program: ProgramArg,
-        #[arg(long)]
+        #[arg(long = "title", visible_alias = "statement")]
         statement: String,
         #[arg(long, default_value = "medium")]
         severity: Level,
@@ -473,7 +473,7 @@ pub enum RiskCommand {
         /// The risk: its id, or its statement when no other has it
         #[arg(value_name = "NAME|ID")]
         id: String,
-        #[arg(long)]
+        #[arg(long = "title", visible_alias = "statement")]
         statement: Option<String>,
         #[arg(long)]
         severity: Option<Level>,
@@ -506,7 +506,7 @@ pub enum ActionCommand {
     Add {
         #[command(flatten)]
         program: ProgramArg,
-        #[arg(long)]
+        #[arg(long = "title", visible_alias = "text")]
         text: String,
         #[arg(long)]
         owner: Option<String>,
@@ -526,7 +526,7 @@ pub enum ActionCommand {
         /// The action: its id, or its text when no other has it
         #[arg(value_name = "NAME|ID")]
         id: String,
-        #[arg(long)]
+        #[arg(long = "title", visible_alias = "text")]
         text: Option<String>,
         /// Owner name or id, or `none`
         #[arg(long)]
@@ -538,7 +538,7 @@ pub enum ActionCommand {
     },
     /// List next actions
     List(ListArgs),
-    /// Delete a action (`roadbook action restore ID` brings it back, whole and in its place)
+    /// Delete an action (`roadbook action restore ID` brings it back, whole and in its place)
     Delete {
         #[arg(value_name = "NAME|ID")]
         id: String,

@@ -165,7 +165,31 @@ impl<W: Write> Ctx<W> {
             );
         }
         store.import(&handbook, &self.session.author.name)?;
+        // The id on standard output, for scripts; what was made, for the person, beside it.
         writeln!(self.out, "{}", handbook.program.id)?;
+        let counts: Vec<String> = [
+            (handbook.workstreams.len(), "workstream", "workstreams"),
+            (handbook.decisions.len(), "decision", "decisions"),
+            (handbook.risks.len(), "risk", "risks"),
+            (handbook.actions.len(), "action", "actions"),
+            (handbook.phases.len(), "phase", "phases"),
+            (handbook.milestones.len(), "milestone", "milestones"),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+        .collect();
+        let counts = counts.join(", ");
+        eprintln!(
+            "roadbook: created '{}' in {}{}; the line above is its id (roadbook programs lists it)",
+            handbook.program.name,
+            self.session.db.display(),
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(": {counts}")
+            }
+        );
         Ok(())
     }
 

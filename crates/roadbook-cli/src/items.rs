@@ -188,10 +188,20 @@ fn has_default(field: &Field) -> bool {
 }
 
 fn field_args(kind: Kind, adding: bool) -> Vec<Arg> {
+    // What names the item is `--title` on every kind, as on decisions; its own word stays as an
+    // alias (`--area`, `--name`).
+    let label = roadbook_model::LABEL_FIELDS
+        .iter()
+        .find(|key| fields(kind).iter().any(|f| f.key == **key));
     fields(kind)
         .iter()
         .map(|field| {
-            let long = flag(field);
+            let own = flag(field);
+            let long = if label == Some(&field.key) {
+                "title".to_owned()
+            } else {
+                own.clone()
+            };
             let alias = field.key.replace('_', "-");
             let mut text = help(field);
             if adding && field.required && !has_default(field) {
@@ -206,8 +216,14 @@ fn field_args(kind: Kind, adding: bool) -> Vec<Arg> {
                 } else {
                     ArgAction::Set
                 });
-            if alias != long {
-                arg = arg.visible_alias(alias);
+            for alias in [own, alias] {
+                if alias != long
+                    && !arg
+                        .get_visible_aliases()
+                        .is_some_and(|a| a.contains(&alias.as_str()))
+                {
+                    arg = arg.visible_alias(alias);
+                }
             }
             arg
         })
@@ -217,6 +233,12 @@ fn field_args(kind: Kind, adding: bool) -> Vec<Arg> {
 /// `add`, `set`, `list`, `show`, `delete`, `restore` and `move` for `kind`.
 fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
     let noun = kind.noun();
+    // "an exit criterion", "an owner", "a phase".
+    let a_noun = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {noun}")
+    } else {
+        format!("a {noun}")
+    };
     let mut list = Command::new("list")
         .about(format!("List the {}", kind.collection().replace('_', " ")))
         .arg(program_arg())
@@ -234,13 +256,13 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
         .subcommand_required(true)
         .subcommand(
             Command::new("add")
-                .about(format!("Add a {noun}; prints its id"))
+                .about(format!("Add {a_noun}; prints its id"))
                 .arg(program_arg())
                 .args(field_args(kind, true)),
         )
         .subcommand(
             Command::new("set")
-                .about(format!("Change fields of a {noun}"))
+                .about(format!("Change fields of {a_noun}"))
                 .arg(item_arg(noun))
                 .arg(program_arg())
                 .args(field_args(kind, false)),
@@ -248,7 +270,7 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
         .subcommand(list)
         .subcommand(
             Command::new("show")
-                .about(format!("Every field of a {noun}"))
+                .about(format!("Every field of {a_noun}"))
                 .arg(item_arg(noun))
                 .arg(program_arg())
                 .arg(json_arg()),
@@ -256,7 +278,7 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
         .subcommand(
             Command::new("delete")
                 .about(format!(
-                    "Delete a {noun} (restore brings it back, whole and in its place)"
+                    "Delete {a_noun} (restore brings it back, whole and in its place)"
                 ))
                 .arg(item_arg(noun))
                 .arg(program_arg()),
@@ -274,7 +296,7 @@ fn verbs(word: &'static str, about: &'static str, kind: Kind) -> Command {
         .subcommand(
             Command::new("move")
                 .about(format!(
-                    "Move a {noun} within its list: before another, or to the end"
+                    "Move {a_noun} within its list: before another, or to the end"
                 ))
                 .arg(item_arg(noun))
                 .arg(program_arg())

@@ -89,6 +89,16 @@ enum Parsed {
 fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`roadbook history | head`): what it wanted it has; nothing to
+        // say, as other commands of the shell say nothing.
+        Err(err)
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) if err.downcast_ref::<sync::Offline>().is_some() => {
             let _ = writeln!(std::io::stderr(), "roadbook: {err}");
             ExitCode::from(sync::OFFLINE_EXIT)

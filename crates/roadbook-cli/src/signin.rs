@@ -72,7 +72,7 @@ impl<W: Write> Ctx<W> {
             )?,
             Some(why) => writeln!(
                 self.out,
-                "Not remembered: {why}. This sign-in ends with this command; Roadbook never keeps a sign-in outside the keychain."
+                "Not remembered: {why}. This sign-in ends with this command; Roadbook never keeps a sign-in outside the keychain.\nTo sync from the command line: start a keychain (on Linux, gnome-keyring-daemon under your desktop session, or `dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock; roadbook login'`) and sign in again, or set ROADBOOK_TOKEN to an access token for automation."
             )?,
         }
         Ok(())

@@ -1387,3 +1387,92 @@ fn delete_and_restore_work_on_any_kind_from_the_command_line_and_say_what_they_d
         "{history}"
     );
 }
+
+/// `init` says what it made (to the person, on stderr) beside the id (for scripts, on stdout);
+/// a reader that stops early (`history | head -1`) ends the command quietly; what names an item
+/// is `--title` on every kind, its own word kept as an alias.
+#[test]
+fn init_says_what_it_made_a_closed_pipe_is_quiet_and_title_names_every_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let out = roadbook(&db, &["init", "--sample"]);
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout).unwrap();
+    id.trim().parse::<Id>().unwrap();
+    let said = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        said.contains("created 'Builder Insights operationalization' in")
+            && said.contains("5 workstreams, 4 decisions"),
+        "{said}"
+    );
+
+    // Many lines into a pipe its reader closes after the first.
+    for _ in 0..3 {
+        ok(&db, &["action", "add", "--title", "Pad the history"]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roadbook"))
+        .arg("--db")
+        .arg(&db)
+        .arg("history")
+        .env("ROADBOOK_AUTHOR", AUTHOR)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+    }
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8(done.stderr).unwrap();
+    assert!(!err.contains("Broken pipe"), "{err}");
+    assert!(done.status.success(), "{:?}", done.status);
+
+    // --title everywhere, the old words as aliases.
+    ok(&db, &["action", "add", "--title", "Book the room"]);
+    ok(&db, &["action", "add", "--text", "Send the agenda"]);
+    ok(
+        &db,
+        &["risk", "add", "--title", "The room is double-booked"],
+    );
+    ok(
+        &db,
+        &[
+            "workstream",
+            "add",
+            "--title",
+            "Facilities",
+            "--risk-level",
+            "low",
+            "--status",
+            "Drafted",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "workstream",
+            "set",
+            "Facilities",
+            "--area",
+            "Facilities and rooms",
+        ],
+    );
+    let h = export(&db);
+    assert!(h.actions.iter().any(|a| a.text == "Book the room"));
+    assert!(h.actions.iter().any(|a| a.text == "Send the agenda"));
+    assert!(
+        h.risks
+            .iter()
+            .any(|r| r.statement == "The room is double-booked")
+    );
+    assert!(
+        h.workstreams
+            .iter()
+            .any(|w| w.area == "Facilities and rooms")
+    );
+}

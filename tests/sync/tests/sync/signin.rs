@@ -254,6 +254,11 @@ fn without_a_keychain_sign_in_lasts_the_session_and_nothing_is_written() {
     let login = desk.ok(&["login", "--timeout", "60"]);
     assert!(login.contains("Signed in as Priya Raman"), "{login}");
     assert!(login.contains("Not remembered"), "{login}");
+    // And the way forward: a keychain, or a token for automation.
+    assert!(
+        login.contains("start a keychain") && login.contains("ROADBOOK_TOKEN"),
+        "{login}"
+    );
     assert!(!desk.config_dir().join("sign-in.json").exists());
     let err = desk.fails_with(&["whoami"], &[]);
     assert!(err.contains("not signed in"), "{err}");
