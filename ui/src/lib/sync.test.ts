@@ -50,13 +50,18 @@ describe('the status line', () => {
 		expect(part?.href).toBe('/sync');
 	});
 
-	it('puts conflicts and refused changes beside the state, each a link to settle them', () => {
+	it('puts the worst state first, each a link to settle it, and never all-is-well in green beside a problem', () => {
 		const parts = statusParts(status({ conflicts: 1, rejected: 2 }), now);
-		expect(parts.map((p) => [p.text, p.href])).toEqual([
-			['Synced 4 min ago', '/sync'],
-			['1 conflict', '/sync#conflicts'],
-			['2 rejected changes', '/sync#rejected']
+		expect(parts.map((p) => [p.text, p.href, p.tone])).toEqual([
+			['1 conflict', '/sync#conflicts', 'bad'],
+			['2 rejected changes', '/sync#rejected', 'bad'],
+			['Synced 4 min ago', '/sync', 'quiet']
 		]);
+		// A sync that cannot run at all comes before what the person settles; offline after it.
+		expect(statusParts(status({ phase: 'upgrade_required', conflicts: 2 }), now)[0]?.text).toBe('Update Roadbook to sync');
+		expect(statusParts(status({ phase: 'offline', conflicts: 2 }), now).map((p) => p.text)).toEqual(['2 conflicts', 'Offline']);
+		expect(statusParts(status({ phase: 'offline', pending: 1 }), now).map((p) => p.tone)).toEqual(['warn']);
+		expect(statusParts(status({}), now).map((p) => p.tone)).toEqual(['ok']);
 	});
 
 	it('names each state a person can be in, never an internal word', () => {

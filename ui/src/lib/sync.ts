@@ -31,11 +31,31 @@ export function ago(at: string | null, now: Date): string {
 	return plural(Math.round(seconds / 86400), 'day ago', 'days ago');
 }
 
+/** How much each state needs the person, most first: a sync that cannot run at all, then what
+ * only they can settle (conflicts, refused changes), then what waits on something else (a
+ * sign-in, the network), then work in progress, then all is well. */
+const URGENCY: Record<Tone, number> = { bad: 0, warn: 3, busy: 4, ok: 5, quiet: 6 };
+
 /**
- * The status line: where the sync stands, then what waits for the person (conflicts, refused
- * changes), each a link to what to do. Always at least one part, so the line is never empty.
+ * What the sync says, worst first: the first part is the one state the status line shows (never
+ * "Synced" in green beside a conflict in red); the others, each a link to what to do, follow on
+ * the Team sync screen, and an all-is-well part among them is said quietly. Always at least one
+ * part, so the line is never empty.
  */
 export function statusParts(status: SyncStatus | null, now: Date): StatusPart[] {
+	return ranked(status, now)
+		.sort((a, b) => a.urgency - b.urgency)
+		.map(({ part }, i) => (i > 0 && part.tone === 'ok' ? { ...part, tone: 'quiet' } : part));
+}
+
+function ranked(status: SyncStatus | null, now: Date): Array<{ part: StatusPart; urgency: number }> {
+	return parts(status, now).map((part) => ({
+		part,
+		urgency: part.testid === 'sync-conflicts' ? 1 : part.testid === 'sync-rejected' ? 2 : URGENCY[part.tone]
+	}));
+}
+
+function parts(status: SyncStatus | null, now: Date): StatusPart[] {
 	const team = '/sync';
 	if (!status) return [{ text: 'Sync status unknown', tone: 'quiet', href: team, detail: 'The sync has not reported yet.', testid: 'sync-state' }];
 	const waiting = status.pending > 0 ? ` · ${plural(status.pending, 'change waiting', 'changes waiting')}` : '';
