@@ -545,3 +545,32 @@ impl Drop for Notifications {
         let _ = std::fs::remove_file(&self.config);
     }
 }
+
+/// The serious and critical accessibility violations axe-core (the npm package the UI installs)
+/// finds on what the window shows now, one line each: the rule, what it asks, and the first
+/// elements that break it.
+pub async fn accessibility_violations(c: &Client) -> Vec<String> {
+    let loaded = c
+        .execute("return typeof window.axe !== 'undefined';", vec![])
+        .await
+        .unwrap();
+    if loaded != json!(true) {
+        let path = workspace().join("ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (npm ci in ui/ installs it)", path.display()));
+        c.execute(&source, vec![]).await.unwrap();
+    }
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then((r) => done(r.violations
+                .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                .map((v) => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} elements, e.g. ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.html.slice(0, 100)} ${(n.any[0] || {}).message || ''}`).join(' | ')}`)))
+              .catch((e) => done([`axe failed: ${e}`]));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}

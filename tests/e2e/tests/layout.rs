@@ -154,3 +154,79 @@ async fn registers_hold_their_layout_in_a_small_window() {
 async fn registers_hold_their_layout_on_a_large_monitor() {
     check_sizes(2560, 1440).await;
 }
+
+/// Every screen, an open editor and the command palette pass axe-core with no serious or
+/// critical violation (labels, names, contrast, roles), in the real webview.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_screen_passes_axe_with_no_serious_violation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("axe.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    text_until(&c, "[data-testid=dashboard]", |t| {
+        t.contains("Identity and SSO")
+    })
+    .await;
+    // The sync state is a live region: a screen reader says a new conflict or going offline.
+    let status = css(&c, "[data-testid=sync-status]").await;
+    assert_eq!(
+        status.attr("role").await.unwrap().as_deref(),
+        Some("status")
+    );
+    assert_eq!(
+        status.attr("aria-live").await.unwrap().as_deref(),
+        Some("polite")
+    );
+    let mut found = Vec::new();
+    let screens = [
+        "dashboard",
+        "my-items",
+        "program",
+        "decisions",
+        "risks",
+        "workstreams",
+        "actions",
+        "plan",
+        "readiness",
+        "reviews",
+        "documents",
+        "history",
+        "team-sync",
+        "settings",
+    ];
+    for screen in screens {
+        go(&c, screen).await;
+        for v in accessibility_violations(&c).await {
+            found.push(format!("{screen}: {v}"));
+        }
+    }
+    // An open editor, on the decisions register.
+    go(&c, "decisions").await;
+    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    css(&c, "[data-testid=editor]").await;
+    for v in accessibility_violations(&c).await {
+        found.push(format!("decision editor: {v}"));
+    }
+    // Recording a review's outcome.
+    go(&c, "reviews").await;
+    css(&c, "[data-testid=start-recording]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&c, "[data-testid=review-outcome]").await;
+    for v in accessibility_violations(&c).await {
+        found.push(format!("recording an outcome: {v}"));
+    }
+    // The command palette.
+    press(&c, &[fantoccini::key::Key::Control], 'k').await;
+    css(&c, "[data-testid=palette-input]").await;
+    for v in accessibility_violations(&c).await {
+        found.push(format!("command palette: {v}"));
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    c.close().await.unwrap();
+}

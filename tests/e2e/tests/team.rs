@@ -211,6 +211,9 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     assert!(shown.contains("Decided"), "{shown}");
     assert!(shown.contains("Cleo Editor"), "{shown}");
     picture("sync-conflicts-screen").await;
+    // The conflict screen, as a screen reader and a keyboard meet it.
+    let found = accessibility_violations(&c).await;
+    assert!(found.is_empty(), "{}", found.join("\n"));
     css(&c, "[data-testid=conflict] [data-testid=keep-mine]")
         .await
         .click()
