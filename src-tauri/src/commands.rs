@@ -456,8 +456,13 @@ pub async fn regenerate_document(app: AppHandle, id: Id) -> CommandResult<tauri:
 /// Nothing new is archived: it is the same document. False when they cancel.
 #[tauri::command]
 pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
-    let (record, pdf) = with_store(app.clone(), move |_, store| regenerated(store, id)).await?;
-    let name = format!("{}-{}.pdf", record.kind, day_of(&record));
+    let (record, pdf, program) = with_store(app.clone(), move |_, store| {
+        let (record, pdf) = regenerated(store, id)?;
+        let program = program_name(store, record.program_id)?;
+        Ok((record, pdf, program))
+    })
+    .await?;
+    let name = file_name(&program, &record.kind, day_of(&record), "");
     let Some(path) = choose_path(&app, name).await? else {
         return Ok(false);
     };
@@ -476,20 +481,26 @@ pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<boo
 pub async fn save_document(
     app: AppHandle,
     request: Request,
-    with_open_conflicts: bool,
+    with_open_conflicts: Option<bool>,
 ) -> CommandResult<Option<IssuedDocument>> {
+    // Not given: no (a conflict open refuses the document).
+    let with_open_conflicts = with_open_conflicts.unwrap_or(false);
     let program = request.program;
-    let open = with_store(app.clone(), move |_, store| {
-        Ok(roadbook_core::sending::open_conflicts(store, program)?)
+    let (open, program_name) = with_store(app.clone(), move |_, store| {
+        Ok((
+            roadbook_core::sending::open_conflicts(store, program)?,
+            program_name(store, program)?,
+        ))
     })
     .await?;
     if !open.is_empty() && !with_open_conflicts {
         return Err(roadbook_core::sending::IssueError::OpenConflicts(open).into());
     }
-    let name = format!(
-        "{}-{}.pdf",
+    let name = file_name(
+        &program_name,
         request.kind.as_str(),
-        request.as_of.format("%Y-%m-%d")
+        &request.as_of.format("%Y-%m-%d").to_string(),
+        "",
     );
     let Some(path) = choose_path(&app, name).await? else {
         return Ok(None);
@@ -517,8 +528,9 @@ pub async fn save_document(
 pub async fn print_document(
     app: AppHandle,
     request: Request,
-    with_open_conflicts: bool,
+    with_open_conflicts: Option<bool>,
 ) -> CommandResult<Option<IssuedDocument>> {
+    let with_open_conflicts = with_open_conflicts.unwrap_or(false);
     let issued = with_store(app.clone(), move |state, store| {
         let open = roadbook_core::sending::open_conflicts(store, request.program)?;
         if !open.is_empty() && !with_open_conflicts {
@@ -526,10 +538,11 @@ pub async fn print_document(
         }
         let mut issued = roadbook_report::prepare(store, &request, state.author().byline())?;
         roadbook_core::sending::note_conflicts(&mut issued.record, open);
-        Ok(issued)
+        Ok((issued, program_name(store, request.program)?))
     })
     .await?;
-    let printout = printout(&issued.record);
+    let (issued, program) = issued;
+    let printout = printout(&program, &issued.record);
     let documents_dir = app.state::<AppState>().documents_dir.clone();
     if !crate::printing::print(&app, printout, &issued.pdf, documents_dir).await? {
         return Ok(None);
@@ -547,9 +560,14 @@ pub async fn print_document(
 /// False when the person cancels.
 #[tauri::command]
 pub async fn print_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
-    let (record, pdf) = with_store(app.clone(), move |_, store| regenerated(store, id)).await?;
+    let (record, pdf, program) = with_store(app.clone(), move |_, store| {
+        let (record, pdf) = regenerated(store, id)?;
+        let program = program_name(store, record.program_id)?;
+        Ok((record, pdf, program))
+    })
+    .await?;
     let documents_dir = app.state::<AppState>().documents_dir.clone();
-    crate::printing::print(&app, printout(&record), &pdf, documents_dir).await
+    crate::printing::print(&app, printout(&program, &record), &pdf, documents_dir).await
 }
 
 /// A document kind's title ("Leadership Readout"), from the word the archive keeps.
@@ -565,12 +583,33 @@ fn day_of(record: &IssuedDocument) -> &str {
     record.as_of.get(..10).unwrap_or("document")
 }
 
+/// The program's name, for file names and a printer's queue.
+fn program_name(store: &Store, program: Id) -> CommandResult<String> {
+    Ok(store
+        .programs()?
+        .into_iter()
+        .find(|p| p.id == program)
+        .map(|p| p.name)
+        .unwrap_or_default())
+}
+
+/// A document's file name, program first, so a folder of documents from several programs reads
+/// which is which: `builder-insights-operationalization-readout-2026-12-07.pdf`.
+fn file_name(program: &str, kind: &str, day: &str, suffix: &str) -> String {
+    let stem = roadbook_report::slug(program);
+    if stem.is_empty() {
+        format!("{kind}-{day}{suffix}.pdf")
+    } else {
+        format!("{stem}-{kind}-{day}{suffix}.pdf")
+    }
+}
+
 /// How a printer's queue names the document, and the file a printer that writes files makes.
-fn printout(record: &IssuedDocument) -> crate::printing::Printout {
+fn printout(program: &str, record: &IssuedDocument) -> crate::printing::Printout {
     let day = day_of(record);
     crate::printing::Printout {
-        title: format!("{} {day}", document_title(&record.kind)),
-        file_name: format!("{}-{day}-printed.pdf", record.kind),
+        title: format!("{program} — {} {day}", document_title(&record.kind)),
+        file_name: file_name(program, &record.kind, day, "-printed"),
     }
 }
 

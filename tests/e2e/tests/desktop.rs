@@ -437,6 +437,12 @@ async fn works_through_the_program(rendering: &str) {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "pdf"))
         .unwrap();
+    // Named for its program first, so a folder of several programs' documents reads.
+    let name = pdf.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("builder-insights-operationalization-"),
+        "{name}"
+    );
     let out = Command::new("pdftotext")
         .arg("-raw")
         .arg(&pdf)

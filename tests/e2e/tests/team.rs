@@ -214,6 +214,53 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     // The conflict screen, as a screen reader and a keyboard meet it.
     let found = accessibility_violations(&c).await;
     assert!(found.is_empty(), "{}", found.join("\n"));
+
+    // With it open, the check before sending says so first, and issuing asks before it goes;
+    // the archive entry says what it went out with.
+    go(&c, "documents").await;
+    text_until(&c, "[data-testid=check]", |t| {
+        t.contains("Conflicts still open")
+    })
+    .await;
+    css(&c, "[data-testid=generate]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&c, "canvas[data-testid=preview-page]").await;
+    css(&c, "[data-testid=save-document]:not([disabled])")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=open-conflicts]", |t| {
+        t.contains("A conflict is open") && t.contains(title)
+    })
+    .await;
+    let pdfs = || {
+        std::fs::read_dir(&documents)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "pdf")
+            })
+            .count()
+    };
+    assert_eq!(pdfs(), 0, "nothing issued before the person says so");
+    css(&c, "[data-testid=issue-anyway]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=issued-with-conflicts]", |t| {
+        t.contains("Issued with a conflict open")
+    })
+    .await;
+    assert_eq!(pdfs(), 1);
+    go(&c, "team-sync").await;
     css(&c, "[data-testid=conflict] [data-testid=keep-mine]")
         .await
         .click()

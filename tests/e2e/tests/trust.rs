@@ -922,7 +922,7 @@ async fn a_document_goes_to_the_printer_as_the_same_pdf_and_is_archived() {
     let issued = archived(&db);
     assert_eq!(issued.len(), 1, "{issued:?}");
     let printed = documents.join(format!(
-        "readout-{}-printed.pdf",
+        "builder-insights-operationalization-readout-{}-printed.pdf",
         &issued[0]["as_of"].as_str().unwrap()[..10]
     ));
     assert_eq!(sha256(&printed), issued[0]["pdf_sha256"].as_str().unwrap());
