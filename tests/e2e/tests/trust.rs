@@ -1025,7 +1025,12 @@ fn print_dialog(display: &str, keys: &[&str]) {
         assert!(out.status.success(), "xdotool {args:?}: {out:?}");
         String::from_utf8(out.stdout).unwrap()
     };
-    let found = xdotool(&["search", "--sync", "--name", "^Print Leadership Readout"]);
+    let found = xdotool(&[
+        "search",
+        "--sync",
+        "--name",
+        "^Print Builder Insights operationalization .* Leadership Readout",
+    ]);
     let window = found.lines().next().unwrap().trim().to_owned();
     xdotool(&["windowfocus", "--sync", &window]);
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -1131,5 +1136,97 @@ async fn a_terminals_change_reaches_the_open_screens_and_names_who_made_it() {
         t.contains("Decided")
     })
     .await;
+    c.close().await.unwrap();
+}
+
+/// Day one on the sample: the lead adds themselves, as a person on their team, in one step from
+/// My items (the team a placeholder until then), and sees what they and their team owe; the
+/// dashboard opens with what is overdue and due this week, and no due state is cut short.
+#[tokio::test(flavor = "multi_thread")]
+async fn day_one_a_lead_adds_themselves_and_sees_what_they_and_their_team_owe() {
+    let (_dir, db, documents) = sample("day-one");
+    let yesterday = (chrono::Local::now().date_naive() - chrono::Duration::days(1)).to_string();
+    roadbook(
+        &db,
+        &[
+            "action",
+            "set",
+            "Confirm owner and meeting path for Okta/identity decisions",
+            "--due",
+            &yesterday,
+        ],
+    );
+    // Nobody named: no ROADBOOK_AUTHOR, no login in the environment (root's account in CI).
+    let desktop = Desktop::start_with(
+        &db,
+        &documents,
+        "",
+        &[("ROADBOOK_AUTHOR", ""), ("USER", ""), ("LOGNAME", "")],
+    );
+    let c = desktop.session().await;
+    let due = text_until(&c, "[data-testid=due-now]", |t| t.contains("overdue")).await;
+    assert!(
+        due.contains("Confirm owner and meeting path for Okta/identity decisions"),
+        "{due}"
+    );
+    // The dashboard opens with it: above the executive summary.
+    let top = c
+        .execute(
+            "const s = [...document.querySelectorAll('[data-testid=dashboard] section')]; return s.findIndex((e) => e.dataset.testid === 'due-now');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(top, json!(0));
+
+    go(&c, "my-items").await;
+    let name = css(&c, "[data-testid=add-me-name]").await;
+    name.clear().await.unwrap();
+    name.send_keys("Priya Raman").await.unwrap();
+    choose(
+        &c,
+        "[data-testid=add-me-team]",
+        "Corporate Identity and Security Engineering (becomes a team)",
+    )
+    .await;
+    css(&c, "[data-testid=add-me-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let mine = text_until(&c, "[data-testid=my-items]", |t| {
+        t.contains("Confirm owner and meeting path")
+    })
+    .await;
+    assert!(mine.contains("Okta SSO path and claims model"), "{mine}");
+    let h = export(&db);
+    let owners = h["owners"].as_array().unwrap();
+    let team = owners
+        .iter()
+        .find(|o| o["name"] == "Corporate Identity and Security Engineering")
+        .unwrap();
+    assert_eq!(team["kind"], "team");
+    let me = owners.iter().find(|o| o["name"] == "Priya Raman").unwrap();
+    assert_eq!(me["kind"], "person");
+    assert_eq!(me["team_id"], team["id"]);
+    // Signed with that name from now on.
+    go(&c, "settings").await;
+    text_until(&c, "[data-testid=your-name]", |t| {
+        t.contains("Changes and documents are signed Priya Raman")
+    })
+    .await;
+
+    // The Actions register says "overdue" whole, in a small window too.
+    c.set_window_size(1024, 700).await.unwrap();
+    go(&c, "actions").await;
+    css(&c, "[data-testid=due-overdue]").await;
+    let cut = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=due-overdue]')].some((e) => { const cell = e.closest('.cell'); return cell.scrollWidth > cell.clientWidth + 1; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cut, json!(false), "a due state is cut short");
     c.close().await.unwrap();
 }
