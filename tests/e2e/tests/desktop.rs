@@ -295,6 +295,8 @@ async fn works_through_the_program(rendering: &str) {
     }
     css(&c, "[data-testid=save]").await.click().await.unwrap();
     text_until(&c, "[data-testid=register-decision]", |t| t.contains(title)).await;
+    // Saved: a toast says so.
+    text_until(&c, "[data-testid=notice]", |t| t.contains("Add decision")).await;
     shot(&c, &desktop, "02-decisions").await;
 
     // The new decision is last; move it up one place, above the decision before it.

@@ -230,3 +230,69 @@ async fn every_screen_passes_axe_with_no_serious_violation() {
     assert!(found.is_empty(), "{}", found.join("\n"));
     c.close().await.unwrap();
 }
+
+/// A new item lands at the end of a long register, out of sight in a small window: once saved
+/// it is scrolled into view (and lit for a moment).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_item_is_scrolled_into_view_when_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    c.set_window_size(1024, 520).await.unwrap();
+    go(&c, "risks").await;
+    let in_view = |statement: String| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "const reg = document.querySelector('[data-testid=register-risk] .rows').getBoundingClientRect();
+                 const row = [...document.querySelectorAll('[data-testid=register-risk] [data-testid=row]')].find((r) => r.textContent.includes(arguments[0]));
+                 if (!row) return false;
+                 const r = row.getBoundingClientRect();
+                 return r.top >= reg.top && r.bottom <= reg.bottom;",
+                vec![json!(statement)],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // The last risk is out of sight to begin with: the register is longer than the window.
+    let h: serde_json::Value = serde_json::from_str(&roadbook(&db, &["export"])).unwrap();
+    let last = h["risks"].as_array().unwrap().last().unwrap()["statement"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        in_view(last).await,
+        json!(false),
+        "the register fits the window"
+    );
+    css(&c, "[data-testid=register-risk] [data-testid=new]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let new = "The venue for the pilot is not booked";
+    css(&c, "[data-field=statement]")
+        .await
+        .send_keys(new)
+        .await
+        .unwrap();
+    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    eventually(
+        "the new risk in view",
+        std::time::Duration::from_secs(10),
+        async || {
+            if in_view(new.to_owned()).await == json!(true) {
+                Ok(())
+            } else {
+                Err("out of view".to_owned())
+            }
+        },
+    )
+    .await;
+    c.close().await.unwrap();
+}

@@ -55,9 +55,27 @@ async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
     css(&c, "[data-testid=delete]").await.click().await.unwrap();
     notice(&c, &format!("Delete risk '{statement}': done.")).await;
     css(&c, "[data-testid=notice-undo]").await;
+    // The notice sits in the side bar: nothing on the screen moved for it.
+    let in_bar = c
+        .execute(
+            "return document.querySelector('nav [data-testid=notice]') !== null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(in_bar, json!(true));
 
-    // On another screen, record a review's outcome: several saves, one action.
+    // On another screen, record a review's outcome: several saves, one action. The notice
+    // stayed on the screen it was said on.
     go(&c, "reviews").await;
+    let gone = c
+        .execute(
+            "return document.querySelector('[data-testid=notice]') === null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone, json!(true), "the notice followed the person");
     css(&c, "[data-testid=start-recording]")
         .await
         .click()

@@ -51,6 +51,15 @@ class AppState {
 	/** A viewer's screens: nothing to change, with the reason shown. */
 	readOnly = $derived(this.access?.read_only ?? false);
 	private history = new UndoHistory();
+	/** The revisions this window's own writes made (saves, moves, undo and redo), by item: an
+	 * open editor does not announce the person's own change as news. */
+	ownRevisions = $state<Record<Id, Record<string, number>>>({});
+	private wrote(id: Id, saved: Saved) {
+		if (saved.saved !== 'updated') return;
+		const mine = { ...(this.ownRevisions[id] ?? {}) };
+		for (const f of saved.fields) mine[f] = saved.revisions[f] ?? mine[f] ?? 0;
+		this.ownRevisions = { ...this.ownRevisions, [id]: mine };
+	}
 	private listening = false;
 
 	async init() {
@@ -162,8 +171,10 @@ class AppState {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		if (before === null) {
 			const saved = await backend.createItem(this.program, kind, item);
-			this.remember(`add ${this.named(kind, item.id, item)}`, { created: item.id });
+			const name = `add ${this.named(kind, item.id, item)}`;
+			this.remember(name, { created: item.id });
 			await this.reload();
+			this.confirm(`${capital(name)}: done.`);
 			return saved;
 		}
 		const changed = changedFields(before, item);
@@ -173,13 +184,18 @@ class AppState {
 		const edits: Record<string, FieldEdit> = {};
 		for (const field of changed) edits[field] = { value: (values[field] ?? null) as JsonValue, seen: revisions[field] ?? 0 };
 		const saved = await backend.editItem(this.program, kind, item.id, edits);
+		this.wrote(item.id, saved);
 		if (saved.saved === 'updated') {
 			const old = before as unknown as Record<string, unknown>;
 			const fields: Record<string, { before: unknown; after: unknown; revision: number }> = {};
 			for (const field of saved.fields)
 				fields[field] = { before: old[field] ?? null, after: values[field] ?? null, revision: saved.revisions[field] ?? 0 };
 			const what = saved.fields.map((f) => fieldName(f).toLowerCase());
-			this.remember(`edit ${this.named(kind, item.id, item)} (${listed(what)})`, { edited: { kind, id: item.id, fields } });
+			const name = `edit ${this.named(kind, item.id, item)} (${listed(what)})`;
+			this.remember(name, { edited: { kind, id: item.id, fields } });
+			await this.reload();
+			this.confirm(`Saved: ${name}.`);
+			return saved;
 		}
 		await this.reload();
 		return saved;
@@ -188,7 +204,27 @@ class AppState {
 	/** Runs several saves as one action the person undoes and redoes together (a review's
 	 * outcome: its decisions, new actions and the review itself). */
 	together<T>(name: string, work: () => Promise<T>): Promise<T> {
-		return this.history.together(name, work).finally(() => this.counted());
+		this.grouping += 1;
+		return this.history
+			.together(name, work)
+			.then((done) => {
+				this.confirm(`${capital(name)}: done.`);
+				return done;
+			})
+			.finally(() => {
+				this.grouping -= 1;
+				this.counted();
+			});
+	}
+
+	/** Saves inside `together` are one action: the confirmation is said once, for all of them. */
+	private grouping = 0;
+
+	/** A save's confirmation: a toast that moves nothing on the screen, with Undo. */
+	private confirm(text: string) {
+		if (this.grouping > 0) return;
+		this.notice = text;
+		this.noticeOffersUndo = true;
 	}
 
 	/** Moves an item just before `before` (null: to the end of its list); `back` is the item it
@@ -196,6 +232,7 @@ class AppState {
 	async move(kind: Kind, id: Id, before: Id | null, back: Id | null): Promise<Saved> {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		const saved = await backend.moveItem(id, before);
+		this.wrote(id, saved);
 		if (saved.saved !== 'unchanged') this.remember(`move ${this.named(kind, id)}`, { moved: { id, to: before, back } });
 		await this.reload();
 		return saved;
@@ -228,11 +265,16 @@ class AppState {
 	}
 
 	private runner(program: Id): Runner {
+		const own = async (id: Id, write: Promise<Saved>) => {
+			const saved = await write;
+			this.wrote(id, saved);
+			return saved;
+		};
 		return {
-			edit: (kind, id, edits) => backend.editItem(program, kind, id, edits),
+			edit: (kind, id, edits) => own(id, backend.editItem(program, kind, id, edits)),
 			remove: (id) => backend.deleteItem(id),
 			restore: (id) => backend.restoreItem(id),
-			move: (id, before) => backend.moveItem(id, before)
+			move: (id, before) => own(id, backend.moveItem(id, before))
 		};
 	}
 
