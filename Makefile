@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 TS_FEATURES := roadbook-model/ts,roadbook-store/ts,roadbook-sync/ts,roadbook-report/ts,roadbook-desktop/ts
 
-.PHONY: setup run ui lint deps bindings deploy-check test deb bench bench-documents bench-desktop bench-sync server
+.PHONY: setup run ui lint deps bindings deploy-check check test deb bench bench-documents bench-desktop bench-sync server
 
 setup:
 	@scripts/setup.sh
@@ -55,6 +55,19 @@ deploy-check: setup
 
 # UI unit tests and the benches (once each) first; the Rust suite, with the end-to-end test of
 # the desktop app in its real webview, comes last so its summary line ends the output.
+# The fast loop, for a change in progress (DEVELOPMENT.md): formatting, the rules of the model,
+# store, core, protocol, report and server (lib tests; the server's on its in-memory storage),
+# the store against real SQLite files, and the UI's types, lints and Vitest. Nothing to start,
+# no PostgreSQL, no display; about a minute warm. `make test` is the whole of it.
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) test --locked -q -p roadbook-model -p roadbook-protocol -p roadbook-store -p roadbook-core -p roadbook-report -p roadbook-server -p roadbook-sync --lib
+	$(CARGO) test --locked -q -p roadbook-model --tests
+	$(CARGO) test --locked -q -p roadbook-store --test store
+	$(NPM) --prefix ui run check
+	$(NPM) --prefix ui run lint
+	$(NPM) --prefix ui test
+
 test: lint bindings deploy-check
 	$(NPM) --prefix ui test
 	$(CARGO) build --locked -p roadbook-desktop -p roadbook-cli -p roadbook-server

@@ -27,7 +27,7 @@ vi.mock('./backend', () => ({
 		},
 		deleteItem: (...args: unknown[]) => (calls.push({ command: 'delete', args }), Promise.resolve(null)),
 		restoreItem: (...args: unknown[]) => (calls.push({ command: 'restore', args }), Promise.resolve(null)),
-		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve({ saved: 'updated' })),
+		moveItem: (...args: unknown[]) => (calls.push({ command: 'move', args }), Promise.resolve({ saved: 'updated', fields: ['position'], revisions: { position: 7 } })),
 		loadHandbook: () => ((loads.count += 1), Promise.resolve({ handbook: { program: { id: 'p' } }, revisions: { d1: { title: 7, question: 3 } } })),
 		syncStatus: (program: string) => Promise.resolve(syncStatus(program, 'local', false)),
 		conflicts: () => Promise.resolve([{ item_id: 'd1' }])
@@ -99,6 +99,8 @@ describe('undo', () => {
 		await app.undo();
 		expect(calls.at(-1)).toEqual({ command: 'move', args: ['m2', 'm3'] });
 		expect(app.undoable).toBe(0);
+		// The window's own moves are not news to an editor open on the item.
+		expect(app.ownRevisions['m2']).toEqual({ position: 7 });
 	});
 });
 
