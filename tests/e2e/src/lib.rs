@@ -288,6 +288,11 @@ pub async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Clicks the element `selector` finds, once it is there (as [`css`] waits for it).
+pub async fn click(c: &Client, selector: &str) {
+    css(c, selector).await.click().await.unwrap();
+}
+
 /// Waits until the element's text satisfies `ok`; returns the text.
 pub async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -145,7 +145,7 @@ async fn an_open_editor_never_reverts_a_change_made_meanwhile(
         let search = css(c, "[data-testid=search]").await;
         search.clear().await.unwrap();
         search.send_keys(title).await.unwrap();
-        css(c, "[data-testid=row]").await.click().await.unwrap();
+        click(c, "[data-testid=row]").await;
         css(c, "textarea[data-field=question]").await
     };
 
@@ -157,7 +157,7 @@ async fn an_open_editor_never_reverts_a_change_made_meanwhile(
         .send_keys("Which cohort goes first?")
         .await
         .unwrap();
-    css(c, "[data-testid=save]").await.click().await.unwrap();
+    click(c, "[data-testid=save]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let both = loop {
         let now = decision(
@@ -187,19 +187,15 @@ async fn an_open_editor_never_reverts_a_change_made_meanwhile(
     );
     question.clear().await.unwrap();
     question.send_keys("The lead's question").await.unwrap();
-    css(c, "[data-testid=save]").await.click().await.unwrap();
+    click(c, "[data-testid=save]").await;
     let clash = text_until(c, "[data-testid=clash]", |t| {
         t.contains("The CLI's question")
     })
     .await;
     assert!(clash.contains("CLI Lead"), "{clash}");
     assert!(clash.contains("The lead's question"), "{clash}");
-    css(c, "[data-testid=keep-mine]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    css(c, "[data-testid=save]").await.click().await.unwrap();
+    click(c, "[data-testid=keep-mine]").await;
+    click(c, "[data-testid=save]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = decision(
@@ -261,11 +257,7 @@ async fn works_through_the_program(rendering: &str) {
         );
     }
     // First launch: no program yet; start on the sample.
-    css(&c, "[data-testid=start-sample]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-sample]").await;
     text_until(&c, "[data-testid=dashboard]", |t| {
         t.contains("Identity and SSO")
     })
@@ -274,7 +266,7 @@ async fn works_through_the_program(rendering: &str) {
 
     // A new decision, needed from Product, with status Needs decision.
     go(&c, "decisions").await;
-    css(&c, "[data-testid=new]").await.click().await.unwrap();
+    click(&c, "[data-testid=new]").await;
     css(&c, "[data-field=title]")
         .await
         .send_keys(title)
@@ -293,7 +285,7 @@ async fn works_through_the_program(rendering: &str) {
                 .unwrap();
         }
     }
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     text_until(&c, "[data-testid=register-decision]", |t| t.contains(title)).await;
     // Saved: a toast says so.
     text_until(&c, "[data-testid=notice]", |t| t.contains("Add decision")).await;
@@ -310,11 +302,7 @@ async fn works_through_the_program(rendering: &str) {
         .await
         .unwrap();
     rows.last().unwrap().click().await.unwrap();
-    css(&c, "[data-testid=move-up]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=move-up]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let order = decision_order(&c).await;
@@ -335,15 +323,11 @@ async fn works_through_the_program(rendering: &str) {
     // The program record: a new summary, shown on the Program screen.
     let summary = "Give builders one trusted view of their product signals by Q3.";
     go(&c, "program").await;
-    css(&c, "[data-testid=edit-program]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=edit-program]").await;
     let field = css(&c, "textarea[data-field=summary]").await;
     field.clear().await.unwrap();
     field.send_keys(summary).await.unwrap();
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     text_until(&c, "[data-testid=program-summary]", |t| t == summary).await;
     shot(&c, &desktop, "02-program").await;
 
@@ -360,9 +344,9 @@ async fn works_through_the_program(rendering: &str) {
         .send_keys("Builder Relations org truth")
         .await
         .unwrap();
-    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    click(&c, "[data-testid=row]").await;
     choose(&c, "select[data-field=severity]", "low").await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while cell_count(&c, "low-high").await != low_high + 1 {
         assert!(Instant::now() < deadline, "the heat map did not move");
@@ -373,11 +357,7 @@ async fn works_through_the_program(rendering: &str) {
 
     // A review outcome resolves the Okta decision.
     go(&c, "reviews").await;
-    css(&c, "[data-testid=start-recording]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-recording]").await;
     choose(&c, "[data-testid=aim] [data-testid=aim-status]", "Decided").await;
     css(&c, "[data-testid=aim] [data-testid=aim-outcome]")
         .await
@@ -385,11 +365,7 @@ async fn works_through_the_program(rendering: &str) {
         .await
         .unwrap();
     // Decided asks for the rationale and who decided, beside their fields.
-    css(&c, "[data-testid=record-outcome]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=record-outcome]").await;
     text_until(&c, "[data-testid=aim-rationale-error]", |t| {
         t.contains("rationale")
     })
@@ -403,11 +379,7 @@ async fn works_through_the_program(rendering: &str) {
     decided_by.clear().await.unwrap();
     decided_by.send_keys("Dana Whitfield").await.unwrap();
     shot(&c, &desktop, "04-review-outcome").await;
-    css(&c, "[data-testid=record-outcome]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=record-outcome]").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     go(&c, "dashboard").await;
     text_until(&c, "[data-testid=decisions-needed]", |t| {
@@ -418,18 +390,10 @@ async fn works_through_the_program(rendering: &str) {
     // A readout: generated, seen, saved; the new decision is in the PDF's text.
     go(&c, "documents").await;
     choose(&c, "[data-testid=doc-kind]", "Leadership Readout").await;
-    css(&c, "[data-testid=generate]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=generate]").await;
     css(&c, "canvas[data-testid=preview-page]").await;
     shot(&c, &desktop, "05-documents").await;
-    css(&c, "[data-testid=save-document]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=save-document]").await;
     text_until(&c, "[data-testid=document-saved]", |t| {
         t.contains("Saved and archived")
     })

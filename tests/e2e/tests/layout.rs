@@ -109,11 +109,7 @@ async fn check_sizes(width: u32, height: u32) {
     for (screen, kind) in registers {
         go(&c, screen).await;
         let register = format!("[data-testid=register-{kind}]");
-        css(&c, &format!("{register} [data-testid=row]"))
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&c, &format!("{register} [data-testid=row]")).await;
         css(&c, "[data-testid=editor]").await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let found = c.execute(MEASURE, vec![json!(register)]).await.unwrap();
@@ -205,18 +201,14 @@ async fn every_screen_passes_axe_with_no_serious_violation() {
     }
     // An open editor, on the decisions register.
     go(&c, "decisions").await;
-    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    click(&c, "[data-testid=row]").await;
     css(&c, "[data-testid=editor]").await;
     for v in accessibility_violations(&c).await {
         found.push(format!("decision editor: {v}"));
     }
     // Recording a review's outcome.
     go(&c, "reviews").await;
-    css(&c, "[data-testid=start-recording]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-recording]").await;
     css(&c, "[data-testid=review-outcome]").await;
     for v in accessibility_violations(&c).await {
         found.push(format!("recording an outcome: {v}"));
@@ -270,18 +262,14 @@ async fn a_new_item_is_scrolled_into_view_when_saved() {
         json!(false),
         "the register fits the window"
     );
-    css(&c, "[data-testid=register-risk] [data-testid=new]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=register-risk] [data-testid=new]").await;
     let new = "The venue for the pilot is not booked";
     css(&c, "[data-field=statement]")
         .await
         .send_keys(new)
         .await
         .unwrap();
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     eventually(
         "the new risk in view",
         std::time::Duration::from_secs(10),

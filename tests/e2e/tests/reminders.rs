@@ -148,11 +148,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
 
     // Turned off in Settings: kept in the settings file, and a new overdue action is not shown.
     go(&c, "settings").await;
-    css(&c, "[data-testid=reminders] input")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=reminders] input").await;
     text_until(&c, "[data-testid=team-notice]", |t| {
         t.contains("No more notifications")
     })
@@ -185,11 +181,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
     );
 
     // On again: what fell due meanwhile is shown, by itself; the rest is not repeated.
-    css(&c, "[data-testid=reminders] input")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=reminders] input").await;
     eventually(
         "the reminder after turning on",
         Duration::from_secs(10),

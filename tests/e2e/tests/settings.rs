@@ -34,11 +34,7 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
         ],
     );
     let c = desktop.session().await;
-    css(&c, "[data-testid=start-sample]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-sample]").await;
     text_until(&c, "[data-testid=dashboard]", |t| {
         t.contains("Identity and SSO")
     })
@@ -71,13 +67,13 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
     .await;
     assert!(cli(&["config", "show"]).contains("name: Priya Raman"));
     go(&c, "decisions").await;
-    css(&c, "[data-testid=new]").await.click().await.unwrap();
+    click(&c, "[data-testid=new]").await;
     css(&c, "[data-field=title]")
         .await
         .send_keys("Signed by the name in Settings")
         .await
         .unwrap();
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     text_until(&c, "[data-testid=register-decision]", |t| {
         t.contains("Signed by the name in Settings")
     })
@@ -132,11 +128,7 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
     cli(&["report", "memo", "--out", report.to_str().unwrap()]);
     assert!(cli(&["usage"]).contains("1 waiting"), "{}", cli(&["usage"]));
     shot(&c, &desktop, "settings-you").await;
-    css(&c, "[data-testid=usage-sharing] input")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=usage-sharing] input").await;
     text_until(&c, "[data-testid=team-notice]", |t| {
         t.contains("no longer shared")
     })

@@ -86,11 +86,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     };
 
     // The lead starts on the sample; it lives on this computer only.
-    css(&c, "[data-testid=start-sample]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-sample]").await;
     text_until(&c, "[data-testid=sync-state]", |t| {
         t.contains("Only on this computer")
     })
@@ -101,11 +97,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     let address = css(&c, "[data-testid=server]").await;
     address.clear().await.unwrap();
     address.send_keys(&relay.url).await.unwrap();
-    css(&c, "[data-testid=publish]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=publish]").await;
     text_until(&c, "[data-testid=connected]", |t| t.contains(&relay.url)).await;
     text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
     picture("sync-synced").await;
@@ -143,7 +135,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     // offers to reload.
     let search = css(&c, "[data-testid=search]").await;
     search.send_keys(title).await.unwrap();
-    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    click(&c, "[data-testid=row]").await;
     css(&c, "textarea[data-field=question]").await;
     roadbook(
         &cli,
@@ -166,7 +158,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         "",
         "overwritten under the cursor"
     );
-    css(&c, "[data-testid=reload]").await.click().await.unwrap();
+    click(&c, "[data-testid=reload]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while question.prop("value").await.unwrap().unwrap_or_default() != "Which teams first?" {
         assert!(
@@ -177,7 +169,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     }
     relay.cut();
     choose(&c, "select[data-field=status_id]", "Blocked").await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     text_until(&c, "[data-testid=sync-state]", |t| {
         t.contains("Offline") && t.contains("1 change waiting")
     })
@@ -202,11 +194,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     });
 
     // The lead settles it from the Team sync screen: their status stands, on both.
-    css(&c, "[data-testid=sync-conflicts]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sync-conflicts]").await;
     let shown = text_until(&c, "[data-testid=conflict]", |t| t.contains("Blocked")).await;
     assert!(shown.contains("Decided"), "{shown}");
     assert!(shown.contains("Cleo Editor"), "{shown}");
@@ -222,17 +210,9 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         t.contains("Conflicts still open")
     })
     .await;
-    css(&c, "[data-testid=generate]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=generate]").await;
     css(&c, "canvas[data-testid=preview-page]").await;
-    css(&c, "[data-testid=save-document]:not([disabled])")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=save-document]:not([disabled])").await;
     text_until(&c, "[data-testid=open-conflicts]", |t| {
         t.contains("A conflict is open") && t.contains(title)
     })
@@ -250,22 +230,14 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
             .count()
     };
     assert_eq!(pdfs(), 0, "nothing issued before the person says so");
-    css(&c, "[data-testid=issue-anyway]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=issue-anyway]").await;
     text_until(&c, "[data-testid=issued-with-conflicts]", |t| {
         t.contains("Issued with a conflict open")
     })
     .await;
     assert_eq!(pdfs(), 1);
     go(&c, "team-sync").await;
-    css(&c, "[data-testid=conflict] [data-testid=keep-mine]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=conflict] [data-testid=keep-mine]").await;
     text_until(&c, "[data-testid=no-conflicts]", |t| {
         t.contains("No conflicts")
     })
@@ -308,7 +280,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         .unwrap();
     dana_client.sync(&dana, program_id).await.unwrap();
     go(&c, "actions").await;
-    css(&c, "[data-testid=new]").await.click().await.unwrap();
+    click(&c, "[data-testid=new]").await;
     // The app has the owner (it came live) before its network goes.
     text_until(&c, "select[data-field=owner_id]", |t| {
         t.contains("Interim Platform Owner")
@@ -323,17 +295,13 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         .send_keys("Hand the runbook to the interim owner")
         .await
         .unwrap();
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     relay.mend();
     text_until(&c, "[data-testid=sync-rejected]", |t| {
         t == "1 rejected change"
     })
     .await;
-    css(&c, "[data-testid=sync-rejected]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sync-rejected]").await;
     let reason = text_until(&c, "[data-testid=rejected]", |t| {
         t.contains("Hand the runbook")
     })
@@ -349,14 +317,14 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     let search = css(&c, "[data-testid=search]").await;
     search.clear().await.unwrap();
     search.send_keys(title).await.unwrap();
-    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    click(&c, "[data-testid=row]").await;
     let question = css(&c, "textarea[data-field=question]").await;
     question.clear().await.unwrap();
     question
         .send_keys("Which teams adopt it first?")
         .await
         .unwrap();
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     until_cli(&cli, &editor, "the edit after the refusal", |db| {
         decisions(db)
             .iter()
@@ -368,16 +336,8 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         t.contains("Hand the runbook")
     })
     .await;
-    css(&c, "[data-testid=discard]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    css(&c, "[data-testid=discard-confirm]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=discard]").await;
+    click(&c, "[data-testid=discard-confirm]").await;
     text_until(&c, "[data-testid=no-rejected]", |t| !t.is_empty()).await;
     text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
 
@@ -394,11 +354,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     })
     .await;
     assert!(archived.contains("from Cleo Editor"), "{archived}");
-    css(&c, "[data-testid=archived] [data-testid=reopen]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=archived] [data-testid=reopen]").await;
     let checked = text_until(&c, "[data-testid=document-saved]", |t| {
         t.contains("byte for byte")
     })

@@ -51,8 +51,8 @@ async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
         .send_keys(statement)
         .await
         .unwrap();
-    css(&c, "[data-testid=row]").await.click().await.unwrap();
-    css(&c, "[data-testid=delete]").await.click().await.unwrap();
+    click(&c, "[data-testid=row]").await;
+    click(&c, "[data-testid=delete]").await;
     notice(&c, &format!("Delete risk '{statement}': done.")).await;
     css(&c, "[data-testid=notice-undo]").await;
     // The notice sits in the side bar: nothing on the screen moved for it.
@@ -76,21 +76,13 @@ async fn undo_and_redo_take_back_exactly_the_named_action_across_screens() {
         .await
         .unwrap();
     assert_eq!(gone, json!(true), "the notice followed the person");
-    css(&c, "[data-testid=start-recording]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-recording]").await;
     css(&c, "[data-testid=outcome-summary]")
         .await
         .send_keys("Held; the identity decision moves to the next review.")
         .await
         .unwrap();
-    css(&c, "[data-testid=record-outcome]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=record-outcome]").await;
     notice(&c, "Outcome recorded").await;
     let recorded = export(&db);
     let review = &recorded["reviews"][0];
@@ -414,11 +406,7 @@ async fn dashboard_items_and_heat_map_cells_open_what_they_show_and_screens_keep
         }
     }
     let (cell, n) = picked.expect("the sample has open risks");
-    css(&c, &format!("[data-testid=heat-{cell}]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, &format!("[data-testid=heat-{cell}]")).await;
     let (severity, likelihood) = cell.split_once('-').unwrap();
     let filter = text_until(&c, "[data-testid=where]", |t| !t.is_empty()).await;
     assert!(
@@ -503,11 +491,7 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
 
     // A person, on a team, as an owner label.
     go(&c, "settings").await;
-    css(&c, "[data-testid=register-owner] [data-testid=new]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=register-owner] [data-testid=new]").await;
     css(&c, "[data-field=name]")
         .await
         .send_keys("Priya Raman")
@@ -515,7 +499,7 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
         .unwrap();
     choose(&c, "select[data-field=kind]", "person").await;
     choose(&c, "select[data-field=team_id]", "Platform Engineering").await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     text_until(&c, "[data-testid=register-owner]", |t| {
         t.contains("Priya Raman")
     })
@@ -558,18 +542,14 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
         t.contains("No dates yet")
     })
     .await;
-    css(&c, ".phase .title button").await.click().await.unwrap();
+    click(&c, ".phase .title button").await;
     set_date(&c, "input[data-field=start]", &day(-30)).await;
     set_date(&c, "input[data-field=end]", &day(30)).await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     css(&c, "[data-testid=timeline-phase]").await;
-    css(&c, "[data-testid=register-milestone] [data-testid=row]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=register-milestone] [data-testid=row]").await;
     set_date(&c, "input[data-field=target]", &day(-1)).await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     let late = css(&c, "[data-testid=timeline-milestone]").await;
     eventually("the milestone is not marked late", SECONDS_10, async || {
         let class = late.attr("class").await.unwrap().unwrap_or_default();
@@ -601,9 +581,9 @@ async fn people_own_items_phases_and_milestones_have_dates_and_the_timeline_and_
     shot(&c, &desktop, "timeline").await;
 
     // An end before the start is refused at the field.
-    css(&c, ".phase .title button").await.click().await.unwrap();
+    click(&c, ".phase .title button").await;
     set_date(&c, "input[data-field=end]", &day(-60)).await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     let problem = text_until(&c, "[data-testid=field-error][data-for=end]", |t| {
         !t.is_empty()
     })
@@ -632,11 +612,7 @@ async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale()
     let desktop = Desktop::start(&db, &documents, "");
     let c = desktop.session().await;
     go(&c, "reviews").await;
-    css(&c, "[data-testid=start-recording]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=start-recording]").await;
     // The Okta decision (the first aim) is decided at the review.
     choose(&c, "[data-testid=aim] [data-testid=aim-status]", "Decided").await;
     for (field, text) in [
@@ -676,17 +652,9 @@ async fn recording_an_outcome_settles_the_asks_and_workstreams_it_leaves_stale()
         .send_keys("Okta SSO with group claims chosen; entitlement work can start")
         .await
         .unwrap();
-    css(&c, "[data-testid=drop-ask]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=drop-ask]").await;
     shot(&c, &desktop, "outcome-follow-ups").await;
-    css(&c, "[data-testid=record-outcome]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=record-outcome]").await;
     notice(&c, "Outcome recorded").await;
 
     let after = export(&db);
@@ -752,11 +720,7 @@ async fn the_program_exports_to_a_file_and_a_program_imports_whole_or_not_at_all
 
     // Export: the whole program, as the CLI exports it.
     go(&c, "settings").await;
-    css(&c, "[data-testid=export-program]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=export-program]").await;
     let said = text_until(&c, "[data-testid=program-file-notice]", |t| {
         t.contains("Exported")
     })
@@ -780,22 +744,14 @@ async fn the_program_exports_to_a_file_and_a_program_imports_whole_or_not_at_all
         ),
     ] {
         choose(&c, "[data-testid=import-choice]", name).await;
-        css(&c, "[data-testid=import-program]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&c, "[data-testid=import-program]").await;
         let error = text_until(&c, "[data-testid=program-file-error]", |t| t.contains(name)).await;
         assert!(error.contains(expect), "{error}");
         assert_eq!(programs(), 1, "{name} changed the database");
     }
     // Another program: imported whole and opened.
     choose(&c, "[data-testid=import-choice]", "partner.json").await;
-    css(&c, "[data-testid=import-program]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=import-program]").await;
     text_until(&c, "nav .program", |t| t.contains("Partner onboarding")).await;
     assert_eq!(programs(), 2);
     let imported = roadbook(
@@ -819,11 +775,7 @@ async fn a_new_review_stays_open_and_screens_show_words_not_internal_values() {
 
     // A new review, saved: the screen stays on it, so "Record outcome" is for this meeting.
     go(&c, "reviews").await;
-    css(&c, "[data-testid=new-review]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=new-review]").await;
     // Its date is typed as the documents write it (YYYY-MM-DD): empty, it shows that form, not
     // today's date in grey; a day that does not exist is said at once in the command line's
     // words, and nothing is saved until it reads as a day.
@@ -843,18 +795,14 @@ async fn a_new_review_stays_open_and_screens_show_words_not_internal_values() {
         t.contains("'2027-02-30' is not a calendar date: month 2 of 2027 has no day 30")
     })
     .await;
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "[data-testid=save]").await;
     text_until(&c, "[data-testid=editor]", |t| {
         t.contains("A date above does not read as a day yet")
     })
     .await;
     // Its clear button takes the mistyped day away.
-    css(&c, "button[aria-label='Clear Date']")
-        .await
-        .click()
-        .await
-        .unwrap();
-    css(&c, "[data-testid=save]").await.click().await.unwrap();
+    click(&c, "button[aria-label='Clear Date']").await;
+    click(&c, "[data-testid=save]").await;
     let selected = text_until(&c, ".list button.selected", |t| {
         t.contains("Steering review, January")
     })
@@ -883,10 +831,6 @@ async fn a_new_review_stays_open_and_screens_show_words_not_internal_values() {
     .await;
     assert!(!owners.contains('_'), "{owners:.400}");
     c.close().await.unwrap();
-}
-
-async fn click(c: &Client, selector: &str) {
-    css(c, selector).await.click().await.unwrap();
 }
 
 /// The SHA-256 of a file, as `sha256sum` reads it.
@@ -1070,7 +1014,7 @@ async fn a_terminals_change_reaches_the_open_screens_and_names_who_made_it() {
         .send_keys(title)
         .await
         .unwrap();
-    css(&c, "[data-testid=row]").await.click().await.unwrap();
+    click(&c, "[data-testid=row]").await;
     let question = css(&c, "textarea[data-field=question]").await;
 
     // The person's own move: no "changed since" notice.
@@ -1207,11 +1151,7 @@ async fn day_one_a_lead_adds_themselves_and_sees_what_they_and_their_team_owe() 
         "Corporate Identity and Security Engineering (becomes a team)",
     )
     .await;
-    css(&c, "[data-testid=add-me-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=add-me-submit]").await;
     let mine = text_until(&c, "[data-testid=my-items]", |t| {
         t.contains("Confirm owner and meeting path")
     })
