@@ -262,42 +262,70 @@ impl<W: Write> Ctx<W> {
         }
         let handbook = store.load(program)?;
         let labels: HashMap<Id, String> = handbook.labels();
-        let show = |value: &Option<serde_json::Value>| -> String {
+        // In the lead's words, as the app's History screen: names for ids, the fields' labels,
+        // the person's own clock; `--json` keeps the ids and keys for scripts.
+        fn shown(value: &serde_json::Value, labels: &HashMap<Id, String>) -> String {
             match value {
-                None => "(new)".to_owned(),
-                Some(serde_json::Value::String(text)) => {
+                serde_json::Value::Null => "—".to_owned(),
+                serde_json::Value::String(text) if text.is_empty() => "—".to_owned(),
+                serde_json::Value::String(text) => {
                     match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
                         Some(label) => format!("'{label}'"),
-                        None => format!("{text:?}"),
+                        None => format!("'{text}'"),
                     }
                 }
-                Some(other) => other.to_string(),
+                serde_json::Value::Array(items) if items.is_empty() => "—".to_owned(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|v| shown(v, labels))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                serde_json::Value::Bool(true) => "yes".to_owned(),
+                serde_json::Value::Bool(false) => "no".to_owned(),
+                other => other.to_string(),
             }
-        };
+        }
         for e in &entries {
             let label = labels
                 .get(&e.item_id)
                 .map(String::as_str)
-                .unwrap_or("(deleted)");
+                .unwrap_or("a deleted item");
             // An order key means nothing to a person; the move is what happened.
             let change = if e.field == roadbook_store::POSITION {
                 "moved in its list".to_owned()
             } else {
-                format!(
-                    "{}: {} -> {}",
-                    e.field,
-                    show(&e.old_value),
-                    show(&e.new_value)
-                )
+                let field = roadbook_model::field(e.item_kind, &e.field)
+                    .map_or(e.field.as_str(), |f| f.label);
+                match &e.old_value {
+                    None => format!(
+                        "{field}: {}",
+                        shown(
+                            e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
+                            &labels
+                        )
+                    ),
+                    Some(old) => format!(
+                        "{field}: {} → {}",
+                        shown(old, &labels),
+                        shown(
+                            e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
+                            &labels
+                        )
+                    ),
+                }
             };
+            let when = DateTime::parse_from_rfc3339(&e.changed_at)
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_else(|_| e.changed_at.clone());
             writeln!(
                 self.out,
-                "{}  {}  {} '{}' ({})  {change}",
-                e.changed_at,
+                "{when}  {}  {} '{label}'  {change}",
                 e.author,
                 e.item_kind.noun(),
-                label,
-                e.item_id,
             )?;
         }
         Ok(())
@@ -878,7 +906,14 @@ impl<W: Write> Ctx<W> {
         };
         match saved {
             roadbook_store::Saved::Updated { fields, .. } => {
-                writeln!(self.out, "changed {}", fields.join(", "))?
+                // In the app's words: "changed Status, Outcome".
+                let labels: Vec<&str> = fields
+                    .iter()
+                    .map(|key| {
+                        roadbook_model::field(E::KIND, key).map_or(key.as_str(), |f| f.label)
+                    })
+                    .collect();
+                writeln!(self.out, "changed {}", labels.join(", "))?
             }
             roadbook_store::Saved::Unchanged => writeln!(self.out, "nothing changed")?,
             roadbook_store::Saved::Created => writeln!(self.out, "{}", after.id())?,

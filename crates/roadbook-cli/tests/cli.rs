@@ -578,16 +578,28 @@ fn history_shows_a_status_change_with_author_and_time() {
     let id = h.decisions[0].id.to_string();
     assert_eq!(
         ok(&db, &["decision", "set", &id, "--status", "Decided"]).trim(),
-        "changed status_id"
+        "changed Status"
     );
     let history = ok(&db, &["history", "--item", &id]);
+    // In the lead's words: the field's label, names for ids, no raw ids or field keys.
     let line = history
         .lines()
-        .find(|l| l.contains("status_id: 'Needs decision' -> 'Decided'"))
+        .find(|l| l.contains("Status: 'Needs decision' → 'Decided'"))
         .unwrap_or_else(|| panic!("{history}"));
     assert!(line.contains(AUTHOR), "{line}");
-    let time = line.split_whitespace().next().unwrap();
-    chrono::DateTime::parse_from_rfc3339(time).unwrap();
+    assert!(
+        line.contains("decision 'Okta SSO path and claims model'"),
+        "{line}"
+    );
+    assert!(!history.contains(&id), "{history}");
+    assert!(
+        !history.contains("status_id") && !history.contains("needed_from"),
+        "{history}"
+    );
+    // When, on the person's clock, to the minute.
+    let mut when = line.split_whitespace();
+    let (day, time) = (when.next().unwrap(), when.next().unwrap());
+    chrono::NaiveDateTime::parse_from_str(&format!("{day} {time}"), "%Y-%m-%d %H:%M").unwrap();
 
     let today = chrono::Utc::now().date_naive().to_string();
     let since: Value =
