@@ -288,9 +288,18 @@ pub async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     }
 }
 
-/// Clicks the element `selector` finds, once it is there (as [`css`] waits for it).
+/// Clicks the element `selector` finds, once it is there (as [`css`] waits for it), brought to
+/// the middle of its scrolling box first, as a person scrolls to what they click (WebDriver's
+/// own scroll stops at the edge, under the editor's Save bar that stays at the bottom).
 pub async fn click(c: &Client, selector: &str) {
-    css(c, selector).await.click().await.unwrap();
+    let element = css(c, selector).await;
+    c.execute(
+        "arguments[0].scrollIntoView({ block: 'center' });",
+        vec![serde_json::to_value(&element).unwrap()],
+    )
+    .await
+    .unwrap();
+    element.click().await.unwrap();
 }
 
 /// Waits until the element's text satisfies `ok`; returns the text.
@@ -373,6 +382,13 @@ pub async fn eventually(
 /// Picks the option whose text is `label` in the select found by `selector`.
 pub async fn choose(c: &Client, selector: &str, label: &str) {
     let select = css(c, selector).await;
+    // To the middle of its scrolling box first, as `click` does.
+    c.execute(
+        "arguments[0].scrollIntoView({ block: 'center' });",
+        vec![serde_json::to_value(&select).unwrap()],
+    )
+    .await
+    .unwrap();
     let options = select.find_all(Locator::Css("option")).await.unwrap();
     for option in options {
         if option.text().await.unwrap().trim() == label {

@@ -263,6 +263,15 @@ async fn a_new_item_is_scrolled_into_view_when_saved() {
         "the register fits the window"
     );
     click(&c, "[data-testid=register-risk] [data-testid=new]").await;
+    // The editor's Save is in reach without scrolling, however long the form.
+    let save_in_view = c
+        .execute(
+            "const r = document.querySelector('[data-testid=save]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(save_in_view, json!(true), "Save is below the fold");
     let new = "The venue for the pilot is not booked";
     css(&c, "[data-field=statement]")
         .await
