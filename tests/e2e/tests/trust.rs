@@ -1126,6 +1126,8 @@ async fn day_one_a_lead_adds_themselves_and_sees_what_they_and_their_team_owe() 
         &[("ROADBOOK_AUTHOR", ""), ("USER", ""), ("LOGNAME", "")],
     );
     let c = desktop.session().await;
+    // First run, known only by a login: the dashboard asks the person's name.
+    text_until(&c, "[data-testid=ask-name]", |t| t.contains("Your name")).await;
     let due = text_until(&c, "[data-testid=due-now]", |t| t.contains("overdue")).await;
     assert!(
         due.contains("Confirm owner and meeting path for Okta/identity decisions"),
@@ -1167,7 +1169,17 @@ async fn day_one_a_lead_adds_themselves_and_sees_what_they_and_their_team_owe() 
     let me = owners.iter().find(|o| o["name"] == "Priya Raman").unwrap();
     assert_eq!(me["kind"], "person");
     assert_eq!(me["team_id"], team["id"]);
-    // Signed with that name from now on.
+    // Signed with that name from now on, and the dashboard no longer asks.
+    go(&c, "dashboard").await;
+    css(&c, "[data-testid=due-now]").await;
+    let asks = c
+        .execute(
+            "return document.querySelector('[data-testid=ask-name]') !== null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(asks, json!(false));
     go(&c, "settings").await;
     text_until(&c, "[data-testid=your-name]", |t| {
         t.contains("Changes and documents are signed Priya Raman")
