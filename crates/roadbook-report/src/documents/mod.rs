@@ -1,0 +1,282 @@
+//! The documents a lead sends: each a function from the handbook to layout blocks.
+//!
+//! `mod.rs` holds what every document is made from (the context, the readout's window of
+//! changes) and the small helpers they share; `parts` the blocks several documents print;
+//! then one file per family of documents.
+
+mod dashboard;
+mod handbook;
+mod parts;
+mod plan;
+mod readout;
+
+pub use dashboard::{dashboard, packet, register};
+pub use handbook::handbook;
+use parts::*;
+pub use plan::{one_pager, phases, plan, readiness_checklist, rfc};
+pub use readout::{memo, readout, readout_deck};
+
+use chrono::{DateTime, Utc};
+use roadbook_model::{
+    AttendeeGroup, Decision, Handbook, Id, Level, OutputTiming, ReadinessState, Review, Risk,
+    RiskScope,
+};
+
+use crate::changes::Change;
+use crate::layout::{
+    AMBER, Block, Cell, Chip, Column, GREEN, GREY, HeatMap, Meter, RED, Rgb, Table, Timeline,
+    TimelineBar, TimelineMark, TimelineRow,
+};
+
+/// What every document is made from.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub handbook: &'a Handbook,
+    pub as_of: DateTime<Utc>,
+    pub author: &'a str,
+}
+
+/// The readout's "what changed" window and its lines.
+#[derive(Debug, Clone)]
+pub struct Changes<'a> {
+    /// Start of the window; `None` for a first readout with nothing to compare with.
+    pub since: Option<DateTime<Utc>>,
+    /// Whether the window starts at an earlier readout (rather than a date given by hand).
+    pub since_last_readout: bool,
+    pub lines: &'a [Change],
+}
+
+fn col(title: &str, share: f32) -> Column {
+    Column {
+        title: title.to_owned(),
+        share,
+    }
+}
+
+fn date(moment: DateTime<Utc>) -> String {
+    crate::day(moment.date_naive())
+}
+
+/// A day of the program's data, written the one way the documents write dates.
+fn on_day(d: roadbook_model::Date) -> String {
+    crate::day(d.naive())
+}
+
+/// "As of DATE · Prepared by NAME", the name left out when nobody is named: a document never
+/// says it was prepared by "unknown".
+fn as_of_and_author(ctx: &Context) -> String {
+    let author = ctx.author.trim();
+    if author.is_empty() || author == roadbook_store::NO_AUTHOR {
+        format!("As of {}", date(ctx.as_of))
+    } else {
+        format!("As of {} · Prepared by {author}", date(ctx.as_of))
+    }
+}
+
+fn title(doc: &str, ctx: &Context, extra: &str) -> Block {
+    let mut meta = as_of_and_author(ctx);
+    if !extra.is_empty() {
+        meta = format!("{extra} · {meta}");
+    }
+    Block::Title {
+        title: doc.to_owned(),
+        subtitle: ctx.handbook.program.name.clone(),
+        meta,
+    }
+}
+
+impl Context<'_> {
+    fn status_chip(&self, id: Id) -> Cell {
+        Cell::Chip(self.status(id))
+    }
+
+    fn status(&self, id: Id) -> Chip {
+        match self.handbook.status(id) {
+            Some(s) => Chip {
+                label: s.name.clone(),
+                colour: Rgb::hex(&s.colour),
+            },
+            None => Chip {
+                label: "unknown".to_owned(),
+                colour: GREY,
+            },
+        }
+    }
+
+    fn is_open(&self, status: Id) -> bool {
+        self.handbook.status(status).is_none_or(|s| s.open)
+    }
+
+    fn owners(&self, ids: &[Id]) -> String {
+        let names: Vec<&str> = ids
+            .iter()
+            .filter_map(|id| self.handbook.owner(*id))
+            .map(|o| o.display_name())
+            .collect();
+        if names.is_empty() {
+            "—".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn owner(&self, id: Option<Id>) -> String {
+        self.owners(&id.into_iter().collect::<Vec<_>>())
+    }
+
+    fn workstream(&self, id: Option<Id>) -> String {
+        id.and_then(|id| self.handbook.workstreams.iter().find(|w| w.id == id))
+            .map_or("—".to_owned(), |w| w.area.clone())
+    }
+
+    /// Open decisions, in register order.
+    fn open_decisions(&self) -> Vec<&Decision> {
+        self.handbook
+            .decisions
+            .iter()
+            .filter(|d| self.is_open(d.status_id) && d.superseded_by.is_none())
+            .collect()
+    }
+
+    /// Open risks, most serious first; the register order breaks ties.
+    fn top_risks(&self, limit: usize) -> Vec<&Risk> {
+        let mut risks: Vec<&Risk> = self
+            .handbook
+            .risks
+            .iter()
+            .filter(|r| self.is_open(r.status_id))
+            .collect();
+        risks.sort_by_key(|r| {
+            (
+                std::cmp::Reverse(r.severity),
+                std::cmp::Reverse(r.likelihood),
+            )
+        });
+        risks.truncate(limit);
+        risks
+    }
+
+    fn scope(&self, risk: &Risk) -> String {
+        match risk.scope {
+            RiskScope::Program => "Program".to_owned(),
+            RiskScope::Workstream { workstream_id } => self.workstream(Some(workstream_id)),
+            RiskScope::Phase { phase_id } => self
+                .handbook
+                .phases
+                .iter()
+                .find(|p| p.id == phase_id)
+                .map_or("Phase".to_owned(), |p| format!("Phase: {}", p.name)),
+            RiskScope::Review { review_id } => self
+                .handbook
+                .reviews
+                .iter()
+                .find(|r| r.id == review_id)
+                .map_or("Review".to_owned(), |r| format!("Review: {}", r.title)),
+        }
+    }
+
+    /// A due date as the reader needs it on the document's day: for an open item overdue, due
+    /// within the week, or just the date (the app marks the same on the person's day); a closed
+    /// item's date is only its date.
+    fn due(&self, due: Option<roadbook_model::Date>, status: Id) -> Cell {
+        use roadbook_model::Due;
+        let today = self.as_of.date_naive();
+        match (
+            due,
+            roadbook_model::due_state(due, self.is_open(status), today),
+        ) {
+            (Some(d), Some(Due::Overdue)) => Cell::Strong(format!("{} (overdue)", on_day(d))),
+            (Some(d), Some(Due::ThisWeek)) => Cell::Strong(format!("{} (this week)", on_day(d))),
+            (Some(d), None) => Cell::Text(on_day(d)),
+            (None, _) => Cell::Unset("not set".to_owned()),
+        }
+    }
+}
+
+/// Entries of a labeled field: one plain line, or bullets when there are several.
+fn entries(items: &[String]) -> String {
+    match items {
+        [one] => one.clone(),
+        many => many
+            .iter()
+            .map(|i| format!("• {i}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn level_chip(level: Level) -> Cell {
+    let colour = match level {
+        Level::High => RED,
+        Level::Medium => AMBER,
+        Level::Low => GREEN,
+    };
+    Cell::Chip(Chip {
+        label: level.as_str().to_owned(),
+        colour,
+    })
+}
+
+fn readiness_colour(state: ReadinessState) -> Rgb {
+    match state {
+        ReadinessState::NotReady => RED,
+        ReadinessState::Partial => AMBER,
+        ReadinessState::Ready => GREEN,
+    }
+}
+
+fn readiness_word(state: ReadinessState) -> &'static str {
+    match state {
+        ReadinessState::NotReady => "not ready",
+        ReadinessState::Partial => "partial",
+        ReadinessState::Ready => "ready",
+    }
+}
+
+// --- pieces shared by several documents ----------------------------------------------------
+
+/// The areas of workstreams, for a sentence that names them.
+fn areas<'h>(list: &[&'h roadbook_model::Workstream]) -> Vec<&'h str> {
+    list.iter().map(|w| w.area.as_str()).collect()
+}
+
+/// "a, b and c"; with the serial comma when a name holds "and" or a comma itself ("Identity and
+/// SSO, Org-aware access, and Observability and analytics"), so the last one stands apart.
+/// Each name is isolated for the bidirectional algorithm, so a right-to-left name never turns
+/// the sentence around it.
+fn list(items: &[&str]) -> String {
+    let ambiguous = items
+        .iter()
+        .any(|i| i.contains(',') || i.split_whitespace().any(|w| w.eq_ignore_ascii_case("and")));
+    let isolated: Vec<String> = items.iter().map(|i| isolate(i)).collect();
+    match isolated.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] if ambiguous => format!("{}, and {last}", rest.join(", ")),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// A name wrapped in Unicode first-strong isolates when it holds right-to-left letters: the
+/// sentence keeps its own direction around it (and text without such letters stays as it is,
+/// byte for byte).
+pub(crate) fn isolate(name: &str) -> String {
+    let rtl = name
+        .chars()
+        .any(|c| matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF));
+    if rtl {
+        format!("\u{2068}{name}\u{2069}")
+    } else {
+        name.to_owned()
+    }
+}
+
+// --- the documents -------------------------------------------------------------------------
+
+fn level_word(level: Level) -> &'static str {
+    match level {
+        Level::Low => "low",
+        Level::Medium => "medium",
+        Level::High => "high",
+    }
+}

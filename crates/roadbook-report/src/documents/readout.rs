@@ -1,0 +1,237 @@
+//! The leadership readout, the executive memo and the readout as slides.
+
+use super::*;
+
+pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
+    let h = ctx.handbook;
+    let mut out = vec![title("Leadership Readout", ctx, "")];
+    if !h.program.summary.is_empty() {
+        out.push(Block::Lead(h.program.summary.clone()));
+    }
+    out.push(Block::Heading("Where the program stands".to_owned()));
+    out.push(Block::Paragraph(standing(ctx)));
+    out.push(executive_summary(ctx));
+
+    let heading = match (changes.since, changes.since_last_readout) {
+        (Some(since), true) => format!("What changed since the last readout ({})", date(since)),
+        (Some(since), false) => format!("What changed since {}", date(since)),
+        (None, _) => "What changed".to_owned(),
+    };
+    out.push(Block::Heading(heading));
+    match (changes.since, changes.lines.is_empty()) {
+        (None, _) => out.push(Block::Paragraph(
+            "This is the first readout: there is no earlier readout to compare with. The next readout lists what moved from today."
+                .to_owned(),
+        )),
+        (Some(_), true) => out.push(Block::Paragraph("Nothing recorded has changed in this period.".to_owned())),
+        (Some(_), false) => out.push(Block::Bullets(changes.lines.iter().map(|c| c.text.clone()).collect())),
+    }
+
+    let made = decisions_made(ctx, changes);
+    if !made.is_empty() {
+        out.push(Block::Heading("Decisions made".to_owned()));
+        out.push(made_table(ctx, &made));
+    }
+
+    out.push(Block::Heading("Decisions needed".to_owned()));
+    let open = ctx.open_decisions();
+    if open.is_empty() {
+        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
+    } else {
+        out.push(decisions_table(ctx, &open));
+    }
+
+    out.push(Block::Heading("Top risks".to_owned()));
+    out.push(risks_table(ctx, &ctx.top_risks(6)));
+    out.push(Block::Subheading(
+        "Open risks by severity and likelihood".to_owned(),
+    ));
+    out.push(heat_map(ctx));
+
+    out.push(Block::Heading("Readiness".to_owned()));
+    readiness(ctx, &mut out, true);
+
+    if !h.milestones.is_empty() {
+        out.push(Block::Heading("Milestones".to_owned()));
+        milestones(ctx, &mut out);
+    }
+
+    out.push(Block::Heading("Immediate next actions".to_owned()));
+    out.push(actions(ctx));
+
+    out.push(Block::Heading("Asks of leadership".to_owned()));
+    out.push(asks(ctx));
+    out
+}
+
+pub fn memo(ctx: &Context) -> Vec<Block> {
+    let h = ctx.handbook;
+    let open = ctx.open_decisions();
+    let mut out = vec![title("Executive Memo", ctx, "To: leadership")];
+
+    // The purpose opens the memo under its title, as a memo's first line does.
+    let mut purpose = format!(
+        "This memo brings leadership up to date on {}",
+        h.program.name
+    );
+    if open.is_empty() {
+        purpose.push('.');
+    } else {
+        purpose.push_str(&format!(
+            " and asks for help with {} open {}.",
+            open.len(),
+            if open.len() == 1 {
+                "decision"
+            } else {
+                "decisions"
+            }
+        ));
+    }
+    // The program's summary is its objective, written as an instruction to the team: the memo
+    // leaves it to the documents the team works from.
+    out.push(Block::Lead(purpose));
+
+    out.push(Block::Heading("Where the program stands".to_owned()));
+    let mut where_it_stands = standing(ctx);
+    let not_ready: Vec<&str> = h
+        .readiness_dimensions
+        .iter()
+        .filter(|d| d.state == ReadinessState::NotReady)
+        .map(|d| d.name.as_str())
+        .collect();
+    if !not_ready.is_empty() {
+        where_it_stands.push_str(&format!(
+            " Not ready: {}; the rollout gate waits until {} move.",
+            list(&not_ready),
+            if not_ready.len() == 1 { "it" } else { "they" }
+        ));
+    }
+    out.push(Block::Paragraph(where_it_stands));
+
+    if !open.is_empty() {
+        out.push(Block::Heading("Decisions needed".to_owned()));
+        out.push(Block::Bullets(
+            open.iter()
+                .map(|d| {
+                    let mut text =
+                        format!("{}: needed from {}", d.title, ctx.owners(&d.needed_from));
+                    if let Some(due) = d.due {
+                        text.push_str(&format!(" by {}", on_day(due)));
+                    }
+                    text.push('.');
+                    if !d.question.is_empty() {
+                        text.push_str(&format!(" {}", d.question));
+                    }
+                    text
+                })
+                .collect(),
+        ));
+    }
+
+    let risks = ctx.top_risks(3);
+    if !risks.is_empty() {
+        out.push(Block::Heading("Main risks".to_owned()));
+        out.push(Block::Bullets(
+            risks
+                .iter()
+                .map(|r| {
+                    let mut text = format!("{} ({} severity)", r.statement, r.severity);
+                    if !r.mitigation.is_empty() {
+                        text.push_str(&format!(". Mitigation: {}", r.mitigation));
+                    }
+                    text
+                })
+                .collect(),
+        ));
+    }
+
+    out.push(Block::Heading("Recommendation".to_owned()));
+    if h.program.proposal.is_empty() {
+        out.push(Block::Paragraph(
+            "Resolve the open decisions above in owner order before starting the next phase."
+                .to_owned(),
+        ));
+    } else {
+        // The proposal's own parts, and no sentence of ours before them: a fixed line would say
+        // the same of every program.
+        for part in &h.program.proposal {
+            out.push(Block::Labeled {
+                label: part.title.clone(),
+                text: part.text.clone(),
+            });
+        }
+    }
+
+    if !h.program.asks.is_empty() {
+        out.push(Block::Heading("What we ask of you".to_owned()));
+        out.push(asks(ctx));
+    }
+    out
+}
+
+/// The readout as slides for a review on a screen: the title, where the program stands, the
+/// decisions needed, the top risks with the heat map, readiness, what changed, and the asks.
+pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
+    use crate::Slide;
+    let h = ctx.handbook;
+    let mut opening = vec![Block::Title {
+        title: "Leadership Readout".to_owned(),
+        subtitle: h.program.name.clone(),
+        meta: as_of_and_author(ctx),
+    }];
+    if !h.program.summary.is_empty() {
+        opening.push(Block::Lead(h.program.summary.clone()));
+    }
+    let mut slides = vec![Slide {
+        title: String::new(),
+        blocks: opening,
+    }];
+    slides.push(Slide {
+        title: "Where the program stands".to_owned(),
+        blocks: vec![Block::Paragraph(standing(ctx)), executive_summary(ctx)],
+    });
+    let open = ctx.open_decisions();
+    slides.push(Slide {
+        title: "Decisions needed".to_owned(),
+        blocks: vec![if open.is_empty() {
+            Block::Paragraph("No decisions are waiting.".to_owned())
+        } else {
+            decisions_table(ctx, &open)
+        }],
+    });
+    let top: Vec<String> = ctx
+        .top_risks(3)
+        .iter()
+        .map(|r| format!("{} ({} severity)", r.statement, level_word(r.severity)))
+        .collect();
+    let mut risks = vec![heat_map(ctx)];
+    if !top.is_empty() {
+        risks.push(Block::Bullets(top));
+    }
+    slides.push(Slide {
+        title: "Top risks".to_owned(),
+        blocks: risks,
+    });
+    let mut ready = Vec::new();
+    readiness(ctx, &mut ready, true);
+    slides.push(Slide {
+        title: "Readiness".to_owned(),
+        blocks: ready,
+    });
+    if !changes.lines.is_empty() {
+        slides.push(Slide {
+            title: match changes.since {
+                Some(since) => format!("What changed since {}", date(since)),
+                None => "What changed".to_owned(),
+            },
+            blocks: vec![Block::Bullets(
+                changes.lines.iter().map(|c| c.text.clone()).collect(),
+            )],
+        });
+    }
+    slides.push(Slide {
+        title: "Asks of leadership".to_owned(),
+        blocks: vec![asks(ctx)],
+    });
+    slides
+}
