@@ -91,7 +91,7 @@ impl AppState {
             .lock()
             .ok()
             .and_then(|roles| roles.get(&program).cloned());
-        if role.as_deref() == Some("viewer") {
+        if is_viewer(role.as_deref()) {
             return Err(CommandError::new("read_only", signin::READ_ONLY));
         }
         Ok(())
@@ -119,6 +119,13 @@ fn options() -> Result<Options, String> {
         }
     }
     Ok(Options::default())
+}
+
+/// Whether the role the server last gave on a program is a viewer's (read only), by the
+/// protocol's role, not a string compared here.
+pub(crate) fn is_viewer(role: Option<&str>) -> bool {
+    role.and_then(|r| r.parse::<roadbook_protocol::Role>().ok())
+        == Some(roadbook_protocol::Role::Viewer)
 }
 
 /// Opens the database and builds the app state.

@@ -193,7 +193,7 @@ pub async fn program_access(app: AppHandle, program: Id) -> CommandResult<Progra
     }
     // Offline, the last answer stands.
     let role = known(&state);
-    let read_only = role.as_deref() == Some("viewer");
+    let read_only = crate::is_viewer(role.as_deref());
     Ok(ProgramAccess {
         reason: read_only.then(|| READ_ONLY.to_owned()),
         role,
