@@ -350,16 +350,6 @@ impl Handbook {
             .iter()
             .find(|s| crate::same_name(&s.name, name))
     }
-
-    /// An owner by full or short name, ignoring case.
-    pub fn owner_named(&self, name: &str) -> Option<&Owner> {
-        self.owners.iter().find(|o| {
-            crate::same_name(&o.name, name)
-                || o.short_name
-                    .as_deref()
-                    .is_some_and(|s| crate::same_name(s, name))
-        })
-    }
 }
 
 fn unique_names<'a>(problems: &mut Problems, list: &str, names: impl Iterator<Item = &'a str>) {
