@@ -202,16 +202,16 @@ impl Fonts {
         self.face(face).is_some_and(|f| f.has(c))
     }
 
-    /// printpdf's parse of a face, made once per process on first use.
-    /// Parses for embedding, ahead of need, the faces nearly every document embeds (Inter's
+    /// Parses for embedding, ahead of need, the faces nearly every document embeds (the primary
     /// regular, semibold and bold): a second thread does it while the first lays out the pages.
     /// A face that does not parse is said when it is embedded.
     pub fn parse_common(&self) {
-        for face in [0, 2, 3] {
-            let _ = self.parsed(FaceId(face));
+        for style in [Style::Regular, Style::SemiBold, Style::Bold] {
+            let _ = self.parsed(Self::primary(style));
         }
     }
 
+    /// printpdf's parse of a face, made once per process on first use.
     pub fn parsed(&self, face: FaceId) -> Result<&'static ParsedFont, ReportError> {
         let data = FACES
             .get(face.0)

@@ -37,12 +37,7 @@ pub(super) fn dashboard_body(ctx: &Context, out: &mut Vec<Block>) {
     out.push(executive_summary(ctx));
 
     out.push(Block::Heading("Decisions needed".to_owned()));
-    let open = ctx.open_decisions();
-    if open.is_empty() {
-        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
-    } else {
-        out.push(decisions_table(ctx, &open));
-    }
+    out.push(decisions_needed(ctx));
 
     out.push(Block::Heading("Workstream snapshot".to_owned()));
     for w in &h.workstreams {
@@ -425,13 +420,7 @@ pub fn packet(ctx: &Context, review: &Review) -> Vec<Block> {
                     review_id: review.id,
                 }
         })
-        .map(|r| {
-            if r.mitigation.is_empty() {
-                r.statement.clone()
-            } else {
-                format!("{} — {}", r.statement, r.mitigation)
-            }
-        })
+        .map(risk_line)
         .collect();
     if !failures.is_empty() {
         out.push(Block::Heading("What makes this meeting fail".to_owned()));

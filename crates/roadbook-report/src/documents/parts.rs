@@ -130,10 +130,8 @@ pub(super) fn asks(ctx: &Context) -> Block {
             .map(|ask| {
                 let spoken = roadbook_model::ask_decisions(ctx.handbook, ask);
                 let made: Vec<&str> = spoken.made.iter().map(|d| d.title.as_str()).collect();
-                let made = match made.as_slice() {
-                    [] => return ask.clone(),
-                    [one] => format!("the decision {} is made", isolate(one)),
-                    many => format!("the decisions {} are made", list(many)),
+                let Some(made) = made_phrase(&made) else {
+                    return ask.clone();
                 };
                 if spoken.open.is_empty() {
                     format!("{ask} (Settled: {made}.)")
@@ -143,6 +141,35 @@ pub(super) fn asks(ctx: &Context) -> Block {
             })
             .collect(),
     )
+}
+
+/// "the decision X is made", "the decisions X, Y, and Z are made"; none for no decision. What
+/// settles an ask and a risk's mitigation alike.
+fn made_phrase(titles: &[&str]) -> Option<String> {
+    match titles {
+        [] => None,
+        [one] => Some(format!("the decision {} is made", isolate(one))),
+        many => Some(format!("the decisions {} are made", list(many))),
+    }
+}
+
+/// The decisions still needed, as a table, or a line saying none are waiting.
+pub(super) fn decisions_needed(ctx: &Context) -> Block {
+    let open = ctx.open_decisions();
+    if open.is_empty() {
+        Block::Paragraph("No decisions are waiting.".to_owned())
+    } else {
+        decisions_table(ctx, &open)
+    }
+}
+
+/// A risk as one line: its statement, then what mitigates it when something does.
+pub(super) fn risk_line(r: &Risk) -> String {
+    if r.mitigation.is_empty() {
+        r.statement.clone()
+    } else {
+        format!("{} — {}", r.statement, r.mitigation)
+    }
 }
 
 /// A risk's mitigation, marked settled when a decision tied to it has been made: a reader is not
@@ -155,11 +182,9 @@ pub(super) fn mitigation(ctx: &Context, risk: &Risk) -> Cell {
         .filter(|d| d.risk_ids.contains(&risk.id) && !ctx.is_open(d.status_id))
         .map(|d| d.title.as_str())
         .collect();
-    let note = match settled.as_slice() {
-        [] => String::new(),
-        [one] => format!("Settled: the decision {} is made.", isolate(one)),
-        many => format!("Settled: the decisions {} are made.", list(many)),
-    };
+    let note = made_phrase(&settled)
+        .map(|made| format!("Settled: {made}."))
+        .unwrap_or_default();
     match (risk.mitigation.is_empty(), note.is_empty()) {
         (true, true) => Cell::Unset("—".to_owned()),
         (false, true) => Cell::Text(risk.mitigation.clone()),

@@ -431,13 +431,7 @@ pub(super) fn program_risks(ctx: &Context, title: &str, out: &mut Vec<Block>) {
         .risks
         .iter()
         .filter(|r| ctx.is_open(r.status_id) && matches!(r.scope, RiskScope::Program))
-        .map(|r| {
-            if r.mitigation.is_empty() {
-                r.statement.clone()
-            } else {
-                format!("{} — {}", r.statement, r.mitigation)
-            }
-        })
+        .map(risk_line)
         .collect();
     if !risks.is_empty() {
         out.push(Block::Callout {

@@ -34,12 +34,7 @@ pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
     }
 
     out.push(Block::Heading("Decisions needed".to_owned()));
-    let open = ctx.open_decisions();
-    if open.is_empty() {
-        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
-    } else {
-        out.push(decisions_table(ctx, &open));
-    }
+    out.push(decisions_needed(ctx));
 
     out.push(Block::Heading("Top risks".to_owned()));
     out.push(risks_table(ctx, &ctx.top_risks(6)));
@@ -190,14 +185,9 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
         title: "Where the program stands".to_owned(),
         blocks: vec![Block::Paragraph(standing(ctx)), executive_summary(ctx)],
     });
-    let open = ctx.open_decisions();
     slides.push(Slide {
         title: "Decisions needed".to_owned(),
-        blocks: vec![if open.is_empty() {
-            Block::Paragraph("No decisions are waiting.".to_owned())
-        } else {
-            decisions_table(ctx, &open)
-        }],
+        blocks: vec![decisions_needed(ctx)],
     });
     let top: Vec<String> = ctx
         .top_risks(3)
