@@ -294,24 +294,14 @@ impl<W: Write> Ctx<W> {
             let change = if e.field == roadbook_store::POSITION {
                 "moved in its list".to_owned()
             } else {
-                let field = roadbook_model::field(e.item_kind, &e.field)
-                    .map_or(e.field.as_str(), |f| f.label);
+                let field = roadbook_model::field_label(e.item_kind, &e.field);
+                let now = shown(
+                    e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
+                    &labels,
+                );
                 match &e.old_value {
-                    None => format!(
-                        "{field}: {}",
-                        shown(
-                            e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
-                            &labels
-                        )
-                    ),
-                    Some(old) => format!(
-                        "{field}: {} → {}",
-                        shown(old, &labels),
-                        shown(
-                            e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
-                            &labels
-                        )
-                    ),
+                    None => format!("{field}: {now}"),
+                    Some(old) => format!("{field}: {} → {now}", shown(old, &labels)),
                 }
             };
             let when = DateTime::parse_from_rfc3339(&e.changed_at)
@@ -909,9 +899,7 @@ impl<W: Write> Ctx<W> {
                 // In the app's words: "changed Status, Outcome".
                 let labels: Vec<&str> = fields
                     .iter()
-                    .map(|key| {
-                        roadbook_model::field(E::KIND, key).map_or(key.as_str(), |f| f.label)
-                    })
+                    .map(|key| roadbook_model::field_label(E::KIND, key))
                     .collect();
                 writeln!(self.out, "changed {}", labels.join(", "))?
             }

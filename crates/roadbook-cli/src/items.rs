@@ -721,11 +721,7 @@ impl<W: Write> Ctx<W> {
             } => {
                 let labels: Vec<&str> = changed
                     .iter()
-                    .map(|key| {
-                        roadbook_model::field(kind, key)
-                            .map(|f| f.label)
-                            .unwrap_or(key.as_str())
-                    })
+                    .map(|key| roadbook_model::field_label(kind, key))
                     .collect();
                 writeln!(self.out, "changed {}", labels.join(", "))?;
             }

@@ -338,6 +338,12 @@ pub fn field(kind: Kind, key: &str) -> Option<&'static Field> {
     fields(kind).iter().find(|f| f.key == key)
 }
 
+/// What a person calls the field `key` of `kind` ("Status" for `status_id`); a key the table
+/// does not know is said as it is.
+pub fn field_label(kind: Kind, key: &str) -> &str {
+    field(kind, key).map_or(key, |f| f.label)
+}
+
 /// Every kind's fields by the kind's word: what the UI's editor reads.
 pub fn schema_json() -> serde_json::Value {
     let map: serde_json::Map<String, serde_json::Value> = Kind::ALL
