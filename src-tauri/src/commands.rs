@@ -457,9 +457,7 @@ pub async fn regenerate_document(app: AppHandle, id: Id) -> CommandResult<tauri:
 #[tauri::command]
 pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
     let (record, pdf, program) = with_store(app.clone(), move |_, store| {
-        let (record, pdf) = regenerated(store, id)?;
-        let program = program_name(store, record.program_id)?;
-        Ok((record, pdf, program))
+        regenerated_of_program(store, id)
     })
     .await?;
     let name = file_name(&program, &record.kind, day_of(&record), "");
@@ -486,16 +484,12 @@ pub async fn save_document(
     // Not given: no (a conflict open refuses the document).
     let with_open_conflicts = with_open_conflicts.unwrap_or(false);
     let program = request.program;
-    let (open, program_name) = with_store(app.clone(), move |_, store| {
-        Ok((
-            roadbook_core::sending::open_conflicts(store, program)?,
-            program_name(store, program)?,
-        ))
+    // Refused before any dialog opens; `issue` asks again, for what changed meanwhile.
+    let program_name = with_store(app.clone(), move |_, store| {
+        roadbook_core::sending::conflicts_to_issue_over(store, program, with_open_conflicts)?;
+        program_name(store, program)
     })
     .await?;
-    if !open.is_empty() && !with_open_conflicts {
-        return Err(roadbook_core::sending::IssueError::OpenConflicts(open).into());
-    }
     let name = file_name(
         &program_name,
         request.kind.as_str(),
@@ -532,10 +526,11 @@ pub async fn print_document(
 ) -> CommandResult<Option<IssuedDocument>> {
     let with_open_conflicts = with_open_conflicts.unwrap_or(false);
     let issued = with_store(app.clone(), move |state, store| {
-        let open = roadbook_core::sending::open_conflicts(store, request.program)?;
-        if !open.is_empty() && !with_open_conflicts {
-            return Err(roadbook_core::sending::IssueError::OpenConflicts(open).into());
-        }
+        let open = roadbook_core::sending::conflicts_to_issue_over(
+            store,
+            request.program,
+            with_open_conflicts,
+        )?;
         let mut issued = roadbook_report::prepare(store, &request, state.author().byline())?;
         roadbook_core::sending::note_conflicts(&mut issued.record, open);
         Ok((issued, program_name(store, request.program)?))
@@ -561,9 +556,7 @@ pub async fn print_document(
 #[tauri::command]
 pub async fn print_archived_document(app: AppHandle, id: Id) -> CommandResult<bool> {
     let (record, pdf, program) = with_store(app.clone(), move |_, store| {
-        let (record, pdf) = regenerated(store, id)?;
-        let program = program_name(store, record.program_id)?;
-        Ok((record, pdf, program))
+        regenerated_of_program(store, id)
     })
     .await?;
     let documents_dir = app.state::<AppState>().documents_dir.clone();
@@ -583,14 +576,19 @@ fn day_of(record: &IssuedDocument) -> &str {
     record.as_of.get(..10).unwrap_or("document")
 }
 
-/// The program's name, for file names and a printer's queue.
+/// The program's name, for file names and a printer's queue: its one record, read by id.
 fn program_name(store: &Store, program: Id) -> CommandResult<String> {
-    Ok(store
-        .programs()?
-        .into_iter()
-        .find(|p| p.id == program)
-        .map(|p| p.name)
-        .unwrap_or_default())
+    Ok(store.get::<roadbook_model::Program>(program)?.1.name)
+}
+
+/// [`regenerated`], with the name of the program it belongs to (for its file name).
+fn regenerated_of_program(
+    store: &Store,
+    id: Id,
+) -> CommandResult<(IssuedDocument, Vec<u8>, String)> {
+    let (record, pdf) = regenerated(store, id)?;
+    let program = program_name(store, record.program_id)?;
+    Ok((record, pdf, program))
 }
 
 /// A document's file name, program first, so a folder of documents from several programs reads

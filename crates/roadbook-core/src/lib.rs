@@ -175,8 +175,7 @@ pub struct Session {
 
 /// Where the name recorded for a person's changes came from, in the order the sources are
 /// tried: a name a person gave or their identity provider holds comes before a login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AuthorSource {
     /// `--author NAME`
     CommandLine,
@@ -241,41 +240,45 @@ impl Author {
 pub fn who(command_line: Option<&str>, config_dir: &Path, signed_in: Option<&Identity>) -> Author {
     let name = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
     let env = |key: &str| std::env::var(key).ok().and_then(|v| name(&v));
-    let account_login = whoami::username().ok().and_then(|u| name(&u));
-    let login = env("USER")
-        .or_else(|| env("LOGNAME"))
-        .or_else(|| env("USERNAME"))
-        .or_else(|| account_login.clone());
+    let account_login = || whoami::username().ok().and_then(|u| name(&u));
+    let login = || {
+        env("USER")
+            .or_else(|| env("LOGNAME"))
+            .or_else(|| env("USERNAME"))
+            .or_else(account_login)
+    };
     // An account whose full name is its login (root's is "root") gives no name.
-    let account = whoami::realname()
-        .ok()
-        .and_then(|n| name(&n))
-        .filter(|n| Some(n) != account_login.as_ref() && Some(n) != login.as_ref());
+    let account = || {
+        let full = whoami::realname().ok().and_then(|n| name(&n))?;
+        let logins = [account_login(), login()];
+        (!logins.iter().any(|l| l.as_ref() == Some(&full))).then_some(full)
+    };
     let sign_in = |login_only: bool| {
         signed_in
             .filter(|i| i.name_is_login == login_only)
             .and_then(|i| name(&i.name))
     };
-    let sources = [
-        (AuthorSource::CommandLine, command_line.and_then(name)),
-        (AuthorSource::Environment, env(AUTHOR_ENV)),
-        (AuthorSource::SignIn, sign_in(false)),
+    // Tried in order, each only when those before it name nobody: the settings file and the
+    // account database are read only when it comes to them.
+    let sources: [(AuthorSource, &dyn Fn() -> Option<String>); 7] = [
+        (AuthorSource::CommandLine, &|| command_line.and_then(name)),
+        (AuthorSource::Environment, &|| env(AUTHOR_ENV)),
+        (AuthorSource::SignIn, &|| sign_in(false)),
         // A settings file that does not read names nobody; the commands that use the file say
         // what is wrong with it.
-        (
-            AuthorSource::YourName,
+        (AuthorSource::YourName, &|| {
             FileConfig::load(config_dir)
                 .ok()
                 .and_then(|c| c.name)
-                .and_then(|n| name(&n)),
-        ),
-        (AuthorSource::ComputerAccount, account),
-        (AuthorSource::SignInLogin, sign_in(true)),
-        (AuthorSource::Login, login),
+                .and_then(|n| name(&n))
+        }),
+        (AuthorSource::ComputerAccount, &account),
+        (AuthorSource::SignInLogin, &|| sign_in(true)),
+        (AuthorSource::Login, &login),
     ];
     sources
         .into_iter()
-        .find_map(|(from, name)| name.map(|name| Author { name, from }))
+        .find_map(|(from, source)| source().map(|name| Author { name, from }))
         .unwrap_or_else(|| Author {
             name: roadbook_store::NO_AUTHOR.to_owned(),
             from: AuthorSource::Nobody,

@@ -2,6 +2,7 @@
 //! does not agree on yet, first, then the program's own findings), and issuing a document,
 //! which with a conflict open takes the person's say-so and records it in the archive entry.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use roadbook_model::{CheckRule, Date, Finding, Handbook, Id, Kind};
@@ -16,40 +17,35 @@ pub const OPEN_CONFLICTS_PARAMETER: &str = "issued_with_open_conflicts";
 /// [`roadbook_model::check`]'s findings.
 pub fn check(store: &Store, h: &Handbook, today: Date) -> Result<Vec<Finding>, StoreError> {
     let program = h.program.id;
-    let labels = h.labels();
-    let label = |id: Id| {
-        labels
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| "a deleted item".into())
-    };
-    let field = |kind: Kind, key: &str| {
-        roadbook_model::field(kind, key).map_or_else(|| key.to_owned(), |f| f.label.to_owned())
-    };
+    let conflicts = store.conflicts(program)?;
+    let rejected = store.rejected(program)?;
     let mut out = Vec::new();
-    for c in store.conflicts(program)? {
-        out.push(Finding {
-            rule: CheckRule::OpenConflict,
-            kind: c.kind,
-            id: c.item_id,
-            label: label(c.item_id),
-            message: format!(
-                "A conflict on {} is open: a document would show one side of it. Settle it in Team sync (roadbook conflicts, then roadbook resolve).",
-                field(c.kind, &c.field)
-            ),
-        });
-    }
-    for r in store.rejected(program)? {
-        out.push(Finding {
-            rule: CheckRule::ChangeRefused,
-            kind: r.item_kind,
-            id: r.item_id,
-            label: label(r.item_id),
-            message: format!(
-                "The team's server refused your change ({}): its copy does not have it. See Team sync (roadbook rejected).",
-                r.reason.trim_end_matches('.')
-            ),
-        });
+    if !conflicts.is_empty() || !rejected.is_empty() {
+        let labels = h.labels();
+        for c in conflicts {
+            out.push(Finding {
+                rule: CheckRule::OpenConflict,
+                kind: c.kind,
+                id: c.item_id,
+                label: label(&labels, c.item_id).to_owned(),
+                message: format!(
+                    "A conflict on {} is open: a document would show one side of it. Settle it in Team sync (roadbook conflicts, then roadbook resolve).",
+                    roadbook_model::field_label(c.kind, &c.field)
+                ),
+            });
+        }
+        for r in rejected {
+            out.push(Finding {
+                rule: CheckRule::ChangeRefused,
+                kind: r.item_kind,
+                id: r.item_id,
+                label: label(&labels, r.item_id).to_owned(),
+                message: format!(
+                    "The team's server refused your change ({}): its copy does not have it. See Team sync (roadbook rejected).",
+                    r.reason.trim_end_matches('.')
+                ),
+            });
+        }
     }
     if store.sync_state(program)?.server.is_some() {
         let waiting = store.outbox(Some(program))?.len();
@@ -69,6 +65,11 @@ pub fn check(store: &Store, h: &Handbook, today: Date) -> Result<Vec<Finding>, S
     }
     out.extend(roadbook_model::check(h, today));
     Ok(out)
+}
+
+/// What a person calls an item: its label, or "a deleted item" when it is gone.
+fn label(labels: &HashMap<Id, String>, id: Id) -> &str {
+    labels.get(&id).map_or("a deleted item", String::as_str)
 }
 
 /// Why a document was not issued.
@@ -97,19 +98,35 @@ pub fn open_conflicts(store: &Store, program: Id) -> Result<Vec<String>, StoreEr
     Ok(conflicts
         .iter()
         .map(|c| {
-            let field =
-                roadbook_model::field(c.kind, &c.field).map_or(c.field.as_str(), |f| f.label);
-            let label = labels
-                .get(&c.item_id)
-                .map_or("a deleted item", String::as_str);
-            format!("{} ‘{label}’: {field}", c.kind.noun())
+            format!(
+                "{} ‘{}’: {}",
+                c.kind.noun(),
+                label(&labels, c.item_id),
+                roadbook_model::field_label(c.kind, &c.field)
+            )
         })
         .collect())
 }
 
-/// Issues a document (renders it, writes the PDF to `path`, archives it), signed `byline`. With
-/// a conflict open it is refused unless `with_open_conflicts`; then the archive entry lists the
-/// conflicts it was issued with.
+/// The conflicts a document for `program` would be issued over: refused while any is open,
+/// unless the person said to issue anyway (`with_open_conflicts`); then what the archive entry
+/// records ([`note_conflicts`]).
+pub fn conflicts_to_issue_over(
+    store: &Store,
+    program: Id,
+    with_open_conflicts: bool,
+) -> Result<Vec<String>, IssueError> {
+    let open = open_conflicts(store, program)?;
+    if !open.is_empty() && !with_open_conflicts {
+        return Err(IssueError::OpenConflicts(open));
+    }
+    Ok(open)
+}
+
+/// Issues a document (renders it, writes the PDF to `path` atomically, then archives it),
+/// signed `byline`. The file comes first: an archive entry for a document that was never saved
+/// would be a lie. With a conflict open it is refused unless `with_open_conflicts`; then the
+/// archive entry lists the conflicts it was issued with.
 pub fn issue(
     store: &mut Store,
     request: &Request,
@@ -117,10 +134,7 @@ pub fn issue(
     path: &Path,
     with_open_conflicts: bool,
 ) -> Result<IssuedDocument, IssueError> {
-    let open = open_conflicts(store, request.program)?;
-    if !open.is_empty() && !with_open_conflicts {
-        return Err(IssueError::OpenConflicts(open));
-    }
+    let open = conflicts_to_issue_over(store, request.program, with_open_conflicts)?;
     let mut issued = roadbook_report::prepare(store, request, byline)?;
     note_conflicts(&mut issued.record, open);
     roadbook_store::write_atomically(path, &issued.pdf).map_err(ReportError::Write)?;

@@ -187,20 +187,6 @@ pub fn prepare(store: &Store, request: &Request, author: &str) -> Result<Issued,
     })
 }
 
-/// Issues a document: renders it, writes the PDF to `path` atomically, then archives it. The
-/// file comes first: an archive entry for a document that was never saved would be a lie.
-pub fn issue(
-    store: &mut Store,
-    request: &Request,
-    author: &str,
-    path: &std::path::Path,
-) -> Result<IssuedDocument, ReportError> {
-    let issued = prepare(store, request, author)?;
-    roadbook_store::write_atomically(path, &issued.pdf).map_err(ReportError::Write)?;
-    store.archive_document(&issued.record, &issued.snapshot)?;
-    Ok(issued.record)
-}
-
 /// A document before rendering.
 struct Composed {
     blocks: Vec<layout::Block>,

@@ -37,8 +37,8 @@ pub use documents::{Changes, Context};
 pub use html::{html, slug};
 #[cfg(feature = "store")]
 pub use issue::{
-    ChangeWindow, Issued, changes_since, issue, prepare, prepare_deck, prepare_html,
-    prepare_layout, prepare_markdown, regenerate,
+    ChangeWindow, Issued, changes_since, prepare, prepare_deck, prepare_html, prepare_layout,
+    prepare_markdown, regenerate,
 };
 pub use markdown::markdown;
 pub use pdf::{Meta, SLIDE_H, SLIDE_W, Slide, render, render_deck};
