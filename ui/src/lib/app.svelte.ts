@@ -229,13 +229,12 @@ class AppState {
 
 	/** Moves an item just before `before` (null: to the end of its list); `back` is the item it
 	 * stood before, to put it back. */
-	async move(kind: Kind, id: Id, before: Id | null, back: Id | null): Promise<Saved> {
+	async move(kind: Kind, id: Id, before: Id | null, back: Id | null) {
 		if (!this.program) throw new BackendError('no_program', 'Open or create a program first.');
 		const saved = await backend.moveItem(id, before);
 		this.wrote(id, saved);
 		if (saved.saved !== 'unchanged') this.remember(`move ${this.named(kind, id)}`, { moved: { id, to: before, back } });
 		await this.reload();
-		return saved;
 	}
 
 	/** Deletes an item, without asking: the banner offers to undo it. */

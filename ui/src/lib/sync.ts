@@ -20,6 +20,11 @@ function plural(n: number, one: string, many: string): string {
 	return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
+/** A moment as the screens write it, to the minute: "2026-12-07 10:42". */
+export function minute(at: string): string {
+	return at.slice(0, 16).replace('T', ' ');
+}
+
 /** "just now", "4 min ago", "2 h ago", "3 days ago". */
 export function ago(at: string | null, now: Date): string {
 	if (!at) return 'never';
