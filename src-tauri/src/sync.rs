@@ -277,7 +277,11 @@ pub struct ConflictSide {
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub value: Value,
     pub author: String,
+    /// When the server took it.
     pub at: String,
+    /// When the person made it, by their clock (none from an older client): who changed it
+    /// first is read from this.
+    pub made_at: Option<String>,
 }
 
 /// A conflict as the Conflicts screen shows it.
@@ -289,8 +293,12 @@ pub struct ConflictView {
     pub item_id: Id,
     /// The item's title or name, as it stands here.
     pub item: String,
-    /// The field, or `deleted` when a delete met an edit.
+    /// The field, `deleted` when a delete met an edit, or the name of fields settled together
+    /// (`decided`: a decision's status, outcome, rationale, decided by and on, each side an
+    /// object of them).
     pub field: String,
+    /// The fields it settles: the field itself, or every field of the group.
+    pub fields: Vec<String>,
     /// The value the server kept.
     pub theirs: ConflictSide,
     /// The value the conflicting change wanted.
@@ -323,6 +331,7 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
                 value: s.value,
                 author: s.author,
                 at: s.at,
+                made_at: s.made_at,
             };
             out.push(ConflictView {
                 id: conflict.id,
@@ -332,6 +341,12 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
                     .get(&conflict.item_id)
                     .cloned()
                     .unwrap_or_else(|| "an item deleted since".to_owned()),
+                fields: conflict
+                    .kind
+                    .conflict_fields(&conflict.field)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 field: conflict.field,
                 theirs: side(conflict.theirs),
                 mine: side(conflict.mine),

@@ -304,13 +304,16 @@ impl<W: Write> Ctx<W> {
                     Some(old) => format!("{field}: {} → {now}", shown(old, &labels)),
                 }
             };
-            let when = DateTime::parse_from_rfc3339(&e.changed_at)
+            // When it was made: a teammate's change made offline days before it arrived reads
+            // as the day it was made.
+            let made = e.made_at.as_deref().unwrap_or(&e.changed_at);
+            let when = DateTime::parse_from_rfc3339(made)
                 .map(|t| {
                     t.with_timezone(&chrono::Local)
                         .format("%Y-%m-%d %H:%M")
                         .to_string()
                 })
-                .unwrap_or_else(|_| e.changed_at.clone());
+                .unwrap_or_else(|_| made.to_owned());
             writeln!(
                 self.out,
                 "{when}  {}  {} '{label}'  {change}",

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use roadbook_model::Id;
+use roadbook_model::{Id, Kind};
 use roadbook_store::Store;
 use roadbook_sync::{Client, HttpTransport, Replica, Report, Retry, SyncError, Transport};
 use serde_json::{Value, json};
@@ -46,6 +46,23 @@ fn shown(value: &Value, labels: &HashMap<Id, String>) -> String {
             .join(", "),
         other => other.to_string(),
     }
+}
+
+/// Fields settled together (a decision's status, outcome, rationale, decided by and on), in
+/// the order the kind lists them, each with its value.
+fn shown_group(kind: Kind, value: &Value, labels: &HashMap<Id, String>) -> String {
+    kind.guarded_fields()
+        .iter()
+        .map(|field| {
+            let value = value.get(*field).unwrap_or(&Value::Null);
+            let said = match value {
+                Value::String(text) if text.is_empty() => "(none)".to_owned(),
+                other => shown(other, labels),
+            };
+            format!("{} {said}", field_label(field))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// What a one-shot command says when nothing answers at the server: one sentence, and the
@@ -433,12 +450,23 @@ impl<W: Write> Ctx<W> {
         for c in &conflicts {
             let side = |name: &str| -> String {
                 let part = |key: &str| c.body.get(name).and_then(|side| side.get(key));
-                let text = |key: &str| part(key).and_then(Value::as_str).unwrap_or("?").to_owned();
+                let text = |key: &str| part(key).and_then(Value::as_str).map(str::to_owned);
+                // When the person made it, which says who was first; when the server took it
+                // only where a client older than protocol 3 did not say.
+                let when = match (text("made_at"), text("at")) {
+                    (Some(made), _) => format!("made {made}"),
+                    (None, Some(at)) => format!("synced {at}"),
+                    (None, None) => "at a time not known".to_owned(),
+                };
+                let value = part("value").unwrap_or(&Value::Null);
                 format!(
-                    "{} by {} at {}",
-                    shown(part("value").unwrap_or(&Value::Null), &labels),
-                    text("author"),
-                    text("at")
+                    "{} by {} ({when})",
+                    if c.field == c.kind.guarded_group() {
+                        shown_group(c.kind, value, &labels)
+                    } else {
+                        shown(value, &labels)
+                    },
+                    text("author").unwrap_or_else(|| "?".to_owned()),
                 )
             };
             writeln!(
@@ -450,7 +478,11 @@ impl<W: Write> Ctx<W> {
                     .get(&c.item_id)
                     .map(String::as_str)
                     .unwrap_or("(deleted)"),
-                field_label(&c.field),
+                if c.field == c.kind.guarded_group() {
+                    roadbook_model::field_label(c.kind, &c.field).to_lowercase()
+                } else {
+                    field_label(&c.field)
+                },
                 side("theirs"),
                 side("mine"),
             )?;

@@ -576,15 +576,23 @@ fn history_shows_a_status_change_with_author_and_time() {
     let (_dir, db) = sample_db();
     let h = export(&db);
     let id = h.decisions[0].id.to_string();
+    // Decided says what was decided: marked made without an outcome, it is refused whole.
+    let before = ok(&db, &["export"]);
+    let err = fails(&db, &["decision", "set", &id, "--status", "Decided"]);
+    assert!(
+        err.contains("a decision marked Decided needs its outcome: write what was decided"),
+        "{err}"
+    );
+    assert_eq!(ok(&db, &["export"]), before, "nothing changed");
     assert_eq!(
-        ok(&db, &["decision", "set", &id, "--status", "Decided"]).trim(),
+        ok(&db, &["decision", "set", &id, "--status", "Blocked"]).trim(),
         "changed Status"
     );
     let history = ok(&db, &["history", "--item", &id]);
     // In the lead's words: the field's label, names for ids, no raw ids or field keys.
     let line = history
         .lines()
-        .find(|l| l.contains("Status: 'Needs decision' → 'Decided'"))
+        .find(|l| l.contains("Status: 'Needs decision' → 'Blocked'"))
         .unwrap_or_else(|| panic!("{history}"));
     assert!(line.contains(AUTHOR), "{line}");
     assert!(
@@ -845,7 +853,7 @@ fn a_read_only_database_is_refused_for_writes_and_left_alone() {
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
     let before = std::fs::read(&db).unwrap();
     let id = export(&db).decisions[0].id.to_string();
-    let err = fails(&db, &["decision", "set", &id, "--status", "Decided"]);
+    let err = fails(&db, &["decision", "set", &id, "--status", "Blocked"]);
     assert!(
         err.contains("is read-only: make it writable (chmod u+w)"),
         "{err}"

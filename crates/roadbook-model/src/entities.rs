@@ -30,8 +30,15 @@ pub trait Entity: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Parti
     /// people adding different entries at once both keep theirs, locally and in the sync.
     const SET_FIELDS: &'static [&'static str] = &[];
     /// Fields whose concurrent edits go to a person instead of the last writer (a decision's
-    /// status, outcome and rationale): the sync turns a clash on them into a conflict.
+    /// status, outcome, rationale, decided by and on): they belong together, so the sync turns a
+    /// clash on any of them into one conflict over all of them, settled whole.
     const GUARDED_FIELDS: &'static [&'static str] = &[];
+    /// The name that conflict goes by (its `field`), since it is over several fields.
+    const GUARDED_GROUP: &'static str = "";
+    /// Checks that need what the item's references found in its program (a decision made
+    /// needs its outcome, and "made" is the status vocabulary's word). References themselves
+    /// are checked by [`crate::check_found`].
+    fn check_with(&self, _found: &crate::Lookups, _problems: &mut Problems) {}
 }
 
 fn refer(out: &mut Vec<Reference>, field: &'static str, kind: Kind, id: Option<Id>) {
@@ -382,7 +389,14 @@ pub struct Decision {
 impl Entity for Decision {
     const KIND: Kind = Kind::Decision;
     const SET_FIELDS: &'static [&'static str] = &["needed_from", "risk_ids"];
-    const GUARDED_FIELDS: &'static [&'static str] = &["status_id", "outcome", "rationale"];
+    const GUARDED_FIELDS: &'static [&'static str] = &[
+        "status_id",
+        "outcome",
+        "rationale",
+        "decided_by",
+        "decided_on",
+    ];
+    const GUARDED_GROUP: &'static str = "decided";
     fn id(&self) -> Id {
         self.id
     }
@@ -394,6 +408,20 @@ impl Entity for Decision {
         p.entries("options", &self.options);
         if self.superseded_by == Some(self.id) {
             p.at("superseded_by", "a decision cannot supersede itself");
+        }
+    }
+    fn check_with(&self, found: &crate::Lookups, p: &mut Problems) {
+        // A closed status on a decision says it is made: made without saying what was decided,
+        // every document would announce a decision with no content.
+        if let Some((status, false)) = found.get(&self.status_id).and_then(|f| f.status.as_ref())
+            && self.outcome.trim().is_empty()
+        {
+            p.at(
+                "outcome",
+                format!(
+                    "a decision marked {status} needs its outcome: write what was decided, or keep it open (for example Needs decision)"
+                ),
+            );
         }
     }
     fn references(&self) -> Vec<Reference> {

@@ -239,16 +239,22 @@ pub fn generated_with_texts(items: usize, seed: u64, extra: &[String]) -> Handbo
                     .last()
                     .map(|r| vec![r.id])
                     .unwrap_or_default();
+                let status_id = status(&mut t);
+                // A decision made says what was decided (the model's rule).
+                let made = handbook
+                    .statuses
+                    .iter()
+                    .any(|s| s.id == status_id && !s.open);
                 handbook.decisions.push(Decision {
                     id: Id::new(),
                     title: t.sentence(5),
                     question: t.sentence(10),
                     needed_from: owner(&mut t).into_iter().collect(),
                     workstream_id: pick(&mut t, &ws_ids),
-                    status_id: status(&mut t),
+                    status_id,
                     due: t.date(),
                     options: (0..t.rng.below(3)).map(|_| t.sentence(8)).collect(),
-                    outcome: String::new(),
+                    outcome: if made { t.sentence(6) } else { String::new() },
                     rationale: String::new(),
                     decided_by: String::new(),
                     decided_on: None,

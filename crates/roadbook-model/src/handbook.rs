@@ -116,6 +116,26 @@ macro_rules! define_kind_rules {
                     $(<$ty as Entity>::KIND => <$ty as Entity>::GUARDED_FIELDS,)+
                 }
             }
+
+            /// The name of the one conflict over this kind's guarded fields
+            /// ([`Entity::GUARDED_GROUP`]); empty for a kind with none.
+            pub fn guarded_group(&self) -> &'static str {
+                match *self {
+                    Kind::Program => <Program as Entity>::GUARDED_GROUP,
+                    $(<$ty as Entity>::KIND => <$ty as Entity>::GUARDED_GROUP,)+
+                }
+            }
+
+            /// The fields a conflict named `field` is over: the guarded fields for the group's
+            /// name, else the field itself.
+            pub fn conflict_fields<'a>(&self, field: &'a str) -> Vec<&'a str> {
+                let group = self.guarded_group();
+                if !group.is_empty() && field == group {
+                    self.guarded_fields().to_vec()
+                } else {
+                    vec![field]
+                }
+            }
         }
     };
 }
@@ -154,6 +174,7 @@ pub trait AnyEntity {
     fn id(&self) -> Id;
     fn label(&self) -> &str;
     fn check(&self, problems: &mut Problems);
+    fn check_with(&self, found: &crate::Lookups, problems: &mut Problems);
     fn references(&self) -> Vec<Reference>;
     /// The item as a JSON object: one member per field, the unit of history and sync.
     fn to_fields(&self) -> Result<serde_json::Map<String, Value>, serde_json::Error>;
@@ -171,6 +192,9 @@ impl<E: Entity> AnyEntity for E {
     }
     fn check(&self, problems: &mut Problems) {
         Entity::check(self, problems)
+    }
+    fn check_with(&self, found: &crate::Lookups, problems: &mut Problems) {
+        Entity::check_with(self, found, problems)
     }
     fn references(&self) -> Vec<Reference> {
         Entity::references(self)
@@ -305,6 +329,16 @@ impl Handbook {
                 };
                 problems.at(reference.field, message);
             }
+        }
+        // The rules that need what references found (a decision made needs its outcome).
+        let found: crate::Lookups = self
+            .statuses
+            .iter()
+            .map(|s| (s.id, crate::Found::status(s)))
+            .collect();
+        for (path, item) in &entities {
+            problems.set_prefix(path.clone());
+            item.check_with(&found, &mut problems);
         }
         // A person's team is a team (or a placeholder for one), never another person.
         for (i, owner) in self.owners.iter().enumerate() {

@@ -341,6 +341,10 @@ pub fn field(kind: Kind, key: &str) -> Option<&'static Field> {
 /// What a person calls the field `key` of `kind` ("Status" for `status_id`); a key the table
 /// does not know is said as it is.
 pub fn field_label(kind: Kind, key: &str) -> &str {
+    if !key.is_empty() && key == kind.guarded_group() {
+        // The one conflict over a decision's status, outcome, rationale, decided by and on.
+        return "What was decided";
+    }
     field(kind, key).map_or(key, |f| f.label)
 }
 

@@ -140,3 +140,52 @@ fn a_classification_marking_is_one_short_line() {
         );
     }
 }
+
+#[test]
+fn a_decision_made_needs_its_outcome_whatever_the_closed_status_is_called() {
+    let mut h = sample::builder_insights().unwrap();
+    let open = h
+        .decisions
+        .iter()
+        .position(|d| d.outcome.is_empty())
+        .unwrap();
+    // The vocabulary's closed statuses are what "made" means, not a fixed word.
+    let closed = h.statuses.iter().position(|s| !s.open).unwrap();
+    h.statuses[closed].name = "Agreed".into();
+    h.decisions[open].status_id = h.statuses[closed].id;
+    let found = problems(&h);
+    assert_eq!(
+        found,
+        [format!(
+            "decisions[{open}].outcome: a decision marked Agreed needs its outcome: write what was decided, or keep it open (for example Needs decision)"
+        )]
+    );
+    // With what was decided, it stands; the same status left open needs nothing.
+    h.decisions[open].outcome = "Okta".into();
+    h.validate().unwrap();
+    h.decisions[open].outcome = "   ".into();
+    assert_eq!(problems(&h).len(), 1, "blank is not an outcome");
+    h.statuses[closed].open = true;
+    h.validate().unwrap();
+}
+
+#[test]
+fn a_decision_s_status_outcome_rationale_and_decider_are_one_conflict() {
+    use roadbook_model::Kind;
+    assert_eq!(
+        Kind::Decision.conflict_fields(Kind::Decision.guarded_group()),
+        [
+            "status_id",
+            "outcome",
+            "rationale",
+            "decided_by",
+            "decided_on"
+        ]
+    );
+    assert_eq!(Kind::Decision.conflict_fields("title"), ["title"]);
+    assert_eq!(
+        roadbook_model::field_label(Kind::Decision, "decided"),
+        "What was decided"
+    );
+    assert!(Kind::Action.guarded_group().is_empty());
+}

@@ -19,10 +19,17 @@ use serde_json::{Map, Value};
 /// 2 adds what a person did to a set (`FieldChange::set`), the server's history id on every
 /// program answer and in every push, pull and long poll (a restored server is a new history),
 /// the caller's role with a pull or a join, and what an answered publish held
-/// (`PublishResponse::through_seq`). A server answers clients of every version from
+/// (`PublishResponse::through_seq`).
+///
+/// 3 adds when a change was made (the edit's own time, `Mutation::made_at`, beside when the
+/// server applied it: `Change::made_at`, `Side::made_at`) and the fields a person left as they
+/// were beside one they changed in a guarded group (`FieldChange::kept`), so a decision's status,
+/// outcome, rationale, decided by and on are held in one conflict and settled whole.
+///
+/// A server answers clients of every version from
 /// [`OLDEST_PROTOCOL_VERSION`] on, leaving out what they would not read; a client that meets an
 /// older server speaks the older protocol to it ([`Versioned::for_protocol`]).
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// The oldest protocol this build still speaks, as a server and as a client.
 pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
 /// The request header that carries [`PROTOCOL_VERSION`].
@@ -114,9 +121,9 @@ pub mod codes {
     pub const TOO_MANY: &str = "too_many";
 }
 
-/// What a message of protocol 2 carries that protocol 1 does not read: cleared before it goes
-/// to (or comes from) a peer that speaks only the older protocol. Every field cleared is an
-/// `Option` that protocol 1 never sees, so a version-1 peer reads the message as it always did.
+/// What a message carries that an older protocol does not read: cleared before it goes to (or
+/// comes from) a peer that speaks only the older protocol. Every field cleared is one the older
+/// protocol never sees, so an older peer reads the message as it always did.
 pub trait Versioned {
     fn for_protocol(self, version: u32) -> Self;
 }
@@ -227,14 +234,18 @@ pub struct Snapshot {
 
 impl Versioned for Snapshot {
     fn for_protocol(self, version: u32) -> Self {
+        let snapshot = Snapshot {
+            conflicts: self.conflicts.for_protocol(version),
+            ..self
+        };
         if version >= 2 {
-            return self;
+            return snapshot;
         }
         Snapshot {
             history: None,
             fork: None,
             role: None,
-            ..self
+            ..snapshot
         }
     }
 }
@@ -250,6 +261,11 @@ pub struct FieldChange {
     /// here, for a server of protocol 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set: Option<SetDelta>,
+    /// Left as the person saw it, sent beside a changed field of the same guarded group
+    /// (protocol 3): never written, only compared, so a teammate's change to any field of the
+    /// group holds the whole group in one conflict with the person's full version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kept: bool,
 }
 
 /// What a mutation does to its item.
@@ -293,6 +309,11 @@ pub struct Mutation {
     pub kind: Kind,
     pub item_id: Id,
     pub operation: Operation,
+    /// When the person made the change, by their computer's clock (RFC 3339, protocol 3): a
+    /// change made offline on Monday and pushed on Friday was made on Monday. The server keeps
+    /// its own time of applying it beside, and never takes a time later than that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<String>,
 }
 
 /// `POST /v1/programs/{id}/push`.
@@ -309,12 +330,30 @@ pub struct PushRequest {
 
 impl Versioned for PushRequest {
     fn for_protocol(self, version: u32) -> Self {
-        if version >= 2 {
+        if version >= 3 {
             return self;
+        }
+        let version_2 = PushRequest {
+            mutations: self
+                .mutations
+                .into_iter()
+                .map(|mut m| {
+                    m.made_at = None;
+                    if let Operation::Update { fields } = &mut m.operation {
+                        // A protocol-2 server would write a field left as it was.
+                        fields.retain(|_, change| !change.kept);
+                    }
+                    m
+                })
+                .collect(),
+            ..self
+        };
+        if version >= 2 {
+            return version_2;
         }
         PushRequest {
             history: None,
-            mutations: self
+            mutations: version_2
                 .mutations
                 .into_iter()
                 .map(|mut m| {
@@ -326,7 +365,7 @@ impl Versioned for PushRequest {
                     m
                 })
                 .collect(),
-            ..self
+            ..version_2
         }
     }
 }
@@ -343,12 +382,22 @@ pub struct PushResponse {
 
 impl Versioned for PushResponse {
     fn for_protocol(self, version: u32) -> Self {
+        let results = self
+            .results
+            .into_iter()
+            .map(|mut r| {
+                if let Outcome::Applied { conflicts, .. } = &mut r.outcome {
+                    *conflicts = std::mem::take(conflicts).for_protocol(version);
+                }
+                r
+            })
+            .collect();
         if version >= 2 {
-            return self;
+            return PushResponse { results, ..self };
         }
         PushResponse {
             history: None,
-            ..self
+            results,
         }
     }
 }
@@ -379,13 +428,39 @@ pub enum Outcome {
     Rejected { code: String, reason: String },
 }
 
-/// Who wrote a value, and when (RFC 3339, UTC).
+/// Who wrote a value, and when (RFC 3339, UTC): when the server applied it, and when the person
+/// made it (protocol 3; none for a change from an older client). Who changed it first is read
+/// from `made_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Side {
     pub value: Value,
     pub author: String,
     pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<String>,
+}
+
+impl Side {
+    /// When the change was made: the person's own time where it is known, else the server's.
+    pub fn made(&self) -> &str {
+        self.made_at.as_deref().unwrap_or(&self.at)
+    }
+}
+
+impl Versioned for Vec<Conflict> {
+    fn for_protocol(self, version: u32) -> Self {
+        if version >= 3 {
+            return self;
+        }
+        self.into_iter()
+            .map(|mut c| {
+                c.theirs.made_at = None;
+                c.mine.made_at = None;
+                c
+            })
+            .collect()
+    }
 }
 
 /// Two changes to a field that a person must settle: the value the server kept and the value
@@ -412,9 +487,13 @@ pub struct Change {
     pub version: u64,
     pub kind: Kind,
     pub item_id: Id,
-    /// Who made it (the server takes it from the caller's sign-in) and when.
+    /// Who made it (the server takes it from the caller's sign-in) and when the server applied
+    /// it.
     pub author: String,
     pub at: String,
+    /// When the person made it, by their clock (protocol 3; none when not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<String>,
     /// The fields it wrote, `position` and `deleted` among them when they changed; every field
     /// for a new item.
     pub fields: Map<String, Value>,
@@ -454,13 +533,22 @@ pub struct Pull {
 
 impl Versioned for Pull {
     fn for_protocol(self, version: u32) -> Self {
+        let mut pull = Pull {
+            conflicts: self.conflicts.for_protocol(version),
+            ..self
+        };
+        if version < 3 {
+            for change in &mut pull.changes {
+                change.made_at = None;
+            }
+        }
         if version >= 2 {
-            return self;
+            return pull;
         }
         Pull {
             history: None,
             role: None,
-            ..self
+            ..pull
         }
     }
 }

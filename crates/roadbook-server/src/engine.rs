@@ -21,12 +21,12 @@
 //! - Every answer names the server's history; positions from another history (a restored
 //!   database) are refused with `history_changed` instead of being read.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use roadbook_model::{
-    Entity, Handbook, Id, Kind, OrderKey, Problems, Program, for_kind, merge_sets,
+    Entity, Handbook, Id, Kind, OrderKey, Problems, Program, Reference, for_kind, merge_sets,
 };
 use roadbook_protocol::{
     ArchivedDocument, Choice, Conflict, DocumentsPage, Events, FieldChange, Item, Me, Mutation,
@@ -38,8 +38,8 @@ use serde_json::{Map, Value, json};
 use crate::directory::{AccessFacts, Directory, MemoryDirectory};
 use crate::live::Live;
 use crate::storage::{
-    AuditEvent, Author, NewChange, NewProgram, Prefetch, ProgramTx, Storage, StorageError,
-    StoredItem, Write,
+    AuditEvent, Author, Authored, NewChange, NewProgram, Prefetch, ProgramTx, Storage,
+    StorageError, StoredItem, Write,
 };
 
 pub const POSITION: &str = "position";
@@ -699,6 +699,7 @@ impl Engine {
                 item_id: item.id,
                 author: caller.author.clone(),
                 at: at.clone(),
+                made_at: None,
                 fields,
                 origin: None,
             });
@@ -1429,13 +1430,29 @@ impl Engine {
                 item: current,
             });
         }
+        let made_at = match made_at(mutation.made_at.as_deref(), at) {
+            Ok(made_at) => made_at,
+            Err(reason) => {
+                return Ok(Applied {
+                    outcome: rejected("invalid", reason),
+                    item: current,
+                });
+            }
+        };
+        let made_at = made_at.as_deref();
         let change = |fields: Map<String, Value>| NewChange {
             kind: mutation.kind,
             item_id: mutation.item_id,
             author: caller.author.clone(),
             at: at.to_owned(),
+            made_at: made_at.map(str::to_owned),
             fields,
             origin,
+        };
+        let by_caller = Authored {
+            author: caller.author.name.clone(),
+            at: at.to_owned(),
+            made_at: made_at.map(str::to_owned),
         };
         match &mutation.operation {
             Operation::Create { fields } => {
@@ -1523,7 +1540,7 @@ impl Engine {
                         item: None,
                     });
                 };
-                self.update(tx, caller, client, &item, fields, change, at)
+                self.update(tx, caller, client, &item, fields, change, by_caller)
                     .await
             }
             Operation::Delete { base_versions } => {
@@ -1574,23 +1591,14 @@ impl Engine {
                     }
                 }
                 if let Some((field, version)) = edited {
-                    let (author, changed_at) =
-                        tx.change_author(*version).await?.unwrap_or_default();
+                    let theirs = tx.change_author(*version).await?.unwrap_or_default();
                     let conflict = Conflict {
                         id: Id::new(),
                         kind: item.kind,
                         item_id: item.id,
                         field: DELETED.into(),
-                        theirs: Side {
-                            value: json!({"deleted": false, "changed": field}),
-                            author,
-                            at: changed_at,
-                        },
-                        mine: Side {
-                            value: json!({"deleted": true}),
-                            author: caller.author.name.clone(),
-                            at: at.to_owned(),
-                        },
+                        theirs: theirs.side(json!({"deleted": false, "changed": field})),
+                        mine: by_caller.side(json!({"deleted": true})),
                         client_id: client,
                     };
                     tx.open_conflict(&conflict, tx.head()).await?;
@@ -1674,7 +1682,7 @@ impl Engine {
         item: &StoredItem,
         fields: &BTreeMap<String, FieldChange>,
         change: impl Fn(Map<String, Value>) -> NewChange,
-        at: &str,
+        by_caller: Authored,
     ) -> EngineResult<Applied> {
         for name in fields.keys() {
             if name == "id" || name == DELETED {
@@ -1693,11 +1701,7 @@ impl Engine {
             item_id: item.id,
             field: field.to_owned(),
             theirs,
-            mine: Side {
-                value: mine,
-                author: caller.author.name.clone(),
-                at: at.to_owned(),
-            },
+            mine: by_caller.clone().side(mine),
             client_id: client,
         };
         let mut conflicts = Vec::new();
@@ -1720,19 +1724,16 @@ impl Engine {
                 });
             }
             // An edit of an item someone else deleted meanwhile: the delete stands until a
-            // person decides.
-            let (author, changed_at) = tx.change_author(version).await?.unwrap_or_default();
+            // person decides. Only what the person changed comes back with it.
+            let theirs = tx.change_author(version).await?.unwrap_or_default();
             let mine: Map<String, Value> = fields
                 .iter()
+                .filter(|(_, c)| !c.kept)
                 .map(|(f, c)| (f.clone(), c.value.clone()))
                 .collect();
             let conflict = conflict_with(
                 DELETED,
-                Side {
-                    value: json!({"deleted": true}),
-                    author,
-                    at: changed_at,
-                },
+                theirs.side(json!({"deleted": true})),
                 json!({"deleted": false, "fields": mine}),
             );
             tx.open_conflict(&conflict, tx.head()).await?;
@@ -1746,9 +1747,6 @@ impl Engine {
         }
         let sets = item.kind.set_fields();
         let guarded = item.kind.guarded_fields();
-        // This replica's open conflicts on the item: a later edit of a field it holds a
-        // conflict on is its newer side of that conflict, not a second conflict.
-        let mut open: Option<Vec<Conflict>> = None;
         // What becomes of this replica's conflicts on the item, once the change is accepted.
         let mut updated: Vec<Conflict> = Vec::new();
         let mut agreed: Vec<Id> = Vec::new();
@@ -1756,6 +1754,11 @@ impl Engine {
         // pulled.
         let mut writes: BTreeMap<String, (Value, bool)> = BTreeMap::new();
         for (field, edit) in fields {
+            if edit.kept || guarded.contains(&field.as_str()) {
+                // A field left as it was is never written; the guarded group is judged whole
+                // below.
+                continue;
+            }
             let server_version = item.versions.get(field).copied().unwrap_or(0);
             let current = item.fields.get(field).cloned().unwrap_or(Value::Null);
             if sets.contains(&field.as_str())
@@ -1764,34 +1767,6 @@ impl Engine {
                 // What the person added and removed, applied to what the server holds:
                 // nobody's addition or removal is undone, the person's own or anyone's.
                 writes.insert(field.clone(), (delta.apply(&current), false));
-                continue;
-            }
-            let held = if guarded.contains(&field.as_str()) {
-                if open.is_none() {
-                    open = Some(tx.open_conflicts_of(item.id).await?);
-                }
-                open.as_ref().and_then(|open| {
-                    open.iter()
-                        .find(|c| c.field == *field && c.client_id == client)
-                        .cloned()
-                })
-            } else {
-                None
-            };
-            if let Some(mut conflict) = held {
-                // This replica holds a conflict on the field: a later change of its is its
-                // newer side of that conflict (the value that stood stays until a lead
-                // settles it), and one that agrees with the value that stood ends it.
-                if edit.value == current {
-                    agreed.push(conflict.id);
-                } else {
-                    conflict.mine = Side {
-                        value: edit.value.clone(),
-                        author: caller.author.name.clone(),
-                        at: at.to_owned(),
-                    };
-                    updated.push(conflict);
-                }
                 continue;
             }
             let concurrent = edit.base_version < server_version
@@ -1807,20 +1782,24 @@ impl Engine {
                     field.clone(),
                     (merge_sets(&base, &edit.value, &current), true),
                 );
-            } else if guarded.contains(&field.as_str()) {
-                let (author, changed_at) =
-                    tx.change_author(server_version).await?.unwrap_or_default();
-                conflicts.push(conflict_with(
-                    field,
-                    Side {
-                        value: current,
-                        author,
-                        at: changed_at,
-                    },
-                    edit.value.clone(),
-                ));
             } else {
                 writes.insert(field.clone(), (edit.value.clone(), true));
+            }
+        }
+        if fields
+            .iter()
+            .any(|(f, c)| !c.kept && guarded.contains(&f.as_str()))
+        {
+            match self.guarded_group(tx, caller, client, item, fields).await? {
+                Group::Write(group) => writes.extend(group),
+                Group::Held(mut conflict) => {
+                    conflict.mine = by_caller.clone().side(conflict.mine.value);
+                    updated.push(conflict);
+                }
+                Group::Agreed(id) => agreed.push(id),
+                Group::Clash { theirs, mine } => {
+                    conflicts.push(conflict_with(item.kind.guarded_group(), theirs, mine));
+                }
             }
         }
         if let Some((value, _)) = writes.get(POSITION)
@@ -1859,17 +1838,9 @@ impl Engine {
             for field in concurrent {
                 let (value, _) = writes.remove(&field).unwrap_or((Value::Null, true));
                 let version = item.versions.get(&field).copied().unwrap_or(0);
-                let (author, changed_at) = tx.change_author(version).await?.unwrap_or_default();
+                let theirs = tx.change_author(version).await?.unwrap_or_default();
                 let current = item.fields.get(&field).cloned().unwrap_or(Value::Null);
-                conflicts.push(conflict_with(
-                    &field,
-                    Side {
-                        value: current,
-                        author,
-                        at: changed_at,
-                    },
-                    value,
-                ));
+                conflicts.push(conflict_with(&field, theirs.side(current), value));
             }
             if let Err(reason) = validate(tx, item.kind, item.id, &merged(&writes)).await? {
                 return Ok(Applied {
@@ -1914,6 +1885,78 @@ impl Engine {
             outcome: Outcome::Applied { version, conflicts },
             item: Some(next),
         })
+    }
+
+    /// What a change to fields that belong together (a decision's status, outcome, rationale,
+    /// decided by and on) does: written whole when nobody else changed any of them since the
+    /// person saw them, else one conflict holding the server's group and the person's full
+    /// version of it (what they changed, and what they left as they saw it), settled in one
+    /// step. A replica already holding that conflict makes its later change its newer side,
+    /// and a change back to what stands ends it.
+    async fn guarded_group(
+        &self,
+        tx: &mut dyn ProgramTx,
+        caller: &Caller,
+        client: Id,
+        item: &StoredItem,
+        fields: &BTreeMap<String, FieldChange>,
+    ) -> EngineResult<Group> {
+        let guarded = item.kind.guarded_fields();
+        let group = item.kind.guarded_group();
+        let current = |field: &str| item.fields.get(field).cloned().unwrap_or(Value::Null);
+        let theirs: Map<String, Value> = guarded
+            .iter()
+            .map(|f| ((*f).to_owned(), current(f)))
+            .collect();
+        // The person's version: what they sent, changed or kept; a field an older client left
+        // out is the server's.
+        let mine: Map<String, Value> = guarded
+            .iter()
+            .map(|f| {
+                let value = fields
+                    .get(*f)
+                    .map_or_else(|| current(f), |c| c.value.clone());
+                ((*f).to_owned(), value)
+            })
+            .collect();
+        let held = tx
+            .open_conflicts_of(item.id)
+            .await?
+            .into_iter()
+            .find(|c| c.field == group && c.client_id == client);
+        if let Some(mut conflict) = held {
+            if mine == theirs {
+                return Ok(Group::Agreed(conflict.id));
+            }
+            conflict.mine.value = Value::Object(mine);
+            return Ok(Group::Held(conflict));
+        }
+        // The latest change to the group by someone else, made after what the person saw.
+        let mut clash: Option<u64> = None;
+        for (field, edit) in fields.iter().filter(|(f, _)| guarded.contains(&f.as_str())) {
+            let server_version = item.versions.get(field).copied().unwrap_or(0);
+            if edit.base_version < server_version
+                && edit.value != current(field)
+                && clash.is_none_or(|v| v < server_version)
+                && !self.own(tx, server_version, client, caller).await?
+            {
+                clash = Some(server_version);
+            }
+        }
+        if let Some(version) = clash {
+            let by = tx.change_author(version).await?.unwrap_or_default();
+            return Ok(Group::Clash {
+                theirs: by.side(Value::Object(theirs)),
+                mine: Value::Object(mine),
+            });
+        }
+        Ok(Group::Write(
+            fields
+                .iter()
+                .filter(|(f, c)| !c.kept && guarded.contains(&f.as_str()))
+                .map(|(f, c)| (f.clone(), (c.value.clone(), false)))
+                .collect(),
+        ))
     }
 
     async fn resolve(
@@ -1962,6 +2005,35 @@ impl Engine {
                     writes.extend(fields.clone());
                 }
                 writes
+            }
+            Some(Value::Object(group)) if conflict.field == item.kind.guarded_group() => {
+                // The fields that belong together, settled whole: every one named is written.
+                let guarded = item.kind.guarded_fields();
+                if let Some(other) = group.keys().find(|f| !guarded.contains(&f.as_str())) {
+                    return Ok(Applied {
+                        outcome: rejected(
+                            "invalid",
+                            format!(
+                                "'{other}' is not one of the fields this conflict settles ({})",
+                                guarded.join(", ")
+                            ),
+                        ),
+                        item: Some(item),
+                    });
+                }
+                group
+            }
+            Some(_) if conflict.field == item.kind.guarded_group() => {
+                return Ok(Applied {
+                    outcome: rejected(
+                        "invalid",
+                        format!(
+                            "this conflict is settled with the fields {} together, as one object",
+                            item.kind.guarded_fields().join(", ")
+                        ),
+                    ),
+                    item: Some(item),
+                });
             }
             Some(value) => Map::from_iter([(conflict.field.clone(), value)]),
         };
@@ -2012,6 +2084,38 @@ impl Engine {
             item: Some(next),
         })
     }
+}
+
+/// What a change to a guarded group comes to ([`Engine::guarded_group`]).
+enum Group {
+    /// The person's changes to the group, written.
+    Write(BTreeMap<String, (Value, bool)>),
+    /// This replica's open conflict on the group, its side now the person's latest version.
+    Held(Conflict),
+    /// This replica's open conflict on the group, ended: the person came back to what stands.
+    Agreed(Id),
+    /// Someone else changed the group since the person saw it: one conflict over all of it.
+    Clash { theirs: Side, mine: Value },
+}
+
+/// When a change was made, as the person's computer says (protocol 3), in the server's format:
+/// none when not said; never later than `at`, when the server applies it (a clock ahead would
+/// otherwise put a change before one made after it). Refused when it is not a moment.
+fn made_at(made_at: Option<&str>, at: &str) -> Result<Option<String>, String> {
+    let Some(text) = made_at else {
+        return Ok(None);
+    };
+    let made = chrono::DateTime::parse_from_rfc3339(text).map_err(|e| {
+        format!("the change says it was made at '{text}', which is not a moment ({e}): send the time as RFC 3339, for example 2026-12-07T09:30:00Z")
+    })?;
+    let made = made.with_timezone(&chrono::Utc);
+    let applied = chrono::DateTime::parse_from_rfc3339(at)
+        .map(|a| a.with_timezone(&chrono::Utc))
+        .unwrap_or(made);
+    Ok(Some(
+        made.min(applied)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    ))
 }
 
 fn op_name(operation: &Operation) -> &'static str {
@@ -2130,30 +2234,28 @@ async fn validate(
         Ok(references) => references,
     };
     let mut problems = Problems::with_prefix(kind.noun());
-    let mut seen = BTreeSet::new();
-    for (field, target_kind, target) in references {
-        if !seen.insert((field, target)) {
+    // Looked up here, judged by the model as the laptop's store judges it.
+    let mut found = roadbook_model::Lookups::new();
+    for reference in &references {
+        if found.contains_key(&reference.id) {
             continue;
         }
-        match tx.item(target).await? {
-            Some(found) if !found.deleted() && found.kind == target_kind => {}
-            Some(found) if !found.deleted() => problems.at(
-                field,
-                format!(
-                    "refers to {target}, which is a {} where a {} is expected",
-                    found.kind.noun(),
-                    target_kind.noun()
-                ),
-            ),
-            _ => problems.at(
-                field,
-                format!(
-                    "refers to {} {target}, which is not in this program",
-                    target_kind.noun()
-                ),
-            ),
+        if let Some(item) = tx.item(reference.id).await?
+            && !item.deleted()
+        {
+            let look = if item.kind == Kind::Status {
+                roadbook_model::Found::status_fields(
+                    item.fields.get("name").and_then(Value::as_str),
+                    item.fields.get("open").and_then(Value::as_bool),
+                )
+            } else {
+                roadbook_model::Found::item(item.kind)
+            };
+            found.insert(reference.id, look);
         }
     }
+    roadbook_model::check_references(&references, &found, &mut problems);
+    for_kind!(kind, check_with(&body, &found, &mut problems));
     if matches!(kind, Kind::Status | Kind::Owner) {
         let name = fields
             .get("name")
@@ -2174,20 +2276,26 @@ async fn validate(
     Ok(problems.into_result().map_err(|e| e.to_string()))
 }
 
-type References = Vec<(&'static str, Kind, Id)>;
-
 /// The item's own checks, and the references it makes (checked against the program after).
-fn check_alone<E: Entity>(body: &Map<String, Value>) -> Result<References, String> {
+fn check_alone<E: Entity>(body: &Map<String, Value>) -> Result<Vec<Reference>, String> {
     let item: E = serde_path_to_error::deserialize(Value::Object(body.clone()))
         .map_err(|err| format!("{}.{}: {}", E::KIND.noun(), err.path(), err.inner()))?;
     let mut problems = Problems::with_prefix(E::KIND.noun());
     item.check(&mut problems);
     problems.into_result().map_err(|e| e.to_string())?;
-    Ok(item
-        .references()
-        .into_iter()
-        .map(|r| (r.field, r.kind, r.id))
-        .collect())
+    Ok(item.references())
+}
+
+/// The item's rules that need what its references found (a decision made needs its outcome).
+fn check_with<E: Entity>(
+    body: &Map<String, Value>,
+    found: &roadbook_model::Lookups,
+    problems: &mut Problems,
+) {
+    // Read already by check_alone: an item that does not read has been refused there.
+    if let Ok(item) = serde_json::from_value::<E>(Value::Object(body.clone())) {
+        item.check_with(found, problems);
+    }
 }
 
 /// Live items that refer to `item`, as "kind 'label'".

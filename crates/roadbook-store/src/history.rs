@@ -32,7 +32,11 @@ pub struct HistoryEntry {
     pub old_value: Option<Value>,
     pub new_value: Option<Value>,
     pub author: String,
+    /// When it was written here (or reached this database, for a teammate's change).
     pub changed_at: String,
+    /// When a teammate made it, by their clock, where the server said (it may be days before
+    /// it reached this database); none for a change made here.
+    pub made_at: Option<String>,
 }
 
 fn json(text: Option<String>) -> Result<Option<Value>> {
@@ -45,7 +49,7 @@ impl Store {
     pub fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
         // Built from the filters that are set, so SQLite can use the index for each.
         let mut sql = String::from(
-            "SELECT program_id, item_kind, item_id, field, old_value, new_value, author, changed_at, id FROM history WHERE 1 = 1",
+            "SELECT program_id, item_kind, item_id, field, old_value, new_value, author, changed_at, id, made_at FROM history WHERE 1 = 1",
         );
         let mut args: Vec<SqlValue> = Vec::new();
         if let Some(program) = query.program {
@@ -76,12 +80,13 @@ impl Store {
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
                     r.get::<_, i64>(8)?,
+                    r.get::<_, Option<String>>(9)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (program, kind, item, field, old, new, author, at, id) =
+            let (program, kind, item, field, old, new, author, at, id, made_at) =
                 row.map_err(|e| self.sql(e))?;
             out.push(HistoryEntry {
                 revision: id.max(0) as u64,
@@ -93,6 +98,7 @@ impl Store {
                 new_value: json(new)?,
                 author,
                 changed_at: at,
+                made_at,
             });
         }
         Ok(out)

@@ -25,11 +25,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/006_shared_documents.sql")),
         M::up(include_str!("migrations/007_usage.sql")),
         M::up(include_str!("migrations/008_sync_intent.sql")),
+        M::up(include_str!("migrations/009_made_at.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// The data half of migration 004: order keys per list from the old order, and the old outbox's
 /// rows as typed operations.
@@ -109,6 +110,7 @@ fn key_lists(tx: &Transaction) -> HookResult {
                                 value: value_of(f, e),
                                 base_version: 0,
                                 set: None,
+                                kept: false,
                             };
                             (f.clone(), change)
                         })

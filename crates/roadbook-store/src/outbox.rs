@@ -23,6 +23,11 @@ pub struct FieldChange {
     /// whatever it holds, so the person's removal stays a removal however stale the base.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set: Option<roadbook_model::SetDelta>,
+    /// Left as the person saw it, sent beside a changed field it belongs with (a decision's
+    /// status, outcome, rationale, decided by and on): never written, only compared, so the
+    /// server can hold the group whole when a teammate changed any of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kept: bool,
 }
 
 /// What a local change did to one item.
@@ -50,7 +55,11 @@ impl Operation {
     pub fn fields(&self) -> Vec<&str> {
         match self {
             Operation::Create { fields } => fields.keys().map(String::as_str).collect(),
-            Operation::Update { fields } => fields.keys().map(String::as_str).collect(),
+            Operation::Update { fields } => fields
+                .iter()
+                .filter(|(_, c)| !c.kept)
+                .map(|(f, _)| f.as_str())
+                .collect(),
             Operation::Delete { .. } => vec![crate::DELETED],
             // The server answers with what the person chose; nothing changes here before.
             Operation::Resolve { .. } => Vec::new(),

@@ -25,6 +25,9 @@ pub struct RemoteChange {
     pub author: String,
     /// When the server applied it (RFC 3339, UTC).
     pub at: String,
+    /// When the person made it, by their clock (RFC 3339), where the server says.
+    #[serde(default)]
+    pub made_at: Option<String>,
     /// The fields written, with `position` (the order key) and `deleted` (a tombstone) among
     /// them when they changed. A change to an item this database does not have yet carries
     /// every field.
@@ -393,7 +396,7 @@ fn apply_one(
         };
         let recorded = recorded.unwrap_or_else(|| current.clone());
         if recorded != value {
-            let revision = tx.history(
+            let revision = tx.history_made(
                 &row,
                 id,
                 &field,
@@ -401,6 +404,7 @@ fn apply_one(
                 Some(&value),
                 &change.author,
                 &change.at,
+                change.made_at.as_deref(),
             )?;
             next.revisions.insert(field.clone(), revision);
             touched = true;
@@ -469,7 +473,7 @@ fn create_remote(
         deleted,
     };
     for (field, value) in &fields {
-        let revision = tx.history(
+        let revision = tx.history_made(
             &row,
             id,
             field,
@@ -477,13 +481,14 @@ fn create_remote(
             Some(value),
             &change.author,
             &change.at,
+            change.made_at.as_deref(),
         )?;
         row.revisions.insert(field.clone(), revision);
         row.versions.insert(field.clone(), change.version);
     }
     row.versions.insert(POSITION.to_owned(), change.version);
     if deleted {
-        let revision = tx.history(
+        let revision = tx.history_made(
             &row,
             id,
             DELETED,
@@ -491,6 +496,7 @@ fn create_remote(
             Some(&json!(true)),
             &change.author,
             &change.at,
+            change.made_at.as_deref(),
         )?;
         row.revisions.insert(DELETED.to_owned(), revision);
         row.versions.insert(DELETED.to_owned(), change.version);

@@ -427,6 +427,7 @@ impl Store {
                                         value: pseudo_value(&row, f),
                                         base_version: based(f),
                                         set: None,
+                                        kept: false,
                                     },
                                 )
                             })

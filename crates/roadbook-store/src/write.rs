@@ -2,7 +2,7 @@
 //! change, then writes the item, a history row per changed field and the outbox entry the sync
 //! pushes later. Two writers never both act on what they read before the other wrote.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use roadbook_model::{
@@ -219,10 +219,27 @@ impl Tx<'_> {
         author: &str,
         at: &str,
     ) -> Result<u64> {
+        self.history_made(row, id, field, old, new, author, at, None)
+    }
+
+    /// [`Tx::history`] of a teammate's change, with when they made it (`made_at`) beside when
+    /// it reached this database (`at`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn history_made(
+        &self,
+        row: &ItemRow,
+        id: Id,
+        field: &str,
+        old: Option<&Value>,
+        new: Option<&Value>,
+        author: &str,
+        at: &str,
+        made_at: Option<&str>,
+    ) -> Result<u64> {
         self.tx
             .prepare_cached(
-                "INSERT INTO history (program_id, item_kind, item_id, field, old_value, new_value, author, changed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO history (program_id, item_kind, item_id, field, old_value, new_value, author, changed_at, made_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -233,7 +250,8 @@ impl Tx<'_> {
                     old.map(Value::to_string),
                     new.map(Value::to_string),
                     author,
-                    at
+                    at,
+                    made_at
                 ])
             })
             .map_err(|e| self.sql(e))?;
@@ -734,11 +752,36 @@ impl Store {
                         value,
                         base_version: row.versions.get(field).copied().unwrap_or(0),
                         set,
+                        kept: false,
                     },
                 );
             }
+            // Fields that belong together (a decision's status, outcome, rationale, decided by
+            // and on) go out whole when one of them changed: the ones left as they were, with
+            // the versions seen, so the server can tell a teammate's change to any of them and
+            // hold the whole decision in one conflict with this person's full version.
+            let guarded = kind.guarded_fields();
+            if outbox.keys().any(|f| guarded.contains(&f.as_str())) {
+                for field in guarded {
+                    if !outbox.contains_key(*field) {
+                        outbox.insert(
+                            (*field).to_owned(),
+                            FieldChange {
+                                value: next.body.get(*field).cloned().unwrap_or(Value::Null),
+                                base_version: row.versions.get(*field).copied().unwrap_or(0),
+                                set: None,
+                                kept: true,
+                            },
+                        );
+                    }
+                }
+            }
             tx.update_item(id, &next)?;
-            let fields: Vec<String> = outbox.keys().cloned().collect();
+            let fields: Vec<String> = outbox
+                .iter()
+                .filter(|(_, c)| !c.kept)
+                .map(|(f, _)| f.clone())
+                .collect();
             let revisions = fields
                 .iter()
                 .filter_map(|f| next.revisions.get(f).map(|r| (f.clone(), *r)))
@@ -948,6 +991,7 @@ fn position_change(row: &ItemRow) -> Operation {
                 value: json!(row.position.as_str()),
                 base_version: row.versions.get(POSITION).copied().unwrap_or(0),
                 set: None,
+                kept: false,
             },
         )]),
     }
@@ -995,45 +1039,48 @@ fn referrers(tx: &Tx<'_>, program: Id, id: Id) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Looks up what `item` points at (live items of this program) and lets the model judge it:
+/// the references, and the rules that need them (a decision made needs its outcome).
 fn check_references<E: Entity>(tx: &Tx<'_>, program: Id, item: &E) -> Result<()> {
-    let mut problems = Problems::with_prefix(E::KIND.noun());
     let mut stmt = tx
         .tx
-        .prepare_cached("SELECT kind, program_id FROM items WHERE id = ?1 AND deleted = 0")
+        .prepare_cached(
+            "SELECT kind, json_extract(body, '$.name'), json_extract(body, '$.open') FROM items
+             WHERE id = ?1 AND program_id = ?2 AND deleted = 0",
+        )
         .map_err(|e| tx.sql(e))?;
-    let mut seen = HashSet::new();
+    let mut found = roadbook_model::Lookups::new();
     for reference in item.references() {
-        if !seen.insert((reference.field, reference.id)) {
+        if found.contains_key(&reference.id) {
             continue;
         }
-        let found = stmt
-            .query_row(params![reference.id.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
+        let row = stmt
+            .query_row(
+                params![reference.id.to_string(), program.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<bool>>(2)?,
+                    ))
+                },
+            )
             .optional()
             .map_err(|e| tx.sql(e))?;
-        match found {
-            Some((kind, owner))
-                if kind == reference.kind.as_str() && owner == program.to_string() => {}
-            Some((kind, owner)) if owner == program.to_string() => problems.at(
-                reference.field,
-                format!(
-                    "refers to {}, which is a {kind} where a {} is expected",
-                    reference.id,
-                    reference.kind.noun()
-                ),
-            ),
-            _ => problems.at(
-                reference.field,
-                format!(
-                    "refers to {} {}, which is not in this program",
-                    reference.kind.noun(),
-                    reference.id
-                ),
-            ),
-        }
+        let Some((kind, name, open)) = row else {
+            continue;
+        };
+        let kind = parse_kind(&kind)?;
+        found.insert(
+            reference.id,
+            if kind == Kind::Status {
+                roadbook_model::Found::status_fields(name.as_deref(), open)
+            } else {
+                roadbook_model::Found::item(kind)
+            },
+        );
     }
-    Ok(problems.into_result()?)
+    Ok(roadbook_model::check_in_program(item, &found)?)
 }
 
 fn check_unique_name(tx: &Tx<'_>, program: Id, kind: Kind, id: Id, name: &str) -> Result<()> {

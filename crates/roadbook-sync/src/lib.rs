@@ -194,6 +194,7 @@ pub fn mutation(entry: &OutboxEntry) -> Result<Mutation, SyncError> {
                             value: c.value.clone(),
                             base_version: c.base_version,
                             set: c.set.clone(),
+                            kept: c.kept,
                         },
                     )
                 })
@@ -215,6 +216,8 @@ pub fn mutation(entry: &OutboxEntry) -> Result<Mutation, SyncError> {
         kind: entry.item_kind,
         item_id: entry.item_id,
         operation,
+        // The edit's own time: when the person made it, however long it waited to be sent.
+        made_at: Some(entry.created_at.clone()),
     })
 }
 
@@ -831,6 +834,7 @@ impl<T: Transport> Client<T> {
                             version: c.version,
                             author: c.author,
                             at: c.at,
+                            made_at: c.made_at,
                             fields: c.fields,
                         })
                         .collect();

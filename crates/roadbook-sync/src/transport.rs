@@ -236,30 +236,31 @@ impl HttpTransport {
     }
 
     /// Sends the request `build` makes for the protocol spoken; a server that answers it speaks
-    /// only an older protocol gets the same request again in that one (once), and so does
-    /// everything after it.
+    /// only an older protocol gets the same request again one protocol older (down to the
+    /// oldest), and so does everything after it.
     async fn negotiated<T: DeserializeOwned>(
         &self,
         build: impl Fn(u32) -> reqwest::RequestBuilder,
     ) -> Result<T, TransportError> {
-        let version = self.protocol();
-        match self.send(build(version), version).await {
-            Err(err)
-                if err.code() == Some(codes::UPGRADE_REQUIRED)
-                    && version > OLDEST_PROTOCOL_VERSION =>
-            {
-                tracing::info!(
-                    server = %self.base,
-                    "the server speaks an older sync protocol: speaking protocol {OLDEST_PROTOCOL_VERSION} to it"
-                );
-                self.version.store(
-                    OLDEST_PROTOCOL_VERSION,
-                    std::sync::atomic::Ordering::Relaxed,
-                );
-                self.send(build(OLDEST_PROTOCOL_VERSION), OLDEST_PROTOCOL_VERSION)
-                    .await
+        let mut version = self.protocol();
+        loop {
+            match self.send(build(version), version).await {
+                Err(err)
+                    if err.code() == Some(codes::UPGRADE_REQUIRED)
+                        && version > OLDEST_PROTOCOL_VERSION =>
+                {
+                    // One version older at a time: a server one release behind keeps what
+                    // the protocols between have in common.
+                    version -= 1;
+                    tracing::info!(
+                        server = %self.base,
+                        "the server speaks an older sync protocol: speaking protocol {version} to it"
+                    );
+                    self.version
+                        .store(version, std::sync::atomic::Ordering::Relaxed);
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 

@@ -400,6 +400,17 @@ pub async fn choose(c: &Client, selector: &str, label: &str) {
 }
 
 pub async fn cell_count(c: &Client, cell: &str) -> u32 {
+    // The Risks screen folds its map on a short window: open it as a person would.
+    let folded = c
+        .execute(
+            "const d = document.querySelector('details[data-testid=risk-map]'); return !!d && !d.open;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if folded == serde_json::json!(true) {
+        click(c, "details[data-testid=risk-map] summary").await;
+    }
     let text = css(c, &format!("[data-testid=heat-{cell}]"))
         .await
         .text()

@@ -226,6 +226,35 @@ async fn every_screen_passes_axe_with_no_serious_violation() {
 /// A new item lands at the end of a long register, out of sight in a small window: once saved
 /// it is scrolled into view (and lit for a moment).
 #[tokio::test(flavor = "multi_thread")]
+async fn the_risk_register_keeps_its_rows_on_a_laptop_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("laptop.db");
+    let documents = dir.path().join("documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    roadbook(&db, &["init", "--sample"]);
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    c.set_window_size(1280, 800).await.unwrap();
+    go(&c, "risks").await;
+    // Every risk of the sample (14) in view at once, the map folded to a line above them.
+    let h: serde_json::Value = serde_json::from_str(&roadbook(&db, &["export"])).unwrap();
+    let risks = h["risks"].as_array().unwrap().len();
+    assert!(risks >= 14, "{risks}");
+    let in_view = c
+        .execute(
+            "const reg = document.querySelector('[data-testid=register-risk] .rows').getBoundingClientRect();
+             const rows = [...document.querySelectorAll('[data-testid=register-risk] [data-testid=row]')];
+             return rows.filter((row) => { const r = row.getBoundingClientRect(); return r.top >= reg.top && r.bottom <= Math.min(reg.bottom, window.innerHeight); }).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(in_view, json!(risks), "risks in view at 1280×800");
+    // The map is a click away, and its counts are there when opened.
+    assert!(cell_count(&c, "high-high").await > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_new_item_is_scrolled_into_view_when_saved() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("new.db");

@@ -177,7 +177,17 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     picture("sync-offline").await;
     roadbook(
         &cli,
-        &["decision", "set", &subject_id, "--status", "Decided"],
+        &[
+            "decision",
+            "set",
+            &subject_id,
+            "--status",
+            "Decided",
+            "--outcome",
+            "Okta for every region",
+            "--rationale",
+            "Security signed off",
+        ],
     );
     roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
 
@@ -193,11 +203,66 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         conflicts_of(db, &editor).len() == 1
     });
 
-    // The lead settles it from the Team sync screen: their status stands, on both.
+    // One conflict over the whole decision: the teammate's (Decided, with what and why) and
+    // the lead's (Blocked, nothing decided), each with when it was made.
     click(&c, "[data-testid=sync-conflicts]").await;
     let shown = text_until(&c, "[data-testid=conflict]", |t| t.contains("Blocked")).await;
+    assert!(shown.contains("What was decided"), "{shown}");
     assert!(shown.contains("Decided"), "{shown}");
+    assert!(shown.contains("Okta for every region"), "{shown}");
     assert!(shown.contains("Cleo Editor"), "{shown}");
+    let theirs = css(&c, "[data-testid=conflict-theirs]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        theirs.contains("Okta for every region") && theirs.contains("Security signed off"),
+        "{theirs}"
+    );
+    let mine = css(&c, "[data-testid=conflict-mine]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("Blocked") && !mine.contains("Okta"), "{mine}");
+    assert!(
+        css(
+            &c,
+            "[data-testid=conflict-mine] [data-testid=conflict-when]"
+        )
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("made "),
+        "when the lead made it, not only when it synced"
+    );
+    // A merged decision that contradicts itself (Decided, nothing decided) cannot be kept.
+    click(&c, "[data-testid=conflict] [data-testid=merge]").await;
+    css(&c, "[data-testid=merged-outcome]")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    css(&c, "[data-testid=merged-outcome]")
+        .await
+        .send_keys(" ")
+        .await
+        .unwrap();
+    text_until(&c, "[data-testid=merged-problem]", |t| {
+        t.contains("needs its outcome")
+    })
+    .await;
+    assert!(
+        css(&c, "[data-testid=keep-merged]")
+            .await
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some(),
+        "a contradiction cannot be sent"
+    );
     picture("sync-conflicts-screen").await;
     // The conflict screen, as a screen reader and a keyboard meet it.
     let found = accessibility_violations(&c).await;
@@ -253,6 +318,12 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     assert!(
         blocked.contains("Blocked"),
         "the lead's choice did not reach the teammate: {settled}"
+    );
+    // Kept whole: no outcome or rationale of the teammate's left under a Blocked status.
+    assert_eq!(
+        (settled["outcome"].clone(), settled["rationale"].clone()),
+        (serde_json::json!(""), serde_json::json!("")),
+        "{settled}"
     );
 
     // A change the server refuses: a third teammate adds an owner, and deletes it while the app

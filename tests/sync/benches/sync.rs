@@ -143,10 +143,12 @@ async fn load(
                                 value: json!(format!("load {n}/{seq}")),
                                 base_version: cursor,
                                 set: None,
+                                kept: false,
                             },
                         )]
                         .into(),
                     },
+                    made_at: None,
                 };
                 let started = Instant::now();
                 let answer = transport

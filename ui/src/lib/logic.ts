@@ -314,9 +314,10 @@ export function changedBy(
 	const byAuthor = new Map<string, { author: string; at: string; fields: string[] }>();
 	for (const e of history) {
 		if (!changed.includes(e.field) || e.revision <= (seen[e.field] ?? 0)) continue;
-		const line = byAuthor.get(e.author) ?? { author: e.author, at: e.changed_at, fields: [] };
+		const made = e.made_at ?? e.changed_at;
+		const line = byAuthor.get(e.author) ?? { author: e.author, at: made, fields: [] };
 		if (!line.fields.includes(e.field)) line.fields.push(e.field);
-		if (e.changed_at > line.at) line.at = e.changed_at;
+		if (made > line.at) line.at = made;
 		byAuthor.set(e.author, line);
 	}
 	return [...byAuthor.values()].sort((a, b) => b.at.localeCompare(a.at));

@@ -21,15 +21,16 @@ function status(over: Partial<SyncStatus>): SyncStatus {
 	};
 }
 
-function conflict(field: string, mine: unknown, theirs: unknown): ConflictView {
+function conflict(field: string, mine: unknown, theirs: unknown, fields: string[] = [field]): ConflictView {
 	return {
 		id: '01900000-0000-7000-8000-0000000000c1',
 		kind: 'decision',
 		item_id: '01900000-0000-7000-8000-0000000000d1',
 		item: 'Okta as the identity provider',
 		field,
-		theirs: { value: theirs, author: 'Ann', at: '2026-11-23T09:00:00Z' },
-		mine: { value: mine, author: 'Ben', at: '2026-11-23T09:05:00Z' },
+		fields,
+		theirs: { value: theirs, author: 'Ann', at: '2026-11-23T09:00:00Z', made_at: '2026-11-23T08:00:00Z' },
+		mine: { value: mine, author: 'Ben', at: '2026-11-23T09:05:00Z', made_at: null },
 		from_here: true,
 		answered: false
 	};
@@ -108,6 +109,18 @@ describe('the choices of a conflict', () => {
 		expect(choices(conflict('status_id', 'x', 'y')).merged).toBeNull();
 		expect(choices(conflict('owner_id', 'x', 'y')).merged).toBeNull();
 		expect(choices(conflict('deleted', { deleted: true }, { deleted: false, changed: 'title' })).merged).toBeNull();
+	});
+
+	it('settles a decision whole: the kept choices, both texts where they differ', () => {
+		const group = ['status_id', 'outcome', 'rationale', 'decided_by', 'decided_on'];
+		const theirs = { status_id: 'decided', outcome: 'Okta', rationale: 'One sign-in', decided_by: 'Ann', decided_on: '2026-11-20' };
+		const mine = { status_id: 'blocked', outcome: '', rationale: 'Waiting on security', decided_by: '', decided_on: '2026-11-21' };
+		const c = choices(conflict('decided', mine, theirs, group));
+		expect(c.merged).toEqual({
+			kind: 'group',
+			start: { status_id: 'decided', outcome: 'Okta', rationale: 'One sign-in\nWaiting on security', decided_by: 'Ann', decided_on: '2026-11-20' }
+		});
+		expect(fieldName('decided')).toBe('What was decided');
 	});
 
 	it('sends the answer the server takes', () => {

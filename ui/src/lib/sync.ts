@@ -123,6 +123,8 @@ function parts(status: SyncStatus | null, now: Date): StatusPart[] {
 /** A field's name as a person reads it: `status_id` is "Status", `linked_risk_ids` "Linked risks". */
 export function fieldName(field: string): string {
 	if (field === 'deleted') return 'Deleted';
+	// A decision's status, outcome, rationale, decided by and on, settled together.
+	if (field === 'decided') return 'What was decided';
 	const words = field.replace(/_ids$/, 's').replace(/_id$/, '').replace(/_/g, ' ');
 	return words.charAt(0).toUpperCase() + words.slice(1);
 }
@@ -133,12 +135,36 @@ export interface Choices {
 	theirs: boolean;
 	/** A merged value the person writes, and what the editor starts from; null when a merge
 	 * makes no sense (a status, an owner, a delete against an edit). */
-	merged: null | { kind: 'text'; start: string } | { kind: 'list'; start: unknown[] };
+	merged: null | { kind: 'text'; start: string } | { kind: 'list'; start: unknown[] } | { kind: 'group'; start: Record<string, unknown> };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Two texts as one to start a merge from: the same once, else both, theirs first. */
+function bothTexts(theirs: string | null, mine: string | null): string {
+	const a = theirs ?? '';
+	const b = mine ?? '';
+	return a === b ? a : `${a}\n${b}`.trim();
 }
 
 export function choices(conflict: ConflictView): Choices {
 	const { mine, theirs } = conflict;
 	if (conflict.field === 'deleted') return { mine: true, theirs: true, merged: null };
+	if (conflict.fields.length > 1) {
+		// Fields that belong together, written as one: the kept side's choices (status, dates,
+		// who), both sides' texts where they differ.
+		const t = (theirs.value ?? {}) as Record<string, unknown>;
+		const m = (mine.value ?? {}) as Record<string, unknown>;
+		const start: Record<string, unknown> = {};
+		for (const f of conflict.fields) {
+			const a = t[f] ?? null;
+			const b = m[f] ?? null;
+			const text = (typeof a === 'string' || a === null) && (typeof b === 'string' || b === null);
+			const joinable = text && !f.endsWith('_id') && !DAY.test(String(a ?? '')) && !DAY.test(String(b ?? ''));
+			start[f] = joinable ? bothTexts(a as string | null, b as string | null) : (a ?? b);
+		}
+		return { mine: true, theirs: true, merged: { kind: 'group', start } };
+	}
 	if (Array.isArray(mine.value) || Array.isArray(theirs.value)) {
 		// Both people's entries, each once, theirs first.
 		const union: unknown[] = [];
@@ -149,9 +175,7 @@ export function choices(conflict: ConflictView): Choices {
 	const reference = conflict.field.endsWith('_id');
 	const texts = (typeof mine.value === 'string' || mine.value === null) && (typeof theirs.value === 'string' || theirs.value === null);
 	if (texts && !reference) {
-		const a = (theirs.value as string | null) ?? '';
-		const b = (mine.value as string | null) ?? '';
-		return { mine: true, theirs: true, merged: { kind: 'text', start: a === b ? a : `${a}\n${b}`.trim() } };
+		return { mine: true, theirs: true, merged: { kind: 'text', start: bothTexts(theirs.value as string | null, mine.value as string | null) } };
 	}
 	return { mine: true, theirs: true, merged: null };
 }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    AuditEvent, NewChange, NewProgram, ProgramRow, ProgramTx, Published, Recorded, Storage,
-    StorageError, StorageResult, StoredItem, Write,
+    AuditEvent, Authored, NewChange, NewProgram, ProgramRow, ProgramTx, Published, Recorded,
+    Storage, StorageError, StorageResult, StoredItem, Write,
 };
 
 #[derive(Debug, Clone)]
@@ -509,13 +509,17 @@ impl ProgramTx for MemoryTx {
             .find_map(|(c, _)| c.fields.get(field).cloned()))
     }
 
-    async fn change_author(&mut self, version: u64) -> StorageResult<Option<(String, String)>> {
+    async fn change_author(&mut self, version: u64) -> StorageResult<Option<Authored>> {
         Ok(self
             .work
             .changes
             .iter()
             .find(|(c, _)| c.version == version)
-            .map(|(c, _)| (c.author.clone(), c.at.clone())))
+            .map(|(c, _)| Authored {
+                author: c.author.clone(),
+                at: c.at.clone(),
+                made_at: c.made_at.clone(),
+            }))
     }
 
     async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>> {

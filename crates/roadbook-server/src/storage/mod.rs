@@ -56,8 +56,30 @@ pub struct NewChange {
     pub item_id: Id,
     pub author: Author,
     pub at: String,
+    /// When the person made it, by their clock (protocol 3), never later than `at`.
+    pub made_at: Option<String>,
     pub fields: Map<String, Value>,
     pub origin: Option<Origin>,
+}
+
+/// Who made a change, when the server applied it, and when the person made it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Authored {
+    pub author: String,
+    pub at: String,
+    pub made_at: Option<String>,
+}
+
+impl Authored {
+    /// One side of a conflict: this change's value, by whom and when.
+    pub fn side(self, value: Value) -> roadbook_protocol::Side {
+        roadbook_protocol::Side {
+            value,
+            author: self.author,
+            at: self.at,
+            made_at: self.made_at,
+        }
+    }
 }
 
 impl NewChange {
@@ -68,6 +90,7 @@ impl NewChange {
             item_id: self.item_id,
             author: self.author.name.clone(),
             at: self.at.clone(),
+            made_at: self.made_at.clone(),
             fields: self.fields.clone(),
             origin: self.origin,
         }
@@ -290,7 +313,7 @@ pub trait ProgramTx: Send {
         version: u64,
     ) -> StorageResult<Option<Value>>;
     /// Who made the change at `version`, and when.
-    async fn change_author(&mut self, version: u64) -> StorageResult<Option<(String, String)>>;
+    async fn change_author(&mut self, version: u64) -> StorageResult<Option<Authored>>;
     async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>>;
     async fn recorded_by_id(&mut self, mutation: Id) -> StorageResult<Option<Recorded>>;
     /// The last sequence number the client has pushed (0 for a client never seen).

@@ -22,8 +22,8 @@ use tokio_postgres::{AsyncMessage, Row};
 use uuid::Uuid;
 
 use super::{
-    AuditEvent, NewChange, NewProgram, Page, Prefetch, ProgramRow, ProgramTx, Published, Recorded,
-    Storage, StorageError, StorageResult, StoredItem, Write,
+    AuditEvent, Authored, NewChange, NewProgram, Page, Prefetch, ProgramRow, ProgramTx, Published,
+    Recorded, Storage, StorageError, StorageResult, StoredItem, Write,
 };
 use crate::live::Live;
 
@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "privileges",
         include_str!("../../migrations/0009_privileges.sql"),
+    ),
+    (
+        10,
+        "made at",
+        include_str!("../../migrations/0010_made_at.sql"),
     ),
 ];
 
@@ -209,12 +214,36 @@ fn change_of(row: &Row) -> StorageResult<Change> {
         item_id: id(get(row, "item_id")?),
         author: get(row, "author_name")?,
         at: get(row, "at")?,
+        made_at: get(row, "made_at")?,
         fields: object(get(row, "fields")?)?,
         origin: client.zip(seq).map(|(client, seq)| Origin {
             client_id: id(client),
             seq: version(seq),
         }),
     })
+}
+
+/// A conflict as its row holds it: the body without the sides' times of making, which are in
+/// the `made_at` column (the previous release reads the body strictly).
+fn conflict_row(conflict: &Conflict) -> StorageResult<(Value, Option<Value>)> {
+    let mut body = conflict.clone();
+    let made = (conflict.theirs.made_at.is_some() || conflict.mine.made_at.is_some()).then(
+        || serde_json::json!({"theirs": conflict.theirs.made_at, "mine": conflict.mine.made_at}),
+    );
+    body.theirs.made_at = None;
+    body.mine.made_at = None;
+    Ok((serde_json::to_value(body).map_err(corrupt)?, made))
+}
+
+/// A conflict from the `body` and `made_at` columns of its row.
+fn conflict_of(row: &Row) -> StorageResult<Conflict> {
+    let mut conflict: Conflict = serde_json::from_value(get(row, "body")?).map_err(corrupt)?;
+    if let Some(made) = get::<Option<Value>>(row, "made_at")? {
+        let at = |side: &str| made.get(side).and_then(Value::as_str).map(str::to_owned);
+        conflict.theirs.made_at = at("theirs");
+        conflict.mine.made_at = at("mine");
+    }
+    Ok(conflict)
 }
 
 /// The columns [`program_row`] reads.
@@ -780,7 +809,7 @@ impl Storage for PgStorage {
             .client()
             .await?
             .query(
-                "SELECT version, kind, item_id, fields, author_name, at, client_id, client_seq FROM changes
+                "SELECT version, kind, item_id, fields, author_name, at, made_at, client_id, client_seq FROM changes
                  WHERE program_id = $1 AND version > $2 ORDER BY version LIMIT $3",
                 &[&uuid(program), &signed(after), &i64::try_from(limit).unwrap_or(i64::MAX)],
             )
@@ -825,14 +854,12 @@ impl Storage for PgStorage {
             .client()
             .await?
             .query(
-                "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL ORDER BY opened_version, id",
+                "SELECT body, made_at FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL ORDER BY opened_version, id",
                 &[&uuid(program)],
             )
             .await
             .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
-            .collect()
+        rows.iter().map(conflict_of).collect()
     }
 
     async fn page(&self, program: Id, after: u64, limit: usize) -> StorageResult<Option<Page>> {
@@ -851,7 +878,7 @@ impl Storage for PgStorage {
             async {
                 let statement = db
                     .prepare_cached(
-                        "SELECT version, kind, item_id, fields, author_name, at, client_id, client_seq FROM changes
+                        "SELECT version, kind, item_id, fields, author_name, at, made_at, client_id, client_seq FROM changes
                          WHERE program_id = $1 AND version > $2 ORDER BY version LIMIT $3",
                     )
                     .await?;
@@ -860,7 +887,7 @@ impl Storage for PgStorage {
             async {
                 let statement = db
                     .prepare_cached(
-                        "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL ORDER BY opened_version, id",
+                        "SELECT body, made_at FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL ORDER BY opened_version, id",
                     )
                     .await?;
                 db.query(&statement, &[&id]).await
@@ -880,7 +907,7 @@ impl Storage for PgStorage {
             conflicts: conflicts
                 .map_err(unavailable)?
                 .iter()
-                .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
+                .map(conflict_of)
                 .collect::<StorageResult<_>>()?,
         }))
     }
@@ -1235,8 +1262,8 @@ impl PgTx {
         if !self.changes.is_empty() {
             let changes = std::mem::take(&mut self.changes);
             out.push(Statement::new(
-                "INSERT INTO changes (program_id, version, kind, item_id, fields, author_subject, author_name, at, client_id, client_seq)
-                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::bigint[])",
+                "INSERT INTO changes (program_id, version, kind, item_id, fields, author_subject, author_name, at, client_id, client_seq, made_at)
+                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::bigint[], $11::text[])",
                 vec![
                     Box::new(program),
                     Box::new(changes.iter().map(|(v, _)| signed(*v)).collect::<Vec<i64>>()),
@@ -1248,6 +1275,7 @@ impl PgTx {
                     Box::new(changes.iter().map(|(_, c)| c.at.clone()).collect::<Vec<String>>()),
                     Box::new(changes.iter().map(|(_, c)| c.origin.map(|o| uuid(o.client_id))).collect::<Vec<Option<Uuid>>>()),
                     Box::new(changes.iter().map(|(_, c)| c.origin.map(|o| signed(o.seq))).collect::<Vec<Option<i64>>>()),
+                    Box::new(changes.iter().map(|(_, c)| c.made_at.clone()).collect::<Vec<Option<String>>>()),
                 ],
             ));
         }
@@ -1407,7 +1435,7 @@ impl ProgramTx for PgTx {
         let open = async {
             let s = db
                 .prepare_cached(
-                    "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL AND body->>'item_id' = ANY($2)",
+                    "SELECT body, made_at FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL AND body->>'item_id' = ANY($2)",
                 )
                 .await?;
             db.query(&s, &[&program, &wanted_text]).await
@@ -1449,7 +1477,7 @@ impl ProgramTx for PgTx {
             self.conflicts_of.entry(*item).or_default();
         }
         for row in &open.map_err(unavailable)? {
-            let conflict: Conflict = serde_json::from_value(get(row, "body")?).map_err(corrupt)?;
+            let conflict = conflict_of(row)?;
             self.conflicts_of
                 .entry(conflict.item_id)
                 .or_default()
@@ -1602,15 +1630,12 @@ impl ProgramTx for PgTx {
         let program = uuid(self.program);
         let rows = self
             .query(
-                "SELECT body FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL AND body->>'item_id' = $2
+                "SELECT body, made_at FROM conflicts WHERE program_id = $1 AND resolved_version IS NULL AND body->>'item_id' = $2
                  ORDER BY opened_version, id",
                 &[&program, &item.to_string()],
             )
             .await?;
-        let found: Vec<Conflict> = rows
-            .iter()
-            .map(|r| serde_json::from_value(get(r, "body")?).map_err(corrupt))
-            .collect::<StorageResult<_>>()?;
+        let found: Vec<Conflict> = rows.iter().map(conflict_of).collect::<StorageResult<_>>()?;
         self.conflicts_of.insert(item, found.clone());
         Ok(found)
     }
@@ -1622,10 +1647,10 @@ impl ProgramTx for PgTx {
             }
         }
         let program = uuid(self.program);
-        let body = serde_json::to_value(conflict).map_err(corrupt)?;
+        let (body, made) = conflict_row(conflict)?;
         self.exec(
-            "UPDATE conflicts SET body = $3 WHERE program_id = $1 AND id = $2",
-            &[&program, &uuid(conflict.id), &body],
+            "UPDATE conflicts SET body = $3, made_at = $4 WHERE program_id = $1 AND id = $2",
+            &[&program, &uuid(conflict.id), &body, &made],
         )
         .await
         .map(|_| ())
@@ -1655,19 +1680,29 @@ impl ProgramTx for PgTx {
         row.map(|r| get::<Value>(&r, "value")).transpose()
     }
 
-    async fn change_author(&mut self, at: u64) -> StorageResult<Option<(String, String)>> {
+    async fn change_author(&mut self, at: u64) -> StorageResult<Option<Authored>> {
         if let Some((_, change)) = self.changes.iter().find(|(v, _)| *v == at) {
-            return Ok(Some((change.author.name.clone(), change.at.clone())));
+            return Ok(Some(Authored {
+                author: change.author.name.clone(),
+                at: change.at.clone(),
+                made_at: change.made_at.clone(),
+            }));
         }
         let program = uuid(self.program);
         let row = self
             .one(
-                "SELECT author_name, at FROM changes WHERE program_id = $1 AND version = $2",
+                "SELECT author_name, at, made_at FROM changes WHERE program_id = $1 AND version = $2",
                 &[&program, &signed(at)],
             )
             .await?;
-        row.map(|r| Ok((get(&r, "author_name")?, get(&r, "at")?)))
-            .transpose()
+        row.map(|r| {
+            Ok(Authored {
+                author: get(&r, "author_name")?,
+                at: get(&r, "at")?,
+                made_at: get(&r, "made_at")?,
+            })
+        })
+        .transpose()
     }
 
     async fn recorded(&mut self, client: Id, seq: u64) -> StorageResult<Option<Recorded>> {
@@ -1737,7 +1772,13 @@ impl ProgramTx for PgTx {
         let last = self.last_seq(client).await?;
         self.seqs.insert(client, last.max(result.seq));
         self.seqs_changed.insert(client);
-        self.records.push((client, result.clone()));
+        // Kept as protocol 2 reads it: the previous release answers a replay from this row with
+        // a strict parser (a replay's conflicts then lack only when they were made).
+        let mut kept = result.clone();
+        if let roadbook_protocol::Outcome::Applied { conflicts, .. } = &mut kept.outcome {
+            *conflicts = roadbook_protocol::Versioned::for_protocol(std::mem::take(conflicts), 2);
+        }
+        self.records.push((client, kept));
         Ok(())
     }
 
@@ -1761,12 +1802,12 @@ impl ProgramTx for PgTx {
         let program = uuid(self.program);
         let row = self
             .one(
-                "SELECT body, resolved_version FROM conflicts WHERE program_id = $1 AND id = $2",
+                "SELECT body, made_at, resolved_version FROM conflicts WHERE program_id = $1 AND id = $2",
                 &[&program, &uuid(conflict)],
             )
             .await?;
         row.map(|r| {
-            let body: Conflict = serde_json::from_value(get(&r, "body")?).map_err(corrupt)?;
+            let body = conflict_of(&r)?;
             let resolved: Option<i64> = get(&r, "resolved_version")?;
             Ok((body, resolved.is_none()))
         })
@@ -1778,10 +1819,10 @@ impl ProgramTx for PgTx {
             known.push(conflict.clone());
         }
         let program = uuid(self.program);
-        let body = serde_json::to_value(conflict).map_err(corrupt)?;
+        let (body, made) = conflict_row(conflict)?;
         self.exec(
-            "INSERT INTO conflicts (id, program_id, body, opened_version) VALUES ($1, $2, $3, $4)",
-            &[&uuid(conflict.id), &program, &body, &signed(at)],
+            "INSERT INTO conflicts (id, program_id, body, opened_version, made_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&uuid(conflict.id), &program, &body, &signed(at), &made],
         )
         .await
         .map(|_| ())

@@ -17,6 +17,7 @@ fn create(seq: u64, kind: Kind, item: Id, fields: Value) -> Mutation {
         kind,
         item_id: item,
         operation: Operation::Create { fields },
+        made_at: None,
     }
 }
 
@@ -43,10 +44,12 @@ fn set_change(
                         added: added.iter().map(|i| json!(i)).collect(),
                         removed: removed.iter().map(|i| json!(i)).collect(),
                     }),
+                    kept: false,
                 },
             )]
             .into(),
         },
+        made_at: None,
     }
 }
 
@@ -59,6 +62,7 @@ fn delete(seq: u64, kind: Kind, item: Id) -> Mutation {
         operation: Operation::Delete {
             base_versions: BTreeMap::new(),
         },
+        made_at: None,
     }
 }
 
@@ -132,7 +136,10 @@ async fn a_person_s_own_changes_before_one_sync_never_conflict_with_each_other(
                         6,
                         Kind::Decision,
                         existing,
-                        &[("status_id", json!(status("Decided")), pulled)],
+                        &[
+                            ("status_id", json!(status("Decided")), pulled),
+                            ("outcome", json!("Okta"), pulled),
+                        ],
                     ),
                     create(7, Kind::Decision, fleeting, body("Added by mistake")),
                     update(

@@ -127,11 +127,13 @@ pub fn update(seq: u64, kind: Kind, item: Id, fields: &[(&str, Value, u64)]) -> 
                             value: v.clone(),
                             base_version: *base,
                             set: None,
+                            kept: false,
                         },
                     )
                 })
                 .collect(),
         },
+        made_at: None,
     }
 }
 
@@ -191,7 +193,8 @@ both!(
     publish_then_join_gives_the_same_program,
     a_replay_is_answered_with_its_first_result_and_a_gap_is_refused,
     the_last_writer_wins_an_ordinary_field_and_both_values_stay_in_the_log,
-    a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves,
+    a_decision_changed_on_both_sides_is_one_conflict_settled_whole,
+    a_change_s_own_time_is_kept_never_after_the_server_s_and_must_be_a_moment,
     sets_edited_on_both_sides_keep_both_additions,
     a_delete_and_an_edit_that_meet_are_a_conflict,
     a_merge_the_model_refuses_is_a_conflict_not_a_broken_item,
@@ -398,80 +401,156 @@ async fn the_last_writer_wins_an_ordinary_field_and_both_values_stay_in_the_log(
     );
 }
 
-async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
-    storage: Arc<dyn Storage>,
-) {
+/// A change to a decision's group (status, outcome, rationale, decided by and on) as this
+/// release's client sends it: what the person changed, and the rest of the group as they saw
+/// it (`kept`), with the versions seen, and when they made it.
+fn decision_change(
+    seq: u64,
+    seen: &roadbook_model::Decision,
+    base: u64,
+    changed: &[(&str, Value)],
+    made_at: &str,
+) -> Mutation {
+    let body = serde_json::to_value(seen).unwrap();
+    let mut fields: BTreeMap<String, FieldChange> = Kind::Decision
+        .guarded_fields()
+        .iter()
+        .map(|f| {
+            (
+                (*f).to_owned(),
+                FieldChange {
+                    value: body[*f].clone(),
+                    base_version: base,
+                    set: None,
+                    kept: true,
+                },
+            )
+        })
+        .collect();
+    for (f, v) in changed {
+        fields.insert(
+            (*f).to_owned(),
+            FieldChange {
+                value: v.clone(),
+                base_version: base,
+                set: None,
+                kept: false,
+            },
+        );
+    }
+    Mutation {
+        seq,
+        mutation_id: Id::new(),
+        kind: Kind::Decision,
+        item_id: seen.id,
+        operation: Operation::Update { fields },
+        made_at: Some(made_at.to_owned()),
+    }
+}
+
+async fn a_decision_changed_on_both_sides_is_one_conflict_settled_whole(storage: Arc<dyn Storage>) {
     let (engine, handbook, cursor) = published(storage).await;
     let program = handbook.program.id;
-    let decision = handbook.decisions[0].id;
+    let seen = handbook
+        .decisions
+        .iter()
+        .find(|d| d.outcome.is_empty() && d.rationale.is_empty())
+        .expect("an open decision in the sample")
+        .clone();
+    let decision = seen.id;
     let decided = handbook.status_named("Decided").unwrap().id;
     let blocked = handbook.status_named("Blocked").unwrap().id;
     let (a, b) = (Id::new(), Id::new());
-    push_one(
+    // Ann decides, with the outcome and why; Ben, who has not seen it, marks it blocked and
+    // retitles it. Ben made his change first (offline), and pushes second.
+    let ann = push_one(
         &engine,
         &editor("ann"),
         program,
         a,
-        update(
+        decision_change(
             1,
-            Kind::Decision,
-            decision,
-            &[("status_id", json!(decided), cursor)],
-        ),
-    )
-    .await;
-    let clash = push_one(
-        &engine,
-        &editor("ben"),
-        program,
-        b,
-        update(
-            1,
-            Kind::Decision,
-            decision,
+            &seen,
+            cursor,
             &[
-                ("status_id", json!(blocked), cursor),
-                ("title", json!("Okta, per Ben"), cursor),
+                ("status_id", json!(decided)),
+                ("outcome", json!("Okta")),
+                ("rationale", json!("One sign-in")),
             ],
+            "2026-12-01T10:00:00.000Z",
         ),
     )
     .await;
+    assert!(
+        matches!(ann.outcome, Outcome::Applied { ref conflicts, version } if conflicts.is_empty() && version > 0),
+        "{ann:?}"
+    );
+    let mut bens = decision_change(
+        1,
+        &seen,
+        cursor,
+        &[("status_id", json!(blocked))],
+        "2026-11-30T09:00:00.000Z",
+    );
+    if let Operation::Update { fields } = &mut bens.operation {
+        fields.insert(
+            "title".into(),
+            FieldChange {
+                value: json!("Okta, per Ben"),
+                base_version: cursor,
+                set: None,
+                kept: false,
+            },
+        );
+    }
+    let clash = push_one(&engine, &editor("ben"), program, b, bens).await;
     let Outcome::Applied { conflicts, version } = &clash.outcome else {
         panic!("{clash:?}")
     };
-    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts.len(), 1, "one conflict for the whole decision");
     assert!(*version > 0, "the title still applies");
     let conflict = &conflicts[0];
-    assert_eq!(conflict.field, "status_id");
+    assert_eq!(conflict.field, "decided");
+    let group = |status: Id, outcome: &str, rationale: &str| {
+        json!({"status_id": status, "outcome": outcome, "rationale": rationale,
+               "decided_by": seen.decided_by, "decided_on": seen.decided_on})
+    };
     assert_eq!(
         (
             conflict.theirs.value.clone(),
             conflict.theirs.author.as_str()
         ),
-        (json!(decided), "ann (name)")
+        (group(decided, "Okta", "One sign-in"), "ann (name)"),
+        "Ann's whole decision"
     );
     assert_eq!(
         (conflict.mine.value.clone(), conflict.mine.author.as_str()),
-        (json!(blocked), "ben (name)")
+        (group(blocked, "", ""), "ben (name)"),
+        "Ben's whole decision, as he saw it: blocked, nothing decided"
+    );
+    // When each was made, beside when the server took it: Ben's came first.
+    assert_eq!(
+        conflict.mine.made_at.as_deref(),
+        Some("2026-11-30T09:00:00.000Z")
     );
     assert_eq!(
-        field(&engine, program, decision, "status_id").await,
-        json!(decided),
-        "the server value stands"
+        conflict.theirs.made_at.as_deref(),
+        Some("2026-12-01T10:00:00.000Z")
     );
-    assert_eq!(
-        field(&engine, program, decision, "title").await,
-        json!("Okta, per Ben")
-    );
-    assert_eq!(
-        engine
-            .storage()
-            .open_conflicts(program)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert!(conflict.mine.made() < conflict.theirs.made());
+    assert!(conflict.mine.at >= conflict.theirs.at, "but pushed after");
+    for (name, value) in [
+        ("status_id", json!(decided)),
+        ("outcome", json!("Okta")),
+        ("rationale", json!("One sign-in")),
+        ("title", json!("Okta, per Ben")),
+    ] {
+        assert_eq!(
+            field(&engine, program, decision, name).await,
+            value,
+            "{name}: the server's decision stands whole, the title applies"
+        );
+    }
     let audit = engine
         .storage()
         .audit(&roadbook_server::audit::AuditFilter::program(program))
@@ -493,6 +572,7 @@ async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
             conflict: conflict.id,
             choice,
         },
+        made_at: None,
     };
     let by_editor = push_one(
         &engine,
@@ -506,6 +586,25 @@ async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
         matches!(by_editor.outcome, Outcome::Rejected { ref code, .. } if code == "forbidden"),
         "{by_editor:?}"
     );
+    let lead_client = Id::new();
+    // A merge that contradicts itself (Decided, nothing decided) is refused and changes nothing.
+    let contradiction = push_one(
+        &engine,
+        &lead(),
+        program,
+        lead_client,
+        resolve(
+            1,
+            Choice::Merged {
+                value: group(decided, "", "One sign-in"),
+            },
+        ),
+    )
+    .await;
+    assert!(
+        matches!(contradiction.outcome, Outcome::Rejected { ref reason, .. } if reason.contains("needs its outcome")),
+        "{contradiction:?}"
+    );
     assert_eq!(
         engine
             .storage()
@@ -515,22 +614,31 @@ async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
             .len(),
         1
     );
+    // Keeping Ben's side takes his whole decision: blocked, and no outcome or rationale left
+    // behind from Ann's.
     let by_lead = push_one(
         &engine,
         &lead(),
         program,
-        Id::new(),
-        resolve(1, Choice::Mine),
+        lead_client,
+        resolve(2, Choice::Mine),
     )
     .await;
     assert!(
         matches!(by_lead.outcome, Outcome::Applied { version, .. } if version > 0),
         "{by_lead:?}"
     );
-    assert_eq!(
-        field(&engine, program, decision, "status_id").await,
-        json!(blocked)
-    );
+    for (name, value) in [
+        ("status_id", json!(blocked)),
+        ("outcome", json!("")),
+        ("rationale", json!("")),
+    ] {
+        assert_eq!(
+            field(&engine, program, decision, name).await,
+            value,
+            "{name}"
+        );
+    }
     assert!(
         engine
             .storage()
@@ -538,6 +646,60 @@ async fn a_guarded_field_changed_on_both_sides_is_one_conflict_a_lead_resolves(
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn a_change_s_own_time_is_kept_never_after_the_server_s_and_must_be_a_moment(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let action = handbook.actions[0].id;
+    let client = Id::new();
+    let mut change = update(1, Kind::Action, action, &[("text", json!("later"), cursor)]);
+    change.made_at = Some("not a time".into());
+    let refused = push_one(&engine, &editor("ann"), program, client, change).await;
+    assert!(
+        matches!(refused.outcome, Outcome::Rejected { ref reason, .. } if reason.contains("'not a time', which is not a moment")),
+        "{refused:?}"
+    );
+    assert_ne!(
+        field(&engine, program, action, "text").await,
+        json!("later")
+    );
+    // A clock years ahead cannot put a change after ones made later: it is taken as the
+    // server's time of applying it.
+    let mut ahead = update(2, Kind::Action, action, &[("text", json!("ahead"), cursor)]);
+    ahead.made_at = Some("2099-01-01T00:00:00+02:00".into());
+    push_one(&engine, &editor("ann"), program, client, ahead).await;
+    let mut offline = update(
+        3,
+        Kind::Action,
+        action,
+        &[("text", json!("offline"), cursor)],
+    );
+    offline.made_at = Some("2026-11-02T08:15:00+01:00".into());
+    push_one(&engine, &editor("ann"), program, client, offline).await;
+    let pull = engine
+        .pull(&editor("ann"), program, cursor, 100, None)
+        .await
+        .unwrap();
+    let made: Vec<(Value, Option<String>, String)> = pull
+        .changes
+        .iter()
+        .filter(|c| c.item_id == action)
+        .map(|c| (c.fields["text"].clone(), c.made_at.clone(), c.at.clone()))
+        .collect();
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert_eq!(
+        made[0].1.as_deref(),
+        Some(made[0].2.as_str()),
+        "ahead: the server's time"
+    );
+    assert_eq!(
+        made[1].1.as_deref(),
+        Some("2026-11-02T07:15:00.000Z"),
+        "offline: its own time, in UTC"
     );
 }
 
@@ -620,6 +782,7 @@ async fn a_delete_and_an_edit_that_meet_are_a_conflict(storage: Arc<dyn Storage>
         operation: Operation::Delete {
             base_versions: versions,
         },
+        made_at: None,
     };
     let result = push_one(&engine, &editor("ben"), program, Id::new(), delete).await;
     assert!(
@@ -650,6 +813,7 @@ async fn a_delete_and_an_edit_that_meet_are_a_conflict(storage: Arc<dyn Storage>
         operation: Operation::Delete {
             base_versions: fresh,
         },
+        made_at: None,
     };
     let client = Id::new();
     push_one(

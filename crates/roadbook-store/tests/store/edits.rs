@@ -66,6 +66,7 @@ fn the_same_field_changed_meanwhile_is_a_clash_and_the_persons_choice_stands() {
 
     let mut mine = opened.clone();
     mine.status_id = decided;
+    mine.outcome = "Okta".into();
     mine.title = "Okta path, decided".into();
     let edits = edits_between(&opened, &mine, &seen).unwrap();
     let err = store
@@ -250,6 +251,7 @@ fn fields_written_by_a_newer_roadbook_survive_an_edit_by_this_one() {
                 version: 3,
                 author: "sam".into(),
                 at: "2026-11-20T09:00:00.000Z".into(),
+                made_at: None,
                 fields,
             }],
             3,
@@ -471,6 +473,7 @@ fn an_outbox_update_names_the_base_version_last_pulled_for_every_local_edit() {
                 version: 7,
                 author: "sam".into(),
                 at: "2026-11-20T09:00:00.000Z".into(),
+                made_at: None,
                 fields: serde_json::Map::from_iter([("title".to_owned(), json!("Pulled"))]),
             }],
             7,

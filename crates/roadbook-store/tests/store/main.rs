@@ -149,8 +149,40 @@ fn an_edit_writes_history_and_outbox_per_changed_field_with_base_versions() {
     let Operation::Update { fields } = &entry.operation else {
         panic!("{:?}", entry.operation)
     };
-    assert_eq!(fields.keys().collect::<Vec<_>>(), ["outcome", "status_id"]);
+    // What changed, and the rest of the decision's group as the person saw it (kept: sent to
+    // be compared, never written), so a teammate's change to any of it is one conflict.
+    let changed: Vec<(&str, bool)> = fields.iter().map(|(f, c)| (f.as_str(), c.kept)).collect();
+    assert_eq!(
+        changed,
+        [
+            ("decided_by", true),
+            ("decided_on", true),
+            ("outcome", false),
+            ("rationale", true),
+            ("status_id", false)
+        ]
+    );
+    assert_eq!(
+        fields["rationale"].value,
+        json!(handbook.decisions[0].rationale)
+    );
     assert_eq!(fields["status_id"].base_version, 0);
+    assert_eq!(entry.operation.fields(), ["outcome", "status_id"]);
+    // A decision marked made without what was decided is refused, and nothing is written.
+    let mut other = handbook
+        .decisions
+        .iter()
+        .find(|d| d.outcome.is_empty() && d.id != decision.id)
+        .unwrap()
+        .clone();
+    other.status_id = decided;
+    let err = update(&mut store, handbook.program.id, &other, "alice").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("decision.outcome: a decision marked Decided needs its outcome"),
+        "{err}"
+    );
+    assert_eq!(store.outbox(None).unwrap().len(), outbox_before + 1);
     assert_eq!(entry.seq, outbox[outbox.len() - 2].seq + 1, "consecutive");
 
     // Local edits leave the server versions alone and move the local revisions on.

@@ -245,6 +245,7 @@ fn a_move_into_a_gap_between_two_equal_keys_lands_exactly_there() {
         version,
         author: "sam".into(),
         at: "2026-11-20T09:00:00.000Z".into(),
+        made_at: None,
         fields: serde_json::Map::from_iter([("position".to_owned(), json!("a0V"))]),
     };
     store

@@ -14,6 +14,7 @@ fn change(kind: Kind, item_id: Id, version: u64, fields: Map<String, Value>) -> 
         version,
         author: "Sam Ortiz".into(),
         at: format!("2026-11-20T09:00:{version:02}.000Z"),
+        made_at: None,
         fields,
     }
 }

@@ -38,10 +38,12 @@ async fn bad_requests_are_refused_with_a_reason_and_change_nothing() {
                     value: json!("x"),
                     base_version: 0,
                     set: None,
+                    kept: false,
                 },
             )]
             .into(),
         },
+        made_at: None,
     };
     let push = |seq: u64| {
         serde_json::to_vec(&PushRequest {

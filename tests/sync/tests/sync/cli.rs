@@ -86,7 +86,9 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
     );
     assert_eq!(lead.ok(&["export"]), sam.ok(&["export"]));
 
-    // The same decision's status on both: one conflict, shown by both with names.
+    // The same decision decided by one and blocked by the other: one conflict over the whole
+    // decision (status, outcome, rationale, decided by and on), shown by both with names and
+    // when each was made.
     let decisions = lead.json(&["decision", "list", "--json"]);
     let decision = decisions[0]["id"].as_str().unwrap().to_owned();
     lead.ok(&[
@@ -107,12 +109,12 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
     lead.ok(&["sync"]);
     let shown = lead.ok(&["conflicts"]);
     assert!(
-        shown.contains("decision 'Okta SSO path and claims model': status"),
+        shown.contains("decision 'Okta SSO path and claims model': what was decided"),
         "{shown}"
     );
     assert!(
-        shown.contains("theirs (kept): 'Decided' by lee (name)")
-            && shown.contains("mine: 'Blocked' by sam (name)"),
+        shown.contains("theirs (kept): status 'Decided'; outcome \"Okta SSO\"; rationale \"Security signed off\"; decided by (none); decided on (none) by lee (name) (made 20")
+            && shown.contains("mine: status 'Blocked'; outcome (none); rationale (none); decided by (none); decided on (none) by sam (name) (made 20"),
         "{shown}"
     );
     // The check before sending says so first, and a PDF is not issued over it unasked.
@@ -126,7 +128,7 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
         check[0]["message"]
             .as_str()
             .unwrap()
-            .contains("A conflict on Status is open"),
+            .contains("A conflict on What was decided is open"),
         "{check}"
     );
     let readout = dir.path().join("readout.pdf");
@@ -134,7 +136,7 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
     let err = sam.fails(&["report", "readout", "--out", readout]);
     assert!(
         err.contains(
-            "a conflict is open on this program (decision ‘Okta SSO path and claims model’: Status)"
+            "a conflict is open on this program (decision ‘Okta SSO path and claims model’: What was decided)"
         ) && err.contains("--with-open-conflicts"),
         "{err}"
     );
@@ -151,7 +153,7 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
     let archived = sam.json(&["documents", "--json"]);
     assert_eq!(
         archived[0]["parameters"]["issued_with_open_conflicts"],
-        serde_json::json!(["decision ‘Okta SSO path and claims model’: Status"])
+        serde_json::json!(["decision ‘Okta SSO path and claims model’: What was decided"])
     );
     // Not yet pushed: said by the check while the change waits.
     sam.ok(&["decision", "set", &decision, "--due", "2026-12-20"]);

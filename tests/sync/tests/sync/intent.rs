@@ -108,7 +108,15 @@ async fn a_decision_made_and_changed_offline_reaches_everyone_as_its_maker_left_
     );
     let twice = handbook.decisions[1].id;
     edit::<Decision>(&sam, program, |d| d.status_id = blocked, twice);
-    edit::<Decision>(&sam, program, |d| d.status_id = decided, twice);
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| {
+            d.status_id = decided;
+            d.outcome = "Decided at the review".into();
+        },
+        twice,
+    );
     sam.store
         .with(|s| s.delete(fleeting.id, &sam.name))
         .unwrap();
@@ -174,14 +182,24 @@ async fn two_people_still_meet_in_one_conflict_and_a_later_change_of_theirs_join
     let decided = status(&sam, program, "Decided");
     let drafted = status(&sam, program, "Drafted");
     let id = handbook.decisions[0].id;
-    // Both change the status offline; the lead's goes first.
+    let seen = decision(&sam, program, id).unwrap();
+    // Both change the decision offline; the lead's goes first.
     edit::<Decision>(&lead, program, |d| d.status_id = blocked, id);
-    edit::<Decision>(&sam, program, |d| d.status_id = decided, id);
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| {
+            d.status_id = decided;
+            d.outcome = "Okta".into();
+        },
+        id,
+    );
     lead.client.sync(&lead.store, program).await.unwrap();
     let report = sam.client.sync(&sam.store, program).await.unwrap();
     assert_eq!(report.conflicts_opened, 1, "{report:?}");
     // Sam, still offline as far as this edit goes, changes the status again: it is their side
-    // of the same conflict now, not a second one.
+    // of the same conflict now, not a second one. (Sam's copy shows the lead's decision, which
+    // stands until settled, and Sam drafts from it.)
     edit::<Decision>(&sam, program, |d| d.status_id = drafted, id);
     sam.client.sync(&sam.store, program).await.unwrap();
     lead.client.sync(&lead.store, program).await.unwrap();
@@ -189,8 +207,22 @@ async fn two_people_still_meet_in_one_conflict_and_a_later_change_of_theirs_join
         let open = p.store.with(|s| s.conflicts(program)).unwrap();
         assert_eq!(open.len(), 1, "{}: {open:?}", p.name);
         let body = &open[0].body;
-        assert_eq!(body["theirs"]["value"], serde_json::json!(blocked));
-        assert_eq!(body["mine"]["value"], serde_json::json!(drafted));
+        assert_eq!(
+            body["field"], "decided",
+            "one conflict over the whole decision"
+        );
+        assert_eq!(
+            body["theirs"]["value"]["status_id"],
+            serde_json::json!(blocked)
+        );
+        assert_eq!(
+            body["theirs"]["value"]["outcome"],
+            serde_json::json!(seen.outcome)
+        );
+        assert_eq!(
+            body["mine"]["value"]["status_id"],
+            serde_json::json!(drafted)
+        );
         assert_ne!(
             body["theirs"]["author"], body["mine"]["author"],
             "two different people"
@@ -198,10 +230,26 @@ async fn two_people_still_meet_in_one_conflict_and_a_later_change_of_theirs_join
         // The value that stood is the lead's until a lead settles it.
         assert_eq!(decision(p, program, id).unwrap().status_id, blocked);
     }
-    // Offline again, Sam tries another status, then comes round to the lead's before the
-    // sync: nothing is left between them.
-    edit::<Decision>(&sam, program, |d| d.status_id = decided, id);
-    edit::<Decision>(&sam, program, |d| d.status_id = blocked, id);
+    // Offline again, Sam tries another status, then comes round to the lead's decision before
+    // the sync: nothing is left between them.
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| {
+            d.status_id = decided;
+            d.outcome = "Okta after all".into();
+        },
+        id,
+    );
+    edit::<Decision>(
+        &sam,
+        program,
+        |d| {
+            d.status_id = blocked;
+            d.outcome = seen.outcome.clone();
+        },
+        id,
+    );
     settle(&[&sam, &lead], program).await;
     for p in [&lead, &sam] {
         assert_eq!(conflicts(p, program), 0, "{}", p.name);

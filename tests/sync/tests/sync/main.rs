@@ -173,11 +173,24 @@ async fn the_same_status_changed_on_both_is_one_conflict_on_both_and_resolving_i
     let decision = handbook.decisions[0].id;
     let decided = handbook.status_named("Decided").unwrap().id;
     let blocked = handbook.status_named("Blocked").unwrap().id;
-    edit::<Decision>(&lead, program, |d| d.status_id = decided, decision);
+    let seen_outcome = handbook.decisions[0].outcome.clone();
+    edit::<Decision>(
+        &lead,
+        program,
+        |d| {
+            d.status_id = decided;
+            d.outcome = "Okta".into();
+            d.rationale = "One sign-in".into();
+        },
+        decision,
+    );
     edit::<Decision>(&sam, program, |d| d.status_id = blocked, decision);
     lead.client.sync(&lead.store, program).await.unwrap();
     let report = sam.client.sync(&sam.store, program).await.unwrap();
-    assert_eq!(report.conflicts_opened, 1, "{report:?}");
+    assert_eq!(
+        report.conflicts_opened, 1,
+        "one conflict over the whole decision: {report:?}"
+    );
     lead.client.sync(&lead.store, program).await.unwrap();
 
     let on_lead = lead.store.with(|s| s.conflicts(program)).unwrap();
@@ -185,22 +198,39 @@ async fn the_same_status_changed_on_both_is_one_conflict_on_both_and_resolving_i
     assert_eq!(on_lead.len(), 1);
     assert_eq!(on_lead, on_sam, "one conflict, shown on both");
     let body = &on_lead[0].body;
-    assert_eq!(
+    assert_eq!(body["field"], "decided");
+    let side = |name: &str| {
+        let v = &body[name]["value"];
         (
-            body["theirs"]["value"].clone(),
-            body["theirs"]["author"].clone()
-        ),
-        (json!(decided), json!("lee (name)"))
+            v["status_id"].clone(),
+            v["outcome"].clone(),
+            body[name]["author"].clone(),
+        )
+    };
+    assert_eq!(
+        side("theirs"),
+        (json!(decided), json!("Okta"), json!("lee (name)"))
     );
     assert_eq!(
-        (
-            body["mine"]["value"].clone(),
-            body["mine"]["author"].clone()
-        ),
-        (json!(blocked), json!("sam (name)"))
+        side("mine"),
+        (json!(blocked), json!(seen_outcome), json!("sam (name)")),
+        "Sam's whole decision, as Sam saw it"
     );
-    // Until resolved, the server's value stands everywhere.
-    assert_eq!(sam.load(program).decisions[0].status_id, decided);
+    // Each side says when it was made, on the person's clock.
+    for name in ["theirs", "mine"] {
+        assert!(
+            body[name]["made_at"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z')),
+            "{body}"
+        );
+    }
+    // Until resolved, the server's decision stands everywhere, whole.
+    let stands = &sam.load(program).decisions[0];
+    assert_eq!(
+        (stands.status_id, stands.outcome.as_str()),
+        (decided, "Okta")
+    );
 
     lead.store
         .with(|s| s.enqueue_resolve(on_lead[0].id, json!({"keep": "mine"}), &lead.name))
@@ -217,10 +247,19 @@ async fn the_same_status_changed_on_both_is_one_conflict_on_both_and_resolving_i
         sam.store.with(|s| s.conflicts(program)).unwrap().is_empty(),
         "gone on both"
     );
+    let kept = &sam.load(program).decisions[0];
     assert_eq!(
-        sam.load(program).decisions[0].status_id,
-        blocked,
-        "Sam's value, as the lead chose"
+        (
+            kept.status_id,
+            kept.outcome.as_str(),
+            kept.rationale.as_str()
+        ),
+        (
+            blocked,
+            seen_outcome.as_str(),
+            handbook.decisions[0].rationale.as_str()
+        ),
+        "Sam's decision whole, as the lead chose: nothing of Lee's left under Blocked"
     );
     assert_eq!(lead.export(program), sam.export(program));
 }

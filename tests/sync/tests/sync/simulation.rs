@@ -81,6 +81,13 @@ fn seeds() -> Vec<u64> {
 fn edit(rng: &mut Rng, store: &mut Store, program: Id, author: &str, step: usize) {
     let handbook = store.load(program).unwrap();
     let statuses: Vec<Id> = handbook.statuses.iter().map(|s| s.id).collect();
+    // A decision made says what was decided (the model refuses it otherwise): a person who
+    // marks one made writes its outcome too.
+    let made = |d: &mut Decision, author: &str, step: usize| {
+        if handbook.status(d.status_id).is_some_and(|s| !s.open) && d.outcome.is_empty() {
+            d.outcome = format!("decided by {author} at {step}");
+        }
+    };
     match rng.below(10) {
         0 | 1 if !handbook.decisions.is_empty() => {
             // An ordinary field, or a guarded one (status), of a decision.
@@ -94,6 +101,7 @@ fn edit(rng: &mut Rng, store: &mut Store, program: Id, author: &str, step: usize
                 );
             } else {
                 after.status_id = statuses[rng.below(statuses.len())];
+                made(&mut after, author, step);
             }
             let edits = edits_between(&before, &after, &seen).unwrap();
             let _ = store.edit(program, Kind::Decision, d.id, &edits, author);
@@ -154,7 +162,10 @@ fn edit(rng: &mut Rng, store: &mut Store, program: Id, author: &str, step: usize
                         let gone = after.needed_from[rng.below(after.needed_from.len())];
                         after.needed_from.retain(|o| *o != gone);
                     }
-                    0 | 1 => after.status_id = statuses[rng.below(statuses.len())],
+                    0 | 1 => {
+                        after.status_id = statuses[rng.below(statuses.len())];
+                        made(&mut after, author, step);
+                    }
                     2 => after.outcome = format!("outcome by {author} at {step}.{link}"),
                     _ => {
                         let owner = handbook.owners[rng.below(handbook.owners.len())].id;
@@ -314,7 +325,8 @@ impl Model {
                     return;
                 }
                 for (name, change) in fields {
-                    if held.contains(name) {
+                    // A field left as it was is sent only to be compared, never written.
+                    if held.contains(name) || change.kept {
                         continue;
                     }
                     let value = match &change.set {
@@ -342,7 +354,12 @@ impl Model {
                     Choice::Mine => conflict.mine.value.clone(),
                     Choice::Merged { value } => value.clone(),
                 };
-                if conflict.field != "deleted" {
+                if conflict.field == conflict.kind.guarded_group() {
+                    // Fields that belong together, settled whole.
+                    if let serde_json::Value::Object(group) = value {
+                        current.extend(group);
+                    }
+                } else if conflict.field != "deleted" {
                     current.insert(conflict.field.clone(), value);
                 }
             }
@@ -537,6 +554,11 @@ async fn run(seed: u64, steps: usize) -> Exercised {
 
     // Agreement.
     let (server, versions) = server_view(&storage, program).await;
+    // Whatever was merged and however conflicts were settled, the program is one the model
+    // accepts: no decision made without its outcome, no reference to what is gone.
+    if let Err(problems) = server.validate() {
+        panic!("seed {seed}: the server holds a program the model refuses: {problems}");
+    }
     let open: BTreeSet<Id> = storage
         .open_conflicts(program)
         .await
@@ -647,7 +669,12 @@ async fn run(seed: u64, steps: usize) -> Exercised {
     }
     let mut untouched: BTreeSet<(Id, String)> = conflicts
         .values()
-        .map(|c| (c.item_id, c.field.clone()))
+        .flat_map(|c| {
+            c.kind
+                .conflict_fields(&c.field)
+                .into_iter()
+                .map(|f| (c.item_id, f.to_owned()))
+        })
         .collect();
     let pushed = net.pushed.lock().unwrap().clone();
     let mut model = published;
@@ -663,7 +690,8 @@ async fn run(seed: u64, steps: usize) -> Exercised {
             let held: BTreeSet<String> = held
                 .iter()
                 .filter_map(|id| conflicts.get(id))
-                .map(|c| c.field.clone())
+                .flat_map(|c| c.kind.conflict_fields(&c.field))
+                .map(str::to_owned)
                 .collect();
             if let Operation::Update { fields } = &sent.operation {
                 // A set sent again whole (a replica sending what a restore lost) merges by

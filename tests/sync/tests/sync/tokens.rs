@@ -27,10 +27,12 @@ fn push_body(program_decision: Id) -> Vec<u8> {
                         value: json!("forged"),
                         base_version: 0,
                         set: None,
+                        kept: false,
                     },
                 )]
                 .into(),
             },
+            made_at: None,
         }],
         history: None,
     };

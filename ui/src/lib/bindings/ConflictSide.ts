@@ -3,4 +3,13 @@
 /**
  * One side of a conflict.
  */
-export type ConflictSide = { value: unknown, author: string, at: string, };
+export type ConflictSide = { value: unknown, author: string, 
+/**
+ * When the server took it.
+ */
+at: string, 
+/**
+ * When the person made it, by their clock (none from an older client): who changed it
+ * first is read from this.
+ */
+made_at: string | null, };

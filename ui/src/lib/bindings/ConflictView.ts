@@ -12,9 +12,15 @@ export type ConflictView = { id: Id, kind: Kind, item_id: Id,
  */
 item: string, 
 /**
- * The field, or `deleted` when a delete met an edit.
+ * The field, `deleted` when a delete met an edit, or the name of fields settled together
+ * (`decided`: a decision's status, outcome, rationale, decided by and on, each side an
+ * object of them).
  */
 field: string, 
+/**
+ * The fields it settles: the field itself, or every field of the group.
+ */
+fields: Array<string>, 
 /**
  * The value the server kept.
  */

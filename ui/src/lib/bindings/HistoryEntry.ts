@@ -14,4 +14,13 @@ revision: number, program_id: Id, item_kind: Kind, item_id: Id, field: string,
 /**
  * `None` when the field did not exist before (the item was created).
  */
-old_value: JsonValue | null, new_value: JsonValue | null, author: string, changed_at: string, };
+old_value: JsonValue | null, new_value: JsonValue | null, author: string, 
+/**
+ * When it was written here (or reached this database, for a teammate's change).
+ */
+changed_at: string, 
+/**
+ * When a teammate made it, by their clock, where the server said (it may be days before
+ * it reached this database); none for a change made here.
+ */
+made_at: string | null, };
