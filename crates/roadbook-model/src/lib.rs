@@ -34,7 +34,7 @@ pub use mine::{Due, MyItem, due_state, my_items, who_you_are};
 pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};
 pub use schema::{
-    Field, FieldType, LABEL_FIELDS, field, field_label, fields, label_in, name_key, same_name,
-    schema_json,
+    Field, FieldType, LABEL_FIELDS, check_unique_name, field, field_label, fields, label_in,
+    name_key, same_name, schema_json,
 };
 pub use usage::UsageKind;

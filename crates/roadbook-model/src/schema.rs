@@ -328,9 +328,30 @@ pub fn same_name(a: &str, b: &str) -> bool {
     name_key(a) == name_key(b)
 }
 
-/// The form of a name that [`same_name`] compares.
+/// The form of a name that [`same_name`] compares: case folded in full, so letters whose
+/// lower case is more than one letter meet too ("STRASSE" and "Straße", "ΟΔΟΣ" and "οδός" but
+/// for the accent): upper case first, which expands such letters, then lower.
 pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    name.trim().to_uppercase().to_lowercase()
+}
+
+/// A problem at `name` when another item of the kind already has the same name
+/// ([`same_name`]); `taken` are the other items' names, as the caller's lookup found them.
+pub fn check_unique_name<'a>(
+    kind: Kind,
+    name: &str,
+    taken: impl IntoIterator<Item = &'a str>,
+    problems: &mut crate::Problems,
+) {
+    if taken.into_iter().any(|other| same_name(other, name)) {
+        problems.at(
+            "name",
+            format!(
+                "'{name}' is already the name of another {}: names must differ",
+                kind.noun()
+            ),
+        );
+    }
 }
 
 /// The field of `kind` called `key`.

@@ -2262,16 +2262,12 @@ async fn validate(
             .and_then(Value::as_str)
             .unwrap_or_default();
         let taken = tx.names(kind, id).await?;
-        // The model's rule (any letter's case), as the store applies it on the laptop.
-        if taken.iter().any(|n| roadbook_model::same_name(n, name)) {
-            problems.at(
-                "name",
-                format!(
-                    "'{name}' is already the name of another {}: names must differ",
-                    kind.noun()
-                ),
-            );
-        }
+        roadbook_model::check_unique_name(
+            kind,
+            name,
+            taken.iter().map(String::as_str),
+            &mut problems,
+        );
     }
     Ok(problems.into_result().map_err(|e| e.to_string()))
 }

@@ -1083,6 +1083,8 @@ fn check_references<E: Entity>(tx: &Tx<'_>, program: Id, item: &E) -> Result<()>
     Ok(roadbook_model::check_in_program(item, &found)?)
 }
 
+/// The other live items of `kind` in the program, by name: the model judges whether `name` is
+/// taken ([`roadbook_model::check_unique_name`]).
 fn check_unique_name(tx: &Tx<'_>, program: Id, kind: Kind, id: Id, name: &str) -> Result<()> {
     let mut stmt = tx
         .tx
@@ -1095,17 +1097,10 @@ fn check_unique_name(tx: &Tx<'_>, program: Id, kind: Kind, id: Id, name: &str) -
             params![program.to_string(), kind.as_str(), id.to_string()],
             |r| r.get::<_, String>(0),
         )
+        .map_err(|e| tx.sql(e))?
+        .collect::<rusqlite::Result<Vec<String>>>()
         .map_err(|e| tx.sql(e))?;
-    for other in names {
-        if roadbook_model::same_name(&other.map_err(|e| tx.sql(e))?, name) {
-            return Err(problem(
-                format!("{}.name", kind.noun()),
-                format!(
-                    "'{name}' is already the name of another {}: names must differ",
-                    kind.noun()
-                ),
-            ));
-        }
-    }
-    Ok(())
+    let mut problems = Problems::with_prefix(kind.noun());
+    roadbook_model::check_unique_name(kind, name, names.iter().map(String::as_str), &mut problems);
+    Ok(problems.into_result()?)
 }

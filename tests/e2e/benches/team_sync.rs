@@ -2,7 +2,10 @@
 //!
 //! - a teammate's change, from the moment their push starts to the frame that paints it in the
 //!   open Decisions register (50 changes, one at a time: p50 and p95);
-//! - the window's frame times while a pull of 1,000 changes is applied (longest frame, p95).
+//! - the window's frame times while a pull of 1,000 changes is applied (longest frame, p95);
+//! - the app launched on the synced program with live sync running: launch to first meaningful
+//!   paint, and the app process's memory once its sync has taken a teammate's change (issue 27:
+//!   goals 500 ms and 100 MB).
 //!
 //! `make bench-desktop` runs it against the release build (`cargo bench`) and prints the
 //! figures. Under `cargo test --bench team_sync` (make test) it runs a few changes and a
@@ -52,6 +55,19 @@ const frame = (now) => {
 requestAnimationFrame(frame);
 done(true);
 "#;
+
+/// The resident memory of process `pid`, in MB (0 when it cannot be read).
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
 
 fn now_ms() -> f64 {
     SystemTime::now()
@@ -175,6 +191,61 @@ async fn main() {
     frames.sort_by(f64::total_cmp);
     c.close().await.unwrap();
 
+    // Launched on its own on the synced program, live sync on: first paint, then memory once
+    // the sync has brought in a teammate's change (so the long poll and a pull have run).
+    let runs = if measuring { 5 } else { 1 };
+    let (mut launches, mut memory) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let started = std::time::Instant::now();
+        let mut app = std::process::Command::new(desktop.app())
+            .env("DISPLAY", &desktop.display)
+            .env("ROADBOOK_DB", &db)
+            .env("ROADBOOK_TOKEN", &lead)
+            .env("ROADBOOK_AUTHOR", "Lee Lead")
+            .env("ROADBOOK_DOCUMENTS_DIR", dir.path())
+            .env("ROADBOOK_RENDERING", &rendering)
+            .env("ROADBOOK_STARTUP_TRACE", "1")
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(app.stderr.take().unwrap());
+        let painted = std::io::BufRead::lines(stderr)
+            .map_while(Result::ok)
+            .find(|l| l.contains("first meaningful paint"))
+            .map(|_| started.elapsed().as_secs_f64() * 1000.0)
+            .expect("the app painted");
+        launches.push(painted);
+        let title = format!("Bench live {run}");
+        retitle(run, title.clone());
+        client.sync(&teammate, program).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let here = Store::open(&db)
+                .unwrap()
+                .load(program)
+                .unwrap()
+                .decisions
+                .iter()
+                .any(|d| d.title == title);
+            if here {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the app's live sync never brought in {title}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        memory.push(rss_mb(app.id()));
+        app.kill().unwrap();
+        app.wait().unwrap();
+    }
+    launches.sort_by(f64::total_cmp);
+    memory.sort_by(f64::total_cmp);
+
     assert_eq!(latencies.len(), changes, "every change was painted");
     if measuring {
         let rendering = if rendering.is_empty() {
@@ -196,9 +267,18 @@ async fn main() {
             percentile(&frames, 0.95),
             percentile(&frames, 1.0)
         );
-    } else {
         println!(
-            "checked: {changes} changes and a {pull}-change pull each painted in the open register"
+            "launched on the synced program with live sync running ({runs} launches): first meaningful paint median {:.0} ms (min {:.0}, max {:.0}; goal at most 500 ms); app process RSS once a teammate's change came in: median {:.0} MB (max {:.0}; goal at most 100 MB)",
+            percentile(&launches, 0.5),
+            percentile(&launches, 0.0),
+            percentile(&launches, 1.0),
+            percentile(&memory, 0.5),
+            percentile(&memory, 1.0)
+        );
+    } else {
+        assert!(memory.iter().all(|m| *m > 0.0), "{memory:?}");
+        println!(
+            "checked: {changes} changes and a {pull}-change pull each painted in the open register; the app launched on the synced program painted and its live sync took a teammate's change"
         );
     }
 }

@@ -221,6 +221,11 @@ impl Desktop {
         }
     }
 
+    /// The app binary this desktop drives, for a bench that starts it on its own.
+    pub fn app(&self) -> &Path {
+        &self.app
+    }
+
     pub async fn session(&self) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), json!({ "application": self.app }));
@@ -328,13 +333,34 @@ pub async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -
     }
 }
 
+/// Goes to a screen by its side-bar link, and returns once the window says it is there (the
+/// link marked the current page, the screen's heading drawn), instead of after a fixed pause.
 pub async fn go(c: &Client, screen: &str) {
-    css(c, &format!("[data-testid=nav-{screen}]"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let link = format!("[data-testid=nav-{screen}]");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        css(c, &link).await.click().await.unwrap();
+        let arrived = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < arrived {
+            let here = c
+                .execute(
+                    "const a = document.querySelector(arguments[0]); return !!a && a.getAttribute('aria-current') === 'page' && !!document.querySelector('main h2, main h3, main [data-testid]');",
+                    vec![json!(link)],
+                )
+                .await
+                .unwrap();
+            if here == json!(true) {
+                // One frame for the screen's first effects.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        if Instant::now() >= deadline {
+            keep_failure(c).await;
+            panic!("the window never went to {screen}");
+        }
+    }
 }
 
 pub async fn shot(c: &Client, d: &Desktop, name: &str) {

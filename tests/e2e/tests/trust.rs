@@ -1101,6 +1101,89 @@ async fn a_terminals_change_reaches_the_open_screens_and_names_who_made_it() {
     c.close().await.unwrap();
 }
 
+/// Typing while teammates' changes arrive: the window reads the database again for each one
+/// (other items, and other fields of the open item), and not one typed character is lost or
+/// moved.
+#[tokio::test(flavor = "multi_thread")]
+async fn typing_while_changes_arrive_loses_no_character() {
+    let (_dir, db, documents) = sample("typing");
+    let desktop = Desktop::start(&db, &documents, "");
+    let c = desktop.session().await;
+    go(&c, "decisions").await;
+    let title = "Builder Relations org source";
+    css(&c, "[data-testid=search]")
+        .await
+        .send_keys(title)
+        .await
+        .unwrap();
+    click(&c, "[data-testid=row]").await;
+    let question = css(&c, "textarea[data-field=question]").await;
+    question.clear().await.unwrap();
+    question.click().await.unwrap();
+    let typed = "Which teams join the pilot first, and who tells them?";
+    // A teammate at a terminal, writing while the person types.
+    let teammate = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for n in 0..8u32 {
+                let day = format!("2027-01-{:02}", 10 + n);
+                let level = if n % 2 == 0 { "medium" } else { "high" };
+                let (kind, item, flag, value) = match n % 3 {
+                    0 => (
+                        "action",
+                        "Confirm owner and meeting path for Okta/identity decisions",
+                        "--due",
+                        day.as_str(),
+                    ),
+                    1 => ("decision", title, "--due", day.as_str()),
+                    _ => (
+                        "risk",
+                        "Builder Relations org truth remains ambiguous and weakens reporting scope trust",
+                        "--severity",
+                        level,
+                    ),
+                };
+                roadbook_as(
+                    &db,
+                    &[kind, "set", item, flag, value],
+                    &[("ROADBOOK_AUTHOR", "Dana Ortiz")],
+                );
+                std::thread::sleep(std::time::Duration::from_millis(120));
+            }
+        })
+    };
+    for ch in typed.chars() {
+        question.send_keys(&ch.to_string()).await.unwrap();
+    }
+    teammate.join().unwrap();
+    // The window has taken in the teammate's changes by now (the due date is on the open item).
+    text_until(&c, "[data-testid=changed-meanwhile]", |t| {
+        t.contains("Dana Ortiz")
+    })
+    .await;
+    assert_eq!(
+        question.prop("value").await.unwrap().unwrap_or_default(),
+        typed,
+        "typed characters lost or moved while changes arrived"
+    );
+    click(&c, "[data-testid=save]").await;
+    eventually("the question saved", SECONDS_10, async || {
+        let saved = export(&db)["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["title"] == title)
+            .map(|d| d["question"].clone());
+        if saved == Some(Value::from(typed)) {
+            Ok(())
+        } else {
+            Err(format!("saved {saved:?}"))
+        }
+    })
+    .await;
+    c.close().await.unwrap();
+}
+
 /// Day one on the sample: the lead adds themselves, as a person on their team, in one step from
 /// My items (the team a placeholder until then), and sees what they and their team owe; the
 /// dashboard opens with what is overdue and due this week, and no due state is cut short.

@@ -17,6 +17,7 @@ mod containment;
 mod cost;
 mod entitlements;
 mod intent;
+mod one_rule;
 mod operations;
 mod processes;
 mod quickstart;
