@@ -164,6 +164,35 @@ mod tests {
     use super::*;
     use crate::{Owner, sample};
 
+    /// `make bindings` writes where this says dates stand, for the UI's copy
+    /// (`dueState` in ui/src/lib/logic.ts), which Vitest checks against it: one answer to
+    /// "is it overdue" whichever side asks.
+    #[cfg(feature = "ts")]
+    #[test]
+    fn export_the_due_cases_for_the_ui() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
+        let mut cases = Vec::new();
+        for offset in [-400i64, -1, 0, 1, 5, 6, 7, 8, 30] {
+            for open in [true, false] {
+                let day = today + chrono::Duration::days(offset);
+                let due: Date = day.to_string().parse().unwrap();
+                cases.push(serde_json::json!({
+                    "due": due.to_string(),
+                    "open": open,
+                    "today": today.to_string(),
+                    "state": due_state(Some(due), open, today),
+                }));
+            }
+        }
+        cases.push(serde_json::json!({"due": null, "open": true, "today": today.to_string(), "state": null}));
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings");
+        let text = serde_json::to_string_pretty(&cases).unwrap() + "\n";
+        std::fs::write(dir.join("due-cases.json"), &text).unwrap();
+        assert!(cases.iter().any(|c| c["state"] == "overdue"));
+        assert!(cases.iter().any(|c| c["state"] == "this_week"));
+    }
+
     fn day(text: &str) -> NaiveDate {
         text.parse::<Date>().unwrap().naive()
     }

@@ -69,6 +69,32 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The largest parts of process `pid`'s resident memory (MB per mapped file, heap or
+/// anonymous memory), largest first.
+fn largest_parts(pid: u32) -> Vec<(String, f64)> {
+    let mut sizes: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    let mut current = "[anon]".to_owned();
+    for line in std::fs::read_to_string(format!("/proc/{pid}/smaps"))
+        .unwrap_or_default()
+        .lines()
+    {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts
+            .first()
+            .is_some_and(|p| p.contains('-') && !p.ends_with(':'))
+        {
+            current = parts.get(5).map_or("[anon]", |p| p).to_owned();
+        } else if parts.first() == Some(&"Rss:") {
+            let kb: f64 = parts.get(1).and_then(|k| k.parse().ok()).unwrap_or(0.0);
+            *sizes.entry(current.clone()).or_default() += kb / 1024.0;
+        }
+    }
+    let mut out: Vec<(String, f64)> = sizes.into_iter().collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.truncate(8);
+    out
+}
+
 fn now_ms() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -240,6 +266,19 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         memory.push(rss_mb(app.id()));
+        if run + 1 == runs && measuring {
+            let parts: Vec<String> = largest_parts(app.id())
+                .into_iter()
+                .map(|(part, mb)| {
+                    let name = part.rsplit('/').next().unwrap_or(&part).to_owned();
+                    format!("{name} {mb:.0} MB")
+                })
+                .collect();
+            println!(
+                "largest parts of the app's RSS (last launch): {}",
+                parts.join(", ")
+            );
+        }
         app.kill().unwrap();
         app.wait().unwrap();
     }

@@ -10,6 +10,7 @@ import type { Saved } from './bindings/Saved';
 import type { SignInView } from './bindings/SignInView';
 import type { Startup } from './bindings/Startup';
 import type { SyncStatus } from './bindings/SyncStatus';
+import type { YourName } from './bindings/YourName';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
 import { capital, changedFields, findItem, labelOf } from './logic';
 import { fieldName } from './sync';
@@ -54,6 +55,26 @@ class AppState {
 	/** The revisions this window's own writes made (saves, moves, undo and redo), by item: an
 	 * open editor does not announce the person's own change as news. */
 	ownRevisions = $state<Record<Id, Record<string, number>>>({});
+	/** Who changes and documents are signed by, as the shell works it out: read once, shared by
+	 * every screen that asks (the dashboard, My items, Settings), so a name given on one is the
+	 * name the others show. */
+	yourName = $state<YourName | null>(null);
+	/** Reads who the person is signed as; `again` after something that may change it (a
+	 * sign-in). Nothing when the shell cannot say. */
+	async knowYourName(again = false): Promise<YourName | null> {
+		if (this.yourName && !again) return this.yourName;
+		try {
+			this.yourName = await backend.yourName();
+		} catch {
+			this.yourName = null;
+		}
+		return this.yourName;
+	}
+	/** Gives (or clears, with an empty name) "Your name"; every screen shows it at once. */
+	async setYourName(name: string): Promise<YourName> {
+		this.yourName = await backend.setYourName(name);
+		return this.yourName;
+	}
 	private wrote(id: Id, saved: Saved) {
 		if (saved.saved !== 'updated') return;
 		const mine = { ...(this.ownRevisions[id] ?? {}) };

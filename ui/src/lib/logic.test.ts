@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import dueCases from './bindings/due-cases.json';
 import type { Handbook } from './bindings/Handbook';
 import { addDays, canvasSize, changeOf, changedBy, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
@@ -300,5 +301,14 @@ describe('register columns', () => {
 		expect(fitColumns(risks, 430).kept).toEqual([0, 3, 4]);
 		expect(fitColumns(risks, 300).kept).toEqual([0, 3]);
 		expect(fitColumns(risks, 10).kept).toEqual([0]);
+	});
+});
+
+describe('where a date stands (cases written by the model)', () => {
+	it('is overdue and due this week on the same days as the Rust side says', () => {
+		expect(dueCases.length).toBeGreaterThan(10);
+		for (const c of dueCases as Array<{ due: string | null; open: boolean; today: string; state: string | null }>) {
+			expect(dueState(c.due, c.open, c.today), JSON.stringify(c)).toBe(c.state);
+		}
 	});
 });
