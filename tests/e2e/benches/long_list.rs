@@ -43,6 +43,10 @@ fn long_program() -> Handbook {
         );
         d.question = format!("Which way for bench item {n}?");
         d.status_id = statuses[n % statuses.len()];
+        // A decision made says what was decided (the model refuses it otherwise).
+        if handbook.status(d.status_id).is_some_and(|s| !s.open) {
+            d.outcome = format!("Path {} for item {n}", lane(n));
+        }
         d.needed_from = vec![owners[n % owners.len()]];
         d.risk_ids.clear();
         d.superseded_by = None;
