@@ -214,6 +214,11 @@ mod unix {
     type Picked = Option<(*mut GtkPrinter, gtk::PrintSettings, gtk::PageSetup)>;
 
     /// The print dialog, over the window. None when the person cancels.
+    ///
+    /// # Safety
+    ///
+    /// Call on GTK's main thread, with GTK initialised. The printer in the answer carries a
+    /// reference the caller owns and must give up (`submit` does).
     unsafe fn ask(parent: Option<&gtk::ApplicationWindow>, title: &str) -> Result<Picked, String> {
         let heading = CString::new(format!("Print {title}")).unwrap_or_default();
         let parent: *mut GtkWindow = parent.map_or(std::ptr::null_mut(), |w| {
@@ -252,6 +257,11 @@ mod unix {
 
     /// The printer called `name`, without asking; to "Print to File", the file goes into the
     /// documents folder under the document's name.
+    ///
+    /// # Safety
+    ///
+    /// Call on GTK's main thread, with GTK initialised. The printer in the answer carries a
+    /// reference the caller owns and must give up (`submit` does); on an error none is kept.
     unsafe fn named(name: &str, job: &Job) -> Result<Picked, String> {
         struct Search {
             name: String,
@@ -286,8 +296,16 @@ mod unix {
         }
         let settings = gtk::PrintSettings::new();
         if let Some(dir) = &job.documents_dir {
-            let uri = gtk::glib::filename_to_uri(dir.join(&job.file_name), None)
-                .map_err(|e| format!("the documents folder cannot take the printout: {e}"))?;
+            let uri = match gtk::glib::filename_to_uri(dir.join(&job.file_name), None) {
+                Ok(uri) => uri,
+                Err(e) => {
+                    // SAFETY: the reference `each` took, given up: nobody will submit to it.
+                    unsafe { gtk::glib::gobject_ffi::g_object_unref(search.found.cast()) };
+                    return Err(format!(
+                        "the documents folder cannot take the printout: {e}"
+                    ));
+                }
+            };
             settings.set("output-uri", Some(uri.as_str()));
         }
         Ok(Some((search.found, settings, gtk::PageSetup::new())))
@@ -295,6 +313,11 @@ mod unix {
 
     /// Sends the file to `printer` (whose reference this takes over); the answer goes to `done`
     /// once its backend took it.
+    ///
+    /// # Safety
+    ///
+    /// Call on GTK's main thread, with GTK initialised; `printer` must be a live printer whose
+    /// reference the caller owns (from `ask` or `named`), which this gives up on every path.
     unsafe fn submit(
         job: &Job,
         printer: *mut GtkPrinter,

@@ -1,5 +1,6 @@
 // The app's state: the open program's handbook with the revision of each field, the person's
 // own actions to undo and redo, and errors to show.
+import { untrack } from 'svelte';
 import { backend, BackendError } from './backend';
 import type { FieldEdit } from './bindings/FieldEdit';
 import type { Handbook } from './bindings/Handbook';
@@ -62,7 +63,9 @@ class AppState {
 	/** Reads who the person is signed as; `again` after something that may change it (a
 	 * sign-in). Nothing when the shell cannot say. */
 	async knowYourName(again = false): Promise<YourName | null> {
-		if (this.yourName && !again) return this.yourName;
+		// Not a dependency of the effect that asks: setting it below would ask again, forever.
+		const known = untrack(() => this.yourName);
+		if (known && !again) return known;
 		try {
 			this.yourName = await backend.yourName();
 		} catch {
