@@ -410,7 +410,14 @@ pub async fn rejected(app: AppHandle, program: Id) -> CommandResult<Vec<Rejected
             .map(|r| {
                 let (change, fields) = match &r.operation {
                     Operation::Create { fields } => ("created", fields.keys().cloned().collect()),
-                    Operation::Update { fields } => ("edited", fields.keys().cloned().collect()),
+                    Operation::Update { .. } => (
+                        "edited",
+                        r.operation
+                            .fields()
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect(),
+                    ),
                     Operation::Delete { .. } => ("deleted", Vec::new()),
                     Operation::Resolve { .. } => ("resolved", Vec::new()),
                 };

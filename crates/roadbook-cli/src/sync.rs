@@ -561,6 +561,7 @@ impl<W: Write> Ctx<W> {
                         roadbook_store::Operation::Delete { .. } => "delete".to_owned(),
                         roadbook_store::Operation::Update { fields } => fields
                             .iter()
+                            .filter(|(_, c)| !c.kept)
                             .map(|(f, c)| {
                                 format!("{} to {}", field_label(f), shown(&c.value, &labels))
                             })

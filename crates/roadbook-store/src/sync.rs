@@ -770,9 +770,11 @@ impl Store {
         match &change.operation {
             Operation::Update { fields } => {
                 let seen = self.field_revisions(change.item_id)?;
+                // What the person changed; fields sent only to be compared (kept) are not edits,
+                // and sending their old values again would undo a teammate's change.
                 let edits: Edits = fields
                     .iter()
-                    .filter(|(f, _)| f.as_str() != POSITION)
+                    .filter(|(f, c)| f.as_str() != POSITION && !c.kept)
                     .map(|(f, c)| {
                         let seen = seen.get(f).copied().unwrap_or(0);
                         (

@@ -499,3 +499,58 @@ fn an_outbox_update_names_the_base_version_last_pulled_for_every_local_edit() {
     assert_eq!(store.field_versions(id).unwrap()["title"], 7);
     let _: BTreeMap<String, u64> = store.field_revisions(id).unwrap();
 }
+
+/// A refused change to a decision, sent again, sends what the person changed: the fields of
+/// its group they left as they saw them (sent beside it only to be compared) are not written
+/// again over a teammate's change made since.
+#[test]
+fn a_refused_decision_change_sent_again_writes_what_was_changed_not_what_was_left() {
+    let (_dir, path, handbook) = with_sample();
+    let program = handbook.program.id;
+    let blocked = handbook.status_named("Blocked").unwrap().id;
+    let mut store = Store::open(&path).unwrap();
+    let mut mine = handbook
+        .decisions
+        .iter()
+        .find(|d| d.rationale.is_empty() && d.status_id != blocked)
+        .unwrap()
+        .clone();
+    mine.status_id = blocked;
+    update(&mut store, program, &mine, "sam").unwrap();
+    let waiting = store.outbox(Some(program)).unwrap();
+    let entry = waiting.last().unwrap();
+    let roadbook_store::Operation::Update { fields } = &entry.operation else {
+        panic!("{:?}", entry.operation)
+    };
+    assert!(
+        fields["rationale"].kept,
+        "the rationale went out as left, to compare"
+    );
+    let server = store.item_state(mine.id).unwrap();
+    store
+        .settle(
+            program,
+            &[roadbook_store::Settlement {
+                seq: entry.seq,
+                server,
+                rejected: Some(("invalid".into(), "refused for this test".into())),
+                conflicts: Vec::new(),
+                author: "the server".into(),
+                version: 0,
+            }],
+        )
+        .unwrap();
+    // A teammate's rationale arrives meanwhile (written here by another name).
+    let (_, mut now): (_, Decision) = store.get(mine.id).unwrap();
+    now.rationale = "Security signed off".into();
+    update(&mut store, program, &now, "lee").unwrap();
+    let refused = store.rejected(program).unwrap();
+    assert_eq!(refused.len(), 1);
+    store.retry_rejected(refused[0].id, "sam").unwrap();
+    let (_, after): (_, Decision) = store.get(mine.id).unwrap();
+    assert_eq!(
+        (after.status_id, after.rationale.as_str()),
+        (blocked, "Security signed off"),
+        "the person's status again, the teammate's rationale kept"
+    );
+}
