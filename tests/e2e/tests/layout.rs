@@ -250,6 +250,7 @@ async fn the_risk_register_keeps_its_rows_on_a_laptop_screen() {
         .await
         .unwrap();
     assert_eq!(in_view, json!(risks), "risks in view at 1280×800");
+    shot(&c, &desktop, "risks-laptop").await;
     // The map is a click away, and its counts are there when opened.
     assert!(cell_count(&c, "high-high").await > 0);
 }
