@@ -11,6 +11,7 @@ use roadbook_model::{Action, Decision, Handbook, Id, Kind, Risk, RiskScope, Stat
 use roadbook_store::{HistoryQuery, Store, edits_between};
 
 use crate::cli::{ActionCommand, Cli, Command, DecisionCommand, ListArgs, RiskCommand};
+use crate::words::{Quoted, shown};
 
 pub fn run(cli: Cli) -> Result<()> {
     let session = Session::resolve(Options {
@@ -264,27 +265,6 @@ impl<W: Write> Ctx<W> {
         let labels: HashMap<Id, String> = handbook.labels();
         // In the lead's words, as the app's History screen: names for ids, the fields' labels,
         // the person's own clock; `--json` keeps the ids and keys for scripts.
-        fn shown(value: &serde_json::Value, labels: &HashMap<Id, String>) -> String {
-            match value {
-                serde_json::Value::Null => "—".to_owned(),
-                serde_json::Value::String(text) if text.is_empty() => "—".to_owned(),
-                serde_json::Value::String(text) => {
-                    match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
-                        Some(label) => format!("'{label}'"),
-                        None => format!("'{text}'"),
-                    }
-                }
-                serde_json::Value::Array(items) if items.is_empty() => "—".to_owned(),
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .map(|v| shown(v, labels))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                serde_json::Value::Bool(true) => "yes".to_owned(),
-                serde_json::Value::Bool(false) => "no".to_owned(),
-                other => other.to_string(),
-            }
-        }
         for e in &entries {
             let label = labels
                 .get(&e.item_id)
@@ -298,10 +278,11 @@ impl<W: Write> Ctx<W> {
                 let now = shown(
                     e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
                     &labels,
+                    Quoted::Yes,
                 );
                 match &e.old_value {
                     None => format!("{field}: {now}"),
-                    Some(old) => format!("{field}: {} → {now}", shown(old, &labels)),
+                    Some(old) => format!("{field}: {} → {now}", shown(old, &labels, Quoted::Yes)),
                 }
             };
             // When it was made: a teammate's change made offline days before it arrived reads

@@ -842,38 +842,9 @@ fn item_text(m: &ArgMatches) -> &str {
 
 /// A field's value as a person reads it: a fixed word without its underscores ("not ready").
 fn display(field: &Field, value: &Value, labels: &std::collections::HashMap<Id, String>) -> String {
-    let text = shown(value, labels);
+    let text = crate::words::shown(value, labels, crate::words::Quoted::No);
     match field.kind {
         FieldType::Level | FieldType::Readiness | FieldType::Ownerkind => text.replace('_', " "),
         _ => text,
-    }
-}
-
-/// A value as a person reads it: names for ids, yes or no.
-fn shown(value: &Value, labels: &std::collections::HashMap<Id, String>) -> String {
-    match value {
-        Value::Null => "(none)".to_owned(),
-        Value::String(text) if text.trim().is_empty() => "(none)".to_owned(),
-        Value::Bool(true) => "yes".to_owned(),
-        Value::Bool(false) => "no".to_owned(),
-        Value::String(text) => match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
-            Some(label) => label.clone(),
-            None => text.clone(),
-        },
-        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| shown(v, labels))
-            .collect::<Vec<_>>()
-            .join("; "),
-        Value::Object(map) => {
-            // A risk's scope, an attendee, a section: its words, names for ids.
-            map.iter()
-                .filter(|(k, _)| k.as_str() != "kind" || map.len() == 1)
-                .map(|(_, v)| shown(v, labels))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-        other => other.to_string(),
     }
 }

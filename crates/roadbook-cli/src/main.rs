@@ -6,6 +6,7 @@ mod items;
 mod outcome;
 mod signin;
 mod sync;
+mod words;
 
 use std::io::Write;
 use std::process::ExitCode;

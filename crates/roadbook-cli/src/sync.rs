@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use roadbook_model::{Id, Kind};
+
+use crate::words::{Quoted, field_words, shown};
 use roadbook_store::Store;
 use roadbook_sync::{Client, HttpTransport, Replica, Report, Retry, SyncError, Transport};
 use serde_json::{Value, json};
@@ -22,32 +24,6 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the sync")
 }
 
-/// What a person reads for a field name (`status_id` -> "status").
-fn field_label(field: &str) -> String {
-    field
-        .trim_end_matches("_ids")
-        .trim_end_matches("_id")
-        .replace('_', " ")
-}
-
-/// Names instead of ids, so a value reads as the handbook writes it.
-fn shown(value: &Value, labels: &HashMap<Id, String>) -> String {
-    match value {
-        Value::Null => "(none)".to_owned(),
-        Value::String(text) => match text.parse::<Id>().ok().and_then(|id| labels.get(&id)) {
-            Some(label) => format!("'{label}'"),
-            None => format!("{text:?}"),
-        },
-        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| shown(v, labels))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
-
 /// Fields settled together (a decision's status, outcome, rationale, decided by and on), in
 /// the order the kind lists them, each with its value.
 fn shown_group(kind: Kind, value: &Value, labels: &HashMap<Id, String>) -> String {
@@ -55,11 +31,11 @@ fn shown_group(kind: Kind, value: &Value, labels: &HashMap<Id, String>) -> Strin
         .iter()
         .map(|field| {
             let value = value.get(*field).unwrap_or(&Value::Null);
-            let said = match value {
-                Value::String(text) if text.is_empty() => "(none)".to_owned(),
-                other => shown(other, labels),
-            };
-            format!("{} {said}", field_label(field))
+            format!(
+                "{} {}",
+                field_words(kind, field),
+                shown(value, labels, Quoted::Yes)
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -201,6 +177,12 @@ impl<W: Write> Ctx<W> {
 
     /// Everything pushed, or a non-zero exit that says what waits.
     fn all_pushed(report: &Report) -> Result<()> {
+        if report.waiting_for_upgrade > 0 {
+            bail!(
+                "your answer to a conflict over a decision waits, with {} change(s) in all: the server is an older release that would close the conflict without settling it; it goes by itself with the first sync after the server is upgraded",
+                report.waiting_for_upgrade
+            );
+        }
         if report.pending > 0 {
             bail!(
                 "{} changes still wait to be pushed: run roadbook sync again",
@@ -464,7 +446,7 @@ impl<W: Write> Ctx<W> {
                     if c.field == c.kind.guarded_group() {
                         shown_group(c.kind, value, &labels)
                     } else {
-                        shown(value, &labels)
+                        shown(value, &labels, Quoted::Yes)
                     },
                     text("author").unwrap_or_else(|| "?".to_owned()),
                 )
@@ -478,11 +460,7 @@ impl<W: Write> Ctx<W> {
                     .get(&c.item_id)
                     .map(String::as_str)
                     .unwrap_or("(deleted)"),
-                if c.field == c.kind.guarded_group() {
-                    roadbook_model::field_label(c.kind, &c.field).to_lowercase()
-                } else {
-                    field_label(&c.field)
-                },
+                field_words(c.kind, &c.field),
                 side("theirs"),
                 side("mine"),
             )?;
@@ -563,7 +541,11 @@ impl<W: Write> Ctx<W> {
                             .iter()
                             .filter(|(_, c)| !c.kept)
                             .map(|(f, c)| {
-                                format!("{} to {}", field_label(f), shown(&c.value, &labels))
+                                format!(
+                                    "{} to {}",
+                                    field_words(r.item_kind, f),
+                                    shown(&c.value, &labels, Quoted::Yes)
+                                )
                             })
                             .collect::<Vec<_>>()
                             .join(", "),

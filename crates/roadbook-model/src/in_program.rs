@@ -77,9 +77,27 @@ pub fn check_references(references: &[Reference], found: &Lookups, problems: &mu
     }
 }
 
-/// [`check_found`] as a result, for a single item written on its own.
-pub fn check_in_program<E: Entity>(item: &E, found: &Lookups) -> Result<(), Invalid> {
+/// [`check_found`] as a result, for one item written on its own. `before` is the item as it
+/// stood, for a change: a rule it already broke (a decision made without its outcome, kept
+/// from before the rule) does not refuse a change that does not touch it (its title, its due
+/// date); what the change breaks, it refuses. References are always checked whole.
+pub fn check_in_program<E: Entity>(
+    item: &E,
+    before: Option<&E>,
+    found: &Lookups,
+) -> Result<(), Invalid> {
     let mut problems = Problems::with_prefix(E::KIND.noun());
-    check_found(item, found, &mut problems);
+    check_references(&item.references(), found, &mut problems);
+    let mut rules = Problems::with_prefix(E::KIND.noun());
+    item.check_with(found, &mut rules);
+    let mut already = Problems::with_prefix(E::KIND.noun());
+    if let Some(before) = before {
+        before.check_with(found, &mut already);
+    }
+    for problem in rules.list() {
+        if !already.list().contains(problem) {
+            problems.push(problem.clone());
+        }
+    }
     problems.into_result()
 }

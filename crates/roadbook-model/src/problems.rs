@@ -130,6 +130,16 @@ impl Problems {
         }
     }
 
+    /// The problems found so far, as they are.
+    pub fn list(&self) -> &[Problem] {
+        &self.list
+    }
+
+    /// Keeps a problem found elsewhere (with its own path).
+    pub fn push(&mut self, problem: Problem) {
+        self.list.push(problem);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

@@ -143,6 +143,7 @@ fn a_classification_marking_is_one_short_line() {
 
 #[test]
 fn a_decision_made_needs_its_outcome_whatever_the_closed_status_is_called() {
+    use roadbook_model::{Found, Lookups, check_in_program};
     let mut h = sample::builder_insights().unwrap();
     let open = h
         .decisions
@@ -152,21 +153,59 @@ fn a_decision_made_needs_its_outcome_whatever_the_closed_status_is_called() {
     // The vocabulary's closed statuses are what "made" means, not a fixed word.
     let closed = h.statuses.iter().position(|s| !s.open).unwrap();
     h.statuses[closed].name = "Agreed".into();
-    h.decisions[open].status_id = h.statuses[closed].id;
-    let found = problems(&h);
+    let before = h.decisions[open].clone();
+    let mut made = before.clone();
+    made.status_id = h.statuses[closed].id;
+    let found = |h: &Handbook| -> Lookups {
+        h.statuses
+            .iter()
+            .map(|s| (s.id, Found::status(s)))
+            .chain(
+                h.owners
+                    .iter()
+                    .map(|o| (o.id, Found::item(roadbook_model::Kind::Owner))),
+            )
+            .chain(
+                h.workstreams
+                    .iter()
+                    .map(|w| (w.id, Found::item(roadbook_model::Kind::Workstream))),
+            )
+            .chain(
+                h.risks
+                    .iter()
+                    .map(|r| (r.id, Found::item(roadbook_model::Kind::Risk))),
+            )
+            .chain(
+                h.decisions
+                    .iter()
+                    .map(|d| (d.id, Found::item(roadbook_model::Kind::Decision))),
+            )
+            .collect()
+    };
+    let said = check_in_program(&made, Some(&before), &found(&h))
+        .unwrap_err()
+        .to_string();
     assert_eq!(
-        found,
-        [format!(
-            "decisions[{open}].outcome: a decision marked Agreed needs its outcome: write what was decided, or keep it open (for example Needs decision)"
-        )]
+        said,
+        "decision.outcome: a decision marked Agreed needs its outcome: write what was decided, or keep it open (for example Needs decision)"
     );
-    // With what was decided, it stands; the same status left open needs nothing.
-    h.decisions[open].outcome = "Okta".into();
+    // With what was decided, it stands; blank is not an outcome.
+    made.outcome = "Okta".into();
+    check_in_program(&made, Some(&before), &found(&h)).unwrap();
+    made.outcome = "   ".into();
+    assert!(check_in_program(&made, Some(&before), &found(&h)).is_err());
+    // A write that does not touch the rule is not refused for what was so before it: the
+    // decision made without an outcome, retitled.
+    let mut retitled = made.clone();
+    retitled.title = "Retitled".into();
+    check_in_program(&retitled, Some(&made), &found(&h)).unwrap();
+    // A whole handbook (an import, a publish) is not refused for it: `roadbook check` says it.
+    h.decisions[open] = made;
     h.validate().unwrap();
-    h.decisions[open].outcome = "   ".into();
-    assert_eq!(problems(&h).len(), 1, "blank is not an outcome");
+    // An open status needs nothing.
     h.statuses[closed].open = true;
-    h.validate().unwrap();
+    let reopened = h.decisions[open].clone();
+    check_in_program(&reopened, None, &found(&h)).unwrap();
 }
 
 #[test]

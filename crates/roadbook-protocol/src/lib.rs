@@ -700,20 +700,32 @@ pub mod routes {
     /// Prometheus metrics, for the cluster's scraper (outside /v1, no token: see operations.md).
     pub const METRICS: &str = "/metrics";
 
+    /// The routes of one program, as templates (`{program}` stands for its id): the server
+    /// routes by these, and a client fills them in with the functions below, so the two never
+    /// spell a path differently.
+    pub const JOIN: &str = "/v1/programs/{program}/join";
+    pub const PUSH: &str = "/v1/programs/{program}/push";
+    pub const CHANGES: &str = "/v1/programs/{program}/changes";
+    pub const EVENTS: &str = "/v1/programs/{program}/events";
+    pub const DOCUMENTS: &str = "/v1/programs/{program}/documents";
+
+    fn of(template: &str, program: impl std::fmt::Display) -> String {
+        template.replace("{program}", &program.to_string())
+    }
     pub fn join(program: impl std::fmt::Display) -> String {
-        format!("/v1/programs/{program}/join")
+        of(JOIN, program)
     }
     pub fn push(program: impl std::fmt::Display) -> String {
-        format!("/v1/programs/{program}/push")
+        of(PUSH, program)
     }
     pub fn changes(program: impl std::fmt::Display) -> String {
-        format!("/v1/programs/{program}/changes")
+        of(CHANGES, program)
     }
     pub fn events(program: impl std::fmt::Display) -> String {
-        format!("/v1/programs/{program}/events")
+        of(EVENTS, program)
     }
     pub fn documents(program: impl std::fmt::Display) -> String {
-        format!("/v1/programs/{program}/documents")
+        of(DOCUMENTS, program)
     }
 }
 
@@ -763,6 +775,21 @@ mod tests {
         let mut extra = wire;
         extra["colour"] = json!("red");
         assert!(serde_json::from_value::<Mutation>(extra).is_err());
+    }
+
+    #[test]
+    fn a_program_s_paths_are_its_route_templates_filled_in() {
+        let id = "01a2b3c4-0000-7000-8000-000000000001";
+        for (path, template) in [
+            (routes::join(id), routes::JOIN),
+            (routes::push(id), routes::PUSH),
+            (routes::changes(id), routes::CHANGES),
+            (routes::events(id), routes::EVENTS),
+            (routes::documents(id), routes::DOCUMENTS),
+        ] {
+            assert_eq!(path, template.replace("{program}", id));
+            assert!(path.starts_with("/v1/programs/01a2b3c4-") && !path.contains('{'));
+        }
     }
 
     #[test]

@@ -487,14 +487,11 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
         .route(routes::ME, get(me))
         .route(routes::USAGE, get(usage_counts).post(usage))
         .route(routes::PROGRAMS, get(programs).post(publish))
-        .route("/v1/programs/{program}/join", post(join))
-        .route("/v1/programs/{program}/push", post(push))
-        .route("/v1/programs/{program}/changes", get(changes))
-        .route("/v1/programs/{program}/events", get(events))
-        .route(
-            "/v1/programs/{program}/documents",
-            get(documents).post(share_document),
-        )
+        .route(routes::JOIN, post(join))
+        .route(routes::PUSH, post(push))
+        .route(routes::CHANGES, get(changes))
+        .route(routes::EVENTS, get(events))
+        .route(routes::DOCUMENTS, get(documents).post(share_document))
         .layer(middleware::from_fn(protocol));
     Router::new()
         .route(routes::HEALTH, get(|| async { "ok" }))

@@ -504,14 +504,24 @@ fn typed<E: Entity>(body: &Map<String, Value>) -> Result<E> {
 }
 
 /// The checks a write makes before anything is written: the item's own fields, references to
-/// live items of the right kind in the same program, unique status and owner names.
-fn check<E: Entity>(tx: &Tx<'_>, program: Id, body: &Map<String, Value>, id: Id) -> Result<()> {
+/// live items of the right kind in the same program, the rules that need them (what the write
+/// breaks, not what `before`, the item as it stood, already broke), unique status and owner
+/// names.
+fn check<E: Entity>(
+    tx: &Tx<'_>,
+    program: Id,
+    body: &Map<String, Value>,
+    before: Option<&Map<String, Value>>,
+    id: Id,
+) -> Result<()> {
     let item: E = typed(&with_id(body, id))?;
     let mut problems = Problems::with_prefix(E::KIND.noun());
     problems.nul_characters(&Value::Object(body.clone()));
     item.check(&mut problems);
     problems.into_result()?;
-    check_references(tx, program, &item)?;
+    // A stored body that no longer reads as its type judges nothing: the change is checked whole.
+    let before: Option<E> = before.and_then(|b| typed(&with_id(b, id)).ok());
+    check_references(tx, program, &item, before.as_ref())?;
     if matches!(E::KIND, Kind::Status | Kind::Owner) {
         let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
         check_unique_name(tx, program, E::KIND, id, name)?;
@@ -640,7 +650,7 @@ impl Store {
                     id,
                 });
             }
-            check::<E>(tx, program, &fields, id)?;
+            check::<E>(tx, program, &fields, None, id)?;
             let position = tx.key_at_end(program, E::KIND)?;
             tx.create(program, E::KIND, id, position, fields, author)?;
             Ok(Saved::Created)
@@ -725,7 +735,7 @@ impl Store {
             for (field, value) in &writes {
                 next.body.insert((*field).clone(), value.clone());
             }
-            for_kind!(kind, check(tx, program, &next.body, id))?;
+            for_kind!(kind, check(tx, program, &next.body, Some(&row.body), id))?;
             let mut outbox = BTreeMap::new();
             for (field, value) in writes {
                 let revision = tx.history(
@@ -858,7 +868,8 @@ impl Store {
             tx.may_change(row.program)?;
             let mut body = row.body.clone();
             body.remove(IDENTITY);
-            for_kind!(row.kind, check(tx, row.program, &body, id))?;
+            // The same item back: a rule it broke before it went does not keep it away.
+            for_kind!(row.kind, check(tx, row.program, &body, Some(&body), id))?;
             let mut next = row.clone();
             next.deleted = false;
             next.revisions
@@ -1041,7 +1052,12 @@ fn referrers(tx: &Tx<'_>, program: Id, id: Id) -> Result<Vec<String>> {
 
 /// Looks up what `item` points at (live items of this program) and lets the model judge it:
 /// the references, and the rules that need them (a decision made needs its outcome).
-fn check_references<E: Entity>(tx: &Tx<'_>, program: Id, item: &E) -> Result<()> {
+fn check_references<E: Entity>(
+    tx: &Tx<'_>,
+    program: Id,
+    item: &E,
+    before: Option<&E>,
+) -> Result<()> {
     let mut stmt = tx
         .tx
         .prepare_cached(
@@ -1050,7 +1066,9 @@ fn check_references<E: Entity>(tx: &Tx<'_>, program: Id, item: &E) -> Result<()>
         )
         .map_err(|e| tx.sql(e))?;
     let mut found = roadbook_model::Lookups::new();
-    for reference in item.references() {
+    let mut references = item.references();
+    references.extend(before.map(Entity::references).unwrap_or_default());
+    for reference in references {
         if found.contains_key(&reference.id) {
             continue;
         }
@@ -1080,7 +1098,7 @@ fn check_references<E: Entity>(tx: &Tx<'_>, program: Id, item: &E) -> Result<()>
             },
         );
     }
-    Ok(roadbook_model::check_in_program(item, &found)?)
+    Ok(roadbook_model::check_in_program(item, before, &found)?)
 }
 
 /// The other live items of `kind` in the program, by name: the model judges whether `name` is

@@ -121,6 +121,10 @@ pub struct Report {
     /// the program was taken afresh, and this many of this replica's changes the server had
     /// lost were sent again.
     pub rebootstrapped: Option<Rebootstrapped>,
+    /// Changes held back because the server speaks an older protocol: an answer to a
+    /// conflict over a decision's group (which an older server would close without settling
+    /// it), and what waits behind it. They go once the server is upgraded.
+    pub waiting_for_upgrade: usize,
 }
 
 /// How often and for how long to try again when the server cannot be reached.
@@ -633,7 +637,43 @@ impl<T: Transport> Client<T> {
             if entries.is_empty() {
                 return Ok(());
             }
-            let batch: Vec<&OutboxEntry> = entries.iter().take(MAX_MUTATIONS_PER_PUSH).collect();
+            // An answer to a conflict over a decision's group waits for a server that settles
+            // it whole (protocol 3): an older one, still serving during a rolling update, would
+            // close it without writing either side. What comes after it waits too (changes go
+            // in order); all of it goes once the server is upgraded.
+            let grouped: Vec<Id> = replica
+                .with(|s| s.conflicts(program))?
+                .into_iter()
+                .filter(|c| !c.field.is_empty() && c.field == c.kind.guarded_group())
+                .map(|c| c.id)
+                .collect();
+            let answer_at = entries.iter().position(|e| {
+                matches!(&e.operation, roadbook_store::Operation::Resolve { conflict, .. } if grouped.contains(conflict))
+            });
+            if answer_at.is_some() && self.transport.protocol() >= 3 {
+                // Learn which protocol the server speaks before such an answer goes (a push
+                // may be the first request, and one an older server refuses is sent again in
+                // its protocol without a word).
+                self.retry
+                    .run(|| self.transport.me())
+                    .await
+                    .map_err(refused)?;
+            }
+            let waits = answer_at.filter(|_| self.transport.protocol() < 3);
+            if let Some(at) = waits {
+                report.waiting_for_upgrade = entries.len() - at;
+            }
+            if waits == Some(0) {
+                tracing::info!(
+                    "an answer to a decision's conflict waits for the server's upgrade (it speaks protocol {})",
+                    self.transport.protocol()
+                );
+                return Ok(());
+            }
+            let batch: Vec<&OutboxEntry> = entries
+                .iter()
+                .take(waits.unwrap_or(usize::MAX).min(MAX_MUTATIONS_PER_PUSH))
+                .collect();
             let request = PushRequest {
                 client_id: client,
                 mutations: batch

@@ -62,6 +62,11 @@ impl TransportError {
 pub trait Transport: Send + Sync {
     /// The server's address, for messages and to remember per program.
     fn server(&self) -> &str;
+    /// The protocol the server is spoken to in (this build's, until an older server says it
+    /// speaks only an older one).
+    fn protocol(&self) -> u32 {
+        PROTOCOL_VERSION
+    }
     async fn me(&self) -> Result<Me, TransportError>;
     async fn programs(&self) -> Result<Vec<ProgramInfo>, TransportError>;
     async fn publish(&self, request: &PublishRequest) -> Result<PublishResponse, TransportError>;
@@ -379,6 +384,10 @@ fn history_query(version: u32, history: Option<Id>) -> String {
 
 #[async_trait]
 impl Transport for HttpTransport {
+    fn protocol(&self) -> u32 {
+        HttpTransport::protocol(self)
+    }
+
     fn server(&self) -> &str {
         &self.base
     }

@@ -123,18 +123,40 @@ impl Drop for Running {
     }
 }
 
-/// A virtual display `display` (":101") of `screen` ("1280x800x24"), stopped when dropped.
-fn xvfb(display: &str, screen: &str) -> Running {
-    let xvfb = Running(
-        Command::new("Xvfb")
-            .args([display, "-screen", "0", screen, "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (make test installs it)"),
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    xvfb
+/// A virtual display of `screen` ("1280x800x24") on a display number of its own, from `first`
+/// on, stopped when dropped; with the display's name (":101"). A number whose lock file is
+/// there (an Xvfb of another test, or one still going away) is passed over, and so is one an
+/// Xvfb could not take (it exits at once): tests in one process never share a display.
+fn xvfb(first: u32, screen: &str) -> (Running, String) {
+    static TAKEN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+    for number in first..first + 400 {
+        let display = format!(":{number}");
+        {
+            let mut taken = TAKEN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if taken.contains(&number)
+                || Path::new(&format!("/tmp/.X{number}-lock")).exists()
+                || Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+            {
+                continue;
+            }
+            taken.push(number);
+        }
+        let mut xvfb = Running(
+            Command::new("Xvfb")
+                .args([display.as_str(), "-screen", "0", screen, "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (make test installs it)"),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        if matches!(xvfb.0.try_wait(), Ok(None)) {
+            return (xvfb, display);
+        }
+    }
+    panic!("no free X display from :{first} on");
 }
 
 pub struct Desktop {
@@ -170,11 +192,7 @@ impl Desktop {
             "{} is missing: build it first (make test does)",
             app.display()
         );
-        // A display of its own for each start, so a run never meets the last one's lock file.
-        static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let display = format!(":{}", 100 + (std::process::id() % 200) * 4 + start % 4);
-        let xvfb = xvfb(&display, "1280x800x24");
+        let (xvfb, display) = xvfb(100 + (std::process::id() % 40) * 10, "1280x800x24");
         let port = free_port();
         let native = free_port();
         let driver = Running(
@@ -480,8 +498,7 @@ impl Notifications {
     pub fn without_server() -> Notifications {
         static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let display = format!(":{}", 900 + (std::process::id() % 49) * 2 + start % 2);
-        let xvfb = xvfb(&display, "800x600x24");
+        let (xvfb, display) = xvfb(600 + (std::process::id() % 40) * 10, "800x600x24");
         let config =
             std::env::temp_dir().join(format!("roadbook-bus-{}-{start}.conf", std::process::id()));
         std::fs::write(

@@ -121,6 +121,9 @@ describe('the choices of a conflict', () => {
 			start: { status_id: 'decided', outcome: 'Okta', rationale: 'One sign-in\nWaiting on security', decided_by: 'Ann', decided_on: '2026-11-20' }
 		});
 		expect(fieldName('decided')).toBe('What was decided');
+		// Neither side has a day: the merged decision has none, not an empty text.
+		const undated = choices(conflict('decided', { ...mine, decided_on: null }, { ...theirs, decided_on: null }, group));
+		expect(undated.merged?.kind === 'group' && undated.merged.start.decided_on).toBeNull();
 	});
 
 	it('sends the answer the server takes', () => {

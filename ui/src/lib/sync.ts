@@ -160,7 +160,9 @@ export function choices(conflict: ConflictView): Choices {
 			const a = t[f] ?? null;
 			const b = m[f] ?? null;
 			const text = (typeof a === 'string' || a === null) && (typeof b === 'string' || b === null);
-			const joinable = text && !f.endsWith('_id') && !DAY.test(String(a ?? '')) && !DAY.test(String(b ?? ''));
+			// Texts are joined; a choice (a status) or a day is one side's, never two joined (nor
+			// an empty text where both have none).
+			const joinable = text && !f.endsWith('_id') && !f.endsWith('_on') && !DAY.test(String(a ?? '')) && !DAY.test(String(b ?? ''));
 			start[f] = joinable ? bothTexts(a as string | null, b as string | null) : (a ?? b);
 		}
 		return { mine: true, theirs: true, merged: { kind: 'group', start } };

@@ -96,12 +96,15 @@ pub(super) fn position_of(item: &Item) -> EngineResult<()> {
 }
 
 /// Checks an item as the model does: its own fields, references to live items of the right
-/// kind, unique status and owner names. `Ok(Err(reason))` when the model refuses it.
+/// kind, the rules that need them (what this write breaks, not what `before`, the item as it
+/// stood, already broke), unique status and owner names. `Ok(Err(reason))` when the model
+/// refuses it.
 pub(super) async fn validate(
     tx: &mut dyn ProgramTx,
     kind: Kind,
     id: Id,
     fields: &Map<String, Value>,
+    before: Option<&Map<String, Value>>,
 ) -> EngineResult<Result<(), String>> {
     let body = body_of(fields, id);
     let checked = for_kind!(kind, check_alone(&body));
@@ -109,10 +112,15 @@ pub(super) async fn validate(
         Err(reason) => return Ok(Err(reason)),
         Ok(references) => references,
     };
+    let before = before.map(|b| body_of(b, id));
     let mut problems = Problems::with_prefix(kind.noun());
     // Looked up here, judged by the model as the laptop's store judges it.
     let mut found = roadbook_model::Lookups::new();
-    for reference in &references {
+    let mut looked_up = references.clone();
+    if let Some(before) = &before {
+        looked_up.extend(for_kind!(kind, references_of(before)));
+    }
+    for reference in &looked_up {
         if found.contains_key(&reference.id) {
             continue;
         }
@@ -130,8 +138,11 @@ pub(super) async fn validate(
             found.insert(reference.id, look);
         }
     }
-    roadbook_model::check_references(&references, &found, &mut problems);
-    for_kind!(kind, check_with(&body, &found, &mut problems));
+    if let Err(invalid) = for_kind!(kind, in_program(&body, before.as_ref(), &found)) {
+        for problem in invalid.0 {
+            problems.push(problem);
+        }
+    }
     if matches!(kind, Kind::Status | Kind::Owner) {
         let name = fields
             .get("name")
@@ -158,16 +169,27 @@ fn check_alone<E: Entity>(body: &Map<String, Value>) -> Result<Vec<Reference>, S
     Ok(item.references())
 }
 
-/// The item's rules that need what its references found (a decision made needs its outcome).
-fn check_with<E: Entity>(
+/// The model's judgement of the item in its program ([`roadbook_model::check_in_program`]).
+fn in_program<E: Entity>(
     body: &Map<String, Value>,
+    before: Option<&Map<String, Value>>,
     found: &roadbook_model::Lookups,
-    problems: &mut Problems,
-) {
+) -> Result<(), roadbook_model::Invalid> {
     // Read already by check_alone: an item that does not read has been refused there.
-    if let Ok(item) = serde_json::from_value::<E>(Value::Object(body.clone())) {
-        item.check_with(found, problems);
-    }
+    let Ok(item) = serde_json::from_value::<E>(Value::Object(body.clone())) else {
+        return Ok(());
+    };
+    // A stored item that no longer reads judges nothing: the change is checked whole.
+    let before: Option<E> =
+        before.and_then(|b| serde_json::from_value::<E>(Value::Object(b.clone())).ok());
+    roadbook_model::check_in_program(&item, before.as_ref(), found)
+}
+
+/// The references a stored body makes (none when it does not read as its kind).
+fn references_of<E: Entity>(body: &Map<String, Value>) -> Vec<Reference> {
+    serde_json::from_value::<E>(Value::Object(body.clone()))
+        .map(|item| item.references())
+        .unwrap_or_default()
 }
 
 /// Live items that refer to `item`, as "kind 'label'".

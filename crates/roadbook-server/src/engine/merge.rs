@@ -109,7 +109,12 @@ impl Engine {
                         item: None,
                     });
                 }
-                if let Err(reason) = validate(tx, mutation.kind, mutation.item_id, &fields).await? {
+                // An item brought back (its tombstone's fields): a rule it broke before it went
+                // does not keep it away, as on the laptop.
+                let before = current.as_ref().map(|item| &item.fields);
+                if let Err(reason) =
+                    validate(tx, mutation.kind, mutation.item_id, &fields, before).await?
+                {
                     return Ok(Applied {
                         outcome: rejected("invalid", reason),
                         item: None,
@@ -428,7 +433,9 @@ impl Engine {
             }
             fields
         };
-        if let Err(reason) = validate(tx, item.kind, item.id, &merged(&writes)).await? {
+        if let Err(reason) =
+            validate(tx, item.kind, item.id, &merged(&writes), Some(&item.fields)).await?
+        {
             let concurrent: Vec<String> = writes
                 .iter()
                 .filter(|(_, (_, c))| *c)
@@ -447,7 +454,9 @@ impl Engine {
                 let current = item.fields.get(&field).cloned().unwrap_or(Value::Null);
                 conflicts.push(conflict_with(&field, theirs.side(current), value));
             }
-            if let Err(reason) = validate(tx, item.kind, item.id, &merged(&writes)).await? {
+            if let Err(reason) =
+                validate(tx, item.kind, item.id, &merged(&writes), Some(&item.fields)).await?
+            {
                 return Ok(Applied {
                     outcome: rejected("invalid", reason),
                     item: Some(item.clone()),
@@ -524,16 +533,44 @@ impl Engine {
                 ((*f).to_owned(), value)
             })
             .collect();
-        let held = tx
-            .open_conflicts_of(item.id)
-            .await?
-            .into_iter()
-            .find(|c| c.field == group && c.client_id == client);
+        // This replica's open conflict on the group, or on one of its fields (a conflict an older
+        // server opened field by field): its later change is its newer side of that conflict.
+        let held = tx.open_conflicts_of(item.id).await?.into_iter().find(|c| {
+            c.client_id == client && (c.field == group || guarded.contains(&c.field.as_str()))
+        });
         if let Some(mut conflict) = held {
-            if mine == theirs {
+            // The side it holds, whole: a one-field conflict's wanted value over the server's
+            // group.
+            let mut side = if conflict.field == group {
+                conflict
+                    .mine
+                    .value
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_else(|| theirs.clone())
+            } else {
+                let mut side = theirs.clone();
+                side.insert(conflict.field.clone(), conflict.mine.value.clone());
+                side
+            };
+            // What the person changed now goes over it. What they left, they saw as the server
+            // has it (their copy shows the server's decision while the conflict is open), so it
+            // says nothing of their side: their decision in the conflict stays theirs.
+            for (field, change) in fields
+                .iter()
+                .filter(|(f, c)| !c.kept && guarded.contains(&f.as_str()))
+            {
+                side.insert(field.clone(), change.value.clone());
+            }
+            if side == theirs {
                 return Ok(Group::Agreed(conflict.id));
             }
-            conflict.mine.value = Value::Object(mine);
+            if conflict.field != group {
+                // Settled whole from now on, as every conflict on the group is.
+                conflict.field = group.to_owned();
+                conflict.theirs.value = Value::Object(theirs);
+            }
+            conflict.mine.value = Value::Object(side);
             return Ok(Group::Held(conflict));
         }
         // The latest change to the group by someone else, made after what the person saw.
@@ -593,6 +630,19 @@ impl Engine {
                 item: None,
             });
         };
+        if item.deleted() && conflict.field != DELETED {
+            // Deleted since the conflict opened: nothing is left to settle, and values written
+            // into a tombstone would go unchecked. The conflict ends; bringing the item back
+            // (an undo of the delete) brings its fields back as they were.
+            tx.close_conflict(id, tx.head()).await?;
+            return Ok(Applied {
+                outcome: Outcome::Applied {
+                    version: 0,
+                    conflicts: Vec::new(),
+                },
+                item: Some(item),
+            });
+        }
         let value = match choice {
             Choice::Theirs => None,
             Choice::Mine => Some(conflict.mine.value.clone()),
@@ -659,7 +709,8 @@ impl Engine {
                 });
             }
         } else if fields.get(DELETED) != Some(&json!(true))
-            && let Err(reason) = validate(tx, item.kind, item.id, &fields).await?
+            && let Err(reason) =
+                validate(tx, item.kind, item.id, &fields, Some(&item.fields)).await?
         {
             return Ok(Applied {
                 outcome: rejected("invalid", reason),

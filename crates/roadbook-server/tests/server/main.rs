@@ -195,6 +195,8 @@ both!(
     the_last_writer_wins_an_ordinary_field_and_both_values_stay_in_the_log,
     a_decision_changed_on_both_sides_is_one_conflict_settled_whole,
     a_change_s_own_time_is_kept_never_after_the_server_s_and_must_be_a_moment,
+    a_later_change_joins_the_person_s_side_of_a_decision_s_conflict,
+    a_write_is_refused_for_what_it_breaks_not_for_what_was_so_before,
     sets_edited_on_both_sides_keep_both_additions,
     a_delete_and_an_edit_that_meet_are_a_conflict,
     a_merge_the_model_refuses_is_a_conflict_not_a_broken_item,
@@ -646,6 +648,162 @@ async fn a_decision_changed_on_both_sides_is_one_conflict_settled_whole(storage:
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// While a replica holds a conflict on a decision, the person's later change to one field of it
+/// goes over their side: their decision in the conflict stays theirs (their copy shows the
+/// server's values meanwhile, which say nothing of their side), and only coming back to the
+/// server's whole decision ends it.
+async fn a_later_change_joins_the_person_s_side_of_a_decision_s_conflict(
+    storage: Arc<dyn Storage>,
+) {
+    let (engine, handbook, cursor) = published(storage).await;
+    let program = handbook.program.id;
+    let seen = handbook
+        .decisions
+        .iter()
+        .find(|d| d.outcome.is_empty() && d.rationale.is_empty())
+        .unwrap()
+        .clone();
+    let decided = handbook.status_named("Decided").unwrap().id;
+    let blocked = handbook.status_named("Blocked").unwrap().id;
+    let (a, b) = (Id::new(), Id::new());
+    push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        a,
+        decision_change(
+            1,
+            &seen,
+            cursor,
+            &[("status_id", json!(blocked))],
+            "2026-12-01T10:00:00Z",
+        ),
+    )
+    .await;
+    // Ben decides it, not having seen Ann's: one conflict, Ben's side Decided with "Go".
+    let clash = push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        b,
+        decision_change(
+            1,
+            &seen,
+            cursor,
+            &[("status_id", json!(decided)), ("outcome", json!("Go"))],
+            "2026-12-01T10:05:00Z",
+        ),
+    )
+    .await;
+    let Outcome::Applied { conflicts, .. } = &clash.outcome else {
+        panic!("{clash:?}")
+    };
+    assert_eq!(conflicts.len(), 1);
+    // Ben's copy now shows the server's decision (Blocked, nothing decided); he fixes its
+    // rationale. His side keeps Decided and "Go", with the new rationale.
+    let (items, _) = engine.storage().snapshot(program).await.unwrap();
+    let now = items.iter().find(|i| i.id == seen.id).unwrap();
+    let mut on_screen = seen.clone();
+    on_screen.status_id = blocked;
+    let version = now.versions["rationale"];
+    let later = push_one(
+        &engine,
+        &editor("ben"),
+        program,
+        b,
+        decision_change(
+            2,
+            &on_screen,
+            version,
+            &[("rationale", json!("Security agrees"))],
+            "2026-12-01T10:10:00Z",
+        ),
+    )
+    .await;
+    let Outcome::Applied { conflicts, .. } = &later.outcome else {
+        panic!("{later:?}")
+    };
+    assert_eq!(conflicts.len(), 1, "still the one conflict");
+    let side = &conflicts[0].mine.value;
+    assert_eq!(
+        (
+            side["status_id"].clone(),
+            side["outcome"].clone(),
+            side["rationale"].clone()
+        ),
+        (json!(decided), json!("Go"), json!("Security agrees")),
+        "Ben's decision, with his later rationale"
+    );
+    assert_eq!(
+        field(&engine, program, seen.id, "status_id").await,
+        json!(blocked)
+    );
+    assert_eq!(
+        engine
+            .storage()
+            .open_conflicts(program)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// A decision made without its outcome from before the rule (an old program, an old export):
+/// it still publishes, a change that does not touch the rule (its title) is taken, and a change
+/// that breaks the rule anew is refused.
+async fn a_write_is_refused_for_what_it_breaks_not_for_what_was_so_before(
+    storage: Arc<dyn Storage>,
+) {
+    let engine = engine(storage);
+    let mut handbook = sample::builder_insights().unwrap();
+    let decided = handbook.status_named("Decided").unwrap().id;
+    let done = handbook.status_named("Done").unwrap().id;
+    let old = handbook
+        .decisions
+        .iter()
+        .position(|d| d.outcome.is_empty())
+        .unwrap();
+    handbook.decisions[old].status_id = decided;
+    let id = handbook.decisions[old].id;
+    let program = handbook.program.id;
+    let cursor = engine
+        .publish(&lead(), publish_request(&handbook, Id::new()))
+        .await
+        .unwrap()
+        .cursor;
+    let client = Id::new();
+    let retitled = push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        client,
+        update(
+            1,
+            Kind::Decision,
+            id,
+            &[("title", json!("An old decision, retitled"), cursor)],
+        ),
+    )
+    .await;
+    assert!(
+        matches!(retitled.outcome, Outcome::Applied { version, .. } if version > 0),
+        "{retitled:?}"
+    );
+    let moved = push_one(
+        &engine,
+        &editor("ann"),
+        program,
+        client,
+        update(2, Kind::Decision, id, &[("status_id", json!(done), cursor)]),
+    )
+    .await;
+    assert!(
+        matches!(moved.outcome, Outcome::Rejected { ref reason, .. } if reason.contains("a decision marked Done needs its outcome")),
+        "{moved:?}"
     );
 }
 

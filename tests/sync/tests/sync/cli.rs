@@ -113,7 +113,7 @@ fn a_team_syncs_resolves_and_settles_refused_changes_from_the_command_line() {
         "{shown}"
     );
     assert!(
-        shown.contains("theirs (kept): status 'Decided'; outcome \"Okta SSO\"; rationale \"Security signed off\"; decided by (none); decided on (none) by lee (name) (made 20")
+        shown.contains("theirs (kept): status 'Decided'; outcome 'Okta SSO'; rationale 'Security signed off'; decided by (none); decided on (none) by lee (name) (made 20")
             && shown.contains("mine: status 'Blocked'; outcome (none); rationale (none); decided by (none); decided on (none) by sam (name) (made 20"),
         "{shown}"
     );

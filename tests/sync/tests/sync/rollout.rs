@@ -230,9 +230,10 @@ fn the_previous_release_serves_a_team_on_this_release_schema_beside_this_release
         database_url.rsplit('/').next().unwrap(),
         "SELECT max(version) FROM schema_migrations",
     );
-    let previous = ServerProcess::start_program(
+    let previous_settings = settings(&database_url, &issuer);
+    let mut previous = ServerProcess::start_program(
         &roadbook_harness::previous_release_server(),
-        settings(&database_url, &issuer),
+        previous_settings.clone(),
         None,
     );
 
@@ -269,7 +270,31 @@ fn the_previous_release_serves_a_team_on_this_release_schema_beside_this_release
     let conflicts: serde_json::Value =
         serde_json::from_str(&run(&lee, &["conflicts", "--json"])).unwrap();
     let conflict = conflicts[0]["id"].as_str().unwrap().to_owned();
-    run(&lee, &["resolve", &conflict, "--keep", "theirs"]);
+    // The conflict is over the whole decision (opened by this release): an answer to it waits
+    // while the lead's server is the previous release, which would close it without writing
+    // either side; the rest of the lead's work goes on.
+    assert_eq!(conflicts[0]["field"], "decided");
+    let waits = roadbook(&lee.0, &lee.1, &["resolve", &conflict, "--keep", "theirs"]).unwrap_err();
+    assert!(
+        waits.contains("your answer to a conflict over a decision waits")
+            && waits.contains("after the server is upgraded"),
+        "{waits}"
+    );
+    assert!(roadbook(&lee.0, &lee.1, &["sync"]).is_err(), "still waits");
+    let waiting: serde_json::Value =
+        serde_json::from_str(&run(&lee, &["sync", "status", "--json"])).unwrap();
+    assert_eq!(waiting["pending"], 1, "the answer waits: {waiting}");
+    assert_eq!(
+        run(&sam, &["conflicts", "--json"])
+            .matches("\"id\"")
+            .count(),
+        1
+    );
+    // The rolling update finishes: this release takes the previous one's place, and the
+    // answer goes.
+    previous.terminate();
+    let _upgraded = ServerProcess::start(previous_settings);
+    run(&lee, &["sync"]);
     let memo = dir.path().join("memo.pdf");
     run(&lee, &["report", "memo", "--out", memo.to_str().unwrap()]);
     run(&lee, &["sync"]);

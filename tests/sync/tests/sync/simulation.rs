@@ -559,6 +559,14 @@ async fn run(seed: u64, steps: usize) -> Exercised {
     if let Err(problems) = server.validate() {
         panic!("seed {seed}: the server holds a program the model refuses: {problems}");
     }
+    for d in &server.decisions {
+        let made = server.status(d.status_id).is_some_and(|s| !s.open);
+        assert!(
+            !made || !d.outcome.trim().is_empty(),
+            "seed {seed}: decision '{}' is made without its outcome on the server",
+            d.title
+        );
+    }
     let open: BTreeSet<Id> = storage
         .open_conflicts(program)
         .await
