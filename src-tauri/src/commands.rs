@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tauri::{AppHandle, Manager};
 
-use crate::{AppState, CommandError, CommandResult};
+use crate::{AppState, CommandError, CommandResult, ErrorCode};
 
 /// Runs `work` with the store on a blocking thread.
 pub(crate) async fn with_store<T, F>(app: AppHandle, work: F) -> CommandResult<T>
@@ -22,14 +22,14 @@ where
         let state = app.state::<AppState>();
         let mut store = state.store.lock().map_err(|_| {
             CommandError::new(
-                "storage",
+                ErrorCode::Storage,
                 "an earlier failure left the database locked: restart Roadbook",
             )
         })?;
         work(&state, &mut store)
     })
     .await
-    .map_err(|e| CommandError::new("internal", format!("the command stopped: {e}")))?
+    .map_err(|e| CommandError::new(ErrorCode::Internal, format!("the command stopped: {e}")))?
 }
 
 /// A local change was written: the team syncs soon.
@@ -97,12 +97,15 @@ pub async fn create_program(
     with_store(app, move |state, store| {
         let handbook = if sample {
             sample::builder_insights().map_err(|e| {
-                CommandError::new("internal", format!("the bundled sample is damaged: {e}"))
+                CommandError::new(
+                    ErrorCode::Internal,
+                    format!("the bundled sample is damaged: {e}"),
+                )
             })?
         } else {
             let name = name
                 .filter(|n| !n.trim().is_empty())
-                .ok_or_else(|| CommandError::new("invalid", "give the program a name"))?;
+                .ok_or_else(|| CommandError::new(ErrorCode::Invalid, "give the program a name"))?;
             Handbook::blank(name)
         };
         store.import(&handbook, &state.author().name)?;
@@ -195,7 +198,7 @@ fn moment(text: &str) -> CommandResult<DateTime<Utc>> {
     }
     text.parse::<roadbook_model::Date>()
         .map(|d| d.naive().and_time(chrono::NaiveTime::MIN).and_utc())
-        .map_err(|e| CommandError::new("invalid", e.to_string()))
+        .map_err(|e| CommandError::new(ErrorCode::Invalid, e.to_string()))
 }
 
 #[tauri::command]
@@ -306,12 +309,17 @@ async fn dialog(
         ask(app.dialog().file())
     })
     .await
-    .map_err(|e| CommandError::new("internal", format!("the {which} dialog stopped: {e}")))?;
+    .map_err(|e| {
+        CommandError::new(
+            ErrorCode::Internal,
+            format!("the {which} dialog stopped: {e}"),
+        )
+    })?;
     chosen
         .map(|c| {
             c.into_path().map_err(|e| {
                 CommandError::new(
-                    "io",
+                    ErrorCode::Io,
                     format!("{wrong} ({e}): choose {instead} on this computer"),
                 )
             })
@@ -336,11 +344,14 @@ pub async fn export_program(app: AppHandle, program: Id) -> CommandResult<Option
     else {
         return Ok(None);
     };
-    let text = handbook
-        .to_json()
-        .map_err(|e| CommandError::new("internal", format!("the program did not export: {e}")))?;
+    let text = handbook.to_json().map_err(|e| {
+        CommandError::new(
+            ErrorCode::Internal,
+            format!("the program did not export: {e}"),
+        )
+    })?;
     roadbook_store::write_atomically(&path, text.as_bytes())
-        .map_err(|e| CommandError::new("io", format!("{e}; choose another place")))?;
+        .map_err(|e| CommandError::new(ErrorCode::Io, format!("{e}; choose another place")))?;
     Ok(Some(path.file_name().map_or_else(String::new, |n| {
         n.to_string_lossy().into_owned()
     })))
@@ -354,7 +365,7 @@ pub fn import_choices(app: AppHandle) -> CommandResult<Option<Vec<String>>> {
         return Ok(None);
     };
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| CommandError::new("io", format!("{}: {e}", dir.display())))?
+        .map_err(|e| CommandError::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
@@ -374,7 +385,7 @@ pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResu
             let offered = import_choices(app.clone())?.unwrap_or_default();
             if !offered.contains(&name) {
                 return Err(CommandError::new(
-                    "invalid",
+                    ErrorCode::Invalid,
                     format!(
                         "{name} is not a program file in the documents folder: choose one of those listed"
                     ),
@@ -384,7 +395,7 @@ pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResu
         }
         (Some(_), None) => {
             return Err(CommandError::new(
-                "invalid",
+                ErrorCode::Invalid,
                 "choose one of the program files listed",
             ));
         }
@@ -410,9 +421,10 @@ pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResu
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| CommandError::new("io", format!("{shown} cannot be read: {e}")))?;
-    let handbook = roadbook_model::Handbook::from_json(&text)
-        .map_err(|e| CommandError::new("invalid", format!("{shown} was not imported: {e}")))?;
+        .map_err(|e| CommandError::new(ErrorCode::Io, format!("{shown} cannot be read: {e}")))?;
+    let handbook = roadbook_model::Handbook::from_json(&text).map_err(|e| {
+        CommandError::new(ErrorCode::Invalid, format!("{shown} was not imported: {e}"))
+    })?;
     let id = handbook.program.id;
     with_store(app.clone(), move |state, store| {
         Ok(store.import(&handbook, &state.author().name)?)
@@ -434,7 +446,7 @@ fn regenerated(store: &Store, id: Id) -> CommandResult<(IssuedDocument, Vec<u8>)
     let sha: String = roadbook_report::sha256_hex(&pdf);
     if sha != record.pdf_sha256 {
         return Err(CommandError::new(
-            "mismatch",
+            ErrorCode::Mismatch,
             format!(
                 "Rendered here, this document is not the one issued (its fingerprint differs: {}… here, {}… issued). Its data is intact; this Roadbook draws it differently: update Roadbook on both machines.",
                 &sha[..12],
@@ -465,7 +477,7 @@ pub async fn save_archived_document(app: AppHandle, id: Id) -> CommandResult<boo
         return Ok(false);
     };
     roadbook_store::write_atomically(&path, &pdf)
-        .map_err(|e| CommandError::new("io", format!("{e}; choose another place")))?;
+        .map_err(|e| CommandError::new(ErrorCode::Io, format!("{e}; choose another place")))?;
     Ok(true)
 }
 

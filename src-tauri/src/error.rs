@@ -6,9 +6,71 @@ use roadbook_report::ReportError;
 use roadbook_store::{Clash, StoreError};
 use serde::Serialize;
 
+/// What went wrong, for the UI to match on: one word per case, the same in Rust and TypeScript
+/// (generated), so a code the UI tests for is one the shell sends.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The database is busy with another write: try again.
+    Busy,
+    /// A document could not be made or checked.
+    Document,
+    /// What is being made exists already.
+    Exists,
+    /// Something this build did not expect; the message says what.
+    Internal,
+    /// What was sent is not something the model takes; `problems` says where.
+    Invalid,
+    /// A file or folder could not be read or written.
+    Io,
+    /// A document issued here and its data no longer give the same file.
+    Mismatch,
+    /// No program is open, or which one is not clear.
+    NoProgram,
+    /// The review named is not in the program.
+    NoReview,
+    /// The item or document named is not there.
+    NotFound,
+    /// The document is not in the shared archive.
+    NotShared,
+    /// A reminder could not be shown.
+    Notification,
+    /// A document would go out with a conflict open: the person is asked first.
+    OpenConflicts,
+    /// The document could not be printed.
+    Print,
+    /// The database or the program cannot be changed here.
+    ReadOnly,
+    /// The program's server is not one the person's sign-in may go to yet.
+    ServerNotTrusted,
+    /// Signing in did not finish.
+    SignIn,
+    /// The person is not signed in.
+    SignInNeeded,
+    /// Fields changed since the person opened them; `clashes` has both values.
+    Stale,
+    /// Other items still point at what is being deleted.
+    StillReferenced,
+    /// The database failed otherwise.
+    Storage,
+    /// Not something this build does.
+    Unsupported,
+    /// The program does not sync with a server yet.
+    NotConnected,
+    /// The server did not answer.
+    Offline,
+    /// The server refused what was sent; the message says why.
+    Server,
+    /// The server speaks a newer sync protocol than this build.
+    UpgradeRequired,
+    /// The person may not do this on the program.
+    NotPermitted,
+}
+
 #[derive(Debug, Serialize)]
 pub struct CommandError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// For `stale`: each field changed meanwhile, with both values, so the editor can ask.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -46,7 +108,7 @@ impl FieldProblem {
 }
 
 impl CommandError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         CommandError {
             code,
             message: message.into(),
@@ -61,22 +123,22 @@ impl From<CoreError> for CommandError {
     fn from(err: CoreError) -> Self {
         match err {
             CoreError::NoToken => CommandError::new(
-                "sign_in_needed",
+                ErrorCode::SignInNeeded,
                 "You are not signed in: sign in under Settings → Team to sync with your team.",
             ),
             CoreError::ServerNotTrusted(server) => CommandError::new(
-                "server_not_trusted",
+                ErrorCode::ServerNotTrusted,
                 format!(
                     "This program syncs with {server}, a server your sign-in has not been sent to, so nothing was sent. If it is your team’s server, confirm it on the Team sync screen; if you do not know it, leave it."
                 ),
             ),
             CoreError::ServerOfAnotherSignIn { server, what } => CommandError::new(
-                "server_not_trusted",
+                ErrorCode::ServerNotTrusted,
                 format!(
                     "{server} takes sign-ins {what}, so your sign-in was not sent there. Sign in for it under Settings → Team."
                 ),
             ),
-            other => CommandError::new("invalid", other.to_string()),
+            other => CommandError::new(ErrorCode::Invalid, other.to_string()),
         }
     }
 }
@@ -85,7 +147,7 @@ impl From<StoreError> for CommandError {
     fn from(err: StoreError) -> Self {
         if let StoreError::Stale { clashes, .. } = &err {
             return CommandError {
-                code: "stale",
+                code: ErrorCode::Stale,
                 message: err.to_string(),
                 clashes: clashes.clone(),
                 problems: Vec::new(),
@@ -94,19 +156,19 @@ impl From<StoreError> for CommandError {
         if let StoreError::Invalid(invalid) = &err {
             return CommandError {
                 problems: invalid.0.iter().map(FieldProblem::of).collect(),
-                ..CommandError::new("invalid", err.to_string())
+                ..CommandError::new(ErrorCode::Invalid, err.to_string())
             };
         }
         let code = match &err {
-            StoreError::NotFound { .. } => "not_found",
-            StoreError::NotYet { .. } => "invalid",
-            StoreError::Invalid(_) | StoreError::WrongKind { .. } => "invalid",
-            StoreError::StillReferenced { .. } => "still_referenced",
-            StoreError::ReadOnly { .. } | StoreError::ViewOnly { .. } => "read_only",
-            StoreError::Busy { .. } => "busy",
-            StoreError::NoProgram | StoreError::WhichProgram { .. } => "no_program",
-            StoreError::ProgramExists { .. } | StoreError::Exists { .. } => "exists",
-            _ => "storage",
+            StoreError::NotFound { .. } => ErrorCode::NotFound,
+            StoreError::NotYet { .. } => ErrorCode::Invalid,
+            StoreError::Invalid(_) | StoreError::WrongKind { .. } => ErrorCode::Invalid,
+            StoreError::StillReferenced { .. } => ErrorCode::StillReferenced,
+            StoreError::ReadOnly { .. } | StoreError::ViewOnly { .. } => ErrorCode::ReadOnly,
+            StoreError::Busy { .. } => ErrorCode::Busy,
+            StoreError::NoProgram | StoreError::WhichProgram { .. } => ErrorCode::NoProgram,
+            StoreError::ProgramExists { .. } | StoreError::Exists { .. } => ErrorCode::Exists,
+            _ => ErrorCode::Storage,
         };
         CommandError::new(code, err.to_string())
     }
@@ -117,7 +179,7 @@ impl From<roadbook_core::sending::IssueError> for CommandError {
         use roadbook_core::sending::IssueError;
         match err {
             IssueError::OpenConflicts(open) => CommandError::new(
-                "open_conflicts",
+                ErrorCode::OpenConflicts,
                 format!(
                     "{} open ({}): a document would show one side of each. Settle them in Team sync first, or issue anyway; the archive records that it went out with them.",
                     if open.len() == 1 {
@@ -138,9 +200,9 @@ impl From<ReportError> for CommandError {
     fn from(err: ReportError) -> Self {
         match err {
             ReportError::Store(e) => e.into(),
-            ReportError::NoReview => CommandError::new("no_review", err.to_string()),
-            ReportError::Write(_) => CommandError::new("io", err.to_string()),
-            other => CommandError::new("document", other.to_string()),
+            ReportError::NoReview => CommandError::new(ErrorCode::NoReview, err.to_string()),
+            ReportError::Write(_) => CommandError::new(ErrorCode::Io, err.to_string()),
+            other => CommandError::new(ErrorCode::Document, other.to_string()),
         }
     }
 }
@@ -164,7 +226,7 @@ mod tests {
             problem("exit criterion.evidence"),
             problem(""),
         ])));
-        assert_eq!(err.code, "invalid");
+        assert_eq!(err.code, ErrorCode::Invalid);
         let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["title", "attendees", "evidence", ""]);
         assert!(err.clashes.is_empty());

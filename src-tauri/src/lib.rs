@@ -19,7 +19,7 @@ use roadbook_model::Id;
 use roadbook_store::Store;
 use roadbook_sync::{Account, Client, Credentials, HttpTransport};
 
-pub use error::{CommandError, CommandResult};
+pub use error::{CommandError, CommandResult, ErrorCode};
 
 /// What the commands share: the open database, who edits, and the background syncs.
 #[derive(Debug)]
@@ -92,7 +92,7 @@ impl AppState {
             .ok()
             .and_then(|roles| roles.get(&program).cloned());
         if is_viewer(role.as_deref()) {
-            return Err(CommandError::new("read_only", signin::READ_ONLY));
+            return Err(CommandError::new(ErrorCode::ReadOnly, signin::READ_ONLY));
         }
         Ok(())
     }

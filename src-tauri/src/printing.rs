@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use tauri::AppHandle;
 
-use crate::{CommandError, CommandResult};
+use crate::{CommandError, CommandResult, ErrorCode};
 
 /// The printer to use without asking, by the name the print dialog shows.
 pub const PRINTER_ENV: &str = "ROADBOOK_PRINTER";
@@ -49,17 +49,23 @@ fn spool_file(app: &AppHandle, name: &str, pdf: &[u8]) -> CommandResult<PathBuf>
     let dir = app
         .path()
         .app_cache_dir()
-        .map_err(|e| CommandError::new("io", format!("no place to prepare the printout: {e}")))?
+        .map_err(|e| {
+            CommandError::new(
+                ErrorCode::Io,
+                format!("no place to prepare the printout: {e}"),
+            )
+        })?
         .join("printing");
     std::fs::create_dir_all(&dir).map_err(|e| {
         CommandError::new(
-            "io",
+            ErrorCode::Io,
             format!("cannot prepare the printout in {}: {e}", dir.display()),
         )
     })?;
     let path = dir.join(format!("{}-{name}", roadbook_model::Id::new()));
-    roadbook_store::write_atomically(&path, pdf)
-        .map_err(|e| CommandError::new("io", format!("cannot prepare the printout: {e}")))?;
+    roadbook_store::write_atomically(&path, pdf).map_err(|e| {
+        CommandError::new(ErrorCode::Io, format!("cannot prepare the printout: {e}"))
+    })?;
     Ok(path)
 }
 
@@ -71,7 +77,7 @@ async fn send(
     _documents_dir: Option<PathBuf>,
 ) -> CommandResult<bool> {
     Err(CommandError::new(
-        "unsupported",
+        ErrorCode::Unsupported,
         "printing from Roadbook is not built for this system yet: save the PDF and print it from your PDF viewer",
     ))
 }
@@ -100,12 +106,19 @@ async fn send(
         };
         unix::print(job, chosen.as_deref(), parent.as_ref(), tx);
     })
-    .map_err(|e| CommandError::new("internal", format!("the print dialog did not open: {e}")))?;
+    .map_err(|e| {
+        CommandError::new(
+            ErrorCode::Internal,
+            format!("the print dialog did not open: {e}"),
+        )
+    })?;
     let answer = tauri::async_runtime::spawn_blocking(move || rx.recv())
         .await
-        .map_err(|e| CommandError::new("internal", format!("printing stopped: {e}")))?
-        .map_err(|_| CommandError::new("internal", "printing stopped without an answer"))?;
-    answer.map_err(|message| CommandError::new("print", message))
+        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("printing stopped: {e}")))?
+        .map_err(|_| {
+            CommandError::new(ErrorCode::Internal, "printing stopped without an answer")
+        })?;
+    answer.map_err(|message| CommandError::new(ErrorCode::Print, message))
 }
 
 // The one place unsafe code is allowed (see the workspace's lints): GTK's C functions.

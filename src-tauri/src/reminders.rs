@@ -15,7 +15,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::with_store;
-use crate::{AppState, CommandError, CommandResult};
+use crate::{AppState, CommandError, CommandResult, ErrorCode};
 
 /// How often the shell looks for items that fell due: the day turning, a teammate's change or
 /// the command line's show up within this. `ROADBOOK_REMIND_EVERY` (seconds) shortens it for
@@ -81,7 +81,7 @@ pub async fn set_you_are(app: AppHandle, program: Id, you: Option<Id>) -> Comman
             && roadbook_model::who_you_are(&h, Some(you), None) != Some(you)
         {
             return Err(CommandError::new(
-                "invalid",
+                ErrorCode::Invalid,
                 "that owner is not a person in this program: add yourself as an owner of kind person under Settings, then choose yourself",
             ));
         }
@@ -238,7 +238,7 @@ fn look(app: &AppHandle, seen: &mut Option<Seen>) -> CommandResult<()> {
     let (now, programs) = {
         let store = state.store.lock().map_err(|_| {
             CommandError::new(
-                "storage",
+                ErrorCode::Storage,
                 "an earlier failure left the database locked: restart Roadbook",
             )
         })?;
@@ -273,13 +273,19 @@ fn look(app: &AppHandle, seen: &mut Option<Seen>) -> CommandResult<()> {
             .extra("program", r.program.to_string())
             .show()
             .map_err(|e| {
-                CommandError::new("notification", format!("the reminder was not shown: {e}"))
+                CommandError::new(
+                    ErrorCode::Notification,
+                    format!("the reminder was not shown: {e}"),
+                )
             })?;
     }
-    let text =
-        serde_json::to_vec(&announced).map_err(|e| CommandError::new("internal", e.to_string()))?;
+    let text = serde_json::to_vec(&announced)
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
     roadbook_store::write_atomically(&path, &text).map_err(|e| {
-        CommandError::new("io", format!("cannot keep which reminders were shown: {e}"))
+        CommandError::new(
+            ErrorCode::Io,
+            format!("cannot keep which reminders were shown: {e}"),
+        )
     })?;
     *seen = Some(now);
     Ok(())
@@ -293,7 +299,7 @@ fn notification_server() -> CommandResult<()> {
         .map(|_| ())
         .map_err(|e| {
             CommandError::new(
-                "notification",
+                ErrorCode::Notification,
                 format!("no notification server on this desktop ({e}): the reminders wait for one"),
             )
         })

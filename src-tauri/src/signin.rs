@@ -12,7 +12,7 @@ use roadbook_sync::{Account, Keychain, Transport};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 
-use crate::{AppState, CommandError, CommandResult};
+use crate::{AppState, CommandError, CommandResult, ErrorCode};
 
 /// Why a viewer's screens are read-only, and what to do.
 pub const READ_ONLY: &str = "You can read this program but not change it: your role on it is viewer. Ask its program lead for the editor role.";
@@ -49,7 +49,7 @@ fn view(state: &AppState, note: Option<String>) -> SignInView {
 }
 
 fn failed(err: impl std::fmt::Display) -> CommandError {
-    CommandError::new("sign_in", err.to_string())
+    CommandError::new(ErrorCode::SignIn, err.to_string())
 }
 
 #[tauri::command]
@@ -157,7 +157,10 @@ pub async fn program_access(app: AppHandle, program: Id) -> CommandResult<Progra
     let state = app.state::<AppState>();
     let server = {
         let store = state.store.lock().map_err(|_| {
-            CommandError::new("storage", "the database is locked: restart Roadbook")
+            CommandError::new(
+                ErrorCode::Storage,
+                "the database is locked: restart Roadbook",
+            )
         })?;
         store.sync_state(program)?.server
     };
@@ -264,7 +267,7 @@ pub async fn save_provider_settings(app: AppHandle, form: ProviderForm) -> Comma
         };
         let settings = roadbook_sync::PartialSettings::default()
             .resolve_with(typed)
-            .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+            .map_err(|e| CommandError::new(ErrorCode::Invalid, e.to_string()))?;
         file.sign_in = Some(roadbook_sync::PartialSettings {
             issuer: Some(settings.issuer),
             client_id: Some(settings.client_id),
@@ -275,7 +278,7 @@ pub async fn save_provider_settings(app: AppHandle, form: ProviderForm) -> Comma
         });
     }
     file.save(dir)
-        .map_err(|e| CommandError::new("io", e.to_string()))
+        .map_err(|e| CommandError::new(ErrorCode::Io, e.to_string()))
 }
 
 /// "Your name" in Settings, and who changes are recorded as now.

@@ -16,7 +16,7 @@ use serde_json::Value;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::commands::with_store;
-use crate::{AppState, CommandError, CommandResult};
+use crate::{AppState, CommandError, CommandResult, ErrorCode};
 
 /// The event the window listens to.
 pub const STATUS_EVENT: &str = "sync-status";
@@ -45,14 +45,14 @@ impl Syncs {
 
 fn sync_error(err: SyncError) -> CommandError {
     let code = match &err {
-        SyncError::Store(_) => "storage",
-        SyncError::Transport(e) if e.retryable() => "offline",
-        SyncError::Transport(_) | SyncError::Protocol(_) => "server",
-        SyncError::NotConnected => "not_connected",
-        SyncError::AlreadyConnected(_) | SyncError::AlreadyHere => "exists",
-        SyncError::UpgradeRequired(_) => "upgrade_required",
-        SyncError::NotPermitted(_) => "not_permitted",
-        SyncError::SignInNeeded(_) => "sign_in_needed",
+        SyncError::Store(_) => ErrorCode::Storage,
+        SyncError::Transport(e) if e.retryable() => ErrorCode::Offline,
+        SyncError::Transport(_) | SyncError::Protocol(_) => ErrorCode::Server,
+        SyncError::NotConnected => ErrorCode::NotConnected,
+        SyncError::AlreadyConnected(_) | SyncError::AlreadyHere => ErrorCode::Exists,
+        SyncError::UpgradeRequired(_) => ErrorCode::UpgradeRequired,
+        SyncError::NotPermitted(_) => ErrorCode::NotPermitted,
+        SyncError::SignInNeeded(_) => ErrorCode::SignInNeeded,
     };
     match err {
         SyncError::Store(e) => e.into(),
@@ -141,7 +141,7 @@ fn report(app: &AppHandle, latest: &Mutex<HashMap<Id, SyncStatus>>, status: Sync
 
 fn locked() -> CommandError {
     CommandError::new(
-        "storage",
+        ErrorCode::Storage,
         "an earlier failure left the database locked: restart Roadbook",
     )
 }
@@ -325,7 +325,7 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
         let mut out = Vec::new();
         for stored in store.conflicts(program)? {
             let conflict: Conflict = serde_json::from_value(stored.body.clone()).map_err(|e| {
-                CommandError::new("storage", format!("a conflict in this database is damaged ({e}): sync again to fetch it afresh"))
+                CommandError::new(ErrorCode::Storage, format!("a conflict in this database is damaged ({e}): sync again to fetch it afresh"))
             })?;
             let side = |s: roadbook_protocol::Side| ConflictSide {
                 value: s.value,
@@ -366,12 +366,12 @@ pub async fn conflicts(app: AppHandle, program: Id) -> CommandResult<Vec<Conflic
 pub async fn resolve_conflict(app: AppHandle, conflict: Id, choice: Value) -> CommandResult<()> {
     let parsed: Choice = serde_json::from_value(choice).map_err(|e| {
         CommandError::new(
-            "invalid",
+            ErrorCode::Invalid,
             format!("that is not an answer to a conflict ({e}): keep mine, keep theirs, or a merged value"),
         )
     })?;
-    let choice =
-        serde_json::to_value(&parsed).map_err(|e| CommandError::new("internal", e.to_string()))?;
+    let choice = serde_json::to_value(&parsed)
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
     with_store(app.clone(), move |state, store| {
         Ok(store.enqueue_resolve(conflict, choice, &state.author().name)?)
     })
@@ -526,7 +526,7 @@ pub async fn trust_program_server(app: AppHandle, program: Id) -> CommandResult<
     .await?
     .ok_or_else(|| {
         CommandError::new(
-            "not_shared",
+            ErrorCode::NotShared,
             "this program is not shared with a server: there is nothing to confirm",
         )
     })?;

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ChangesView } from './bindings/ChangesView';
 import type { Clash } from './bindings/Clash';
+import type { ErrorCode } from './bindings/ErrorCode';
 import type { ConflictView } from './bindings/ConflictView';
 import type { FieldEdit } from './bindings/FieldEdit';
 import type { Finding } from './bindings/Finding';
@@ -30,7 +31,8 @@ import type { MyItems } from './bindings/MyItems';
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
 	constructor(
-		public code: string,
+		/** What went wrong, one of the shell's codes (generated from Rust). */
+		public code: ErrorCode,
 		message: string,
 		/** For `stale`: the fields someone else changed meanwhile, with both values. */
 		public clashes: Clash[] = [],
@@ -48,7 +50,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 		if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
 			const clashes = 'clashes' in err && Array.isArray(err.clashes) ? (err.clashes as Clash[]) : [];
 			const problems = 'problems' in err && Array.isArray(err.problems) ? (err.problems as BackendError['problems']) : [];
-			throw new BackendError(String(err.code), String(err.message), clashes, problems);
+			throw new BackendError(String(err.code) as ErrorCode, String(err.message), clashes, problems);
 		}
 		throw new BackendError('internal', String(err));
 	}
