@@ -401,8 +401,14 @@ impl<W: Write> Ctx<W> {
                 self.out,
                 "server {server}; last sync {}{}",
                 state.synced_at.as_deref().unwrap_or("never"),
-                match state.role.as_deref() {
-                    Some("viewer") => "; you may view this program, not change it",
+                match state
+                    .role
+                    .as_deref()
+                    .map(str::parse::<roadbook_model::Role>)
+                {
+                    Some(Ok(roadbook_model::Role::Viewer)) => {
+                        "; you may view this program, not change it"
+                    }
                     _ => "",
                 }
             )?,

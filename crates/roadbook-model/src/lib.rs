@@ -16,6 +16,7 @@ mod kind;
 mod mine;
 mod order;
 mod problems;
+mod role;
 pub mod sample;
 mod schema;
 mod usage;
@@ -33,6 +34,7 @@ pub use kind::{Kind, UnknownWord};
 pub use mine::{Due, MyItem, due_state, my_items, who_you_are};
 pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};
+pub use role::Role;
 pub use schema::{
     Field, FieldType, LABEL_FIELDS, check_unique_name, field, field_label, fields, label_in,
     name_key, same_name, schema_json,

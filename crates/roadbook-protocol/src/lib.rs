@@ -47,45 +47,8 @@ pub const MAX_DOCUMENTS_PER_PAGE: usize = 20;
 /// The most usage counts one request carries.
 pub const MAX_USAGE_EVENTS: usize = 1000;
 
-/// What a person may do on a program, from the groups their sign-in carries (or a grant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads the program: pulls and listens.
-    Viewer,
-    /// Also changes it: pushes.
-    Editor,
-    /// Also publishes programs and resolves conflicts.
-    Lead,
-    /// Everything, on every program.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Lead => "lead",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim() {
-            "viewer" => Ok(Role::Viewer),
-            "editor" => Ok(Role::Editor),
-            "lead" => Ok(Role::Lead),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!(
-                "'{other}' is not a role: use viewer, editor, lead or admin"
-            )),
-        }
-    }
-}
+/// What a person may do on a program: the model's word, spoken on the wire as it is.
+pub use roadbook_model::Role;
 
 /// Every error answer: a code to match on and a message that says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -426,7 +426,9 @@ impl Tx<'_> {
             })
             .map_err(|e| self.sql(e))?;
         match said {
-            Some((Some(server), Some(role))) if role == "viewer" => {
+            Some((Some(server), Some(role)))
+                if role.parse::<roadbook_model::Role>() == Ok(roadbook_model::Role::Viewer) =>
+            {
                 Err(StoreError::ViewOnly { server, role })
             }
             _ => Ok(()),
