@@ -33,6 +33,7 @@ lint: ui deps
 # The dependency rules of docs/architecture.md: the server never links rusqlite (nor the store or
 # the sync client), and the protocol does no IO.
 deps:
+	@python3 scripts/check-architecture.py
 	@if $(CARGO) tree --locked -p roadbook-server -e normal --prefix none | grep -E '^(rusqlite|roadbook-store|roadbook-sync) '; then \
 		echo "roadbook-server must not depend on these"; exit 1; fi
 	@if $(CARGO) tree --locked -p roadbook-protocol -e normal --prefix none | grep -E '^(tokio|reqwest|hyper|rusqlite|tokio-postgres) '; then \
