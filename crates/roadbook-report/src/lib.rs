@@ -166,3 +166,27 @@ pub fn sha256_hex(pdf: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// `make bindings` writes the kinds of document and their titles, in the order Rust lists
+    /// them, for the Documents screen's choice (ui/src/routes/documents): a new kind reaches
+    /// the screen by being added here, and the titles are the documents' own.
+    #[cfg(feature = "ts")]
+    #[test]
+    fn export_the_document_kinds_for_the_ui() {
+        let kinds: Vec<serde_json::Value> = DocumentKind::ALL
+            .iter()
+            .map(|k| serde_json::json!({ "kind": k.as_str(), "title": k.title() }))
+            .collect();
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings");
+        let text = serde_json::to_string_pretty(&kinds).unwrap() + "\n";
+        std::fs::write(dir.join("document-kinds.json"), &text).unwrap();
+        assert_eq!(kinds.len(), DocumentKind::ALL.len());
+    }
+}
