@@ -77,7 +77,7 @@ pub struct Settlement {
     pub version: u64,
 }
 
-fn pseudo_value(row: &ItemRow, field: &str) -> Value {
+pub(super) fn pseudo_value(row: &ItemRow, field: &str) -> Value {
     match field {
         POSITION => json!(row.position.as_str()),
         DELETED => json!(row.deleted),
@@ -350,200 +350,6 @@ impl Store {
         })
     }
 
-    /// Takes the program afresh from a server whose history is not the one this replica synced
-    /// in (its database was restored from a backup, or made anew): nothing this replica holds
-    /// is lost. In one transaction:
-    /// - this replica's own changes the server acknowledged after `fork` (where the new history
-    ///   began) and no longer holds are queued again, before what waits to be pushed, each
-    ///   based on what the two histories share;
-    /// - what waits to be pushed keeps its values, and its base versions are moved back into
-    ///   what the histories share (a version past the fork means something else now);
-    /// - every other field takes the server's value and version, and items the server does not
-    ///   have (made by others in the history that was lost) leave this replica until their
-    ///   makers send them again;
-    /// - the program's changes are numbered afresh from 1 under this replica's client id
-    ///   (fresh: the caller took one before joining), the shared archive is read again from its
-    ///   start and this replica's issued documents are offered to it again.
-    #[allow(clippy::too_many_arguments)]
-    pub fn rebootstrap(
-        &mut self,
-        program: Id,
-        server: &str,
-        items: &[ServerItem],
-        cursor: u64,
-        conflicts: &[StoredConflict],
-        history: Id,
-        fork: u64,
-        author: &str,
-    ) -> Result<Rebootstrapped> {
-        self.write(|tx| {
-            let mut done = Rebootstrapped::default();
-            let on_server: BTreeMap<Id, &ServerItem> = items.iter().map(|i| (i.id, i)).collect();
-            let before: Vec<i64> = outbox_rows(tx, program)?;
-            let pending = crate::remote::pending_fields(tx, program)?;
-            // 1. This replica's acknowledged changes the server lost, queued again.
-            for (item, fields) in own_lost(tx, program, fork)? {
-                let Some(row) = tx.item(item)? else { continue };
-                let waiting = pending.get(&item);
-                let fields: Vec<String> = fields
-                    .into_iter()
-                    .filter(|f| waiting.is_none_or(|w| !w.contains(f)))
-                    .collect();
-                if fields.is_empty() {
-                    continue;
-                }
-                let based = |field: &str| {
-                    on_server
-                        .get(&item)
-                        .and_then(|s| s.versions.get(field).copied())
-                        .unwrap_or(0)
-                        .min(fork)
-                };
-                let operation = match on_server.get(&item) {
-                    None if row.deleted => continue,
-                    None => {
-                        let mut all = row.body.clone();
-                        all.remove("id");
-                        all.insert(POSITION.to_owned(), json!(row.position.as_str()));
-                        Operation::Create { fields: all }
-                    }
-                    Some(_) if fields.iter().any(|f| f == DELETED) && row.deleted => {
-                        Operation::Delete {
-                            base_versions: row
-                                .versions
-                                .keys()
-                                .map(|f| (f.clone(), based(f)))
-                                .collect(),
-                        }
-                    }
-                    Some(_) => Operation::Update {
-                        fields: fields
-                            .iter()
-                            .filter(|f| f.as_str() != DELETED)
-                            .map(|f| {
-                                (
-                                    f.clone(),
-                                    crate::outbox::FieldChange {
-                                        value: pseudo_value(&row, f),
-                                        base_version: based(f),
-                                        set: None,
-                                        kept: false,
-                                    },
-                                )
-                            })
-                            .collect(),
-                    },
-                };
-                if matches!(&operation, Operation::Update { fields } if fields.is_empty()) {
-                    continue;
-                }
-                tx.outbox(&row, item, &operation, author)?;
-                done.sent_again += 1;
-            }
-            // Items the server no longer has at all (made in the history that was lost) with
-            // changes of this replica's waiting on them: made again first, as they stand here,
-            // so what waits lands on them; a delete waiting for one is moot.
-            for (item, ops) in waiting_ops(tx, program)? {
-                if on_server.contains_key(&item)
-                    || ops.iter().any(|(_, op)| matches!(op, Operation::Create { .. }))
-                {
-                    continue;
-                }
-                let Some(row) = tx.item(item)? else { continue };
-                if row.deleted {
-                    for (seq, op) in &ops {
-                        if matches!(op, Operation::Delete { .. }) {
-                            tx.tx
-                                .execute("DELETE FROM outbox WHERE seq = ?1", params![seq])
-                                .map_err(|e| tx.sql(e))?;
-                        }
-                    }
-                    continue;
-                }
-                let mut all = row.body.clone();
-                all.remove("id");
-                all.insert(POSITION.to_owned(), json!(row.position.as_str()));
-                tx.outbox(&row, item, &Operation::Create { fields: all }, author)?;
-                done.sent_again += 1;
-            }
-            let before: Vec<i64> = {
-                let still = outbox_rows(tx, program)?;
-                before.into_iter().filter(|s| still.contains(s)).collect()
-            };
-            // What waited before goes after what is sent again, in its own order.
-            if !before.is_empty() {
-                let mut stmt = tx
-                    .tx
-                    .prepare_cached("UPDATE outbox SET seq = (SELECT max(seq) FROM outbox) + 1 WHERE seq = ?1")
-                    .map_err(|e| tx.sql(e))?;
-                for seq in &before {
-                    stmt.execute(params![seq]).map_err(|e| tx.sql(e))?;
-                }
-            }
-            // 2. Bases past the fork moved back into what the histories share.
-            rebase_outbox(tx, program, fork)?;
-            let pending = crate::remote::pending_fields(tx, program)?;
-            // 3. The server's program over what is not waiting.
-            // No version from the old history is trusted: every field takes the server's
-            // value and version now (what waits keeps its value; its bases were moved above).
-            tx.tx
-                .execute(
-                    "UPDATE items SET versions = (SELECT json_group_object(v.key, 0) FROM json_each(items.versions) v)
-                     WHERE program_id = ?1",
-                    params![program.to_string()],
-                )
-                .map_err(|e| tx.sql(e))?;
-            for item in items {
-                take_server_item(tx, program, item, author)?;
-            }
-            let local: Vec<(String, i64)> = tx
-                .tx
-                .prepare("SELECT id, deleted FROM items WHERE program_id = ?1 AND kind <> 'program'")
-                .and_then(|mut stmt| {
-                    stmt.query_map(params![program.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .map_err(|e| tx.sql(e))?;
-            for (id, deleted) in local {
-                let id = parse_id(&id)?;
-                if deleted != 0 || on_server.contains_key(&id) || pending.contains_key(&id) {
-                    continue;
-                }
-                if let Some(row) = tx.item(id)? {
-                    let mut next = row.clone();
-                    next.deleted = true;
-                    let revision = tx.history(&row, id, DELETED, Some(&json!(false)), Some(&json!(true)), author, &tx.now)?;
-                    next.revisions.insert(DELETED.to_owned(), revision);
-                    tx.update_item(id, &next)?;
-                    done.dropped += 1;
-                }
-            }
-            // 4. Numbers afresh, the state of the new history.
-            renumber_program(tx, program)?;
-            tx.tx
-                .execute(
-                    "DELETE FROM own_writes WHERE program_id = ?1",
-                    params![program.to_string()],
-                )
-                .map_err(|e| tx.sql(e))?;
-            tx.tx
-                .execute(
-                    "UPDATE documents SET shared = 0 WHERE program_id = ?1 AND shared_by IS NULL",
-                    params![program.to_string()],
-                )
-                .map_err(|e| tx.sql(e))?;
-            replace_conflicts_in(tx, program, conflicts)?;
-            set_state(tx, program, Some(server), Some(cursor))?;
-            tx.tx
-                .execute(
-                    "UPDATE sync_state SET history = ?2, documents_cursor = 0 WHERE program_id = ?1",
-                    params![program.to_string(), history.to_string()],
-                )
-                .map_err(|e| tx.sql(e))?;
-            Ok(done)
-        })
-    }
-
     /// Remembers the server history this program's cursor and versions belong to.
     pub fn set_history(&mut self, program: Id, history: Id) -> Result<()> {
         self.write(|tx| {
@@ -684,216 +490,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The program's refused changes, oldest first.
-    pub fn rejected(&self, program: Id) -> Result<Vec<RejectedChange>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, program_id, mutation_id, item_kind, item_id, operation, code, reason, author, made_at, rejected_at
-                 FROM rejected WHERE program_id = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map(params![program.to_string()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, String>(9)?,
-                    r.get::<_, String>(10)?,
-                ))
-            })
-            .map_err(|e| self.sql(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, program, mutation, kind, item, operation, code, reason, author, made_at, at) =
-                row.map_err(|e| self.sql(e))?;
-            out.push(RejectedChange {
-                id,
-                program_id: parse_id(&program)?,
-                mutation_id: parse_id(&mutation)?,
-                item_kind: parse_kind(&kind)?,
-                item_id: parse_id(&item)?,
-                operation: parse_body(&operation)?,
-                code,
-                reason,
-                author,
-                made_at,
-                rejected_at: at,
-            });
-        }
-        Ok(out)
-    }
-
-    fn rejected_one(&self, id: i64) -> Result<RejectedChange> {
-        let program: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT program_id FROM rejected WHERE id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        let program = program.ok_or(StoreError::NoSuchRejected { id })?;
-        self.rejected(parse_id(&program)?)?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(StoreError::NoSuchRejected { id })
-    }
-
-    /// Sends a refused change again, as the person's change now: its values are written here
-    /// (over whatever the server's answer restored) and a new outbox entry carries them, based
-    /// on the versions this replica has pulled. The refused entry goes only once the new one is
-    /// written, so a crash between the two can repeat a retry but never lose it.
-    pub fn retry_rejected(&mut self, id: i64, author: &str) -> Result<()> {
-        let change = self.rejected_one(id)?;
-        let program = change.program_id;
-        if change.code == NOT_PERMITTED {
-            // Its values are still here, as the person left them: the same change again.
-            return self.write(|tx| {
-                let row = tx.item(change.item_id)?.ok_or(StoreError::NotFound {
-                    kind: Some(change.item_kind),
-                    id: change.item_id,
-                })?;
-                tx.may_change(program)?;
-                tx.outbox(&row, change.item_id, &change.operation, author)?;
-                drop_rejected(tx, id)
-            });
-        }
-        match &change.operation {
-            Operation::Update { fields } => {
-                let seen = self.field_revisions(change.item_id)?;
-                // What the person changed; fields sent only to be compared (kept) are not edits,
-                // and sending their old values again would undo a teammate's change.
-                let edits: Edits = fields
-                    .iter()
-                    .filter(|(f, c)| f.as_str() != POSITION && !c.kept)
-                    .map(|(f, c)| {
-                        let seen = seen.get(f).copied().unwrap_or(0);
-                        (
-                            f.clone(),
-                            FieldEdit {
-                                value: c.value.clone(),
-                                seen,
-                            },
-                        )
-                    })
-                    .collect();
-                if !edits.is_empty() {
-                    self.edit(program, change.item_kind, change.item_id, &edits, author)?;
-                }
-            }
-            Operation::Delete { .. } => self.delete(change.item_id, author)?,
-            Operation::Create { fields } => {
-                let fields = fields.clone();
-                self.write(|tx| {
-                    recreate(
-                        tx,
-                        program,
-                        change.item_kind,
-                        change.item_id,
-                        fields,
-                        author,
-                    )
-                })?;
-            }
-            Operation::Resolve { conflict, choice } => {
-                self.enqueue_resolve(*conflict, choice.clone(), author)?;
-            }
-        }
-        self.discard_rejected(id)
-    }
-
-    /// Drops a refused change for good: the person has chosen to. A change the server never
-    /// looked at (refused with the whole push: the person may not change the program) still
-    /// shows here; it goes back to the team's values: an item made here leaves, a delete is
-    /// undone, and changed fields are read from the server again at the next sync.
-    pub fn discard_rejected(&mut self, id: i64) -> Result<()> {
-        let change = self.rejected_one(id)?;
-        let author = change.author.clone();
-        self.write(|tx| {
-            if change.code == NOT_PERMITTED
-                && let Some(row) = tx.item(change.item_id)?
-            {
-                match &change.operation {
-                    Operation::Create { .. } if !row.deleted => {
-                        let mut next = row.clone();
-                        next.deleted = true;
-                        let revision = tx.history(&row, change.item_id, DELETED, Some(&json!(false)), Some(&json!(true)), &author, &tx.now)?;
-                        next.revisions.insert(DELETED.to_owned(), revision);
-                        tx.update_item(change.item_id, &next)?;
-                    }
-                    Operation::Delete { .. } if row.deleted => {
-                        let mut next = row.clone();
-                        next.deleted = false;
-                        next.revisions
-                            .insert(DELETED.to_owned(), tx.undeleted(&row, change.item_id, &author)?);
-                        tx.update_item(change.item_id, &next)?;
-                    }
-                    Operation::Update { fields } => {
-                        // Pull again from before the oldest version of those fields: the
-                        // server's values come back over the person's.
-                        let from = fields
-                            .keys()
-                            .map(|f| row.versions.get(f).copied().unwrap_or(0))
-                            .min()
-                            .unwrap_or(0)
-                            .saturating_sub(1);
-                        tx.tx
-                            .execute(
-                                "UPDATE sync_state SET cursor = min(cursor, ?2) WHERE program_id = ?1",
-                                params![change.program_id.to_string(), i64::try_from(from).unwrap_or(0)],
-                            )
-                            .map_err(|e| tx.sql(e))?;
-                        for field in fields.keys() {
-                            // The pull writes the server's value back: this replica's record of
-                            // the field is the person's value until then.
-                            if let Some(version) = row.versions.get(field).copied() {
-                                let mut next = tx.item(change.item_id)?.unwrap_or(row.clone());
-                                next.versions.insert(field.clone(), version.saturating_sub(1));
-                                tx.update_item(change.item_id, &next)?;
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            drop_rejected(tx, id)
-        })
-    }
-
-    /// Moves every change of the program still waiting into the refused list with the
-    /// server's reason, its values kept here: the server refused the whole push (the person
-    /// may not change the program any more), so they would otherwise wait for good. Each can
-    /// be sent again (`retry_rejected`) or discarded, which brings the team's values back.
-    pub fn refuse_waiting(&mut self, program: Id, reason: &str) -> Result<usize> {
-        self.write(|tx| {
-            let moved = tx
-                .tx
-                .execute(
-                    "INSERT INTO rejected (program_id, mutation_id, item_kind, item_id, operation, code, reason, author, made_at, rejected_at)
-                     SELECT program_id, mutation_id, item_kind, item_id, operation, ?2, ?3, author, created_at, ?4
-                     FROM outbox WHERE program_id = ?1 ORDER BY seq",
-                    params![program.to_string(), NOT_PERMITTED, reason, tx.now],
-                )
-                .map_err(|e| tx.sql(e))?;
-            tx.tx
-                .execute(
-                    "DELETE FROM outbox WHERE program_id = ?1",
-                    params![program.to_string()],
-                )
-                .map_err(|e| tx.sql(e))?;
-            Ok(moved)
-        })
-    }
-
     /// Queues a person's answer to an open conflict; the next push carries it, and the server's
     /// change comes back with the next pull.
     pub fn enqueue_resolve(&mut self, conflict: Id, choice: Value, author: &str) -> Result<()> {
@@ -977,143 +573,16 @@ impl Store {
     }
 }
 
-/// What taking a program afresh did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Rebootstrapped {
-    /// This replica's own changes the server had lost, queued to be sent again.
-    pub sent_again: usize,
-    /// Items this replica had that the server does not (made by others in the lost history).
-    pub dropped: usize,
-}
-
-/// The program's waiting changes by item: local order and operation.
-fn waiting_ops(tx: &Tx<'_>, program: Id) -> Result<BTreeMap<Id, Vec<(i64, Operation)>>> {
-    let rows: Vec<(i64, String, String)> = tx
-        .tx
-        .prepare_cached(
-            "SELECT seq, item_id, operation FROM outbox WHERE program_id = ?1 ORDER BY seq",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_map(params![program.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(|e| tx.sql(e))?;
-    let mut out: BTreeMap<Id, Vec<(i64, Operation)>> = BTreeMap::new();
-    for (seq, item, operation) in rows {
-        out.entry(parse_id(&item)?)
-            .or_default()
-            .push((seq, parse_body(&operation)?));
-    }
-    Ok(out)
-}
-
-/// The local order of the program's waiting changes.
-fn outbox_rows(tx: &Tx<'_>, program: Id) -> Result<Vec<i64>> {
-    tx.tx
-        .prepare_cached("SELECT seq FROM outbox WHERE program_id = ?1 ORDER BY seq")
-        .and_then(|mut stmt| {
-            stmt.query_map(params![program.to_string()], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()
-        })
-        .map_err(|e| tx.sql(e))
-}
-
-/// This replica's acknowledged changes written after `fork` whose value it still holds (nobody
-/// changed the field since, as far as it has pulled), per item.
-fn own_lost(tx: &Tx<'_>, program: Id, fork: u64) -> Result<BTreeMap<Id, Vec<String>>> {
-    let rows: Vec<(String, String, i64)> = tx
-        .tx
-        .prepare_cached(
-            "SELECT o.item_id, o.field, o.version FROM own_writes o JOIN items i ON i.id = o.item_id
-             WHERE o.program_id = ?1 AND o.version > ?2 AND json_extract(i.versions, '$.' || json_quote(o.field)) = o.version",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_map(
-                params![program.to_string(), i64::try_from(fork).unwrap_or(i64::MAX)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(|e| tx.sql(e))?;
-    let mut out: BTreeMap<Id, Vec<String>> = BTreeMap::new();
-    for (item, field, _) in rows {
-        out.entry(parse_id(&item)?).or_default().push(field);
-    }
-    Ok(out)
-}
-
-/// Moves every base version of the program's waiting changes back to at most `fork`.
-fn rebase_outbox(tx: &Tx<'_>, program: Id, fork: u64) -> Result<()> {
-    let rows: Vec<(i64, String)> = tx
-        .tx
-        .prepare_cached("SELECT seq, operation FROM outbox WHERE program_id = ?1")
-        .and_then(|mut stmt| {
-            stmt.query_map(params![program.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(|e| tx.sql(e))?;
-    for (seq, text) in rows {
-        let mut operation: Operation = parse_body(&text)?;
-        match &mut operation {
-            Operation::Update { fields } => {
-                for change in fields.values_mut() {
-                    change.base_version = change.base_version.min(fork);
-                }
-            }
-            Operation::Delete { base_versions } => {
-                for base in base_versions.values_mut() {
-                    *base = (*base).min(fork);
-                }
-            }
-            Operation::Create { .. } | Operation::Resolve { .. } => continue,
-        }
-        let text = serde_json::to_string(&operation)
-            .map_err(|e| StoreError::BadStoredItem(e.to_string()))?;
-        tx.tx
-            .execute(
-                "UPDATE outbox SET operation = ?2 WHERE seq = ?1",
-                params![seq, text],
-            )
-            .map_err(|e| tx.sql(e))?;
-    }
-    Ok(())
-}
-
-/// Numbers the program's waiting changes 1, 2, 3, ... in their order, for a client id the
-/// server has not seen with this program.
-fn renumber_program(tx: &Tx<'_>, program: Id) -> Result<()> {
-    let rows = outbox_rows(tx, program)?;
-    tx.tx
-        .execute(
-            "UPDATE outbox SET client_seq = -client_seq WHERE program_id = ?1",
-            params![program.to_string()],
-        )
-        .map_err(|e| tx.sql(e))?;
-    for (n, seq) in rows.iter().enumerate() {
-        tx.tx
-            .execute(
-                "UPDATE outbox SET client_seq = ?2 WHERE seq = ?1",
-                params![seq, n as i64 + 1],
-            )
-            .map_err(|e| tx.sql(e))?;
-    }
-    tx.tx
-        .execute(
-            "INSERT INTO client_sequences (program_id, last_seq) VALUES (?1, ?2)
-             ON CONFLICT (program_id) DO UPDATE SET last_seq = ?2",
-            params![program.to_string(), rows.len() as i64],
-        )
-        .map_err(|e| tx.sql(e))?;
-    Ok(())
-}
-
 /// One item of a server snapshot into this replica: new items written whole, known ones
 /// reconciled field by field (what waits to be pushed keeps its value). An item this replica
 /// cannot take (it holds that id in another program, or cannot read the body) is set aside with
 /// the reason, and the rest goes on.
-fn take_server_item(tx: &Tx<'_>, program: Id, item: &ServerItem, author: &str) -> Result<()> {
+pub(super) fn take_server_item(
+    tx: &Tx<'_>,
+    program: Id,
+    item: &ServerItem,
+    author: &str,
+) -> Result<()> {
     let refused = savepoint(tx, |tx| {
         let fields: Vec<String> = item.fields.keys().filter(|k| *k != "id").cloned().collect();
         match tx.item(item.id)? {
@@ -1168,18 +637,11 @@ pub(crate) fn savepoint(
 /// program: the server never looked at it, so its values are still the person's here.
 pub const NOT_PERMITTED: &str = "not_permitted";
 
-fn drop_rejected(tx: &Tx<'_>, id: i64) -> Result<()> {
-    let n = tx
-        .tx
-        .execute("DELETE FROM rejected WHERE id = ?1", params![id])
-        .map_err(|e| tx.sql(e))?;
-    if n == 0 {
-        return Err(StoreError::NoSuchRejected { id });
-    }
-    Ok(())
-}
-
-fn replace_conflicts_in(tx: &Tx<'_>, program: Id, conflicts: &[StoredConflict]) -> Result<()> {
+pub(super) fn replace_conflicts_in(
+    tx: &Tx<'_>,
+    program: Id,
+    conflicts: &[StoredConflict],
+) -> Result<()> {
     tx.tx
         .execute(
             "DELETE FROM conflicts WHERE program_id = ?1",
@@ -1189,7 +651,12 @@ fn replace_conflicts_in(tx: &Tx<'_>, program: Id, conflicts: &[StoredConflict]) 
     store_conflicts(tx, program, conflicts)
 }
 
-fn set_state(tx: &Tx<'_>, program: Id, server: Option<&str>, cursor: Option<u64>) -> Result<()> {
+pub(super) fn set_state(
+    tx: &Tx<'_>,
+    program: Id,
+    server: Option<&str>,
+    cursor: Option<u64>,
+) -> Result<()> {
     tx.tx
         .execute(
             "INSERT INTO sync_state (program_id, server, cursor, synced_at) VALUES (?1, ?2, coalesce(?3, 0), ?4)
@@ -1249,47 +716,8 @@ fn insert_server_item(tx: &Tx<'_>, program: Id, item: &ServerItem) -> Result<()>
     tx.insert_item(item.id, &row)
 }
 
-/// Brings a refused new item back and queues its create again, with its fields as refused.
-fn recreate(
-    tx: &Tx<'_>,
-    program: Id,
-    kind: Kind,
-    id: Id,
-    mut fields: Map<String, Value>,
-    author: &str,
-) -> Result<()> {
-    let key = match fields.get(POSITION).and_then(Value::as_str) {
-        Some(key) => parse_key(key)?,
-        None => tx.key_at_end(program, kind)?,
-    };
-    fields.remove(POSITION);
-    fields.remove(DELETED);
-    let mut row = match tx.item(id)? {
-        Some(row) => row,
-        None => ItemRow {
-            program,
-            kind,
-            position: key.clone(),
-            body: Map::new(),
-            versions: FieldNumbers::new(),
-            revisions: FieldNumbers::new(),
-            deleted: true,
-        },
-    };
-    let before = row.clone();
-    row.position = key;
-    row.deleted = false;
-    row.body = with_id(&fields, id);
-    if before.deleted {
-        row.revisions
-            .insert(DELETED.to_owned(), tx.undeleted(&before, id, author)?);
-    }
-    if tx.item(id)?.is_some() {
-        tx.update_item(id, &row)?;
-    } else {
-        tx.insert_item(id, &row)?;
-    }
-    let mut all = fields;
-    all.insert(POSITION.to_owned(), json!(row.position.as_str()));
-    tx.outbox(&row, id, &Operation::Create { fields: all }, author)
-}
+mod refused;
+mod restore;
+
+pub use restore::Rebootstrapped;
+use restore::*;
