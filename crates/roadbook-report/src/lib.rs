@@ -167,7 +167,7 @@ pub fn sha256_hex(pdf: &[u8]) -> String {
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ts"))]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
@@ -176,7 +176,6 @@ mod tests {
     /// `make bindings` writes the kinds of document and their titles, in the order Rust lists
     /// them, for the Documents screen's choice (ui/src/routes/documents): a new kind reaches
     /// the screen by being added here, and the titles are the documents' own.
-    #[cfg(feature = "ts")]
     #[test]
     fn export_the_document_kinds_for_the_ui() {
         let kinds: Vec<serde_json::Value> = DocumentKind::ALL
