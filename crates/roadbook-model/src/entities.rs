@@ -925,3 +925,32 @@ impl Entity for Action {
         out
     }
 }
+
+#[cfg(all(test, feature = "ts"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// `make bindings` writes the words of each fixed choice, in the model's order, for the
+    /// editor's choices (ui/src/lib/schema.ts `choicesOf`): a word added here is offered there.
+    #[test]
+    fn export_the_fixed_choices_for_the_ui() {
+        fn words<T: Copy>(all: &[T], word: fn(&T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(word).collect()
+        }
+        let choices = serde_json::json!({
+            "level": words(Level::ALL, Level::as_str),
+            "readiness": words(ReadinessState::ALL, ReadinessState::as_str),
+            "ownerkind": words(OwnerKind::ALL, OwnerKind::as_str),
+            "gate": words(GateDecision::ALL, GateDecision::as_str),
+            "group": words(AttendeeGroup::ALL, AttendeeGroup::as_str),
+            "timing": words(OutputTiming::ALL, OutputTiming::as_str),
+        });
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings");
+        let text = serde_json::to_string_pretty(&choices).unwrap() + "\n";
+        std::fs::write(dir.join("choices.json"), &text).unwrap();
+        assert_eq!(choices["level"][0], "low");
+    }
+}

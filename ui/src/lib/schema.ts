@@ -3,6 +3,7 @@
 // Field keys are the Rust field names (the bindings); labels are the lead's words.
 import type { Handbook } from './bindings/Handbook';
 import type { Kind } from './bindings/Kind';
+import fixed from './bindings/choices.json';
 import model from './bindings/schema.json';
 import { uuidv7 } from './logic';
 
@@ -96,4 +97,47 @@ export function searchText(item: Record<string, unknown>): string {
 		.filter((v) => typeof v === 'string')
 		.join(' ')
 		.toLowerCase();
+}
+
+/** One choice of a select: the value stored and what a person reads. */
+export interface Choice {
+	value: string;
+	label: string;
+}
+
+/**
+ * The choices of a field that is one pick from a list (a level, a status, an owner, a phase…):
+ * whether it may be left unset ("—"), and the options; null for any other field. Fixed words
+ * come from the model (bindings/choices.json), items from the program.
+ */
+export function choicesOf(type: string, h: Handbook, item: Record<string, unknown>): { unset: boolean; options: Choice[] } | null {
+	const words = (list: string[]) => list.map((w) => ({ value: w, label: w.replace(/_/g, ' ') }));
+	const named = <T extends { id: string }>(list: T[], label: (t: T) => string) => list.map((t) => ({ value: t.id, label: label(t) }));
+	switch (type) {
+		case 'level':
+			return { unset: false, options: words(fixed.level) };
+		case 'readiness':
+			return { unset: false, options: words(fixed.readiness) };
+		case 'ownerkind':
+			return { unset: false, options: words(fixed.ownerkind) };
+		case 'status':
+		case 'optionalstatus':
+			return { unset: type === 'optionalstatus', options: named(h.statuses, (s) => s.name) };
+		case 'owner':
+			return { unset: true, options: named(h.owners, (o) => o.short_name || o.name) };
+		case 'workstream':
+			return { unset: true, options: named(h.workstreams, (w) => w.area) };
+		case 'phase':
+		case 'optionalphase':
+			return { unset: type === 'optionalphase', options: named(h.phases, (p) => `${p.view}: ${p.name}`) };
+		case 'dimension':
+			return { unset: true, options: named(h.readiness_dimensions, (d) => d.name) };
+		case 'decision':
+			// A decision does not supersede itself.
+			return { unset: true, options: named(h.decisions.filter((d) => d.id !== item.id), (d) => d.title) };
+		case 'review':
+			return { unset: true, options: named(h.reviews, (r) => r.title) };
+		default:
+			return null;
+	}
 }
