@@ -54,6 +54,18 @@ impl Engine {
             fields,
             origin,
         };
+        // A change to an item the server does not have: refused, nothing to show of it.
+        let not_here = || Applied {
+            outcome: rejected(
+                "gone",
+                format!(
+                    "{} {} is not on the server",
+                    mutation.kind.noun(),
+                    mutation.item_id
+                ),
+            ),
+            item: None,
+        };
         let by_caller = Authored {
             author: caller.author.name.clone(),
             at: at.to_owned(),
@@ -138,34 +150,14 @@ impl Engine {
             }
             Operation::Update { fields } => {
                 let Some(item) = current else {
-                    return Ok(Applied {
-                        outcome: rejected(
-                            "gone",
-                            format!(
-                                "{} {} is not on the server",
-                                mutation.kind.noun(),
-                                mutation.item_id
-                            ),
-                        ),
-                        item: None,
-                    });
+                    return Ok(not_here());
                 };
                 self.update(tx, caller, client, &item, fields, change, by_caller)
                     .await
             }
             Operation::Delete { base_versions } => {
                 let Some(item) = current else {
-                    return Ok(Applied {
-                        outcome: rejected(
-                            "gone",
-                            format!(
-                                "{} {} is not on the server",
-                                mutation.kind.noun(),
-                                mutation.item_id
-                            ),
-                        ),
-                        item: None,
-                    });
+                    return Ok(not_here());
                 };
                 if item.deleted() {
                     return Ok(Applied {
