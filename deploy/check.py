@@ -16,7 +16,7 @@ kubernetes-validate, checkov and promtool cannot see on their own.
         docs/operations.md;
       - every container image is pinned by digest (@sha256:); every probe sets timeoutSeconds;
         the readiness probe's timeout is at least READY_WAIT_MS (crates/roadbook-server/src/
-        http.rs), the longest /readyz waits;
+        http/mod.rs), the longest /readyz waits;
       - no prometheus.io/* scrape annotations on pod templates (the ServiceMonitor is the one
         scrape); the settings ConfigMap a pod reads is generated (its name carries a hash).
 
@@ -39,7 +39,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_RS = ROOT / "crates/roadbook-server/src/metrics.rs"
-HTTP_RS = ROOT / "crates/roadbook-server/src/http.rs"
+HTTP_RS = ROOT / "crates/roadbook-server/src/http/mod.rs"
 RUNBOOK = ROOT / "docs/operations.md"
 RUNBOOK_URL = "https://github.com/roadbook/roadbook/blob/main/docs/operations.md#"
 ALERTS_COPY = ROOT / "deploy/monitoring/alerts.yaml"
