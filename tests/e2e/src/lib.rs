@@ -352,25 +352,37 @@ pub async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -
 }
 
 /// Goes to a screen by its side-bar link, and returns once the window says it is there (the
-/// link marked the current page, the screen's heading drawn), instead of after a fixed pause.
+/// link marked the current page, the screen drawn, and still so a moment later) instead of
+/// after a fixed pause. The link is clicked as an element, not at a point of the window: a
+/// click at a point landed on the link above it twice in this session's runs and took a test
+/// to the wrong screen while the right one still looked current.
 pub async fn go(c: &Client, screen: &str) {
     let link = format!("[data-testid=nav-{screen}]");
+    let here = async || {
+        c.execute(
+            "const a = document.querySelector(arguments[0]); return !!a && a.getAttribute('aria-current') === 'page' && !!document.querySelector('main h2, main h3, main [data-testid]');",
+            vec![json!(link)],
+        )
+        .await
+        .unwrap()
+            == json!(true)
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        css(c, &link).await.click().await.unwrap();
+        css(c, &link).await;
+        c.execute(
+            "document.querySelector(arguments[0]).click(); return true;",
+            vec![json!(link)],
+        )
+        .await
+        .unwrap();
         let arrived = Instant::now() + Duration::from_secs(2);
         while Instant::now() < arrived {
-            let here = c
-                .execute(
-                    "const a = document.querySelector(arguments[0]); return !!a && a.getAttribute('aria-current') === 'page' && !!document.querySelector('main h2, main h3, main [data-testid]');",
-                    vec![json!(link)],
-                )
-                .await
-                .unwrap();
-            if here == json!(true) {
-                // One frame for the screen's first effects.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                return;
+            if here().await {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                if here().await {
+                    return;
+                }
             }
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
