@@ -37,7 +37,7 @@ pub trait Entity: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Parti
     const GUARDED_GROUP: &'static str = "";
     /// Checks that need what the item's references found in its program (a decision made
     /// needs its outcome, and "made" is the status vocabulary's word). References themselves
-    /// are checked by [`crate::check_found`].
+    /// are checked by [`crate::check_in_program`].
     fn check_with(&self, _found: &crate::Lookups, _problems: &mut Problems) {}
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Entity, Id, Invalid, Kind, Problems, Reference, Status};
+use crate::{AnyEntity, Id, Invalid, Kind, Problems, Reference, Status};
 
 /// What a lookup found at a reference: a live item of the same program, its kind, and for a
 /// status its name and whether it is open (the vocabulary's rules depend on both).
@@ -16,39 +16,29 @@ pub struct Found {
 }
 
 impl Found {
+    /// What a lookup read of a live item: its kind, and for a status its `name` and `open`
+    /// fields as stored (the store and the server read them alike).
+    pub fn of(kind: Kind, name: Option<&str>, open: Option<bool>) -> Found {
+        Found {
+            kind,
+            status: (kind == Kind::Status)
+                .then(|| (name.unwrap_or_default().to_owned(), open.unwrap_or(true))),
+        }
+    }
     /// Any item but a status.
     pub fn item(kind: Kind) -> Found {
         Found { kind, status: None }
     }
     pub fn status(status: &Status) -> Found {
-        Found {
-            kind: Kind::Status,
-            status: Some((status.name.clone(), status.open)),
-        }
-    }
-    /// A status from its stored fields (`name`, `open`), as the store and the server read them.
-    pub fn status_fields(name: Option<&str>, open: Option<bool>) -> Found {
-        Found {
-            kind: Kind::Status,
-            status: Some((name.unwrap_or_default().to_owned(), open.unwrap_or(true))),
-        }
+        Found::of(Kind::Status, Some(&status.name), Some(status.open))
     }
 }
 
 /// What the lookups found, by id; an id missing is not a live item of this program.
 pub type Lookups = BTreeMap<Id, Found>;
 
-/// Checks `item` against what its references found, into `problems` under its prefix: every
-/// reference names a live item of the right kind in this program, and the item's own rules
-/// that need the program ([`Entity::check_with`], such as a decision made needing its outcome).
-pub fn check_found<E: Entity>(item: &E, found: &Lookups, problems: &mut Problems) {
-    let references = item.references();
-    check_references(&references, found, problems);
-    item.check_with(found, problems);
-}
-
-/// The references' half of [`check_found`], for code that holds only the references.
-pub fn check_references(references: &[Reference], found: &Lookups, problems: &mut Problems) {
+/// Every reference names a live item of the right kind in this program.
+fn check_references(references: &[Reference], found: &Lookups, problems: &mut Problems) {
     let mut seen = std::collections::BTreeSet::new();
     for reference in references {
         if !seen.insert((reference.field, reference.id)) {
@@ -77,20 +67,24 @@ pub fn check_references(references: &[Reference], found: &Lookups, problems: &mu
     }
 }
 
-/// [`check_found`] as a result, for one item written on its own. `before` is the item as it
-/// stood, for a change: a rule it already broke (a decision made without its outcome, kept
-/// from before the rule) does not refuse a change that does not touch it (its title, its due
-/// date); what the change breaks, it refuses. References are always checked whole.
-pub fn check_in_program<E: Entity>(
-    item: &E,
-    before: Option<&E>,
+/// Checks an item written on its own against what its references found: every reference names
+/// a live item of the right kind in this program, and the item's rules that need the program
+/// ([`crate::Entity::check_with`], such as a decision made needing its outcome). `before` is
+/// the item as it stood, for a change: a rule it already broke (a decision made without its
+/// outcome, kept from before the rule) does not refuse a change that does not touch it (its
+/// title, its due date); what the change breaks, it refuses. References are always checked
+/// whole. Any kind, read once by the caller.
+pub fn check_in_program(
+    item: &dyn AnyEntity,
+    before: Option<&dyn AnyEntity>,
     found: &Lookups,
 ) -> Result<(), Invalid> {
-    let mut problems = Problems::with_prefix(E::KIND.noun());
+    let prefix = item.kind().noun();
+    let mut problems = Problems::with_prefix(prefix);
     check_references(&item.references(), found, &mut problems);
-    let mut rules = Problems::with_prefix(E::KIND.noun());
+    let mut rules = Problems::with_prefix(prefix);
     item.check_with(found, &mut rules);
-    let mut already = Problems::with_prefix(E::KIND.noun());
+    let mut already = Problems::with_prefix(prefix);
     if let Some(before) = before {
         before.check_with(found, &mut already);
     }

@@ -29,7 +29,7 @@ pub use handbook::{
     AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
 };
 pub use id::{BadId, Id};
-pub use in_program::{Found, Lookups, check_found, check_in_program, check_references};
+pub use in_program::{Found, Lookups, check_in_program};
 pub use kind::{Kind, UnknownWord};
 pub use mine::{Due, MyItem, due_state, my_items, who_you_are};
 pub use order::{BadOrderKey, OrderKey, list_order};

@@ -107,19 +107,18 @@ pub(super) async fn validate(
     before: Option<&Map<String, Value>>,
 ) -> EngineResult<Result<(), String>> {
     let body = body_of(fields, id);
-    let checked = for_kind!(kind, check_alone(&body));
-    let references = match checked {
+    let item = match for_kind!(kind, check_alone(&body)) {
         Err(reason) => return Ok(Err(reason)),
-        Ok(references) => references,
+        Ok(item) => item,
     };
-    let before = before.map(|b| body_of(b, id));
+    // Read once each: the item, and as it stood (one that no longer reads judges nothing: the
+    // change is checked whole).
+    let before = before.and_then(|b| for_kind!(kind, read(&body_of(b, id))));
     let mut problems = Problems::with_prefix(kind.noun());
     // Looked up here, judged by the model as the laptop's store judges it.
     let mut found = roadbook_model::Lookups::new();
-    let mut looked_up = references.clone();
-    if let Some(before) = &before {
-        looked_up.extend(for_kind!(kind, references_of(before)));
-    }
+    let mut looked_up = item.references();
+    looked_up.extend(before.as_ref().map(|b| b.references()).unwrap_or_default());
     for reference in &looked_up {
         if found.contains_key(&reference.id) {
             continue;
@@ -127,18 +126,19 @@ pub(super) async fn validate(
         if let Some(item) = tx.item(reference.id).await?
             && !item.deleted()
         {
-            let look = if item.kind == Kind::Status {
-                roadbook_model::Found::status_fields(
-                    item.fields.get("name").and_then(Value::as_str),
-                    item.fields.get("open").and_then(Value::as_bool),
-                )
-            } else {
-                roadbook_model::Found::item(item.kind)
-            };
+            let look = roadbook_model::Found::of(
+                item.kind,
+                item.fields.get("name").and_then(Value::as_str),
+                item.fields.get("open").and_then(Value::as_bool),
+            );
             found.insert(reference.id, look);
         }
     }
-    if let Err(invalid) = for_kind!(kind, in_program(&body, before.as_ref(), &found)) {
+    if let Err(invalid) = roadbook_model::check_in_program(
+        &*item,
+        before.as_deref().map(|b| b as &dyn AnyEntity),
+        &found,
+    ) {
         for problem in invalid.0 {
             problems.push(problem);
         }
@@ -159,37 +159,25 @@ pub(super) async fn validate(
     Ok(problems.into_result().map_err(|e| e.to_string()))
 }
 
-/// The item's own checks, and the references it makes (checked against the program after).
-fn check_alone<E: Entity>(body: &Map<String, Value>) -> Result<Vec<Reference>, String> {
+/// The item read as its kind and its own checks; checked against the program after.
+fn check_alone<E: Entity + Send + Sync + 'static>(
+    body: &Map<String, Value>,
+) -> Result<Box<dyn AnyEntity + Send + Sync>, String> {
     let item: E = serde_path_to_error::deserialize(Value::Object(body.clone()))
         .map_err(|err| format!("{}.{}: {}", E::KIND.noun(), err.path(), err.inner()))?;
     let mut problems = Problems::with_prefix(E::KIND.noun());
     item.check(&mut problems);
     problems.into_result().map_err(|e| e.to_string())?;
-    Ok(item.references())
+    Ok(Box::new(item))
 }
 
-/// The model's judgement of the item in its program ([`roadbook_model::check_in_program`]).
-fn in_program<E: Entity>(
+/// A stored body read as its kind (none when it no longer reads).
+fn read<E: Entity + Send + Sync + 'static>(
     body: &Map<String, Value>,
-    before: Option<&Map<String, Value>>,
-    found: &roadbook_model::Lookups,
-) -> Result<(), roadbook_model::Invalid> {
-    // Read already by check_alone: an item that does not read has been refused there.
-    let Ok(item) = serde_json::from_value::<E>(Value::Object(body.clone())) else {
-        return Ok(());
-    };
-    // A stored item that no longer reads judges nothing: the change is checked whole.
-    let before: Option<E> =
-        before.and_then(|b| serde_json::from_value::<E>(Value::Object(b.clone())).ok());
-    roadbook_model::check_in_program(&item, before.as_ref(), found)
-}
-
-/// The references a stored body makes (none when it does not read as its kind).
-fn references_of<E: Entity>(body: &Map<String, Value>) -> Vec<Reference> {
+) -> Option<Box<dyn AnyEntity + Send + Sync>> {
     serde_json::from_value::<E>(Value::Object(body.clone()))
-        .map(|item| item.references())
-        .unwrap_or_default()
+        .ok()
+        .map(|item| Box::new(item) as Box<dyn AnyEntity + Send + Sync>)
 }
 
 /// Live items that refer to `item`, as "kind 'label'".

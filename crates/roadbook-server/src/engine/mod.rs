@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roadbook_model::{
-    Entity, Handbook, Id, Kind, OrderKey, Problems, Program, Reference, for_kind, merge_sets,
+    AnyEntity, Entity, Handbook, Id, Kind, OrderKey, Problems, Program, for_kind, merge_sets,
 };
 use roadbook_protocol::{
     ArchivedDocument, Choice, Conflict, DocumentsPage, Events, FieldChange, Item, Me, Mutation,

@@ -106,14 +106,14 @@ fn check_references<E: Entity>(
         let kind = parse_kind(&kind)?;
         found.insert(
             reference.id,
-            if kind == Kind::Status {
-                roadbook_model::Found::status_fields(name.as_deref(), open)
-            } else {
-                roadbook_model::Found::item(kind)
-            },
+            roadbook_model::Found::of(kind, name.as_deref(), open),
         );
     }
-    Ok(roadbook_model::check_in_program(item, before, &found)?)
+    Ok(roadbook_model::check_in_program(
+        item,
+        before.map(|b| b as &dyn roadbook_model::AnyEntity),
+        &found,
+    )?)
 }
 
 /// The other live items of `kind` in the program, by name: the model judges whether `name` is
