@@ -28,12 +28,20 @@ impl<T: Transport> Client<T> {
             // it whole (protocol 3): an older one, still serving during a rolling update, would
             // close it without writing either side. What comes after it waits too (changes go
             // in order); all of it goes once the server is upgraded.
-            let grouped: Vec<Id> = replica
-                .with(|s| s.conflicts(program))?
-                .into_iter()
-                .filter(|c| !c.field.is_empty() && c.field == c.kind.guarded_group())
-                .map(|c| c.id)
-                .collect();
+            // The conflicts are read only when an answer to one waits: not on every push.
+            let answering = entries
+                .iter()
+                .any(|e| matches!(e.operation, roadbook_store::Operation::Resolve { .. }));
+            let grouped: Vec<Id> = if answering {
+                replica
+                    .with(|s| s.conflicts(program))?
+                    .into_iter()
+                    .filter(|c| !c.field.is_empty() && c.field == c.kind.guarded_group())
+                    .map(|c| c.id)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let answer_at = entries.iter().position(|e| {
                 matches!(&e.operation, roadbook_store::Operation::Resolve { conflict, .. } if grouped.contains(conflict))
             });
