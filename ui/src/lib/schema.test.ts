@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fixed from './bindings/choices.json';
 import type { Handbook } from './bindings/Handbook';
-import { choicesOf, fieldTypes, schemas } from './schema';
+import { choicesOf, fieldTypes, pickTypes, schemas } from './schema';
 import type { Kind } from './bindings/Kind';
 
 describe('the editor’s fields', () => {
@@ -46,5 +46,9 @@ describe('a field that is one pick from a list', () => {
 		expect(choicesOf('status', h, {})?.unset).toBe(false);
 		expect(choicesOf('decision', h, { id: 'd1' })?.options.map((o) => o.value)).toEqual(['d2']);
 		expect(choicesOf('text', h, {})).toBeNull();
+	});
+
+	it('answers for exactly the pick types, which the editor shows as one select', () => {
+		for (const type of fieldTypes) expect(choicesOf(type, h, {}) !== null, type).toBe(pickTypes.includes(type));
 	});
 });

@@ -105,6 +105,9 @@ export interface Choice {
 	label: string;
 }
 
+/** The field types that are one pick from a list: those `choicesOf` answers for. */
+export const pickTypes: readonly string[] = ['level', 'readiness', 'ownerkind', 'status', 'optionalstatus', 'owner', 'workstream', 'phase', 'optionalphase', 'dimension', 'decision', 'review'];
+
 /**
  * The choices of a field that is one pick from a list (a level, a status, an owner, a phase…):
  * whether it may be left unset ("—"), and the options; null for any other field. Fixed words
