@@ -533,12 +533,9 @@ fn given_fields(h: &Handbook, kind: Kind, m: &ArgMatches) -> Result<Map<String, 
 /// fills it in; none when the person must give it.
 fn default_of(h: &Handbook, kind: Kind, field: &Field) -> Option<Value> {
     match field.kind {
-        FieldType::Status => {
-            let preferred = (kind == Kind::Decision).then_some("Needs decision");
-            crate::commands::default_status(h, preferred)
-                .ok()
-                .map(|id| json!(id))
-        }
+        FieldType::Status => crate::commands::default_status(h, kind)
+            .ok()
+            .map(|id| json!(id)),
         FieldType::Level => Some(json!("medium")),
         FieldType::Readiness => Some(json!("not_ready")),
         FieldType::Ownerkind => Some(json!("team")),

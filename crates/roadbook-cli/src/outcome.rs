@@ -179,7 +179,7 @@ impl<W: Write> Ctx<W> {
                         problems.push(format!("'{}' needs {flag}", d.title));
                     }
                 }
-                if h.status(d.status_id).is_none_or(|s| s.open) {
+                if h.is_open(d.status_id) {
                     decided.push(d.id);
                 }
             }

@@ -87,7 +87,7 @@ pub struct AskDecisions<'a> {
 pub fn ask_decisions<'a>(h: &'a Handbook, ask: &str) -> AskDecisions<'a> {
     let mut found = AskDecisions::default();
     for d in h.decisions.iter().filter(|d| refers_to(ask, &d.title)) {
-        if h.status(d.status_id).is_none_or(|s| s.open) {
+        if h.is_open(d.status_id) {
             found.open.push(d);
         } else {
             found.made.push(d);
@@ -119,9 +119,7 @@ pub struct FollowUps {
 
 /// The follow-ups of deciding `decided` (ids of decisions about to be closed) in `h`.
 pub fn follow_ups(h: &Handbook, decided: &[Id]) -> FollowUps {
-    let open = |d: &crate::Decision| {
-        !decided.contains(&d.id) && h.status(d.status_id).is_none_or(|s| s.open)
-    };
+    let open = |d: &crate::Decision| !decided.contains(&d.id) && h.is_open(d.status_id);
     let titles: Vec<&str> = h
         .decisions
         .iter()
@@ -158,7 +156,7 @@ pub fn follow_ups(h: &Handbook, decided: &[Id]) -> FollowUps {
 /// Every finding for `h` on the day `today`, grouped by rule, in the handbook's order.
 pub fn check(h: &Handbook, today: Date) -> Vec<Finding> {
     let mut out = Vec::new();
-    let open = |status: Id| h.status(status).is_none_or(|s| s.open);
+    let open = |status: Id| h.is_open(status);
     let is = |status: Id, name: &str| {
         h.status(status)
             .is_some_and(|s| s.name.eq_ignore_ascii_case(name))

@@ -9,6 +9,7 @@ mod date;
 mod entities;
 mod fields;
 pub mod fixtures;
+mod glance;
 mod handbook;
 mod id;
 mod in_program;
@@ -25,6 +26,7 @@ pub use check::{AskDecisions, CheckRule, Finding, FollowUps, ask_decisions, chec
 pub use date::{BadDate, Date};
 pub use entities::*;
 pub use fields::{SetDelta, merge_sets, strict};
+pub use glance::{Bar, Mark, Tick, Timeline, timeline};
 pub use handbook::{
     AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
 };

@@ -81,7 +81,7 @@ pub fn my_items(h: &Handbook, me: Id, today: NaiveDate) -> Vec<MyItem> {
             None
         }
     };
-    let open = |status: Id| h.status(status).is_none_or(|s| s.open);
+    let open = |status: Id| h.is_open(status);
     let mut out = Vec::new();
     let mut add = |kind, id, label: &str, yours: Option<bool>, why: (&str, &str), due, open| {
         let Some(yours) = yours.filter(|_| open) else {
@@ -111,7 +111,7 @@ pub fn my_items(h: &Handbook, me: Id, today: NaiveDate) -> Vec<MyItem> {
     }
     for d in &h.decisions {
         let why = ("Needed from you", "Needed from your team");
-        let waiting = open(d.status_id) && d.superseded_by.is_none();
+        let waiting = h.is_needed(d);
         add(
             Kind::Decision,
             d.id,

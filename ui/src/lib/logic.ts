@@ -1,4 +1,5 @@
 // Logic the screens share, kept free of Svelte and IPC so it can be tested on its own.
+import type { Decision } from './bindings/Decision';
 import type { Handbook } from './bindings/Handbook';
 import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { Kind } from './bindings/Kind';
@@ -63,6 +64,10 @@ export function ownerNames(h: Handbook, ids: Id[]): string {
 
 export const LEVELS: Level[] = ['low', 'medium', 'high'];
 
+// The rules below are the model's (crates/roadbook-model/src/glance.rs), written again here so a
+// screen redraws without a round trip; rules.test.ts checks them against the cases the model
+// writes (bindings/rule-cases.json).
+
 /** Open risks counted by severity (rows: high, medium, low) and likelihood (low, medium, high). */
 export function heatMap(h: Handbook): number[][] {
 	const grid = [
@@ -79,13 +84,32 @@ export function heatMap(h: Handbook): number[][] {
 	return grid;
 }
 
-/** Open risks, most serious first. */
+/** Open risks, most serious first (severity, then likelihood); the register order breaks ties. */
 export function topRisks(h: Handbook, limit: number): Risk[] {
 	const rank = (l: Level) => LEVELS.indexOf(l);
 	return h.risks
 		.filter((r) => isOpen(h, r.status_id))
 		.sort((a, b) => rank(b.severity) - rank(a.severity) || rank(b.likelihood) - rank(a.likelihood))
 		.slice(0, limit);
+}
+
+/** The decisions still needed: open and not superseded, in register order. */
+export function decisionsNeeded(h: Handbook): Decision[] {
+	return h.decisions.filter((d) => isOpen(h, d.status_id) && !d.superseded_by);
+}
+
+/** The same name as the model compares names: trimmed, case folded (upper, then lower). */
+export function sameName(a: string, b: string): boolean {
+	return a.trim().toUpperCase().toLowerCase() === b.trim().toUpperCase().toLowerCase();
+}
+
+/**
+ * The status a new item of `kind` starts in: a decision "Needs decision" when the vocabulary
+ * has it, anything else (and a decision without it) the first open status; null when none is open.
+ */
+export function newItemStatus(h: Handbook, kind: Kind): Id | null {
+	const named = kind === 'decision' ? h.statuses.find((s) => sameName(s.name, 'Needs decision')) : undefined;
+	return (named ?? h.statuses.find((s) => s.open))?.id ?? null;
 }
 
 export interface ListQuery {

@@ -5,7 +5,7 @@ import type { Handbook } from './bindings/Handbook';
 import type { Kind } from './bindings/Kind';
 import fixed from './bindings/choices.json';
 import model from './bindings/schema.json';
-import { uuidv7 } from './logic';
+import { newItemStatus, uuidv7 } from './logic';
 
 /** The kinds of value the editor renders; every type the model's table names is one of them. */
 export const fieldTypes = [
@@ -51,14 +51,12 @@ export const schemas = model as Record<Kind, Field[]>;
 
 /** A new item of `kind` with the defaults a lead would pick. */
 export function blank(kind: Exclude<Kind, 'program'>, h: Handbook): Record<string, unknown> {
-	const openStatus = h.statuses.find((s) => s.open)?.id ?? h.statuses[0]?.id ?? null;
-	const needsDecision = h.statuses.find((s) => s.name.toLowerCase() === 'needs decision')?.id ?? openStatus;
 	const item: Record<string, unknown> = { id: uuidv7() };
 	for (const field of schemas[kind]) {
 		item[field.key] = emptyValue(field.type);
 	}
 	if ('status_id' in item && schemas[kind].some((x) => x.key === 'status_id' && x.type === 'status')) {
-		item.status_id = kind === 'decision' ? needsDecision : openStatus;
+		item.status_id = newItemStatus(h, kind);
 	}
 	if (kind === 'risk') item.scope = { kind: 'program' };
 	if (kind === 'status') item.colour = '#5B6BD5';

@@ -1,5 +1,8 @@
 // The Plan's timeline: phases as bars from start to end, milestones as marks at their target,
 // today as a line, on one time axis that spans them all. Pure: the component only draws it.
+// The model's `timeline` (crates/roadbook-model/src/glance.rs) draws the Program Plan's; this
+// copy lets the screen redraw without a round trip, and rules.test.ts checks the two agree on
+// the cases the model writes (bindings/rule-cases.json).
 import type { Handbook } from './bindings/Handbook';
 
 const DAY = 86_400_000;
@@ -50,16 +53,20 @@ export interface Timeline {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** The timeline of `h` as of `on` (YYYY-MM-DD, the person's day). Empty when nothing is dated. */
-export function timeline(h: Handbook, on: string): Timeline {
+/**
+ * The timeline of `h` as of `on` (YYYY-MM-DD, the person's day), of one phase view or of all of
+ * them: a view's milestones are those of its phases and those of no phase. Empty when nothing
+ * is dated, but for what is undated.
+ */
+export function timeline(h: Handbook, on: string, view: string | null = null): Timeline {
 	const closed = new Set(h.statuses.filter((s) => !s.open).map((s) => s.id));
+	const inView = new Set(h.phases.filter((p) => view === null || p.view === view).map((p) => p.id));
+	const phases = h.phases.filter((p) => inView.has(p.id));
+	const milestones = h.milestones.filter((m) => !m.phase_id || inView.has(m.phase_id));
 	const days: number[] = [];
-	for (const p of h.phases) for (const d of [p.start, p.end]) if (d) days.push(day(d));
-	for (const m of h.milestones) if (m.target) days.push(day(m.target));
-	const undated = [
-		...h.phases.filter((p) => !p.start && !p.end).map((p) => p.name),
-		...h.milestones.filter((m) => !m.target).map((m) => m.name)
-	];
+	for (const p of phases) for (const d of [p.start, p.end]) if (d) days.push(day(d));
+	for (const m of milestones) if (m.target) days.push(day(m.target));
+	const undated = [...phases.filter((p) => !p.start && !p.end).map((p) => p.name), ...milestones.filter((m) => !m.target).map((m) => m.name)];
 	if (days.length === 0) return { bars: [], marks: [], today: null, ticks: [], undated };
 	// The axis: from the first of the month of the earliest date to the end of the latest one's
 	// month, and at least a month long.
@@ -69,14 +76,14 @@ export function timeline(h: Handbook, on: string): Timeline {
 	const to = Math.max(Date.UTC(last.getUTCFullYear(), last.getUTCMonth() + 1, 1), Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1));
 	const at = (t: number) => (t - from) / (to - from);
 	const bars: Bar[] = [];
-	for (const p of h.phases) {
+	for (const p of phases) {
 		if (!p.start && !p.end) continue;
 		const start = p.start ?? p.end ?? '';
 		const end = p.end ?? p.start ?? '';
 		bars.push({ id: p.id, label: p.name, view: p.view, x: at(day(start)), width: Math.max(at(day(end) + DAY) - at(day(start)), 0), start, end, open: !p.start || !p.end });
 	}
 	const onBar = new Set(bars.map((b) => b.id));
-	const marks: Mark[] = h.milestones
+	const marks: Mark[] = milestones
 		.filter((m) => m.target)
 		.map((m) => ({
 			id: m.id,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use roadbook_core::{Options, Session};
-use roadbook_model::{Action, Decision, Handbook, Id, Kind, Risk, RiskScope, Status, sample};
+use roadbook_model::{Action, Decision, Handbook, Id, Kind, Risk, RiskScope, sample};
 use roadbook_store::{HistoryQuery, Store, edits_between};
 
 use crate::cli::{ActionCommand, Cli, Command, DecisionCommand, ListArgs, RiskCommand};
@@ -597,12 +597,13 @@ pub(super) fn status_id(h: &Handbook, given: &str) -> Result<Id> {
     crate::items::resolve(h, Kind::Status, given)
 }
 
-pub(crate) fn default_status(h: &Handbook, preferred: Option<&str>) -> Result<Id> {
-    preferred
-        .and_then(|name| h.status_named(name))
-        .or_else(|| h.statuses.iter().find(|s| s.open))
-        .map(|s: &Status| s.id)
-        .ok_or_else(|| anyhow!("the program has no open status to give a new item: add one to its status vocabulary"))
+/// The status a new item of `kind` starts in, as the app gives it (the model's rule).
+pub(crate) fn default_status(h: &Handbook, kind: Kind) -> Result<Id> {
+    h.new_item_status(kind).ok_or_else(|| {
+        anyhow!(
+            "the program has no open status to give a new item: add one to its status vocabulary"
+        )
+    })
 }
 
 pub(super) fn owner_id(h: &Handbook, given: &str) -> Result<Id> {

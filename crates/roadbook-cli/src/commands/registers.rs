@@ -28,7 +28,7 @@ impl<W: Write> Ctx<W> {
                         .transpose()?,
                     status_id: match status {
                         Some(s) => status_id(&h, &s)?,
-                        None => default_status(&h, Some("Needs decision"))?,
+                        None => default_status(&h, Kind::Decision)?,
                     },
                     due,
                     options,
@@ -154,7 +154,7 @@ impl<W: Write> Ctx<W> {
                     owner_id: owner.as_deref().map(|o| owner_id(&h, o)).transpose()?,
                     status_id: match status {
                         Some(s) => status_id(&h, &s)?,
-                        None => default_status(&h, None)?,
+                        None => default_status(&h, Kind::Risk)?,
                     },
                     mitigation: mitigation.unwrap_or_default(),
                     source: String::new(),
@@ -250,7 +250,7 @@ impl<W: Write> Ctx<W> {
                     due,
                     status_id: match status {
                         Some(s) => status_id(&h, &s)?,
-                        None => default_status(&h, None)?,
+                        None => default_status(&h, Kind::Action)?,
                     },
                     source: source.unwrap_or_default(),
                     decision_id: decision,

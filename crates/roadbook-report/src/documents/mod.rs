@@ -104,7 +104,7 @@ impl Context<'_> {
     }
 
     fn is_open(&self, status: Id) -> bool {
-        self.handbook.status(status).is_none_or(|s| s.open)
+        self.handbook.is_open(status)
     }
 
     fn owners(&self, ids: &[Id]) -> String {
@@ -129,31 +129,12 @@ impl Context<'_> {
             .map_or("—".to_owned(), |w| w.area.clone())
     }
 
-    /// Open decisions, in register order.
     fn open_decisions(&self) -> Vec<&Decision> {
-        self.handbook
-            .decisions
-            .iter()
-            .filter(|d| self.is_open(d.status_id) && d.superseded_by.is_none())
-            .collect()
+        self.handbook.decisions_needed()
     }
 
-    /// Open risks, most serious first; the register order breaks ties.
     fn top_risks(&self, limit: usize) -> Vec<&Risk> {
-        let mut risks: Vec<&Risk> = self
-            .handbook
-            .risks
-            .iter()
-            .filter(|r| self.is_open(r.status_id))
-            .collect();
-        risks.sort_by_key(|r| {
-            (
-                std::cmp::Reverse(r.severity),
-                std::cmp::Reverse(r.likelihood),
-            )
-        });
-        risks.truncate(limit);
-        risks
+        self.handbook.top_risks(limit)
     }
 
     fn scope(&self, risk: &Risk) -> String {

@@ -219,28 +219,9 @@ pub(super) fn risks_table(ctx: &Context, risks: &[&Risk]) -> Block {
 }
 
 pub(super) fn heat_map(ctx: &Context) -> Block {
-    let mut counts = [[0usize; 3]; 3];
-    for r in ctx
-        .handbook
-        .risks
-        .iter()
-        .filter(|r| ctx.is_open(r.status_id))
-    {
-        let row = match r.severity {
-            Level::High => 0,
-            Level::Medium => 1,
-            Level::Low => 2,
-        };
-        let col = match r.likelihood {
-            Level::Low => 0,
-            Level::Medium => 1,
-            Level::High => 2,
-        };
-        if let Some(cell) = counts.get_mut(row).and_then(|r| r.get_mut(col)) {
-            *cell += 1;
-        }
-    }
-    Block::HeatMap(HeatMap { counts })
+    Block::HeatMap(HeatMap {
+        counts: ctx.handbook.heat_map(),
+    })
 }
 
 /// One bar per dimension, its signal beside it.

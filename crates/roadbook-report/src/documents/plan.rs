@@ -15,77 +15,48 @@ pub(super) fn phase_views(h: &Handbook) -> Vec<&str> {
     views
 }
 
-/// The timeline of a phase view on the document's day: its dated phases as bars, each with its
-/// milestones, then the milestones of no dated phase on a row of their own; the axis from the
-/// first of the earliest date's month to the end of the latest one's. None when nothing is
-/// dated.
+/// The timeline of a phase view on the document's day (the model's, as the app's Plan screen
+/// draws it): each dated phase a row with its milestones, then the milestones of no dated phase
+/// on a row of their own. None when nothing is dated.
 pub(super) fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
-    use chrono::{Datelike, Days, NaiveDate};
-    let h = ctx.handbook;
-    let today = ctx.as_of.date_naive();
-    let phases: Vec<_> = h
-        .phases
-        .iter()
-        .filter(|p| p.view == view && (p.start.is_some() || p.end.is_some()))
-        .collect();
-    let in_view = |phase: Option<Id>| {
-        phase.is_none_or(|id| h.phases.iter().any(|p| p.id == id && p.view == view))
+    let t = roadbook_model::timeline(ctx.handbook, Some(view), ctx.as_of.date_naive());
+    if t.bars.is_empty() && t.marks.is_empty() {
+        return None;
+    }
+    let mark = |m: &roadbook_model::Mark| TimelineMark {
+        at: m.at as f32,
+        name: m.milestone.name.clone(),
+        target: m
+            .milestone
+            .target
+            .map(|d| crate::day(d.naive()))
+            .unwrap_or_default(),
+        late: m.late,
     };
-    let milestones: Vec<_> = h
-        .milestones
+    let mut rows: Vec<TimelineRow> = t
+        .bars
         .iter()
-        .filter(|m| m.target.is_some() && in_view(m.phase_id))
-        .collect();
-    let days: Vec<NaiveDate> = phases
-        .iter()
-        .flat_map(|p| [p.start, p.end])
-        .chain(milestones.iter().map(|m| m.target))
-        .flatten()
-        .map(|d| d.naive())
-        .collect();
-    let first = days.iter().min()?.with_day(1)?;
-    let last = days.iter().max()?.with_day(1)?;
-    let to = last.checked_add_months(chrono::Months::new(1))?;
-    let span = (to - first).num_days().max(1) as f32;
-    let at = |d: NaiveDate| (d - first).num_days() as f32 / span;
-    let half = 0.5 / span;
-    let mark = |m: &roadbook_model::Milestone| {
-        let target = m.target?.naive();
-        Some(TimelineMark {
-            at: at(target) + half,
-            name: m.name.clone(),
-            target: crate::day(target),
-            late: target < today && h.status(m.status_id).is_none_or(|s| s.open),
-        })
-    };
-    let mut rows: Vec<TimelineRow> = phases
-        .iter()
-        .map(|p| {
-            let start = p.start.or(p.end).map(|d| d.naive()).unwrap_or(first);
-            let end = p.end.or(p.start).map(|d| d.naive()).unwrap_or(first);
-            TimelineRow {
-                label: p.name.clone(),
-                bar: Some(TimelineBar {
-                    from: at(start),
-                    to: at(end + Days::new(1)),
-                    open: p.start.is_none() || p.end.is_none(),
-                    dates: planned(p.start, p.end).unwrap_or_default(),
-                }),
-                marks: milestones
-                    .iter()
-                    .filter(|m| m.phase_id == Some(p.id))
-                    .filter_map(|m| mark(m))
-                    .collect(),
-            }
+        .map(|b| TimelineRow {
+            label: b.phase.name.clone(),
+            bar: Some(TimelineBar {
+                from: b.from as f32,
+                to: b.to as f32,
+                open: b.open,
+                dates: planned(b.phase.start, b.phase.end).unwrap_or_default(),
+            }),
+            marks: t
+                .marks
+                .iter()
+                .filter(|m| m.on_bar == Some(b.phase.id))
+                .map(mark)
+                .collect(),
         })
         .collect();
-    let loose: Vec<TimelineMark> = milestones
+    let loose: Vec<TimelineMark> = t
+        .marks
         .iter()
-        .filter(|m| {
-            !m.phase_id
-                .is_some_and(|id| phases.iter().any(|p| p.id == id))
-        })
-        .filter_map(|m| mark(m))
+        .filter(|m| m.on_bar.is_none())
+        .map(mark)
         .collect();
     if !loose.is_empty() {
         rows.push(TimelineRow {
@@ -94,22 +65,14 @@ pub(super) fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
             marks: loose,
         });
     }
-    let mut ticks = Vec::new();
-    let mut month = first;
-    while month < to {
-        let label = if ticks.is_empty() || month.month() == 1 {
-            month.format("%b %Y").to_string()
-        } else {
-            month.format("%b").to_string()
-        };
-        ticks.push((at(month), label));
-        month = month.checked_add_months(chrono::Months::new(1))?;
-    }
-    let now = at(today) + half;
     Some(Timeline {
-        ticks,
+        ticks: t
+            .ticks
+            .into_iter()
+            .map(|k| (k.at as f32, k.label))
+            .collect(),
         rows,
-        today: (0.0..=1.0).contains(&now).then_some(now),
+        today: t.today.map(|x| x as f32),
     })
 }
 
