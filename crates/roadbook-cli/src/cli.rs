@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use roadbook_model::{Date, Id, Level};
+use roadbook_report::DocumentKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,7 +67,8 @@ pub enum Command {
     },
     /// Issue a document as PDF and archive what it showed
     Report {
-        kind: ReportKind,
+        #[arg(value_parser = document_kind())]
+        kind: DocumentKind,
         #[arg(long, value_name = "ID")]
         program: Option<Id>,
         /// The review a packet is for [default: the next upcoming review]
@@ -287,49 +289,14 @@ pub enum ReportFormat {
     Deck,
 }
 
-/// The documents `roadbook report` issues.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ReportKind {
-    /// Leadership Readout
-    Readout,
-    /// Executive Memo
-    Memo,
-    /// Review Packet for one review meeting
-    Packet,
-    /// Status Dashboard
-    Dashboard,
-    /// Decision Register
-    Register,
-    /// Program Plan: objective, phases with work, dependency map, milestones, owners, cadence, risk
-    Plan,
-    /// Implementation Phases: the phase model, current / next / later with work and exit criteria
-    Phases,
-    /// RFC (request for comments): scope, problem, proposal, non-goals, dependencies, risks, decisions
-    Rfc,
-    /// Internal Readiness Checklist: dimensions, checklist items with evidence, the gate
-    Readiness,
-    /// One-Pager: the program on one page
-    OnePager,
-    /// The whole handbook: every page in one PDF with contents, bookmarks and links between pages
-    Handbook,
-}
-
-impl From<ReportKind> for roadbook_report::DocumentKind {
-    fn from(kind: ReportKind) -> Self {
-        match kind {
-            ReportKind::Readout => roadbook_report::DocumentKind::Readout,
-            ReportKind::Memo => roadbook_report::DocumentKind::Memo,
-            ReportKind::Packet => roadbook_report::DocumentKind::Packet,
-            ReportKind::Dashboard => roadbook_report::DocumentKind::Dashboard,
-            ReportKind::Register => roadbook_report::DocumentKind::Register,
-            ReportKind::Plan => roadbook_report::DocumentKind::Plan,
-            ReportKind::Phases => roadbook_report::DocumentKind::Phases,
-            ReportKind::Rfc => roadbook_report::DocumentKind::Rfc,
-            ReportKind::Readiness => roadbook_report::DocumentKind::Readiness,
-            ReportKind::OnePager => roadbook_report::DocumentKind::OnePager,
-            ReportKind::Handbook => roadbook_report::DocumentKind::Handbook,
-        }
-    }
+/// The kinds of document `roadbook report` issues: the report crate's, listed with what each
+/// holds, so a new kind reaches the command line by being added there.
+fn document_kind() -> impl clap::builder::TypedValueParser<Value = DocumentKind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        DocumentKind::ALL.map(|k| PossibleValue::new(k.as_str()).help(k.about())),
+    )
+    .try_map(|word| word.parse::<DocumentKind>())
 }
 
 #[derive(Debug, Args)]

@@ -291,37 +291,21 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
             serde_json::to_value(&inputs.changes).unwrap_or_default(),
         );
     }
-    let blocks = match inputs.kind {
-        DocumentKind::Readout => documents::readout(&ctx, &changes),
-        DocumentKind::Handbook => {
-            let review = inputs
-                .review
-                .and_then(|id| handbook.reviews.iter().find(|r| r.id == id));
+    let review = inputs
+        .review
+        .and_then(|id| handbook.reviews.iter().find(|r| r.id == id));
+    match inputs.kind {
+        DocumentKind::Packet | DocumentKind::Handbook => {
             if let Some(review) = review {
                 parameters.insert("review".into(), review.id.to_string().into());
             }
-            documents::handbook(&ctx, &changes, review)
         }
-        DocumentKind::Memo => documents::memo(&ctx),
-        DocumentKind::Dashboard => documents::dashboard(&ctx),
-        DocumentKind::Plan => documents::plan(&ctx),
-        DocumentKind::Phases => documents::phases(&ctx),
-        DocumentKind::Rfc => documents::rfc(&ctx),
-        DocumentKind::Readiness => documents::readiness_checklist(&ctx),
-        DocumentKind::OnePager => documents::one_pager(&ctx),
         DocumentKind::Register => {
             parameters.insert("status".into(), inputs.status.map(|s| s.to_string()).into());
-            documents::register(&ctx, inputs.status)
         }
-        DocumentKind::Packet => {
-            let review = inputs
-                .review
-                .and_then(|id| handbook.reviews.iter().find(|r| r.id == id))
-                .ok_or(ReportError::NoReview)?;
-            parameters.insert("review".into(), review.id.to_string().into());
-            documents::packet(&ctx, review)
-        }
-    };
+        _ => {}
+    }
+    let blocks = documents::blocks_of(inputs.kind, &ctx, &changes, review, inputs.status)?;
     let mut blocks = crate::editorial::drop_unset_columns(blocks);
     if inputs.kind == DocumentKind::Handbook {
         blocks = crate::editorial::once_per_document(blocks);

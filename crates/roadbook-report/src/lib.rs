@@ -121,6 +121,52 @@ impl DocumentKind {
         }
     }
 
+    /// Where the kind stands in the whole handbook, in reading order; none for the handbook
+    /// itself. Every kind answers here (the match makes a new kind say whether it is a part).
+    pub fn handbook_place(&self) -> Option<u8> {
+        match self {
+            DocumentKind::OnePager => Some(1),
+            DocumentKind::Dashboard => Some(2),
+            DocumentKind::Plan => Some(3),
+            DocumentKind::Phases => Some(4),
+            DocumentKind::Rfc => Some(5),
+            DocumentKind::Register => Some(6),
+            DocumentKind::Readiness => Some(7),
+            // Only when the handbook is made for a review.
+            DocumentKind::Packet => Some(8),
+            DocumentKind::Readout => Some(9),
+            DocumentKind::Memo => Some(10),
+            DocumentKind::Handbook => None,
+        }
+    }
+
+    /// What the document holds, in a line (the command line's help for each kind).
+    pub fn about(&self) -> &'static str {
+        match self {
+            DocumentKind::Readout => "Leadership Readout",
+            DocumentKind::Memo => "Executive Memo",
+            DocumentKind::Packet => "Review Packet for one review meeting",
+            DocumentKind::Dashboard => "Status Dashboard",
+            DocumentKind::Register => "Decision Register",
+            DocumentKind::Plan => {
+                "Program Plan: objective, phases with work, dependency map, milestones, owners, cadence, risk"
+            }
+            DocumentKind::Phases => {
+                "Implementation Phases: the phase model, current / next / later with work and exit criteria"
+            }
+            DocumentKind::Rfc => {
+                "RFC (request for comments): scope, problem, proposal, non-goals, dependencies, risks, decisions"
+            }
+            DocumentKind::Readiness => {
+                "Internal Readiness Checklist: dimensions, checklist items with evidence, the gate"
+            }
+            DocumentKind::OnePager => "One-Pager: the program on one page",
+            DocumentKind::Handbook => {
+                "The whole handbook: every page in one PDF with contents, bookmarks and links between pages"
+            }
+        }
+    }
+
     pub fn title(&self) -> &'static str {
         match self {
             DocumentKind::Readout => "Leadership Readout",
@@ -135,6 +181,21 @@ impl DocumentKind {
             DocumentKind::OnePager => "One-Pager",
             DocumentKind::Handbook => "Program Handbook",
         }
+    }
+}
+
+impl std::str::FromStr for DocumentKind {
+    type Err = String;
+
+    /// A kind by its word ("readout", "one-pager"), as the command line and the archive write it.
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        DocumentKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == word.trim())
+            .ok_or_else(|| {
+                let known: Vec<&str> = DocumentKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("no document kind '{word}': use one of {}", known.join(", "))
+            })
     }
 }
 

@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
             with_open_conflicts,
         } => {
             let (store, request) =
-                ctx.report_request(kind.into(), program, review, since, as_of, status)?;
+                ctx.report_request(kind, program, review, since, as_of, status)?;
             if format == crate::cli::ReportFormat::Deck {
                 ctx.deck(&store, &request, &out)
             } else {

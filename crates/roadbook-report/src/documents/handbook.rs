@@ -8,20 +8,17 @@ use super::*;
 pub fn handbook(ctx: &Context, changes: &Changes, review: Option<&Review>) -> Vec<Block> {
     use crate::DocumentKind as K;
     let h = ctx.handbook;
-    let mut parts: Vec<(&str, Vec<Block>)> = vec![
-        (K::OnePager.title(), one_pager(ctx)),
-        (K::Dashboard.title(), dashboard(ctx)),
-        (K::Plan.title(), plan(ctx)),
-        (K::Phases.title(), phases(ctx)),
-        (K::Rfc.title(), rfc(ctx)),
-        (K::Register.title(), register(ctx, None)),
-        (K::Readiness.title(), readiness_checklist(ctx)),
-    ];
-    if let Some(review) = review {
-        parts.push((K::Packet.title(), packet(ctx, review)));
-    }
-    parts.push((K::Readout.title(), readout(ctx, changes)));
-    parts.push((K::Memo.title(), memo(ctx)));
+    // Every kind with a place in the handbook, in that order; the packet only for a review.
+    let mut kinds: Vec<(u8, K)> = K::ALL
+        .into_iter()
+        .filter(|k| *k != K::Packet || review.is_some())
+        .filter_map(|k| k.handbook_place().map(|place| (place, k)))
+        .collect();
+    kinds.sort_by_key(|(place, _)| *place);
+    let parts: Vec<(&str, Vec<Block>)> = kinds
+        .into_iter()
+        .filter_map(|(_, k)| Some((k.title(), blocks_of(k, ctx, changes, review, None).ok()?)))
+        .collect();
 
     let mut out = vec![Block::Title {
         title: K::Handbook.title().to_owned(),

@@ -28,6 +28,32 @@ use crate::layout::{
     TimelineBar, TimelineMark, TimelineRow,
 };
 
+/// The blocks of a document of `kind`: the one place a kind is tied to its document (the
+/// issue path and the handbook's parts both come here). A packet needs its review; a
+/// register may be filtered by a status.
+pub fn blocks_of(
+    kind: crate::DocumentKind,
+    ctx: &Context,
+    changes: &Changes,
+    review: Option<&Review>,
+    status: Option<Id>,
+) -> Result<Vec<Block>, crate::ReportError> {
+    use crate::DocumentKind as K;
+    Ok(match kind {
+        K::Readout => readout(ctx, changes),
+        K::Memo => memo(ctx),
+        K::Packet => packet(ctx, review.ok_or(crate::ReportError::NoReview)?),
+        K::Dashboard => dashboard(ctx),
+        K::Register => register(ctx, status),
+        K::Plan => plan(ctx),
+        K::Phases => phases(ctx),
+        K::Rfc => rfc(ctx),
+        K::Readiness => readiness_checklist(ctx),
+        K::OnePager => one_pager(ctx),
+        K::Handbook => handbook(ctx, changes, review),
+    })
+}
+
 /// What every document is made from.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
