@@ -100,10 +100,50 @@ pub async fn set_you_are(app: AppHandle, program: Id, you: Option<Id>) -> Comman
     Ok(mine)
 }
 
-/// Whether the desktop reminds the person when something of theirs falls due.
+/// Whether the desktop reminds the person, and when it last looked for what fell due.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Reminders {
+    pub on: bool,
+    /// How many looks the loop has made since the app started (the end-to-end tests wait on it
+    /// rather than on the clock).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub looks: u64,
+    /// When the last look ended (RFC 3339, UTC), none before the first.
+    pub last_look: Option<String>,
+}
+
+/// The reminders' loop's count of looks, and when the last one ended.
+#[derive(Debug, Default)]
+struct Looks {
+    count: std::sync::atomic::AtomicU64,
+    last: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+impl Looks {
+    fn looked(&self) {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(chrono::Utc::now());
+        }
+    }
+}
+
 #[tauri::command]
-pub async fn reminders(app: AppHandle) -> CommandResult<bool> {
-    Ok(settings(&app.state::<AppState>())?.reminders_on())
+pub async fn reminders(app: AppHandle) -> CommandResult<Reminders> {
+    let on = settings(&app.state::<AppState>())?.reminders_on();
+    let (looks, last_look) = app.try_state::<Looks>().map_or((0, None), |l| {
+        let last = l.last.lock().ok().and_then(|t| *t);
+        (
+            l.count.load(std::sync::atomic::Ordering::SeqCst),
+            last.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        )
+    });
+    Ok(Reminders {
+        on,
+        looks,
+        last_look,
+    })
 }
 
 #[tauri::command]
@@ -218,7 +258,7 @@ fn due_now(
 /// What a look saw: while none of it changes (no change written or pulled, the same day, the
 /// same settings and name), nothing can have fallen due since, and the next look reads nothing.
 #[derive(Debug, PartialEq)]
-struct Seen {
+struct LastLook {
     change: i64,
     day: NaiveDate,
     settings: FileConfig,
@@ -227,7 +267,7 @@ struct Seen {
 
 /// Looks once: announces what fell due since the last look. `seen` is what the last complete
 /// look saw.
-fn look(app: &AppHandle, seen: &mut Option<Seen>) -> CommandResult<()> {
+fn look(app: &AppHandle, seen: &mut Option<LastLook>) -> CommandResult<()> {
     let state = app.state::<AppState>();
     let file = settings(&state)?;
     if !file.reminders_on() {
@@ -242,7 +282,7 @@ fn look(app: &AppHandle, seen: &mut Option<Seen>) -> CommandResult<()> {
                 "an earlier failure left the database locked: restart Roadbook",
             )
         })?;
-        let now = Seen {
+        let now = LastLook {
             change: store.last_change()?,
             day,
             settings: file.clone(),
@@ -312,13 +352,13 @@ fn notification_server() -> CommandResult<()> {
 
 /// Wakes the reminders' loop (a setting changed), so it looks now rather than within a minute.
 fn remind_soon(app: &AppHandle) {
-    if let Some(wake) = app.try_state::<Wake>() {
+    if let Some(wake) = app.try_state::<WakeReminders>() {
         let _ = wake.0.try_send(());
     }
 }
 
 /// The reminders' loop's doorbell.
-struct Wake(std::sync::mpsc::SyncSender<()>);
+struct WakeReminders(std::sync::mpsc::SyncSender<()>);
 
 /// What the window hears when the person clicks a reminder: the program whose My items to show.
 pub const OPEN_MY_ITEMS_EVENT: &str = "open-my-items";
@@ -350,7 +390,8 @@ fn on_click(app: &AppHandle) {
 pub fn start(app: &AppHandle) {
     on_click(app);
     let (wake, woken) = std::sync::mpsc::sync_channel(1);
-    app.manage(Wake(wake));
+    app.manage(WakeReminders(wake));
+    app.manage(Looks::default());
     let app = app.clone();
     let spawned = std::thread::Builder::new()
         .name("reminders".into())
@@ -367,6 +408,9 @@ pub fn start(app: &AppHandle) {
                     }
                     Err(_) => {}
                     Ok(()) => said.clear(),
+                }
+                if let Some(looks) = app.try_state::<Looks>() {
+                    looks.looked();
                 }
                 if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
                     woken.recv_timeout(every)

@@ -151,9 +151,14 @@ fn xvfb(first: u32, screen: &str) -> (Running, String) {
                 .spawn()
                 .expect("Xvfb (make test installs it)"),
         );
-        std::thread::sleep(Duration::from_millis(500));
-        if matches!(xvfb.0.try_wait(), Ok(None)) {
-            return (xvfb, display);
+        // Up once its socket is there; one that could not take the number exits instead.
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && matches!(xvfb.0.try_wait(), Ok(None)) {
+            if socket.exists() {
+                return (xvfb, display);
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
     panic!("no free X display from :{first} on");
@@ -393,8 +398,30 @@ pub async fn go(c: &Client, screen: &str) {
     }
 }
 
+/// Returns once the window has stopped moving: its fonts loaded, no animation or transition
+/// running, and two frames painted since (what a screenshot or a measurement needs).
+pub async fn settled(c: &Client) {
+    let done = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+            (async () => {
+              await document.fonts.ready;
+              const until = Date.now() + 5000;
+              while (document.getAnimations().some((a) => a.playState === 'running') && Date.now() < until) await frame();
+              await frame();
+              await frame();
+              done(true);
+            })().catch((e) => done(`failed: ${e}`));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, json!(true), "the window did not settle");
+}
+
 pub async fn shot(c: &Client, d: &Desktop, name: &str) {
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    settled(c).await;
     let png = screenshot(c).await.unwrap();
     std::fs::write(d.shots.join(format!("{name}.png")), png).unwrap();
 }
@@ -660,4 +687,40 @@ pub async fn accessibility_violations(c: &Client) -> Vec<String> {
         .await
         .unwrap();
     serde_json::from_value(found).unwrap()
+}
+
+/// How many times the app's reminders have looked for what fell due (the shell counts them),
+/// asked through the window's own IPC as the Settings screen asks.
+pub async fn reminder_looks(c: &Client) -> u64 {
+    let answer = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            window.__TAURI_INTERNALS__.invoke('reminders')
+              .then((r) => done(r.looks), (e) => done(`failed: ${e}`));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    answer
+        .as_u64()
+        .unwrap_or_else(|| panic!("the reminders did not answer: {answer}"))
+}
+
+/// Returns once the reminders have looked `more` times after now: what a look would do has
+/// been done (or not) `more` times over, without guessing how long that takes.
+pub async fn after_reminder_looks(c: &Client, more: u64) {
+    let from = reminder_looks(c).await;
+    eventually(
+        "the reminders looking again",
+        Duration::from_secs(30),
+        async || {
+            let now = reminder_looks(c).await;
+            if now >= from + more {
+                Ok(())
+            } else {
+                Err(format!("{} of {more} looks", now - from))
+            }
+        },
+    )
+    .await;
 }

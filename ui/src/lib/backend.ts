@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ChangesView } from './bindings/ChangesView';
 import type { Clash } from './bindings/Clash';
 import type { ErrorCode } from './bindings/ErrorCode';
+import type { Reminders } from './bindings/Reminders';
 import type { ConflictView } from './bindings/ConflictView';
 import type { FieldEdit } from './bindings/FieldEdit';
 import type { Finding } from './bindings/Finding';
@@ -131,7 +132,7 @@ export const backend = {
 	/** Records who the person is in the program (null: go by their name again). */
 	setYouAre: (program: Id, you: Id | null) => call<MyItems>('set_you_are', { program, you }),
 	/** Whether the desktop reminds the person when something of theirs falls due. */
-	reminders: () => call<boolean>('reminders'),
+	reminders: () => call<Reminders>('reminders'),
 	setReminders: (on: boolean) => call<boolean>('set_reminders', { on }),
 	setYourName: (name: string) => call<YourName>('set_your_name', { name }),
 	/** What a careful lead would catch before sending (none blocks sending). */

@@ -380,7 +380,10 @@ async fn works_through_the_program(rendering: &str) {
     decided_by.send_keys("Dana Whitfield").await.unwrap();
     shot(&c, &desktop, "04-review-outcome").await;
     click(&c, "[data-testid=record-outcome]").await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    text_until(&c, "[data-testid=notice]", |t| {
+        t.contains("Outcome recorded")
+    })
+    .await;
     go(&c, "dashboard").await;
     text_until(&c, "[data-testid=decisions-needed]", |t| {
         t.contains(title) && !t.contains("Okta SSO path and claims model")
@@ -464,7 +467,24 @@ async fn works_through_the_program(rendering: &str) {
         .unwrap()
         .unwrap();
     other.click().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(
+        "the row opened in the editor",
+        Duration::from_secs(10),
+        async || {
+            let shown = css(&c, "input[data-field=dependent]")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            if shown.trim() == first_cell.trim() {
+                Ok(())
+            } else {
+                Err(shown)
+            }
+        },
+    )
+    .await;
     let editors = c
         .find_all(Locator::Css("input[data-field=dependent]"))
         .await

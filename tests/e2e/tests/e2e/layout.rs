@@ -111,7 +111,7 @@ async fn check_sizes(width: u32, height: u32) {
         let register = format!("[data-testid=register-{kind}]");
         click(&c, &format!("{register} [data-testid=row]")).await;
         css(&c, "[data-testid=editor]").await;
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        settled(&c).await;
         let found = c.execute(MEASURE, vec![json!(register)]).await.unwrap();
         assert!(found["boxes"].as_u64().unwrap() > 10, "{kind}: {found}");
         for overlap in found["overlaps"].as_array().unwrap() {

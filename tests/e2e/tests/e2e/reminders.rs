@@ -143,7 +143,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
     );
 
     // Looked at again (every second here): nothing repeated.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    after_reminder_looks(&c, 3).await;
     assert_eq!(server.shown().len(), 1, "{:?}", server.shown());
 
     // Turned off in Settings: kept in the settings file, and a new overdue action is not shown.
@@ -172,7 +172,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
             &day(-1),
         ],
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    after_reminder_looks(&c, 3).await;
     assert_eq!(
         server.shown().len(),
         1,
@@ -278,7 +278,7 @@ async fn a_reminder_waits_for_a_notification_server_and_is_not_lost() {
     let c = desktop.session().await;
     css(&c, "[data-testid=nav-my-items]").await;
     // Three looks with nobody to show them to: nothing recorded as shown.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    after_reminder_looks(&c, 3).await;
     let record = db.with_extension("reminded.json");
     let kept = std::fs::read_to_string(&record).unwrap_or_default();
     assert!(!kept.contains("overdue"), "recorded as shown: {kept}");

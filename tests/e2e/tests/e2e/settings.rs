@@ -203,16 +203,34 @@ async fn registers_mark_overdue_and_due_this_week_on_the_persons_day_and_sort_un
         .unwrap();
     assert_eq!(marked.len(), 1, "one decision overdue");
     // Sorted by due date, either way, the undated decision comes last.
-    for _ in 0..2 {
-        c.find(fantoccini::Locator::XPath(
-            "//button[contains(@class,'th') and starts-with(normalize-space(.),'Due')]",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for arrow in ['↑', '↓'] {
+        let due = "//button[contains(@class,'th') and starts-with(normalize-space(.),'Due')]";
+        c.find(fantoccini::Locator::XPath(due))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // Sorted when the column says so (the rows are drawn in the same update).
+        eventually(
+            "the register sorted by due date",
+            Duration::from_secs(10),
+            async || {
+                let header = c
+                    .find(fantoccini::Locator::XPath(due))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                if header.ends_with(arrow) {
+                    Ok(())
+                } else {
+                    Err(header)
+                }
+            },
+        )
+        .await;
         // textContent: WebDriver's text leaves out cells that clip.
         let last = c
             .execute(

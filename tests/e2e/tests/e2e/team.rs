@@ -79,7 +79,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         let c = &c;
         let shots = &shots;
         async move {
-            tokio::time::sleep(Duration::from_millis(400)).await;
+            settled(c).await;
             let png = screenshot(c).await.unwrap();
             std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
         }
@@ -518,6 +518,7 @@ async fn killed_mid_sync_the_app_loses_nothing_and_applies_nothing_twice() {
             let c = c.clone();
             tokio::spawn(async move { many_edits(&c, 200, round).await })
         };
+        // Not a wait for something: the moment of the kill is what each round varies.
         tokio::time::sleep(Duration::from_millis(wait_ms)).await;
         let (pid, _) = app_process(&db).expect("the app's process");
         std::process::Command::new("kill")

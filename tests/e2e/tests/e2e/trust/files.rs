@@ -233,6 +233,14 @@ pub(super) fn print_dialog(display: &str, keys: &[&str]) {
     ]);
     let window = found.lines().next().unwrap().trim().to_owned();
     xdotool(&["windowfocus", "--sync", &window]);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The keys go to the dialog once it has the keyboard, not after a guessed pause.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while xdotool(&["getwindowfocus"]).trim() != window {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the print dialog never took the keyboard"
+        );
+        xdotool(&["windowfocus", "--sync", &window]);
+    }
     xdotool(&[&["key"], keys].concat());
 }

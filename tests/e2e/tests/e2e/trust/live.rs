@@ -152,6 +152,7 @@ pub(super) async fn typing_while_changes_arrive_loses_no_character() {
                     &[kind, "set", item, flag, value],
                     &[("ROADBOOK_AUTHOR", "Dana Ortiz")],
                 );
+                // Not a wait for something: the teammate's changes are spread over the typing.
                 std::thread::sleep(std::time::Duration::from_millis(120));
             }
         })
