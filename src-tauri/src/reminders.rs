@@ -267,7 +267,7 @@ struct LastLook {
 
 /// Looks once: announces what fell due since the last look. `seen` is what the last complete
 /// look saw.
-fn look(app: &AppHandle, seen: &mut Option<LastLook>) -> CommandResult<()> {
+fn look_for_due_items(app: &AppHandle, seen: &mut Option<LastLook>) -> CommandResult<()> {
     let state = app.state::<AppState>();
     let file = settings(&state)?;
     if !file.reminders_on() {
@@ -401,7 +401,7 @@ pub fn start(app: &AppHandle) {
             let mut said = String::new();
             let mut seen = None;
             loop {
-                match look(&app, &mut seen) {
+                match look_for_due_items(&app, &mut seen) {
                     Err(err) if err.message != said => {
                         eprintln!("roadbook-desktop: reminders: {}", err.message);
                         said = err.message;

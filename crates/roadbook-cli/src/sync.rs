@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use roadbook_model::{Id, Kind};
 
-use crate::words::{Quoted, field_words, shown};
+use crate::words::{Quoted, field_words, in_words};
 use roadbook_store::Store;
 use roadbook_sync::{Client, HttpTransport, Replica, Report, Retry, SyncError, Transport};
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ fn shown_group(kind: Kind, value: &Value, labels: &HashMap<Id, String>) -> Strin
             format!(
                 "{} {}",
                 field_words(kind, field),
-                shown(value, labels, Quoted::Yes)
+                in_words(value, labels, Quoted::Yes)
             )
         })
         .collect::<Vec<_>>()
@@ -124,7 +124,7 @@ impl<W: Write> Ctx<W> {
             .ok_or_else(|| anyhow!(SyncError::NotConnected))
     }
 
-    fn say(&mut self, report: &Report, what: &str) -> Result<()> {
+    fn print_report(&mut self, report: &Report, what: &str) -> Result<()> {
         if let Some(done) = &report.rebootstrapped {
             writeln!(
                 self.out,
@@ -215,7 +215,7 @@ impl<W: Write> Ctx<W> {
                 );
             }
         };
-        self.say(
+        self.print_report(
             &report,
             &format!("published to {}", client.transport().server()),
         )?;
@@ -261,7 +261,7 @@ impl<W: Write> Ctx<W> {
             }
         };
         let name = replica.with(|s| s.load(program).map(|h| h.program.name))?;
-        self.say(
+        self.print_report(
             &report,
             &format!("joined '{name}' from {}", client.transport().server()),
         )?;
@@ -296,7 +296,7 @@ impl<W: Write> Ctx<W> {
                     return Err(anyhow!(err).context(format!("the sync with {server} stopped")));
                 }
             };
-            self.say(&report, "synced")?;
+            self.print_report(&report, "synced")?;
             return Self::all_pushed(&report);
         }
         // Keep going: a failure waits and tries again (the backoff re-arms after each success).
@@ -316,7 +316,7 @@ impl<W: Write> Ctx<W> {
                             writeln!(self.out, "back online: {server} answers again")?;
                         }
                         if report.pushed + report.pulled + report.rejected > 0 {
-                            self.say(&report, "synced")?;
+                            self.print_report(&report, "synced")?;
                         }
                     }
                     Err(err @ (SyncError::UpgradeRequired(_) | SyncError::NotConnected)) => {
@@ -452,7 +452,7 @@ impl<W: Write> Ctx<W> {
                     if c.field == c.kind.guarded_group() {
                         shown_group(c.kind, value, &labels)
                     } else {
-                        shown(value, &labels, Quoted::Yes)
+                        in_words(value, &labels, Quoted::Yes)
                     },
                     text("author").unwrap_or_else(|| "?".to_owned()),
                 )
@@ -550,7 +550,7 @@ impl<W: Write> Ctx<W> {
                                 format!(
                                     "{} to {}",
                                     field_words(r.item_kind, f),
-                                    shown(&c.value, &labels, Quoted::Yes)
+                                    in_words(&c.value, &labels, Quoted::Yes)
                                 )
                             })
                             .collect::<Vec<_>>()
@@ -636,7 +636,7 @@ impl<W: Write> Ctx<W> {
         let report = runtime()?
             .block_on(client.sync(&replica, *program))
             .with_context(|| format!("the {what} is queued, but the sync with {server} stopped"))?;
-        self.say(&report, "synced")?;
+        self.print_report(&report, "synced")?;
         Self::all_pushed(&report)
     }
 }

@@ -16,7 +16,7 @@ pub enum Quoted {
 }
 
 /// A value in a person's words; `labels` names the program's items by id.
-pub fn shown(value: &Value, labels: &HashMap<Id, String>, quoted: Quoted) -> String {
+pub fn in_words(value: &Value, labels: &HashMap<Id, String>, quoted: Quoted) -> String {
     let quote = |text: &str| match quoted {
         Quoted::Yes => format!("'{text}'"),
         Quoted::No => text.to_owned(),
@@ -34,13 +34,13 @@ pub fn shown(value: &Value, labels: &HashMap<Id, String>, quoted: Quoted) -> Str
         // Entries may hold commas of their own (options, pre-reads): a semicolon parts them.
         Value::Array(items) => items
             .iter()
-            .map(|v| shown(v, labels, quoted))
+            .map(|v| in_words(v, labels, quoted))
             .collect::<Vec<_>>()
             .join("; "),
         Value::Object(map) => map
             .iter()
             .filter(|(k, _)| k.as_str() != "kind" || map.len() == 1)
-            .map(|(_, v)| shown(v, labels, quoted))
+            .map(|(_, v)| in_words(v, labels, quoted))
             .collect::<Vec<_>>()
             .join(", "),
         other => other.to_string(),
@@ -64,23 +64,26 @@ mod tests {
         let id = Id::new();
         let labels = HashMap::from([(id, "Needs decision".to_owned())]);
         for nothing in [json!(null), json!(""), json!("  "), json!([])] {
-            assert_eq!(shown(&nothing, &labels, Quoted::Yes), "(none)");
+            assert_eq!(in_words(&nothing, &labels, Quoted::Yes), "(none)");
         }
-        assert_eq!(shown(&json!(id), &labels, Quoted::Yes), "'Needs decision'");
-        assert_eq!(shown(&json!(id), &labels, Quoted::No), "Needs decision");
         assert_eq!(
-            shown(&json!(["a, b", "c"]), &labels, Quoted::Yes),
+            in_words(&json!(id), &labels, Quoted::Yes),
+            "'Needs decision'"
+        );
+        assert_eq!(in_words(&json!(id), &labels, Quoted::No), "Needs decision");
+        assert_eq!(
+            in_words(&json!(["a, b", "c"]), &labels, Quoted::Yes),
             "'a, b'; 'c'"
         );
         assert_eq!(
-            shown(
+            in_words(
                 &json!({"kind": "workstream", "workstream_id": id}),
                 &labels,
                 Quoted::No
             ),
             "Needs decision"
         );
-        assert_eq!(shown(&json!(true), &labels, Quoted::No), "yes");
+        assert_eq!(in_words(&json!(true), &labels, Quoted::No), "yes");
         assert_eq!(field_words(Kind::Decision, "status_id"), "status");
         assert_eq!(field_words(Kind::Decision, "decided"), "what was decided");
     }

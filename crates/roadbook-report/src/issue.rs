@@ -151,7 +151,7 @@ pub fn prepare_layout(
     store: &Store,
     request: &Request,
     author: &str,
-) -> Result<(Vec<layout::Block>, layout::Laid), ReportError> {
+) -> Result<(Vec<layout::Block>, layout::LaidOutDocument), ReportError> {
     let composed = compose(store, request, author)?;
     let laid = layout::lay_out(crate::fonts::Fonts::get()?, &composed.blocks);
     Ok((composed.blocks, laid))

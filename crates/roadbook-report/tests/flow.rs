@@ -14,7 +14,7 @@
 mod common;
 
 use roadbook_model::{Date, Handbook, sample};
-use roadbook_report::layout::{Block, Laid};
+use roadbook_report::layout::{Block, LaidOutDocument};
 use roadbook_report::{DocumentKind, prepare_layout};
 
 fn day(text: &str) -> Date {
@@ -76,7 +76,7 @@ fn empty() -> Handbook {
     Handbook::blank("New program")
 }
 
-fn layouts(handbook: &Handbook) -> Vec<(DocumentKind, Vec<Block>, Laid)> {
+fn layouts(handbook: &Handbook) -> Vec<(DocumentKind, Vec<Block>, LaidOutDocument)> {
     let (_dir, store) = common::store_with(handbook);
     DocumentKind::ALL
         .into_iter()
@@ -92,14 +92,14 @@ fn layouts(handbook: &Handbook) -> Vec<(DocumentKind, Vec<Block>, Laid)> {
         .collect()
 }
 
-fn first_page(laid: &Laid, block: usize) -> Option<usize> {
+fn first_page(laid: &LaidOutDocument, block: usize) -> Option<usize> {
     laid.pieces
         .iter()
         .find(|p| p.block == block)
         .map(|p| p.page)
 }
 
-fn last_page(laid: &Laid, block: usize) -> Option<usize> {
+fn last_page(laid: &LaidOutDocument, block: usize) -> Option<usize> {
     laid.pieces
         .iter()
         .rev()
@@ -122,7 +122,7 @@ fn closing(blocks: &[Block], n: usize) -> bool {
 }
 
 /// Every rule a typesetter holds a page to; the problems found, in words.
-fn problems(kind: DocumentKind, blocks: &[Block], laid: &Laid) -> Vec<String> {
+fn problems(kind: DocumentKind, blocks: &[Block], laid: &LaidOutDocument) -> Vec<String> {
     let doc = kind.as_str();
     let mut found = Vec::new();
     let name = |n: usize| format!("{:.60}", format!("{:?}", blocks[n]));
@@ -309,7 +309,7 @@ fn the_checks_find_a_stranded_heading_and_a_one_row_piece() {
             rows: vec![vec![], vec![]],
         }),
     ];
-    let laid = Laid {
+    let laid = LaidOutDocument {
         pages: vec![Default::default(), Default::default()],
         pieces: vec![
             roadbook_report::layout::Piece {
@@ -337,7 +337,7 @@ fn the_checks_find_a_stranded_heading_and_a_one_row_piece() {
                 split: false,
             },
         ],
-        ..Laid::default()
+        ..LaidOutDocument::default()
     };
     let found = problems(DocumentKind::Readout, &blocks, &laid);
     assert!(found.iter().any(|f| f.contains("stranded")), "{found:?}");

@@ -632,7 +632,7 @@ impl Notifications {
 
     /// Every notification shown so far, oldest first: its title and body. Those still on
     /// screen are closed first, so they are in the history too.
-    pub fn shown(&self) -> Vec<(String, String)> {
+    pub fn notifications_shown(&self) -> Vec<(String, String)> {
         self.dunstctl(&["close-all"]);
         let out = self.dunstctl(&["history"]);
         assert!(out.status.success(), "dunstctl history failed");

@@ -11,7 +11,7 @@ use roadbook_model::{Action, Decision, Handbook, Id, Kind, Risk, RiskScope, samp
 use roadbook_store::{HistoryQuery, Store, edits_between};
 
 use crate::cli::{ActionCommand, Cli, Command, DecisionCommand, ListArgs, RiskCommand};
-use crate::words::{Quoted, shown};
+use crate::words::{Quoted, in_words};
 
 pub fn run(cli: Cli) -> Result<()> {
     let session = Session::resolve(Options {
@@ -275,14 +275,16 @@ impl<W: Write> Ctx<W> {
                 "moved in its list".to_owned()
             } else {
                 let field = roadbook_model::field_label(e.item_kind, &e.field);
-                let now = shown(
+                let now = in_words(
                     e.new_value.as_ref().unwrap_or(&serde_json::Value::Null),
                     &labels,
                     Quoted::Yes,
                 );
                 match &e.old_value {
                     None => format!("{field}: {now}"),
-                    Some(old) => format!("{field}: {} → {now}", shown(old, &labels, Quoted::Yes)),
+                    Some(old) => {
+                        format!("{field}: {} → {now}", in_words(old, &labels, Quoted::Yes))
+                    }
                 }
             };
             // When it was made: a teammate's change made offline days before it arrived reads

@@ -267,7 +267,7 @@ pub(super) fn display(
     value: &Value,
     labels: &std::collections::HashMap<Id, String>,
 ) -> String {
-    let text = crate::words::shown(value, labels, crate::words::Quoted::No);
+    let text = crate::words::in_words(value, labels, crate::words::Quoted::No);
     match field.kind {
         FieldType::Level | FieldType::Readiness | FieldType::Ownerkind => text.replace('_', " "),
         _ => text,

@@ -36,7 +36,7 @@ const SLACK: f32 = 0.5;
 
 /// A laid-out document: pages and the outline (title, page index) of its sections.
 #[derive(Debug, Clone)]
-pub struct Laid {
+pub struct LaidOutDocument {
     pub pages: Vec<Page>,
     pub outline: Vec<Bookmark>,
     /// Where each part starts: its title and page index.
@@ -48,9 +48,9 @@ pub struct Laid {
     pub structure: Vec<Element>,
 }
 
-impl Default for Laid {
+impl Default for LaidOutDocument {
     fn default() -> Self {
-        Laid {
+        LaidOutDocument {
             pages: Vec::new(),
             outline: Vec::new(),
             anchors: Default::default(),
@@ -86,7 +86,7 @@ pub struct Piece {
     pub split: bool,
 }
 
-impl Laid {
+impl LaidOutDocument {
     /// How much of a page's content area is used, from 0 (empty) to 1 (down to the bottom
     /// margin): the lowest thing drawn on it.
     pub fn fill(&self, page: usize) -> f32 {
@@ -125,20 +125,20 @@ pub(crate) fn part_for<'a>(
     best
 }
 
-pub(crate) fn lay_out(fonts: &Fonts, blocks: &[Block]) -> Laid {
+pub(crate) fn lay_out(fonts: &Fonts, blocks: &[Block]) -> LaidOutDocument {
     lay_out_within(fonts, blocks, CONTENT_BOTTOM)
 }
 
 /// Lays out blocks on pages `height` points tall (and the usual width): a slide's content,
 /// which the deck then draws larger.
-pub(crate) fn lay_out_slide(fonts: &Fonts, blocks: &[Block], height: f32) -> Laid {
+pub(crate) fn lay_out_slide(fonts: &Fonts, blocks: &[Block], height: f32) -> LaidOutDocument {
     lay_out_within(fonts, blocks, CONTENT_TOP - height)
 }
 
-fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
+fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> LaidOutDocument {
     let mut l = Layouter {
         fonts,
-        laid: Laid::default(),
+        laid: LaidOutDocument::default(),
         page: Page::default(),
         y: CONTENT_TOP,
         bottom,
@@ -173,7 +173,7 @@ fn lay_out_within(fonts: &Fonts, blocks: &[Block], bottom: f32) -> Laid {
 
 struct Layouter<'f> {
     fonts: &'f Fonts,
-    laid: Laid,
+    laid: LaidOutDocument,
     page: Page,
     /// Top of the free space on the current page.
     y: f32,
@@ -203,7 +203,7 @@ struct Layouter<'f> {
 type Wrapped = ((Style, u32, u32), String, Vec<Line>);
 
 impl Layouter<'_> {
-    fn finish(mut self) -> Laid {
+    fn finish(mut self) -> LaidOutDocument {
         self.laid.pages.push(std::mem::take(&mut self.page));
         // Each contents line's number, now that every part has its page (a number's width
         // changes nothing else on the line, so nothing moves).

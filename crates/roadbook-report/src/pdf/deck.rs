@@ -26,7 +26,7 @@ pub fn render_deck(slides: &[Slide], meta: &Meta) -> Result<(Vec<u8>, usize), Re
     let fonts = Fonts::get()?;
     let scale = (SLIDE_W - 2.0 * SLIDE_MARGIN) / WIDTH;
     let height = (SLIDE_TOP - SLIDE_BOTTOM) / scale;
-    let mut deck = Laid::default();
+    let mut deck = LaidOutDocument::default();
     let mut titles = Vec::new();
     for slide in slides {
         let laid = layout::lay_out_slide(fonts, &slide.blocks, height);

@@ -1,4 +1,4 @@
-//! Laid-out pages to PDF bytes through printpdf's low-level operations.
+//! LaidOutDocument-out pages to PDF bytes through printpdf's low-level operations.
 
 use chrono::{DateTime, Utc};
 use printpdf::{
@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::ReportError;
 use crate::fonts::{Fonts, Style};
 use crate::layout::{
-    self, Block, Draw, INK, Laid, MARGIN, MUTED, PAGE_H, PAGE_W, Page, RULE, Rgb, WIDTH,
+    self, Block, Draw, INK, LaidOutDocument, MARGIN, MUTED, PAGE_H, PAGE_W, Page, RULE, Rgb, WIDTH,
 };
 use crate::text;
 
@@ -177,7 +177,7 @@ fn decorate(
 
 fn write(
     fonts: &Fonts,
-    laid: &Laid,
+    laid: &LaidOutDocument,
     meta: &Meta,
     (width, height): (f32, f32),
 ) -> Result<Vec<u8>, ReportError> {

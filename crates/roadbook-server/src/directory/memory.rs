@@ -14,7 +14,7 @@ struct MemoryState {
     roster: BTreeMap<String, RosterEntry>,
     grants: BTreeMap<(Id, String), Grant>,
     scoped: BTreeMap<Id, String>,
-    people: BTreeMap<String, Seen>,
+    people: BTreeMap<String, SignedInPerson>,
     audit: Vec<(AuditEvent, bool)>,
     bound: BTreeMap<String, String>,
     /// (subject, reason) to (opened, until).
@@ -70,11 +70,11 @@ impl Directory for MemoryDirectory {
         Ok(self.state().roster.values().cloned().collect())
     }
 
-    async fn people(&self) -> StorageResult<Vec<Seen>> {
+    async fn people(&self) -> StorageResult<Vec<SignedInPerson>> {
         Ok(self.state().people.values().cloned().collect())
     }
 
-    async fn seen(&self, who: Seen) -> StorageResult<()> {
+    async fn seen(&self, who: SignedInPerson) -> StorageResult<()> {
         self.state().people.insert(who.subject.clone(), who);
         Ok(())
     }

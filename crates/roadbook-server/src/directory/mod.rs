@@ -45,7 +45,7 @@ pub struct Grant {
 
 /// A person as their last token named them, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
+pub struct SignedInPerson {
     pub subject: String,
     pub name: String,
     pub email: Option<String>,
@@ -101,9 +101,9 @@ pub trait Directory: Send + Sync + std::fmt::Debug + 'static {
     /// The grants to `email` (lower case), or every grant.
     async fn grants(&self, email: Option<&str>) -> StorageResult<Vec<Grant>>;
     async fn roster(&self) -> StorageResult<Vec<RosterEntry>>;
-    async fn people(&self) -> StorageResult<Vec<Seen>>;
+    async fn people(&self) -> StorageResult<Vec<SignedInPerson>>;
     /// Records that a person used the server now.
-    async fn seen(&self, who: Seen) -> StorageResult<()>;
+    async fn seen(&self, who: SignedInPerson) -> StorageResult<()>;
     /// Replaces the roster with `entries` (checked already) in one transaction, with its audit
     /// event; says what changed.
     async fn import_roster(

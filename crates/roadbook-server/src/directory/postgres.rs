@@ -143,7 +143,7 @@ impl Directory for PgDirectory {
             .collect()
     }
 
-    async fn people(&self) -> StorageResult<Vec<Seen>> {
+    async fn people(&self) -> StorageResult<Vec<SignedInPerson>> {
         let rows = self
             .query(
                 "SELECT subject, name, email, groups, last_seen FROM people ORDER BY subject",
@@ -153,7 +153,7 @@ impl Directory for PgDirectory {
         rows.iter()
             .map(|r| {
                 let groups: Value = get(r, "groups")?;
-                Ok(Seen {
+                Ok(SignedInPerson {
                     subject: get(r, "subject")?,
                     name: get(r, "name")?,
                     email: get(r, "email")?,
@@ -164,7 +164,7 @@ impl Directory for PgDirectory {
             .collect()
     }
 
-    async fn seen(&self, who: Seen) -> StorageResult<()> {
+    async fn seen(&self, who: SignedInPerson) -> StorageResult<()> {
         self.storage
             .client()
             .await?

@@ -256,13 +256,13 @@ struct Writer {
     turn: tokio::sync::Mutex<()>,
 }
 
-type Answer = tokio::sync::oneshot::Sender<EngineResult<PushResponse>>;
+type PushReply = tokio::sync::oneshot::Sender<EngineResult<PushResponse>>;
 
 /// A push waiting its turn, and where its answer goes.
 struct Job {
     caller: Caller,
     request: PushRequest,
-    answer: Answer,
+    answer: PushReply,
 }
 
 /// What applying one mutation produced, before it is recorded.
@@ -388,7 +388,7 @@ impl Engine {
         if !due {
             return;
         }
-        let who = crate::directory::Seen {
+        let who = crate::directory::SignedInPerson {
             subject: caller.author.subject.clone(),
             name: caller.author.name.clone(),
             email: caller.email.clone(),

@@ -155,7 +155,7 @@ impl Store {
                         let mut next = row.clone();
                         next.deleted = false;
                         next.revisions
-                            .insert(DELETED.to_owned(), tx.undeleted(&row, change.item_id, &author)?);
+                            .insert(DELETED.to_owned(), tx.lift_tombstone(&row, change.item_id, &author)?);
                         tx.update_item(change.item_id, &next)?;
                     }
                     Operation::Update { fields } => {

@@ -365,7 +365,7 @@ pub(super) fn recreate(
     row.body = with_id(&fields, id);
     if before.deleted {
         row.revisions
-            .insert(DELETED.to_owned(), tx.undeleted(&before, id, author)?);
+            .insert(DELETED.to_owned(), tx.lift_tombstone(&before, id, author)?);
     }
     if tx.item(id)?.is_some() {
         tx.update_item(id, &row)?;

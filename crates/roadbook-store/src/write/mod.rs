@@ -465,7 +465,7 @@ impl Store {
             let mut next = row.clone();
             next.deleted = false;
             next.revisions
-                .insert(DELETED.to_owned(), tx.undeleted(&row, id, author)?);
+                .insert(DELETED.to_owned(), tx.lift_tombstone(&row, id, author)?);
             tx.update_item(id, &next)?;
             body.insert(POSITION.to_owned(), json!(row.position.as_str()));
             tx.outbox(&next, id, &Operation::Create { fields: body }, author)

@@ -169,7 +169,7 @@ impl Tx<'_> {
     }
 
     /// The history row of an item brought back (its tombstone lifted); its revision.
-    pub(crate) fn undeleted(&self, row: &ItemRow, id: Id, author: &str) -> Result<u64> {
+    pub(crate) fn lift_tombstone(&self, row: &ItemRow, id: Id, author: &str) -> Result<u64> {
         self.history(
             row,
             id,

@@ -95,7 +95,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
 
     // At start: one notification for the program, with the two that fell due and nothing else.
     eventually("the first reminder", Duration::from_secs(20), async || {
-        let shown = server.shown();
+        let shown = server.notifications_shown();
         match shown.as_slice() {
             [(title, body)] => {
                 assert_eq!(
@@ -144,7 +144,12 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
 
     // Looked at again (every second here): nothing repeated.
     after_reminder_looks(&c, 3).await;
-    assert_eq!(server.shown().len(), 1, "{:?}", server.shown());
+    assert_eq!(
+        server.notifications_shown().len(),
+        1,
+        "{:?}",
+        server.notifications_shown()
+    );
 
     // Turned off in Settings: kept in the settings file, and a new overdue action is not shown.
     go(&c, "settings").await;
@@ -174,10 +179,10 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
     );
     after_reminder_looks(&c, 3).await;
     assert_eq!(
-        server.shown().len(),
+        server.notifications_shown().len(),
         1,
         "off means off: {:?}",
-        server.shown()
+        server.notifications_shown()
     );
 
     // On again: what fell due meanwhile is shown, by itself; the rest is not repeated.
@@ -186,7 +191,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
         "the reminder after turning on",
         Duration::from_secs(10),
         async || {
-            let shown = server.shown();
+            let shown = server.notifications_shown();
             match shown.as_slice() {
                 [_, (title, body)] => {
                     assert_eq!(
@@ -220,14 +225,14 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
         "{text}"
     );
     eventually("Sam's reminder", Duration::from_secs(10), async || {
-        let shown = server.shown();
+        let shown = server.notifications_shown();
         match shown.last() {
             Some((title, _)) if title.contains("Sam's overdue thing") => Ok(()),
             _ => Err(format!("{shown:?}")),
         }
     })
     .await;
-    assert_eq!(server.shown().len(), 3);
+    assert_eq!(server.notifications_shown().len(), 3);
     // A change written elsewhere (the command line here; a teammate's pull the same) is seen
     // at the next look.
     roadbook(
@@ -247,7 +252,7 @@ async fn what_of_yours_falls_due_is_notified_once_and_not_while_turned_off() {
         "the reminder of a change made elsewhere",
         Duration::from_secs(10),
         async || {
-            let shown = server.shown();
+            let shown = server.notifications_shown();
             match shown.last() {
                 Some((title, _)) if title == "Due today: Call the vendor back" => Ok(()),
                 _ => Err(format!("{shown:?}")),
@@ -303,7 +308,7 @@ async fn a_reminder_waits_for_a_notification_server_and_is_not_lost() {
         "the reminder once a server runs",
         Duration::from_secs(10),
         async || {
-            let shown = server.shown();
+            let shown = server.notifications_shown();
             match shown.as_slice() {
                 [(title, _)]
                     if title == &format!("2 of your items in {program} have fallen due") =>

@@ -45,13 +45,13 @@ struct Http {
     runtime: tokio::runtime::Runtime,
 }
 
-struct Answer {
+struct HttpReply {
     status: u16,
     request_id: Option<String>,
     body: String,
 }
 
-impl Answer {
+impl HttpReply {
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
@@ -69,7 +69,7 @@ impl Http {
         }
     }
 
-    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> HttpReply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self
             .client
@@ -86,7 +86,7 @@ impl Http {
                 .get("x-request-id")
                 .map(|v| v.to_str().unwrap().to_owned());
             let body = response.text().await.unwrap();
-            Answer {
+            HttpReply {
                 status,
                 request_id,
                 body,
@@ -94,7 +94,7 @@ impl Http {
         })
     }
 
-    fn get(&self, path: &str, token: &str) -> Answer {
+    fn get(&self, path: &str, token: &str) -> HttpReply {
         let bearer = format!("Bearer {token}");
         self.send("GET", path, &[("authorization", &bearer)])
     }
