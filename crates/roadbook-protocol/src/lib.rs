@@ -650,6 +650,21 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The groups a token's groups claim names: a list of names, or one name alone (some providers
+/// send a single group as a string); anything else names none. The server maps them to roles,
+/// the app shows them after sign-in: both read the claim so.
+pub fn groups_in(claim: Option<&serde_json::Value>) -> Vec<String> {
+    match claim {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(serde_json::Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
 pub mod routes {
     pub const HEALTH: &str = "/healthz";
     pub const READY: &str = "/readyz";
@@ -697,6 +712,16 @@ mod tests {
 
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_groups_claim_is_a_list_or_one_name() {
+        use serde_json::json;
+        let list = json!(["rb-leads", 7, "rb-editors"]);
+        assert_eq!(groups_in(Some(&list)), vec!["rb-leads", "rb-editors"]);
+        assert_eq!(groups_in(Some(&json!("rb-leads"))), vec!["rb-leads"]);
+        assert!(groups_in(Some(&json!({"rb-leads": true}))).is_empty());
+        assert!(groups_in(None).is_empty());
+    }
 
     #[test]
     fn only_this_machine_is_loopback() {

@@ -418,15 +418,7 @@ impl Verifier {
             .filter(|n| !n.trim().is_empty())
             .unwrap_or(&subject)
             .to_owned();
-        let groups: Vec<String> = match claims.get(&self.groups_claim) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::String(one)) => vec![one.clone()],
-            _ => Vec::new(),
-        };
+        let groups = roadbook_protocol::groups_in(claims.get(&self.groups_claim));
         let role = self.role_of(&groups);
         let expires = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         let now = std::time::SystemTime::now()

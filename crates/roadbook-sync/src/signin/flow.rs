@@ -131,15 +131,7 @@ pub(super) fn verify(
         .or_else(|| claims.email().map(|e| e.as_str().to_owned()))
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| subject.clone());
-    let groups = match extra.get(&settings.groups_claim) {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(one)) => vec![one.clone()],
-        _ => Vec::new(),
-    };
+    let groups = roadbook_protocol::groups_in(extra.get(&settings.groups_claim));
     Ok(Identity {
         subject,
         name,
