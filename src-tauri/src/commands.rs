@@ -438,23 +438,9 @@ pub async fn import_program(app: AppHandle, name: Option<String>) -> CommandResu
     Ok(Some(id))
 }
 
-/// Renders an archived document again here, from the data it showed, and checks it is the
-/// document that was issued: the same SHA-256. A teammate's readout is checked the same way.
+/// An archived document rendered again here and checked to be the one issued (core's).
 fn regenerated(store: &Store, id: Id) -> CommandResult<(IssuedDocument, Vec<u8>)> {
-    let (record, snapshot) = store.document_with_snapshot(id)?;
-    let pdf = roadbook_report::regenerate(&record, &snapshot)?;
-    let sha: String = roadbook_report::sha256_hex(&pdf);
-    if sha != record.pdf_sha256 {
-        return Err(CommandError::new(
-            ErrorCode::Mismatch,
-            format!(
-                "Rendered here, this document is not the one issued (its fingerprint differs: {}… here, {}… issued). Its data is intact; this Roadbook draws it differently: update Roadbook on both machines.",
-                &sha[..12],
-                record.pdf_sha256.get(..12).unwrap_or(&record.pdf_sha256)
-            ),
-        ));
-    }
-    Ok((record, pdf))
+    Ok(roadbook_core::sending::regenerate_verified(store, id)?)
 }
 
 /// The archived document rendered again and checked, for the preview.

@@ -196,6 +196,22 @@ impl From<roadbook_core::sending::IssueError> for CommandError {
     }
 }
 
+impl From<roadbook_core::sending::RegenerateError> for CommandError {
+    fn from(err: roadbook_core::sending::RegenerateError) -> Self {
+        use roadbook_core::sending::RegenerateError;
+        match err {
+            RegenerateError::Mismatch { here, issued } => CommandError::new(
+                ErrorCode::Mismatch,
+                format!(
+                    "Rendered here, this document is not the one issued (its fingerprint differs: {here}… here, {issued}… issued). Its data is intact; this Roadbook draws it differently: update Roadbook on both machines."
+                ),
+            ),
+            RegenerateError::Report(err) => err.into(),
+            RegenerateError::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<ReportError> for CommandError {
     fn from(err: ReportError) -> Self {
         match err {

@@ -109,12 +109,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List issued documents
+    /// List issued documents, or save one again (made again from what it showed and checked to
+    /// be the PDF that was issued)
     Documents {
         #[arg(long, value_name = "ID")]
         program: Option<Id>,
         #[arg(long)]
         json: bool,
+        /// Save this archived document again (its id, from the list)
+        #[arg(long, value_name = "DOCUMENT ID", requires = "out")]
+        save: Option<Id>,
+        /// Where to save it
+        #[arg(long, value_name = "FILE.pdf", requires = "save")]
+        out: Option<PathBuf>,
     },
     /// Move an item within its list (the order the registers and documents show): before
     /// another item of its kind, or to the end

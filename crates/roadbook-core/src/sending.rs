@@ -1,6 +1,7 @@
 //! Before a document goes to leadership: the check both front ends show (what the team's copy
 //! does not agree on yet, first, then the program's own findings), and issuing a document,
-//! which with a conflict open takes the person's say-so and records it in the archive entry.
+//! which with a conflict open takes the person's say-so and records it in the archive entry;
+//! and an archived document made again from what it showed, checked to be the one issued.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -150,4 +151,38 @@ pub fn note_conflicts(record: &mut IssuedDocument, open: Vec<String>) {
     if let serde_json::Value::Object(parameters) = &mut record.parameters {
         parameters.insert(OPEN_CONFLICTS_PARAMETER.into(), open.into());
     }
+}
+
+/// Why an archived document could not be given again as it was issued.
+#[derive(Debug, thiserror::Error)]
+pub enum RegenerateError {
+    /// Made again here, the PDF is not the one issued: this build draws it differently.
+    #[error(
+        "made again here, this document is not the one issued (its fingerprint differs: {here}… here, {issued}… issued). Its data is intact; this Roadbook draws it differently: update Roadbook on both machines"
+    )]
+    Mismatch { here: String, issued: String },
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An archived document (this person's or a teammate's, through the sync) made again from the
+/// data it showed, and checked to be the document that was issued: the same SHA-256. Nothing
+/// new is archived: it is the same document.
+pub fn regenerate_verified(
+    store: &Store,
+    id: Id,
+) -> Result<(IssuedDocument, Vec<u8>), RegenerateError> {
+    let (record, snapshot) = store.document_with_snapshot(id)?;
+    let pdf = roadbook_report::regenerate(&record, &snapshot)?;
+    let here = roadbook_report::sha256_hex(&pdf);
+    if here != record.pdf_sha256 {
+        let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_owned();
+        return Err(RegenerateError::Mismatch {
+            here: short(&here),
+            issued: short(&record.pdf_sha256),
+        });
+    }
+    Ok((record, pdf))
 }

@@ -52,7 +52,15 @@ pub fn run(cli: Cli) -> Result<()> {
                 ctx.report(store, &request, &out, with_open_conflicts)
             }
         }
-        Command::Documents { program, json } => ctx.documents(program, json),
+        Command::Documents {
+            program,
+            json,
+            save,
+            out,
+        } => match (save, out) {
+            (Some(id), Some(out)) => ctx.save_document_again(id, &out),
+            _ => ctx.documents(program, json),
+        },
         Command::Check { program, on, json } => ctx.check(program, on, json),
         Command::Move { id, before, .. } => ctx.move_item(id, before),
         Command::Delete { id } => ctx.delete_item(id, None),
@@ -511,6 +519,23 @@ impl<W: Write> Ctx<W> {
                 d.id, d.kind, d.as_of, d.issued_at, d.pages, d.pdf_sha256
             )?;
         }
+        Ok(())
+    }
+
+    /// An archived document saved again: made from what it showed, checked against the
+    /// fingerprint it was issued with, written atomically; nothing new is archived.
+    fn save_document_again(&mut self, id: Id, out: &std::path::Path) -> Result<()> {
+        let store = self.open()?;
+        let (record, pdf) = roadbook_core::sending::regenerate_verified(&store, id)?;
+        roadbook_store::write_atomically(out, &pdf)?;
+        writeln!(
+            self.out,
+            "{}: the {} as of {}, the same PDF as issued (sha256 {})",
+            out.display(),
+            record.kind,
+            record.as_of,
+            record.pdf_sha256
+        )?;
         Ok(())
     }
 

@@ -69,6 +69,33 @@ pub(super) fn report_issues_identical_pdfs_for_the_same_moment_and_archives_each
     assert_eq!(docs[0]["pdf_sha256"], docs[1]["pdf_sha256"]);
     assert_eq!(ok(&db, &["documents"]).lines().count(), 2);
 
+    // Saved again from the archive: the same bytes as issued, and nothing new archived.
+    let again = dir.path().join("again.pdf");
+    let id = docs[0]["id"].as_str().unwrap();
+    let said = ok(
+        &db,
+        &["documents", "--save", id, "--out", again.to_str().unwrap()],
+    );
+    assert!(said.contains("the same PDF as issued"), "{said}");
+    assert!(std::fs::read(&again).unwrap() == std::fs::read(&a).unwrap());
+    assert_eq!(ok(&db, &["documents"]).lines().count(), 2);
+    let unknown = fails(
+        &db,
+        &[
+            "documents",
+            "--save",
+            &Id::new().to_string(),
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        unknown.contains("no ") || unknown.contains("not"),
+        "{unknown}"
+    );
+    let alone = fails(&db, &["documents", "--save", id]);
+    assert!(alone.contains("--out"), "{alone}");
+
     // A moment that has not come yet is refused, and nothing is written or archived.
     let later = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
     let c = dir.path().join("c.pdf");
