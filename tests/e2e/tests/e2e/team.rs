@@ -15,7 +15,7 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,87 +58,155 @@ async fn team_sync_in_the_app() {
     killed_mid_sync_the_app_loses_nothing_and_applies_nothing_twice().await;
 }
 
-async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
-    let postgres = Postgres::start();
-    let issuer = Issuer::start();
-    let server = ServerProcess::start(server_env(&postgres.database("team"), &issuer));
-    let relay = Proxy::start(&server.url);
-    let lead = issuer.token("lee", "Lee Lead", &["rb-leads"]);
-    let editor = issuer.token("cleo", "Cleo Editor", &["rb-editors"]);
+/// The people, the server and the app of one team session, shared by its steps. Fields drop in
+/// order: the window's session before the app, the app before the server, the server before
+/// its database.
+struct Team {
+    c: Client,
+    /// The app: kept running while the steps go on.
+    _desktop: Desktop,
+    relay: Proxy,
+    server: ServerProcess,
+    issuer: Issuer,
+    _postgres: Postgres,
+    editor: String,
+    db: PathBuf,
+    cli: PathBuf,
+    documents: PathBuf,
+    shots: PathBuf,
+    program: String,
+    dir: tempfile::TempDir,
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("app.db");
-    let cli = dir.path().join("cli.db");
-    let documents = dir.path().join("documents");
-    std::fs::create_dir_all(&documents).unwrap();
-    let desktop = Desktop::start_with(&db, &documents, "cpu", &[("ROADBOOK_TOKEN", lead.as_str())]);
-    let shots = screenshots().join("team");
-    std::fs::create_dir_all(&shots).unwrap();
-    let c = desktop.session().await;
-    let picture = |name: &'static str| {
-        let c = &c;
-        let shots = &shots;
-        async move {
-            settled(c).await;
-            let png = screenshot(c).await.unwrap();
-            std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
+/// The decision the teammate adds and both then change.
+const TITLE: &str = "Adopt the shared runbook template";
+
+impl Team {
+    async fn start() -> Team {
+        let postgres = Postgres::start();
+        let issuer = Issuer::start();
+        let server = ServerProcess::start(server_env(&postgres.database("team"), &issuer));
+        let relay = Proxy::start(&server.url);
+        let lead = issuer.token("lee", "Lee Lead", &["rb-leads"]);
+        let editor = issuer.token("cleo", "Cleo Editor", &["rb-editors"]);
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        let cli = dir.path().join("cli.db");
+        let documents = dir.path().join("documents");
+        std::fs::create_dir_all(&documents).unwrap();
+        let desktop =
+            Desktop::start_with(&db, &documents, "cpu", &[("ROADBOOK_TOKEN", lead.as_str())]);
+        let shots = screenshots().join("team");
+        std::fs::create_dir_all(&shots).unwrap();
+        let c = desktop.session().await;
+        Team {
+            c,
+            _desktop: desktop,
+            relay,
+            server,
+            issuer,
+            _postgres: postgres,
+            editor,
+            db,
+            cli,
+            documents,
+            shots,
+            program: String::new(),
+            dir,
         }
-    };
+    }
 
+    async fn picture(&self, name: &str) {
+        settled(&self.c).await;
+        let png = screenshot(&self.c).await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// Named steps, each on from where the one before left the team: a failure names its step.
+async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
+    let mut team = Team::start().await;
+    the_lead_publishes_and_a_teammate_joins(&mut team).await;
+    a_teammates_decision_reaches_the_open_register(&team).await;
+    let subject = offline_edits_of_one_decision_meet_in_one_conflict(&team).await;
+    the_conflict_is_seen_whole_blocks_sending_and_is_settled_whole(&team, &subject).await;
+    a_refused_change_stays_until_the_person_discards_it(&team).await;
+    a_teammates_readout_and_changes_reach_the_archive_and_history(&team).await;
+}
+
+async fn the_lead_publishes_and_a_teammate_joins(team: &mut Team) {
     // The lead starts on the sample; it lives on this computer only.
-    click(&c, "[data-testid=start-sample]").await;
-    text_until(&c, "[data-testid=sync-state]", |t| {
+    click(&team.c, "[data-testid=start-sample]").await;
+    text_until(&team.c, "[data-testid=sync-state]", |t| {
         t.contains("Only on this computer")
     })
     .await;
 
     // Settings: publish it to the team's server.
-    go(&c, "settings").await;
-    let address = css(&c, "[data-testid=server]").await;
+    go(&team.c, "settings").await;
+    let address = css(&team.c, "[data-testid=server]").await;
     address.clear().await.unwrap();
-    address.send_keys(&relay.url).await.unwrap();
-    click(&c, "[data-testid=publish]").await;
-    text_until(&c, "[data-testid=connected]", |t| t.contains(&relay.url)).await;
-    text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
-    picture("sync-synced").await;
+    address.send_keys(&team.relay.url).await.unwrap();
+    click(&team.c, "[data-testid=publish]").await;
+    text_until(&team.c, "[data-testid=connected]", |t| {
+        t.contains(&team.relay.url)
+    })
+    .await;
+    text_until(&team.c, "[data-testid=sync-state]", |t| {
+        t.starts_with("Synced")
+    })
+    .await;
+    team.picture("sync-synced").await;
 
     // A teammate joins from the command line.
-    let program: String = {
-        let out = roadbook(&db, &["programs"]);
+    team.program = {
+        let out = roadbook(&team.db, &["programs"]);
         out.split_whitespace().next().unwrap().to_owned()
     };
     roadbook_as(
-        &cli,
-        &["join", "--server", &server.url, &program],
-        &[("ROADBOOK_TOKEN", editor.as_str())],
+        &team.cli,
+        &["join", "--server", &team.server.url, &team.program.clone()],
+        &[("ROADBOOK_TOKEN", team.editor.as_str())],
     );
+}
 
+async fn a_teammates_decision_reaches_the_open_register(team: &Team) {
     // The teammate adds a decision; it appears in the app's open register, nobody clicking.
-    go(&c, "decisions").await;
-    let title = "Adopt the shared runbook template";
-    roadbook(&cli, &["decision", "add", "--title", title]);
+    go(&team.c, "decisions").await;
+    roadbook(&team.cli, &["decision", "add", "--title", TITLE]);
     let pushed = Instant::now();
-    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
-    text_until(&c, "[data-testid=register-decision]", |t| t.contains(title)).await;
+    roadbook_as(
+        &team.cli,
+        &["sync"],
+        &[("ROADBOOK_TOKEN", team.editor.as_str())],
+    );
+    text_until(&team.c, "[data-testid=register-decision]", |t| {
+        t.contains(TITLE)
+    })
+    .await;
     eprintln!(
         "a teammate's decision showed in the open register {} ms after their sync began",
         pushed.elapsed().as_millis()
     );
+}
 
+/// Offline, both change the same decision; back online they meet in one conflict. The
+/// decision's id.
+async fn offline_edits_of_one_decision_meet_in_one_conflict(team: &Team) -> String {
     // Offline, both change the same decision's status.
-    let subject = decisions(&cli)
+    let subject = decisions(&team.cli)
         .into_iter()
-        .find(|d| d["title"] == serde_json::json!(title))
+        .find(|d| d["title"] == serde_json::json!(TITLE))
         .unwrap();
     let subject_id = subject["id"].as_str().unwrap().to_owned();
     // An open editor is never overwritten under the person's cursor: it says what changed and
     // offers to reload.
-    let search = css(&c, "[data-testid=search]").await;
-    search.send_keys(title).await.unwrap();
-    click(&c, "[data-testid=row]").await;
-    css(&c, "textarea[data-field=question]").await;
+    let search = css(&team.c, "[data-testid=search]").await;
+    search.send_keys(TITLE).await.unwrap();
+    click(&team.c, "[data-testid=row]").await;
+    css(&team.c, "textarea[data-field=question]").await;
     roadbook(
-        &cli,
+        &team.cli,
         &[
             "decision",
             "set",
@@ -147,18 +215,22 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
             "Which teams first?",
         ],
     );
-    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
-    text_until(&c, "[data-testid=changed-meanwhile]", |t| {
+    roadbook_as(
+        &team.cli,
+        &["sync"],
+        &[("ROADBOOK_TOKEN", team.editor.as_str())],
+    );
+    text_until(&team.c, "[data-testid=changed-meanwhile]", |t| {
         t.contains("Question")
     })
     .await;
-    let question = css(&c, "textarea[data-field=question]").await;
+    let question = css(&team.c, "textarea[data-field=question]").await;
     assert_eq!(
         question.prop("value").await.unwrap().unwrap_or_default(),
         "",
         "overwritten under the cursor"
     );
-    click(&c, "[data-testid=reload]").await;
+    click(&team.c, "[data-testid=reload]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while question.prop("value").await.unwrap().unwrap_or_default() != "Which teams first?" {
         assert!(
@@ -167,16 +239,16 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    relay.cut();
-    choose(&c, "select[data-field=status_id]", "Blocked").await;
-    click(&c, "[data-testid=save]").await;
-    text_until(&c, "[data-testid=sync-state]", |t| {
+    team.relay.cut();
+    choose(&team.c, "select[data-field=status_id]", "Blocked").await;
+    click(&team.c, "[data-testid=save]").await;
+    text_until(&team.c, "[data-testid=sync-state]", |t| {
         t.contains("Offline") && t.contains("1 change waiting")
     })
     .await;
-    picture("sync-offline").await;
+    team.picture("sync-offline").await;
     roadbook(
-        &cli,
+        &team.cli,
         &[
             "decision",
             "set",
@@ -189,29 +261,43 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
             "Security signed off",
         ],
     );
-    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
+    roadbook_as(
+        &team.cli,
+        &["sync"],
+        &[("ROADBOOK_TOKEN", team.editor.as_str())],
+    );
 
     // Back online: the app's change meets the teammate's. One conflict, on both.
-    relay.mend();
-    text_until(&c, "[data-testid=sync-conflicts]", |t| t == "1 conflict").await;
-    text_until(&c, "[data-testid=register-decision]", |t| {
+    team.relay.mend();
+    text_until(&team.c, "[data-testid=sync-conflicts]", |t| {
+        t == "1 conflict"
+    })
+    .await;
+    text_until(&team.c, "[data-testid=register-decision]", |t| {
         t.contains("Conflict")
     })
     .await;
-    picture("sync-conflict-status").await;
-    until_cli(&cli, &editor, "the conflict", |db| {
-        conflicts_of(db, &editor).len() == 1
+    team.picture("sync-conflict-status").await;
+    until_cli(&team.cli, &team.editor, "the conflict", |db| {
+        conflicts_of(db, &team.editor).len() == 1
     });
 
+    subject_id
+}
+
+async fn the_conflict_is_seen_whole_blocks_sending_and_is_settled_whole(
+    team: &Team,
+    subject_id: &str,
+) {
     // One conflict over the whole decision: the teammate's (Decided, with what and why) and
     // the lead's (Blocked, nothing decided), each with when it was made.
-    click(&c, "[data-testid=sync-conflicts]").await;
-    let shown = text_until(&c, "[data-testid=conflict]", |t| t.contains("Blocked")).await;
+    click(&team.c, "[data-testid=sync-conflicts]").await;
+    let shown = text_until(&team.c, "[data-testid=conflict]", |t| t.contains("Blocked")).await;
     assert!(shown.contains("What was decided"), "{shown}");
     assert!(shown.contains("Decided"), "{shown}");
     assert!(shown.contains("Okta for every region"), "{shown}");
     assert!(shown.contains("Cleo Editor"), "{shown}");
-    let theirs = css(&c, "[data-testid=conflict-theirs]")
+    let theirs = css(&team.c, "[data-testid=conflict-theirs]")
         .await
         .text()
         .await
@@ -220,7 +306,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         theirs.contains("Okta for every region") && theirs.contains("Security signed off"),
         "{theirs}"
     );
-    let mine = css(&c, "[data-testid=conflict-mine]")
+    let mine = css(&team.c, "[data-testid=conflict-mine]")
         .await
         .text()
         .await
@@ -228,7 +314,7 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
     assert!(mine.contains("Blocked") && !mine.contains("Okta"), "{mine}");
     assert!(
         css(
-            &c,
+            &team.c,
             "[data-testid=conflict-mine] [data-testid=conflict-when]"
         )
         .await
@@ -239,23 +325,23 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         "when the lead made it, not only when it synced"
     );
     // A merged decision that contradicts itself (Decided, nothing decided) cannot be kept.
-    click(&c, "[data-testid=conflict] [data-testid=merge]").await;
-    css(&c, "[data-testid=merged-outcome]")
+    click(&team.c, "[data-testid=conflict] [data-testid=merge]").await;
+    css(&team.c, "[data-testid=merged-outcome]")
         .await
         .clear()
         .await
         .unwrap();
-    css(&c, "[data-testid=merged-outcome]")
+    css(&team.c, "[data-testid=merged-outcome]")
         .await
         .send_keys(" ")
         .await
         .unwrap();
-    text_until(&c, "[data-testid=merged-problem]", |t| {
+    text_until(&team.c, "[data-testid=merged-problem]", |t| {
         t.contains("needs its outcome")
     })
     .await;
     assert!(
-        css(&c, "[data-testid=keep-merged]")
+        css(&team.c, "[data-testid=keep-merged]")
             .await
             .attr("disabled")
             .await
@@ -263,27 +349,27 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
             .is_some(),
         "a contradiction cannot be sent"
     );
-    picture("sync-conflicts-screen").await;
+    team.picture("sync-conflicts-screen").await;
     // The conflict screen, as a screen reader and a keyboard meet it.
-    let found = accessibility_violations(&c).await;
+    let found = accessibility_violations(&team.c).await;
     assert!(found.is_empty(), "{}", found.join("\n"));
 
     // With it open, the check before sending says so first, and issuing asks before it goes;
     // the archive entry says what it went out with.
-    go(&c, "documents").await;
-    text_until(&c, "[data-testid=check]", |t| {
+    go(&team.c, "documents").await;
+    text_until(&team.c, "[data-testid=check]", |t| {
         t.contains("Conflicts still open")
     })
     .await;
-    click(&c, "[data-testid=generate]").await;
-    css(&c, "canvas[data-testid=preview-page]").await;
-    click(&c, "[data-testid=save-document]:not([disabled])").await;
-    text_until(&c, "[data-testid=open-conflicts]", |t| {
-        t.contains("A conflict is open") && t.contains(title)
+    click(&team.c, "[data-testid=generate]").await;
+    css(&team.c, "canvas[data-testid=preview-page]").await;
+    click(&team.c, "[data-testid=save-document]:not([disabled])").await;
+    text_until(&team.c, "[data-testid=open-conflicts]", |t| {
+        t.contains("A conflict is open") && t.contains(TITLE)
     })
     .await;
     let pdfs = || {
-        std::fs::read_dir(&documents)
+        std::fs::read_dir(&team.documents)
             .unwrap()
             .filter(|e| {
                 e.as_ref()
@@ -295,26 +381,26 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
             .count()
     };
     assert_eq!(pdfs(), 0, "nothing issued before the person says so");
-    click(&c, "[data-testid=issue-anyway]").await;
-    text_until(&c, "[data-testid=issued-with-conflicts]", |t| {
+    click(&team.c, "[data-testid=issue-anyway]").await;
+    text_until(&team.c, "[data-testid=issued-with-conflicts]", |t| {
         t.contains("Issued with a conflict open")
     })
     .await;
     assert_eq!(pdfs(), 1);
-    go(&c, "team-sync").await;
-    click(&c, "[data-testid=conflict] [data-testid=keep-mine]").await;
-    text_until(&c, "[data-testid=no-conflicts]", |t| {
+    go(&team.c, "team-sync").await;
+    click(&team.c, "[data-testid=conflict] [data-testid=keep-mine]").await;
+    text_until(&team.c, "[data-testid=no-conflicts]", |t| {
         t.contains("No conflicts")
     })
     .await;
-    until_cli(&cli, &editor, "the conflict settled", |db| {
-        conflicts_of(db, &editor).is_empty()
+    until_cli(&team.cli, &team.editor, "the conflict settled", |db| {
+        conflicts_of(db, &team.editor).is_empty()
     });
-    let settled = decisions(&cli)
+    let settled = decisions(&team.cli)
         .into_iter()
         .find(|d| d["id"] == serde_json::json!(subject_id))
         .unwrap();
-    let blocked = roadbook(&cli, &["decision", "list"]);
+    let blocked = roadbook(&team.cli, &["decision", "list"]);
     assert!(
         blocked.contains("Blocked"),
         "the lead's choice did not reach the teammate: {settled}"
@@ -325,18 +411,22 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         (serde_json::json!(""), serde_json::json!("")),
         "{settled}"
     );
+}
 
+async fn a_refused_change_stays_until_the_person_discards_it(team: &Team) {
     // A change the server refuses: a third teammate adds an owner, and deletes it while the app
     // is offline; the app, not knowing, gives a new action to that owner.
-    let dana = Arc::new(Mutex::new(Store::open(dir.path().join("dana.db")).unwrap()));
+    let dana = Arc::new(Mutex::new(
+        Store::open(team.dir.path().join("dana.db")).unwrap(),
+    ));
     let dana_client = roadbook_sync::Client::new(
         HttpTransport::new(
-            &server.url,
-            Token::new(issuer.token("dana", "Dana Lead", &["rb-leads"])),
+            &team.server.url,
+            Token::new(team.issuer.token("dana", "Dana Lead", &["rb-leads"])),
         )
         .unwrap(),
     );
-    let program_id: Id = program.parse().unwrap();
+    let program_id: Id = team.program.parse().unwrap();
     dana_client.join(&dana, program_id).await.unwrap();
     let owner = Owner {
         id: Id::new(),
@@ -350,30 +440,35 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         .create(program_id, &owner, "Dana Lead")
         .unwrap();
     dana_client.sync(&dana, program_id).await.unwrap();
-    go(&c, "actions").await;
-    click(&c, "[data-testid=new]").await;
+    go(&team.c, "actions").await;
+    click(&team.c, "[data-testid=new]").await;
     // The app has the owner (it came live) before its network goes.
-    text_until(&c, "select[data-field=owner_id]", |t| {
+    text_until(&team.c, "select[data-field=owner_id]", |t| {
         t.contains("Interim Platform Owner")
     })
     .await;
-    choose(&c, "select[data-field=owner_id]", "Interim Platform Owner").await;
-    relay.cut();
+    choose(
+        &team.c,
+        "select[data-field=owner_id]",
+        "Interim Platform Owner",
+    )
+    .await;
+    team.relay.cut();
     dana.lock().unwrap().delete(owner.id, "Dana Lead").unwrap();
     dana_client.sync(&dana, program_id).await.unwrap();
-    css(&c, "[data-field=text]")
+    css(&team.c, "[data-field=text]")
         .await
         .send_keys("Hand the runbook to the interim owner")
         .await
         .unwrap();
-    click(&c, "[data-testid=save]").await;
-    relay.mend();
-    text_until(&c, "[data-testid=sync-rejected]", |t| {
+    click(&team.c, "[data-testid=save]").await;
+    team.relay.mend();
+    text_until(&team.c, "[data-testid=sync-rejected]", |t| {
         t == "1 rejected change"
     })
     .await;
-    click(&c, "[data-testid=sync-rejected]").await;
-    let reason = text_until(&c, "[data-testid=rejected]", |t| {
+    click(&team.c, "[data-testid=sync-rejected]").await;
+    let reason = text_until(&team.c, "[data-testid=rejected]", |t| {
         t.contains("Hand the runbook")
     })
     .await;
@@ -381,67 +476,80 @@ async fn a_team_shares_one_program_and_every_clash_reaches_a_person() {
         reason.contains("Owner: refers to an owner that is no longer in this program"),
         "the server's reason is shown: {reason}"
     );
-    picture("sync-rejected").await;
+    team.picture("sync-rejected").await;
 
     // The next edits still sync.
-    go(&c, "decisions").await;
-    let search = css(&c, "[data-testid=search]").await;
+    go(&team.c, "decisions").await;
+    let search = css(&team.c, "[data-testid=search]").await;
     search.clear().await.unwrap();
-    search.send_keys(title).await.unwrap();
-    click(&c, "[data-testid=row]").await;
-    let question = css(&c, "textarea[data-field=question]").await;
+    search.send_keys(TITLE).await.unwrap();
+    click(&team.c, "[data-testid=row]").await;
+    let question = css(&team.c, "textarea[data-field=question]").await;
     question.clear().await.unwrap();
     question
         .send_keys("Which teams adopt it first?")
         .await
         .unwrap();
-    click(&c, "[data-testid=save]").await;
-    until_cli(&cli, &editor, "the edit after the refusal", |db| {
-        decisions(db)
-            .iter()
-            .any(|d| d["question"] == serde_json::json!("Which teams adopt it first?"))
-    });
+    click(&team.c, "[data-testid=save]").await;
+    until_cli(
+        &team.cli,
+        &team.editor,
+        "the edit after the refusal",
+        |db| {
+            decisions(db)
+                .iter()
+                .any(|d| d["question"] == serde_json::json!("Which teams adopt it first?"))
+        },
+    );
     // The refused change is still there: nothing disappears without the person choosing it.
-    go(&c, "team-sync").await;
-    text_until(&c, "[data-testid=rejected]", |t| {
+    go(&team.c, "team-sync").await;
+    text_until(&team.c, "[data-testid=rejected]", |t| {
         t.contains("Hand the runbook")
     })
     .await;
-    click(&c, "[data-testid=discard]").await;
-    click(&c, "[data-testid=discard-confirm]").await;
-    text_until(&c, "[data-testid=no-rejected]", |t| !t.is_empty()).await;
-    text_until(&c, "[data-testid=sync-state]", |t| t.starts_with("Synced")).await;
+    click(&team.c, "[data-testid=discard]").await;
+    click(&team.c, "[data-testid=discard-confirm]").await;
+    text_until(&team.c, "[data-testid=no-rejected]", |t| !t.is_empty()).await;
+    text_until(&team.c, "[data-testid=sync-state]", |t| {
+        t.starts_with("Synced")
+    })
+    .await;
+}
 
+async fn a_teammates_readout_and_changes_reach_the_archive_and_history(team: &Team) {
     // A readout the teammate issues reaches the app's archive, and renders there byte for byte.
-    let readout = dir.path().join("readout.pdf");
+    let readout = team.dir.path().join("readout.pdf");
     roadbook(
-        &cli,
+        &team.cli,
         &["report", "readout", "--out", readout.to_str().unwrap()],
     );
-    roadbook_as(&cli, &["sync"], &[("ROADBOOK_TOKEN", editor.as_str())]);
-    go(&c, "documents").await;
-    let archived = text_until(&c, "[data-testid=archived]", |t| {
+    roadbook_as(
+        &team.cli,
+        &["sync"],
+        &[("ROADBOOK_TOKEN", team.editor.as_str())],
+    );
+    go(&team.c, "documents").await;
+    let archived = text_until(&team.c, "[data-testid=archived]", |t| {
         t.contains("Leadership Readout")
     })
     .await;
     assert!(archived.contains("from Cleo Editor"), "{archived}");
-    click(&c, "[data-testid=archived] [data-testid=reopen]").await;
-    let checked = text_until(&c, "[data-testid=document-saved]", |t| {
+    click(&team.c, "[data-testid=archived] [data-testid=reopen]").await;
+    let checked = text_until(&team.c, "[data-testid=document-saved]", |t| {
         t.contains("byte for byte")
     })
     .await;
     assert!(checked.contains("CLI Lead"), "{checked}");
-    picture("sync-archive").await;
+    team.picture("sync-archive").await;
 
     // History names the teammates, and filters by person.
-    go(&c, "history").await;
-    choose(&c, "[data-testid=history-person]", "Cleo Editor").await;
-    let history = text_until(&c, "[data-testid=history]", |t| t.contains(title)).await;
+    go(&team.c, "history").await;
+    choose(&team.c, "[data-testid=history-person]", "Cleo Editor").await;
+    let history = text_until(&team.c, "[data-testid=history]", |t| t.contains(TITLE)).await;
     assert!(
         !history.contains("E2E Lead"),
         "filtered by person: {history:.400}"
     );
-    drop(c);
 }
 
 /// Edits `count` decision titles through the app's own IPC, as fast as the person's editor
