@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import dueCases from './bindings/due-cases.json';
 import type { Handbook } from './bindings/Handbook';
-import { addDays, canvasSize, changeOf, changedBy, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, same, siblings, topRisks, uuidv7, windowOf } from './logic';
+import { addDays, canvasSize, changeOf, changedBy, changedFields, changesNothing, dueState, readable, today, changedSince, reloadPlan, heatMap, labels, fitColumns, moveTarget, ownersOf, query, sameValue, siblings, topRisks, uuidv7, windowOf } from './logic';
 import { searchText } from './schema';
 
 const open = '01900000-0000-7000-8000-000000000001';
@@ -221,7 +221,7 @@ describe('changedFields', () => {
 
 	it('treats the same object with its keys in another order as unchanged', () => {
 		expect(changedFields({ scope: { kind: 'workstream', workstream_id: 'w' } }, { scope: { workstream_id: 'w', kind: 'workstream' } })).toEqual([]);
-		expect(same([1, { a: 2 }], [1, { a: 3 }])).toBe(false);
+		expect(sameValue([1, { a: 2 }], [1, { a: 3 }])).toBe(false);
 	});
 });
 

@@ -188,7 +188,7 @@ export function canvasSize(width: number, height: number, ratio: number) {
 }
 
 /** The handbook list that holds each kind of item. */
-export const listOf = {
+export const listOfKind = {
 	status: 'statuses',
 	owner: 'owners',
 	workstream: 'workstreams',
@@ -210,7 +210,7 @@ export const listOf = {
  * work items and exit criteria and to its view for phases (the Plan screen shows them so).
  */
 export function siblings(h: Handbook, kind: Exclude<Kind, 'program'>, item: Record<string, unknown>): Id[] {
-	const all = h[listOf[kind]] as unknown as Array<Record<string, unknown>>;
+	const all = h[listOfKind[kind]] as unknown as Array<Record<string, unknown>>;
 	const group = kind === 'work_item' || kind === 'exit_criterion' ? 'phase_id' : kind === 'phase' ? 'view' : null;
 	return all.filter((x) => group === null || x[group] === item[group]).map((x) => x.id as Id);
 }
@@ -260,7 +260,7 @@ export function readable(value: unknown, names: Record<string, string>): string 
 export function changesNothing(entry: { field: string; old_value: unknown; new_value: unknown }): boolean {
 	const empty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
 	if (entry.old_value === null && entry.field !== POSITION && empty(entry.new_value)) return true;
-	return (empty(entry.old_value) && empty(entry.new_value)) || same(entry.old_value ?? null, entry.new_value ?? null);
+	return (empty(entry.old_value) && empty(entry.new_value)) || sameValue(entry.old_value ?? null, entry.new_value ?? null);
 }
 
 /**
@@ -278,8 +278,8 @@ export function changeOf(
 	if (Array.isArray(before) || Array.isArray(after)) {
 		const b = Array.isArray(before) ? before : [];
 		const a = Array.isArray(after) ? after : [];
-		const removed = b.filter((x) => !a.some((y) => same(x, y)));
-		const added = a.filter((x) => !b.some((y) => same(x, y)));
+		const removed = b.filter((x) => !a.some((y) => sameValue(x, y)));
+		const added = a.filter((x) => !b.some((y) => sameValue(x, y)));
 		const was = removed.length ? `removed ${removed.map(show).join(', ')}` : '—';
 		const now = added.length ? `added ${added.map(show).join(', ')}` : removed.length ? '—' : 'reordered';
 		const parts = [added.length ? now : '', removed.length ? was : ''].filter(Boolean);
@@ -290,16 +290,16 @@ export function changeOf(
 }
 
 /** Deep equality of two JSON values (key order does not matter). */
-export function same(a: unknown, b: unknown): boolean {
+export function sameValue(a: unknown, b: unknown): boolean {
 	if (a === b) return true;
 	if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
 	if (Array.isArray(a) !== Array.isArray(b)) return false;
-	if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+	if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
 	const ka = Object.keys(a);
 	const kb = Object.keys(b);
 	const ob = b as Record<string, unknown>;
 	const oa = a as Record<string, unknown>;
-	return ka.length === kb.length && ka.every((k) => k in ob && same(oa[k], ob[k]));
+	return ka.length === kb.length && ka.every((k) => k in ob && sameValue(oa[k], ob[k]));
 }
 
 /** The fields of an item that `after` changes from `before` (never its id): an edit sends these only. */
@@ -308,7 +308,7 @@ export function changedFields(before: object, after: object): string[] {
 	const a = after as Record<string, unknown>;
 	const keys = new Set([...Object.keys(b), ...Object.keys(a)]);
 	keys.delete('id');
-	return [...keys].filter((k) => k in a && !same(b[k] ?? null, a[k] ?? null));
+	return [...keys].filter((k) => k in a && !sameValue(b[k] ?? null, a[k] ?? null));
 }
 
 /** The item with `id` in the handbook, of any kind (the program record among them). */
@@ -354,7 +354,7 @@ export function changedBy(
 export function reloadPlan(changed: string[], draft: Record<string, unknown>, original: Record<string, unknown>): { take: string[]; clash: string[] } {
 	const take: string[] = [];
 	const clash: string[] = [];
-	for (const f of changed) (same(draft[f] ?? null, original[f] ?? null) ? take : clash).push(f);
+	for (const f of changed) (sameValue(draft[f] ?? null, original[f] ?? null) ? take : clash).push(f);
 	return { take, clash };
 }
 

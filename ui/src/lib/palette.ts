@@ -2,7 +2,7 @@
 // with one entry highlighted that the arrow keys move and Enter runs.
 import type { Handbook } from './bindings/Handbook';
 import type { Kind } from './bindings/Kind';
-import { labelOf, listOf } from './logic';
+import { labelOf, listOfKind } from './logic';
 
 export interface Command {
 	label: string;
@@ -28,7 +28,7 @@ export function entries(commands: Command[], h: Handbook | null, typed: string):
 	const out: Entry[] = commands.filter((c) => matches(c.label, words)).map((command) => ({ command }));
 	if (!h || words.length === 0) return out;
 	let found = 0;
-	for (const [kind, list] of Object.entries(listOf) as Array<[Exclude<Kind, 'program'>, keyof Handbook]>) {
+	for (const [kind, list] of Object.entries(listOfKind) as Array<[Exclude<Kind, 'program'>, keyof Handbook]>) {
 		for (const x of h[list] as unknown as Array<Record<string, unknown>>) {
 			const label = labelOf(x);
 			if (!label || !matches(label, words)) continue;
