@@ -269,11 +269,11 @@ export function changesNothing(entry: { field: string; old_value: unknown; new_v
  * position, a number that means nothing to a person, so it reads "moved in its list" instead.
  */
 export function changeOf(
-	entry: { field: string; old_value: unknown; new_value: unknown },
+	entry: { field: string; old_value: unknown; new_value: unknown; item_kind?: string },
 	show: (value: unknown) => string
 ): { field: string; was: string; now: string; line: string } {
 	if (entry.field === POSITION) return { field: 'Order', was: '—', now: 'moved in its list', line: 'moved in its list' };
-	const field = fieldName(entry.field);
+	const field = fieldName(entry.field, entry.item_kind);
 	const [before, after] = [entry.old_value, entry.new_value];
 	if (Array.isArray(before) || Array.isArray(after)) {
 		const b = Array.isArray(before) ? before : [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConflictView } from './bindings/ConflictView';
 import type { SyncStatus } from './bindings/SyncStatus';
-import { ago, answer, changeHeading, choices, fieldName, readableReason, statusParts } from './sync';
+import { ago, answer, changeHeading, choices, fieldName, kindName, readableReason, statusParts } from './sync';
 
 const now = new Date('2026-11-23T10:00:00Z');
 
@@ -136,6 +136,12 @@ describe('the choices of a conflict', () => {
 		expect(fieldName('status_id')).toBe('Status');
 		expect(fieldName('linked_risk_ids')).toBe('Linked risks');
 		expect(fieldName('title')).toBe('Title');
+		// With its kind, the label the model's field table gives (the editor's and the CLI's).
+		expect(fieldName('risk_ids', 'decision')).toBe('Linked risks');
+		expect(fieldName('statement', 'risk')).toBe('Risk');
+		expect(fieldName('not_a_field', 'risk')).toBe('Not a field');
+		expect(kindName('work_item')).toBe('Work item');
+		expect(kindName('readiness_check')).toBe('Readiness checklist item');
 	});
 });
 

@@ -1,6 +1,8 @@
 // What the window says about team sync, and what a person may choose in a conflict: pure
 // functions of the status and the conflict, tested beside the screens that use them.
+import fixed from './bindings/choices.json';
 import type { ConflictView } from './bindings/ConflictView';
+import model from './bindings/schema.json';
 import type { SyncStatus } from './bindings/SyncStatus';
 
 export type Tone = 'ok' | 'busy' | 'warn' | 'bad' | 'quiet';
@@ -121,11 +123,23 @@ function parts(status: SyncStatus | null, now: Date): StatusPart[] {
 }
 
 /** A field's name as a person reads it: `status_id` is "Status", `linked_risk_ids` "Linked risks". */
-export function fieldName(field: string): string {
+export function fieldName(field: string, kind?: string): string {
 	if (field === 'deleted') return 'Deleted';
 	// A decision's status, outcome, rationale, decided by and on, settled together.
 	if (field === 'decided') return 'What was decided';
+	// The label the model's field table gives it (a decision's `risk_ids` are "Linked risks").
+	const label = kind ? (model as Record<string, Array<{ key: string; label: string }> | undefined>)[kind]?.find((f) => f.key === field)?.label : undefined;
+	if (label) return label;
 	const words = field.replace(/_ids$/, 's').replace(/_id$/, '').replace(/_/g, ' ');
+	return capitalised(words);
+}
+
+/** What a person calls a kind of item ("Work item"), the model's noun for it. */
+export function kindName(kind: string): string {
+	return capitalised((fixed.kind as Record<string, string | undefined>)[kind] ?? kind.replace(/_/g, ' '));
+}
+
+function capitalised(words: string): string {
 	return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -201,7 +215,7 @@ export function article(noun: string): string {
  * by their names (or said to be gone) instead of ids.
  */
 export function readableReason(reason: string, names: Record<string, string>): string {
-	let text = reason.replace(/^[a-z_]+\.([a-z_]+): /, (_, field: string) => `${fieldName(field)}: `);
+	let text = reason.replace(/^([a-z_]+)\.([a-z_]+): /, (_, kind: string, field: string) => `${fieldName(field, kind)}: `);
 	text = text.replace(new RegExp(`\\b([a-z_]+) (${UUID.source})(, which is not in this program)?`, 'g'), (_, kind: string, id: string, missing?: string) => {
 		const noun = kind.replace(/_/g, ' ');
 		if (names[id]) return `${noun} ‘${names[id]}’${missing ?? ''}`;

@@ -129,6 +129,11 @@ mod tests {
             "gate": words(GateDecision::ALL, GateDecision::as_str),
             "group": words(AttendeeGroup::ALL, AttendeeGroup::as_str),
             "timing": words(OutputTiming::ALL, OutputTiming::as_str),
+            // What a person calls each kind of item ("work item"), for the app's headings.
+            "kind": crate::Kind::ALL
+                .iter()
+                .map(|k| (k.as_str(), k.noun()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
         });
         let dir =
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings");
