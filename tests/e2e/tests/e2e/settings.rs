@@ -99,7 +99,9 @@ async fn your_name_signs_changes_and_usage_sharing_is_off_until_turned_on() {
     })
     .await;
     assert!(
-        history.contains("Title") && history.contains("Priya Raman"),
+        // The title's field named as the editor labels it (the model's field table).
+        history.contains("Decision—Signed by the name in Settings")
+            && history.contains("Priya Raman"),
         "{history:.600}"
     );
     for internal in ["status_id", "needed_from", "risk_ids", "not_ready", "— —"] {
