@@ -29,6 +29,11 @@ function randomBytes(n: number): Uint8Array {
 	return bytes;
 }
 
+/** A stored value as the text an input holds: text as it is, nothing as empty, else its JSON. */
+export function asText(value: unknown): string {
+	return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);
+}
+
 /** What a person calls each item, by id: its title, name, area, statement or text. */
 export function labels(h: Handbook): Record<string, string> {
 	const out: Record<string, string> = { [h.program.id]: h.program.name };
