@@ -163,6 +163,10 @@ pub enum Command {
     },
     /// Sign out: the identity provider revokes the sign-in and this machine forgets it
     Logout,
+    /// Baselines: moments the plan is measured against (set by hand, and every readout issued),
+    /// and what slipped since one of them, in days
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// The servers your sign-in may be sent to: the one you signed in for, and those you chose
     /// since (a database that names another server gets no token until you trust it)
     #[command(args_conflicts_with_subcommands = true)]
@@ -548,6 +552,43 @@ pub enum ItemCommand {
         /// Put it at the end of its list
         #[arg(long)]
         last: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// The program's baselines, oldest first: those set by hand and every readout issued
+    List {
+        #[command(flatten)]
+        program: ProgramArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a baseline: the plan as it stands now (or stood at --at) is what later dates are
+    /// measured against
+    Set {
+        /// Its name [default: "Baseline of" and the day]
+        name: Option<String>,
+        /// The moment it stands for [default: now]
+        #[arg(long, value_name = "RFC3339|DATE", value_parser = crate::commands::parse_since)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        program: ProgramArg,
+    },
+    /// What moved: every dated phase, milestone, decision and action, against a baseline, in
+    /// days
+    Compare {
+        /// The baseline measured against: its name or id [default: the latest]
+        from: Option<String>,
+        /// Another baseline to measure, or "now" [default: now]
+        to: Option<String>,
+        /// List what stayed on plan too
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        program: ProgramArg,
     },
 }
 

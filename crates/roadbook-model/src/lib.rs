@@ -4,6 +4,7 @@
 //!
 //! No IO here: the store, the documents and the sync build on these types.
 
+mod baseline;
 mod check;
 mod date;
 mod entities;
@@ -22,6 +23,7 @@ pub mod sample;
 mod schema;
 mod usage;
 
+pub use baseline::{Slip, slips};
 pub use check::{AskDecisions, CheckRule, Finding, FollowUps, ask_decisions, check, follow_ups};
 pub use date::{BadDate, Date};
 pub use entities::*;

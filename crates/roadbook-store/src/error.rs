@@ -65,6 +65,17 @@ pub enum StoreError {
         label: String,
         by: String,
     },
+    /// A baseline's name or moment refused: the message says which and what to do.
+    #[error("{0}")]
+    BaselineName(String),
+    #[error(
+        "no baseline named '{given}' for this program: use one of {known} (roadbook baseline list)"
+    )]
+    NoBaseline { given: String, known: String },
+    #[error(
+        "this program has no baseline yet: set one with `roadbook baseline set NAME` (the plan as it stands), or issue a readout (each is one)"
+    )]
+    NoBaselineYet,
     #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error("a {kind} with id {id} is already in this database")]

@@ -6,6 +6,7 @@
 //! whole-item saves; changes pulled from the server are applied through [`Store::apply_remote`].
 
 mod as_of;
+mod baselines;
 mod by_kind;
 mod documents;
 mod error;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use roadbook_model::{Entity, Handbook, Id, Kind, Program};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use baselines::Baseline;
 pub use documents::IssuedDocument;
 pub use error::{Result, StoreError};
 pub use files::write_atomically;

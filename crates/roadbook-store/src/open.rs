@@ -26,11 +26,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/007_usage.sql")),
         M::up(include_str!("migrations/008_sync_intent.sql")),
         M::up(include_str!("migrations/009_made_at.sql")),
+        M::up(include_str!("migrations/010_baselines.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// The data half of migration 004: order keys per list from the old order, and the old outbox's
 /// rows as typed operations.

@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Login { server, timeout } => ctx.login(server, timeout),
         Command::Whoami { json } => ctx.whoami(json),
         Command::Logout => ctx.logout(),
+        Command::Baseline(command) => ctx.baseline(command),
         Command::Servers { what } => ctx.servers(what),
         Command::Usage { share } => ctx.usage(share.as_deref()),
         Command::Config(command) => ctx.config(command),
@@ -703,4 +704,5 @@ fn item_of(
     }
 }
 
+mod baseline;
 mod registers;

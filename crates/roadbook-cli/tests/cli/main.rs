@@ -19,6 +19,7 @@ use serde_json::Value;
 mod common;
 use common::{AUTHOR, export, fails, ok, roadbook, sample_db};
 
+mod baselines;
 mod documents;
 mod items;
 mod refused;

@@ -19,6 +19,7 @@ use roadbook_model::{Action, Decision, Entity, Handbook, Id, Kind, fixtures, sam
 use roadbook_store::{HistoryQuery, Operation, Saved, Store, StoreError, edits_between};
 use serde_json::json;
 
+mod baselines;
 mod edits;
 mod identity;
 mod order;

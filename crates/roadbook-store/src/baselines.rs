@@ -1,0 +1,197 @@
+//! Baselines: named moments of a program's history that its dates are compared against ("what
+//! slipped since the 20 November baseline"). A lead sets one explicitly, and every readout
+//! issued is one, named by its day. The program as it stood then is read back from its history
+//! (`load_as_of`), never copied.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::{Result, Store, StoreError};
+use roadbook_model::{Handbook, Id};
+
+/// A named moment of a program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Baseline {
+    /// The baseline's id, or the readout's document id.
+    pub id: Id,
+    pub name: String,
+    /// The moment it stands for (RFC 3339, UTC).
+    pub taken_at: String,
+    /// Who set it, or issued the readout.
+    pub set_by: String,
+    /// An issued readout, not a baseline set by hand.
+    pub readout: bool,
+}
+
+impl Store {
+    /// Sets a baseline of `program` named `name` at `at` (now when none). Refused, changing
+    /// nothing, for an empty name, a name another baseline or readout of the program has (any
+    /// case), or a moment still to come.
+    pub fn set_baseline(
+        &mut self,
+        program: Id,
+        name: &str,
+        at: Option<DateTime<Utc>>,
+        author: &str,
+    ) -> Result<Baseline> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::BaselineName(
+                "a baseline needs a name (for example the review it was agreed at)".to_owned(),
+            ));
+        }
+        let now = Utc::now();
+        let at = at.unwrap_or(now);
+        if at > now {
+            return Err(StoreError::BaselineName(format!(
+                "{} has not come yet: a baseline is a moment the plan already stood at",
+                at.to_rfc3339_opts(SecondsFormat::Secs, true)
+            )));
+        }
+        if let Some(taken) = self
+            .baselines(program)?
+            .into_iter()
+            .find(|b| roadbook_model::same_name(&b.name, name))
+        {
+            return Err(StoreError::BaselineName(format!(
+                "the program has a baseline named '{}' already (taken {}): choose another name",
+                taken.name, taken.taken_at
+            )));
+        }
+        let baseline = Baseline {
+            id: Id::new(),
+            name: name.to_owned(),
+            taken_at: at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            set_by: author.to_owned(),
+            readout: false,
+        };
+        self.conn
+            .execute(
+                "INSERT INTO baselines (id, program_id, name, taken_at, set_by, set_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    baseline.id.to_string(),
+                    program.to_string(),
+                    baseline.name,
+                    baseline.taken_at,
+                    baseline.set_by,
+                    now.to_rfc3339_opts(SecondsFormat::Millis, true),
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(baseline)
+    }
+
+    /// The program's baselines, oldest first: those set by hand and every readout issued (here
+    /// or by a teammate), a readout named by its day ("Readout of 20 Nov 2026").
+    pub fn baselines(&self, program: Id) -> Result<Vec<Baseline>> {
+        let mut out = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT id, name, taken_at, set_by FROM baselines WHERE program_id = ?1",
+                )
+                .map_err(|e| self.sql(e))?;
+            let rows = stmt
+                .query_map(params![program.to_string()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(|e| self.sql(e))?;
+            for row in rows {
+                let (id, name, taken_at, set_by) = row.map_err(|e| self.sql(e))?;
+                out.push(Baseline {
+                    id: crate::parse_id(&id)?,
+                    name,
+                    taken_at,
+                    set_by,
+                    readout: false,
+                });
+            }
+        }
+        let readouts: Vec<_> = self
+            .documents(program)?
+            .into_iter()
+            .filter(|d| d.kind == "readout")
+            .collect();
+        for d in &readouts {
+            let day = day_of(&d.as_of);
+            // Two readouts of one day are told apart by their time.
+            let same_day = readouts.iter().filter(|o| day_of(&o.as_of) == day).count();
+            let name = if same_day > 1 {
+                format!("Readout of {day} {}", time_of(&d.as_of))
+            } else {
+                format!("Readout of {day}")
+            };
+            out.push(Baseline {
+                id: d.id,
+                name,
+                taken_at: d.as_of.clone(),
+                set_by: d.author.clone(),
+                readout: true,
+            });
+        }
+        out.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// The baseline a person names: by its id, or its name in any case; the latest when `given`
+    /// is none. A name nothing has lists the names there are.
+    pub fn baseline(&self, program: Id, given: Option<&str>) -> Result<Baseline> {
+        let all = self.baselines(program)?;
+        if all.is_empty() {
+            return Err(StoreError::NoBaselineYet);
+        }
+        let found = match given {
+            None => all.last().cloned(),
+            Some(given) => all
+                .iter()
+                .find(|b| {
+                    b.id.to_string() == given.trim() || roadbook_model::same_name(&b.name, given)
+                })
+                .cloned(),
+        };
+        found.ok_or_else(|| StoreError::NoBaseline {
+            given: given.unwrap_or_default().to_owned(),
+            known: all
+                .iter()
+                .map(|b| format!("'{}'", b.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
+    /// The program as it stood at a baseline.
+    pub fn load_at_baseline(&self, program: Id, baseline: &Baseline) -> Result<Handbook> {
+        let at = DateTime::parse_from_rfc3339(&baseline.taken_at)
+            .map_err(|e| {
+                StoreError::BadStoredItem(format!("baseline '{}' time: {e}", baseline.name))
+            })?
+            .with_timezone(&Utc);
+        self.load_as_of(program, at)
+    }
+}
+
+/// "20 Nov 2026" of an RFC 3339 moment, as the documents write a day.
+fn day_of(moment: &str) -> String {
+    DateTime::parse_from_rfc3339(moment)
+        .map(|t| t.with_timezone(&Utc).format("%-d %b %Y").to_string())
+        .unwrap_or_else(|_| moment.to_owned())
+}
+
+fn time_of(moment: &str) -> String {
+    DateTime::parse_from_rfc3339(moment)
+        .map(|t| t.with_timezone(&Utc).format("%H:%M UTC").to_string())
+        .unwrap_or_default()
+}
