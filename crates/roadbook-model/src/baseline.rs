@@ -3,19 +3,24 @@
 //! it stands now, and by how many days it moved. A baseline is a moment of the program's own
 //! history, read back as of then: never a copy.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::kind::word_enum;
 use crate::{Date, Handbook, Id, Kind};
 
+word_enum!(
+    /// Which date of an item a slip is about.
+    WhichDate, "date" { Start => "start", End => "end", Target => "target", Due => "due" }
+);
+
 /// One dated thing, then and now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slip {
     pub kind: Kind,
     pub id: Id,
     /// What the lead calls it ("Pilot live").
     pub label: String,
-    /// Which date: "start", "end", "target" or "due".
-    pub date: &'static str,
+    pub date: WhichDate,
     pub then: Option<Date>,
     pub now: Option<Date>,
 }
@@ -56,30 +61,26 @@ impl Slip {
 /// side are left out.
 pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
     let mut out = Vec::new();
-    let mut add = |kind: Kind,
-                   id: Id,
-                   label: &str,
-                   date: &'static str,
-                   was: Option<Date>,
-                   is: Option<Date>| {
-        if was.is_some() || is.is_some() {
-            out.push(Slip {
-                kind,
-                id,
-                label: label.to_owned(),
-                date,
-                then: was,
-                now: is,
-            });
-        }
-    };
+    let mut add =
+        |kind: Kind, id: Id, label: &str, date: WhichDate, was: Option<Date>, is: Option<Date>| {
+            if was.is_some() || is.is_some() {
+                out.push(Slip {
+                    kind,
+                    id,
+                    label: label.to_owned(),
+                    date,
+                    then: was,
+                    now: is,
+                });
+            }
+        };
     for p in &now.phases {
         let before = then.phases.iter().find(|x| x.id == p.id);
         add(
             Kind::Phase,
             p.id,
             &p.name,
-            "start",
+            WhichDate::Start,
             before.and_then(|x| x.start),
             p.start,
         );
@@ -87,7 +88,7 @@ pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
             Kind::Phase,
             p.id,
             &p.name,
-            "end",
+            WhichDate::End,
             before.and_then(|x| x.end),
             p.end,
         );
@@ -98,7 +99,7 @@ pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
             Kind::Milestone,
             m.id,
             &m.name,
-            "target",
+            WhichDate::Target,
             before.and_then(|x| x.target),
             m.target,
         );
@@ -109,7 +110,7 @@ pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
             Kind::Decision,
             d.id,
             &d.title,
-            "due",
+            WhichDate::Due,
             before.and_then(|x| x.due),
             d.due,
         );
@@ -120,7 +121,7 @@ pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
             Kind::Action,
             a.id,
             &a.text,
-            "due",
+            WhichDate::Due,
             before.and_then(|x| x.due),
             a.due,
         );
@@ -160,7 +161,7 @@ mod tests {
         let of = |id: Id, which: &str| {
             found
                 .iter()
-                .find(|s| s.id == id && s.date == which)
+                .find(|s| s.id == id && s.date.as_str() == which)
                 .unwrap()
         };
         assert_eq!(of(then.phases[0].id, "start").variance(), "on plan");

@@ -36,6 +36,7 @@ pub use summary::summarize;
 #[cfg(feature = "store")]
 mod summary {
     use super::{Change, ChangeKind};
+    use crate::capitalised;
     use std::collections::HashMap;
 
     use roadbook_model::{Handbook, Id, Kind};
@@ -352,14 +353,6 @@ mod summary {
                 .join(", "),
             Some(other) => other.to_string(),
         }
-    }
-
-    fn capitalised(text: &str) -> String {
-        let mut chars = text.chars();
-        chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default()
     }
 
     #[cfg(test)]

@@ -207,6 +207,9 @@ struct Inputs {
     since: Option<DateTime<Utc>>,
     previous_readout: Option<Id>,
     changes: Vec<Change>,
+    /// A readout's dates against the latest baseline before it (its name), what moved.
+    baseline: Option<String>,
+    slips: Vec<roadbook_model::Slip>,
     review: Option<Id>,
     status: Option<Id>,
 }
@@ -226,6 +229,8 @@ impl Inputs {
             since: self.since,
             since_last_readout: self.previous_readout.is_some(),
             lines: &self.changes,
+            baseline: self.baseline.as_deref(),
+            slips: &self.slips,
         }
     }
 }
@@ -246,6 +251,8 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         since: None,
         previous_readout: None,
         changes: Vec::new(),
+        baseline: None,
+        slips: Vec::new(),
         review: None,
         status: request.status,
         handbook,
@@ -255,6 +262,21 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         inputs.since = window.since;
         inputs.previous_readout = window.last_readout.map(|d| d.id);
         inputs.changes = window.lines;
+        // The dates against the latest baseline before the readout's moment (one set by hand,
+        // or the last readout): what moved, and by how much.
+        let before = rfc3339(request.as_of);
+        if let Some(baseline) = store
+            .baselines(request.program)?
+            .into_iter()
+            .rfind(|b| b.taken_at < before)
+        {
+            let then = store.load_at_baseline(request.program, &baseline)?;
+            inputs.slips = roadbook_model::slips(&then, &inputs.handbook)
+                .into_iter()
+                .filter(roadbook_model::Slip::moved)
+                .collect();
+            inputs.baseline = Some(baseline.name);
+        }
     }
     match request.kind {
         DocumentKind::Packet => {
@@ -290,6 +312,14 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
             "changes".into(),
             serde_json::to_value(&inputs.changes).unwrap_or_default(),
         );
+        // Only with a baseline: a readout without one archives as it always has.
+        if let Some(name) = &inputs.baseline {
+            parameters.insert("baseline".into(), name.clone().into());
+            snapshot.insert(
+                "slips".into(),
+                serde_json::to_value(&inputs.slips).unwrap_or_default(),
+            );
+        }
     }
     let review = inputs
         .review
@@ -368,6 +398,11 @@ pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, Re
         previous_readout: id("previous_readout"),
         changes: match data.get("changes") {
             Some(lines) => serde_json::from_value(lines.clone()).map_err(|_| damaged("changes"))?,
+            None => Vec::new(),
+        },
+        baseline: text("baseline").map(str::to_owned),
+        slips: match data.get("slips") {
+            Some(slips) => serde_json::from_value(slips.clone()).map_err(|_| damaged("dates"))?,
             None => Vec::new(),
         },
         review: id("review"),

@@ -220,6 +220,16 @@ pub(crate) fn day(date: chrono::NaiveDate) -> String {
     date.format("%-d %b %Y").to_string()
 }
 
+/// A phrase with its first letter in upper case ("work item" → "Work item").
+#[cfg(feature = "store")]
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// The SHA-256 of a PDF as the archive writes it: 64 lowercase hex digits.
 pub fn sha256_hex(pdf: &[u8]) -> String {
     Sha256::digest(pdf)

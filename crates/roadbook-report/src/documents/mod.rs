@@ -70,6 +70,9 @@ pub struct Changes<'a> {
     /// Whether the window starts at an earlier readout (rather than a date given by hand).
     pub since_last_readout: bool,
     pub lines: &'a [Change],
+    /// The latest baseline before the readout (a name), and the dates that moved since it.
+    pub baseline: Option<&'a str>,
+    pub slips: &'a [roadbook_model::Slip],
 }
 
 fn col(title: &str, share: f32) -> Column {

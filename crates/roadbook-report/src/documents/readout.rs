@@ -27,6 +27,10 @@ pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
         (Some(_), false) => out.push(Block::Bullets(changes.lines.iter().map(|c| c.text.clone()).collect())),
     }
 
+    if let Some(baseline) = changes.baseline {
+        slipped(changes, baseline, &mut out);
+    }
+
     let made = decisions_made(ctx, changes);
     if !made.is_empty() {
         out.push(Block::Heading("Decisions made".to_owned()));
@@ -224,4 +228,80 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
         blocks: vec![asks(ctx)],
     });
     slides
+}
+
+/// The dates that moved against the baseline before the readout: each with where it stands,
+/// where it stood and by how many days; a line saying every date holds when none moved.
+fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
+    // A readout is a baseline named "Readout of 20 Nov 2026": "the readout of 20 Nov 2026".
+    let against = match baseline.strip_prefix("Readout of ") {
+        Some(day) => format!("the readout of {day}"),
+        None => format!("the baseline ‘{baseline}’"),
+    };
+    out.push(Block::Heading(format!("Dates against {against}")));
+    if changes.slips.is_empty() {
+        out.push(Block::Paragraph(format!(
+            "Every date stands where it stood at {against}."
+        )));
+        return;
+    }
+    let later = changes
+        .slips
+        .iter()
+        .filter(|s| s.days().is_some_and(|d| d > 0))
+        .count();
+    let earlier = changes
+        .slips
+        .iter()
+        .filter(|s| s.days().is_some_and(|d| d < 0))
+        .count();
+    out.push(Block::Paragraph(format!(
+        "{} moved: {later} later, {earlier} earlier{}.",
+        count(changes.slips.len(), "date", "dates"),
+        match changes.slips.len() - later - earlier {
+            0 => String::new(),
+            n => format!(", {n} dated or undated since"),
+        }
+    )));
+    let when = |d: Option<roadbook_model::Date>| {
+        d.map_or(Cell::Unset("no date".to_owned()), |d| Cell::Text(on_day(d)))
+    };
+    out.push(Block::Table(Table {
+        columns: vec![
+            col("What", 0.36),
+            col("Date", 0.1),
+            col("Now", 0.16),
+            col("Was", 0.16),
+            col("Moved", 0.22),
+        ],
+        rows: changes
+            .slips
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Text(format!(
+                        "{} ‘{}’",
+                        crate::capitalised(s.kind.noun()),
+                        s.label
+                    )),
+                    Cell::Text(s.date.as_str().to_owned()),
+                    when(s.now),
+                    when(s.then),
+                    if s.days().is_some_and(|d| d > 0) {
+                        Cell::Strong(s.variance())
+                    } else {
+                        Cell::Text(s.variance())
+                    },
+                ]
+            })
+            .collect(),
+    }));
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
