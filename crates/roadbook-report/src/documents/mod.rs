@@ -2,19 +2,34 @@
 //!
 //! `mod.rs` holds what every document is made from (the context, the readout's window of
 //! changes) and the small helpers they share; `parts` the blocks several documents print;
-//! then one file per family of documents.
+//! then one file per kind of document.
 
+// One file per kind of document; `parts` holds the blocks several of them print.
 mod dashboard;
 mod handbook;
+mod memo;
+mod one_pager;
+mod packet;
 mod parts;
+mod phases;
 mod plan;
+mod readiness;
 mod readout;
+mod register;
+mod rfc;
 
-pub use dashboard::{dashboard, packet, register};
+pub use dashboard::dashboard;
 pub use handbook::handbook;
+pub use memo::memo;
+pub use one_pager::one_pager;
+pub use packet::packet;
 use parts::*;
-pub use plan::{one_pager, phases, plan, readiness_checklist, rfc};
-pub use readout::{memo, readout, readout_deck};
+pub use phases::phases;
+pub use plan::plan;
+pub use readiness::readiness_checklist;
+pub use readout::{readout, readout_deck};
+pub use register::register;
+pub use rfc::rfc;
 
 use chrono::{DateTime, Utc};
 use roadbook_model::{

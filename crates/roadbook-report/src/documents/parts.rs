@@ -443,3 +443,125 @@ pub(super) fn standing(ctx: &Context) -> String {
     ));
     text
 }
+
+/// The phase views in the order the handbook first lists them ("Program plan", then
+/// "Implementation phases" in the sample): the plan shows the first, the phases page the last.
+pub(super) fn phase_views(h: &Handbook) -> Vec<&str> {
+    let mut views: Vec<&str> = Vec::new();
+    for p in &h.phases {
+        if !views.contains(&p.view.as_str()) {
+            views.push(&p.view);
+        }
+    }
+    views
+}
+
+/// The timeline of a phase view on the document's day (the model's, as the app's Plan screen
+/// draws it): each dated phase a row with its milestones, then the milestones of no dated phase
+/// on a row of their own. None when nothing is dated.
+pub(super) fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
+    let t = roadbook_model::timeline(ctx.handbook, Some(view), ctx.as_of.date_naive());
+    if t.bars.is_empty() && t.marks.is_empty() {
+        return None;
+    }
+    let mark = |m: &roadbook_model::Mark| TimelineMark {
+        at: m.at as f32,
+        name: m.milestone.name.clone(),
+        target: m
+            .milestone
+            .target
+            .map(|d| crate::day(d.naive()))
+            .unwrap_or_default(),
+        late: m.late,
+    };
+    let mut rows: Vec<TimelineRow> = t
+        .bars
+        .iter()
+        .map(|b| TimelineRow {
+            label: b.phase.name.clone(),
+            bar: Some(TimelineBar {
+                from: b.from as f32,
+                to: b.to as f32,
+                open: b.open,
+                dates: planned(b.phase.start, b.phase.end).unwrap_or_default(),
+            }),
+            marks: t
+                .marks
+                .iter()
+                .filter(|m| m.on_bar == Some(b.phase.id))
+                .map(mark)
+                .collect(),
+        })
+        .collect();
+    let loose: Vec<TimelineMark> = t
+        .marks
+        .iter()
+        .filter(|m| m.on_bar.is_none())
+        .map(mark)
+        .collect();
+    if !loose.is_empty() {
+        rows.push(TimelineRow {
+            label: "Milestones".to_owned(),
+            bar: None,
+            marks: loose,
+        });
+    }
+    Some(Timeline {
+        ticks: t
+            .ticks
+            .into_iter()
+            .map(|k| (k.at as f32, k.label))
+            .collect(),
+        rows,
+        today: t.today.map(|x| x as f32),
+    })
+}
+
+/// "Planned 2 March 2026 to 30 April 2026", or as much of it as is set.
+pub(super) fn planned(
+    start: Option<roadbook_model::Date>,
+    end: Option<roadbook_model::Date>,
+) -> Option<String> {
+    match (start, end) {
+        (Some(s), Some(e)) => Some(format!("{} to {}", on_day(s), on_day(e))),
+        (Some(s), None) => Some(format!("from {}, end not set", on_day(s))),
+        (None, Some(e)) => Some(format!("until {}, start not set", on_day(e))),
+        (None, None) => None,
+    }
+}
+
+/// Whether something is met or done: strong when it is, muted when not.
+pub(super) fn state_cell(yes: bool, done: &str, open: &str) -> Cell {
+    if yes {
+        Cell::Strong(done.to_owned())
+    } else {
+        Cell::Muted(open.to_owned())
+    }
+}
+
+/// What shows it, or a dash.
+pub(super) fn evidence_cell(evidence: &str) -> Cell {
+    if evidence.is_empty() {
+        Cell::Unset("—".to_owned())
+    } else {
+        Cell::Text(evidence.to_owned())
+    }
+}
+
+/// Open risks scoped to the whole program, as callouts.
+pub(super) fn program_risks(ctx: &Context, title: &str, out: &mut Vec<Block>) {
+    let risks: Vec<String> = ctx
+        .handbook
+        .risks
+        .iter()
+        .filter(|r| ctx.is_open(r.status_id) && matches!(r.scope, RiskScope::Program))
+        .map(risk_line)
+        .collect();
+    if !risks.is_empty() {
+        out.push(Block::Callout {
+            title: title.to_owned(),
+            items: risks,
+            colour: RED,
+        });
+    }
+}
