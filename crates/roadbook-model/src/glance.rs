@@ -104,6 +104,8 @@ pub struct Bar<'a> {
     pub to: f64,
     /// Only one end is set: drawn a day wide at it, the other end said to be missing.
     pub open: bool,
+    /// Where the phase stood at the baseline (from, to), when one is drawn and it was dated.
+    pub then: Option<(f64, f64)>,
 }
 
 /// A milestone at the middle of its target day.
@@ -115,6 +117,8 @@ pub struct Mark<'a> {
     pub on_bar: Option<Id>,
     /// Past its target and not reached.
     pub late: bool,
+    /// Where its target stood at the baseline, when one is drawn and it had one.
+    pub then_at: Option<f64>,
 }
 
 /// The first of a month: where it falls and what it is called ("Jan 2027" for the first tick
@@ -130,6 +134,17 @@ pub struct Tick {
 /// A view's milestones are those of its phases and those of no phase. Nothing dated gives an
 /// empty timeline that still lists what is undated.
 pub fn timeline<'a>(h: &'a Handbook, view: Option<&str>, today: NaiveDate) -> Timeline<'a> {
+    timeline_against(h, None, view, today)
+}
+
+/// The timeline of [`timeline`], with where each phase and milestone stood at a baseline
+/// (`then`, the program as it was then) beside it: the axis spans both.
+pub fn timeline_against<'a>(
+    h: &'a Handbook,
+    then: Option<&Handbook>,
+    view: Option<&str>,
+    today: NaiveDate,
+) -> Timeline<'a> {
     let in_view = |p: &Phase| view.is_none_or(|v| p.view == v);
     let phases: Vec<&Phase> = h.phases.iter().filter(|p| in_view(p)).collect();
     let milestones: Vec<&Milestone> = h
@@ -158,10 +173,25 @@ pub fn timeline<'a>(h: &'a Handbook, view: Option<&str>, today: NaiveDate) -> Ti
         today: None,
         undated,
     };
+    // The same phases and milestones as they stood at the baseline.
+    let phase_then = |id: Id| then.and_then(|t| t.phases.iter().find(|p| p.id == id));
+    let milestone_then = |id: Id| then.and_then(|t| t.milestones.iter().find(|m| m.id == id));
     let days: Vec<NaiveDate> = phases
         .iter()
         .flat_map(|p| [p.start, p.end])
         .chain(milestones.iter().map(|m| m.target))
+        .chain(
+            phases
+                .iter()
+                .filter_map(|p| phase_then(p.id))
+                .flat_map(|p| [p.start, p.end]),
+        )
+        .chain(
+            milestones
+                .iter()
+                .filter_map(|m| milestone_then(m.id))
+                .map(|m| m.target),
+        )
         .flatten()
         .map(|d| d.naive())
         .collect();
@@ -184,11 +214,17 @@ pub fn timeline<'a>(h: &'a Handbook, view: Option<&str>, today: NaiveDate) -> Ti
         .filter_map(|p| {
             let start = p.start.or(p.end)?.naive();
             let end = p.end.or(p.start)?.naive();
+            let then = phase_then(p.id).and_then(|was| {
+                let start = was.start.or(was.end)?.naive();
+                let end = was.end.or(was.start)?.naive();
+                Some((at(start), (at(end) + day).max(at(start))))
+            });
             Some(Bar {
                 phase: p,
                 from: at(start),
                 to: (at(end) + day).max(at(start)),
                 open: p.start.is_none() || p.end.is_none(),
+                then,
             })
         })
         .collect();
@@ -203,6 +239,9 @@ pub fn timeline<'a>(h: &'a Handbook, view: Option<&str>, today: NaiveDate) -> Ti
                     .phase_id
                     .filter(|id| bars.iter().any(|b| b.phase.id == *id)),
                 late: target < today && h.is_open(m.status_id),
+                then_at: milestone_then(m.id)
+                    .and_then(|was| was.target)
+                    .map(|t| at(t.naive()) + half),
             })
         })
         .collect();

@@ -28,7 +28,7 @@ pub use check::{AskDecisions, CheckRule, Finding, FollowUps, ask_decisions, chec
 pub use date::{BadDate, Date};
 pub use entities::*;
 pub use fields::{SetDelta, merge_sets, strict};
-pub use glance::{Bar, Mark, Tick, Timeline, timeline};
+pub use glance::{Bar, Mark, Tick, Timeline, timeline, timeline_against};
 pub use handbook::{
     AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
 };

@@ -207,9 +207,13 @@ struct Inputs {
     since: Option<DateTime<Utc>>,
     previous_readout: Option<Id>,
     changes: Vec<Change>,
-    /// A readout's dates against the latest baseline before it (its name), what moved.
+    /// The latest baseline before the document (its name) and every dated thing then and now:
+    /// a readout lists what moved, the plan draws where things stood.
     baseline: Option<String>,
     slips: Vec<roadbook_model::Slip>,
+    /// The program's dates as they stood at the baseline (today's program with the slips'
+    /// earlier dates), for the plan's timeline.
+    then: Option<Handbook>,
     review: Option<Id>,
     status: Option<Id>,
 }
@@ -220,6 +224,7 @@ impl Inputs {
             handbook: &self.handbook,
             as_of: self.as_of,
             author: &self.author,
+            baseline: self.baseline.as_deref().zip(self.then.as_ref()),
         }
     }
 
@@ -253,6 +258,7 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         changes: Vec::new(),
         baseline: None,
         slips: Vec::new(),
+        then: None,
         review: None,
         status: request.status,
         handbook,
@@ -262,7 +268,12 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         inputs.since = window.since;
         inputs.previous_readout = window.last_readout.map(|d| d.id);
         inputs.changes = window.lines;
-        // The dates against the latest baseline before the readout's moment (one set by hand,
+    }
+    if matches!(
+        request.kind,
+        DocumentKind::Readout | DocumentKind::Handbook | DocumentKind::Plan
+    ) {
+        // The dates against the latest baseline before the document's moment (one set by hand,
         // or the last readout): what moved, and by how much.
         let before = rfc3339(request.as_of);
         if let Some(baseline) = store
@@ -271,10 +282,8 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
             .rfind(|b| b.taken_at < before)
         {
             let then = store.load_at_baseline(request.program, &baseline)?;
-            inputs.slips = roadbook_model::slips(&then, &inputs.handbook)
-                .into_iter()
-                .filter(roadbook_model::Slip::moved)
-                .collect();
+            inputs.slips = roadbook_model::slips(&then, &inputs.handbook);
+            inputs.then = Some(dates_then(&inputs.handbook, &inputs.slips));
             inputs.baseline = Some(baseline.name);
         }
     }
@@ -303,6 +312,14 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
     let mut parameters = serde_json::Map::new();
     let mut snapshot = serde_json::Map::new();
     let changes = inputs.changes();
+    // Only with a baseline: a document without one archives as it always has.
+    if let Some(name) = &inputs.baseline {
+        parameters.insert("baseline".into(), name.clone().into());
+        snapshot.insert(
+            "slips".into(),
+            serde_json::to_value(&inputs.slips).unwrap_or_default(),
+        );
+    }
     if matches!(inputs.kind, DocumentKind::Readout | DocumentKind::Handbook) {
         parameters.insert("since".into(), inputs.since.map(rfc3339).into());
         if let Some(last) = inputs.previous_readout {
@@ -312,14 +329,6 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
             "changes".into(),
             serde_json::to_value(&inputs.changes).unwrap_or_default(),
         );
-        // Only with a baseline: a readout without one archives as it always has.
-        if let Some(name) = &inputs.baseline {
-            parameters.insert("baseline".into(), name.clone().into());
-            snapshot.insert(
-                "slips".into(),
-                serde_json::to_value(&inputs.slips).unwrap_or_default(),
-            );
-        }
     }
     let review = inputs
         .review
@@ -405,10 +414,42 @@ pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, Re
             Some(slips) => serde_json::from_value(slips.clone()).map_err(|_| damaged("dates"))?,
             None => Vec::new(),
         },
+        then: None,
         review: id("review"),
         status: id("status"),
         handbook,
     };
+    let mut inputs = inputs;
+    if inputs.baseline.is_some() {
+        inputs.then = Some(dates_then(&inputs.handbook, &inputs.slips));
+    }
     let composed = render_inputs(&inputs)?;
     Ok(pdf::render_counted(&composed.blocks, &composed.meta)?.0)
+}
+
+/// The program with its dates as they stood at a baseline: every dated thing's earlier date
+/// from `slips` (what was never dated either side has none), the rest as it is now.
+fn dates_then(now: &Handbook, slips: &[roadbook_model::Slip]) -> Handbook {
+    use roadbook_model::WhichDate;
+    let mut then = now.clone();
+    let was = |id: Id, date: WhichDate| {
+        slips
+            .iter()
+            .find(|s| s.id == id && s.date == date)
+            .and_then(|s| s.then)
+    };
+    for p in &mut then.phases {
+        p.start = was(p.id, WhichDate::Start);
+        p.end = was(p.id, WhichDate::End);
+    }
+    for m in &mut then.milestones {
+        m.target = was(m.id, WhichDate::Target);
+    }
+    for d in &mut then.decisions {
+        d.due = was(d.id, WhichDate::Due);
+    }
+    for a in &mut then.actions {
+        a.due = was(a.id, WhichDate::Due);
+    }
+    then
 }

@@ -75,6 +75,9 @@ pub struct Context<'a> {
     pub handbook: &'a Handbook,
     pub as_of: DateTime<Utc>,
     pub author: &'a str,
+    /// The latest baseline before the document's moment (its name), and the program's dates as
+    /// they stood then: the plan draws them as ghosts beside today's.
+    pub baseline: Option<(&'a str, &'a Handbook)>,
 }
 
 /// The readout's "what changed" window and its lines.

@@ -460,7 +460,12 @@ pub(super) fn phase_views(h: &Handbook) -> Vec<&str> {
 /// draws it): each dated phase a row with its milestones, then the milestones of no dated phase
 /// on a row of their own. None when nothing is dated.
 pub(super) fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
-    let t = roadbook_model::timeline(ctx.handbook, Some(view), ctx.as_of.date_naive());
+    let t = roadbook_model::timeline_against(
+        ctx.handbook,
+        ctx.baseline.map(|(_, then)| then),
+        Some(view),
+        ctx.as_of.date_naive(),
+    );
     if t.bars.is_empty() && t.marks.is_empty() {
         return None;
     }
@@ -473,6 +478,7 @@ pub(super) fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
             .map(|d| crate::day(d.naive()))
             .unwrap_or_default(),
         late: m.late,
+        then_at: m.then_at.map(|x| x as f32),
     };
     let mut rows: Vec<TimelineRow> = t
         .bars
@@ -484,6 +490,7 @@ pub(super) fn timeline(ctx: &Context, view: &str) -> Option<Timeline> {
                 to: b.to as f32,
                 open: b.open,
                 dates: planned(b.phase.start, b.phase.end).unwrap_or_default(),
+                then: b.then.map(|(from, to)| (from as f32, to as f32)),
             }),
             marks: t
                 .marks
@@ -563,5 +570,23 @@ pub(super) fn program_risks(ctx: &Context, title: &str, out: &mut Vec<Block>) {
             items: risks,
             colour: RED,
         });
+    }
+}
+
+/// What the timeline's grey marks are, when it draws a baseline: a line under it.
+pub(super) fn baseline_key(ctx: &Context) -> Option<Block> {
+    let (name, _) = ctx.baseline?;
+    Some(Block::Paragraph(format!(
+        "Grey: where each phase and milestone stood at {}.",
+        baseline_phrase(name)
+    )))
+}
+
+/// A baseline as a sentence names it: "the baseline ‘20 November steering’", or for a readout
+/// (a baseline named "Readout of 20 Nov 2026") "the readout of 20 Nov 2026".
+pub(super) fn baseline_phrase(name: &str) -> String {
+    match name.strip_prefix("Readout of ") {
+        Some(day) => format!("the readout of {day}"),
+        None => format!("the baseline ‘{name}’"),
     }
 }

@@ -26,6 +26,7 @@ pub fn phases(ctx: &Context) -> Vec<Block> {
     if let Some(timeline) = timeline(ctx, view) {
         out.push(Block::Heading("Timeline".to_owned()));
         out.push(Block::Timeline(timeline));
+        out.extend(baseline_key(ctx));
     }
     for phase in h.phases.iter().filter(|p| p.view == view) {
         out.push(Block::Heading(phase.name.clone()));

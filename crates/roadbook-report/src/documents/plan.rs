@@ -21,6 +21,7 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
         out.push(Block::Heading("Phases".to_owned()));
         if let Some(timeline) = timeline(ctx, view) {
             out.push(Block::Timeline(timeline));
+            out.extend(baseline_key(ctx));
         }
         let dated: Vec<_> = h
             .phases

@@ -129,13 +129,10 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
 /// The dates that moved against the baseline before the readout: each with where it stands,
 /// where it stood and by how many days; a line saying every date holds when none moved.
 fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
-    // A readout is a baseline named "Readout of 20 Nov 2026": "the readout of 20 Nov 2026".
-    let against = match baseline.strip_prefix("Readout of ") {
-        Some(day) => format!("the readout of {day}"),
-        None => format!("the baseline ‘{baseline}’"),
-    };
+    let moved: Vec<&roadbook_model::Slip> = changes.slips.iter().filter(|s| s.moved()).collect();
+    let against = baseline_phrase(baseline);
     out.push(Block::Heading(format!("Dates against {against}")));
-    if changes.slips.is_empty() {
+    if moved.is_empty() {
         out.push(Block::Paragraph(format!(
             "Every date stands where it stood at {against}."
         )));
@@ -153,8 +150,8 @@ fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
         .count();
     out.push(Block::Paragraph(format!(
         "{} moved: {later} later, {earlier} earlier{}.",
-        count(changes.slips.len(), "date", "dates"),
-        match changes.slips.len() - later - earlier {
+        count(moved.len(), "date", "dates"),
+        match moved.len() - later - earlier {
             0 => String::new(),
             n => format!(", {n} dated or undated since"),
         }

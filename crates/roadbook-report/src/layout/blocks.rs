@@ -45,6 +45,8 @@ pub const HEADER_FILL: Rgb = Rgb(0.93, 0.95, 0.97);
 pub const ZEBRA: Rgb = Rgb(0.975, 0.98, 0.986);
 pub const WHITE: Rgb = Rgb(1.0, 1.0, 1.0);
 pub const GREY: Rgb = Rgb(0.55, 0.58, 0.62);
+/// A baseline's ghost on the timeline: where a phase or milestone stood, quieter than today's.
+pub const GHOST: Rgb = Rgb(0.66, 0.68, 0.72);
 pub const RED: Rgb = Rgb(0.79, 0.24, 0.24);
 pub const AMBER: Rgb = Rgb(0.85, 0.56, 0.02);
 pub const GREEN: Rgb = Rgb(0.14, 0.57, 0.35);
@@ -166,10 +168,23 @@ impl Timeline {
                 let mut parts = vec![row.label.clone()];
                 if let Some(bar) = &row.bar {
                     parts.push(bar.dates.clone());
+                    if bar.then.is_some_and(|(from, to)| {
+                        (from - bar.from).abs() > 1e-4 || (to - bar.to).abs() > 1e-4
+                    }) {
+                        parts.push("moved since the baseline".to_owned());
+                    }
                 }
                 for mark in &row.marks {
                     let late = if mark.late { ", late" } else { "" };
-                    parts.push(format!("milestone {} ({}{late})", mark.name, mark.target));
+                    let moved = if mark.then_at.is_some_and(|t| (t - mark.at).abs() > 1e-4) {
+                        ", moved since the baseline"
+                    } else {
+                        ""
+                    };
+                    parts.push(format!(
+                        "milestone {} ({}{late}{moved})",
+                        mark.name, mark.target
+                    ));
                 }
                 parts.join(" · ")
             })
@@ -193,6 +208,8 @@ pub struct TimelineBar {
     pub open: bool,
     /// The dates as written, for the text versions ("2027-01-04 to 2027-02-26").
     pub dates: String,
+    /// Where the phase stood at the baseline the document measures against: a ghost bar.
+    pub then: Option<(f32, f32)>,
 }
 
 /// A milestone at its target; `late` when past it and not reached.
@@ -202,6 +219,8 @@ pub struct TimelineMark {
     pub name: String,
     pub target: String,
     pub late: bool,
+    /// Where its target stood at the baseline: a ghost mark.
+    pub then_at: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -322,6 +322,17 @@ impl Layouter<'_> {
                 for (n, name) in names.into_iter().enumerate() {
                     self.text(MARGIN, first - n as f32 * lh, SMALL + 0.5, INK, name);
                 }
+                if let Some((from, to)) = row.bar.as_ref().and_then(|b| b.then) {
+                    // Where the phase stood at the baseline: a thin bar just under today's.
+                    self.draw(Draw::Rect {
+                        x: x(from),
+                        y: mid - 9.0,
+                        w: (x(to) - x(from)).max(3.0),
+                        h: 3.0,
+                        fill: GHOST,
+                        radius: 1.0,
+                    });
+                }
                 if let Some(bar) = &row.bar {
                     self.draw(Draw::Rect {
                         x: x(bar.from),
@@ -341,6 +352,27 @@ impl Layouter<'_> {
                         continue;
                     };
                     let at = x(mark.at);
+                    if let Some(then) = mark.then_at.map(x) {
+                        // Where its target stood at the baseline, joined to where it is.
+                        if (then - at).abs() > 1.0 {
+                            self.draw(Draw::Rule {
+                                x1: then,
+                                y1: mid,
+                                x2: at,
+                                y2: mid,
+                                colour: GHOST,
+                                width: 1.0,
+                            });
+                        }
+                        self.draw(Draw::Rect {
+                            x: then - 2.5,
+                            y: mid - 2.5,
+                            w: 5.0,
+                            h: 5.0,
+                            fill: GHOST,
+                            radius: 2.5,
+                        });
+                    }
                     let fill = if mark.late { RED } else { AMBER };
                     self.draw(Draw::Rect {
                         x: at - 3.5,

@@ -703,6 +703,7 @@ mod tests {
             name: name.to_owned(),
             target: String::new(),
             late: false,
+            then_at: None,
         };
         let timeline = Timeline {
             ticks: vec![(0.0, "Jan 2027".to_owned())],
