@@ -32,7 +32,7 @@ impl Slip {
         Some((self.now?.naive() - self.then?.naive()).num_days())
     }
 
-    /// "+14 days", "−3 days", "on plan", "no date now", "dated since" (a minus sign, not a
+    /// "+14 days", "−3 days", "on plan", "date removed", "newly dated" (a minus sign, not a
     /// hyphen, as the documents print it).
     pub fn variance(&self) -> String {
         match (self.then, self.now) {
@@ -43,8 +43,8 @@ impl Slip {
                 d if d > 0 => format!("+{d} days"),
                 d => format!("\u{2212}{} days", -d),
             },
-            (Some(_), None) => "no date now".to_owned(),
-            (None, Some(_)) => "dated since".to_owned(),
+            (Some(_), None) => "date removed".to_owned(),
+            (None, Some(_)) => "newly dated".to_owned(),
             (None, None) => "not dated".to_owned(),
         }
     }
@@ -169,8 +169,8 @@ mod tests {
         assert_eq!(of(then.phases[0].id, "end").variance(), "\u{2212}3 days");
         assert_eq!(of(then.milestones[0].id, "target").variance(), "+14 days");
         assert_eq!(of(then.decisions[0].id, "due").variance(), "+1 day");
-        assert_eq!(of(then.actions[0].id, "due").variance(), "no date now");
-        assert_eq!(of(then.decisions[1].id, "due").variance(), "dated since");
+        assert_eq!(of(then.actions[0].id, "due").variance(), "date removed");
+        assert_eq!(of(then.decisions[1].id, "due").variance(), "newly dated");
         assert!(of(then.actions[0].id, "due").moved());
         assert!(!of(then.phases[0].id, "start").moved());
         assert!(

@@ -273,18 +273,28 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         request.kind,
         DocumentKind::Readout | DocumentKind::Handbook | DocumentKind::Plan
     ) {
-        // The dates against the latest baseline before the document's moment (one set by hand,
-        // or the last readout): what moved, and by how much.
-        let before = rfc3339(request.as_of);
-        if let Some(baseline) = store
-            .baselines(request.program)?
-            .into_iter()
-            .rfind(|b| b.taken_at < before)
-        {
-            let then = store.load_at_baseline(request.program, &baseline)?;
-            inputs.slips = roadbook_model::slips(&then, &inputs.handbook);
-            inputs.then = Some(dates_then(&inputs.handbook, &inputs.slips));
-            inputs.baseline = Some(baseline.name);
+        // The dates against a baseline before the document's moment: the latest one a lead
+        // set (the plan they agreed), else the last readout. Times compared as times.
+        let all = store.baselines(request.program)?;
+        let before = |b: &&roadbook_store::Baseline| {
+            roadbook_store::moment(&b.taken_at).is_some_and(|t| t < request.as_of)
+        };
+        let chosen = all
+            .iter()
+            .filter(before)
+            .rfind(|b| !b.readout)
+            .or_else(|| all.iter().rfind(before));
+        if let Some(baseline) = chosen {
+            match store.load_at_baseline(request.program, baseline) {
+                Ok(then) => {
+                    inputs.slips = roadbook_model::slips(&then, &inputs.handbook);
+                    inputs.then = Some(dates_then(&inputs.handbook, &inputs.slips));
+                    inputs.baseline = Some(baseline_phrase(baseline));
+                }
+                // A baseline from before the program was here has no plan to measure against.
+                Err(StoreError::NotYet { .. }) => {}
+                Err(err) => return Err(err.into()),
+            }
         }
     }
     match request.kind {
@@ -425,6 +435,19 @@ pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, Re
     }
     let composed = render_inputs(&inputs)?;
     Ok(pdf::render_counted(&composed.blocks, &composed.meta)?.0)
+}
+
+/// A baseline as the documents name it: "the readout of 20 Nov 2026", or "the baseline ‘20
+/// November steering’ (the plan as it stood 20 Nov 2026)".
+fn baseline_phrase(b: &roadbook_store::Baseline) -> String {
+    let day = roadbook_store::moment(&b.taken_at)
+        .map(|t| crate::day(t.date_naive()))
+        .unwrap_or_else(|| b.taken_at.clone());
+    if b.readout {
+        format!("the readout of {day}")
+    } else {
+        format!("the baseline ‘{}’ (the plan as it stood {day})", b.name)
+    }
 }
 
 /// The program with its dates as they stood at a baseline: every dated thing's earlier date

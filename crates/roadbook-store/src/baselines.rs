@@ -41,28 +41,55 @@ impl Store {
             });
         }
         let name = name.trim();
+        let refused = |why: String| Err(StoreError::BaselineName(why));
         if name.is_empty() {
-            return Err(StoreError::BaselineName(
+            return refused(
                 "a baseline needs a name (for example the review it was agreed at)".to_owned(),
+            );
+        }
+        if name.chars().any(char::is_control) {
+            return refused(
+                "a baseline's name is one line of text, without control characters".to_owned(),
+            );
+        }
+        if name.chars().count() > NAME_MOST {
+            return refused(format!(
+                "a baseline's name is at most {NAME_MOST} characters: the documents print it in a heading"
+            ));
+        }
+        // Readouts name themselves "Readout of …", and `compare` reads "now" as the plan now.
+        if roadbook_model::same_name(name, "now")
+            || roadbook_model::name_key(name).starts_with("readout of")
+        {
+            return refused(format!(
+                "'{name}' is a name Roadbook gives (readouts are \"Readout of\" their day, \"now\" is the plan as it stands): choose another"
             ));
         }
         let now = Utc::now();
         let at = at.unwrap_or(now);
         if at > now {
-            return Err(StoreError::BaselineName(format!(
+            return refused(format!(
                 "{} has not come yet: a baseline is a moment the plan already stood at",
                 at.to_rfc3339_opts(SecondsFormat::Secs, true)
-            )));
+            ));
+        }
+        if let Some(first) = self.first_change(program)?
+            && at < first
+        {
+            return refused(format!(
+                "the program's history here starts at {}: a baseline before it has no plan to show; choose a later moment",
+                first.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ));
         }
         if let Some(taken) = self
             .baselines(program)?
             .into_iter()
             .find(|b| roadbook_model::same_name(&b.name, name))
         {
-            return Err(StoreError::BaselineName(format!(
+            return refused(format!(
                 "the program has a baseline named '{}' already (taken {}): choose another name",
                 taken.name, taken.taken_at
-            )));
+            ));
         }
         let baseline = Baseline {
             id: Id::new(),
@@ -126,14 +153,8 @@ impl Store {
             .filter(|d| d.kind == "readout")
             .collect();
         for d in &readouts {
-            let day = day_of(&d.as_of);
-            // Two readouts of one day are told apart by their time.
-            let same_day = readouts.iter().filter(|o| day_of(&o.as_of) == day).count();
-            let name = if same_day > 1 {
-                format!("Readout of {day} {}", time_of(&d.as_of))
-            } else {
-                format!("Readout of {day}")
-            };
+            // Named by its moment alone, so the name never changes when another is issued.
+            let name = format!("Readout of {} {}", day_of(&d.as_of), time_of(&d.as_of));
             out.push(Baseline {
                 id: d.id,
                 name,
@@ -142,7 +163,12 @@ impl Store {
                 readout: true,
             });
         }
-        out.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then(a.name.cmp(&b.name)));
+        // By the moment, read as a time: a teammate's readout may write its zone another way.
+        out.sort_by(|a, b| {
+            moment(&a.taken_at)
+                .cmp(&moment(&b.taken_at))
+                .then(a.name.cmp(&b.name))
+        });
         Ok(out)
     }
 
@@ -172,15 +198,46 @@ impl Store {
         })
     }
 
-    /// The program as it stood at a baseline.
+    /// The program as it stood at a baseline: for a readout, exactly what the readout showed
+    /// (its archived data, the same on every replica that has it); for a baseline set by hand,
+    /// read back from this database's history.
     pub fn load_at_baseline(&self, program: Id, baseline: &Baseline) -> Result<Handbook> {
-        let at = DateTime::parse_from_rfc3339(&baseline.taken_at)
-            .map_err(|e| {
-                StoreError::BadStoredItem(format!("baseline '{}' time: {e}", baseline.name))
-            })?
-            .with_timezone(&Utc);
+        let damaged =
+            |what: &str| StoreError::BadStoredItem(format!("baseline '{}': {what}", baseline.name));
+        if baseline.readout {
+            let (_, snapshot) = self.document_with_snapshot(baseline.id)?;
+            let data: serde_json::Value =
+                serde_json::from_str(&snapshot).map_err(|_| damaged("its readout's data"))?;
+            return serde_json::from_value(data.get("handbook").cloned().unwrap_or_default())
+                .map_err(|_| damaged("its readout's program"));
+        }
+        let at = moment(&baseline.taken_at).ok_or_else(|| damaged("its moment"))?;
         self.load_as_of(program, at)
     }
+
+    /// When the program's history here starts (none for a program joined whole, whose items
+    /// count as always there).
+    fn first_change(&self, program: Id) -> Result<Option<DateTime<Utc>>> {
+        let first: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT min(changed_at) FROM history WHERE program_id = ?1",
+                params![program.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(first.as_deref().and_then(moment))
+    }
+}
+
+/// The longest name a baseline may have: it is printed in a heading.
+const NAME_MOST: usize = 100;
+
+/// A stored moment as a time (whatever zone it was written in).
+pub fn moment(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// "20 Nov 2026" of an RFC 3339 moment, as the documents write a day.

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use roadbook_model::{Entity, Handbook, Id, Kind, Program};
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use baselines::Baseline;
+pub use baselines::{Baseline, moment};
 pub use documents::IssuedDocument;
 pub use error::{Result, StoreError};
 pub use files::write_atomically;

@@ -84,14 +84,27 @@ impl<W: Write> Ctx<W> {
         let program = store.resolve_program(program)?;
         let from = store.baseline(program, from.as_deref())?;
         let then = store.load_at_baseline(program, &from)?;
-        let (now, to_name) = match to.as_deref() {
+        let (now, to_name) = match to.as_deref().map(str::trim) {
             None | Some("now") => (store.load(program)?, "now".to_owned()),
             Some(given) => {
                 let to = store.baseline(program, Some(given))?;
-                (
-                    store.load_at_baseline(program, &to)?,
-                    format!("the baseline '{}'", to.name),
-                )
+                if to.id == from.id {
+                    anyhow::bail!(
+                        "'{}' is the same baseline twice: name another, or leave the second out to compare with now",
+                        to.name
+                    );
+                }
+                let earlier =
+                    roadbook_store::moment(&to.taken_at) < roadbook_store::moment(&from.taken_at);
+                let name = if earlier {
+                    format!(
+                        "the earlier baseline '{}' (a minus means later at '{}')",
+                        to.name, from.name
+                    )
+                } else {
+                    format!("the baseline '{}'", to.name)
+                };
+                (store.load_at_baseline(program, &to)?, name)
             }
         };
         let found = slips(&then, &now);
@@ -138,7 +151,7 @@ impl<W: Write> Ctx<W> {
         let on_plan = found.iter().filter(|s| s.days() == Some(0)).count();
         let rest = found.len() - later - earlier - on_plan;
         let rest = if rest > 0 {
-            format!(", {rest} dated or undated since")
+            format!(", {rest} newly dated or no longer dated")
         } else {
             String::new()
         };

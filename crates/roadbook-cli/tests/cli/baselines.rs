@@ -124,6 +124,18 @@ pub(super) fn a_baseline_then_moved_dates_says_by_how_many_days_each_slipped() {
     assert!(taken.contains("already"), "{taken}");
     let later = fails(&db, &["baseline", "set", "Next year", "--at", "2099-01-01"]);
     assert!(later.contains("has not come yet"), "{later}");
+    let twice = fails(
+        &db,
+        &[
+            "baseline",
+            "compare",
+            "20 November steering",
+            "20 november steering",
+        ],
+    );
+    assert!(twice.contains("same baseline twice"), "{twice}");
+    let reserved = fails(&db, &["baseline", "set", "now"]);
+    assert!(reserved.contains("choose another"), "{reserved}");
     let unknown = fails(&db, &["baseline", "compare", "Kickoff"]);
     assert!(unknown.contains("'20 November steering'"), "{unknown}");
     assert_eq!(ok(&db, &["baseline", "list"]).lines().count(), 2);

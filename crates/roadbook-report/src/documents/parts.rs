@@ -575,18 +575,8 @@ pub(super) fn program_risks(ctx: &Context, title: &str, out: &mut Vec<Block>) {
 
 /// What the timeline's grey marks are, when it draws a baseline: a line under it.
 pub(super) fn baseline_key(ctx: &Context) -> Option<Block> {
-    let (name, _) = ctx.baseline?;
+    let (against, _) = ctx.baseline?;
     Some(Block::Paragraph(format!(
-        "Grey: where each phase and milestone stood at {}.",
-        baseline_phrase(name)
+        "Grey: where each phase and milestone stood at {against}."
     )))
-}
-
-/// A baseline as a sentence names it: "the baseline ‘20 November steering’", or for a readout
-/// (a baseline named "Readout of 20 Nov 2026") "the readout of 20 Nov 2026".
-pub(super) fn baseline_phrase(name: &str) -> String {
-    match name.strip_prefix("Readout of ") {
-        Some(day) => format!("the readout of {day}"),
-        None => format!("the baseline ‘{name}’"),
-    }
 }

@@ -126,11 +126,11 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
     slides
 }
 
-/// The dates that moved against the baseline before the readout: each with where it stands,
-/// where it stood and by how many days; a line saying every date holds when none moved.
-fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
+/// The dates that moved against the baseline before the readout (`against` names it): each
+/// with where it stands, where it stood and by how many days; a line saying every date holds
+/// when none moved.
+fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
     let moved: Vec<&roadbook_model::Slip> = changes.slips.iter().filter(|s| s.moved()).collect();
-    let against = baseline_phrase(baseline);
     out.push(Block::Heading(format!("Dates against {against}")));
     if moved.is_empty() {
         out.push(Block::Paragraph(format!(
@@ -138,13 +138,11 @@ fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
         )));
         return;
     }
-    let later = changes
-        .slips
+    let later = moved
         .iter()
         .filter(|s| s.days().is_some_and(|d| d > 0))
         .count();
-    let earlier = changes
-        .slips
+    let earlier = moved
         .iter()
         .filter(|s| s.days().is_some_and(|d| d < 0))
         .count();
@@ -153,11 +151,12 @@ fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
         count(moved.len(), "date", "dates"),
         match moved.len() - later - earlier {
             0 => String::new(),
-            n => format!(", {n} dated or undated since"),
+            n => format!(", {n} newly dated or no longer dated"),
         }
     )));
+    // A date that is not there reads "no date": the column stays, whatever it holds.
     let when = |d: Option<roadbook_model::Date>| {
-        d.map_or(Cell::Unset("no date".to_owned()), |d| Cell::Text(on_day(d)))
+        d.map_or(Cell::Muted("no date".to_owned()), |d| Cell::Text(on_day(d)))
     };
     out.push(Block::Table(Table {
         columns: vec![
@@ -167,8 +166,7 @@ fn slipped(changes: &Changes, baseline: &str, out: &mut Vec<Block>) {
             col("Was", 0.16),
             col("Moved", 0.22),
         ],
-        rows: changes
-            .slips
+        rows: moved
             .iter()
             .map(|s| {
                 vec![

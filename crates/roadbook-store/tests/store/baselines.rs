@@ -34,7 +34,10 @@ fn a_baseline_reads_back_the_dates_the_plan_had_and_names_are_its_own() {
     let slip = slipped.iter().find(|s| s.id == milestone.id).unwrap();
     assert_eq!(slip.days(), Some(14));
 
-    // Refused, and nothing written: no name, a name taken in another case, a moment to come.
+    // Refused, and nothing written: no name, a name taken in another case, a moment to come,
+    // one before the program was here, control characters, a name too long for a heading,
+    // names Roadbook gives.
+    let long = "x".repeat(101);
     for (name, at) in [
         ("", None),
         ("steering review", None),
@@ -42,6 +45,12 @@ fn a_baseline_reads_back_the_dates_the_plan_had_and_names_are_its_own() {
             "Later",
             Some(chrono::Utc::now() + chrono::Duration::days(1)),
         ),
+        ("Long ago", Some("2020-01-01T00:00:00Z".parse().unwrap())),
+        ("Red\u{1b}[31m", None),
+        ("Two\nlines", None),
+        (long.as_str(), None),
+        ("now", None),
+        ("Readout of 1 Jan 2020", None),
     ] {
         let err = store
             .set_baseline(program, name, at, "Lee Lead")
@@ -58,8 +67,13 @@ fn a_baseline_reads_back_the_dates_the_plan_had_and_names_are_its_own() {
 
 #[test]
 fn every_readout_issued_is_a_baseline_named_by_its_day() {
-    let (_dir, path, h) = with_sample();
+    let (_dir, path) = temp_db();
+    let h = sample::builder_insights().unwrap();
     let mut store = Store::open(&path).unwrap();
+    // Here since October: a baseline of 1 November has a plan to show.
+    store.pin_clock(Some("2026-10-01T00:00:00Z".parse().unwrap()));
+    store.import(&h, "lead").unwrap();
+    store.pin_clock(None);
     let program = h.program.id;
     let readout = |as_of: &str| IssuedDocument {
         id: Id::new(),
@@ -91,14 +105,23 @@ fn every_readout_issued_is_a_baseline_named_by_its_day() {
         .into_iter()
         .map(|b| b.name)
         .collect();
-    assert_eq!(names, ["Kickoff", "Readout of 20 Nov 2026"]);
-    // Two readouts of one day are told apart by their time; the latest is the default.
+    assert_eq!(names, ["Kickoff", "Readout of 20 Nov 2026 09:00 UTC"]);
+    // A readout's name is its moment, so it never changes; the latest is the default, read as
+    // a time whatever zone its moment was written in (a teammate's at 10:30-06:00 is later).
     store
         .archive_document(&readout("2026-11-20T15:30:00.000Z"), "{}")
         .unwrap();
+    store
+        .archive_document(&readout("2026-11-20T10:30:00.000-06:00"), "{}")
+        .unwrap();
     let latest = store.baseline(program, None).unwrap();
-    assert_eq!(latest.name, "Readout of 20 Nov 2026 15:30 UTC");
+    assert_eq!(latest.name, "Readout of 20 Nov 2026 16:30 UTC");
     assert!(latest.readout);
+    assert!(
+        store
+            .baseline(program, Some("Readout of 20 Nov 2026 09:00 UTC"))
+            .is_ok()
+    );
     // A readout's name is taken: a baseline by hand cannot have it.
     assert!(
         store
