@@ -40,6 +40,8 @@ impl Store {
                 path: self.path.clone(),
             });
         }
+        // A program of this database, not any id.
+        self.resolve_program(Some(program))?;
         let name = name.trim();
         let refused = |why: String| Err(StoreError::BaselineName(why));
         if name.is_empty() {
@@ -62,7 +64,7 @@ impl Store {
             || roadbook_model::name_key(name).starts_with("readout of")
         {
             return refused(format!(
-                "'{name}' is a name Roadbook gives (readouts are \"Readout of\" their day, \"now\" is the plan as it stands): choose another"
+                "'{name}' is a name Roadbook gives (readouts are \"Readout of\" their moment, \"now\" is the plan as it stands): choose another"
             ));
         }
         let now = Utc::now();

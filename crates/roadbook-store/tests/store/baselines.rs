@@ -58,6 +58,12 @@ fn a_baseline_reads_back_the_dates_the_plan_had_and_names_are_its_own() {
         assert!(matches!(err, StoreError::BaselineName(_)), "{err}");
     }
     assert_eq!(store.baselines(program).unwrap().len(), 1);
+    // Only a program of this database has baselines.
+    assert!(
+        store
+            .set_baseline(Id::new(), "Elsewhere", None, "x")
+            .is_err()
+    );
     let unknown = store
         .baseline(program, Some("Kickoff"))
         .unwrap_err()
