@@ -212,7 +212,7 @@ mod unix {
         };
         match picked {
             Ok(Some((printer, settings, page_setup))) => {
-                // SAFETY: as above; `printer` is a reference this side holds.
+                // SAFETY: as above.
                 unsafe { submit(&job, printer, &settings, &page_setup, done) }
             }
             Ok(None) => {
@@ -224,14 +224,47 @@ mod unix {
         }
     }
 
-    type Picked = Option<(*mut GtkPrinter, gtk::PrintSettings, gtk::PageSetup)>;
+    /// A reference to a GObject this side holds (a printer, a print job): given up exactly once,
+    /// when dropped, so no path forgets it or gives it up twice.
+    struct Held<T>(std::ptr::NonNull<T>);
+
+    impl<T> Held<T> {
+        /// Takes over a reference; none for a null pointer.
+        ///
+        /// # Safety
+        ///
+        /// `object` must be null or a live GObject whose reference the caller owns and hands
+        /// over here.
+        unsafe fn take(object: *mut T) -> Option<Held<T>> {
+            std::ptr::NonNull::new(object).map(Held)
+        }
+
+        fn as_ptr(&self) -> *mut T {
+            self.0.as_ptr()
+        }
+
+        /// Gives the reference away, to code that gives it up itself (a callback).
+        fn into_raw(self) -> *mut T {
+            let object = self.0.as_ptr();
+            std::mem::forget(self);
+            object
+        }
+    }
+
+    impl<T> Drop for Held<T> {
+        fn drop(&mut self) {
+            // SAFETY: `take` made this the owner of one reference, given up here once.
+            unsafe { gtk::glib::gobject_ffi::g_object_unref(self.0.as_ptr().cast()) };
+        }
+    }
+
+    type Picked = Option<(Held<GtkPrinter>, gtk::PrintSettings, gtk::PageSetup)>;
 
     /// The print dialog, over the window. None when the person cancels.
     ///
     /// # Safety
     ///
-    /// Call on GTK's main thread, with GTK initialised. The printer in the answer carries a
-    /// reference the caller owns and must give up (`submit` does).
+    /// Call on GTK's main thread, with GTK initialised.
     unsafe fn ask(parent: Option<&gtk::ApplicationWindow>, title: &str) -> Result<Picked, String> {
         let heading = CString::new(format!("Print {title}")).unwrap_or_default();
         let parent: *mut GtkWindow = parent.map_or(std::ptr::null_mut(), |w| {
@@ -249,7 +282,11 @@ mod unix {
                 if printer.is_null() {
                     Err("no printer was chosen: choose one in the print dialog".to_owned())
                 } else {
+                    // This side's own reference: the dialog's goes with it.
                     gtk::glib::gobject_ffi::g_object_ref(printer.cast());
+                    let Some(printer) = Held::take(printer) else {
+                        return Ok(None);
+                    };
                     let settings = gtk::PrintSettings::from_glib_full(
                         gtk_print_unix_dialog_get_settings(widget),
                     );
@@ -273,8 +310,7 @@ mod unix {
     ///
     /// # Safety
     ///
-    /// Call on GTK's main thread, with GTK initialised. The printer in the answer carries a
-    /// reference the caller owns and must give up (`submit` does); on an error none is kept.
+    /// Call on GTK's main thread, with GTK initialised.
     unsafe fn named(name: &str, job: &Job) -> Result<Picked, String> {
         struct Search {
             name: String,
@@ -302,38 +338,29 @@ mod unix {
         unsafe {
             gtk_enumerate_printers(each, (&raw mut search).cast(), None, gtk::glib::ffi::GTRUE);
         }
-        if search.found.is_null() {
+        // SAFETY: `each` took this side's own reference to the printer it found.
+        let Some(found) = (unsafe { Held::take(search.found) }) else {
             return Err(format!(
                 "there is no printer named {name} (ROADBOOK_PRINTER): name one the print dialog lists, or unset it to choose in the dialog"
             ));
-        }
+        };
         let settings = gtk::PrintSettings::new();
         if let Some(dir) = &job.documents_dir {
-            let uri = match gtk::glib::filename_to_uri(dir.join(&job.file_name), None) {
-                Ok(uri) => uri,
-                Err(e) => {
-                    // SAFETY: the reference `each` took, given up: nobody will submit to it.
-                    unsafe { gtk::glib::gobject_ffi::g_object_unref(search.found.cast()) };
-                    return Err(format!(
-                        "the documents folder cannot take the printout: {e}"
-                    ));
-                }
-            };
+            let uri = gtk::glib::filename_to_uri(dir.join(&job.file_name), None)
+                .map_err(|e| format!("the documents folder cannot take the printout: {e}"))?;
             settings.set("output-uri", Some(uri.as_str()));
         }
-        Ok(Some((search.found, settings, gtk::PageSetup::new())))
+        Ok(Some((found, settings, gtk::PageSetup::new())))
     }
 
-    /// Sends the file to `printer` (whose reference this takes over); the answer goes to `done`
-    /// once its backend took it.
+    /// Sends the file to `printer`; the answer goes to `done` once its backend took it.
     ///
     /// # Safety
     ///
-    /// Call on GTK's main thread, with GTK initialised; `printer` must be a live printer whose
-    /// reference the caller owns (from `ask` or `named`), which this gives up on every path.
+    /// Call on GTK's main thread, with GTK initialised.
     unsafe fn submit(
         job: &Job,
-        printer: *mut GtkPrinter,
+        printer: Held<GtkPrinter>,
         settings: &gtk::PrintSettings,
         page_setup: &gtk::PageSetup,
         done: Sender<Result<bool, String>>,
@@ -352,41 +379,44 @@ mod unix {
                 ))
             };
             let _ = done.send(answer);
-            // SAFETY: the job's reference `submit` made; the backend keeps its own.
-            unsafe { gtk::glib::gobject_ffi::g_object_unref(job.cast()) };
+            // SAFETY: the job's reference `submit` gave away with it; the backend keeps its own.
+            drop(unsafe { Held::take(job) });
         }
         let fail = |done: &Sender<Result<bool, String>>, message: String| {
             let _ = done.send(Err(message));
         };
-        // SAFETY: every pointer is alive: the printer by this side's reference (released at the
-        // end), the settings and page setup borrowed for the call, the job until `complete`.
+        // SAFETY: every pointer is alive: the printer and the job by this side's references
+        // (`Held`), the settings and page setup borrowed for the call.
         unsafe {
-            if gtk_printer_accepts_pdf(printer) == gtk::glib::ffi::GFALSE {
-                gtk::glib::gobject_ffi::g_object_unref(printer.cast());
+            if gtk_printer_accepts_pdf(printer.as_ptr()) == gtk::glib::ffi::GFALSE {
                 return fail(
                     &done,
                     "that printer does not take PDF documents: choose another, or save the PDF and print it from a PDF viewer".to_owned(),
                 );
             }
             let title = CString::new(job.title.as_str()).unwrap_or_default();
-            let print_job = gtk_print_job_new(
+            let print_job = Held::take(gtk_print_job_new(
                 title.as_ptr(),
-                printer,
+                printer.as_ptr(),
                 settings.to_glib_none().0,
                 page_setup.to_glib_none().0,
-            );
-            gtk::glib::gobject_ffi::g_object_unref(printer.cast());
+            ));
+            // The job holds the printer itself from here.
+            drop(printer);
+            let Some(print_job) = print_job else {
+                return fail(&done, "the printer could not start a job".to_owned());
+            };
             let file: gtk::glib::GString = job.spool.to_string_lossy().into();
             let mut error: *mut GError = std::ptr::null_mut();
-            if gtk_print_job_set_source_file(print_job, file.as_ptr(), &raw mut error)
+            if gtk_print_job_set_source_file(print_job.as_ptr(), file.as_ptr(), &raw mut error)
                 == gtk::glib::ffi::GFALSE
             {
                 let message = gtk::glib::Error::from_glib_full(error).to_string();
-                gtk::glib::gobject_ffi::g_object_unref(print_job.cast());
                 return fail(&done, format!("the printout could not be read: {message}"));
             }
             let data = Box::into_raw(Box::new(done));
-            gtk_print_job_send(print_job, complete, data.cast(), None);
+            // `complete` gives the job's reference up.
+            gtk_print_job_send(print_job.into_raw(), complete, data.cast(), None);
         }
     }
 }
