@@ -83,6 +83,11 @@ pub enum Command {
         /// Only decisions with this status (register)
         #[arg(long, value_name = "STATUS")]
         status: Option<String>,
+        /// The baseline a readout, the plan or the handbook measures dates against (its name or
+        /// id, or none) [default: the latest one set by hand before the document's moment, else
+        /// the last readout]
+        #[arg(long, value_name = "NAME|none")]
+        baseline: Option<String>,
         /// Where to write it; a name ending in .html writes an HTML page, .md Markdown (tables
         /// as pipe tables), instead of the PDF
         #[arg(long, value_name = "FILE.pdf")]

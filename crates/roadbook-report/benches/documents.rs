@@ -31,6 +31,7 @@ fn documents(c: &mut Criterion) {
             since: None,
             status: None,
             as_of,
+            baseline: None,
         };
         c.bench_function(&format!("document {}", kind.as_str()), |b| {
             b.iter(|| black_box(prepare(&store, &request, "bench").unwrap().pdf.len()))

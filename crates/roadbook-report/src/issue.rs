@@ -279,17 +279,28 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
         let before = |b: &&roadbook_store::Baseline| {
             roadbook_store::moment(&b.taken_at).is_some_and(|t| t < request.as_of)
         };
-        let chosen = all
-            .iter()
-            .filter(before)
-            .rfind(|b| !b.readout)
-            .or_else(|| all.iter().rfind(before));
+        let chosen = match request.baseline.as_deref().map(str::trim) {
+            Some(none) if none.eq_ignore_ascii_case("none") => None,
+            Some(given) => {
+                let named = store.baseline(request.program, Some(given))?;
+                if !before(&&named) {
+                    return Err(ReportError::BaselineAfter(named.name));
+                }
+                Some(named)
+            }
+            None => all
+                .iter()
+                .filter(before)
+                .rfind(|b| !b.readout)
+                .or_else(|| all.iter().rfind(before))
+                .cloned(),
+        };
         if let Some(baseline) = chosen {
-            match store.load_at_baseline(request.program, baseline) {
+            match store.load_at_baseline(request.program, &baseline) {
                 Ok(then) => {
                     inputs.slips = roadbook_model::slips(&then, &inputs.handbook);
                     inputs.then = Some(dates_then(&inputs.handbook, &inputs.slips));
-                    inputs.baseline = Some(baseline_phrase(baseline));
+                    inputs.baseline = Some(baseline_phrase(&baseline));
                 }
                 // A baseline from before the program was here has no plan to measure against.
                 Err(StoreError::NotYet { .. }) => {}

@@ -68,6 +68,10 @@ pub enum ReportError {
         "a deck is made of the leadership readout only: run `roadbook report readout --format deck`"
     )]
     NoDeck(DocumentKind),
+    #[error(
+        "the baseline '{0}' stands for a moment after the document's: choose an earlier baseline (roadbook baseline list), or none"
+    )]
+    BaselineAfter(String),
 }
 
 /// The kinds of document Roadbook issues.
@@ -212,6 +216,12 @@ pub struct Request {
     /// The register's status filter.
     pub status: Option<Id>,
     pub as_of: DateTime<Utc>,
+    /// The baseline a readout, the plan and the handbook measure dates against: its name or
+    /// id, or "none"; without it, the latest a lead set before the document's moment, else the
+    /// last readout.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub baseline: Option<String>,
 }
 
 /// A day as every document writes it: "7 Dec 2026" (one style for as-of dates, due dates,

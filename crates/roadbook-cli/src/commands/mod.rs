@@ -40,12 +40,14 @@ pub fn run(cli: Cli) -> Result<()> {
             since,
             as_of,
             status,
+            baseline,
             out,
             format,
             with_open_conflicts,
         } => {
-            let (store, request) =
+            let (store, mut request) =
                 ctx.report_request(kind, program, review, since, as_of, status)?;
+            request.baseline = baseline;
             if format == crate::cli::ReportFormat::Deck {
                 ctx.deck(&store, &request, &out)
             } else {
@@ -335,6 +337,7 @@ impl<W: Write> Ctx<W> {
             since,
             status,
             as_of: as_of.unwrap_or_else(Utc::now),
+            baseline: None,
         };
         Ok((store, request))
     }

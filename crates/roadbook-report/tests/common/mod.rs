@@ -25,5 +25,6 @@ pub fn request(kind: DocumentKind, handbook: &Handbook) -> Request {
         since: None,
         status: None,
         as_of: Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
+        baseline: None,
     }
 }

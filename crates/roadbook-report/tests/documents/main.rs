@@ -65,6 +65,7 @@ impl Fixture {
             since: None,
             status: None,
             as_of: as_of(),
+            baseline: None,
         }
     }
 

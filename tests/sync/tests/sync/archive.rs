@@ -24,6 +24,7 @@ async fn an_issued_readout_reaches_the_team_and_renders_the_same_bytes_there() {
         since: None,
         status: None,
         as_of,
+        baseline: None,
     };
     let first_as_of = Utc::now();
     let memo = ann

@@ -17,4 +17,10 @@ since: string | null,
 /**
  * The register's status filter.
  */
-status: Id | null, as_of: string, };
+status: Id | null, as_of: string, 
+/**
+ * The baseline a readout, the plan and the handbook measure dates against: its name or
+ * id, or "none"; without it, the latest a lead set before the document's moment, else the
+ * last readout.
+ */
+baseline?: string, };
