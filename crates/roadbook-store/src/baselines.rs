@@ -251,6 +251,6 @@ fn day_of(moment: &str) -> String {
 
 fn time_of(moment: &str) -> String {
     DateTime::parse_from_rfc3339(moment)
-        .map(|t| t.with_timezone(&Utc).format("%H:%M UTC").to_string())
+        .map(|t| t.with_timezone(&Utc).format("%H:%M:%S UTC").to_string())
         .unwrap_or_default()
 }

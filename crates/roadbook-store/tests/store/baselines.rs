@@ -111,7 +111,7 @@ fn every_readout_issued_is_a_baseline_named_by_its_day() {
         .into_iter()
         .map(|b| b.name)
         .collect();
-    assert_eq!(names, ["Kickoff", "Readout of 20 Nov 2026 09:00 UTC"]);
+    assert_eq!(names, ["Kickoff", "Readout of 20 Nov 2026 09:00:00 UTC"]);
     // A readout's name is its moment, so it never changes; the latest is the default, read as
     // a time whatever zone its moment was written in (a teammate's at 10:30-06:00 is later).
     store
@@ -121,11 +121,11 @@ fn every_readout_issued_is_a_baseline_named_by_its_day() {
         .archive_document(&readout("2026-11-20T10:30:00.000-06:00"), "{}")
         .unwrap();
     let latest = store.baseline(program, None).unwrap();
-    assert_eq!(latest.name, "Readout of 20 Nov 2026 16:30 UTC");
+    assert_eq!(latest.name, "Readout of 20 Nov 2026 16:30:00 UTC");
     assert!(latest.readout);
     assert!(
         store
-            .baseline(program, Some("Readout of 20 Nov 2026 09:00 UTC"))
+            .baseline(program, Some("Readout of 20 Nov 2026 09:00:00 UTC"))
             .is_ok()
     );
     // A readout's name is taken: a baseline by hand cannot have it.
