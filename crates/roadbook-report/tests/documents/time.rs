@@ -328,7 +328,10 @@ pub(super) fn a_readout_says_which_dates_moved_against_the_baseline_before_it_an
     earlier.as_of = before_baseline;
     earlier.baseline = Some("20 November steering".into());
     let refused = prepare(&f.store, &earlier, "Test Lead").unwrap_err();
-    assert!(refused.to_string().contains("after the document's"), "{refused}");
+    assert!(
+        refused.to_string().contains("after the document's"),
+        "{refused}"
+    );
     let (before_milestone, before_phase) = (milestone.clone(), phase.clone());
     milestone.target = Some("2026-12-29".parse().unwrap());
     edit(&mut f.store, program, &before_milestone, &milestone);
@@ -376,7 +379,9 @@ pub(super) fn a_readout_says_which_dates_moved_against_the_baseline_before_it_an
     assert!(unmeasured.record.parameters.get("baseline").is_none());
     let mut unknown = request.clone();
     unknown.baseline = Some("Kickoff".into());
-    let err = prepare(&f.store, &unknown, "Test Lead").unwrap_err().to_string();
+    let err = prepare(&f.store, &unknown, "Test Lead")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("'20 November steering'"), "{err}");
     // A readout issued since does not replace the baseline the lead set: the next readout
     // still measures against it.
