@@ -88,40 +88,27 @@ impl<W: Write> Ctx<W> {
             }
             DecisionCommand::Item(command) => self.item_verb(Kind::Decision, command)?,
             DecisionCommand::Restore { id } => self.restore_item(id, Some(Kind::Decision))?,
-            DecisionCommand::List(args) => {
-                let (_, h) = self.open_program(args.program.program)?;
-                let wanted = filter_status(&h, &args)?;
-                let rows: Vec<&Decision> = h
-                    .decisions
-                    .iter()
-                    .filter(|d| wanted.is_none_or(|s| d.status_id == s))
-                    .collect();
-                if args.json {
-                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
-                } else {
-                    for d in rows {
-                        let from = d
-                            .needed_from
-                            .iter()
-                            .map(|o| owner_name(&h, *o))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let due = d
-                            .due
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| "-".to_owned());
-                        writeln!(
-                            self.out,
-                            "{}  {:<16}  {:<10}  {}  (needed from {})",
-                            d.id,
-                            status_name(&h, d.status_id),
-                            due,
-                            d.title,
-                            or_dash(&from)
-                        )?;
-                    }
-                }
-            }
+            DecisionCommand::List(args) => self.list_register(
+                &args,
+                |h| &h.decisions,
+                |d| d.status_id,
+                |h, d| {
+                    let from = d
+                        .needed_from
+                        .iter()
+                        .map(|o| owner_name(h, *o))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(
+                        "{}  {:<16}  {:<10}  {}  (needed from {})",
+                        d.id,
+                        status_name(h, d.status_id),
+                        or_dash_date(d.due),
+                        d.title,
+                        or_dash(&from)
+                    )
+                },
+            )?,
         }
         Ok(())
     }
@@ -198,35 +185,22 @@ impl<W: Write> Ctx<W> {
             }
             RiskCommand::Item(command) => self.item_verb(Kind::Risk, command)?,
             RiskCommand::Restore { id } => self.restore_item(id, Some(Kind::Risk))?,
-            RiskCommand::List(args) => {
-                let (_, h) = self.open_program(args.program.program)?;
-                let wanted = filter_status(&h, &args)?;
-                let rows: Vec<&Risk> = h
-                    .risks
-                    .iter()
-                    .filter(|r| wanted.is_none_or(|s| r.status_id == s))
-                    .collect();
-                if args.json {
-                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
-                } else {
-                    for r in rows {
-                        let owner = r
-                            .owner_id
-                            .map(|o| owner_name(&h, o))
-                            .unwrap_or_else(|| "-".to_owned());
-                        writeln!(
-                            self.out,
-                            "{}  {:<16}  severity {:<6}  likelihood {:<6}  {}  ({})",
-                            r.id,
-                            status_name(&h, r.status_id),
-                            r.severity,
-                            r.likelihood,
-                            r.statement,
-                            owner
-                        )?;
-                    }
-                }
-            }
+            RiskCommand::List(args) => self.list_register(
+                &args,
+                |h| &h.risks,
+                |r| r.status_id,
+                |h, r| {
+                    format!(
+                        "{}  {:<16}  severity {:<6}  likelihood {:<6}  {}  ({})",
+                        r.id,
+                        status_name(h, r.status_id),
+                        r.severity,
+                        r.likelihood,
+                        r.statement,
+                        owner_or_dash(h, r.owner_id)
+                    )
+                },
+            )?,
         }
         Ok(())
     }
@@ -290,39 +264,63 @@ impl<W: Write> Ctx<W> {
             }
             ActionCommand::Item(command) => self.item_verb(Kind::Action, command)?,
             ActionCommand::Restore { id } => self.restore_item(id, Some(Kind::Action))?,
-            ActionCommand::List(args) => {
-                let (_, h) = self.open_program(args.program.program)?;
-                let wanted = filter_status(&h, &args)?;
-                let rows: Vec<&Action> = h
-                    .actions
-                    .iter()
-                    .filter(|a| wanted.is_none_or(|s| a.status_id == s))
-                    .collect();
-                if args.json {
-                    writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
-                } else {
-                    for a in rows {
-                        let owner = a
-                            .owner_id
-                            .map(|o| owner_name(&h, o))
-                            .unwrap_or_else(|| "-".to_owned());
-                        let due = a
-                            .due
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| "-".to_owned());
-                        writeln!(
-                            self.out,
-                            "{}  {:<16}  {:<10}  {}  ({})",
-                            a.id,
-                            status_name(&h, a.status_id),
-                            due,
-                            a.text,
-                            owner
-                        )?;
-                    }
-                }
+            ActionCommand::List(args) => self.list_register(
+                &args,
+                |h| &h.actions,
+                |a| a.status_id,
+                |h, a| {
+                    format!(
+                        "{}  {:<16}  {:<10}  {}  ({})",
+                        a.id,
+                        status_name(h, a.status_id),
+                        or_dash_date(a.due),
+                        a.text,
+                        owner_or_dash(h, a.owner_id)
+                    )
+                },
+            )?,
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Ctx<W> {
+    /// A register listed: its items of the status asked for (all without one), as JSON for
+    /// scripts or one line each in the lead's words. The decision, risk and action lists differ
+    /// only in their items and their line.
+    fn list_register<T: serde::Serialize>(
+        &mut self,
+        args: &ListArgs,
+        items: fn(&Handbook) -> &[T],
+        status: fn(&T) -> Id,
+        line: impl Fn(&Handbook, &T) -> String,
+    ) -> Result<()> {
+        let (_, h) = self.open_program(args.program.program)?;
+        let wanted = filter_status(&h, args)?;
+        let rows: Vec<&T> = items(&h)
+            .iter()
+            .filter(|item| wanted.is_none_or(|s| status(item) == s))
+            .collect();
+        if args.json {
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        } else {
+            for item in rows {
+                writeln!(self.out, "{}", line(&h, item))?;
             }
         }
         Ok(())
     }
+}
+
+/// A date, or a dash when there is none.
+fn or_dash_date(date: Option<roadbook_model::Date>) -> String {
+    date.map(|d| d.to_string())
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+/// The owner's name, or a dash when there is none.
+fn owner_or_dash(h: &Handbook, owner: Option<Id>) -> String {
+    owner
+        .map(|o| owner_name(h, o))
+        .unwrap_or_else(|| "-".to_owned())
 }
