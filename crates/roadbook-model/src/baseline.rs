@@ -55,6 +55,31 @@ impl Slip {
     }
 }
 
+/// How a set of slips moved: the counts the CLI's comparison and the readout both say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub later: usize,
+    pub earlier: usize,
+    pub on_plan: usize,
+    /// Dated since, or no longer dated: no number of days to say.
+    pub dated_or_undated: usize,
+}
+
+impl Tally {
+    pub fn of<'a>(slips: impl IntoIterator<Item = &'a Slip>) -> Tally {
+        let mut tally = Tally::default();
+        for slip in slips {
+            match slip.days() {
+                Some(d) if d > 0 => tally.later += 1,
+                Some(d) if d < 0 => tally.earlier += 1,
+                Some(_) => tally.on_plan += 1,
+                None => tally.dated_or_undated += 1,
+            }
+        }
+        tally
+    }
+}
+
 /// Every dated thing of the program now, against what it was at the baseline `then`, in the
 /// plan's order (phases, milestones, decisions, actions). Things added since have no `then`;
 /// things gone since are left out (they are no longer the plan). Things never dated on either

@@ -23,7 +23,7 @@ pub mod sample;
 mod schema;
 mod usage;
 
-pub use baseline::{Slip, WhichDate, slips};
+pub use baseline::{Slip, Tally, WhichDate, slips};
 pub use check::{AskDecisions, CheckRule, Finding, FollowUps, ask_decisions, check, follow_ups};
 pub use date::{BadDate, Date};
 pub use entities::*;

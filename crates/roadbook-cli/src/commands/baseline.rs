@@ -140,25 +140,18 @@ impl<W: Write> Ctx<W> {
                 s.variance()
             )?;
         }
-        let later = found
-            .iter()
-            .filter(|s| s.days().is_some_and(|d| d > 0))
-            .count();
-        let earlier = found
-            .iter()
-            .filter(|s| s.days().is_some_and(|d| d < 0))
-            .count();
-        let on_plan = found.iter().filter(|s| s.days() == Some(0)).count();
-        let rest = found.len() - later - earlier - on_plan;
-        let rest = if rest > 0 {
-            format!(", {rest} newly dated or no longer dated")
-        } else {
-            String::new()
+        let t = roadbook_model::Tally::of(&found);
+        let rest = match t.dated_or_undated {
+            0 => String::new(),
+            n => format!(", {n} newly dated or no longer dated"),
         };
         writeln!(
             self.out,
-            "{} dated: {later} later, {earlier} earlier, {on_plan} on plan{rest}",
-            found.len()
+            "{} dated: {} later, {} earlier, {} on plan{rest}",
+            found.len(),
+            t.later,
+            t.earlier,
+            t.on_plan
         )?;
         Ok(())
     }

@@ -138,18 +138,13 @@ fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
         )));
         return;
     }
-    let later = moved
-        .iter()
-        .filter(|s| s.days().is_some_and(|d| d > 0))
-        .count();
-    let earlier = moved
-        .iter()
-        .filter(|s| s.days().is_some_and(|d| d < 0))
-        .count();
+    let t = roadbook_model::Tally::of(moved.iter().copied());
     out.push(Block::Paragraph(format!(
-        "{} moved: {later} later, {earlier} earlier{}.",
+        "{} moved: {} later, {} earlier{}.",
         count(moved.len(), "date", "dates"),
-        match moved.len() - later - earlier {
+        t.later,
+        t.earlier,
+        match t.dated_or_undated {
             0 => String::new(),
             n => format!(", {n} newly dated or no longer dated"),
         }
