@@ -275,7 +275,6 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
     ) {
         // The dates against a baseline before the document's moment: the latest one a lead
         // set (the plan they agreed), else the last readout. Times compared as times.
-        let all = store.baselines(request.program)?;
         let before = |b: &&roadbook_store::Baseline| {
             roadbook_store::moment(&b.taken_at).is_some_and(|t| t < request.as_of)
         };
@@ -288,12 +287,14 @@ fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, Repo
                 }
                 Some(named)
             }
-            None => all
-                .iter()
-                .filter(before)
-                .rfind(|b| !b.readout)
-                .or_else(|| all.iter().rfind(before))
-                .cloned(),
+            None => {
+                let all = store.baselines(request.program)?;
+                all.iter()
+                    .filter(before)
+                    .rfind(|b| !b.readout)
+                    .or_else(|| all.iter().rfind(before))
+                    .cloned()
+            }
         };
         if let Some(baseline) = chosen {
             match store.load_at_baseline(request.program, &baseline) {

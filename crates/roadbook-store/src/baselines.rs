@@ -156,7 +156,10 @@ impl Store {
             .collect();
         for d in &readouts {
             // Named by its moment alone, so the name never changes when another is issued.
-            let name = format!("Readout of {} {}", day_of(&d.as_of), time_of(&d.as_of));
+            let name = match moment(&d.as_of) {
+                Some(t) => format!("Readout of {}", t.format("%-d %b %Y %H:%M:%S UTC")),
+                None => format!("Readout of {}", d.as_of),
+            };
             out.push(Baseline {
                 id: d.id,
                 name,
@@ -240,17 +243,4 @@ pub fn moment(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
-}
-
-/// "20 Nov 2026" of an RFC 3339 moment, as the documents write a day.
-fn day_of(moment: &str) -> String {
-    DateTime::parse_from_rfc3339(moment)
-        .map(|t| t.with_timezone(&Utc).format("%-d %b %Y").to_string())
-        .unwrap_or_else(|_| moment.to_owned())
-}
-
-fn time_of(moment: &str) -> String {
-    DateTime::parse_from_rfc3339(moment)
-        .map(|t| t.with_timezone(&Utc).format("%H:%M:%S UTC").to_string())
-        .unwrap_or_default()
 }

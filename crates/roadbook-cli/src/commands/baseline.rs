@@ -159,11 +159,8 @@ impl<W: Write> Ctx<W> {
 
 /// "7 Dec 2026 16:34 UTC" of an RFC 3339 moment (as stored), for a person.
 fn moment(text: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%-d %b %Y %H:%M UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| text.to_owned())
+    roadbook_store::moment(text).map_or_else(
+        || text.to_owned(),
+        |t| t.format("%-d %b %Y %H:%M UTC").to_string(),
+    )
 }
