@@ -24,4 +24,9 @@ for kind in readout memo packet dashboard register plan phases rfc readiness one
   "$roadbook" report "$kind" --out "$work/$kind.pdf" >/dev/null
 done
 "$roadbook" report readout --format deck --out "$work/deck.pdf" >/dev/null
+# The portfolio of the sample and a second program, and its slides.
+"$roadbook" init --name "Second program" >/dev/null
+sleep 1
+"$roadbook" report portfolio --out "$work/portfolio.pdf" >/dev/null
+"$roadbook" report portfolio --format deck --out "$work/portfolio-deck.pdf" >/dev/null
 "$venv/bin/python" scripts/check-pdfs.py "$work"

@@ -65,12 +65,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Issue a document as PDF and archive what it showed
+    /// Issue a document as PDF and archive what it showed; or the portfolio of several
+    /// programs (written, not archived: --as-of makes the same one again)
     Report {
         #[arg(value_parser = document_kind())]
-        kind: DocumentKind,
+        kind: Reported,
+        /// The program; for a portfolio, each program in it, in order (repeat --program)
+        /// [default: the only program; for a portfolio, the programs chosen with `roadbook
+        /// portfolio choose`, else all]
         #[arg(long, value_name = "ID")]
-        program: Option<Id>,
+        program: Vec<Id>,
         /// The review a packet is for [default: the next upcoming review]
         #[arg(long, value_name = "ID")]
         review: Option<Id>,
@@ -168,6 +172,18 @@ pub enum Command {
     },
     /// Sign out: the identity provider revokes the sign-in and this machine forgets it
     Logout,
+    /// Your portfolio at a glance: each program's health, decisions needed from leadership,
+    /// what slipped and its next milestone (`roadbook report portfolio` writes the document)
+    #[command(args_conflicts_with_subcommands = true)]
+    Portfolio {
+        #[command(subcommand)]
+        what: Option<PortfolioCommand>,
+        /// The moment it speaks for [default: now]
+        #[arg(long = "as-of", value_name = "RFC3339|DATE", value_parser = crate::commands::parse_since)]
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Baselines: moments the plan is measured against (set by hand, and every readout issued),
     /// and what slipped since one of them, in days
     #[command(subcommand)]
@@ -205,11 +221,14 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         server: Option<String>,
         /// The program's id (the server lists the ones you may see: roadbook join --server URL --list)
-        #[arg(value_name = "PROGRAM_ID", required_unless_present = "list")]
+        #[arg(value_name = "PROGRAM_ID", required_unless_present_any = ["list", "all"], conflicts_with_all = ["list", "all"])]
         program: Option<Id>,
         /// List the programs on the server you may see, and join none
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         list: bool,
+        /// Join every program on the server you may see (those already here are left as they are)
+        #[arg(long)]
+        all: bool,
     },
     /// Push this database's changes to the server and pull the team's; exits non-zero unless
     /// everything was pushed
@@ -307,12 +326,27 @@ pub enum ReportFormat {
 
 /// The kinds of document `roadbook report` issues: the report crate's, listed with what each
 /// holds, so a new kind reaches the command line by being added there.
-fn document_kind() -> impl clap::builder::TypedValueParser<Value = DocumentKind> {
+/// What `roadbook report` writes: a document of one program, or the portfolio of several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    Document(DocumentKind),
+    Portfolio,
+}
+
+fn document_kind() -> impl clap::builder::TypedValueParser<Value = Reported> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
     PossibleValuesParser::new(
-        DocumentKind::ALL.map(|k| PossibleValue::new(k.as_str()).help(k.about())),
+        DocumentKind::ALL
+            .map(|k| PossibleValue::new(k.as_str()).help(k.about()))
+            .into_iter()
+            .chain([PossibleValue::new("portfolio").help(
+                "Portfolio Readout: several programs' health, decisions needed, slips and next milestones, a page per program",
+            )]),
     )
-    .try_map(|word| word.parse::<DocumentKind>())
+    .try_map(|word| match word.as_str() {
+        "portfolio" => Ok(Reported::Portfolio),
+        word => word.parse::<DocumentKind>().map(Reported::Document),
+    })
 }
 
 #[derive(Debug, Args)]
@@ -557,6 +591,22 @@ pub enum ItemCommand {
         /// Put it at the end of its list
         #[arg(long)]
         last: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortfolioCommand {
+    /// Choose the programs your portfolio shows, in order (kept in this database)
+    Choose {
+        #[arg(
+            value_name = "PROGRAM_ID",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        programs: Vec<Id>,
+        /// Every program in this database (the default)
+        #[arg(long)]
+        all: bool,
     },
 }
 

@@ -268,6 +268,74 @@ impl<W: Write> Ctx<W> {
         Ok(())
     }
 
+    /// Joins every program on the server the person may see that is not here yet; those
+    /// already here are left to `roadbook sync`. One that cannot be joined does not stop the
+    /// rest; the command fails at the end if any could not.
+    pub fn join_all(&mut self, server: &str) -> Result<()> {
+        let client = self.chosen_client(server)?;
+        let runtime = runtime()?;
+        let programs = match runtime.block_on(client.transport().programs()) {
+            Ok(programs) => programs,
+            Err(err) => {
+                let err = SyncError::from(err);
+                if is_offline(&err) {
+                    return Err(offline(&err, server, "nothing was joined"));
+                }
+                return Err(err.into());
+            }
+        };
+        if programs.is_empty() {
+            writeln!(
+                self.out,
+                "{server} has no program you may see: ask its lead for access"
+            )?;
+            return Ok(());
+        }
+        let replica = Mutex::new(self.open()?);
+        let here: Vec<Id> = replica
+            .with(|s| s.programs())?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let mut failed = Vec::new();
+        for p in programs {
+            if here.contains(&p.id) {
+                writeln!(
+                    self.out,
+                    "'{}' is here already (you: {}); roadbook sync --program {} brings it up to date",
+                    p.name,
+                    p.role.as_str(),
+                    p.id
+                )?;
+                continue;
+            }
+            match runtime.block_on(client.join(&replica, p.id)) {
+                Ok(report) => self.print_report(
+                    &report,
+                    &format!("joined '{}' (you: {})", p.name, p.role.as_str()),
+                )?,
+                Err(err) if is_offline(&err) => {
+                    return Err(offline(
+                        &err,
+                        server,
+                        "the programs joined so far are here; join --all again when it answers",
+                    ));
+                }
+                Err(err) => {
+                    writeln!(self.out, "'{}' was not joined: {err}", p.name)?;
+                    failed.push(p.name);
+                }
+            }
+        }
+        if !failed.is_empty() {
+            bail!(
+                "{} could not be joined (see above); the others are here",
+                failed.join(", ")
+            );
+        }
+        Ok(())
+    }
+
     pub fn sync(
         &mut self,
         what: Option<SyncCommand>,

@@ -14,6 +14,7 @@ word_enum!(
 );
 
 /// One dated thing, then and now.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slip {
     pub kind: Kind,

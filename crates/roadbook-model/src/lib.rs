@@ -12,6 +12,7 @@ mod fields;
 pub mod fixtures;
 mod glance;
 mod handbook;
+mod health;
 mod id;
 mod in_program;
 mod kind;
@@ -32,6 +33,7 @@ pub use glance::{Bar, Mark, Tick, Timeline, timeline, timeline_against};
 pub use handbook::{
     AnyEntity, FORMAT, FORMAT_VERSION, Handbook, HandbookError, default_statuses, to_fields,
 };
+pub use health::{Health, HealthCall};
 pub use id::{BadId, Id};
 pub use in_program::{Found, Lookups, check_in_program};
 pub use kind::{Kind, UnknownWord};

@@ -19,7 +19,7 @@ pub struct Issued {
     pub snapshot: String,
 }
 
-fn rfc3339(moment: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(moment: DateTime<Utc>) -> String {
     moment.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -198,9 +198,9 @@ struct Composed {
 
 /// Everything a document shows, gathered: from the store when it is issued, or from its
 /// archived snapshot when a teammate regenerates it.
-struct Inputs {
+pub(crate) struct Inputs {
     kind: DocumentKind,
-    handbook: Handbook,
+    pub(crate) handbook: Handbook,
     as_of: DateTime<Utc>,
     author: String,
     /// A readout's window: where it starts, whether at the last readout, and the lines.
@@ -209,8 +209,8 @@ struct Inputs {
     changes: Vec<Change>,
     /// The latest baseline before the document (its name) and every dated thing then and now:
     /// a readout lists what moved, the plan draws where things stood.
-    baseline: Option<String>,
-    slips: Vec<roadbook_model::Slip>,
+    pub(crate) baseline: Option<String>,
+    pub(crate) slips: Vec<roadbook_model::Slip>,
     /// The program's dates as they stood at the baseline (today's program with the slips'
     /// earlier dates), for the plan's timeline.
     then: Option<Handbook>,
@@ -219,7 +219,7 @@ struct Inputs {
 }
 
 impl Inputs {
-    fn context(&self) -> Context<'_> {
+    pub(crate) fn context(&self) -> Context<'_> {
         Context {
             handbook: &self.handbook,
             as_of: self.as_of,
@@ -229,7 +229,7 @@ impl Inputs {
     }
 
     /// A readout's "what changed" window.
-    fn changes(&self) -> Changes<'_> {
+    pub(crate) fn changes(&self) -> Changes<'_> {
         Changes {
             since: self.since,
             since_last_readout: self.previous_readout.is_some(),
@@ -240,7 +240,11 @@ impl Inputs {
     }
 }
 
-fn gather(store: &Store, request: &Request, author: &str) -> Result<Inputs, ReportError> {
+pub(crate) fn gather(
+    store: &Store,
+    request: &Request,
+    author: &str,
+) -> Result<Inputs, ReportError> {
     // A document speaks for what was recorded by its moment: one dated later would present
     // today's program as the state of a day that has not happened.
     if request.as_of > Utc::now() {

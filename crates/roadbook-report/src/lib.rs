@@ -20,6 +20,8 @@ mod markdown;
 mod issue;
 pub mod layout;
 mod pdf;
+#[cfg(feature = "store")]
+mod portfolio;
 mod tagging;
 mod text;
 
@@ -33,7 +35,7 @@ use sha2::{Digest, Sha256};
 pub use changes::summarize;
 pub use changes::{Change, ChangeKind};
 #[cfg(feature = "store")]
-pub use documents::{Changes, Context};
+pub use documents::{Ask, Changes, Context, NextMilestone, ProgramGlance, RiskGlance};
 pub use html::{html, slug};
 #[cfg(feature = "store")]
 pub use issue::{
@@ -42,6 +44,11 @@ pub use issue::{
 };
 pub use markdown::markdown;
 pub use pdf::{Meta, SLIDE_H, SLIDE_W, Slide, render, render_deck};
+#[cfg(feature = "store")]
+pub use portfolio::{
+    PortfolioFormat, PortfolioRequest, portfolio_glances, prepare_portfolio,
+    prepare_portfolio_layout,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

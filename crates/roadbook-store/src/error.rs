@@ -68,6 +68,9 @@ pub enum StoreError {
     /// A baseline's name or moment refused: the message says which and what to do.
     #[error("{0}")]
     BaselineName(String),
+    /// A portfolio's chosen programs refused: the message says why and what to do.
+    #[error("{0}")]
+    PortfolioChoice(String),
     #[error(
         "no baseline named '{given}' for this program: use one of {known} (roadbook baseline list)"
     )]

@@ -14,6 +14,7 @@ mod files;
 mod history;
 mod open;
 mod outbox;
+mod portfolio;
 mod remote;
 mod sync;
 mod usage;

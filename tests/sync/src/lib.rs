@@ -224,6 +224,31 @@ pub fn roadbook(db: &std::path::Path, token: &str, args: &[&str]) -> Result<Stri
     roadbook_harness::output_text(out)
 }
 
+/// A token for `login` whose email (`login@example.test`) the issuer vouches for: what joins a
+/// person to their row of the org roster.
+pub fn token_with_email(issuer: &Issuer, login: &str, name: &str, groups: &[&str]) -> String {
+    let mut claims = issuer.claims(login, name, groups);
+    claims["email"] = serde_json::json!(format!("{login}@example.test"));
+    claims["email_verified"] = serde_json::json!(true);
+    issuer.sign(&claims)
+}
+
+/// An operator command (`roadbook-server roster import ...`) on the server's database, with the
+/// server's settings; its output. It must succeed.
+pub fn operator(env: &[(String, String)], args: &[&str]) -> String {
+    let out = std::process::Command::new(roadbook_harness::binary("roadbook-server"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "roadbook-server {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The newest schema this release's server brings a database to: its number of migrations.
 pub fn newest_schema() -> usize {
     std::fs::read_dir(roadbook_harness::workspace().join("crates/roadbook-server/migrations"))

@@ -45,6 +45,34 @@ pub fn run(cli: Cli) -> Result<()> {
             format,
             with_open_conflicts,
         } => {
+            let kind = match kind {
+                crate::cli::Reported::Portfolio => {
+                    // Those choose within one program's document; a portfolio has none of them.
+                    for (given, flag) in [
+                        (review.is_some(), "--review"),
+                        (since.is_some(), "--since"),
+                        (status.is_some(), "--status"),
+                        (baseline.is_some(), "--baseline"),
+                        (with_open_conflicts, "--with-open-conflicts"),
+                    ] {
+                        if given {
+                            bail!(
+                                "{flag} is for a document of one program, not a portfolio: leave it out (each program is measured against its own baseline)"
+                            );
+                        }
+                    }
+                    return ctx.report_portfolio(program, as_of, &out, format);
+                }
+                crate::cli::Reported::Document(kind) => kind,
+            };
+            let program = match program.as_slice() {
+                [] => None,
+                [one] => Some(*one),
+                _ => bail!(
+                    "a {} is about one program: name one --program (several are for `roadbook report portfolio`)",
+                    kind.title()
+                ),
+            };
             let (store, mut request) =
                 ctx.report_request(kind, program, review, since, as_of, status)?;
             request.baseline = baseline;
@@ -71,6 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Whoami { json } => ctx.whoami(json),
         Command::Logout => ctx.logout(),
         Command::Baseline(command) => ctx.baseline(command),
+        Command::Portfolio { what, as_of, json } => ctx.portfolio(what, as_of, json),
         Command::Servers { what } => ctx.servers(what),
         Command::Usage { share } => ctx.usage(share.as_deref()),
         Command::Config(command) => ctx.config(command),
@@ -82,9 +111,14 @@ pub fn run(cli: Cli) -> Result<()> {
             server,
             program,
             list,
+            all,
         } => {
             let server = ctx.server_or_signed_in(server)?;
-            ctx.join(&server, program, list)
+            if all {
+                ctx.join_all(&server)
+            } else {
+                ctx.join(&server, program, list)
+            }
         }
         Command::Sync {
             what,
@@ -708,4 +742,5 @@ fn item_of(
 }
 
 mod baseline;
+mod portfolio;
 mod registers;

@@ -22,5 +22,6 @@ use common::{AUTHOR, export, fails, ok, roadbook, sample_db};
 mod baselines;
 mod documents;
 mod items;
+mod portfolio;
 mod refused;
 mod seed_pages;

@@ -13,6 +13,7 @@ mod packet;
 mod parts;
 mod phases;
 mod plan;
+mod portfolio;
 mod readiness;
 mod readout;
 mod register;
@@ -26,6 +27,9 @@ pub use packet::packet;
 use parts::*;
 pub use phases::phases;
 pub use plan::plan;
+pub use portfolio::{
+    Ask, Member, NextMilestone, ProgramGlance, RiskGlance, glance, portfolio, portfolio_deck,
+};
 pub use readiness::readiness_checklist;
 pub use readout::{readout, readout_deck};
 pub use register::register;
@@ -112,11 +116,16 @@ fn on_day(d: roadbook_model::Date) -> String {
 /// "As of DATE · Prepared by NAME", the name left out when nobody is named: a document never
 /// says it was prepared by "unknown".
 fn as_of_and_author(ctx: &Context) -> String {
-    let author = ctx.author.trim();
+    as_of_by(ctx.as_of, ctx.author)
+}
+
+/// The same line for a document of several programs.
+fn as_of_by(as_of: DateTime<Utc>, author: &str) -> String {
+    let author = author.trim();
     if author.is_empty() || author == roadbook_store::NO_AUTHOR {
-        format!("As of {}", date(ctx.as_of))
+        format!("As of {}", date(as_of))
     } else {
-        format!("As of {} · Prepared by {author}", date(ctx.as_of))
+        format!("As of {} · Prepared by {author}", date(as_of))
     }
 }
 

@@ -129,7 +129,7 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
 /// The dates that moved against the baseline before the readout (`against` names it): each
 /// with where it stands, where it stood and by how many days; a line saying every date holds
 /// when none moved.
-fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
+pub(super) fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
     let moved: Vec<&roadbook_model::Slip> = changes.slips.iter().filter(|s| s.moved()).collect();
     out.push(Block::Heading(format!("Dates against {against}")));
     if moved.is_empty() {
@@ -184,7 +184,7 @@ fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
     }));
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {

@@ -23,6 +23,7 @@ mod baselines;
 mod edits;
 mod identity;
 mod order;
+mod portfolio;
 mod remote;
 
 mod files;

@@ -11,30 +11,8 @@ use roadbook_harness::{Issuer, ServerProcess, binary, server_env};
 use roadbook_model::Id;
 use roadbook_protocol::{BREAK_GLASS_HEADER, ProgramInfo, Role};
 use roadbook_sync::{HttpTransport, Token, Transport, TransportError};
-use roadbook_sync_tests::database;
+use roadbook_sync_tests::{database, operator, token_with_email as token};
 use serde_json::json;
-
-fn token(issuer: &Issuer, login: &str, name: &str, groups: &[&str]) -> String {
-    let mut claims = issuer.claims(login, name, groups);
-    claims["email"] = json!(format!("{login}@example.test"));
-    claims["email_verified"] = json!(true);
-    issuer.sign(&claims)
-}
-
-/// An operator command on the server's database, with the server's settings.
-fn operator(env: &[(String, String)], args: &[&str]) -> String {
-    let out = Command::new(binary("roadbook-server"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "roadbook-server {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 struct Caller {
     transport: HttpTransport,

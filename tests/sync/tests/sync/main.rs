@@ -19,6 +19,7 @@ mod entitlements;
 mod intent;
 mod one_rule;
 mod operations;
+mod portfolio;
 mod processes;
 mod quickstart;
 mod rollout;
