@@ -266,7 +266,7 @@ async fn choose_path(app: &AppHandle, name: String) -> CommandResult<Option<std:
 /// Where to write a file: the configured documents folder, else the place the person picks in
 /// the save dialog this side opens (`title`, and a filter of one kind of file). `None` when
 /// they cancel.
-async fn choose_place(
+pub(crate) async fn choose_place(
     app: &AppHandle,
     name: String,
     title: &'static str,

@@ -162,7 +162,10 @@ impl From<StoreError> for CommandError {
         let code = match &err {
             StoreError::NotFound { .. } => ErrorCode::NotFound,
             StoreError::NotYet { .. } => ErrorCode::Invalid,
-            StoreError::Invalid(_) | StoreError::WrongKind { .. } => ErrorCode::Invalid,
+            StoreError::Invalid(_)
+            | StoreError::WrongKind { .. }
+            | StoreError::BaselineName(_)
+            | StoreError::PortfolioChoice(_) => ErrorCode::Invalid,
             StoreError::StillReferenced { .. } => ErrorCode::StillReferenced,
             StoreError::ReadOnly { .. } | StoreError::ViewOnly { .. } => ErrorCode::ReadOnly,
             StoreError::Busy { .. } => ErrorCode::Busy,

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod portfolio;
 mod printing;
 mod reminders;
 pub mod rendering;
@@ -200,6 +201,10 @@ pub fn run() {
             commands::outcome_follow_ups,
             commands::set_usage_sharing,
             commands::review_recorded,
+            portfolio::portfolio,
+            portfolio::choose_portfolio,
+            portfolio::preview_portfolio,
+            portfolio::save_portfolio,
             sync::sync_status,
             sync::sync_now,
             sync::server_programs,

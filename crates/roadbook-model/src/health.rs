@@ -35,6 +35,8 @@ impl Health {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCall {
     pub health: Health,
+    /// The health as a person reads it ("At risk").
+    pub words: String,
     /// "Data platform is blocked", "2 of 6 readiness dimensions are not ready".
     pub reasons: Vec<String>,
 }
@@ -103,7 +105,11 @@ impl Handbook {
             reasons
                 .push("No workstream is blocked or at high risk, and readiness has no gap".into());
         }
-        HealthCall { health, reasons }
+        HealthCall {
+            health,
+            words: health.words().to_owned(),
+            reasons,
+        }
     }
 
     /// The milestone the program works towards next: the open one with the earliest target

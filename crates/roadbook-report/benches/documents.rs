@@ -8,7 +8,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use roadbook_model::sample;
-use roadbook_report::{DocumentKind, Request, prepare};
+use roadbook_report::{
+    DocumentKind, PortfolioFormat, PortfolioRequest, Request, prepare, prepare_portfolio,
+};
 use roadbook_store::Store;
 
 fn documents(c: &mut Criterion) {
@@ -39,5 +41,36 @@ fn documents(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, documents);
+/// The Portfolio Readout of ten programs (the sample under ten names): an overview, the
+/// decisions across them and a page per program.
+fn portfolio(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("portfolio.db")).unwrap();
+    let as_of: chrono::DateTime<chrono::Utc> =
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T09:00:00Z")
+            .unwrap()
+            .into();
+    store.pin_clock(Some(as_of - chrono::Duration::days(7)));
+    for n in 1..=10 {
+        let mut handbook = sample::builder_insights().unwrap();
+        handbook.program.name = format!("Program {n}");
+        store.import(&handbook, "bench").unwrap();
+    }
+    store.pin_clock(None);
+    let request = PortfolioRequest {
+        programs: None,
+        as_of,
+    };
+    c.bench_function("portfolio of 10 programs", |b| {
+        b.iter(|| {
+            black_box(
+                prepare_portfolio(&store, &request, "bench", PortfolioFormat::Pdf)
+                    .unwrap()
+                    .len(),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, documents, portfolio);
 criterion_main!(benches);

@@ -35,7 +35,9 @@ use sha2::{Digest, Sha256};
 pub use changes::summarize;
 pub use changes::{Change, ChangeKind};
 #[cfg(feature = "store")]
-pub use documents::{Ask, Changes, Context, NextMilestone, ProgramGlance, RiskGlance};
+pub use documents::{
+    Ask, Changes, Context, NextMilestone, ProgramGlance, RiskGlance, portfolio_summary,
+};
 pub use html::{html, slug};
 #[cfg(feature = "store")]
 pub use issue::{

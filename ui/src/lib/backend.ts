@@ -28,6 +28,7 @@ import type { UsageSharing } from './bindings/UsageSharing';
 import type { YourName } from './bindings/YourName';
 import type { FollowUps } from './bindings/FollowUps';
 import type { MyItems } from './bindings/MyItems';
+import type { PortfolioView } from './bindings/PortfolioView';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -142,6 +143,14 @@ export const backend = {
 	setUsageSharing: (on: boolean) => call<UsageSharing>('set_usage_sharing', { on }),
 	/** Counts a recorded review outcome, when sharing is on. */
 	reviewRecorded: () => call<null>('review_recorded'),
+	/** Every program chosen for the portfolio at a glance, the sentence over them, the choice. */
+	portfolio: () => call<PortfolioView>('portfolio'),
+	/** Keeps the programs the portfolio shows; null: every program. */
+	choosePortfolio: (programs: Id[] | null) => call<null>('choose_portfolio', { programs }),
+	/** The Portfolio Readout as of now (not archived). */
+	previewPortfolio: () => call<ArrayBuffer>('preview_portfolio'),
+	/** Saves the Portfolio Readout where the person chooses: its file name, or null on cancel. */
+	savePortfolio: () => call<string | null>('save_portfolio'),
 	/** Every status the background sync reports. */
 	onSyncStatus: (heard: (status: SyncStatus) => void): Promise<UnlistenFn> => listen<SyncStatus>('sync-status', (e) => heard(e.payload)),
 	/** Another process (the command line, a second window) wrote to this database. */

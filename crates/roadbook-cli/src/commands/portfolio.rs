@@ -44,6 +44,9 @@ impl<W: Write> Ctx<W> {
             1 => writeln!(self.out, "Portfolio as of {day}: 1 program")?,
             n => writeln!(self.out, "Portfolio as of {day}: {n} programs")?,
         }
+        if !glances.is_empty() {
+            writeln!(self.out, "{}", roadbook_report::portfolio_summary(&glances))?;
+        }
         for g in &glances {
             self.glance(g)?;
         }
@@ -82,12 +85,9 @@ impl<W: Write> Ctx<W> {
             )?;
         }
         match &g.baseline {
-            None => writeln!(self.out, "  Slipped: no baseline yet")?,
-            Some(b) if g.slipped.is_empty() => {
-                writeln!(self.out, "  Slipped against {b}: nothing moved")?
-            }
+            None => writeln!(self.out, "  Slipped: {}", g.slipped_summary)?,
             Some(b) => {
-                writeln!(self.out, "  Slipped against {b}:")?;
+                writeln!(self.out, "  Slipped against {b}: {}", g.slipped_summary)?;
                 for s in &g.slipped {
                     writeln!(
                         self.out,

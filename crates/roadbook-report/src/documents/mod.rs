@@ -29,6 +29,7 @@ pub use phases::phases;
 pub use plan::plan;
 pub use portfolio::{
     Ask, Member, NextMilestone, ProgramGlance, RiskGlance, glance, portfolio, portfolio_deck,
+    summary as portfolio_summary,
 };
 pub use readiness::readiness_checklist;
 pub use readout::{readout, readout_deck};

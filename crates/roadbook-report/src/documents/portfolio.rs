@@ -31,6 +31,9 @@ pub struct ProgramGlance {
     pub baseline: Option<String>,
     /// The dates that moved against it.
     pub slipped: Vec<Slip>,
+    /// What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
+    /// baseline yet" (the overview's cell, the CLI's line and the Portfolio screen's).
+    pub slipped_summary: String,
     pub next_milestone: Option<NextMilestone>,
 }
 
@@ -77,6 +80,12 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
     let h = ctx.handbook;
     let today = ctx.as_of.date_naive();
     let past = |d: Option<Date>| d.is_some_and(|d| d.naive() < today);
+    let slipped: Vec<Slip> = changes
+        .slips
+        .iter()
+        .filter(|s| s.moved())
+        .cloned()
+        .collect();
     ProgramGlance {
         program: h.program.id,
         name: h.program.name.clone(),
@@ -104,12 +113,8 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
             })
             .collect(),
         baseline: changes.baseline.map(str::to_owned),
-        slipped: changes
-            .slips
-            .iter()
-            .filter(|s| s.moved())
-            .cloned()
-            .collect(),
+        slipped_summary: slipped_summary(changes.baseline.is_some(), &slipped),
+        slipped,
         next_milestone: h.next_milestone().map(|m| NextMilestone {
             id: m.id,
             name: m.name.clone(),
@@ -140,15 +145,16 @@ fn milestone_words(m: &NextMilestone) -> String {
     }
 }
 
-/// What slipped, in a cell: "2 later: +14 days, +7 days", "nothing moved", "no baseline yet".
-fn slipped_words(g: &ProgramGlance) -> Cell {
-    if g.baseline.is_none() {
-        return Cell::Muted("no baseline yet".to_owned());
+/// What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
+/// baseline yet".
+fn slipped_summary(measured: bool, slipped: &[Slip]) -> String {
+    if !measured {
+        return "no baseline yet".to_owned();
     }
-    if g.slipped.is_empty() {
-        return Cell::Text("nothing moved".to_owned());
+    if slipped.is_empty() {
+        return "nothing moved".to_owned();
     }
-    let t = roadbook_model::Tally::of(&g.slipped);
+    let t = roadbook_model::Tally::of(slipped);
     let mut said = Vec::new();
     if t.later > 0 {
         said.push(format!("{} later", t.later));
@@ -159,20 +165,25 @@ fn slipped_words(g: &ProgramGlance) -> Cell {
     if t.dated_or_undated > 0 {
         said.push(format!("{} dated or undated", t.dated_or_undated));
     }
-    let worst = g
-        .slipped
+    match slipped
         .iter()
         .filter_map(Slip::days)
         .max()
-        .filter(|d| *d > 0);
-    let text = match worst {
+        .filter(|d| *d > 0)
+    {
         Some(days) => format!("{}; most +{days} days", said.join(", ")),
         None => said.join(", "),
-    };
-    if t.later > 0 {
-        Cell::Strong(text)
+    }
+}
+
+/// The overview's cell: what slipped, strong when something moved later.
+fn slipped_cell(g: &ProgramGlance) -> Cell {
+    if g.baseline.is_none() {
+        Cell::Muted(g.slipped_summary.clone())
+    } else if g.slipped.iter().any(|s| s.days().is_some_and(|d| d > 0)) {
+        Cell::Strong(g.slipped_summary.clone())
     } else {
-        Cell::Text(text)
+        Cell::Text(g.slipped_summary.clone())
     }
 }
 
@@ -205,7 +216,7 @@ fn overview(glances: &[ProgramGlance]) -> Block {
             col("Program", 0.15),
             col("Health", 0.11),
             col("Decisions needed from leadership", 0.27),
-            col("Top risks", 0.2),
+            col("Top risk", 0.2),
             col("Slipped", 0.12),
             col("Next milestone", 0.15),
         ],
@@ -215,19 +226,12 @@ fn overview(glances: &[ProgramGlance]) -> Block {
                 vec![
                     Cell::Strong(g.name.clone()),
                     health_chip(g.health.health),
-                    asks_words(&g.decisions_needed, 3),
-                    match g.top_risks.as_slice() {
-                        [] => Cell::Text("none open".to_owned()),
-                        risks => Cell::Text(
-                            risks
-                                .iter()
-                                .take(2)
-                                .map(|r| r.statement.clone())
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        ),
+                    asks_words(&g.decisions_needed, 2),
+                    match g.top_risks.first() {
+                        None => Cell::Text("none open".to_owned()),
+                        Some(r) => Cell::Text(r.statement.clone()),
                     },
-                    slipped_words(g),
+                    slipped_cell(g),
                     g.next_milestone
                         .as_ref()
                         .map_or(Cell::Muted("none open".to_owned()), |m| {
@@ -241,7 +245,7 @@ fn overview(glances: &[ProgramGlance]) -> Block {
 
 /// "3 programs: 1 off track, 1 at risk and 1 on track. 7 decisions are needed from leadership,
 /// 2 of them overdue. 4 dates moved later against each program's baseline."
-fn summary(glances: &[ProgramGlance]) -> String {
+pub fn summary(glances: &[ProgramGlance]) -> String {
     let mut by_health = Vec::new();
     for health in Health::ALL {
         let n = glances
@@ -319,13 +323,16 @@ fn asks_across(members: &[Member], glances: &[ProgramGlance]) -> Block {
     })
 }
 
-/// A program's own page: where it stands, what it needs, its risks, what moved, what is next.
+/// A program's own page, one page: its health and why, where it stands, its workstreams, the
+/// decisions it needs, its top risks and what moved. The tables are the readout's, narrowed to
+/// what a leader scans (the readout has the questions, mitigations and owners in full).
 fn program_page(m: &Member, g: &ProgramGlance, out: &mut Vec<Block>) {
     let ctx = &m.ctx;
+    let h = ctx.handbook;
     out.push(Block::Part(g.name.clone()));
     out.push(Block::Title {
         title: g.name.clone(),
-        subtitle: g.health.health.words().to_owned(),
+        subtitle: g.health.words.clone(),
         meta: as_of_and_author(ctx),
     });
     out.push(Block::Labeled {
@@ -340,17 +347,73 @@ fn program_page(m: &Member, g: &ProgramGlance, out: &mut Vec<Block>) {
     }
     out.push(Block::Heading("Where the program stands".to_owned()));
     out.push(Block::Paragraph(g.standing.clone()));
-    if !ctx.handbook.workstreams.is_empty() {
-        out.push(executive_summary(ctx));
+    if !h.workstreams.is_empty() {
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("Workstream", 0.3),
+                col("Owner", 0.34),
+                col("Status", 0.22),
+                col("Risk", 0.14),
+            ],
+            rows: h
+                .workstreams
+                .iter()
+                .map(|w| {
+                    vec![
+                        Cell::Strong(w.area.clone()),
+                        Cell::Text(ctx.owners(&w.owner_ids)),
+                        ctx.status_chip(w.status_id),
+                        level_chip(w.risk_level),
+                    ]
+                })
+                .collect(),
+        }));
     }
     out.push(Block::Heading("Decisions needed".to_owned()));
-    out.push(decisions_needed(ctx));
+    let needed = h.decisions_needed();
+    if needed.is_empty() {
+        out.push(Block::Paragraph("No decisions are waiting.".to_owned()));
+    } else {
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("Decision", 0.46),
+                col("Needed from", 0.34),
+                col("Due", 0.2),
+            ],
+            rows: needed
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::Strong(d.title.clone()),
+                        Cell::Text(ctx.owners(&d.needed_from)),
+                        ctx.due(d.due, d.status_id),
+                    ]
+                })
+                .collect(),
+        }));
+    }
     out.push(Block::Heading("Top risks".to_owned()));
     let risks = ctx.top_risks(3);
     if risks.is_empty() {
         out.push(Block::Paragraph("No risk is open.".to_owned()));
     } else {
-        out.push(risks_table(ctx, &risks));
+        out.push(Block::Table(Table {
+            columns: vec![
+                col("Risk", 0.64),
+                col("Severity", 0.18),
+                col("Likelihood", 0.18),
+            ],
+            rows: risks
+                .iter()
+                .map(|r| {
+                    vec![
+                        Cell::Text(r.statement.clone()),
+                        level_chip(r.severity),
+                        level_chip(r.likelihood),
+                    ]
+                })
+                .collect(),
+        }));
     }
     match m.changes.baseline {
         Some(baseline) => slipped(&m.changes, baseline, out),

@@ -236,9 +236,31 @@ fn the_overview_says_what_each_program_s_own_readout_says() {
         asks[1]
     );
     assert!(asks[2].contains(&p.dated.decisions[1].title), "then 2 Dec");
-    // A page per program, each under its own name.
-    for name in names {
+    // A page per program, each under its own name, and one page each: the part starts a page
+    // and the next part (or the end) comes on the page after.
+    for name in &names {
         assert!(md.contains(&format!("# {name}")), "{name}");
+    }
+    let (blocks, laid) =
+        roadbook_report::prepare_portfolio_layout(&p.store, &all_at(as_of), "Test Lead").unwrap();
+    let parts: Vec<usize> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, roadbook_report::layout::Block::Part(_)))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(parts.len(), 3);
+    let page_of = |block: usize| laid.pieces.iter().find(|p| p.block >= block).unwrap().page;
+    for (i, part) in parts.iter().enumerate() {
+        let starts = page_of(*part);
+        let last = laid
+            .pieces
+            .iter()
+            .filter(|p| p.block > *part && parts.get(i + 1).is_none_or(|next| p.block < *next))
+            .map(|p| p.page)
+            .max()
+            .unwrap();
+        assert_eq!(starts, last, "{}'s page runs onto another", names[i]);
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod desktop;
 mod layout;
+mod portfolio;
 mod reminders;
 mod settings;
 mod signin;

@@ -6,6 +6,10 @@ import type { Health } from "./Health";
  */
 export type HealthCall = { health: Health, 
 /**
+ * The health as a person reads it ("At risk").
+ */
+words: string, 
+/**
  * "Data platform is blocked", "2 of 6 readiness dimensions are not ready".
  */
 reasons: Array<string>, };

@@ -30,4 +30,9 @@ baseline: string | null,
 /**
  * The dates that moved against it.
  */
-slipped: Array<Slip>, next_milestone: NextMilestone | null, };
+slipped: Array<Slip>, 
+/**
+ * What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
+ * baseline yet" (the overview's cell, the CLI's line and the Portfolio screen's).
+ */
+slipped_summary: string, next_milestone: NextMilestone | null, };
