@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod links;
 mod portfolio;
 mod printing;
 mod reminders;
@@ -201,6 +202,8 @@ pub fn run() {
             commands::outcome_follow_ups,
             commands::set_usage_sharing,
             commands::review_recorded,
+            links::other_items,
+            links::links,
             portfolio::portfolio,
             portfolio::choose_portfolio,
             portfolio::preview_portfolio,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use roadbook_core::FileConfig;
 use roadbook_model::{Due, Handbook, Id, MyItem};
+use roadbook_store::Store;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
@@ -56,17 +57,22 @@ pub struct MyItems {
     pub items: Vec<MyItem>,
 }
 
-fn my_items_of(state: &AppState, h: &Handbook) -> CommandResult<MyItems> {
+/// The person's items in `h`, with the dependencies between programs that broke and are theirs
+/// (the store judges them, or says what the server said).
+fn my_items_of(state: &AppState, store: &Store, h: &Handbook) -> CommandResult<MyItems> {
     let file = settings(state)?;
     let you = you(state, &file, h);
-    let items = you.map_or_else(Vec::new, |me| roadbook_model::my_items(h, me, today()));
+    let links = store.links(h.program.id, today())?;
+    let items = you.map_or_else(Vec::new, |me| {
+        roadbook_model::my_items_and_links(h, me, today(), &links)
+    });
     Ok(MyItems { you, items })
 }
 
 #[tauri::command]
 pub async fn my_items(app: AppHandle, program: Id) -> CommandResult<MyItems> {
     with_store(app, move |state, store| {
-        my_items_of(state, &store.load(program)?)
+        my_items_of(state, store, &store.load(program)?)
     })
     .await
 }
@@ -93,7 +99,7 @@ pub async fn set_you_are(app: AppHandle, program: Id, you: Option<Id>) -> Comman
                 file.you_are.remove(&program);
             }
         })?;
-        my_items_of(state, &h)
+        my_items_of(state, store, &h)
     })
     .await?;
     remind_soon(&app);
@@ -234,15 +240,15 @@ fn reminder(h: &Handbook, items: &[&MyItem]) -> Option<Reminder> {
 /// announced in that state; and what the announced record becomes (only items still due, so
 /// it never grows past the person's open items).
 fn due_now(
-    programs: &[(Handbook, Option<Id>)],
+    programs: &[(Handbook, Option<Id>, Vec<roadbook_model::Link>)],
     announced: &Announced,
     today: NaiveDate,
 ) -> (Vec<Reminder>, Announced) {
     let mut reminders = Vec::new();
     let mut kept = Announced::new();
-    for (h, you) in programs {
+    for (h, you, links) in programs {
         let Some(me) = you else { continue };
-        let items = roadbook_model::my_items(h, *me, today);
+        let items = roadbook_model::my_items_and_links(h, *me, today, links);
         let fallen: Vec<&MyItem> = items.iter().filter(|i| i.has_fallen_due(today)).collect();
         let new: Vec<&MyItem> = fallen
             .iter()
@@ -295,7 +301,8 @@ fn look_for_due_items(app: &AppHandle, seen: &mut Option<LastLook>) -> CommandRe
         for summary in store.programs()? {
             let h = store.load(summary.id)?;
             let you = you(&state, &file, &h);
-            programs.push((h, you));
+            let links = store.links(summary.id, today())?;
+            programs.push((h, you, links));
         }
         (now, programs)
     };
@@ -470,7 +477,7 @@ mod tests {
     #[test]
     fn what_fell_due_is_announced_once_per_state_and_the_next_state_again() {
         let (h, me) = program();
-        let programs = vec![(h, Some(me))];
+        let programs = vec![(h, Some(me), Vec::new())];
         let (first, announced) = due_now(&programs, &Announced::new(), day("2026-12-04"));
         assert_eq!(first.len(), 1, "one notification for the program");
         assert!(
@@ -508,10 +515,14 @@ mod tests {
     #[test]
     fn nobody_known_is_reminded_of_nothing_and_the_record_forgets_what_is_no_longer_due() {
         let (h, me) = program();
-        let (none, kept) = due_now(&[(h.clone(), None)], &Announced::new(), day("2026-12-04"));
+        let (none, kept) = due_now(
+            &[(h.clone(), None, Vec::new())],
+            &Announced::new(),
+            day("2026-12-04"),
+        );
         assert!(none.is_empty() && kept.is_empty());
         let old = Announced::from([(Id::new(), "2026-01-01 overdue".to_owned())]);
-        let (_, kept) = due_now(&[(h, Some(me))], &old, day("2026-12-04"));
+        let (_, kept) = due_now(&[(h, Some(me), Vec::new())], &old, day("2026-12-04"));
         assert_eq!(kept.len(), 2, "{kept:?}");
     }
 

@@ -21,6 +21,9 @@ pub enum CheckRule {
     ChangeRefused,
     /// Changes made on this machine the team's server does not have yet. Found from the store.
     NotPushed,
+    /// A dependency between this program and another that broke: what it names moved past
+    /// when it is needed. Found from the store's links ([`crate::link_findings`]).
+    DependencyBroken,
     /// An ask of leadership that refers to a decision already made.
     AskAlreadyDecided,
     /// A workstream whose status says one thing and its decisions another.

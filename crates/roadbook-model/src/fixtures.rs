@@ -307,6 +307,10 @@ pub fn generated_with_texts(items: usize, seed: u64, extra: &[String]) -> Handbo
                 why_it_matters: t.sentence(10),
                 workstream_id: pick(&mut t, &ws_ids),
                 source: t.sentence(3),
+                other_item: None,
+                needed_by: None,
+                phase_id: None,
+                owner_id: None,
             }),
             17 => {
                 if let Some(phase_id) = pick(&mut t, &phase_ids) {
@@ -338,6 +342,7 @@ pub fn generated_with_texts(items: usize, seed: u64, extra: &[String]) -> Handbo
                     target: t.date(),
                     status_id: status(&mut t),
                     phase_id: pick(&mut t, &phase_ids),
+                    owner_id: None,
                 }),
                 1 => handbook.readiness_dimensions.push(ReadinessDimension {
                     id: Id::new(),

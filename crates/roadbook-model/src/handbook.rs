@@ -176,6 +176,8 @@ pub trait AnyEntity {
     fn check(&self, problems: &mut Problems);
     fn check_with(&self, found: &crate::Lookups, problems: &mut Problems);
     fn references(&self) -> Vec<Reference>;
+    /// The item of another program it names (a dependency between programs), if any.
+    fn other_item(&self) -> Option<crate::OtherItem>;
     /// The item as a JSON object: one member per field, the unit of history and sync.
     fn to_fields(&self) -> Result<serde_json::Map<String, Value>, serde_json::Error>;
 }
@@ -198,6 +200,9 @@ impl<E: Entity> AnyEntity for E {
     }
     fn references(&self) -> Vec<Reference> {
         Entity::references(self)
+    }
+    fn other_item(&self) -> Option<crate::OtherItem> {
+        Entity::other_item(self)
     }
     fn to_fields(&self) -> Result<serde_json::Map<String, Value>, serde_json::Error> {
         to_fields(self)

@@ -234,6 +234,7 @@ mod tests {
                 target,
                 status_id: status,
                 phase_id: None,
+                owner_id: None,
             });
         }
         assert_eq!(h.next_milestone().unwrap().name, "Sooner");

@@ -16,6 +16,7 @@ mod health;
 mod id;
 mod in_program;
 mod kind;
+mod links;
 mod mine;
 mod order;
 mod problems;
@@ -37,7 +38,11 @@ pub use health::{Health, HealthCall};
 pub use id::{BadId, Id};
 pub use in_program::{Found, Lookups, check_in_program};
 pub use kind::{Kind, UnknownWord};
-pub use mine::{Due, MyItem, due_state, my_items, who_you_are};
+pub use links::{
+    Direction, LINKABLE, Link, LinkReason, LinkState, Needed, OtherItem, check_other_item, judge,
+    link_findings, links,
+};
+pub use mine::{Due, MyItem, due_state, my_items, my_items_and_links, who_you_are};
 pub use order::{BadOrderKey, OrderKey, list_order};
 pub use problems::{Invalid, Problem, Problems};
 pub use role::Role;

@@ -148,12 +148,86 @@ pub fn my_items(h: &Handbook, me: Id, today: NaiveDate) -> Vec<MyItem> {
             !c.done,
         );
     }
+    by_urgency(&mut out);
+    out
+}
+
+/// Overdue first, then by date, undated last.
+fn by_urgency(items: &mut [MyItem]) {
     let rank = |i: &MyItem| match (i.state, i.due) {
         (Some(Due::Overdue), _) => 0,
         (_, Some(_)) => 1,
         (_, None) => 2,
     };
-    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.due.cmp(&b.due)));
+    items.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.due.cmp(&b.due)));
+}
+
+/// [`my_items`], and the links between programs that broke and are the person's (or their
+/// team's) to mend: a dependency of this program they own, or an item of theirs another
+/// program depends on (a milestone they own, a decision needed from them). Due by the date it
+/// is needed, when that is known here.
+pub fn my_items_and_links(
+    h: &Handbook,
+    me: Id,
+    today: NaiveDate,
+    links: &[crate::Link],
+) -> Vec<MyItem> {
+    let mut out = my_items(h, me, today);
+    let team = h.owner(me).and_then(|o| o.team_id);
+    let whose = |ids: &[Id]| {
+        if ids.contains(&me) {
+            Some(true)
+        } else if team.is_some_and(|t| ids.contains(&t)) {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    for link in links.iter().filter(|l| l.state == crate::LinkState::Broken) {
+        let owners: Vec<Id> = match (link.direction, link.item_kind) {
+            (crate::Direction::Needs, _) => h
+                .dependencies
+                .iter()
+                .find(|d| d.id == link.item)
+                .and_then(|d| d.owner_id)
+                .into_iter()
+                .collect(),
+            (crate::Direction::NeededBy, Kind::Milestone) => h
+                .milestones
+                .iter()
+                .find(|m| m.id == link.item)
+                .and_then(|m| m.owner_id)
+                .into_iter()
+                .collect(),
+            (crate::Direction::NeededBy, Kind::Decision) => h
+                .decisions
+                .iter()
+                .find(|d| d.id == link.item)
+                .map(|d| d.needed_from.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let Some(yours) = whose(&owners) else {
+            continue;
+        };
+        let why = match (link.direction, yours) {
+            (crate::Direction::Needs, true) => "Your dependency on another program broke",
+            (crate::Direction::Needs, false) => "Your team's dependency on another program broke",
+            (crate::Direction::NeededBy, true) => "Another program's dependency on it broke",
+            (crate::Direction::NeededBy, false) => {
+                "Another program's dependency on your team's item broke"
+            }
+        };
+        out.push(MyItem {
+            kind: link.item_kind,
+            id: link.item,
+            label: link.label.clone(),
+            why: why.to_owned(),
+            due: link.needed_by,
+            state: due_state(link.needed_by, true, today),
+        });
+    }
+    by_urgency(&mut out);
     out
 }
 

@@ -66,6 +66,8 @@ pub enum FieldType {
     Sections,
     /// A review's expected outputs (text, when).
     Outputs,
+    /// A milestone, decision or phase of another program (its program and its id), or none.
+    OtherItem,
 }
 
 impl FieldType {
@@ -212,6 +214,7 @@ const MILESTONE: &[Field] = &[
     f("target", "Target date", T::Date),
     req("status_id", "Status", T::Status),
     f("phase_id", "Phase", T::Optionalphase),
+    f("owner_id", "Owner", T::Owner),
 ];
 
 const PHASE: &[Field] = &[
@@ -286,6 +289,10 @@ const DEPENDENCY: &[Field] = &[
     f("why_it_matters", "Why it matters", T::Longtext),
     f("workstream_id", "Workstream", T::Workstream),
     f("source", "Source", T::Text),
+    f("other_item", "Item of another program", T::OtherItem),
+    f("needed_by", "Needed by", T::Date),
+    f("phase_id", "Phase that needs it", T::Optionalphase),
+    f("owner_id", "Owner", T::Owner),
 ];
 
 /// The fields a person edits on an item of `kind`, in the order the editor shows them.

@@ -686,6 +686,9 @@ pub mod routes {
     pub const CHANGES: &str = "/v1/programs/{program}/changes";
     pub const EVENTS: &str = "/v1/programs/{program}/events";
     pub const DOCUMENTS: &str = "/v1/programs/{program}/documents";
+    /// Dependencies between this program and others, as the server judges them
+    /// (`Vec<roadbook_model::Link>`; what the caller may not see of the other program left out).
+    pub const LINKS: &str = "/v1/programs/{program}/links";
 
     fn of(template: &str, program: impl std::fmt::Display) -> String {
         template.replace("{program}", &program.to_string())
@@ -704,6 +707,9 @@ pub mod routes {
     }
     pub fn documents(program: impl std::fmt::Display) -> String {
         of(DOCUMENTS, program)
+    }
+    pub fn links(program: impl std::fmt::Display) -> String {
+        of(LINKS, program)
     }
 }
 

@@ -12,6 +12,7 @@ mod documents;
 mod error;
 mod files;
 mod history;
+mod links;
 mod open;
 mod outbox;
 mod portfolio;

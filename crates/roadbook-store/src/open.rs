@@ -27,11 +27,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/008_sync_intent.sql")),
         M::up(include_str!("migrations/009_made_at.sql")),
         M::up(include_str!("migrations/010_baselines.sql")),
+        M::up(include_str!("migrations/011_links.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// The data half of migration 004: order keys per list from the old order, and the old outbox's
 /// rows as typed operations.

@@ -374,6 +374,14 @@ impl<T: Transport> Client<T> {
         if let Err(err) = self.send_usage(replica).await {
             tracing::info!(error = %err, "usage counts not sent this time");
         }
+        // What the server says of the links with other programs, for those this database does
+        // not hold; the last word stays when it cannot say (a server older than links).
+        match self.transport.links(program).await {
+            Ok(links) => replica.with(|s| s.set_server_links(program, &links))?,
+            Err(err) => {
+                tracing::info!(error = %err, "the links between programs were not read this time")
+            }
+        }
         Ok(report)
     }
 

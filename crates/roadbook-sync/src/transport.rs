@@ -104,6 +104,8 @@ pub trait Transport: Send + Sync {
     async fn documents(&self, program: Id, after: u64) -> Result<DocumentsPage, TransportError>;
     /// Sends usage counts (only ever queued when the person shares them).
     async fn usage(&self, report: &UsageReport) -> Result<UsageAnswer, TransportError>;
+    /// The dependencies between the program and others, as the server judges them.
+    async fn links(&self, program: Id) -> Result<Vec<roadbook_model::Link>, TransportError>;
 }
 
 /// A bearer token. Its `Debug` never shows it, and nothing here logs or stores it.
@@ -496,6 +498,11 @@ impl Transport for HttpTransport {
 
     async fn usage(&self, report: &UsageReport) -> Result<UsageAnswer, TransportError> {
         self.negotiated(|_| self.http.post(self.url(routes::USAGE)).json(report))
+            .await
+    }
+
+    async fn links(&self, program: Id) -> Result<Vec<roadbook_model::Link>, TransportError> {
+        self.negotiated(|_| self.http.get(self.url(&routes::links(program))))
             .await
     }
 }

@@ -287,4 +287,10 @@ impl Transport for SimTransport {
         let result = self.engine.documents(&self.caller, program, after).await;
         self.answer(result)
     }
+
+    async fn links(&self, program: Id) -> Result<Vec<roadbook_model::Link>, TransportError> {
+        self.deliver()?;
+        let result = self.engine.links(&self.caller, program).await;
+        self.answer(result)
+    }
 }

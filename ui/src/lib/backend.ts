@@ -29,6 +29,8 @@ import type { YourName } from './bindings/YourName';
 import type { FollowUps } from './bindings/FollowUps';
 import type { MyItems } from './bindings/MyItems';
 import type { PortfolioView } from './bindings/PortfolioView';
+import type { LinkView } from './bindings/LinkView';
+import type { OtherProgramItem } from './bindings/OtherProgramItem';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
 export class BackendError extends Error {
@@ -143,6 +145,10 @@ export const backend = {
 	setUsageSharing: (on: boolean) => call<UsageSharing>('set_usage_sharing', { on }),
 	/** Counts a recorded review outcome, when sharing is on. */
 	reviewRecorded: () => call<null>('review_recorded'),
+	/** The milestones, decisions and phases of the other programs here: what a dependency may name. */
+	otherItems: (program: Id) => call<OtherProgramItem[]>('other_items', { program }),
+	/** The dependencies between the program and others, each judged, with its sentence. */
+	links: (program: Id) => call<LinkView[]>('links', { program }),
 	/** Every program chosen for the portfolio at a glance, the sentence over them, the choice. */
 	portfolio: () => call<PortfolioView>('portfolio'),
 	/** Keeps the programs the portfolio shows; null: every program. */

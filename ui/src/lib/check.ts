@@ -9,6 +9,7 @@ const HEADINGS: Record<CheckRule, string> = {
 	open_conflict: 'Conflicts still open',
 	change_refused: 'Changes the server refused',
 	not_pushed: 'Not yet on the team’s server',
+	dependency_broken: 'Dependencies between programs that broke',
 	ask_already_decided: 'Asks of leadership already decided',
 	workstream_disagrees: 'Workstreams whose status disagrees with their decisions',
 	decided_without_reason: 'Decided without outcome or rationale',

@@ -35,7 +35,8 @@ export const fieldTypes = [
 	'colour',
 	'attendees',
 	'sections',
-	'outputs'
+	'outputs',
+	'otheritem'
 ] as const;
 
 export type FieldType = (typeof fieldTypes)[number];

@@ -130,6 +130,7 @@ fn value_name(field: &Field) -> &'static str {
         FieldType::Colour => "#RRGGBB",
         FieldType::Scope => "program|NAME",
         FieldType::Optionaltext => "TEXT|none",
+        FieldType::OtherItem => "ITEM_ID|none",
         kind if kind.nested() => "JSON",
         kind if kind.names().is_some() => "NAME|ID",
         _ => "TEXT",

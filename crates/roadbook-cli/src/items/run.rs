@@ -68,7 +68,7 @@ impl<W: Write> Ctx<W> {
         let mut store = self.open()?;
         let program = store.resolve_program(program)?;
         let h = store.load(program)?;
-        let mut item = given_fields(&h, kind, m)?;
+        let mut item = given_fields(&store, &h, kind, m)?;
         let mut missing = Vec::new();
         for field in fields(kind).iter().filter(|f| f.required) {
             if item.contains_key(field.key) {
@@ -105,7 +105,7 @@ impl<W: Write> Ctx<W> {
         let id = self.named_item(kind, program, item_text(m))?;
         let mut store = self.open()?;
         let h = store.load(store.locate(id)?.program_id)?;
-        let changes = given_fields(&h, kind, m)?;
+        let changes = given_fields(&store, &h, kind, m)?;
         if changes.is_empty() {
             bail!(
                 "say what to change: {}",
@@ -226,7 +226,14 @@ impl<W: Write> Ctx<W> {
             )?;
             return Ok(());
         }
-        let labels = h.labels();
+        let mut labels = h.labels();
+        // What an item of another program is called, when that program is here.
+        if let Some(on) = item.other_item()
+            && let Ok(other) = store.load(on.program_id)
+        {
+            labels.insert(on.program_id, other.program.name.clone());
+            labels.extend(other.labels());
+        }
         writeln!(self.out, "{} ({id})", item.label())?;
         for field in fields(kind) {
             let value = body.get(field.key).unwrap_or(&Value::Null);

@@ -113,7 +113,12 @@ pub(super) fn command_word(kind: Kind) -> String {
 }
 
 /// A value given on the command line for `field`, as the item's JSON holds it.
-pub(super) fn value_of(h: &Handbook, field: &Field, given: &[String]) -> Result<Value> {
+pub(super) fn value_of(
+    store: &Store,
+    h: &Handbook,
+    field: &Field,
+    given: &[String],
+) -> Result<Value> {
     let name = flag(field);
     let one = given.last().map(String::as_str).unwrap_or_default();
     let none = |text: &str| text.trim().eq_ignore_ascii_case("none");
@@ -139,6 +144,18 @@ pub(super) fn value_of(h: &Handbook, field: &Field, given: &[String]) -> Result<
         FieldType::Readiness => json!(one.parse::<ReadinessState>()?.as_str()),
         FieldType::Ownerkind => json!(one.parse::<OwnerKind>()?.as_str()),
         FieldType::Scope => scope(h, one)?,
+        FieldType::OtherItem if none(one) => Value::Null,
+        // An item of another program, by its id (ids are unique across programs): the program
+        // is the one this database holds it in; the store says whether it may be named.
+        FieldType::OtherItem => {
+            let id: Id = one.trim().parse().map_err(|_| {
+                anyhow!("--{name} is '{one}': give the id of a milestone, decision or phase of another program (roadbook milestone list --program ID shows them)")
+            })?;
+            let located = store.locate(id).map_err(|_| {
+                anyhow!("--{name}: no item {id} in this database: join the program it belongs to first (a dependency names only what you can see)")
+            })?;
+            json!({"program_id": located.program_id, "item_id": id})
+        }
         kind if kind.nested() => serde_json::from_str(one).map_err(|e| {
             anyhow!("--{name} is not a JSON list ({e}): see roadbook help for an example")
         })?,
@@ -196,14 +213,19 @@ pub(super) fn scope(h: &Handbook, given: &str) -> Result<Value> {
 }
 
 /// The fields the command line gave, as JSON values.
-pub(super) fn given_fields(h: &Handbook, kind: Kind, m: &ArgMatches) -> Result<Map<String, Value>> {
+pub(super) fn given_fields(
+    store: &Store,
+    h: &Handbook,
+    kind: Kind,
+    m: &ArgMatches,
+) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     for field in fields(kind) {
         let Some(values) = m.try_get_many::<String>(field.key).ok().flatten() else {
             continue;
         };
         let values: Vec<String> = values.cloned().collect();
-        out.insert(field.key.to_owned(), value_of(h, field, &values)?);
+        out.insert(field.key.to_owned(), value_of(store, h, field, &values)?);
     }
     Ok(out)
 }
@@ -267,6 +289,14 @@ pub(super) fn display(
     value: &Value,
     labels: &std::collections::HashMap<Id, String>,
 ) -> String {
+    if field.kind == FieldType::OtherItem
+        && let Ok(on) = serde_json::from_value::<roadbook_model::OtherItem>(value.clone())
+    {
+        return match (labels.get(&on.item_id), labels.get(&on.program_id)) {
+            (Some(item), Some(program)) => format!("'{item}' of '{program}'"),
+            _ => "an item of a program not in this database".to_owned(),
+        };
+    }
     let text = crate::words::in_words(value, labels, crate::words::Quoted::No);
     match field.kind {
         FieldType::Level | FieldType::Readiness | FieldType::Ownerkind => text.replace('_', " "),

@@ -39,6 +39,11 @@ pub trait Entity: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Parti
     /// needs its outcome, and "made" is the status vocabulary's word). References themselves
     /// are checked by [`crate::check_in_program`].
     fn check_with(&self, _found: &crate::Lookups, _problems: &mut Problems) {}
+    /// The item of another program it names, if it names one (a dependency between programs):
+    /// checked with [`crate::check_other_item`] where it lives, not among the references.
+    fn other_item(&self) -> Option<crate::OtherItem> {
+        None
+    }
 }
 
 fn refer(out: &mut Vec<Reference>, field: &'static str, kind: Kind, id: Option<Id>) {

@@ -133,6 +133,9 @@ pub struct Milestone {
     pub status_id: Id,
     #[serde(default)]
     pub phase_id: Option<Id>,
+    /// Who delivers it (their My items shows a dependency of another program on it that breaks).
+    #[serde(default)]
+    pub owner_id: Option<Id>,
 }
 
 impl Entity for Milestone {
@@ -150,6 +153,7 @@ impl Entity for Milestone {
         let mut out = Vec::new();
         refer(&mut out, "status_id", Kind::Status, Some(self.status_id));
         refer(&mut out, "phase_id", Kind::Phase, self.phase_id);
+        refer(&mut out, "owner_id", Kind::Owner, self.owner_id);
         out
     }
 }

@@ -181,6 +181,20 @@ pub struct Dependency {
     pub workstream_id: Option<Id>,
     #[serde(default)]
     pub source: String,
+    /// The item of another program it depends on (a milestone, a decision or a phase), when
+    /// it is one: then it is judged against that item and flagged when it breaks.
+    #[serde(default)]
+    pub other_item: Option<crate::OtherItem>,
+    /// When this program needs it.
+    #[serde(default)]
+    pub needed_by: Option<Date>,
+    /// The phase here that needs it: without a need-by date, it is needed when that phase
+    /// starts.
+    #[serde(default)]
+    pub phase_id: Option<Id>,
+    /// Who watches it here (their My items shows it when it breaks).
+    #[serde(default)]
+    pub owner_id: Option<Id>,
 }
 
 impl Entity for Dependency {
@@ -203,7 +217,12 @@ impl Entity for Dependency {
             Kind::Workstream,
             self.workstream_id,
         );
+        refer(&mut out, "phase_id", Kind::Phase, self.phase_id);
+        refer(&mut out, "owner_id", Kind::Owner, self.owner_id);
         out
+    }
+    fn other_item(&self) -> Option<crate::OtherItem> {
+        self.other_item
     }
 }
 

@@ -75,6 +75,10 @@ pub(super) fn stress() -> Handbook {
             why_it_matters: format!("{text} {text}"),
             workstream_id: None,
             source: String::new(),
+            other_item: None,
+            needed_by: None,
+            phase_id: None,
+            owner_id: None,
         });
         h.readiness_checks.push(roadbook_model::ReadinessCheck {
             id: Id::new(),

@@ -10,6 +10,7 @@ impl Engine {
         &self,
         tx: &mut dyn ProgramTx,
         caller: &Caller,
+        (program, seen): (Id, &Seen),
         client: Id,
         mutation: &Mutation,
         at: &str,
@@ -44,6 +45,12 @@ impl Engine {
                 });
             }
         };
+        if let Some(reason) = other_item_refused(program, seen, mutation) {
+            return Ok(Applied {
+                outcome: rejected("invalid", reason),
+                item: current,
+            });
+        }
         let made_at = made_at.as_deref();
         let change = |fields: Map<String, Value>| NewChange {
             kind: mutation.kind,
@@ -749,6 +756,33 @@ enum Group {
 /// When a change was made, as the person's computer says (protocol 3), in the server's format:
 /// none when not said; never later than `at`, when the server applies it (a clock ahead would
 /// otherwise put a change before one made after it). Refused when it is not a moment.
+/// The item of another program a change names (a dependency's `other_item`), if it names one.
+pub(super) fn other_item_named(mutation: &Mutation) -> Option<&Value> {
+    let value = match &mutation.operation {
+        Operation::Create { fields } => fields.get("other_item"),
+        Operation::Update { fields } => fields.get("other_item").map(|c| &c.value),
+        _ => None,
+    };
+    value.filter(|v| !v.is_null())
+}
+
+/// Why a change naming an item of another program is refused, if it is: judged by the model
+/// with where the item is, as far as the person may see ([`Engine::other_items_seen`]). One
+/// they may not see reads as one not there: the refusal tells nothing of other programs.
+fn other_item_refused(program: Id, seen: &Seen, mutation: &Mutation) -> Option<String> {
+    let value = other_item_named(mutation)?;
+    let Ok(on) = serde_json::from_value::<roadbook_model::OtherItem>(value.clone()) else {
+        return Some(
+            "dependency.other_item: not an item of another program (its program_id and item_id)"
+                .to_owned(),
+        );
+    };
+    let found = seen.get(&on.item_id).copied().flatten();
+    roadbook_model::check_other_item(program, on, found)
+        .err()
+        .map(|e| e.to_string())
+}
+
 pub(super) fn made_at(made_at: Option<&str>, at: &str) -> Result<Option<String>, String> {
     let Some(text) = made_at else {
         return Ok(None);

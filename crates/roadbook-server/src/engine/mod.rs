@@ -262,8 +262,18 @@ type PushReply = tokio::sync::oneshot::Sender<EngineResult<PushResponse>>;
 struct Job {
     caller: Caller,
     request: PushRequest,
+    /// The items of other programs the push names, where each is (its program and kind) when
+    /// the person may see it: see [`Engine::other_items_seen`].
+    seen: Seen,
     answer: PushReply,
 }
+
+/// Items of other programs named by a push: the program and kind of each the person may see;
+/// none for one they may not (or that is not on the server).
+type Seen = BTreeMap<Id, Option<(Id, Kind)>>;
+
+/// A push as the batch applies it: who, what, and what they may see elsewhere.
+type Push<'a> = (&'a Caller, &'a PushRequest, &'a Seen);
 
 /// What applying one mutation produced, before it is recorded.
 struct Applied {
@@ -578,6 +588,7 @@ impl Engine {
 }
 
 mod checks;
+mod links;
 mod merge;
 mod publish;
 mod push;

@@ -207,7 +207,7 @@ impl Engine {
         })
     }
 
-    async fn known(&self, program: Id) -> EngineResult<crate::storage::ProgramRow> {
+    pub(super) async fn known(&self, program: Id) -> EngineResult<crate::storage::ProgramRow> {
         self.storage.program(program).await?.ok_or_else(|| {
             EngineError::NotFound(format!("there is no program {program} on this server"))
         })

@@ -16,9 +16,13 @@ impl Engine {
         program: Id,
         request: PushRequest,
     ) -> EngineResult<PushResponse> {
-        let caller = &self
+        let on_program = self
             .entitled(caller, program, Role::Editor, "changing a program")
             .await?;
+        // Items of other programs the push names, looked up with what the person may see
+        // everywhere (their groups, not their role on this program).
+        let seen = self.other_items_seen(caller, &request).await?;
+        let caller = &on_program;
         if request.mutations.len() > roadbook_protocol::MAX_MUTATIONS_PER_PUSH {
             return Err(EngineError::TooLarge(format!(
                 "{} changes in one push; send at most {} at a time",
@@ -51,6 +55,7 @@ impl Engine {
             .push(Job {
                 caller: caller.clone(),
                 request,
+                seen,
                 answer,
             });
         // Wait for the answer or for the turn, whichever comes first. Whoever gets the turn
@@ -98,8 +103,10 @@ impl Engine {
     /// One transaction for the queued pushes of a program (see [`Engine::commit_pushes`]),
     /// and each push's answer sent.
     async fn apply_batch(&self, program: Id, jobs: Vec<Job>) {
-        let pushes: Vec<(&Caller, &PushRequest)> =
-            jobs.iter().map(|j| (&j.caller, &j.request)).collect();
+        let pushes: Vec<Push<'_>> = jobs
+            .iter()
+            .map(|j| (&j.caller, &j.request, &j.seen))
+            .collect();
         let answers = self.commit_pushes(program, &pushes).await;
         drop(pushes);
         for (job, answer) in jobs.into_iter().zip(answers) {
@@ -116,7 +123,7 @@ impl Engine {
     fn commit_pushes<'a>(
         &'a self,
         program: Id,
-        pushes: &'a [(&'a Caller, &'a PushRequest)],
+        pushes: &'a [Push<'a>],
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Vec<EngineResult<PushResponse>>> + Send + 'a>,
     > {
@@ -129,10 +136,10 @@ impl Engine {
                 return pushes.iter().map(|_| Err(err.clone())).collect();
             };
             match pushes {
-                [(caller, request)] if request.mutations.len() == 1 => {
+                [(caller, request, _)] if request.mutations.len() == 1 => {
                     vec![self.reject_refused(program, caller, request, detail).await]
                 }
-                [(caller, request)] => {
+                [(caller, request, seen)] => {
                     let mut results = Vec::with_capacity(request.mutations.len());
                     for mutation in &request.mutations {
                         let one = PushRequest {
@@ -140,7 +147,11 @@ impl Engine {
                             mutations: vec![mutation.clone()],
                             history: request.history,
                         };
-                        match self.commit_pushes(program, &[(*caller, &one)]).await.pop() {
+                        match self
+                            .commit_pushes(program, &[(*caller, &one, *seen)])
+                            .await
+                            .pop()
+                        {
                             Some(Ok(answer)) => results.extend(answer.results),
                             Some(Err(err)) => return vec![Err(err)],
                             None => {
@@ -232,12 +243,12 @@ impl Engine {
     async fn try_commit(
         &self,
         program: Id,
-        pushes: &[(&Caller, &PushRequest)],
+        pushes: &[Push<'_>],
     ) -> EngineResult<Vec<EngineResult<PushResponse>>> {
         let mut tx = self.storage.begin(program).await?;
         let reads: Vec<Prefetch> = pushes
             .iter()
-            .map(|(_, r)| Prefetch {
+            .map(|(_, r, _)| Prefetch {
                 client: r.client_id,
                 seqs: r.mutations.iter().map(|m| m.seq).collect(),
                 mutations: r.mutations.iter().map(|m| m.mutation_id).collect(),
@@ -245,17 +256,17 @@ impl Engine {
             .collect();
         let items: Vec<Id> = pushes
             .iter()
-            .flat_map(|(_, r)| r.mutations.iter().map(|m| m.item_id))
+            .flat_map(|(_, r, _)| r.mutations.iter().map(|m| m.item_id))
             .collect();
         tx.prefetch(&reads, &items).await?;
         let mut answers = Vec::with_capacity(pushes.len());
         let mut wrote = false;
         // The outcome of each mutation decided now (not replays), counted once committed.
         let mut outcomes = Vec::new();
-        for (caller, request) in pushes {
+        for (caller, request, seen) in pushes {
             self.metrics.push(request.mutations.len());
             match self
-                .apply_push(&mut *tx, caller, program, request, &mut outcomes)
+                .apply_push(&mut *tx, (caller, request, seen), program, &mut outcomes)
                 .await
             {
                 Ok((response, changed)) => {
@@ -284,9 +295,8 @@ impl Engine {
     async fn apply_push(
         &self,
         tx: &mut dyn ProgramTx,
-        caller: &Caller,
+        (caller, request, seen): Push<'_>,
         program: Id,
-        request: &PushRequest,
         outcomes: &mut Vec<&'static str>,
     ) -> EngineResult<(PushResponse, bool)> {
         let client = request.client_id;
@@ -333,7 +343,9 @@ impl Engine {
                 },
                 None => {
                     let at = (self.clock)();
-                    let applied = self.apply(tx, caller, client, mutation, &at).await?;
+                    let applied = self
+                        .apply(tx, caller, (program, seen), client, mutation, &at)
+                        .await?;
                     let (action, detail) = match &applied.outcome {
                         Outcome::Applied { version, conflicts } if conflicts.is_empty() => {
                             ("applied", json!({"version": version}))

@@ -158,6 +158,16 @@ pub(super) async fn documents(
     Ok(Json(app.engine.documents(&caller, program, q.after).await?).into_response())
 }
 
+/// Dependencies between the program and others, judged here where both are.
+pub(super) async fn links(
+    State(app): State<Shared>,
+    Path(program): Path<String>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    Ok(Json(app.engine.links(&caller, program).await?).into_response())
+}
+
 pub(super) async fn share_document(
     State(app): State<Shared>,
     Path(program): Path<String>,

@@ -185,6 +185,7 @@ pub fn router(state: Shared, body_limit: usize) -> Router {
         .route(routes::CHANGES, get(changes))
         .route(routes::EVENTS, get(events))
         .route(routes::DOCUMENTS, get(documents).post(share_document))
+        .route(routes::LINKS, get(links))
         .layer(middleware::from_fn(protocol));
     Router::new()
         .route(routes::HEALTH, get(|| async { "ok" }))

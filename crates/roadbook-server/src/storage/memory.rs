@@ -168,6 +168,50 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
+    async fn item_anywhere(&self, id: Id) -> StorageResult<Option<(Id, Kind)>> {
+        let program = {
+            let known = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+            known.get(&id).copied()
+        };
+        let Some(program) = program else {
+            return Ok(None);
+        };
+        let Some(lock) = self.program_lock(program) else {
+            return Ok(None);
+        };
+        let state = lock.lock().await;
+        Ok(state
+            .items
+            .get(&id)
+            .filter(|i| !i.deleted())
+            .map(|i| (program, i.kind)))
+    }
+
+    async fn programs_naming(&self, program: Id) -> StorageResult<Vec<Id>> {
+        let locks: Vec<(Id, Arc<Mutex<ProgramState>>)> = {
+            let programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
+            programs.iter().map(|(id, l)| (*id, l.clone())).collect()
+        };
+        let target = program.to_string();
+        let mut out = Vec::new();
+        for (id, lock) in locks {
+            let state = lock.lock().await;
+            let names = state.items.values().any(|i| {
+                i.kind == Kind::Dependency
+                    && !i.deleted()
+                    && i.fields
+                        .get("other_item")
+                        .and_then(|o| o.get("program_id"))
+                        .and_then(Value::as_str)
+                        == Some(target.as_str())
+            });
+            if names {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
     async fn programs(&self) -> StorageResult<Vec<ProgramRow>> {
         let locks: Vec<_> = {
             let programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());

@@ -209,6 +209,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn history(&self) -> StorageResult<Id>;
     /// Which of `ids` name items of a program other than `program`.
     async fn ids_elsewhere(&self, program: Id, ids: &[Id]) -> StorageResult<Vec<Id>>;
+    /// The program and kind of the live item `id`, whichever program holds it.
+    async fn item_anywhere(&self, id: Id) -> StorageResult<Option<(Id, Kind)>>;
+    /// The programs with a live dependency naming an item of `program`.
+    async fn programs_naming(&self, program: Id) -> StorageResult<Vec<Id>>;
     /// The connection pool as it stands (none: no pool, as in memory).
     fn pool_use(&self) -> Option<crate::metrics::PoolUse> {
         None

@@ -23,6 +23,26 @@ pub(super) fn check<E: Entity>(
     // A stored body that no longer reads as its type judges nothing: the change is checked whole.
     let before: Option<E> = before.and_then(|b| typed(&with_id(b, id)).ok());
     check_references(tx, program, &item, before.as_ref())?;
+    // An item of another program is checked when it is named, not on every later edit: a
+    // teammate may have named one of a program this person cannot see.
+    if let Some(on) = item.other_item()
+        && before.as_ref().and_then(Entity::other_item) != Some(on)
+    {
+        let found: Option<(String, String)> = tx
+            .tx
+            .query_row(
+                "SELECT program_id, kind FROM items WHERE id = ?1 AND deleted = 0",
+                [on.item_id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| tx.sql(e))?;
+        let found = match found {
+            Some((p, k)) => Some((parse_id(&p)?, parse_kind(&k)?)),
+            None => None,
+        };
+        roadbook_model::check_other_item(program, on, found)?;
+    }
     if matches!(E::KIND, Kind::Status | Kind::Owner) {
         let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
         check_unique_name(tx, program, E::KIND, id, name)?;

@@ -22,6 +22,7 @@ use serde_json::json;
 mod baselines;
 mod edits;
 mod identity;
+mod links;
 mod order;
 mod portfolio;
 mod remote;

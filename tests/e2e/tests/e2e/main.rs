@@ -3,6 +3,7 @@
 
 mod desktop;
 mod layout;
+mod links;
 mod portfolio;
 mod reminders;
 mod settings;

@@ -17,6 +17,7 @@ mod containment;
 mod cost;
 mod entitlements;
 mod intent;
+mod links;
 mod one_rule;
 mod operations;
 mod portfolio;

@@ -3,4 +3,4 @@
 /**
  * What a finding is about.
  */
-export type CheckRule = "open_conflict" | "change_refused" | "not_pushed" | "ask_already_decided" | "workstream_disagrees" | "decided_without_reason" | "no_owner" | "past_due" | "milestone_missed" | "no_signal" | "placeholder_owner";
+export type CheckRule = "open_conflict" | "change_refused" | "not_pushed" | "dependency_broken" | "ask_already_decided" | "workstream_disagrees" | "decided_without_reason" | "no_owner" | "past_due" | "milestone_missed" | "no_signal" | "placeholder_owner";

@@ -6,4 +6,8 @@ export type Milestone = { id: Id, name: string,
 /**
  * What marks the milestone as reached.
  */
-marks: string, target: Date | null, status_id: Id, phase_id: Id | null, };
+marks: string, target: Date | null, status_id: Id, phase_id: Id | null, 
+/**
+ * Who delivers it (their My items shows a dependency of another program on it that breaks).
+ */
+owner_id: Id | null, };

@@ -122,6 +122,43 @@ impl Storage for PgStorage {
         rows.iter().map(|r| Ok(id(get(r, "id")?))).collect()
     }
 
+    async fn item_anywhere(&self, item: Id) -> StorageResult<Option<(Id, Kind)>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT i.program_id, i.kind FROM item_ids x
+                 JOIN items i ON i.program_id = x.program_id AND i.id = x.id
+                 WHERE x.id = $1 AND NOT i.deleted",
+                &[&uuid(item)],
+            )
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| {
+            let kind: String = get(&r, "kind")?;
+            let kind = kind
+                .parse::<Kind>()
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            Ok((id(get(&r, "program_id")?), kind))
+        })
+        .transpose()
+    }
+
+    async fn programs_naming(&self, program: Id) -> StorageResult<Vec<Id>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT DISTINCT program_id FROM items
+                 WHERE kind = 'dependency' AND NOT deleted
+                 AND fields->'other_item'->>'program_id' = $1",
+                &[&program.to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| Ok(id(get(r, "program_id")?))).collect()
+    }
+
     async fn create_program(&self, program: NewProgram, audit: AuditEvent) -> StorageResult<u64> {
         let mut tx = PgTx::begin(self.client().await?, program.id, None).await?;
         let head = program.changes.len() as u64;

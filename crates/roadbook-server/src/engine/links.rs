@@ -1,0 +1,131 @@
+//! Dependencies between programs on the server: a push may name an item of another program only
+//! when the person may see it, and a program's links are judged here, where both programs are,
+//! for people who cannot see the other one (they learn where a link stands and why, never the
+//! other program's content).
+
+use std::collections::BTreeSet;
+
+use super::*;
+use roadbook_model::{Direction, Link};
+
+impl Engine {
+    /// Where each item of another program named by `request` is (its program and kind), when
+    /// `caller` may see that program by their groups, the org units and grants; none otherwise.
+    pub(super) async fn other_items_seen(
+        &self,
+        caller: &Caller,
+        request: &PushRequest,
+    ) -> EngineResult<Seen> {
+        let mut seen = Seen::new();
+        for mutation in &request.mutations {
+            let Some(value) = merge::other_item_named(mutation) else {
+                continue;
+            };
+            let Ok(on) = serde_json::from_value::<roadbook_model::OtherItem>(value.clone()) else {
+                continue;
+            };
+            if seen.contains_key(&on.item_id) {
+                continue;
+            }
+            let found = match self.storage.item_anywhere(on.item_id).await? {
+                Some((program, kind))
+                    if self
+                        .entitled(caller, program, Role::Viewer, "naming its items")
+                        .await
+                        .is_ok() =>
+                {
+                    Some((program, kind))
+                }
+                _ => None,
+            };
+            seen.insert(on.item_id, found);
+        }
+        Ok(seen)
+    }
+
+    /// The program as the server holds it now, read as a handbook.
+    async fn handbook(&self, program: Id) -> EngineResult<Handbook> {
+        let (items, _) = self.storage.snapshot(program).await?;
+        let live = || {
+            items.iter().filter(|i| {
+                !i.fields
+                    .get(DELETED)
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            })
+        };
+        let record = live().find(|i| i.kind == Kind::Program).ok_or_else(|| {
+            EngineError::NotFound(format!("there is no program {program} on this server"))
+        })?;
+        let program_record: Program =
+            serde_json::from_value(Value::Object(checks::body_of(&record.fields, record.id)))
+                .map_err(|e| {
+                    EngineError::Unavailable(format!("the program record does not read: {e}"))
+                })?;
+        let mut handbook = Handbook::empty(program_record);
+        for item in live().filter(|i| i.kind != Kind::Program) {
+            // An item that does not read as its kind judges nothing (the store keeps it).
+            let _ = handbook.push_json(
+                item.kind,
+                &Value::Object(checks::body_of(&item.fields, item.id)).to_string(),
+            );
+        }
+        Ok(handbook)
+    }
+
+    /// Every dependency between `program` and another program, judged today. What belongs to
+    /// a program the caller may not see (its name, its item, its need-by date) is left out.
+    pub async fn links(&self, caller: &Caller, program: Id) -> EngineResult<Vec<Link>> {
+        self.entitled(caller, program, Role::Viewer, "reading the program's links")
+            .await?;
+        self.known(program).await?;
+        let here = self.handbook(program).await?;
+        let mut ids: BTreeSet<Id> = here
+            .dependencies
+            .iter()
+            .filter_map(|d| d.other_item.map(|o| o.program_id))
+            .collect();
+        ids.extend(self.storage.programs_naming(program).await?);
+        ids.remove(&program);
+        let mut others = Vec::new();
+        let mut visible = BTreeSet::new();
+        for id in ids {
+            if self.storage.program(id).await?.is_none() {
+                continue;
+            }
+            others.push(self.handbook(id).await?);
+            if self
+                .entitled(caller, id, Role::Viewer, "reading its links")
+                .await
+                .is_ok()
+            {
+                visible.insert(id);
+            }
+        }
+        let today = chrono::DateTime::parse_from_rfc3339(&self.now())
+            .map(|t| t.date_naive())
+            .unwrap_or_else(|_| chrono::Utc::now().date_naive());
+        let others: Vec<&Handbook> = others.iter().collect();
+        let mut links = roadbook_model::links(&here, &others, today);
+        for link in &mut links {
+            if !visible.contains(&link.other_program) {
+                withhold(link);
+            }
+        }
+        Ok(links)
+    }
+}
+
+/// A link as told to someone who cannot see its other program: where it stands and why, and
+/// nothing of that program (its name, its item, the date it carries or needs).
+fn withhold(link: &mut Link) {
+    link.other_program_name = None;
+    link.other_label = None;
+    link.other_kind = None;
+    match link.direction {
+        // The date is the other program's item's; the need-by date is this program's own.
+        Direction::Needs => link.date = None,
+        // The need-by date is the other program's; the date is this program's item's.
+        Direction::NeededBy => link.needed_by = None,
+    }
+}
