@@ -216,6 +216,9 @@ pub(crate) struct Inputs {
     then: Option<Handbook>,
     review: Option<Id>,
     status: Option<Id>,
+    /// The dependencies between this program and others, as they stood at the moment (the
+    /// dashboard, the plan, the readout and the handbook show them).
+    pub(crate) links: Vec<roadbook_model::Link>,
 }
 
 impl Inputs {
@@ -225,6 +228,7 @@ impl Inputs {
             as_of: self.as_of,
             author: &self.author,
             baseline: self.baseline.as_deref().zip(self.then.as_ref()),
+            links: &self.links,
         }
     }
 
@@ -265,8 +269,18 @@ pub(crate) fn gather(
         then: None,
         review: None,
         status: request.status,
+        links: Vec::new(),
         handbook,
     };
+    if matches!(
+        request.kind,
+        DocumentKind::Readout
+            | DocumentKind::Handbook
+            | DocumentKind::Plan
+            | DocumentKind::Dashboard
+    ) {
+        inputs.links = store.links_as_of(request.program, request.as_of)?;
+    }
     if matches!(request.kind, DocumentKind::Readout | DocumentKind::Handbook) {
         let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
         inputs.since = window.since;
@@ -338,6 +352,13 @@ fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {
     let mut parameters = serde_json::Map::new();
     let mut snapshot = serde_json::Map::new();
     let changes = inputs.changes();
+    // Only with links: a document without any archives as it always has.
+    if !inputs.links.is_empty() {
+        snapshot.insert(
+            "links".into(),
+            serde_json::to_value(&inputs.links).unwrap_or_default(),
+        );
+    }
     // Only with a baseline: a document without one archives as it always has.
     if let Some(name) = &inputs.baseline {
         parameters.insert("baseline".into(), name.clone().into());
@@ -443,6 +464,10 @@ pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, Re
         then: None,
         review: id("review"),
         status: id("status"),
+        links: match data.get("links") {
+            Some(links) => serde_json::from_value(links.clone()).map_err(|_| damaged("links"))?,
+            None => Vec::new(),
+        },
         handbook,
     };
     let mut inputs = inputs;

@@ -2,7 +2,7 @@
 //! both are in this database, else as the server last judged them (it sees both; it tells a
 //! person who cannot see the other program only where the link stands and why).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use roadbook_model::{Direction, Handbook, Id, Link, LinkReason};
 use rusqlite::params;
 
@@ -53,6 +53,28 @@ impl Store {
             }
         }
         Ok(links)
+    }
+
+    /// The links of `program` as they stood at `moment`, judged from both programs as they
+    /// were then: what a document as of that moment shows (and shows again, byte for byte,
+    /// when it is made for the same moment later). Only links with both programs here: what the
+    /// server says of the others is today's word, not the moment's, so documents leave it out.
+    pub fn links_as_of(&self, program: Id, moment: DateTime<Utc>) -> Result<Vec<Link>> {
+        let here = self.load_as_of(program, moment)?;
+        let mut others = Vec::new();
+        // The programs it named then, and those whose dependencies name it now.
+        for other in self.linked_programs(&here)? {
+            match self.load_as_of(other.program.id, moment) {
+                Ok(h) => others.push(h),
+                Err(StoreError::NotYet { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        let others: Vec<&Handbook> = others.iter().collect();
+        Ok(roadbook_model::links(&here, &others, moment.date_naive())
+            .into_iter()
+            .filter(|l| l.reason != LinkReason::NotHere)
+            .collect())
     }
 
     /// The other programs in this database at either end of a link with `here`: the ones its

@@ -100,6 +100,9 @@ impl<W: Write> Ctx<W> {
                 }
             }
         }
+        for link in &g.broken_links {
+            writeln!(self.out, "  Broken: {link}")?;
+        }
         if let Some(m) = &g.next_milestone {
             let when = match (m.target, m.past_target) {
                 (Some(d), true) => format!("was due {}", day(d)),

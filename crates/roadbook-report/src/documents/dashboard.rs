@@ -124,6 +124,11 @@ pub(super) fn dashboard_body(ctx: &Context, out: &mut Vec<Block>) {
         }
     }
 
+    if let Some(table) = links_table(ctx, |_| true) {
+        out.push(Block::Heading("Dependencies between programs".to_owned()));
+        out.push(table);
+    }
+
     out.push(Block::Heading("Readiness signal".to_owned()));
     out.push(Block::Table(Table {
         columns: vec![

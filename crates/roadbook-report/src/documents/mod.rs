@@ -83,6 +83,9 @@ pub struct Context<'a> {
     /// The latest baseline before the document's moment (its name), and the program's dates as
     /// they stood then: the plan draws them as ghosts beside today's.
     pub baseline: Option<(&'a str, &'a Handbook)>,
+    /// The dependencies between this program and others in the database, as they stood at the
+    /// document's moment.
+    pub links: &'a [roadbook_model::Link],
 }
 
 /// The readout's "what changed" window and its lines.

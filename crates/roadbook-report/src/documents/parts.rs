@@ -580,3 +580,47 @@ pub(super) fn baseline_key(ctx: &Context) -> Option<Block> {
         "Grey: where each phase and milestone stood at {against}."
     )))
 }
+
+/// A dependency between programs' state as a chip: broken in red.
+pub(super) fn link_chip(state: roadbook_model::LinkState) -> Cell {
+    use roadbook_model::LinkState;
+    let (label, colour) = match state {
+        LinkState::Broken => ("broken", RED),
+        LinkState::Holding => ("holds", GREEN),
+        LinkState::Unknown => ("cannot be judged", GREY),
+    };
+    Cell::Chip(Chip {
+        label: label.to_owned(),
+        colour,
+    })
+}
+
+/// The dependencies between this program and others that `keep` keeps, broken first, each in a
+/// sentence; none when there are none.
+pub(super) fn links_table(
+    ctx: &Context,
+    keep: impl Fn(&roadbook_model::Link) -> bool,
+) -> Option<Block> {
+    use roadbook_model::LinkState;
+    let mut links: Vec<&roadbook_model::Link> = ctx.links.iter().filter(|l| keep(l)).collect();
+    if links.is_empty() {
+        return None;
+    }
+    links.sort_by_key(|l| match l.state {
+        LinkState::Broken => 0,
+        LinkState::Unknown => 1,
+        LinkState::Holding => 2,
+    });
+    Some(Block::Table(Table {
+        columns: vec![col("State", 0.18), col("Dependency", 0.82)],
+        rows: links
+            .iter()
+            .map(|l| {
+                vec![
+                    link_chip(l.state),
+                    Cell::Text(crate::capitalised(&l.sentence())),
+                ]
+            })
+            .collect(),
+    }))
+}

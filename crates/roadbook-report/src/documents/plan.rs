@@ -71,24 +71,52 @@ pub fn plan(ctx: &Context) -> Vec<Block> {
     }
     if !h.dependencies.is_empty() {
         out.push(Block::Heading("Dependency map".to_owned()));
+        // A dependency on another program's item carries its state, red when it broke (a
+        // column only when one names such an item).
+        let state = |d: &roadbook_model::Dependency| {
+            ctx.links
+                .iter()
+                .find(|l| l.direction == roadbook_model::Direction::Needs && l.dependency == d.id)
+                .map(|l| link_chip(l.state))
+        };
+        let between = h.dependencies.iter().any(|d| state(d).is_some());
+        let mut columns = vec![
+            col("What depends", 0.28),
+            col("Depends on", 0.32),
+            col("Why it matters", 0.4),
+        ];
+        if between {
+            columns = vec![
+                col("What depends", 0.26),
+                col("Depends on", 0.28),
+                col("Why it matters", 0.32),
+                col("Between programs", 0.14),
+            ];
+        }
         out.push(Block::Table(Table {
-            columns: vec![
-                col("What depends", 0.28),
-                col("Depends on", 0.32),
-                col("Why it matters", 0.4),
-            ],
+            columns,
             rows: h
                 .dependencies
                 .iter()
                 .map(|d| {
-                    vec![
+                    let mut row = vec![
                         Cell::Strong(d.dependent.clone()),
                         Cell::Text(d.depends_on.clone()),
                         Cell::Text(d.why_it_matters.clone()),
-                    ]
+                    ];
+                    if between {
+                        row.push(state(d).unwrap_or(Cell::Unset("—".to_owned())));
+                    }
+                    row
                 })
                 .collect(),
         }));
+    }
+    if let Some(table) = links_table(ctx, |l| l.direction == roadbook_model::Direction::NeededBy) {
+        out.push(Block::Heading(
+            "Other programs that depend on this one".to_owned(),
+        ));
+        out.push(table);
     }
     if !h.milestones.is_empty() {
         out.push(Block::Heading("Milestone framing".to_owned()));

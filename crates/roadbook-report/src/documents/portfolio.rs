@@ -35,6 +35,8 @@ pub struct ProgramGlance {
     /// baseline yet" (the overview's cell, the CLI's line and the Portfolio screen's).
     pub slipped_summary: String,
     pub next_milestone: Option<NextMilestone>,
+    /// Its dependencies with other programs that broke (either way), each in a sentence.
+    pub broken_links: Vec<String>,
 }
 
 /// A decision needed from leadership.
@@ -121,6 +123,12 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
             target: m.target,
             past_target: past(m.target),
         }),
+        broken_links: ctx
+            .links
+            .iter()
+            .filter(|l| l.state == roadbook_model::LinkState::Broken)
+            .map(|l| crate::capitalised(&l.sentence()))
+            .collect(),
     }
 }
 
@@ -285,6 +293,17 @@ pub fn summary(glances: &[ProgramGlance]) -> String {
         1 => " 1 date moved later against its program's baseline.".to_owned(),
         n => format!(" {n} dates moved later against their programs' baselines."),
     });
+    if glances.iter().any(|g| !g.broken_links.is_empty()) {
+        let programs = glances
+            .iter()
+            .filter(|g| !g.broken_links.is_empty())
+            .count();
+        out.push_str(&format!(
+            " {} {} a broken dependency between programs.",
+            count(programs, "program", "programs"),
+            if programs == 1 { "has" } else { "have" }
+        ));
+    }
     out
 }
 
@@ -421,6 +440,10 @@ fn program_page(m: &Member, g: &ProgramGlance, out: &mut Vec<Block>) {
             out.push(Block::Heading("Dates".to_owned()));
             out.push(Block::Paragraph("No baseline yet.".to_owned()));
         }
+    }
+    if let Some(table) = links_table(ctx, |_| true) {
+        out.push(Block::Heading("Dependencies between programs".to_owned()));
+        out.push(table);
     }
 }
 

@@ -31,6 +31,12 @@ pub fn readout(ctx: &Context, changes: &Changes) -> Vec<Block> {
     if let Some(baseline) = changes.baseline {
         slipped(changes, baseline, &mut out);
     }
+    if let Some(table) = links_table(ctx, |l| l.state == roadbook_model::LinkState::Broken) {
+        out.push(Block::Heading(
+            "Dependencies between programs that broke".to_owned(),
+        ));
+        out.push(table);
+    }
 
     let made = decisions_made(ctx, changes);
     if !made.is_empty() {

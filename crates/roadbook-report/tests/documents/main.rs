@@ -20,6 +20,7 @@ use roadbook_store::{Store, edits_between};
 mod every_kind;
 mod figures;
 mod formats;
+mod links;
 mod portfolio;
 mod script;
 mod time;

@@ -35,4 +35,8 @@ slipped: Array<Slip>,
  * What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
  * baseline yet" (the overview's cell, the CLI's line and the Portfolio screen's).
  */
-slipped_summary: string, next_milestone: NextMilestone | null, };
+slipped_summary: string, next_milestone: NextMilestone | null, 
+/**
+ * Its dependencies with other programs that broke (either way), each in a sentence.
+ */
+broken_links: Array<string>, };
