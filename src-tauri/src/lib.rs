@@ -1,6 +1,7 @@
 //! The desktop shell. Commands parse their arguments, call one core function and map the error;
 //! store work runs off the main thread. Everything a test needs lives in the crates below.
 
+mod baselines;
 mod commands;
 mod error;
 mod links;
@@ -202,6 +203,7 @@ pub fn run() {
             commands::outcome_follow_ups,
             commands::set_usage_sharing,
             commands::review_recorded,
+            baselines::plan_baseline,
             links::other_items,
             links::links,
             portfolio::portfolio,

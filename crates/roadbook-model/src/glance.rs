@@ -446,11 +446,29 @@ mod tests {
         for m in &mut undated.milestones {
             m.target = None;
         }
+        // The sample dated, against a baseline where it stood otherwise: a phase earlier and
+        // longer, one undated then, a milestone a month earlier, one undated then.
+        let mut dated = sample.clone();
+        for (n, p) in dated.phases.iter_mut().enumerate() {
+            p.start = Some(format!("2026-{:02}-02", 10 + n % 3).parse().unwrap());
+            p.end = Some(format!("2027-{:02}-20", 1 + n % 5).parse().unwrap());
+        }
+        for (n, m) in dated.milestones.iter_mut().enumerate() {
+            m.target = Some(format!("2027-{:02}-15", 1 + n % 6).parse().unwrap());
+        }
+        let mut then = dated.clone();
+        then.phases[0].start = Some("2026-09-14".parse().unwrap());
+        then.phases[0].end = Some("2027-03-31".parse().unwrap());
+        then.phases[1].start = None;
+        then.phases[1].end = None;
+        then.milestones[0].target = Some("2026-12-15".parse().unwrap());
+        then.milestones[1].target = None;
         let mut cases = Vec::new();
-        for (name, h) in [
-            ("sample", &sample),
-            ("variant", &variant),
-            ("undated", &undated),
+        for (name, h, then) in [
+            ("sample", &sample, None),
+            ("variant", &variant, None),
+            ("undated", &undated, None),
+            ("against a baseline", &dated, Some(&then)),
         ] {
             let mut views: Vec<Option<&str>> = vec![None];
             for p in &h.phases {
@@ -461,12 +479,12 @@ mod tests {
             let mut timelines = Vec::new();
             for today in ["2026-11-20", "2027-03-01", "2031-01-01"] {
                 for view in &views {
-                    let t = timeline(h, *view, day(today));
+                    let t = timeline_against(h, then, *view, day(today));
                     timelines.push(json!({
                         "view": view,
                         "on": today,
-                        "bars": t.bars.iter().map(|b| json!({"id": b.phase.id, "x": b.from, "width": b.to - b.from, "open": b.open})).collect::<Vec<_>>(),
-                        "marks": t.marks.iter().map(|m| json!({"id": m.milestone.id, "x": m.at, "phase": m.on_bar, "late": m.late})).collect::<Vec<_>>(),
+                        "bars": t.bars.iter().map(|b| json!({"id": b.phase.id, "x": b.from, "width": b.to - b.from, "open": b.open, "then": b.then.map(|(from, to)| json!({"x": from, "width": to - from}))})).collect::<Vec<_>>(),
+                        "marks": t.marks.iter().map(|m| json!({"id": m.milestone.id, "x": m.at, "phase": m.on_bar, "late": m.late, "thenX": m.then_at})).collect::<Vec<_>>(),
                         "ticks": t.ticks.iter().map(|k| json!({"x": k.at, "label": k.label})).collect::<Vec<_>>(),
                         "today": t.today,
                         "undated": t.undated,
@@ -481,6 +499,7 @@ mod tests {
             cases.push(json!({
                 "name": name,
                 "handbook": h,
+                "then": then,
                 "decisionsNeeded": h.decisions_needed().iter().map(|d| d.id).collect::<Vec<_>>(),
                 "topRisks": h.top_risks(5).iter().map(|r| r.id).collect::<Vec<_>>(),
                 "heatMap": h.heat_map(),

@@ -291,8 +291,8 @@ pub(crate) fn gather(
         request.kind,
         DocumentKind::Readout | DocumentKind::Handbook | DocumentKind::Plan
     ) {
-        // The dates against a baseline before the document's moment: the latest one a lead
-        // set (the plan they agreed), else the last readout. Times compared as times.
+        // The dates against a baseline before the document's moment: the one named, else the
+        // store's default (the latest a lead set, else the last readout).
         let before = |b: &&roadbook_store::Baseline| {
             roadbook_store::moment(&b.taken_at).is_some_and(|t| t < request.as_of)
         };
@@ -305,14 +305,7 @@ pub(crate) fn gather(
                 }
                 Some(named)
             }
-            None => {
-                let all = store.baselines(request.program)?;
-                all.iter()
-                    .filter(before)
-                    .rfind(|b| !b.readout)
-                    .or_else(|| all.iter().rfind(before))
-                    .cloned()
-            }
+            None => store.default_baseline(request.program, request.as_of)?,
         };
         if let Some(baseline) = chosen {
             match store.load_at_baseline(request.program, &baseline) {

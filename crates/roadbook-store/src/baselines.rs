@@ -179,6 +179,20 @@ impl Store {
 
     /// The baseline a person names: by its id, or its name in any case; the latest when `given`
     /// is none. A name nothing has lists the names there are.
+    /// The baseline a document (or the Plan screen) measures against at `at` when none is
+    /// named: the latest one a lead set before it (the plan they agreed), else the last readout
+    /// before it. Times compared as times.
+    pub fn default_baseline(&self, program: Id, at: DateTime<Utc>) -> Result<Option<Baseline>> {
+        let before = |b: &&Baseline| moment(&b.taken_at).is_some_and(|t| t < at);
+        let all = self.baselines(program)?;
+        Ok(all
+            .iter()
+            .filter(before)
+            .rfind(|b| !b.readout)
+            .or_else(|| all.iter().rfind(before))
+            .cloned())
+    }
+
     pub fn baseline(&self, program: Id, given: Option<&str>) -> Result<Baseline> {
         let all = self.baselines(program)?;
         if all.is_empty() {

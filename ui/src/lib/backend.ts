@@ -30,6 +30,7 @@ import type { FollowUps } from './bindings/FollowUps';
 import type { MyItems } from './bindings/MyItems';
 import type { PortfolioView } from './bindings/PortfolioView';
 import type { LinkView } from './bindings/LinkView';
+import type { PlanBaseline } from './bindings/PlanBaseline';
 import type { OtherProgramItem } from './bindings/OtherProgramItem';
 
 /** The error every command returns: a code to match on and a message that says what to do. */
@@ -145,6 +146,9 @@ export const backend = {
 	setUsageSharing: (on: boolean) => call<UsageSharing>('set_usage_sharing', { on }),
 	/** Counts a recorded review outcome, when sharing is on. */
 	reviewRecorded: () => call<null>('review_recorded'),
+	/** The baselines the Plan can be drawn against, the one drawn (`name`, "none", or the
+	 * default: the latest a lead set, else the last readout) and the program as it stood then. */
+	planBaseline: (program: Id, name: string | null) => call<PlanBaseline>('plan_baseline', { program, name }),
 	/** The milestones, decisions and phases of the other programs here: what a dependency may name. */
 	otherItems: (program: Id) => call<OtherProgramItem[]>('other_items', { program }),
 	/** The dependencies between the program and others, each judged, with its sentence. */

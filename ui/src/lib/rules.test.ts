@@ -14,6 +14,8 @@ interface Placed {
 interface RuleCase {
 	name: string;
 	handbook: unknown;
+	/** The program as it stood at a baseline, for the timeline's ghosts; null: none. */
+	then: unknown;
 	decisionsNeeded: string[];
 	topRisks: string[];
 	heatMap: number[][];
@@ -21,8 +23,8 @@ interface RuleCase {
 	timelines: Array<{
 		view: string | null;
 		on: string;
-		bars: Array<{ id: string; x: number; width: number; open: boolean }>;
-		marks: Array<{ id: string; x: number; phase: string | null; late: boolean }>;
+		bars: Array<{ id: string; x: number; width: number; open: boolean; then: { x: number; width: number } | null }>;
+		marks: Array<{ id: string; x: number; phase: string | null; late: boolean; thenX: number | null }>;
 		ticks: Array<{ x: number; label: string }>;
 		today: number | null;
 		undated: string[];
@@ -54,12 +56,18 @@ describe.each(cases.map((c) => [c.name, c] as const))('the model’s rules on th
 	it('draws the same timeline for every view and day', () => {
 		expect(c.timelines.length).toBeGreaterThan(0);
 		for (const want of c.timelines) {
-			const got = timeline(h, want.on, want.view);
+			const got = timeline(h, want.on, want.view, (c.then as Handbook | null) ?? null);
+			// Where each stood at the baseline, to well under a pixel (null when it was not dated).
+			const ghost = (g: { x: number; width: number } | null) => (g ? [Math.round(g.x * 1e9), Math.round(g.width * 1e9)] : null);
 			expectPlaced(
-				got.bars.map((b) => ({ id: b.id, x: b.x, width: Math.round(b.width * 1e9), open: b.open })),
-				want.bars.map((b) => ({ id: b.id, x: b.x, width: Math.round(b.width * 1e9), open: b.open }))
+				got.bars.map((b) => ({ id: b.id, x: b.x, width: Math.round(b.width * 1e9), open: b.open, then: ghost(b.then) })),
+				want.bars.map((b) => ({ id: b.id, x: b.x, width: Math.round(b.width * 1e9), open: b.open, then: ghost(b.then) }))
 			);
-			expectPlaced(got.marks.map((m) => ({ id: m.id, x: m.x, phase: m.phase, late: m.late })), want.marks);
+			const mark = (m: { thenX: number | null }) => (m.thenX === null ? null : Math.round(m.thenX * 1e9));
+			expectPlaced(
+				got.marks.map((m) => ({ id: m.id, x: m.x, phase: m.phase, late: m.late, thenX: mark(m) })),
+				want.marks.map((m) => ({ ...m, thenX: mark(m) }))
+			);
 			expectPlaced(got.ticks, want.ticks);
 			if (want.today === null) expect(got.today).toBeNull();
 			else expect(got.today).toBeCloseTo(want.today, 9);

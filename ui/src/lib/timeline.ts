@@ -23,6 +23,8 @@ export interface Bar {
 	end: string;
 	/** Only one end is set: drawn as a day-wide bar at it, with the other end said to be missing. */
 	open: boolean;
+	/** Where the phase stood at the baseline (left edge and width), when one is drawn and it was dated. */
+	then: { x: number; width: number } | null;
 }
 
 export interface Mark {
@@ -34,6 +36,8 @@ export interface Mark {
 	phase: string | null;
 	/** Past its target and not reached (its status is closed when reached). */
 	late: boolean;
+	/** Where its target stood at the baseline, when one is drawn and it had one. */
+	thenX: number | null;
 }
 
 export interface Tick {
@@ -56,9 +60,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /**
  * The timeline of `h` as of `on` (YYYY-MM-DD, the person's day), of one phase view or of all of
  * them: a view's milestones are those of its phases and those of no phase. Empty when nothing
- * is dated, but for what is undated.
+ * is dated, but for what is undated. With `then` (the program as it stood at a baseline), each
+ * phase and milestone also says where it stood, and the axis spans both.
  */
-export function timeline(h: Handbook, on: string, view: string | null = null): Timeline {
+export function timeline(h: Handbook, on: string, view: string | null = null, then: Handbook | null = null): Timeline {
 	const closed = new Set(h.statuses.filter((s) => !s.open).map((s) => s.id));
 	const inView = new Set(h.phases.filter((p) => view === null || p.view === view).map((p) => p.id));
 	const phases = h.phases.filter((p) => inView.has(p.id));
@@ -66,6 +71,13 @@ export function timeline(h: Handbook, on: string, view: string | null = null): T
 	const days: number[] = [];
 	for (const p of phases) for (const d of [p.start, p.end]) if (d) days.push(day(d));
 	for (const m of milestones) if (m.target) days.push(day(m.target));
+	const phaseThen = (id: string) => then?.phases.find((p) => p.id === id);
+	const milestoneThen = (id: string) => then?.milestones.find((m) => m.id === id);
+	for (const p of phases) for (const d of [phaseThen(p.id)?.start, phaseThen(p.id)?.end]) if (d) days.push(day(d));
+	for (const m of milestones) {
+		const was = milestoneThen(m.id)?.target;
+		if (was) days.push(day(was));
+	}
 	const undated = [...phases.filter((p) => !p.start && !p.end).map((p) => p.name), ...milestones.filter((m) => !m.target).map((m) => m.name)];
 	if (days.length === 0) return { bars: [], marks: [], today: null, ticks: [], undated };
 	// The axis: from the first of the month of the earliest date to the end of the latest one's
@@ -80,7 +92,20 @@ export function timeline(h: Handbook, on: string, view: string | null = null): T
 		if (!p.start && !p.end) continue;
 		const start = p.start ?? p.end ?? '';
 		const end = p.end ?? p.start ?? '';
-		bars.push({ id: p.id, label: p.name, view: p.view, x: at(day(start)), width: Math.max(at(day(end) + DAY) - at(day(start)), 0), start, end, open: !p.start || !p.end });
+		const was = phaseThen(p.id);
+		const wasStart = was?.start ?? was?.end;
+		const wasEnd = was?.end ?? was?.start;
+		bars.push({
+			id: p.id,
+			label: p.name,
+			view: p.view,
+			x: at(day(start)),
+			width: Math.max(at(day(end) + DAY) - at(day(start)), 0),
+			start,
+			end,
+			open: !p.start || !p.end,
+			then: wasStart && wasEnd ? { x: at(day(wasStart)), width: Math.max(at(day(wasEnd) + DAY) - at(day(wasStart)), 0) } : null
+		});
 	}
 	const onBar = new Set(bars.map((b) => b.id));
 	const marks: Mark[] = milestones
@@ -91,7 +116,8 @@ export function timeline(h: Handbook, on: string, view: string | null = null): T
 			x: at(day(m.target ?? '') + DAY / 2),
 			target: m.target ?? '',
 			phase: m.phase_id && onBar.has(m.phase_id) ? m.phase_id : null,
-			late: (m.target ?? '') < on && !closed.has(m.status_id)
+			late: (m.target ?? '') < on && !closed.has(m.status_id),
+			thenX: milestoneThen(m.id)?.target ? at(day(milestoneThen(m.id)?.target ?? '') + DAY / 2) : null
 		}));
 	const ticks: Tick[] = [];
 	const start = new Date(from);
