@@ -2,7 +2,12 @@
 //! and milestone stood, by position (the days they moved, on the axis), the baseline chosen
 //! or none.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use roadbook_e2e::*;
 
