@@ -13,6 +13,25 @@ word_enum!(
     WhichDate, "date" { Start => "start", End => "end", Target => "target", Due => "due" }
 );
 
+/// Whether a dated thing was in the plan at the baseline, is in it now, or both.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Since {
+    #[default]
+    Both,
+    /// Added to the plan since the baseline.
+    Added,
+    /// In the plan at the baseline, deleted since.
+    Removed,
+}
+
+impl Since {
+    fn is_both(&self) -> bool {
+        *self == Since::Both
+    }
+}
+
 /// One dated thing, then and now.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +43,10 @@ pub struct Slip {
     pub date: WhichDate,
     pub then: Option<Date>,
     pub now: Option<Date>,
+    /// Added or removed since the baseline (not written when it was there both times, so the
+    /// archive of documents made before this was known reads the same).
+    #[serde(default, skip_serializing_if = "Since::is_both")]
+    pub since: Since,
 }
 
 impl Slip {
@@ -36,6 +59,11 @@ impl Slip {
     /// "+14 days", "−3 days", "on plan", "date removed", "newly dated" (a minus sign, not a
     /// hyphen, as the documents print it).
     pub fn variance(&self) -> String {
+        match self.since {
+            Since::Added => return "added since".to_owned(),
+            Since::Removed => return "removed since".to_owned(),
+            Since::Both => {}
+        }
         match (self.then, self.now) {
             (Some(then), Some(now)) => match (now.naive() - then.naive()).num_days() {
                 0 => "on plan".to_owned(),
@@ -62,7 +90,7 @@ pub struct Tally {
     pub later: usize,
     pub earlier: usize,
     pub on_plan: usize,
-    /// Dated since, or no longer dated: no number of days to say.
+    /// Dated, undated, added or removed since: no number of days to say.
     pub dated_or_undated: usize,
 }
 
@@ -82,74 +110,132 @@ impl Tally {
 }
 
 /// Every dated thing of the program now, against what it was at the baseline `then`, in the
-/// plan's order (phases, milestones, decisions, actions). Things added since have no `then`;
-/// things gone since are left out (they are no longer the plan). Things never dated on either
-/// side are left out.
+/// plan's order (phases, milestones, decisions, actions), then what was dated at the baseline
+/// and is gone since ("removed since"). A thing added since says so ("added since"), one that
+/// was there undated is "newly dated". Things never dated on either side are left out.
 pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
     let mut out = Vec::new();
-    let mut add =
-        |kind: Kind, id: Id, label: &str, date: WhichDate, was: Option<Date>, is: Option<Date>| {
-            if was.is_some() || is.is_some() {
-                out.push(Slip {
-                    kind,
-                    id,
-                    label: label.to_owned(),
-                    date,
-                    then: was,
-                    now: is,
-                });
-            }
-        };
+    let mut add = |kind: Kind,
+                   id: Id,
+                   label: &str,
+                   date: WhichDate,
+                   (was, is): (Option<Date>, Option<Date>),
+                   since: Since| {
+        if was.is_some() || is.is_some() {
+            out.push(Slip {
+                kind,
+                id,
+                label: label.to_owned(),
+                date,
+                then: was,
+                now: is,
+                since,
+            });
+        }
+    };
+    let since = |found: bool| if found { Since::Both } else { Since::Added };
     for p in &now.phases {
         let before = then.phases.iter().find(|x| x.id == p.id);
+        let s = since(before.is_some());
+        let was = (before.and_then(|x| x.start), p.start);
+        add(Kind::Phase, p.id, &p.name, WhichDate::Start, was, s);
+        let was = (before.and_then(|x| x.end), p.end);
+        add(Kind::Phase, p.id, &p.name, WhichDate::End, was, s);
+    }
+    for m in &now.milestones {
+        let before = then.milestones.iter().find(|x| x.id == m.id);
+        let was = (before.and_then(|x| x.target), m.target);
+        let s = since(before.is_some());
+        add(Kind::Milestone, m.id, &m.name, WhichDate::Target, was, s);
+    }
+    for d in &now.decisions {
+        let before = then.decisions.iter().find(|x| x.id == d.id);
+        let was = (before.and_then(|x| x.due), d.due);
+        add(
+            Kind::Decision,
+            d.id,
+            &d.title,
+            WhichDate::Due,
+            was,
+            since(before.is_some()),
+        );
+    }
+    for a in &now.actions {
+        let before = then.actions.iter().find(|x| x.id == a.id);
+        let was = (before.and_then(|x| x.due), a.due);
+        add(
+            Kind::Action,
+            a.id,
+            &a.text,
+            WhichDate::Due,
+            was,
+            since(before.is_some()),
+        );
+    }
+    // Dated at the baseline, gone since: what the plan promised and no longer holds.
+    let gone = Since::Removed;
+    for p in then
+        .phases
+        .iter()
+        .filter(|p| !now.phases.iter().any(|x| x.id == p.id))
+    {
         add(
             Kind::Phase,
             p.id,
             &p.name,
             WhichDate::Start,
-            before.and_then(|x| x.start),
-            p.start,
+            (p.start, None),
+            gone,
         );
         add(
             Kind::Phase,
             p.id,
             &p.name,
             WhichDate::End,
-            before.and_then(|x| x.end),
-            p.end,
+            (p.end, None),
+            gone,
         );
     }
-    for m in &now.milestones {
-        let before = then.milestones.iter().find(|x| x.id == m.id);
+    for m in then
+        .milestones
+        .iter()
+        .filter(|m| !now.milestones.iter().any(|x| x.id == m.id))
+    {
         add(
             Kind::Milestone,
             m.id,
             &m.name,
             WhichDate::Target,
-            before.and_then(|x| x.target),
-            m.target,
+            (m.target, None),
+            gone,
         );
     }
-    for d in &now.decisions {
-        let before = then.decisions.iter().find(|x| x.id == d.id);
+    for d in then
+        .decisions
+        .iter()
+        .filter(|d| !now.decisions.iter().any(|x| x.id == d.id))
+    {
         add(
             Kind::Decision,
             d.id,
             &d.title,
             WhichDate::Due,
-            before.and_then(|x| x.due),
-            d.due,
+            (d.due, None),
+            gone,
         );
     }
-    for a in &now.actions {
-        let before = then.actions.iter().find(|x| x.id == a.id);
+    for a in then
+        .actions
+        .iter()
+        .filter(|a| !now.actions.iter().any(|x| x.id == a.id))
+    {
         add(
             Kind::Action,
             a.id,
             &a.text,
             WhichDate::Due,
-            before.and_then(|x| x.due),
-            a.due,
+            (a.due, None),
+            gone,
         );
     }
     out
@@ -181,8 +267,12 @@ mod tests {
         now.decisions[0].due = Some(date("2026-12-11"));
         now.actions[0].due = None;
         now.decisions[1].due = Some(date("2027-01-05"));
-        // Gone since: no longer the plan.
+        // Gone since: said so, not left out; added since: said so, not "newly dated".
         let gone = now.actions.remove(1).id;
+        let mut added = now.milestones[0].clone();
+        added.id = Id::new();
+        added.target = Some(date("2027-02-01"));
+        now.milestones.push(added.clone());
         let found = slips(&then, &now);
         let of = |id: Id, which: &str| {
             found
@@ -199,21 +289,18 @@ mod tests {
         assert_eq!(of(then.decisions[1].id, "due").variance(), "newly dated");
         assert!(of(then.actions[0].id, "due").moved());
         assert!(!of(then.phases[0].id, "start").moved());
-        assert!(
-            found.iter().all(|s| s.id != gone),
-            "an item gone since is not listed"
+        let removed = of(gone, "due");
+        assert_eq!(
+            (removed.then, removed.now, removed.variance().as_str()),
+            (Some(date("2026-12-01")), None, "removed since")
         );
+        assert_eq!(of(added.id, "target").variance(), "added since");
         assert!(
             found.iter().all(|s| s.then.is_some() || s.now.is_some()),
             "never dated on either side: left out"
         );
         // A new item has nothing at the baseline.
-        let mut later = now.clone();
-        let mut added = later.milestones[0].clone();
-        added.id = Id::new();
-        later.milestones.push(added.clone());
-        let found = slips(&then, &later);
-        let new = found.iter().find(|s| s.id == added.id).unwrap();
+        let new = of(added.id, "target");
         assert_eq!((new.then, new.now), (None, added.target));
     }
 }

@@ -42,14 +42,17 @@ pub struct HealthCall {
 }
 
 impl Handbook {
-    /// The program's health from its workstreams and its readiness:
+    /// The program's health on `today` from its workstreams, its readiness, what is late and
+    /// its dependencies with other programs (`broken_links`: how many broke, either way):
     /// - off track when a workstream is blocked (its status is named "Blocked");
-    /// - at risk when a workstream carries a high risk, or a readiness dimension is not ready;
+    /// - at risk when a workstream carries a high risk, a readiness dimension is not ready, a
+    ///   decision still needed is past its due date, a milestone is past its target and not
+    ///   reached, or a dependency with another program broke;
     /// - on track otherwise;
     /// - not assessed when the program has neither workstreams nor readiness dimensions.
     ///
     /// A workstream counts only while its status is open: a finished one blocks nothing.
-    pub fn health(&self) -> HealthCall {
+    pub fn health(&self, today: chrono::NaiveDate, broken_links: usize) -> HealthCall {
         let open: Vec<_> = self
             .workstreams
             .iter()
@@ -73,21 +76,62 @@ impl Handbook {
             .iter()
             .filter(|d| d.state == ReadinessState::NotReady)
             .count();
+        let partial = dims
+            .iter()
+            .filter(|d| d.state == ReadinessState::Partial)
+            .count();
+        let past = |d: Option<crate::Date>| d.is_some_and(|d| d.naive() < today);
+        let overdue: Vec<&str> = self
+            .decisions_needed()
+            .into_iter()
+            .filter(|d| past(d.due))
+            .map(|d| d.title.as_str())
+            .collect();
+        let missed: Vec<&str> = self
+            .milestones
+            .iter()
+            .filter(|m| self.is_open(m.status_id) && past(m.target))
+            .map(|m| m.name.as_str())
+            .collect();
 
         let mut reasons = Vec::new();
-        if let Some(said) = named(&blocked, "is blocked", "are blocked") {
+        if let Some(said) = named(&blocked, "workstream", "is blocked", "are blocked") {
             reasons.push(said);
         }
-        if let Some(said) = named(&high, "carries a high risk", "carry a high risk") {
+        if let Some(said) = named(
+            &high,
+            "workstream",
+            "carries a high risk",
+            "carry a high risk",
+        ) {
             reasons.push(said);
         }
         if not_ready > 0 {
+            let and_partial = match partial {
+                0 => String::new(),
+                n => format!(", {n} partial"),
+            };
             reasons.push(format!(
-                "{not_ready} of {} readiness dimension{} {} not ready",
+                "readiness: {not_ready} of {} dimension{} not ready{and_partial}",
                 dims.len(),
                 if dims.len() == 1 { "" } else { "s" },
-                if not_ready == 1 { "is" } else { "are" },
             ));
+        }
+        if let Some(said) = titled(&overdue, "decision", "is overdue", "are overdue") {
+            reasons.push(said);
+        }
+        if let Some(said) = titled(
+            &missed,
+            "milestone",
+            "is past its target",
+            "are past their targets",
+        ) {
+            reasons.push(said);
+        }
+        match broken_links {
+            0 => {}
+            1 => reasons.push("a dependency with another program broke".to_owned()),
+            n => reasons.push(format!("{n} dependencies with other programs broke")),
         }
         let health = if self.workstreams.is_empty() && dims.is_empty() {
             Health::NotAssessed
@@ -98,12 +142,15 @@ impl Handbook {
         } else {
             Health::OnTrack
         };
-        if health == Health::NotAssessed {
-            reasons.push("No workstreams or readiness dimensions are recorded yet".into());
+        if health == Health::NotAssessed && reasons.is_empty() {
+            reasons.push("no workstreams or readiness dimensions are recorded yet".into());
         }
         if health == Health::OnTrack {
-            reasons
-                .push("No workstream is blocked or at high risk, and readiness has no gap".into());
+            reasons.push("nothing blocked, at high risk, overdue or not ready".into());
+        }
+        // Each reason a sentence's start.
+        for r in &mut reasons {
+            *r = capital(r);
         }
         HealthCall {
             health,
@@ -125,16 +172,42 @@ impl Handbook {
 }
 
 /// "Data platform is blocked", "2 workstreams are blocked: A and B"; none for no names.
-fn named(names: &[&str], one: &str, many: &str) -> Option<String> {
+fn named(names: &[&str], noun: &str, one: &str, many: &str) -> Option<String> {
     match names {
         [] => None,
-        [name] => Some(format!("{name} {one}")),
-        [rest @ .., last] => Some(format!(
-            "{} workstreams {many}: {} and {last}",
+        [name] => Some(format!("{} {one}", crate::isolate(name))),
+        _ => Some(format!(
+            "{} {noun}s {many}: {}",
             names.len(),
-            rest.join(", ")
+            crate::list(names)
         )),
     }
+}
+
+/// "decision ‘Pick the IdP’ is overdue", "2 decisions are overdue: ‘A’ and ‘B’".
+fn titled(titles: &[&str], noun: &str, one: &str, many: &str) -> Option<String> {
+    let quoted: Vec<String> = titles
+        .iter()
+        .map(|t| format!("‘{}’", crate::isolate(t)))
+        .collect();
+    let refs: Vec<&str> = quoted.iter().map(String::as_str).collect();
+    match refs.as_slice() {
+        [] => None,
+        [title] => Some(format!("{noun} {title} {one}")),
+        _ => Some(format!(
+            "{} {noun}s {many}: {}",
+            refs.len(),
+            crate::list(&refs)
+        )),
+    }
+}
+
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -168,9 +241,10 @@ mod tests {
     }
 
     #[test]
-    fn health_follows_blocked_workstreams_high_risk_and_readiness_gaps() {
+    fn health_follows_blocked_workstreams_high_risk_readiness_what_is_late_and_broken_links() {
+        let today = "2026-12-07".parse::<Date>().unwrap().naive();
         let empty = Handbook::blank("Nothing yet");
-        let call = empty.health();
+        let call = empty.health(today, 0);
         assert_eq!(call.health, Health::NotAssessed);
         assert_eq!(
             call.reasons,
@@ -178,18 +252,42 @@ mod tests {
         );
 
         let mut h = program();
-        let call = h.health();
+        let call = h.health(today, 0);
         assert_eq!(call.health, Health::OnTrack, "{call:?}");
+        assert_eq!(
+            call.reasons,
+            ["Nothing blocked, at high risk, overdue or not ready"]
+        );
 
         h.readiness_dimensions[0].state = ReadinessState::NotReady;
-        let call = h.health();
+        let call = h.health(today, 0);
         assert_eq!(call.health, Health::AtRisk);
-        assert_eq!(call.reasons, ["1 of 1 readiness dimension is not ready"]);
+        assert_eq!(call.reasons, ["Readiness: 1 of 1 dimension not ready"]);
         h.readiness_dimensions[0].state = ReadinessState::Partial;
-        assert_eq!(h.health().health, Health::OnTrack);
+        assert_eq!(h.health(today, 0).health, Health::OnTrack);
+
+        // Late, or a dependency with another program broken: at risk, each named.
+        let needed = h.new_item_status(crate::Kind::Decision).unwrap();
+        let mut decision: crate::Decision = serde_json::from_value(serde_json::json!({
+            "id": Id::new(), "title": "Pick the IdP", "status_id": needed, "due": "2026-12-01"
+        }))
+        .unwrap();
+        h.decisions.push(decision.clone());
+        let call = h.health(today, 1);
+        assert_eq!(call.health, Health::AtRisk);
+        assert_eq!(
+            call.reasons,
+            [
+                "Decision ‘Pick the IdP’ is overdue",
+                "A dependency with another program broke"
+            ]
+        );
+        decision.due = Some("2026-12-31".parse().unwrap());
+        h.decisions[0] = decision;
+        assert_eq!(h.health(today, 0).health, Health::OnTrack);
 
         h.workstreams[0].risk_level = Level::High;
-        let call = h.health();
+        let call = h.health(today, 0);
         assert_eq!(call.health, Health::AtRisk);
         assert_eq!(call.reasons, ["Identity carries a high risk"]);
 
@@ -197,13 +295,14 @@ mod tests {
         h.workstreams[0].status_id = blocked;
         let mut second = h.workstreams[0].clone();
         second.id = Id::new();
-        second.area = "Billing".into();
+        second.area = "Billing and SSO".into();
         h.workstreams.push(second);
-        let call = h.health();
+        let call = h.health(today, 0);
         assert_eq!(call.health, Health::OffTrack);
+        // The serial comma where a name holds "and", as the documents write it.
         assert_eq!(
             call.reasons[0],
-            "2 workstreams are blocked: Identity and Billing"
+            "2 workstreams are blocked: Identity, and Billing and SSO"
         );
 
         // A finished workstream is not a reason.
@@ -211,7 +310,7 @@ mod tests {
         for w in &mut h.workstreams {
             w.status_id = done;
         }
-        assert_eq!(h.health().health, Health::OnTrack);
+        assert_eq!(h.health(today, 0).health, Health::OnTrack);
     }
 
     #[test]

@@ -24,8 +24,9 @@ mod role;
 pub mod sample;
 mod schema;
 mod usage;
+mod words;
 
-pub use baseline::{Slip, Tally, WhichDate, slips};
+pub use baseline::{Since, Slip, Tally, WhichDate, slips};
 pub use check::{AskDecisions, CheckRule, Finding, FollowUps, ask_decisions, check, follow_ups};
 pub use date::{BadDate, Date};
 pub use entities::*;
@@ -51,3 +52,4 @@ pub use schema::{
     name_key, same_name, schema_json,
 };
 pub use usage::UsageKind;
+pub use words::{isolate, list};

@@ -67,7 +67,9 @@ impl LinkReason {
             LinkReason::Deleted => "what it depends on was deleted",
             LinkReason::LateDate => "what it depends on is dated after the need-by date",
             LinkReason::NotDoneInTime => "what it depends on was not done by the need-by date",
-            LinkReason::NoNeedBy => "no need-by date: set one, or the phase that needs it",
+            LinkReason::NoNeedBy => {
+                "no need-by date: give one, or a start date to the phase that needs it"
+            }
             LinkReason::Undated => "what it depends on has no date yet",
             LinkReason::NotHere => {
                 "the other program is not in this database and the server has not said yet"
@@ -99,12 +101,24 @@ impl Handbook {
                 open: self.is_open(m.status_id),
             });
         }
-        if let Some(d) = self.decisions.iter().find(|d| d.id == id) {
+        if let Some(named) = self.decisions.iter().find(|d| d.id == id) {
+            // A decision superseded is judged by the one that took its place: that is the
+            // decision still to be made.
+            let mut d = named;
+            for _ in 0..self.decisions.len() {
+                match d
+                    .superseded_by
+                    .and_then(|next| self.decisions.iter().find(|x| x.id == next))
+                {
+                    Some(next) if next.id != named.id => d = next,
+                    _ => break,
+                }
+            }
             return Some(Needed {
                 kind: Kind::Decision,
                 label: d.title.clone(),
                 date: d.due,
-                open: self.is_needed(d),
+                open: self.is_open(d.status_id) && d.superseded_by.is_none(),
             });
         }
         self.phases.iter().find(|p| p.id == id).map(|p| Needed {
@@ -236,33 +250,55 @@ pub struct Link {
     pub needed_by: Option<Date>,
     pub state: LinkState,
     pub reason: LinkReason,
+    /// What the dependency says it depends on, in its lead's words; none when the person
+    /// cannot see the program it belongs to.
+    #[serde(default)]
+    pub depends_on: Option<String>,
 }
 
 impl Link {
+    /// The link as told to someone who may not see its other program: where it stands and why,
+    /// and nothing of that program (its name, its item, the date it carries or needs, its
+    /// words).
+    pub fn withheld(mut self) -> Link {
+        self.other_program_name = None;
+        self.other_label = None;
+        self.other_kind = None;
+        match self.direction {
+            // The date is the other program's item's; the need-by date is this program's own.
+            Direction::Needs => self.date = None,
+            // The need-by date and the words are the other program's; the date is this one's.
+            Direction::NeededBy => {
+                self.needed_by = None;
+                self.depends_on = None;
+            }
+        }
+        self
+    }
+
     /// The link in a sentence a lead reads: what depends on what, by when, and where it stands
-    /// ("‘Data lake cut-over’ depends on milestone ‘Pilot live’ of ‘Identity’, needed by 15 Jan
-    /// 2027: broken, its target is 20 Jan 2027").
+    /// ("‘Field launch’ depends on ‘Identity sign-in live’ (milestone ‘Pilot live’ of
+    /// ‘Identity’), needed by 15 Jan 2027: broken, its target is 20 Jan 2027").
     pub fn sentence(&self) -> String {
+        format!("{}: {}", self.what(), self.verdict())
+    }
+
+    /// What depends on what, and by when.
+    pub fn what(&self) -> String {
         let other = self
             .other_program_name
             .as_deref()
             .map_or("another program".to_owned(), |n| format!("‘{n}’"));
-        let day = |d: Date| d.naive().format("%-d %b %Y").to_string();
-        // The kind of the item depended on, whichever side this program is.
-        let depended = match self.direction {
-            Direction::Needs => self.other_kind,
-            Direction::NeededBy => Some(self.item_kind),
+        let item = match (&self.other_label, self.other_kind) {
+            (Some(l), Some(k)) => format!("{} ‘{l}’ of {other}", k.noun()),
+            _ => format!("an item of {other}"),
         };
-        let what = match self.direction {
-            Direction::Needs => format!(
-                "‘{}’ depends on {} of {other}",
-                self.label,
-                match (&self.other_label, self.other_kind) {
-                    (Some(l), Some(k)) => format!("{} ‘{l}’", k.noun()),
-                    _ => "an item".to_owned(),
-                }
-            ),
-            Direction::NeededBy => format!(
+        let what = match (self.direction, &self.depends_on) {
+            (Direction::Needs, Some(words)) if !words.trim().is_empty() => {
+                format!("‘{}’ depends on ‘{}’ ({item})", self.label, words.trim())
+            }
+            (Direction::Needs, _) => format!("‘{}’ depends on {item}", self.label),
+            (Direction::NeededBy, _) => format!(
                 "{} depends on {} ‘{}’",
                 match &self.other_label {
                     Some(l) => format!("‘{l}’ of {other}"),
@@ -272,32 +308,60 @@ impl Link {
                 self.label,
             ),
         };
-        let by = self
-            .needed_by
-            .map(|d| format!(", needed by {}", day(d)))
-            .unwrap_or_default();
+        match self.needed_by {
+            Some(d) => format!("{what}, needed by {}", day(d)),
+            None => what,
+        }
+    }
+
+    /// Where it stands: "holds", "broken, its target is 20 Jan 2027".
+    pub fn verdict(&self) -> String {
+        match self.detail() {
+            Some(detail) => format!("{}, {detail}", self.state_words()),
+            None => self.state_words().to_owned(),
+        }
+    }
+
+    /// "holds", "broken", "cannot be judged".
+    pub fn state_words(&self) -> &'static str {
+        match self.state {
+            LinkState::Holding => "holds",
+            LinkState::Broken => "broken",
+            LinkState::Unknown => "cannot be judged",
+        }
+    }
+
+    /// Why it stands where it does, when there is more to say than its state ("its target is 20
+    /// Jan 2027"); for a table that shows the state beside it.
+    pub fn detail(&self) -> Option<String> {
+        // The kind of the item depended on, whichever side this program is.
+        let depended = match self.direction {
+            Direction::Needs => self.other_kind,
+            Direction::NeededBy => Some(self.item_kind),
+        };
         let date_word = match depended {
             Some(Kind::Milestone) => "target",
             Some(Kind::Decision) => "due date",
             Some(Kind::Phase) => "end",
             _ => "date",
         };
-        let verdict = match (self.reason, self.date) {
-            (LinkReason::LateDate, Some(date)) => {
-                format!("broken, its {date_word} is {}", day(date))
-            }
-            (LinkReason::LateDate, None) => "broken, it is dated after that".to_owned(),
+        Some(match (self.reason, self.date) {
+            (LinkReason::LateDate, Some(date)) => format!("its {date_word} is {}", day(date)),
+            (LinkReason::LateDate, None) => "it is dated after that".to_owned(),
             (LinkReason::NotDoneInTime, _) if depended == Some(Kind::Decision) => {
-                "broken, the decision is still open".to_owned()
+                "the decision is still open".to_owned()
             }
-            (LinkReason::NotDoneInTime, _) => "broken, it was not done by then".to_owned(),
-            (LinkReason::Deleted, _) => "broken, what it depends on was deleted".to_owned(),
-            (LinkReason::OnTrack, _) => "holds".to_owned(),
-            (LinkReason::Done, _) => "holds, it is done".to_owned(),
-            (reason, _) => format!("cannot be judged: {}", reason.words()),
-        };
-        format!("{what}{by}: {verdict}")
+            (LinkReason::NotDoneInTime, _) => "it was not done by then".to_owned(),
+            (LinkReason::Deleted, _) => "what it depends on was deleted".to_owned(),
+            (LinkReason::OnTrack, _) => return None,
+            (LinkReason::Done, _) => "it is done".to_owned(),
+            (reason, _) => reason.words().to_owned(),
+        })
     }
+}
+
+fn day(d: Date) -> String {
+    d.naive().format("%-d %b %Y").to_string()
 }
 
 /// The check's findings for the links that broke: each names the item of this program and
@@ -364,6 +428,7 @@ pub fn links(here: &Handbook, others: &[&Handbook], today: NaiveDate) -> Vec<Lin
             needed_by,
             state: reason.state(),
             reason,
+            depends_on: Some(d.depends_on.clone()),
         });
     }
     for other in others {
@@ -371,7 +436,12 @@ pub fn links(here: &Handbook, others: &[&Handbook], today: NaiveDate) -> Vec<Lin
             let Some(on) = d.other_item.filter(|e| e.program_id == here.program.id) else {
                 continue;
             };
-            let needed = here.needed(on.item_id);
+            // An item deleted here has nothing to show the flag on: the dependent program's
+            // side says it broke.
+            let Some(needed) = here.needed(on.item_id) else {
+                continue;
+            };
+            let needed = Some(needed);
             let needed_by = other.needed_by(d);
             let reason = judge(needed.as_ref(), needed_by, today);
             out.push(Link {
@@ -390,6 +460,7 @@ pub fn links(here: &Handbook, others: &[&Handbook], today: NaiveDate) -> Vec<Lin
                 needed_by,
                 state: reason.state(),
                 reason,
+                depends_on: Some(d.depends_on.clone()),
             });
         }
     }
@@ -508,7 +579,7 @@ mod tests {
         );
         assert_eq!(
             l.sentence(),
-            "‘Field launch’ depends on milestone ‘Pilot live’ of ‘Identity’, needed by 15 Jan 2027: broken, its target is 20 Jan 2027"
+            "‘Field launch’ depends on ‘Identity sign-in’ (milestone ‘Pilot live’ of ‘Identity’), needed by 15 Jan 2027: broken, its target is 20 Jan 2027"
         );
         let from_identity = links(&identity, &[&field], today);
         assert_eq!(from_identity.len(), 1);
@@ -551,6 +622,27 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].id, milestone.id);
         assert!(link_findings(&healed).is_empty());
+        // A decision superseded is judged by the one that took its place.
+        let mut decided = identity.clone();
+        let open = decided.status_named("Drafted").unwrap().id;
+        let successor: crate::Decision = serde_json::from_value(serde_json::json!({
+            "id": Id::new(), "title": "Pick the IdP, again", "status_id": open, "due": "2027-03-01"
+        }))
+        .unwrap();
+        let mut first = successor.clone();
+        first.id = Id::new();
+        first.title = "Pick the IdP".into();
+        first.superseded_by = Some(successor.id);
+        decided.decisions = vec![first.clone(), successor];
+        let needed = decided.needed(first.id).unwrap();
+        assert_eq!(
+            (needed.label.as_str(), needed.open),
+            ("Pick the IdP, again", true)
+        );
+        assert_eq!(
+            judge(Some(&needed), Some(day("2027-01-15")), today),
+            LinkReason::LateDate
+        );
         // Naming an item: of another program, one here to see, of a kind that can be named.
         let on = OtherItem {
             program_id: identity.program.id,

@@ -279,7 +279,13 @@ pub(crate) fn gather(
             | DocumentKind::Plan
             | DocumentKind::Dashboard
     ) {
-        inputs.links = store.links_as_of(request.program, request.as_of)?;
+        // An issued document goes to the team's shared archive, which people who cannot see
+        // the other program read: it tells where each link stands, not that program's content.
+        inputs.links = store
+            .links_as_of(request.program, request.as_of)?
+            .into_iter()
+            .map(roadbook_model::Link::withheld)
+            .collect();
     }
     if matches!(request.kind, DocumentKind::Readout | DocumentKind::Handbook) {
         let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
@@ -312,7 +318,7 @@ pub(crate) fn gather(
                 Ok(then) => {
                     inputs.slips = roadbook_model::slips(&then, &inputs.handbook);
                     inputs.then = Some(dates_then(&inputs.handbook, &inputs.slips));
-                    inputs.baseline = Some(baseline_phrase(&baseline));
+                    inputs.baseline = Some(baseline_phrase(&baseline, request.as_of));
                 }
                 // A baseline from before the program was here has no plan to measure against.
                 Err(StoreError::NotYet { .. }) => {}
@@ -473,10 +479,17 @@ pub fn regenerate(record: &IssuedDocument, snapshot: &str) -> Result<Vec<u8>, Re
 
 /// A baseline as the documents name it: "the readout of 20 Nov 2026", or "the baseline ‘20
 /// November steering’ (the plan as it stood 20 Nov 2026)".
-fn baseline_phrase(b: &roadbook_store::Baseline) -> String {
-    let day = roadbook_store::moment(&b.taken_at)
-        .map(|t| crate::day(t.date_naive()))
-        .unwrap_or_else(|| b.taken_at.clone());
+fn baseline_phrase(b: &roadbook_store::Baseline, as_of: DateTime<Utc>) -> String {
+    let taken = roadbook_store::moment(&b.taken_at);
+    // A baseline of the document's own day says its time too: "the readout of 7 Dec 2026" in a
+    // document of 7 Dec 2026 reads as a mistake.
+    let day = match taken {
+        Some(t) if t.date_naive() == as_of.date_naive() => {
+            format!("{} {} UTC", crate::day(t.date_naive()), t.format("%H:%M"))
+        }
+        Some(t) => crate::day(t.date_naive()),
+        None => b.taken_at.clone(),
+    };
     if b.readout {
         format!("the readout of {day}")
     } else {

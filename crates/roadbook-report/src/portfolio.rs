@@ -67,7 +67,11 @@ fn gather_all(
             baseline: None,
         };
         match gather(store, &readout, author) {
-            Ok(inputs) => out.push(inputs),
+            // Not archived nor shared: the person's own view, both programs' names and dates.
+            Ok(mut inputs) => {
+                inputs.links = store.links_as_of(program, request.as_of)?;
+                out.push(inputs);
+            }
             Err(ReportError::Store(StoreError::NotYet { .. })) => {}
             Err(err) => return Err(err),
         }

@@ -88,7 +88,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT DISTINCT program_id FROM items WHERE kind = 'dependency' AND deleted = 0
+                // Deleted ones too: a document as of a moment before the delete shows them.
+                "SELECT DISTINCT program_id FROM items WHERE kind = 'dependency'
                  AND json_extract(body, '$.other_item.program_id') = ?1",
             )
             .map_err(|e| self.sql(e))?;

@@ -143,7 +143,7 @@ impl<W: Write> Ctx<W> {
         let t = roadbook_model::Tally::of(&found);
         let rest = match t.dated_or_undated {
             0 => String::new(),
-            n => format!(", {n} newly dated or no longer dated"),
+            n => format!(", {n} dated, undated, added or removed since"),
         };
         writeln!(
             self.out,

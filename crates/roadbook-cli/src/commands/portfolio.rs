@@ -85,9 +85,9 @@ impl<W: Write> Ctx<W> {
             )?;
         }
         match &g.baseline {
-            None => writeln!(self.out, "  Slipped: {}", g.slipped_summary)?,
+            None => writeln!(self.out, "  Dates moved: {}", g.slipped_summary)?,
             Some(b) => {
-                writeln!(self.out, "  Slipped against {b}: {}", g.slipped_summary)?;
+                writeln!(self.out, "  Dates moved against {b}: {}", g.slipped_summary)?;
                 for s in &g.slipped {
                     writeln!(
                         self.out,

@@ -152,7 +152,11 @@ pub(super) fn value_of(
                 anyhow!("--{name} is '{one}': give the id of a milestone, decision or phase of another program (roadbook milestone list --program ID shows them)")
             })?;
             let located = store.locate(id).map_err(|_| {
-                anyhow!("--{name}: no item {id} in this database: join the program it belongs to first (a dependency names only what you can see)")
+                if store.locate_deleted(id).is_ok() {
+                    anyhow!("--{name}: {id} is deleted: restore it first (roadbook restore {id}), or name another")
+                } else {
+                    anyhow!("--{name}: no item {id} in this database: join the program it belongs to first (a dependency names only what you can see)")
+                }
             })?;
             json!({"program_id": located.program_id, "item_id": id})
         }

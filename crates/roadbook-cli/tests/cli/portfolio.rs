@@ -26,7 +26,7 @@ fn the_portfolio_lists_each_program_and_writes_the_readout_in_every_form() {
         "{said}"
     );
     assert!(said.contains("Second program  Not assessed"), "{said}");
-    assert!(said.contains("Slipped: no baseline yet"), "{said}");
+    assert!(said.contains("Dates moved: no baseline yet"), "{said}");
     let rows: Value = serde_json::from_str(&ok(&db, &["portfolio", "--json"])).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2);

@@ -616,10 +616,13 @@ pub(super) fn links_table(
         rows: links
             .iter()
             .map(|l| {
-                vec![
-                    link_chip(l.state),
-                    Cell::Text(crate::capitalised(&l.sentence())),
-                ]
+                // The state is in its own column: the sentence says what, and why when there
+                // is more to say.
+                let text = match l.detail() {
+                    Some(detail) => format!("{}: {detail}", l.what()),
+                    None => l.what(),
+                };
+                vec![link_chip(l.state), Cell::Text(crate::capitalised(&text))]
             })
             .collect(),
     }))

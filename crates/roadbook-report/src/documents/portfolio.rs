@@ -1,5 +1,5 @@
 //! The Portfolio Readout: several programs at a glance for the people who see them all. One
-//! overview (each program's health, the decisions it needs from leadership with who and by
+//! overview (each program's health, the decisions it needs with who and by
 //! when, its top risks, what slipped, its next milestone), the decisions needed across the
 //! portfolio by date, then a page per program with what its own readout says about each.
 //!
@@ -31,15 +31,18 @@ pub struct ProgramGlance {
     pub baseline: Option<String>,
     /// The dates that moved against it.
     pub slipped: Vec<Slip>,
-    /// What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
+    /// What moved in a few words: "1 later, up to +45 days; 1 earlier", "nothing moved", "no
     /// baseline yet" (the overview's cell, the CLI's line and the Portfolio screen's).
     pub slipped_summary: String,
     pub next_milestone: Option<NextMilestone>,
     /// Its dependencies with other programs that broke (either way), each in a sentence.
     pub broken_links: Vec<String>,
+    /// The dependencies of those (one link between two programs of a portfolio is one, though
+    /// both programs show it).
+    pub broken_dependencies: Vec<Id>,
 }
 
-/// A decision needed from leadership.
+/// A decision still needed: from whom, and by when.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ask {
@@ -69,6 +72,8 @@ pub struct NextMilestone {
     pub target: Option<Date>,
     /// Its target has passed on the portfolio's day and it is not reached.
     pub past_target: bool,
+    /// Its target falls within the week from the portfolio's day.
+    pub this_week: bool,
 }
 
 /// One program of the portfolio: what its readout would be made from.
@@ -82,6 +87,11 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
     let h = ctx.handbook;
     let today = ctx.as_of.date_naive();
     let past = |d: Option<Date>| d.is_some_and(|d| d.naive() < today);
+    let broken: Vec<&roadbook_model::Link> = ctx
+        .links
+        .iter()
+        .filter(|l| l.state == roadbook_model::LinkState::Broken)
+        .collect();
     let slipped: Vec<Slip> = changes
         .slips
         .iter()
@@ -91,7 +101,7 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
     ProgramGlance {
         program: h.program.id,
         name: h.program.name.clone(),
-        health: h.health(),
+        health: h.health(today, broken.len()),
         standing: standing(ctx),
         decisions_needed: h
             .decisions_needed()
@@ -122,13 +132,14 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
             name: m.name.clone(),
             target: m.target,
             past_target: past(m.target),
+            this_week: roadbook_model::due_state(m.target, true, today)
+                == Some(roadbook_model::Due::ThisWeek),
         }),
-        broken_links: ctx
-            .links
+        broken_links: broken
             .iter()
-            .filter(|l| l.state == roadbook_model::LinkState::Broken)
             .map(|l| crate::capitalised(&l.sentence()))
             .collect(),
+        broken_dependencies: broken.iter().map(|l| l.dependency).collect(),
     }
 }
 
@@ -148,12 +159,13 @@ fn health_chip(health: Health) -> Cell {
 fn milestone_words(m: &NextMilestone) -> String {
     match (m.target, m.past_target) {
         (Some(d), true) => format!("{}, was due {}", m.name, on_day(d)),
+        (Some(d), false) if m.this_week => format!("{}, {} (this week)", m.name, on_day(d)),
         (Some(d), false) => format!("{}, {}", m.name, on_day(d)),
         (None, _) => format!("{}, no date yet", m.name),
     }
 }
 
-/// What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
+/// What moved in a few words: "1 later, up to +45 days; 1 earlier", "nothing moved", "no
 /// baseline yet".
 fn slipped_summary(measured: bool, slipped: &[Slip]) -> String {
     if !measured {
@@ -165,23 +177,19 @@ fn slipped_summary(measured: bool, slipped: &[Slip]) -> String {
     let t = roadbook_model::Tally::of(slipped);
     let mut said = Vec::new();
     if t.later > 0 {
-        said.push(format!("{} later", t.later));
+        let most = slipped.iter().filter_map(Slip::days).max().unwrap_or(0);
+        said.push(format!("{} later, up to +{most} days", t.later));
     }
     if t.earlier > 0 {
         said.push(format!("{} earlier", t.earlier));
     }
     if t.dated_or_undated > 0 {
-        said.push(format!("{} dated or undated", t.dated_or_undated));
+        said.push(format!(
+            "{} dated, undated, added or removed",
+            t.dated_or_undated
+        ));
     }
-    match slipped
-        .iter()
-        .filter_map(Slip::days)
-        .max()
-        .filter(|d| *d > 0)
-    {
-        Some(days) => format!("{}; most +{days} days", said.join(", ")),
-        None => said.join(", "),
-    }
+    said.join("; ")
 }
 
 /// The overview's cell: what slipped, strong when something moved later.
@@ -198,9 +206,12 @@ fn slipped_cell(g: &ProgramGlance) -> Cell {
 /// At most `shown` asks, one per line ("Title — Name, by 12 Dec 2026"), and how many more.
 fn asks_words(asks: &[Ask], shown: usize) -> Cell {
     if asks.is_empty() {
-        return Cell::Text("none".to_owned());
+        return Cell::Text("none needed".to_owned());
     }
-    let mut lines: Vec<String> = asks
+    // The most pressing first: overdue, then by date, undated last (register order breaks ties).
+    let mut pressing: Vec<&Ask> = asks.iter().collect();
+    pressing.sort_by_key(|a| (!a.overdue, a.due.is_none(), a.due));
+    let mut lines: Vec<String> = pressing
         .iter()
         .take(shown)
         .map(|a| {
@@ -223,9 +234,9 @@ fn overview(glances: &[ProgramGlance]) -> Block {
         columns: vec![
             col("Program", 0.15),
             col("Health", 0.11),
-            col("Decisions needed from leadership", 0.27),
+            col("Decisions needed: who, by when", 0.27),
             col("Top risk", 0.2),
-            col("Slipped", 0.12),
+            col("Dates moved", 0.12),
             col("Next milestone", 0.15),
         ],
         rows: glances
@@ -237,7 +248,11 @@ fn overview(glances: &[ProgramGlance]) -> Block {
                     asks_words(&g.decisions_needed, 2),
                     match g.top_risks.first() {
                         None => Cell::Text("none open".to_owned()),
-                        Some(r) => Cell::Text(r.statement.clone()),
+                        Some(r) => Cell::Text(format!(
+                            "{} ({} severity)",
+                            r.statement,
+                            level_word(r.severity)
+                        )),
                     },
                     slipped_cell(g),
                     g.next_milestone
@@ -251,7 +266,41 @@ fn overview(glances: &[ProgramGlance]) -> Block {
     })
 }
 
-/// "3 programs: 1 off track, 1 at risk and 1 on track. 7 decisions are needed from leadership,
+/// The overview for a slide: one short line per program.
+fn overview_for_slides(glances: &[ProgramGlance]) -> Block {
+    Block::Table(Table {
+        columns: vec![
+            col("Program", 0.24),
+            col("Health", 0.16),
+            col("Decisions needed", 0.18),
+            col("Dates moved", 0.2),
+            col("Next milestone", 0.22),
+        ],
+        rows: glances
+            .iter()
+            .map(|g| {
+                let overdue = g.decisions_needed.iter().filter(|a| a.overdue).count();
+                vec![
+                    Cell::Strong(g.name.clone()),
+                    health_chip(g.health.health),
+                    Cell::Text(match (g.decisions_needed.len(), overdue) {
+                        (0, _) => "none".to_owned(),
+                        (n, 0) => n.to_string(),
+                        (n, o) => format!("{n}, {o} overdue"),
+                    }),
+                    slipped_cell(g),
+                    g.next_milestone
+                        .as_ref()
+                        .map_or(Cell::Muted("none open".to_owned()), |m| {
+                            Cell::Text(milestone_words(m))
+                        }),
+                ]
+            })
+            .collect(),
+    })
+}
+
+/// "3 programs: 1 off track, 1 at risk and 1 on track. 7 decisions are needed,
 /// 2 of them overdue. 4 dates moved later against each program's baseline."
 pub fn summary(glances: &[ProgramGlance]) -> String {
     let mut by_health = Vec::new();
@@ -282,27 +331,28 @@ pub fn summary(glances: &[ProgramGlance]) -> String {
         list(&refs)
     );
     out.push_str(&match (asks.len(), overdue) {
-        (0, _) => "No decision is needed from leadership.".to_owned(),
-        (1, 1) => "1 decision is needed from leadership, and it is overdue.".to_owned(),
-        (1, _) => "1 decision is needed from leadership.".to_owned(),
-        (n, 0) => format!("{n} decisions are needed from leadership."),
-        (n, o) => format!("{n} decisions are needed from leadership, {o} of them overdue."),
+        (0, _) => "No decision is needed.".to_owned(),
+        (1, 1) => "1 decision is needed, and it is overdue.".to_owned(),
+        (1, _) => "1 decision is needed.".to_owned(),
+        (n, 0) => format!("{n} decisions are needed."),
+        (n, o) => format!("{n} decisions are needed, {o} of them overdue."),
     });
     out.push_str(&match later {
         0 => " No date moved later against the programs' baselines.".to_owned(),
         1 => " 1 date moved later against its program's baseline.".to_owned(),
         n => format!(" {n} dates moved later against their programs' baselines."),
     });
-    if glances.iter().any(|g| !g.broken_links.is_empty()) {
-        let programs = glances
-            .iter()
-            .filter(|g| !g.broken_links.is_empty())
-            .count();
-        out.push_str(&format!(
-            " {} {} a broken dependency between programs.",
-            count(programs, "program", "programs"),
-            if programs == 1 { "has" } else { "have" }
-        ));
+    // One link between two programs of the portfolio is one, though both show it.
+    let mut broken: Vec<Id> = glances
+        .iter()
+        .flat_map(|g| g.broken_dependencies.iter().copied())
+        .collect();
+    broken.sort();
+    broken.dedup();
+    match broken.len() {
+        0 => {}
+        1 => out.push_str(" 1 dependency between programs is broken."),
+        n => out.push_str(&format!(" {n} dependencies between programs are broken.")),
     }
     out
 }
@@ -364,30 +414,9 @@ fn program_page(m: &Member, g: &ProgramGlance, out: &mut Vec<Block>) {
             text: milestone_words(next),
         });
     }
-    out.push(Block::Heading("Where the program stands".to_owned()));
-    out.push(Block::Paragraph(g.standing.clone()));
-    if !h.workstreams.is_empty() {
-        out.push(Block::Table(Table {
-            columns: vec![
-                col("Workstream", 0.3),
-                col("Owner", 0.34),
-                col("Status", 0.22),
-                col("Risk", 0.14),
-            ],
-            rows: h
-                .workstreams
-                .iter()
-                .map(|w| {
-                    vec![
-                        Cell::Strong(w.area.clone()),
-                        Cell::Text(ctx.owners(&w.owner_ids)),
-                        ctx.status_chip(w.status_id),
-                        level_chip(w.risk_level),
-                    ]
-                })
-                .collect(),
-        }));
-    }
+    // The health line names the workstreams that are blocked or at high risk; the readout has
+    // every workstream. A program's page is what a leader acts on: decisions, asks, risks,
+    // dates, links.
     out.push(Block::Heading("Decisions needed".to_owned()));
     let needed = h.decisions_needed();
     if needed.is_empty() {
@@ -411,7 +440,16 @@ fn program_page(m: &Member, g: &ProgramGlance, out: &mut Vec<Block>) {
                 .collect(),
         }));
     }
-    out.push(Block::Heading("Top risks".to_owned()));
+    if !h.program.asks.is_empty() {
+        out.push(Block::Heading("Asks of leadership".to_owned()));
+        out.push(asks(ctx));
+    }
+    let open_risks = h.risks.iter().filter(|r| ctx.is_open(r.status_id)).count();
+    out.push(Block::Heading(if open_risks > 3 {
+        format!("Top risks (3 of {open_risks} open)")
+    } else {
+        "Top risks".to_owned()
+    }));
     let risks = ctx.top_risks(3);
     if risks.is_empty() {
         out.push(Block::Paragraph("No risk is open.".to_owned()));
@@ -470,11 +508,11 @@ pub fn portfolio(
     out.push(Block::Heading("Overview".to_owned()));
     out.push(overview(glances));
     out.push(Block::Paragraph(
-        "Slipped: the dates that moved against each program's baseline (the last one its lead set, else its last readout). A program with neither has no baseline yet: its first readout starts one."
+        "Dates moved: against each program's baseline (the last one its lead set, else its last readout); a program with neither has no baseline yet, and its first readout starts one."
             .to_owned(),
     ));
     out.push(Block::Heading(
-        "Decisions needed from leadership".to_owned(),
+        "Decisions needed across the portfolio".to_owned(),
     ));
     if glances.iter().all(|g| g.decisions_needed.is_empty()) {
         out.push(Block::Paragraph(
@@ -516,47 +554,63 @@ pub fn portfolio_deck(
             }),
         ],
     }];
-    let pages = glances.len().div_ceil(5);
-    for (i, chunk) in glances.chunks(5).enumerate() {
+    // The overview on a slide is short: a line per program, six to a slide.
+    let pages = glances.len().div_ceil(6);
+    for (i, chunk) in glances.chunks(6).enumerate() {
         slides.push(Slide {
             title: if pages > 1 {
                 format!("Overview ({} of {pages})", i + 1)
             } else {
                 "Overview".to_owned()
             },
-            blocks: vec![overview(chunk)],
+            blocks: vec![overview_for_slides(chunk)],
         });
     }
     if glances.iter().any(|g| !g.decisions_needed.is_empty()) {
         slides.push(Slide {
-            title: "Decisions needed from leadership".to_owned(),
+            title: "Decisions needed across the portfolio".to_owned(),
             blocks: vec![asks_across(members, glances)],
         });
     }
     for g in glances {
-        let mut blocks = vec![
-            Block::Labeled {
-                label: "Health".to_owned(),
-                text: format!(
-                    "{}: {}.",
-                    g.health.health.words(),
-                    g.health.reasons.join("; ")
-                ),
-            },
-            Block::Paragraph(g.standing.clone()),
-        ];
-        if !g.top_risks.is_empty() {
-            blocks.push(Block::Bullets(
-                g.top_risks
-                    .iter()
-                    .map(|r| format!("{} ({} severity)", r.statement, level_word(r.severity)))
-                    .collect(),
-            ));
-        }
+        let mut blocks = vec![Block::Labeled {
+            label: g.health.words.clone(),
+            text: format!("{}.", g.health.reasons.join("; ")),
+        }];
         if let Some(next) = &g.next_milestone {
             blocks.push(Block::Labeled {
                 label: "Next milestone".to_owned(),
                 text: milestone_words(next),
+            });
+        }
+        let overdue = g.decisions_needed.iter().filter(|a| a.overdue).count();
+        blocks.push(Block::Labeled {
+            label: "Decisions needed".to_owned(),
+            text: match (g.decisions_needed.len(), overdue) {
+                (0, _) => "none".to_owned(),
+                (n, 0) => n.to_string(),
+                (n, o) => format!("{n}, {o} overdue"),
+            },
+        });
+        blocks.push(Block::Labeled {
+            label: "Dates moved".to_owned(),
+            text: g.slipped_summary.clone(),
+        });
+        if !g.top_risks.is_empty() {
+            blocks.push(Block::Labeled {
+                label: "Top risks".to_owned(),
+                text: g
+                    .top_risks
+                    .iter()
+                    .map(|r| format!("• {} ({} severity)", r.statement, level_word(r.severity)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        }
+        if !g.broken_links.is_empty() {
+            blocks.push(Block::Labeled {
+                label: "Broken dependencies".to_owned(),
+                text: g.broken_links.join("\n"),
             });
         }
         slides.push(Slide {

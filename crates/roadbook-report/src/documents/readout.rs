@@ -132,11 +132,15 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
     slides
 }
 
-/// The dates that moved against the baseline before the readout (`against` names it): each
-/// with where it stands, where it stood and by how many days; a line saying every date holds
-/// when none moved.
+/// The dates that moved against the baseline before the readout (`against` names it), the
+/// biggest slip first: each with where it stands, where it stood and by how many days; a line
+/// saying every date holds when none moved.
 pub(super) fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
-    let moved: Vec<&roadbook_model::Slip> = changes.slips.iter().filter(|s| s.moved()).collect();
+    let mut moved: Vec<&roadbook_model::Slip> =
+        changes.slips.iter().filter(|s| s.moved()).collect();
+    // The biggest slip first, earlier dates after later ones, what has no days to count last;
+    // the plan's order breaks ties.
+    moved.sort_by_key(|s| std::cmp::Reverse(s.days().unwrap_or(i64::MIN)));
     out.push(Block::Heading(format!("Dates against {against}")));
     if moved.is_empty() {
         out.push(Block::Paragraph(format!(
@@ -152,7 +156,7 @@ pub(super) fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
         t.earlier,
         match t.dated_or_undated {
             0 => String::new(),
-            n => format!(", {n} newly dated or no longer dated"),
+            n => format!(", {n} dated, undated, added or removed since"),
         }
     )));
     // A date that is not there reads "no date": the column stays, whatever it holds.
@@ -177,7 +181,11 @@ pub(super) fn slipped(changes: &Changes, against: &str, out: &mut Vec<Block>) {
                         s.label
                     )),
                     Cell::Text(s.date.as_str().to_owned()),
-                    when(s.now),
+                    if s.since == roadbook_model::Since::Removed {
+                        Cell::Muted("removed".to_owned())
+                    } else {
+                        when(s.now)
+                    },
                     when(s.then),
                     if s.days().is_some_and(|d| d > 0) {
                         Cell::Strong(s.variance())

@@ -127,11 +127,19 @@ fn the_overview_says_what_each_program_s_own_readout_says() {
             "New program"
         ]
     );
-    // Health, from how each program was made: the sample's "Readiness gating" is blocked.
+    // Health, from how each program was made: the sample's "Readiness gating" is blocked; the
+    // healthy one has a decision overdue since the 20th.
     let health: Vec<Health> = glances.iter().map(|g| g.health.health).collect();
     assert_eq!(
         health,
-        [Health::OffTrack, Health::OnTrack, Health::NotAssessed]
+        [Health::OffTrack, Health::AtRisk, Health::NotAssessed]
+    );
+    assert_eq!(
+        glances[1].health.reasons,
+        [format!(
+            "Decision ‘{}’ is overdue",
+            p.healthy.decisions[0].title
+        )]
     );
 
     for g in &glances {
@@ -211,18 +219,18 @@ fn the_overview_says_what_each_program_s_own_readout_says() {
     assert_eq!(overview.len(), 3, "{overview:?}");
     assert!(
         overview[0].contains("Off track")
-            && overview[0].contains("1 later, 1 earlier; most +45 days"),
+            && overview[0].contains("1 later, up to +45 days; 1 earlier"),
         "{}",
         overview[0]
     );
-    assert!(overview[1].contains("On track") && overview[1].contains("no baseline yet"));
+    assert!(overview[1].contains("At risk") && overview[1].contains("no baseline yet"));
     assert!(overview[2].contains("Not assessed"));
     assert!(
-        md.contains("*3 programs: 1 on track, 1 off track and 1 not assessed. 8 decisions are needed from leadership, 1 of them overdue. 1 date moved later against its program's baseline.*"),
+        md.contains("*3 programs: 1 at risk, 1 off track and 1 not assessed. 8 decisions are needed, 1 of them overdue. 1 date moved later against its program's baseline.*"),
         "{}",
         &md[..md.find("## Overview").unwrap()]
     );
-    let asks = rows_under(&md, "Decisions needed from leadership");
+    let asks = rows_under(&md, "Decisions needed across the portfolio");
     assert_eq!(asks.len(), 8);
     assert!(
         asks[0].starts_with("| **Field Readiness** |") && asks[0].contains("20 Nov 2026 (overdue)"),
@@ -325,7 +333,7 @@ fn a_portfolio_as_of_an_earlier_moment_is_that_portfolio_byte_for_byte() {
     .unwrap();
     let later = String::from_utf8(later).unwrap();
     assert!(later.contains("**4 programs**") && later.contains("# Fourth program"));
-    assert!(later.contains("7 decisions are needed from leadership"));
+    assert!(later.contains("7 decisions are needed"));
     let earlier = String::from_utf8(made_then[2].clone()).unwrap();
     assert!(earlier.contains("**3 programs**") && !earlier.contains("Fourth program"));
     assert!(earlier.contains(&format!("# {}", p.new.program.name)));

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use roadbook_model::{Direction, Link};
+use roadbook_model::Link;
 
 impl Engine {
     /// Where each item of another program named by `request` is (its program and kind), when
@@ -106,26 +106,16 @@ impl Engine {
             .map(|t| t.date_naive())
             .unwrap_or_else(|_| chrono::Utc::now().date_naive());
         let others: Vec<&Handbook> = others.iter().collect();
-        let mut links = roadbook_model::links(&here, &others, today);
-        for link in &mut links {
-            if !visible.contains(&link.other_program) {
-                withhold(link);
-            }
-        }
-        Ok(links)
-    }
-}
-
-/// A link as told to someone who cannot see its other program: where it stands and why, and
-/// nothing of that program (its name, its item, the date it carries or needs).
-fn withhold(link: &mut Link) {
-    link.other_program_name = None;
-    link.other_label = None;
-    link.other_kind = None;
-    match link.direction {
-        // The date is the other program's item's; the need-by date is this program's own.
-        Direction::Needs => link.date = None,
-        // The need-by date is the other program's; the date is this program's item's.
-        Direction::NeededBy => link.needed_by = None,
+        let links = roadbook_model::links(&here, &others, today);
+        Ok(links
+            .into_iter()
+            .map(|l| {
+                if visible.contains(&l.other_program) {
+                    l
+                } else {
+                    l.withheld()
+                }
+            })
+            .collect())
     }
 }

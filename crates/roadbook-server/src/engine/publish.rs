@@ -102,6 +102,27 @@ impl Engine {
         handbook
             .validate()
             .map_err(|e| EngineError::Invalid(format!("the program was not published: {e}")))?;
+        // Items of other programs its dependencies name: each one the person may see here, as
+        // a push would have it.
+        for d in &handbook.dependencies {
+            let Some(on) = d.other_item else { continue };
+            let found = match self.storage.item_anywhere(on.item_id).await? {
+                Some((program, kind))
+                    if self
+                        .entitled(caller, program, Role::Viewer, "naming its items")
+                        .await
+                        .is_ok() =>
+                {
+                    Some((program, kind))
+                }
+                _ => None,
+            };
+            roadbook_model::check_other_item(request.program, on, found).map_err(|e| {
+                EngineError::Invalid(format!(
+                    "the program was not published: {e} (publish that program first, or take the item out of the dependency)"
+                ))
+            })?;
+        }
 
         let at = (self.clock)();
         let mut items = Vec::new();

@@ -102,6 +102,7 @@ fn a_dependency_names_an_item_of_another_program_here_and_is_judged_from_both() 
         needed_by: None,
         state: LinkState::Broken,
         reason: LinkReason::NotDoneInTime,
+        depends_on: None,
     };
     store
         .set_server_links(sample.program.id, std::slice::from_ref(&told))
@@ -120,4 +121,42 @@ fn a_dependency_names_an_item_of_another_program_here_and_is_judged_from_both() 
     // Replaced whole at the next word.
     store.set_server_links(sample.program.id, &[]).unwrap();
     assert_eq!(store.links(sample.program.id, today).unwrap().len(), 1);
+
+    // An import is checked as an edit is: a dependency naming an item of its own program (as
+    // if of another) is refused, and nothing is imported.
+    let mut imported = Handbook::blank("Imported");
+    let milestone_here = roadbook_model::Milestone {
+        id: Id::new(),
+        name: "Here".into(),
+        marks: String::new(),
+        target: None,
+        status_id: imported.statuses[0].id,
+        phase_id: None,
+        owner_id: None,
+    };
+    imported.milestones.push(milestone_here.clone());
+    imported.dependencies.push(roadbook_model::Dependency {
+        id: Id::new(),
+        dependent: "x".into(),
+        depends_on: "y".into(),
+        why_it_matters: String::new(),
+        workstream_id: None,
+        source: String::new(),
+        other_item: Some(roadbook_model::OtherItem {
+            program_id: sample.program.id,
+            item_id: milestone_here.id,
+        }),
+        needed_by: None,
+        phase_id: None,
+        owner_id: None,
+    });
+    let err = store.import(&imported, "lead").unwrap_err().to_string();
+    assert!(err.contains("belongs to program"), "{err}");
+    assert!(
+        store
+            .programs()
+            .unwrap()
+            .iter()
+            .all(|p| p.name != "Imported")
+    );
 }

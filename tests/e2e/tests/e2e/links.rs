@@ -88,9 +88,7 @@ async fn a_broken_dependency_between_programs_shows_on_both_sides_and_heals() {
     .unwrap();
     let links = text_until(&c, "[data-testid=links]", |t| t.contains("Field launch")).await;
     assert!(
-        links.contains(
-            "depends on milestone ‘Milestone 1’ of ‘Builder Insights operationalization’"
-        ),
+        links.contains("(milestone ‘Milestone 1’ of ‘Builder Insights operationalization’)"),
         "{links}"
     );
     go(&c, "plan").await;

@@ -65,7 +65,7 @@ async fn the_portfolio_shows_each_program_keeps_the_choice_and_writes_the_readou
     })
     .await;
     assert!(table.contains("Off track"), "{table}");
-    assert!(table.contains("1 later; most +14 days"), "{table}");
+    assert!(table.contains("1 later, up to +14 days"), "{table}");
     assert!(table.contains("Milestone 1"), "{table}");
     assert!(table.contains("Not assessed"), "{table}");
     settled(&c).await;

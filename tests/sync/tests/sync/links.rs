@@ -153,7 +153,7 @@ fn a_dependency_between_programs_breaks_and_heals_on_both_sides_and_hides_what_o
     // Sue cannot see Identity: the flag and its reason, nothing of Identity.
     let sue_sees = sue.ok(&["check", "--program", &field]);
     assert!(
-        sue_sees.contains("‘Field launch’ depends on an item of another program, needed by 15 Jan 2027: broken, it is dated after that"),
+        sue_sees.contains("‘Field launch’ depends on ‘Identity sign-in live’ (an item of another program), needed by 15 Jan 2027: broken, it is dated after that"),
         "{sue_sees}"
     );
     for secret in [
@@ -223,6 +223,20 @@ fn a_dependency_between_programs_breaks_and_heals_on_both_sides_and_hides_what_o
         mine(&sue.db, &field, &sue_owner)
             .iter()
             .all(|i| i.kind != Kind::Dependency)
+    );
+
+    // Sue deletes the link and brings it back: the server keeps what Lee named, though Sue
+    // cannot see it (a restore sends the item whole; nothing of it is refused).
+    sue.ok(&["dependency", "delete", &dependency]);
+    sue.ok(&["sync", "--program", &field]);
+    sue.ok(&["restore", &dependency]);
+    sue.ok(&["sync", "--program", &field]);
+    let rejected = sue.ok(&["rejected", "--program", &field]);
+    assert!(!rejected.contains("Field launch"), "{rejected}");
+    lee.ok(&["sync", "--program", &field]);
+    assert!(
+        lee.ok(&["dependency", "show", &dependency])
+            .contains("'Milestone 1' of")
     );
 
     // Sue cannot name Identity's milestone: not here, says her database; and a client that

@@ -3,7 +3,7 @@ import type { Date } from "./Date";
 import type { Id } from "./Id";
 
 /**
- * A decision needed from leadership.
+ * A decision still needed: from whom, and by when.
  */
 export type Ask = { id: Id, title: string, 
 /**

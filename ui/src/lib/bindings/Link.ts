@@ -36,4 +36,9 @@ other_label: string | null, other_kind: Kind | null,
 /**
  * The date the depended-on item carries (a target, a due date, an end).
  */
-date: Date | null, needed_by: Date | null, state: LinkState, reason: LinkReason, };
+date: Date | null, needed_by: Date | null, state: LinkState, reason: LinkReason, 
+/**
+ * What the dependency says it depends on, in its lead's words; none when the person
+ * cannot see the program it belongs to.
+ */
+depends_on: string | null, };

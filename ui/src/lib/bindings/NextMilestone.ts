@@ -6,4 +6,8 @@ export type NextMilestone = { id: Id, name: string, target: Date | null,
 /**
  * Its target has passed on the portfolio's day and it is not reached.
  */
-past_target: boolean, };
+past_target: boolean, 
+/**
+ * Its target falls within the week from the portfolio's day.
+ */
+this_week: boolean, };

@@ -32,11 +32,16 @@ baseline: string | null,
  */
 slipped: Array<Slip>, 
 /**
- * What slipped in a few words: "1 later, 1 earlier; most +45 days", "nothing moved", "no
+ * What moved in a few words: "1 later, up to +45 days; 1 earlier", "nothing moved", "no
  * baseline yet" (the overview's cell, the CLI's line and the Portfolio screen's).
  */
 slipped_summary: string, next_milestone: NextMilestone | null, 
 /**
  * Its dependencies with other programs that broke (either way), each in a sentence.
  */
-broken_links: Array<string>, };
+broken_links: Array<string>, 
+/**
+ * The dependencies of those (one link between two programs of a portfolio is one, though
+ * both programs show it).
+ */
+broken_dependencies: Array<Id>, };

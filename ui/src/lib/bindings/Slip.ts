@@ -2,6 +2,7 @@
 import type { Date } from "./Date";
 import type { Id } from "./Id";
 import type { Kind } from "./Kind";
+import type { Since } from "./Since";
 import type { WhichDate } from "./WhichDate";
 
 /**
@@ -11,4 +12,9 @@ export type Slip = { kind: Kind, id: Id,
 /**
  * What the lead calls it ("Pilot live").
  */
-label: string, date: WhichDate, then: Date | null, now: Date | null, };
+label: string, date: WhichDate, then: Date | null, now: Date | null, 
+/**
+ * Added or removed since the baseline (not written when it was there both times, so the
+ * archive of documents made before this was known reads the same).
+ */
+since?: Since, };

@@ -81,6 +81,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "made at",
         include_str!("../../../migrations/0010_made_at.sql"),
     ),
+    (
+        11,
+        "links index",
+        include_str!("../../../migrations/0011_links_index.sql"),
+    ),
 ];
 
 /// The first line of a migration that runs outside a transaction: `CREATE INDEX CONCURRENTLY`
