@@ -30,6 +30,9 @@ pub struct PlanBaseline {
     pub chosen: Option<String>,
     /// The program as it stood at it: where each phase and milestone was then.
     pub then: Option<Handbook>,
+    /// How far each dated thing moved since, in words ("+14 days"), by item and date
+    /// ("ID:end"): the timeline's ghosts say it.
+    pub moved: std::collections::BTreeMap<String, String>,
 }
 
 /// The baselines of `program` and the one to draw: `name` ("none" for none), else the default.
@@ -55,6 +58,16 @@ pub async fn plan_baseline(
             },
             None => None,
         };
+        let now = store.load(program)?;
+        let moved = then
+            .as_ref()
+            .map(|then| {
+                roadbook_model::slips(then, &now)
+                    .into_iter()
+                    .map(|s| (format!("{}:{}", s.id, s.date), s.variance()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(PlanBaseline {
             baselines: all
                 .iter()
@@ -72,6 +85,7 @@ pub async fn plan_baseline(
                 .collect(),
             chosen: chosen.map(|b| b.name),
             then,
+            moved,
         })
     })
     .await

@@ -465,12 +465,32 @@ impl<W: Write> Ctx<W> {
     pub(crate) fn delete_item(&mut self, id: Id, kind: Option<Kind>) -> Result<()> {
         let mut store = self.open()?;
         let (kind, label) = item_of(&store, id, kind, false)?;
+        // Other programs that depend on it: the delete goes ahead (it is this program's to
+        // make), and the person hears whose plan it breaks.
+        let program = store.locate(id)?.program_id;
+        let today = chrono::Local::now().date_naive();
+        let needed_by: Vec<String> = store
+            .links(program, today)?
+            .into_iter()
+            .filter(|l| l.direction == roadbook_model::Direction::NeededBy && l.item == id)
+            .map(|l| match (l.other_label, l.other_program_name) {
+                (Some(what), Some(program)) => format!("'{what}' of '{program}'"),
+                _ => "a dependency of another program".to_owned(),
+            })
+            .collect();
         store.delete(id, &self.session.author.name)?;
         writeln!(
             self.out,
             "deleted {} '{label}' (roadbook restore {id} brings it back)",
             kind.noun()
         )?;
+        if !needed_by.is_empty() {
+            writeln!(
+                self.out,
+                "another program depended on it: {} now depends on what was deleted; tell its lead",
+                needed_by.join(", ")
+            )?;
+        }
         Ok(())
     }
 

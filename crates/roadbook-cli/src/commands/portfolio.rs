@@ -62,7 +62,7 @@ impl<W: Write> Ctx<W> {
             "{}  {}: {}",
             g.name,
             g.health.health.words(),
-            g.health.reasons.join("; ")
+            g.health.reasons.join(". ")
         )?;
         let overdue = g.decisions_needed.iter().filter(|a| a.overdue).count();
         match (g.decisions_needed.len(), overdue) {

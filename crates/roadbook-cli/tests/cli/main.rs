@@ -22,6 +22,7 @@ use common::{AUTHOR, export, fails, ok, roadbook, sample_db};
 mod baselines;
 mod documents;
 mod items;
+mod links;
 mod portfolio;
 mod refused;
 mod seed_pages;

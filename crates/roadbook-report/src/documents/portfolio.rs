@@ -406,7 +406,7 @@ fn program_page(m: &Member, g: &ProgramGlance, out: &mut Vec<Block>) {
     });
     out.push(Block::Labeled {
         label: "Health".to_owned(),
-        text: format!("{}.", g.health.reasons.join("; ")),
+        text: format!("{}.", g.health.reasons.join(". ")),
     });
     if let Some(next) = &g.next_milestone {
         out.push(Block::Labeled {
@@ -511,6 +511,10 @@ pub fn portfolio(
         "Dates moved: against each program's baseline (the last one its lead set, else its last readout); a program with neither has no baseline yet, and its first readout starts one."
             .to_owned(),
     ));
+    out.push(Block::Heading("Programs".to_owned()));
+    out.push(Block::Contents(
+        glances.iter().map(|g| g.name.clone()).collect(),
+    ));
     out.push(Block::Heading(
         "Decisions needed across the portfolio".to_owned(),
     ));
@@ -521,10 +525,6 @@ pub fn portfolio(
     } else {
         out.push(asks_across(members, glances));
     }
-    out.push(Block::Heading("Programs".to_owned()));
-    out.push(Block::Contents(
-        glances.iter().map(|g| g.name.clone()).collect(),
-    ));
     for (m, g) in members.iter().zip(glances) {
         program_page(m, g, &mut out);
     }
@@ -575,7 +575,7 @@ pub fn portfolio_deck(
     for g in glances {
         let mut blocks = vec![Block::Labeled {
             label: g.health.words.clone(),
-            text: format!("{}.", g.health.reasons.join("; ")),
+            text: format!("{}.", g.health.reasons.join(". ")),
         }];
         if let Some(next) = &g.next_milestone {
             blocks.push(Block::Labeled {

@@ -125,6 +125,17 @@ pub fn readout_deck(ctx: &Context, changes: &Changes) -> Vec<crate::Slide> {
             )],
         });
     }
+    // What moved against the baseline, on a slide of its own (its heading the slide's title).
+    if let Some(baseline) = changes.baseline
+        && changes.slips.iter().any(|s| s.moved())
+    {
+        let mut blocks = Vec::new();
+        slipped(changes, baseline, &mut blocks);
+        if let Some(Block::Heading(title)) = blocks.first().cloned() {
+            blocks.remove(0);
+            slides.push(Slide { title, blocks });
+        }
+    }
     slides.push(Slide {
         title: "Asks of leadership".to_owned(),
         blocks: vec![asks(ctx)],

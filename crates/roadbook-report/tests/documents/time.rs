@@ -367,6 +367,16 @@ pub(super) fn a_readout_says_which_dates_moved_against_the_baseline_before_it_an
         "{}",
         issued.record.parameters
     );
+    // The deck has them on a slide of their own.
+    let deck = roadbook_report::prepare_deck(&f.store, &request, "Test Lead").unwrap();
+    let deck_path = f.dir.path().join("deck.pdf");
+    std::fs::write(&deck_path, &deck).unwrap();
+    let slides = text(&deck_path);
+    assert!(
+        slides.contains("Dates against the baseline ‘20 November steering’")
+            && slides.contains("+14 days"),
+        "{slides}"
+    );
     // Made again from the archive: the same bytes, the dates read from its snapshot (the
     // baseline could be gone or moved by then).
     let again = regenerate(&issued.record, &issued.snapshot).unwrap();

@@ -104,6 +104,19 @@ async fn the_plan_draws_where_each_phase_and_milestone_stood_at_the_baseline() {
         (mark - (dot_x + dot_w / 2.0) - 26.0 * per_day).abs() < 1.5,
         "mark {mark}, ghost {dot_x}"
     );
+    // Each ghost says by how much it moved (the model's words, from the Rust side).
+    let said = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid^=timeline-ghost] title')].map((t) => t.textContent).join(' | ');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let said = said.as_str().unwrap_or_default();
+    assert!(
+        said.contains("start +14 days, end +28 days") && said.contains("target +26 days"),
+        "{said}"
+    );
     settled(&c).await;
     shot(&c, &desktop, "plan-baseline").await;
 

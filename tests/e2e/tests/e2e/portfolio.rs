@@ -149,5 +149,9 @@ async fn the_portfolio_shows_each_program_keeps_the_choice_and_writes_the_readou
     )
     .await
     .unwrap();
-    text_until(&c, "main", |t| t.contains("Platform Data")).await;
+    text_until(&c, "[data-testid=program-name]", |t| t == "Platform Data").await;
+    text_until(&c, "[data-testid=nav-dashboard][aria-current=page]", |t| {
+        t == "Dashboard"
+    })
+    .await;
 }

@@ -17,4 +17,9 @@ chosen: string | null,
 /**
  * The program as it stood at it: where each phase and milestone was then.
  */
-then: Handbook | null, };
+then: Handbook | null, 
+/**
+ * How far each dated thing moved since, in words ("+14 days"), by item and date
+ * ("ID:end"): the timeline's ghosts say it.
+ */
+moved: { [key in string]: string }, };
