@@ -150,7 +150,7 @@ impl Handbook {
         }
         // Each reason a sentence's start.
         for r in &mut reasons {
-            *r = capital(r);
+            *r = crate::capital(r);
         }
         HealthCall {
             health,
@@ -200,14 +200,6 @@ fn titled(titles: &[&str], noun: &str, one: &str, many: &str) -> Option<String> 
             crate::list(&refs)
         )),
     }
-}
-
-fn capital(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -52,4 +52,4 @@ pub use schema::{
     name_key, same_name, schema_json,
 };
 pub use usage::UsageKind;
-pub use words::{isolate, list};
+pub use words::{capital, isolate, list};

@@ -302,7 +302,7 @@ impl Link {
                 "{} depends on {} ‘{}’",
                 match &self.other_label {
                     Some(l) => format!("‘{l}’ of {other}"),
-                    None => capital(&other),
+                    None => crate::capital(&other),
                 },
                 self.item_kind.noun(),
                 self.label,
@@ -377,7 +377,7 @@ pub fn link_findings(links: &[Link]) -> Vec<crate::Finding> {
             label: l.label.clone(),
             message: format!(
                 "{}. {}",
-                capital(&l.sentence()),
+                crate::capital(&l.sentence()),
                 match l.direction {
                     Direction::Needs => {
                         "Agree a new date with the other program's lead, or change when this program needs it."
@@ -389,14 +389,6 @@ pub fn link_findings(links: &[Link]) -> Vec<crate::Finding> {
             ),
         })
         .collect()
-}
-
-fn capital(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The links between `here` and the programs `others` (each another program in the same

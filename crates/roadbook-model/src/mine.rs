@@ -71,16 +71,7 @@ pub fn who_you_are(h: &Handbook, chosen: Option<Id>, name: Option<&str>) -> Opti
 /// decisions needed from them, the risks and readiness items they own. Overdue first, then by
 /// date, undated last.
 pub fn my_items(h: &Handbook, me: Id, today: NaiveDate) -> Vec<MyItem> {
-    let team = h.owner(me).and_then(|o| o.team_id);
-    let whose = |ids: &[Id]| {
-        if ids.contains(&me) {
-            Some(true)
-        } else if team.is_some_and(|t| ids.contains(&t)) {
-            Some(false)
-        } else {
-            None
-        }
-    };
+    let whose = whose(h, me);
     let open = |status: Id| h.is_open(status);
     let mut out = Vec::new();
     let mut add = |kind, id, label: &str, yours: Option<bool>, why: (&str, &str), due, open| {
@@ -152,6 +143,21 @@ pub fn my_items(h: &Handbook, me: Id, today: NaiveDate) -> Vec<MyItem> {
     out
 }
 
+/// Whether owners `ids` make an item the person's own (`Some(true)`), their team's
+/// (`Some(false)`), or neither.
+fn whose(h: &Handbook, me: Id) -> impl Fn(&[Id]) -> Option<bool> {
+    let team = h.owner(me).and_then(|o| o.team_id);
+    move |ids: &[Id]| {
+        if ids.contains(&me) {
+            Some(true)
+        } else if team.is_some_and(|t| ids.contains(&t)) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// Overdue first, then by date, undated last.
 fn by_urgency(items: &mut [MyItem]) {
     let rank = |i: &MyItem| match (i.state, i.due) {
@@ -173,32 +179,20 @@ pub fn my_items_and_links(
     links: &[crate::Link],
 ) -> Vec<MyItem> {
     let mut out = my_items(h, me, today);
-    let team = h.owner(me).and_then(|o| o.team_id);
-    let whose = |ids: &[Id]| {
-        if ids.contains(&me) {
-            Some(true)
-        } else if team.is_some_and(|t| ids.contains(&t)) {
-            Some(false)
-        } else {
-            None
-        }
-    };
+    let whose = whose(h, me);
     for link in links.iter().filter(|l| l.state == crate::LinkState::Broken) {
+        let one = |owner: Option<Id>| owner.into_iter().collect::<Vec<Id>>();
         let owners: Vec<Id> = match (link.direction, link.item_kind) {
-            (crate::Direction::Needs, _) => h
+            (crate::Direction::Needs, _) => one(h
                 .dependencies
                 .iter()
                 .find(|d| d.id == link.item)
-                .and_then(|d| d.owner_id)
-                .into_iter()
-                .collect(),
-            (crate::Direction::NeededBy, Kind::Milestone) => h
+                .and_then(|d| d.owner_id)),
+            (crate::Direction::NeededBy, Kind::Milestone) => one(h
                 .milestones
                 .iter()
                 .find(|m| m.id == link.item)
-                .and_then(|m| m.owner_id)
-                .into_iter()
-                .collect(),
+                .and_then(|m| m.owner_id)),
             (crate::Direction::NeededBy, Kind::Decision) => h
                 .decisions
                 .iter()

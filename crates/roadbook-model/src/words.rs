@@ -30,3 +30,12 @@ pub fn isolate(name: &str) -> String {
         name.to_owned()
     }
 }
+
+/// A phrase with its first letter in upper case ("a dependency broke" → "A dependency broke").
+pub fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -242,11 +242,7 @@ pub(crate) fn day(date: chrono::NaiveDate) -> String {
 /// A phrase with its first letter in upper case ("work item" → "Work item").
 #[cfg(feature = "store")]
 pub(crate) fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    roadbook_model::capital(text)
 }
 
 /// The SHA-256 of a PDF as the archive writes it: 64 lowercase hex digits.

@@ -192,6 +192,15 @@ fn slipped_summary(measured: bool, slipped: &[Slip]) -> String {
     said.join("; ")
 }
 
+/// The overview's cell: the next milestone, or none open.
+fn next_cell(g: &ProgramGlance) -> Cell {
+    g.next_milestone
+        .as_ref()
+        .map_or(Cell::Muted("none open".to_owned()), |m| {
+            Cell::Text(milestone_words(m))
+        })
+}
+
 /// The overview's cell: what slipped, strong when something moved later.
 fn slipped_cell(g: &ProgramGlance) -> Cell {
     if g.baseline.is_none() {
@@ -255,11 +264,7 @@ fn overview(glances: &[ProgramGlance]) -> Block {
                         )),
                     },
                     slipped_cell(g),
-                    g.next_milestone
-                        .as_ref()
-                        .map_or(Cell::Muted("none open".to_owned()), |m| {
-                            Cell::Text(milestone_words(m))
-                        }),
+                    next_cell(g),
                 ]
             })
             .collect(),
@@ -289,11 +294,7 @@ fn overview_for_slides(glances: &[ProgramGlance]) -> Block {
                         (n, o) => format!("{n}, {o} overdue"),
                     }),
                     slipped_cell(g),
-                    g.next_milestone
-                        .as_ref()
-                        .map_or(Cell::Muted("none open".to_owned()), |m| {
-                            Cell::Text(milestone_words(m))
-                        }),
+                    next_cell(g),
                 ]
             })
             .collect(),

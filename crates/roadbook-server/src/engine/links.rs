@@ -27,20 +27,29 @@ impl Engine {
             if seen.contains_key(&on.item_id) {
                 continue;
             }
-            let found = match self.storage.item_anywhere(on.item_id).await? {
-                Some((program, kind))
-                    if self
-                        .entitled(caller, program, Role::Viewer, "naming its items")
-                        .await
-                        .is_ok() =>
-                {
-                    Some((program, kind))
-                }
-                _ => None,
-            };
-            seen.insert(on.item_id, found);
+            seen.insert(on.item_id, self.seen_by(caller, on.item_id).await?);
         }
         Ok(seen)
+    }
+
+    /// Where the live item `id` is (its program and kind) when `caller` may see that program
+    /// by their own access (groups, org units, grants); none otherwise, or when it is nowhere.
+    pub(super) async fn seen_by(
+        &self,
+        caller: &Caller,
+        id: Id,
+    ) -> EngineResult<Option<(Id, Kind)>> {
+        Ok(match self.storage.item_anywhere(id).await? {
+            Some((program, kind))
+                if self
+                    .entitled(caller, program, Role::Viewer, "naming its items")
+                    .await
+                    .is_ok() =>
+            {
+                Some((program, kind))
+            }
+            _ => None,
+        })
     }
 
     /// The program as the server holds it now, read as a handbook.

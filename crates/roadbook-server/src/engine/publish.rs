@@ -106,17 +106,7 @@ impl Engine {
         // a push would have it.
         for d in &handbook.dependencies {
             let Some(on) = d.other_item else { continue };
-            let found = match self.storage.item_anywhere(on.item_id).await? {
-                Some((program, kind))
-                    if self
-                        .entitled(caller, program, Role::Viewer, "naming its items")
-                        .await
-                        .is_ok() =>
-                {
-                    Some((program, kind))
-                }
-                _ => None,
-            };
+            let found = self.seen_by(caller, on.item_id).await?;
             roadbook_model::check_other_item(request.program, on, found).map_err(|e| {
                 EngineError::Invalid(format!(
                     "the program was not published: {e} (publish that program first, or take the item out of the dependency)"

@@ -28,20 +28,7 @@ pub(super) fn check<E: Entity>(
     if let Some(on) = item.other_item()
         && before.as_ref().and_then(Entity::other_item) != Some(on)
     {
-        let found: Option<(String, String)> = tx
-            .tx
-            .query_row(
-                "SELECT program_id, kind FROM items WHERE id = ?1 AND deleted = 0",
-                [on.item_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| tx.sql(e))?;
-        let found = match found {
-            Some((p, k)) => Some((parse_id(&p)?, parse_kind(&k)?)),
-            None => None,
-        };
-        roadbook_model::check_other_item(program, on, found)?;
+        roadbook_model::check_other_item(program, on, live_anywhere(tx, on.item_id)?)?;
     }
     if matches!(E::KIND, Kind::Status | Kind::Owner) {
         let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -156,4 +143,21 @@ fn check_unique_name(tx: &Tx<'_>, program: Id, kind: Kind, id: Id, name: &str) -
     let mut problems = Problems::with_prefix(kind.noun());
     roadbook_model::check_unique_name(kind, name, names.iter().map(String::as_str), &mut problems);
     Ok(problems.into_result()?)
+}
+
+/// The program and kind of the live item `id`, whichever program of this database holds it.
+pub(super) fn live_anywhere(tx: &Tx<'_>, id: Id) -> Result<Option<(Id, Kind)>> {
+    let found: Option<(String, String)> = tx
+        .tx
+        .query_row(
+            "SELECT program_id, kind FROM items WHERE id = ?1 AND deleted = 0",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| tx.sql(e))?;
+    match found {
+        Some((p, k)) => Ok(Some((parse_id(&p)?, parse_kind(&k)?))),
+        None => Ok(None),
+    }
 }

@@ -198,21 +198,9 @@ impl Store {
                 // An item of another program a dependency names: checked when that program is
                 // here (a teammate's naming of one not here is kept as it was made).
                 if let Some(on) = item.other_item() {
-                    let found: Option<(String, String)> = tx
-                        .tx
-                        .query_row(
-                            "SELECT program_id, kind FROM items WHERE id = ?1 AND deleted = 0",
-                            [on.item_id.to_string()],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()
-                        .map_err(|e| tx.sql(e))?;
-                    let found = match (found, own.get(&on.item_id)) {
-                        (_, Some(kind)) => Some((program, *kind)),
-                        (Some((p, k)), None) => {
-                            Some((crate::parse_id(&p)?, crate::parse_kind(&k)?))
-                        }
-                        (None, None) => None,
+                    let found = match own.get(&on.item_id) {
+                        Some(kind) => Some((program, *kind)),
+                        None => live_anywhere(tx, on.item_id)?,
                     };
                     if on.program_id == program || found.is_some() {
                         roadbook_model::check_other_item(program, on, found)?;

@@ -4,44 +4,16 @@
 //! exists and where it stands, never that program's content; and a push naming an item of a
 //! program the person cannot see is refused as if it were not there.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use roadbook_harness::{Issuer, ServerProcess, server_env};
 use roadbook_model::{Id, Kind, LinkState, OrderKey};
 use roadbook_protocol::{Mutation, Operation, Outcome, PushRequest};
 use roadbook_sync::{HttpTransport, Token, Transport};
-use roadbook_sync_tests::{database, operator, roadbook, token_with_email};
+use roadbook_sync_tests::{database, operator};
+
+use super::person::Person;
 use serde_json::json;
-
-struct Person {
-    db: PathBuf,
-    token: String,
-}
-
-impl Person {
-    fn new(dir: &Path, issuer: &Issuer, login: &str, name: &str, groups: &[&str]) -> Person {
-        Person {
-            db: dir.join(format!("{login}.db")),
-            token: token_with_email(issuer, login, name, groups),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        roadbook(&self.db, &self.token, args).unwrap_or_else(|e| panic!("roadbook {args:?}: {e}"))
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        match roadbook(&self.db, &self.token, args) {
-            Ok(out) => panic!("roadbook {args:?} should have failed: {out}"),
-            Err(err) => err,
-        }
-    }
-
-    /// The first id a list command prints.
-    fn first(&self, args: &[&str]) -> String {
-        self.ok(args).split_whitespace().next().unwrap().to_owned()
-    }
-}
 
 #[test]
 fn a_dependency_between_programs_breaks_and_heals_on_both_sides_and_hides_what_one_cannot_see() {

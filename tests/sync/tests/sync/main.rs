@@ -20,6 +20,7 @@ mod intent;
 mod links;
 mod one_rule;
 mod operations;
+mod person;
 mod portfolio;
 mod processes;
 mod quickstart;

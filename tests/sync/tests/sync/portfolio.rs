@@ -2,34 +2,13 @@
 //! takes exactly the ones a person may see, and the Portfolio Readout over them says what each
 //! program's own readout says, as of an earlier moment byte for byte.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use roadbook_harness::{Issuer, ServerProcess, server_env};
-use roadbook_sync_tests::{database, operator, roadbook, token_with_email};
+use roadbook_sync_tests::{database, operator};
+
+use super::person::{Person, rows_under};
 use serde_json::Value;
-
-struct Person {
-    db: PathBuf,
-    token: String,
-}
-
-impl Person {
-    fn new(dir: &Path, issuer: &Issuer, login: &str, name: &str, groups: &[&str]) -> Person {
-        Person {
-            db: dir.join(format!("{login}.db")),
-            token: token_with_email(issuer, login, name, groups),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        roadbook(&self.db, &self.token, args).unwrap_or_else(|e| panic!("roadbook {args:?}: {e}"))
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-}
 
 /// The names of the programs in a portfolio's JSON.
 fn names(glances: &Value) -> Vec<String> {
@@ -38,21 +17,6 @@ fn names(glances: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|g| g["name"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The rows of the Markdown table under the heading that starts with `heading`.
-fn rows_under(markdown: &str, heading: &str) -> Vec<String> {
-    let Some(start) = markdown.find(&format!("## {heading}")) else {
-        return Vec::new();
-    };
-    markdown[start..]
-        .lines()
-        .skip(1)
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .map(str::to_owned)
         .collect()
 }
 
