@@ -45,7 +45,7 @@ impl Engine {
                 });
             }
         };
-        if let Some(reason) = other_item_refused(program, seen, mutation, current.as_ref()) {
+        if let Some(reason) = links::other_item_refused(program, seen, mutation, current.as_ref()) {
             return Ok(Applied {
                 outcome: rejected("invalid", reason),
                 item: current,
@@ -756,50 +756,6 @@ enum Group {
 /// When a change was made, as the person's computer says (protocol 3), in the server's format:
 /// none when not said; never later than `at`, when the server applies it (a clock ahead would
 /// otherwise put a change before one made after it). Refused when it is not a moment.
-/// The item of another program a change names (a dependency's `other_item`), if it names one.
-pub(super) fn other_item_named(mutation: &Mutation) -> Option<&Value> {
-    let value = match &mutation.operation {
-        Operation::Create { fields } => fields.get("other_item"),
-        Operation::Update { fields } => fields.get("other_item").map(|c| &c.value),
-        // A lead's own answer to a conflict may carry it too (the item whole, or its fields).
-        Operation::Resolve {
-            choice: Choice::Merged { value },
-            ..
-        } => value
-            .get("other_item")
-            .or_else(|| value.get("fields").and_then(|f| f.get("other_item"))),
-        _ => None,
-    };
-    value.filter(|v| !v.is_null())
-}
-
-/// Why a change naming an item of another program is refused, if it is: judged by the model
-/// with where the item is, as far as the person may see ([`Engine::other_items_seen`]). One
-/// they may not see reads as one not there: the refusal tells nothing of other programs.
-fn other_item_refused(
-    program: Id,
-    seen: &Seen,
-    mutation: &Mutation,
-    current: Option<&crate::storage::StoredItem>,
-) -> Option<String> {
-    let value = other_item_named(mutation)?;
-    // Named before, by whoever could see it: a restore, or a change that sends it again,
-    // keeps it.
-    if current.and_then(|c| c.fields.get("other_item")) == Some(value) {
-        return None;
-    }
-    let Ok(on) = serde_json::from_value::<roadbook_model::OtherItem>(value.clone()) else {
-        return Some(
-            "dependency.other_item: not an item of another program (its program_id and item_id)"
-                .to_owned(),
-        );
-    };
-    let found = seen.get(&on.item_id).copied().flatten();
-    roadbook_model::check_other_item(program, on, found)
-        .err()
-        .map(|e| e.to_string())
-}
-
 pub(super) fn made_at(made_at: Option<&str>, at: &str) -> Result<Option<String>, String> {
     let Some(text) = made_at else {
         return Ok(None);
