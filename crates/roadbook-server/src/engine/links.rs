@@ -122,11 +122,30 @@ impl Engine {
                 if visible.contains(&l.other_program) {
                     l
                 } else {
-                    l.withheld()
+                    opaque(l.withheld())
                 }
             })
             .collect())
     }
+}
+
+/// Another program's dependency on this one, told to someone who may not see that program: its
+/// own id and its program's stand in as ids derived from them (the same at every sync, so the
+/// client keeps one word per link), which name nothing the person could look up. (A dependency
+/// of this program names the other program's id in its own field already.)
+fn opaque(mut link: Link) -> Link {
+    use sha2::{Digest, Sha256};
+    if link.direction == roadbook_model::Direction::NeededBy {
+        let derived = |id: Id| {
+            let hash = Sha256::digest(format!("roadbook link {id}").as_bytes());
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(hash.get(..16).unwrap_or(&[0u8; 16]));
+            Id::from(uuid::Builder::from_random_bytes(bytes).into_uuid())
+        };
+        link.dependency = derived(link.dependency);
+        link.other_program = derived(link.other_program);
+    }
+    link
 }
 
 /// The item of another program a change names (a dependency's `other_item`), if it names one.

@@ -183,6 +183,76 @@ fn a_dependency_between_programs_breaks_and_heals_on_both_sides_and_hides_what_o
             && kept[0].date.is_none()
     );
 
+    // The other way: Identity (which Sue cannot see) depends on Field Enablement's pilot. Sue
+    // sees that another program depends on her milestone, and where it stands; the server's
+    // word names neither Identity nor its dependency (ids derived from them stand in).
+    let pilot = sue
+        .ok(&[
+            "milestone",
+            "add",
+            "--program",
+            &field,
+            "--name",
+            "Field pilot",
+            "--target",
+            "2027-02-01",
+        ])
+        .trim()
+        .to_owned();
+    sue.ok(&["sync", "--program", &field]);
+    lee.ok(&["sync", "--program", &field]);
+    let rollout = lee
+        .ok(&[
+            "dependency",
+            "add",
+            "--program",
+            &identity,
+            "--dependent",
+            "Identity rollout",
+            "--depends-on",
+            "Field pilot done",
+            "--other-item",
+            &pilot,
+            "--needed-by",
+            "2027-01-25",
+        ])
+        .trim()
+        .to_owned();
+    lee.ok(&["sync", "--program", &identity]);
+    sue.ok(&["sync", "--program", &field]);
+    let sue_sees = sue.ok(&["check", "--program", &field]);
+    assert!(
+        sue_sees.contains(
+            "Another program depends on milestone ‘Field pilot’: broken, its target is 1 Feb 2027"
+        ),
+        "{sue_sees}"
+    );
+    for secret in [
+        "Identity rollout",
+        "Field pilot done",
+        "25 Jan 2027",
+        &identity,
+        &rollout,
+    ] {
+        assert!(
+            !sue_sees.contains(secret),
+            "Sue learns '{secret}': {sue_sees}"
+        );
+    }
+    let kept = roadbook_store::Store::open(&sue.db)
+        .unwrap()
+        .server_links(field.parse().unwrap())
+        .unwrap();
+    let incoming = kept
+        .iter()
+        .find(|l| l.direction == roadbook_model::Direction::NeededBy)
+        .unwrap();
+    assert_ne!(incoming.other_program.to_string(), identity);
+    assert_ne!(incoming.dependency.to_string(), rollout);
+    assert!(incoming.needed_by.is_none() && incoming.depends_on.is_none());
+    lee.ok(&["dependency", "delete", &rollout]);
+    lee.ok(&["sync", "--program", &identity]);
+
     // Back before the need-by date: healed on both sides.
     lee.ok(&["milestone", "set", &milestone, "--target", "2027-01-12"]);
     lee.ok(&["sync", "--program", &identity]);
