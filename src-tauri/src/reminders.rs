@@ -62,7 +62,7 @@ pub struct MyItems {
 fn my_items_of(state: &AppState, store: &Store, h: &Handbook) -> CommandResult<MyItems> {
     let file = settings(state)?;
     let you = you(state, &file, h);
-    let links = store.links(h.program.id, today())?;
+    let links = store.links_of(h, today())?;
     let items = you.map_or_else(Vec::new, |me| {
         roadbook_model::my_items_and_links(h, me, today(), &links)
     });
@@ -301,7 +301,7 @@ fn look_for_due_items(app: &AppHandle, seen: &mut Option<LastLook>) -> CommandRe
         for summary in store.programs()? {
             let h = store.load(summary.id)?;
             let you = you(&state, &file, &h);
-            let links = store.links(summary.id, today())?;
+            let links = store.links_of(&h, today())?;
             programs.push((h, you, links));
         }
         (now, programs)

@@ -66,7 +66,7 @@ pub fn check(store: &Store, h: &Handbook, today: Date) -> Result<Vec<Finding>, S
     }
     // Dependencies between programs that broke, on either side.
     out.extend(roadbook_model::link_findings(
-        &store.links(program, today.naive())?,
+        &store.links_of(h, today.naive())?,
     ));
     out.extend(roadbook_model::check(h, today));
     Ok(out)

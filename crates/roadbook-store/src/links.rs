@@ -14,10 +14,16 @@ impl Store {
     /// items. Both ends here: judged now; an end not here: the server's last word, or
     /// "unknown" until it has said.
     pub fn links(&self, program: Id, today: NaiveDate) -> Result<Vec<Link>> {
-        let here = self.load(program)?;
-        let others = self.linked_programs(&here)?;
+        self.links_of(&self.load(program)?, today)
+    }
+
+    /// [`Store::links`] of a program the caller has loaded already (the check, My items and
+    /// the reminders hold it): read once, not again here.
+    pub fn links_of(&self, here: &Handbook, today: NaiveDate) -> Result<Vec<Link>> {
+        let program = here.program.id;
+        let others = self.linked_programs(here)?;
         let others: Vec<&Handbook> = others.iter().collect();
-        let mut links = roadbook_model::links(&here, &others, today);
+        let mut links = roadbook_model::links(here, &others, today);
         let heard = self.server_links(program)?;
         for link in &mut links {
             if link.reason != LinkReason::NotHere {
