@@ -115,7 +115,7 @@ pub fn prepare_deck(
     if request.kind != DocumentKind::Readout {
         return Err(ReportError::NoDeck(request.kind));
     }
-    let inputs = gather(store, request, author)?;
+    let inputs = gather(store, request, author, LinksFor::Team)?;
     let mut slides = documents::readout_deck(&inputs.context(), &inputs.changes());
     for slide in &mut slides {
         slide.blocks = crate::editorial::drop_unset_columns(std::mem::take(&mut slide.blocks));
@@ -244,10 +244,21 @@ impl Inputs {
     }
 }
 
+/// Whom a document's links between programs are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinksFor {
+    /// The team: an issued document goes to the shared archive, read by people who may not see
+    /// the other program, so each link says where it stands and nothing of that program.
+    Team,
+    /// The person alone (the portfolio, neither archived nor shared): both programs named.
+    Person,
+}
+
 pub(crate) fn gather(
     store: &Store,
     request: &Request,
     author: &str,
+    links_for: LinksFor,
 ) -> Result<Inputs, ReportError> {
     // A document speaks for what was recorded by its moment: one dated later would present
     // today's program as the state of a day that has not happened.
@@ -279,13 +290,14 @@ pub(crate) fn gather(
             | DocumentKind::Plan
             | DocumentKind::Dashboard
     ) {
-        // An issued document goes to the team's shared archive, which people who cannot see
-        // the other program read: it tells where each link stands, not that program's content.
-        inputs.links = store
-            .links_as_of(request.program, request.as_of)?
-            .into_iter()
-            .map(roadbook_model::Link::withheld)
-            .collect();
+        let links = store.links_as_of(request.program, request.as_of)?;
+        inputs.links = match links_for {
+            LinksFor::Team => links
+                .into_iter()
+                .map(roadbook_model::Link::withheld)
+                .collect(),
+            LinksFor::Person => links,
+        };
     }
     if matches!(request.kind, DocumentKind::Readout | DocumentKind::Handbook) {
         let window = changes_since(store, &inputs.handbook, request.since, request.as_of)?;
@@ -342,7 +354,7 @@ pub(crate) fn gather(
 }
 
 fn compose(store: &Store, request: &Request, author: &str) -> Result<Composed, ReportError> {
-    render_inputs(&gather(store, request, author)?)
+    render_inputs(&gather(store, request, author, LinksFor::Team)?)
 }
 
 fn render_inputs(inputs: &Inputs) -> Result<Composed, ReportError> {

@@ -8,7 +8,7 @@ use roadbook_model::Id;
 use roadbook_store::{Store, StoreError};
 
 use crate::documents::{self, Member, ProgramGlance};
-use crate::issue::{Inputs, gather};
+use crate::issue::{Inputs, LinksFor, gather};
 use crate::pdf::{self, Meta};
 use crate::{DocumentKind, ReportError, Request, layout};
 
@@ -66,12 +66,9 @@ fn gather_all(
             as_of: request.as_of,
             baseline: None,
         };
-        match gather(store, &readout, author) {
-            // Not archived nor shared: the person's own view, both programs' names and dates.
-            Ok(mut inputs) => {
-                inputs.links = store.links_as_of(program, request.as_of)?;
-                out.push(inputs);
-            }
+        // Not archived nor shared: the person's own view, both programs' names and dates.
+        match gather(store, &readout, author, LinksFor::Person) {
+            Ok(inputs) => out.push(inputs),
             Err(ReportError::Store(StoreError::NotYet { .. })) => {}
             Err(err) => return Err(err),
         }
