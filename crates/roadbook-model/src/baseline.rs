@@ -3,6 +3,8 @@
 //! it stands now, and by how many days it moved. A baseline is a moment of the program's own
 //! history, read back as of then: never a copy.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 use crate::kind::word_enum;
@@ -114,129 +116,90 @@ impl Tally {
 /// and is gone since ("removed since"). A thing added since says so ("added since"), one that
 /// was there undated is "newly dated". Things never dated on either side are left out.
 pub fn slips(then: &Handbook, now: &Handbook) -> Vec<Slip> {
+    let was: HashMap<(Id, WhichDate), Option<Date>> = dated(then)
+        .into_iter()
+        .map(|d| ((d.id, d.date), d.on))
+        .collect();
+    let is = dated(now);
+    let here: HashSet<Id> = is.iter().map(|d| d.id).collect();
+    let slip = |d: &Dated, then: Option<Date>, now: Option<Date>, since| {
+        (then.is_some() || now.is_some()).then(|| Slip {
+            kind: d.kind,
+            id: d.id,
+            label: d.label.to_owned(),
+            date: d.date,
+            then,
+            now,
+            since,
+        })
+    };
+    let mut out: Vec<Slip> = is
+        .iter()
+        .filter_map(|d| match was.get(&(d.id, d.date)) {
+            Some(then) => slip(d, *then, d.on, Since::Both),
+            None => slip(d, None, d.on, Since::Added),
+        })
+        .collect();
+    // Dated at the baseline, gone since: what the plan promised and no longer holds.
+    out.extend(
+        dated(then)
+            .iter()
+            .filter(|d| !here.contains(&d.id))
+            .filter_map(|d| slip(d, d.on, None, Since::Removed)),
+    );
+    out
+}
+
+/// One date field of a phase, milestone, decision or action, set or not.
+struct Dated<'a> {
+    kind: Kind,
+    id: Id,
+    label: &'a str,
+    date: WhichDate,
+    on: Option<Date>,
+}
+
+/// Every date field of a program's phases, milestones, decisions and actions, in the plan's
+/// order: what a baseline compares.
+fn dated(h: &Handbook) -> Vec<Dated<'_>> {
     let mut out = Vec::new();
-    let mut add = |kind: Kind,
-                   id: Id,
-                   label: &str,
-                   date: WhichDate,
-                   (was, is): (Option<Date>, Option<Date>),
-                   since: Since| {
-        if was.is_some() || is.is_some() {
-            out.push(Slip {
-                kind,
-                id,
-                label: label.to_owned(),
+    for p in &h.phases {
+        for (date, on) in [(WhichDate::Start, p.start), (WhichDate::End, p.end)] {
+            out.push(Dated {
+                kind: Kind::Phase,
+                id: p.id,
+                label: &p.name,
                 date,
-                then: was,
-                now: is,
-                since,
+                on,
             });
         }
-    };
-    let since = |found: bool| if found { Since::Both } else { Since::Added };
-    for p in &now.phases {
-        let before = then.phases.iter().find(|x| x.id == p.id);
-        let s = since(before.is_some());
-        let was = (before.and_then(|x| x.start), p.start);
-        add(Kind::Phase, p.id, &p.name, WhichDate::Start, was, s);
-        let was = (before.and_then(|x| x.end), p.end);
-        add(Kind::Phase, p.id, &p.name, WhichDate::End, was, s);
     }
-    for m in &now.milestones {
-        let before = then.milestones.iter().find(|x| x.id == m.id);
-        let was = (before.and_then(|x| x.target), m.target);
-        let s = since(before.is_some());
-        add(Kind::Milestone, m.id, &m.name, WhichDate::Target, was, s);
+    for m in &h.milestones {
+        out.push(Dated {
+            kind: Kind::Milestone,
+            id: m.id,
+            label: &m.name,
+            date: WhichDate::Target,
+            on: m.target,
+        });
     }
-    for d in &now.decisions {
-        let before = then.decisions.iter().find(|x| x.id == d.id);
-        let was = (before.and_then(|x| x.due), d.due);
-        add(
-            Kind::Decision,
-            d.id,
-            &d.title,
-            WhichDate::Due,
-            was,
-            since(before.is_some()),
-        );
+    for d in &h.decisions {
+        out.push(Dated {
+            kind: Kind::Decision,
+            id: d.id,
+            label: &d.title,
+            date: WhichDate::Due,
+            on: d.due,
+        });
     }
-    for a in &now.actions {
-        let before = then.actions.iter().find(|x| x.id == a.id);
-        let was = (before.and_then(|x| x.due), a.due);
-        add(
-            Kind::Action,
-            a.id,
-            &a.text,
-            WhichDate::Due,
-            was,
-            since(before.is_some()),
-        );
-    }
-    // Dated at the baseline, gone since: what the plan promised and no longer holds.
-    let gone = Since::Removed;
-    for p in then
-        .phases
-        .iter()
-        .filter(|p| !now.phases.iter().any(|x| x.id == p.id))
-    {
-        add(
-            Kind::Phase,
-            p.id,
-            &p.name,
-            WhichDate::Start,
-            (p.start, None),
-            gone,
-        );
-        add(
-            Kind::Phase,
-            p.id,
-            &p.name,
-            WhichDate::End,
-            (p.end, None),
-            gone,
-        );
-    }
-    for m in then
-        .milestones
-        .iter()
-        .filter(|m| !now.milestones.iter().any(|x| x.id == m.id))
-    {
-        add(
-            Kind::Milestone,
-            m.id,
-            &m.name,
-            WhichDate::Target,
-            (m.target, None),
-            gone,
-        );
-    }
-    for d in then
-        .decisions
-        .iter()
-        .filter(|d| !now.decisions.iter().any(|x| x.id == d.id))
-    {
-        add(
-            Kind::Decision,
-            d.id,
-            &d.title,
-            WhichDate::Due,
-            (d.due, None),
-            gone,
-        );
-    }
-    for a in then
-        .actions
-        .iter()
-        .filter(|a| !now.actions.iter().any(|x| x.id == a.id))
-    {
-        add(
-            Kind::Action,
-            a.id,
-            &a.text,
-            WhichDate::Due,
-            (a.due, None),
-            gone,
-        );
+    for a in &h.actions {
+        out.push(Dated {
+            kind: Kind::Action,
+            id: a.id,
+            label: &a.text,
+            date: WhichDate::Due,
+            on: a.due,
+        });
     }
     out
 }
