@@ -24,8 +24,10 @@ chromium_cmd() {
 
 mean_ms() { python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['results'][0]['mean']*1000, 1))" "$1"; }
 
-printf '%-10s %8s %6s %10s %10s %10s %12s\n' kind pages KB roadbook chromium wkhtml "ratios"
-for kind in readout memo packet dashboard register plan phases rfc readiness one-pager handbook; do
+# One row: `roadbook report KIND` (its PDF, and the same content as HTML for the browsers) timed
+# against Chromium and wkhtmltopdf printing that HTML.
+measure() {
+  local kind=$1
   "$roadbook" report "$kind" --as-of "$as_of" --out "$work/$kind.pdf" >/dev/null
   "$roadbook" report "$kind" --as-of "$as_of" --out "$work/$kind.html" >/dev/null
   hyperfine -N -w 2 -r "$runs" --export-json "$work/r.json" \
@@ -33,11 +35,17 @@ for kind in readout memo packet dashboard register plan phases rfc readiness one
   hyperfine -N -w 1 -r "$(( runs < 5 ? runs : 5 ))" --export-json "$work/c.json" "$(chromium_cmd "$kind")" >/dev/null 2>&1
   QT_QPA_PLATFORM=offscreen hyperfine -N -w 1 -r "$runs" --export-json "$work/w.json" \
     "wkhtmltopdf -q --enable-local-file-access $work/$kind.html $work/$kind-wk.pdf" >/dev/null 2>&1
+  local r c w pages kb ratios
   r=$(mean_ms "$work/r.json"); c=$(mean_ms "$work/c.json"); w=$(mean_ms "$work/w.json")
   pages=$(pdfinfo "$work/$kind.pdf" | awk '/^Pages:/ {print $2}')
   kb=$(( $(stat -c %s "$work/$kind.pdf") / 1024 ))
   ratios=$(python3 -c "print(f'{$c/$r:.0f}x / {$w/$r:.0f}x')")
   printf '%-10s %8s %6s %8s ms %8s ms %8s ms %12s\n' "$kind" "$pages" "$kb" "$r" "$c" "$w" "$ratios"
+}
+
+printf '%-10s %8s %6s %10s %10s %10s %12s\n' kind pages KB roadbook chromium wkhtml "ratios"
+for kind in readout memo packet dashboard register plan phases rfc readiness one-pager handbook; do
+  measure "$kind"
 done
 
 # The portfolio of ten programs: the sample ten times over, each copy with its own ids and name.
@@ -63,18 +71,6 @@ PY
 for n in $(seq 1 10); do "$roadbook" import "$work/program-$n.json" >/dev/null; done
 sleep 1
 as_of=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-kind=portfolio
-"$roadbook" report portfolio --as-of "$as_of" --out "$work/$kind.pdf" >/dev/null
-"$roadbook" report portfolio --as-of "$as_of" --out "$work/$kind.html" >/dev/null
-hyperfine -N -w 2 -r "$runs" --export-json "$work/r.json" \
-  "$roadbook report portfolio --as-of $as_of --out $work/$kind.pdf" >/dev/null 2>&1
-hyperfine -N -w 1 -r "$(( runs < 5 ? runs : 5 ))" --export-json "$work/c.json" "$(chromium_cmd "$kind")" >/dev/null 2>&1
-QT_QPA_PLATFORM=offscreen hyperfine -N -w 1 -r "$runs" --export-json "$work/w.json" \
-  "wkhtmltopdf -q --enable-local-file-access $work/$kind.html $work/$kind-wk.pdf" >/dev/null 2>&1
-r=$(mean_ms "$work/r.json"); c=$(mean_ms "$work/c.json"); w=$(mean_ms "$work/w.json")
-pages=$(pdfinfo "$work/$kind.pdf" | awk '/^Pages:/ {print $2}')
-kb=$(( $(stat -c %s "$work/$kind.pdf") / 1024 ))
-ratios=$(python3 -c "print(f'{$c/$r:.0f}x / {$w/$r:.0f}x')")
-printf '%-10s %8s %6s %8s ms %8s ms %8s ms %12s\n' "portfolio" "$pages" "$kb" "$r" "$c" "$w" "$ratios"
+measure portfolio
 echo "(portfolio: 10 programs, each the sample)"
 echo "ratios: Chromium / Roadbook and wkhtmltopdf / Roadbook, mean of whole processes (goal: 20x and 10x)"
