@@ -20,8 +20,6 @@ pub struct ProgramGlance {
     pub program: Id,
     pub name: String,
     pub health: HealthCall,
-    /// The readout's sentence on where the program stands.
-    pub standing: String,
     /// The decisions still needed, in register order: who they are needed from and by when.
     pub decisions_needed: Vec<Ask>,
     /// The three most serious open risks.
@@ -102,7 +100,6 @@ pub fn glance(ctx: &Context, changes: &Changes) -> ProgramGlance {
         program: h.program.id,
         name: h.program.name.clone(),
         health: h.health(today, broken.len()),
-        standing: standing(ctx),
         decisions_needed: h
             .decisions_needed()
             .into_iter()

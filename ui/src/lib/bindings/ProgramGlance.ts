@@ -11,10 +11,6 @@ import type { Slip } from "./Slip";
  */
 export type ProgramGlance = { program: Id, name: string, health: HealthCall, 
 /**
- * The readout's sentence on where the program stands.
- */
-standing: string, 
-/**
  * The decisions still needed, in register order: who they are needed from and by when.
  */
 decisions_needed: Array<Ask>, 
