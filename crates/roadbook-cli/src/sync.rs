@@ -226,16 +226,11 @@ impl<W: Write> Ctx<W> {
         let client = self.chosen_client(server)?;
         let runtime = runtime()?;
         if list {
-            let programs = match runtime.block_on(client.transport().programs()) {
-                Ok(programs) => programs,
-                Err(err) => {
-                    let err = SyncError::from(err);
-                    if is_offline(&err) {
-                        return Err(offline(&err, server, "nothing was listed"));
-                    }
-                    return Err(err.into());
-                }
-            };
+            let programs = answered(
+                runtime.block_on(client.transport().programs()),
+                server,
+                "nothing was listed",
+            )?;
             for p in programs {
                 writeln!(self.out, "{}  {}  (you: {})", p.id, p.name, p.role.as_str())?;
             }
@@ -274,16 +269,11 @@ impl<W: Write> Ctx<W> {
     pub fn join_all(&mut self, server: &str) -> Result<()> {
         let client = self.chosen_client(server)?;
         let runtime = runtime()?;
-        let programs = match runtime.block_on(client.transport().programs()) {
-            Ok(programs) => programs,
-            Err(err) => {
-                let err = SyncError::from(err);
-                if is_offline(&err) {
-                    return Err(offline(&err, server, "nothing was joined"));
-                }
-                return Err(err.into());
-            }
-        };
+        let programs = answered(
+            runtime.block_on(client.transport().programs()),
+            server,
+            "nothing was joined",
+        )?;
         if programs.is_empty() {
             writeln!(
                 self.out,
@@ -707,4 +697,20 @@ impl<W: Write> Ctx<W> {
         self.print_report(&report, "synced")?;
         Self::all_pushed(&report)
     }
+}
+
+/// What the server answered, or the error to show: offline, one that says `nothing_done`.
+fn answered<T>(
+    answer: std::result::Result<T, roadbook_sync::TransportError>,
+    server: &str,
+    nothing_done: &str,
+) -> Result<T> {
+    answer.map_err(|err| {
+        let err = SyncError::from(err);
+        if is_offline(&err) {
+            offline(&err, server, nothing_done)
+        } else {
+            err.into()
+        }
+    })
 }
